@@ -1,0 +1,41 @@
+"""The three roles and the permissions each group carries."""
+
+RESIDENT = "resident"
+FACULTY = "faculty"
+EDITOR = "editor"
+
+_AUTHORING_MODELS = ["case", "series", "image", "casefinding", "differentialentry", "casereference"]
+_TOPIC_MODELS = ["topic", "topicsection", "classificationsystem", "classificationgrade", "topicreference"]
+
+
+def _crud(models: list[str], actions: tuple[str, ...]) -> list[str]:
+    return [f"cases.{action}_{model}" for model in models for action in actions]
+
+
+FACULTY_PERMISSIONS = [
+    *_crud(_AUTHORING_MODELS, ("add", "change", "delete", "view")),
+    *_crud(_TOPIC_MODELS, ("add", "change", "view")),
+]
+EDITOR_PERMISSIONS = [
+    *FACULTY_PERMISSIONS,
+    *_crud(_TOPIC_MODELS, ("delete",)),
+    "cases.edit_any_case",
+    "cases.publish_case",
+]
+GROUP_PERMISSIONS: dict[str, list[str]] = {
+    RESIDENT: [],
+    FACULTY: FACULTY_PERMISSIONS,
+    EDITOR: EDITOR_PERMISSIONS,
+}
+STAFF_GROUPS = {FACULTY, EDITOR}
+
+
+def groups_sync(*, group_model, permission_model) -> None:
+    """Create the role groups and give each exactly its permissions."""
+    for name, codes in GROUP_PERMISSIONS.items():
+        group, _ = group_model.objects.get_or_create(name=name)
+        permissions = [
+            permission_model.objects.get(content_type__app_label=code.split(".")[0], codename=code.split(".")[1])
+            for code in codes
+        ]
+        group.permissions.set(permissions)

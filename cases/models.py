@@ -1,0 +1,529 @@
+"""Topics (diagnosis articles), cases, their image stages, and reveals."""
+
+import uuid
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
+from django.urls import reverse
+from django.utils import timezone
+
+
+class Modality(models.TextChoices):
+    RADIOGRAPH = "XR", "Radiograph"
+    CT = "CT", "CT"
+    MR = "MR", "MRI"
+    NM = "NM", "Nuclear medicine"
+    US = "US", "Ultrasound"
+    PET = "PT", "PET"
+    FLUOROSCOPY = "RF", "Fluoroscopy"
+    ANGIOGRAPHY = "XA", "Angiography"
+    MAMMOGRAPHY = "MG", "Mammography"
+    OTHER = "OT", "Other"
+
+
+class Phase(models.TextChoices):
+    NONE = "", "—"
+    FLOW = "flow", "Flow (radionuclide angiogram)"
+    BLOOD_POOL = "blood_pool", "Blood pool"
+    DELAYED = "delayed", "Delayed"
+    NON_CONTRAST = "non_contrast", "Non-contrast"
+    ARTERIAL = "arterial", "Arterial"
+    PORTAL_VENOUS = "portal_venous", "Portal venous"
+    EQUILIBRIUM = "equilibrium", "Equilibrium / late"
+
+
+class Plane(models.TextChoices):
+    NONE = "", "—"
+    AP = "AP", "AP"
+    PA = "PA", "PA"
+    LATERAL = "lateral", "Lateral"
+    OBLIQUE = "oblique", "Oblique"
+    AXIAL = "axial", "Axial"
+    CORONAL = "coronal", "Coronal"
+    SAGITTAL = "sagittal", "Sagittal"
+    ANTERIOR = "anterior", "Anterior"
+    POSTERIOR = "posterior", "Posterior"
+    ANTERIOR_POSTERIOR = "anterior_posterior", "Anterior and posterior"
+
+
+class Region(models.TextChoices):
+    BRAIN = "brain", "Brain"
+    HEAD_NECK = "head_neck", "Head and neck"
+    SPINE = "spine", "Spine"
+    CHEST = "chest", "Chest"
+    BREAST = "breast", "Breast"
+    CARDIAC = "cardiac", "Heart and vessels"
+    ABDOMEN = "abdomen", "Abdomen"
+    PELVIS = "pelvis", "Pelvis and hips"
+    UPPER_LIMB = "upper_limb", "Upper limb"
+    LOWER_LIMB = "lower_limb", "Lower limb"
+    WHOLE_BODY = "whole_body", "Whole body"
+
+
+class AcrAnatomy(models.TextChoices):
+    """Anatomic fields of the ACR Index for Radiological Diagnoses."""
+
+    SKULL = "1", "1 Skull and contents"
+    FACE_NECK = "2", "2 Face, mastoids and neck"
+    SPINE = "3", "3 Spine and contents"
+    SKELETAL = "4", "4 Skeletal system"
+    HEART = "5", "5 Heart and mediastinum"
+    CHEST = "6", "6 Chest"
+    GI = "7", "7 Gastrointestinal system"
+    GU = "8", "8 Genitourinary system"
+    VASCULAR = "9", "9 Vascular and lymphatic systems"
+
+
+class AcrPathology(models.TextChoices):
+    """Pathology categories of the ACR Index for Radiological Diagnoses."""
+
+    NORMAL = "1", "1 Normal, technique, congenital anomaly"
+    INFLAMMATION = "2", "2 Inflammation"
+    NEOPLASM = "3", "3 Neoplasm, neoplasm-like condition"
+    TRAUMA = "4", "4 Effect of trauma"
+    METABOLIC = "5", "5 Metabolic, endocrine, toxic"
+    SYSTEMIC = "6", "6 Other generalized systemic disorder"
+    VASCULAR = "7", "7 Vascular disorder"
+    MISC = "8", "8 Miscellaneous"
+    OTHER = "9", "9 Other"
+
+
+class Sex(models.TextChoices):
+    MALE = "M", "Male"
+    FEMALE = "F", "Female"
+    OTHER = "O", "Other"
+    UNKNOWN = "U", "Not stated"
+
+
+class Rating(models.IntegerChoices):
+    ONE = 1, "1"
+    TWO = 2, "2"
+    THREE = 3, "3"
+    FOUR = 4, "4"
+    FIVE = 5, "5"
+
+
+class Topic(models.Model):
+    """A diagnosis article; cases link to the topic of their diagnosis."""
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True)
+    synonyms = models.TextField(
+        blank=True,
+        help_text="One per line: abbreviations and other names (used to mark typed answers).",
+    )
+    summary = models.TextField(help_text="One to three plain sentences: what the diagnosis is.")
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("cases:topic-detail", kwargs={"slug": self.slug})
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+    @property
+    def synonym_list(self) -> list[str]:
+        return [line.strip() for line in self.synonyms.splitlines() if line.strip()]
+
+
+class TopicSection(models.Model):
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="sections")
+    order = models.PositiveSmallIntegerField(default=0)
+    heading = models.CharField(max_length=120)
+    body = models.TextField(help_text="Markdown: lists, ### sub-headings, **bold**, links.")
+
+    class Meta:
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return self.heading
+
+
+class ClassificationSystem(models.Model):
+    """A grading system of a topic, such as the Brooker classification."""
+
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="classifications")
+    order = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True, help_text="Markdown.")
+
+    class Meta:
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ClassificationGrade(models.Model):
+    system = models.ForeignKey(ClassificationSystem, on_delete=models.CASCADE, related_name="grades")
+    order = models.PositiveSmallIntegerField(default=0)
+    label = models.CharField(max_length=40, help_text="For example “Grade 2” or “B”.")
+    description = models.TextField()
+
+    class Meta:
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Reference(models.Model):
+    """A citation; a topic's or a case's references list."""
+
+    order = models.PositiveSmallIntegerField(default=0)
+    citation = models.TextField()
+    url = models.URLField(blank=True, max_length=500)
+
+    class Meta:
+        abstract = True
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return self.citation[:80]
+
+
+class TopicReference(Reference):
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="references")
+
+    class Meta(Reference.Meta):
+        pass
+
+
+class CaseQuerySet(models.QuerySet):
+    def published(self) -> "CaseQuerySet":
+        """Return the cases residents see in lists."""
+        return self.filter(status=Case.Status.PUBLISHED)
+
+    def viewable(self) -> "CaseQuerySet":
+        """Return the cases whose page opens for a reader: published, and retired ones kept for links."""
+        return self.filter(status__in=[Case.Status.PUBLISHED, Case.Status.RETIRED])
+
+    def editable_by(self, user) -> "CaseQuerySet":
+        """Return the cases this user may edit: all for editors, their own for faculty."""
+        if not user.is_active:
+            return self.none()
+        if user.has_perm("cases.edit_any_case"):
+            return self.all()
+        if user.has_perm("cases.change_case"):
+            return self.filter(authors=user)
+        return self.none()
+
+    def with_reveal_state(self, *, user=None, session_key: str | None = None) -> "CaseQuerySet":
+        """Annotate ``revealed``: whether this reader has revealed each case."""
+        reveals = Reveal.objects.for_reader(user=user, session_key=session_key).filter(case=OuterRef("pk"))
+        return self.annotate(revealed=Exists(reveals))
+
+    def for_list(self) -> "CaseQuerySet":
+        """Add what a case card shows: first pre-reveal thumbnail and the pre-reveal stages' modalities."""
+        first_thumbnail = (
+            Image.objects.filter(series__case=OuterRef("pk"), series__after_reveal=False)
+            .order_by("series__order", "series__pk", "order", "pk")
+            .values("thumbnail")[:1]
+        )
+        return self.annotate(thumbnail_name=Subquery(first_thumbnail)).prefetch_related(
+            Prefetch("series", queryset=Series.objects.presented(), to_attr="presented_series")
+        )
+
+    def for_detail(self) -> "CaseQuerySet":
+        """Add the stages with their images, the topic and the authors, for the case page."""
+        return self.select_related("topic").prefetch_related(
+            "authors",
+            Prefetch("series", queryset=Series.objects.prefetch_related("images"), to_attr="all_series"),
+        )
+
+    def for_answer(self) -> "CaseQuerySet":
+        """Add the hidden lists that the reveal shows."""
+        return self.for_detail().prefetch_related("findings", "differential", "references")
+
+    def search(self, query: str) -> "CaseQuerySet":
+        """Match the fields a reader sees before the reveal, never the hidden ones."""
+        words = query.split()[:8]
+        condition = Q()
+        for word in words:
+            condition &= Q(number__icontains=word) | Q(title__icontains=word) | Q(brief_history__icontains=word)
+        return self.filter(condition)
+
+
+class Case(models.Model):
+    """A teaching case: shown as an unknown, then revealed."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "review", "In review"
+        PUBLISHED = "published", "Published"
+        RETIRED = "retired", "Retired"
+
+    number = models.SlugField(
+        max_length=20,
+        unique=True,
+        help_text="Stable case number used in links, e.g. tf101. Must not hint at the diagnosis.",
+    )
+    title = models.CharField(
+        max_length=200,
+        help_text="Neutral public title shown before the reveal. Never name the diagnosis.",
+    )
+    authors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="authored_cases",
+        blank=True,
+        help_text="Faculty who may edit this case.",
+    )
+    credit = models.CharField(
+        max_length=300, blank=True, help_text="Credit line shown on the case, e.g. original authors and institution."
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    difficulty = models.PositiveSmallIntegerField(
+        choices=Rating.choices, default=Rating.THREE, help_text="1 = medical student, 5 = subspecialty fellow."
+    )
+    quality = models.PositiveSmallIntegerField(
+        choices=Rating.choices, default=Rating.THREE, help_text="How well the images show the findings (5 = classic)."
+    )
+    patient_age_years = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(120)], help_text="Leave empty when not stated."
+    )
+    patient_sex = models.CharField(max_length=1, choices=Sex.choices, default=Sex.UNKNOWN)
+    region = models.CharField(max_length=20, choices=Region.choices)
+    acr_anatomy = models.CharField("ACR anatomic field", max_length=2, choices=AcrAnatomy.choices, blank=True)
+    acr_pathology = models.CharField("ACR pathology category", max_length=2, choices=AcrPathology.choices, blank=True)
+    keywords = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Comma-separated. Hidden until the reveal, so they may name the diagnosis.",
+    )
+    brief_history = models.TextField(help_text="Shown with the images before the reveal. No diagnosis, no findings.")
+
+    full_history = models.TextField(blank=True, help_text="Hidden until the reveal. Markdown.")
+    diagnosis = models.CharField(max_length=200, help_text="Hidden until the reveal.")
+    topic = models.ForeignKey(
+        Topic,
+        on_delete=models.PROTECT,
+        related_name="cases",
+        null=True,
+        blank=True,
+        help_text="The topic article of the diagnosis.",
+    )
+    discussion = models.TextField(blank=True, help_text="Hidden until the reveal. Markdown.")
+    management = models.TextField(blank=True, help_text="Treatment and precautions. Hidden until the reveal. Markdown.")
+    rehabilitation = models.TextField(
+        blank=True, help_text="Rehabilitation prescription, where the case has one. Markdown."
+    )
+    teaching_points = models.TextField(blank=True, help_text="Markdown bullet list. Hidden until the reveal.")
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        permissions = [
+            ("edit_any_case", "Can edit cases of any author"),
+            ("publish_case", "Can publish, return and retire cases"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(difficulty__gte=1, difficulty__lte=5), name="case_difficulty_1_to_5"),
+            models.CheckConstraint(condition=Q(quality__gte=1, quality__lte=5), name="case_quality_1_to_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}: {self.title}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.status == self.Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("cases:case-detail", kwargs={"number": self.number})
+
+    def natural_key(self) -> tuple[str]:
+        return (self.number,)
+
+    @property
+    def is_listed(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    @property
+    def keyword_list(self) -> list[str]:
+        return [word.strip() for word in self.keywords.split(",") if word.strip()]
+
+    def is_editable_by(self, user) -> bool:
+        """Say whether this user may edit the case (uses prefetched authors when present)."""
+        if not user.is_active:
+            return False
+        if user.has_perm("cases.edit_any_case"):
+            return True
+        return user.has_perm("cases.change_case") and any(author.pk == user.pk for author in self.authors.all())
+
+    def is_viewable_by(self, user) -> bool:
+        """Say whether this user may open the case page."""
+        return self.status in (self.Status.PUBLISHED, self.Status.RETIRED) or self.is_editable_by(user)
+
+
+class CaseFinding(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="findings")
+    order = models.PositiveSmallIntegerField(default=0)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class DifferentialEntry(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="differential")
+    order = models.PositiveSmallIntegerField(default=0)
+    diagnosis = models.CharField(max_length=200)
+    reasoning = models.TextField(help_text="Why it is more or less likely in this case.")
+    topic = models.ForeignKey(Topic, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["order", "pk"]
+        verbose_name_plural = "differential diagnosis"
+
+    def __str__(self) -> str:
+        return self.diagnosis
+
+
+class CaseReference(Reference):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="references")
+
+    class Meta(Reference.Meta):
+        pass
+
+
+class SeriesQuerySet(models.QuerySet):
+    def presented(self) -> "SeriesQuerySet":
+        """Return the stages shown before the reveal."""
+        return self.filter(after_reveal=False)
+
+
+class Series(models.Model):
+    """A stage of the work-up: one study, sequence or phase."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="series")
+    order = models.PositiveSmallIntegerField(default=0, help_text="Stages are shown in this order.")
+    modality = models.CharField(max_length=2, choices=Modality.choices)
+    phase = models.CharField(
+        max_length=20, choices=Phase.choices, blank=True, help_text="For multi-phase studies such as a bone scan."
+    )
+    plane = models.CharField(max_length=20, choices=Plane.choices, blank=True)
+    sequence = models.CharField(max_length=60, blank=True, help_text="MR sequence, e.g. T1, T2, STIR.")
+    technique = models.CharField(
+        max_length=300, blank=True, help_text="E.g. radiopharmaceutical and dose. Shown with the stage."
+    )
+    caption = models.CharField(
+        max_length=300, blank=True, help_text="Shown with the stage; before the reveal unless marked after."
+    )
+    after_reveal = models.BooleanField(
+        "shown after reveal",
+        default=False,
+        help_text="Hidden until the reveal, e.g. annotated key images.",
+    )
+
+    objects = SeriesQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order", "pk"]
+        verbose_name_plural = "series"
+
+    def __str__(self) -> str:
+        return f"{self.case.number} · {self.label}" if self.case_id else self.label
+
+    @property
+    def label(self) -> str:
+        """Describe the stage by acquisition: modality, phase, plane, sequence."""
+        parts = [self.get_modality_display()]
+        if self.phase:
+            parts.append(self.get_phase_display())
+        if self.sequence:
+            parts.append(self.sequence)
+        if self.plane:
+            parts.append(self.get_plane_display())
+        return " · ".join(parts)
+
+
+def image_upload_to(instance: "Image", filename: str) -> str:
+    """Store under a random name; the uploaded file name is never kept."""
+    token = uuid.uuid4().hex
+    suffix = PurePosixPath(filename).suffix.lower()
+    return f"images/{token[:2]}/{token}{suffix}"
+
+
+class Image(models.Model):
+    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="images")
+    order = models.PositiveSmallIntegerField(default=0)
+    file = models.ImageField(upload_to=image_upload_to, width_field="width", height_field="height")
+    thumbnail = models.ImageField(upload_to=image_upload_to, editable=False)
+    width = models.PositiveIntegerField(editable=False, default=0)
+    height = models.PositiveIntegerField(editable=False, default=0)
+    caption = models.CharField(max_length=300, blank=True)
+    alt_text = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Describe what is seen for readers who cannot see the image. Never name the diagnosis.",
+    )
+    pixel_spacing_mm = models.DecimalField(
+        max_digits=7, decimal_places=4, null=True, blank=True, help_text="Size of one pixel in millimetres."
+    )
+
+    class Meta:
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return f"Image {self.order}"
+
+
+class RevealQuerySet(models.QuerySet):
+    def for_reader(self, *, user=None, session_key: str | None = None) -> "RevealQuerySet":
+        """Return the reveals of a logged-in user, or of an anonymous session."""
+        if user is not None and user.is_authenticated:
+            return self.filter(user=user)
+        if session_key:
+            return self.filter(user__isnull=True, session_key=session_key)
+        return self.none()
+
+
+class Reveal(models.Model):
+    """A reader's reveal of a case, with the answer they committed to beforehand."""
+
+    class Assessment(models.TextChoices):
+        NONE = "", "Not rated"
+        CORRECT = "correct", "I got it"
+        PARTIAL = "partial", "Partly"
+        MISSED = "missed", "I missed it"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="reveals")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True)
+    session_key = models.CharField(max_length=40, blank=True)
+    revealed_at = models.DateTimeField(auto_now_add=True)
+    committed_answer = models.CharField(max_length=200, blank=True)
+    self_assessment = models.CharField(max_length=10, choices=Assessment.choices, blank=True)
+
+    objects = RevealQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-revealed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "case"], condition=Q(user__isnull=False), name="reveal_once_per_user"
+            ),
+            models.UniqueConstraint(
+                fields=["session_key", "case"], condition=Q(user__isnull=True), name="reveal_once_per_session"
+            ),
+            models.CheckConstraint(condition=Q(user__isnull=False) | ~Q(session_key=""), name="reveal_has_reader"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reveal of {self.case_id}"

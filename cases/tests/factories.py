@@ -1,0 +1,60 @@
+"""Plain factories for tests: ``make_case(**overrides)`` and friends."""
+
+import io
+import itertools
+
+import PIL.Image
+from django.contrib.auth import get_user_model
+
+from accounts.services import user_set_role
+from cases import services
+from cases.models import Case, CaseFinding, Modality, Region, Series, Topic
+
+_numbers = itertools.count(1)
+
+
+def make_user(username: str, role: str | None = None, **overrides):
+    user = get_user_model().objects.create_user(username=username, password="pw-for-tests", **overrides)
+    if role:
+        user_set_role(user=user, role=role)
+    return user
+
+
+def make_topic(**overrides) -> Topic:
+    number = next(_numbers)
+    fields = {"name": f"Test topic {number}", "slug": f"test-topic-{number}", "summary": "A test diagnosis."}
+    return Topic.objects.create(**{**fields, **overrides})
+
+
+def make_case(*, authors=(), findings=(), **overrides) -> Case:
+    number = next(_numbers)
+    fields = {
+        "number": f"t{number:05d}",
+        "title": f"Test case {number}",
+        "status": Case.Status.PUBLISHED,
+        "region": Region.PELVIS,
+        "brief_history": "A patient with pain.",
+        "diagnosis": f"Secret diagnosis {number}",
+    }
+    case = Case.objects.create(**{**fields, **overrides})
+    case.authors.set(authors)
+    for order, text in enumerate(findings, start=1):
+        CaseFinding.objects.create(case=case, order=order, text=text)
+    return case
+
+
+def make_series(*, case: Case, **overrides) -> Series:
+    fields = {"modality": Modality.RADIOGRAPH, "order": case.series.count() + 1}
+    return Series.objects.create(case=case, **{**fields, **overrides})
+
+
+def png_bytes(size=(64, 48), color=128, mode="L") -> io.BytesIO:
+    buffer = io.BytesIO()
+    PIL.Image.new(mode, size, color).save(buffer, format="PNG")
+    buffer.seek(0)
+    return buffer
+
+
+def make_image(*, series: Series, order: int = 1, **overrides):
+    prepared = services.image_prepare(png_bytes())
+    return services.image_create(series=series, prepared=prepared, order=order, **overrides)

@@ -1,0 +1,151 @@
+"""The authoring screen: own cases only, status rules, validated uploads."""
+
+import io
+
+import PIL.Image
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from cases.models import Case, Image, Series
+from cases.tests.factories import make_case, make_series, png_bytes
+
+
+def case_form_data(**overrides) -> dict:
+    data = {
+        "number": "new101",
+        "title": "A neutral title",
+        "status": "draft",
+        "credit": "",
+        "difficulty": 2,
+        "quality": 3,
+        "patient_age_years": 30,
+        "patient_sex": "F",
+        "region": "pelvis",
+        "brief_history": "Pain.",
+        "full_history": "",
+        "diagnosis": "Secret",
+        "topic": "",
+        "discussion": "",
+        "management": "",
+        "rehabilitation": "",
+        "teaching_points": "",
+        "acr_anatomy": "",
+        "acr_pathology": "",
+        "keywords": "",
+    }
+    for prefix in ("series", "findings", "differential", "references"):
+        data |= {f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0}
+    return data | overrides
+
+
+def series_form_data(case: Case, *uploads, **overrides) -> dict:
+    data = {"case": case.pk, "order": 1, "modality": "XR", "phase": "", "plane": "AP", "sequence": ""}
+    data |= {"technique": "", "caption": "", "images-TOTAL_FORMS": len(uploads), "images-INITIAL_FORMS": 0}
+    for index, upload in enumerate(uploads):
+        data |= {f"images-{index}-order": index, f"images-{index}-upload": upload}
+        data |= {f"images-{index}-caption": "", f"images-{index}-alt_text": ""}
+    return data | overrides
+
+
+def test_faculty_creates_a_case_and_becomes_its_author(client, faculty):
+    client.force_login(faculty)
+    response = client.post(reverse("admin:cases_case_add"), case_form_data())
+    assert response.status_code == 302, response.content.decode()[:2000]
+    case = Case.objects.get(number="new101")
+    assert list(case.authors.all()) == [faculty]
+    assert case.status == "draft"
+
+
+def test_faculty_cannot_publish(client, faculty):
+    client.force_login(faculty)
+    response = client.post(reverse("admin:cases_case_add"), case_form_data(status="published"))
+    assert response.status_code == 200
+    assert "not one of the available choices" in response.content.decode()
+    assert not Case.objects.filter(number="new101").exists()
+
+
+def test_editor_publishes_any_case(client, editor, faculty):
+    case = make_case(authors=[faculty], status="review")
+    client.force_login(editor)
+    data = case_form_data(number=case.number, status="published")
+    response = client.post(reverse("admin:cases_case_change", args=[case.pk]), data)
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == "published" and case.published_at is not None
+
+
+def test_faculty_cannot_open_or_change_another_authors_case(client, other_faculty, faculty):
+    case = make_case(authors=[faculty], status="draft", title="Original")
+    client.force_login(other_faculty)
+    url = reverse("admin:cases_case_change", args=[case.pk])
+    assert client.get(url).status_code == 302
+    client.post(url, case_form_data(number=case.number, title="Hijacked"))
+    case.refresh_from_db()
+    assert case.title == "Original"
+    assert case.number not in client.get(reverse("admin:cases_case_changelist")).content.decode()
+
+
+def test_over_long_title_is_refused_with_a_message(client, faculty):
+    client.force_login(faculty)
+    response = client.post(reverse("admin:cases_case_add"), case_form_data(title="t" * 201))
+    assert response.status_code == 200
+    assert "at most 200 characters" in response.content.decode()
+    assert not Case.objects.exists() or not Case.objects.filter(number="new101").exists()
+
+
+def test_image_upload_is_stored_under_a_random_name_with_a_thumbnail(client, faculty):
+    case = make_case(authors=[faculty])
+    client.force_login(faculty)
+    upload = SimpleUploadedFile("DOE^JOHN_MRN12345.png", png_bytes((300, 200)).getvalue(), "image/png")
+    response = client.post(reverse("admin:cases_series_add"), series_form_data(case, upload))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    image = Image.objects.get(series__case=case)
+    assert "DOE" not in image.file.name and "MRN" not in image.file.name
+    assert (image.width, image.height) == (300, 200)
+    assert PIL.Image.open(image.thumbnail).size[0] <= 360
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"this is a text file", "not a PNG or JPEG"),
+        (b"", "empty"),
+    ],
+)
+def test_bad_upload_is_reported_by_name_and_nothing_is_saved(client, faculty, payload, reason):
+    case = make_case(authors=[faculty])
+    client.force_login(faculty)
+    good = SimpleUploadedFile("good.png", png_bytes().getvalue(), "image/png")
+    bad = SimpleUploadedFile("scan-notes.png", payload, "image/png")
+    response = client.post(reverse("admin:cases_series_add"), series_form_data(case, good, bad))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "scan-notes.png" in body and reason in body
+    assert not Series.objects.filter(case=case).exists()
+    assert not Image.objects.exists() or not Image.objects.filter(series__case=case).exists()
+
+
+def test_truncated_jpeg_upload_is_refused(client, faculty):
+    case = make_case(authors=[faculty])
+    client.force_login(faculty)
+    whole = io.BytesIO()
+    PIL.Image.effect_noise((300, 300), 50).save(whole, format="JPEG")
+    cut = SimpleUploadedFile("cut.jpg", whole.getvalue()[:2000], "image/jpeg")
+    response = client.post(reverse("admin:cases_series_add"), series_form_data(case, cut))
+    assert "truncated" in response.content.decode()
+    assert not Series.objects.filter(case=case).exists()
+
+
+def test_faculty_cannot_attach_a_stage_to_another_authors_case(client, other_faculty, faculty):
+    case = make_case(authors=[faculty])
+    client.force_login(other_faculty)
+    response = client.post(reverse("admin:cases_series_add"), series_form_data(case))
+    assert response.status_code == 200
+    assert not Series.objects.filter(case=case).exists()
+
+
+def test_series_of_someone_elses_case_is_not_editable(client, other_faculty, faculty):
+    series = make_series(case=make_case(authors=[faculty]))
+    client.force_login(other_faculty)
+    assert client.get(reverse("admin:cases_series_change", args=[series.pk])).status_code == 302

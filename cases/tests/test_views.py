@@ -1,0 +1,118 @@
+"""The reveal: refuses bad input, keeps the first answer, and remembers who revealed."""
+
+import pytest
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from cases.models import Reveal
+from cases.tests.factories import make_case
+
+
+@pytest.fixture
+def case(db):
+    return make_case(findings=["A hidden finding"])
+
+
+def test_reveal_without_csrf_token_is_refused_and_nothing_saved(case, resident):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(resident)
+    response = client.post(reverse("cases:case-reveal", args=[case.number]), {"committed_answer": "guess"})
+    assert response.status_code == 403
+    assert not Reveal.objects.exists()
+
+
+def test_over_long_answer_is_refused_with_a_message_and_nothing_saved(case, client, resident):
+    client.force_login(resident)
+    response = client.post(
+        reverse("cases:case-reveal", args=[case.number]),
+        {"committed_answer": "x" * 201},
+        HTTP_X_REQUESTED_WITH="fetch",
+    )
+    assert response.status_code == 400
+    assert "at most 200 characters" in response.content.decode()
+    assert not Reveal.objects.exists()
+
+
+def test_reveal_get_is_not_allowed(case, client, resident):
+    client.force_login(resident)
+    assert client.get(reverse("cases:case-reveal", args=[case.number])).status_code == 405
+    assert not Reveal.objects.exists()
+
+
+def test_first_committed_answer_is_kept(case, client, resident):
+    client.force_login(resident)
+    url = reverse("cases:case-reveal", args=[case.number])
+    client.post(url, {"committed_answer": "first idea"})
+    client.post(url, {"committed_answer": "changed after seeing it"})
+    reveal = Reveal.objects.get()
+    assert reveal.committed_answer == "first idea"
+    page = client.get(case.get_absolute_url()).content.decode()
+    assert "first idea" in page and case.diagnosis in page
+
+
+def test_revealed_case_appears_in_cases_i_have_done(case, client, resident):
+    client.force_login(resident)
+    done = reverse("cases:case-done-list")
+    assert case.get_absolute_url() not in client.get(done).content.decode()
+    client.post(reverse("cases:case-reveal", args=[case.number]), {"committed_answer": "guess"})
+    body = client.get(done).content.decode()
+    assert case.get_absolute_url() in body and "guess" in body
+
+
+def test_self_assessment_is_stored(case, client, resident):
+    client.force_login(resident)
+    client.post(reverse("cases:case-reveal", args=[case.number]))
+    client.post(reverse("cases:case-assess", args=[case.number]), {"self_assessment": "missed"})
+    assert Reveal.objects.get().self_assessment == "missed"
+
+
+@override_settings(TEACHINGFILE_ANONYMOUS_BROWSING=True)
+def test_anonymous_reveal_is_remembered_per_session(case):
+    visitor, other_visitor = Client(), Client()
+    visitor.post(reverse("cases:case-reveal", args=[case.number]), {"committed_answer": "anon guess"})
+    assert case.diagnosis in visitor.get(case.get_absolute_url()).content.decode()
+    assert case.diagnosis not in other_visitor.get(case.get_absolute_url()).content.decode()
+    assert Reveal.objects.get().user is None
+
+
+def test_preview_as_resident_hides_the_answer_from_the_author(db, faculty, client):
+    case = make_case(authors=[faculty], status="draft")
+    client.force_login(faculty)
+    client.post(reverse("cases:case-reveal", args=[case.number]))
+    assert case.diagnosis in client.get(case.get_absolute_url()).content.decode()
+    preview = client.get(case.get_absolute_url() + "?preview=resident").content.decode()
+    assert case.diagnosis not in preview
+    assert "Preview" in preview
+
+
+def test_edit_link_only_for_those_allowed(db, faculty, other_faculty, editor, resident):
+    case = make_case(authors=[faculty])
+    edit_url = reverse("admin:cases_case_change", args=[case.pk])
+    for user, allowed in ((faculty, True), (editor, True), (other_faculty, False), (resident, False)):
+        client = Client()
+        client.force_login(user)
+        assert (edit_url in client.get(case.get_absolute_url()).content.decode()) is allowed, user.username
+
+
+def test_list_filters_by_modality_region_and_difficulty(db, client, resident):
+    from cases.tests.factories import make_series
+
+    ct_case = make_case(difficulty=4, region="chest")
+    make_series(case=ct_case, modality="CT")
+    xr_case = make_case(difficulty=2)
+    make_series(case=xr_case, modality="XR")
+    hidden_ct = make_case()
+    make_series(case=hidden_ct, modality="CT", after_reveal=True)
+    client.force_login(resident)
+    listing = reverse("cases:case-list")
+
+    def shown(query):
+        return client.get(listing + query).content.decode()
+
+    assert ct_case.get_absolute_url() in shown("?modality=CT")
+    assert xr_case.get_absolute_url() not in shown("?modality=CT")
+    assert hidden_ct.get_absolute_url() not in shown("?modality=CT"), "hidden stages must not be searchable"
+    assert ct_case.get_absolute_url() in shown("?region=chest")
+    assert xr_case.get_absolute_url() in shown("?difficulty=2")
+    assert ct_case.get_absolute_url() not in shown("?difficulty=2")
+    assert client.get(listing + "?difficulty=banana").status_code == 200

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "cases"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("cases/", views.case_list, name="case-list"),
+    path("cases/done/", views.case_done_list, name="case-done-list"),
+    path("cases/<slug:number>/", views.case_detail, name="case-detail"),
+    path("cases/<slug:number>/reveal/", views.case_reveal, name="case-reveal"),
+    path("cases/<slug:number>/assessment/", views.case_assess, name="case-assess"),
+    path("topics/", views.topic_list, name="topic-list"),
+    path("topics/<slug:slug>/", views.topic_detail, name="topic-detail"),
+    path("media/<path:name>", views.media_file, name="media-file"),
+]

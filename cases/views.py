@@ -1,0 +1,160 @@
+"""Pages of the teaching file: home, case lists, the unknown and its reveal, topics, media."""
+
+import logging
+import mimetypes
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.http import FileResponse, Http404, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from . import services
+from .forms import AssessmentForm, CaseFilterForm, RevealForm
+from .models import Case, Image, Reveal, Topic
+from .selectors import ReaderState, reader_key
+
+logger = logging.getLogger(__name__)
+
+
+def reader_required(view):
+    """Let logged-in users in, and visitors too when anonymous browsing is on."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.user.is_authenticated or settings.TEACHINGFILE_ANONYMOUS_BROWSING:
+            return view(request, *args, **kwargs)
+        return redirect_to_login(request.get_full_path())
+
+    return wrapper
+
+
+@require_GET
+@reader_required
+def home(request):
+    user, session_key = reader_key(request)
+    cases = Case.objects.published().with_reveal_state(user=user, session_key=session_key).for_list()
+    return render(
+        request,
+        "cases/home.html",
+        {
+            "latest_cases": cases[:6],
+            "published_count": Case.objects.published().count(),
+            "done_count": Reveal.objects.for_reader(user=user, session_key=session_key).count(),
+        },
+    )
+
+
+@require_GET
+@reader_required
+def case_list(request):
+    form = CaseFilterForm(request.GET or None)
+    user, session_key = reader_key(request)
+    cases = Case.objects.published()
+    if form.is_valid():
+        cases = form.filter(cases)
+    cases = cases.with_reveal_state(user=user, session_key=session_key).for_list()
+    page = Paginator(cases, settings.TEACHINGFILE_CASES_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "cases/case_list.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+@require_GET
+@reader_required
+def case_done_list(request):
+    user, session_key = reader_key(request)
+    reveals = (
+        Reveal.objects.for_reader(user=user, session_key=session_key)
+        .select_related("case", "case__topic")
+        .filter(case__status__in=[Case.Status.PUBLISHED, Case.Status.RETIRED])
+    )
+    page = Paginator(reveals, 50).get_page(request.GET.get("page"))
+    return render(request, "cases/reveal_list.html", {"page": page})
+
+
+@require_GET
+@reader_required
+def case_detail(request, number: str):
+    state = ReaderState.for_case(request, number)
+    preview = request.GET.get("preview") == "resident" and state.can_edit
+    context = state.context(show_answer=state.reveal is not None and not preview)
+    context.update(preview=preview, reveal_form=RevealForm())
+    return render(request, "cases/case_detail.html", context)
+
+
+@require_POST
+@reader_required
+def case_reveal(request, number: str):
+    state = ReaderState.for_case(request, number)
+    form = RevealForm(request.POST)
+    if not form.is_valid():
+        logger.info("Refused a reveal of %s: %s", number, form.errors.as_json())
+        return HttpResponseBadRequest(form.errors["committed_answer"][0], content_type="text/plain; charset=utf-8")
+    if not request.user.is_authenticated and not request.session.session_key:
+        request.session.save()
+    state.reveal = services.case_reveal(
+        case=state.case,
+        user=request.user,
+        session_key=request.session.session_key or "",
+        committed_answer=form.cleaned_data["committed_answer"],
+    )
+    if request.headers.get("X-Requested-With") == "fetch":
+        return render(request, "cases/includes/case_answer.html", state.context(show_answer=True))
+    return redirect(f"{state.case.get_absolute_url()}#answer")
+
+
+@require_POST
+@reader_required
+def case_assess(request, number: str):
+    state = ReaderState.for_case(request, number)
+    form = AssessmentForm(request.POST)
+    if state.reveal is None or not form.is_valid():
+        return HttpResponseBadRequest(
+            "Reveal the case first, then rate yourself as got it, partly or missed.",
+            content_type="text/plain; charset=utf-8",
+        )
+    services.reveal_assess(reveal=state.reveal, assessment=form.cleaned_data["self_assessment"])
+    return redirect(f"{state.case.get_absolute_url()}#assessment")
+
+
+@require_GET
+@reader_required
+def topic_list(request):
+    topics = Topic.objects.annotate(case_count=Count("cases", filter=Q(cases__status=Case.Status.PUBLISHED)))
+    return render(request, "cases/topic_list.html", {"topics": topics})
+
+
+@require_GET
+@reader_required
+def topic_detail(request, slug: str):
+    topic = get_object_or_404(
+        Topic.objects.prefetch_related("sections", "references", Prefetch("classifications__grades")),
+        slug=slug,
+    )
+    user, session_key = reader_key(request)
+    cases = topic.cases.published().with_reveal_state(user=user, session_key=session_key).for_list()
+    return render(request, "cases/topic_detail.html", {"topic": topic, "cases": cases})
+
+
+@require_GET
+def media_file(request, name: str):
+    """Serve a stored image only to readers who may see it now."""
+    image = Image.objects.select_related("series__case").filter(Q(file=name) | Q(thumbnail=name)).first()
+    if image is None or not (request.user.is_authenticated or settings.TEACHINGFILE_ANONYMOUS_BROWSING):
+        raise Http404
+    case = image.series.case
+    if not case.is_viewable_by(request.user):
+        raise Http404
+    if image.series.after_reveal and not case.is_editable_by(request.user):
+        user, session_key = reader_key(request)
+        if not Reveal.objects.for_reader(user=user, session_key=session_key).filter(case=case).exists():
+            raise Http404
+    content_type, _ = mimetypes.guess_type(name)
+    response = FileResponse(default_storage.open(name), content_type=content_type or "application/octet-stream")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

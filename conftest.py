@@ -1,0 +1,33 @@
+"""Fixtures shared by every test: role users and the demo content."""
+
+import pytest
+from django.core.management import call_command
+
+from cases.tests.factories import make_user
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the demo content once; tests run in transactions on top of it."""
+    with django_db_blocker.unblock():
+        call_command("load_demo", "--accounts", verbosity=0)
+
+
+@pytest.fixture
+def resident(db):
+    return make_user("resident-t", "resident")
+
+
+@pytest.fixture
+def faculty(db):
+    return make_user("faculty-t", "faculty")
+
+
+@pytest.fixture
+def other_faculty(db):
+    return make_user("faculty-other-t", "faculty")
+
+
+@pytest.fixture
+def editor(db):
+    return make_user("editor-t", "editor")

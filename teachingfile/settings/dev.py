@@ -1,0 +1,13 @@
+"""Local development: debug on, a fixed throwaway key, localhost only."""
+
+import os
+
+from .base import *  # noqa: F403
+from .base import env_bool
+
+DEBUG = True
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me")
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+TEACHINGFILE_ANONYMOUS_BROWSING = env_bool("TEACHINGFILE_ANONYMOUS_BROWSING", False)
+STATIC_ROOT.mkdir(exist_ok=True)  # noqa: F405 - whitenoise serves from the finders in debug but wants the folder
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

@@ -1,0 +1,20 @@
+"""Tests: fast hashing, in-memory e-mail, media in a temporary folder."""
+
+import tempfile
+from pathlib import Path
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+SECRET_KEY = "test-only-key-not-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="teachingfile-test-media-"))
+STATIC_ROOT = Path(tempfile.mkdtemp(prefix="teachingfile-test-static-"))
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Hashed static names need collectstatic; tests serve from the finders instead.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

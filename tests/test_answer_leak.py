@@ -1,0 +1,175 @@
+"""Invariant 1: the answer does not leak before the reveal.
+
+For every hidden field of every demo case, and for anonymous visitors, residents
+and faculty who did not author the case, no pre-reveal response contains its
+text; the reveal response then contains all of it.
+"""
+
+import html
+import re
+
+import pytest
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from cases.markdown import render_markdown
+from cases.models import Case, Modality
+
+DEMO_NUMBERS = ["tf101", "tf102", "tf103"]
+ROLES = ["anonymous", "resident", "other_faculty"]
+
+
+def plain_text(markup: str) -> str:
+    """Return the text of HTML and of its attributes (alt, title, meta content, data-*), lower-cased."""
+    attributes = " ".join(re.findall(r'=\s*"([^"]*)"', markup))
+    without_tags = re.sub(r"<[^>]+>", " ", markup)
+    return re.sub(r"\s+", " ", html.unescape(f"{without_tags} {attributes}")).strip().lower()
+
+
+def chunks(text: str, *, markdown: bool = False) -> list[str]:
+    """Split a hidden text into the pieces a page would show: lines, or list items of rendered Markdown."""
+    rendered = render_markdown(text) if markdown else html.escape(text)
+    pieces = re.split(r"</?(?:p|li|h\d|tr|td|th|br)[^>]*>|\n", rendered)
+    # Short pieces ("Type", "Time" in a table) are ordinary words, not the answer.
+    return [piece for piece in (plain_text(part) for part in pieces) if len(piece) >= 12]
+
+
+def public_text() -> str:
+    """What every reader may see of the published cases: titles, histories and presented stages."""
+    parts = []
+    for case in Case.objects.published().prefetch_related("series"):
+        parts += [case.number, case.title, case.brief_history, case.get_region_display()]
+        parts += [
+            f"{series.label} {series.technique} {series.caption}"
+            for series in case.series.all()
+            if not series.after_reveal
+        ]
+    return " ".join(parts).lower()
+
+
+def hidden_texts(case: Case) -> dict[str, list[str]]:
+    """Every hidden field of a case, as the chunks that must not appear before the reveal."""
+    public = public_text()
+    texts = {
+        "diagnosis": [case.diagnosis.lower()],
+        "full_history": chunks(case.full_history, markdown=True),
+        "discussion": chunks(case.discussion, markdown=True),
+        "management": chunks(case.management, markdown=True),
+        "rehabilitation": chunks(case.rehabilitation, markdown=True),
+        "teaching_points": chunks(case.teaching_points, markdown=True),
+        # A keyword that is also public (a region, a modality) is no secret.
+        "keywords": [keyword.lower() for keyword in case.keyword_list if keyword.lower() not in public],
+        "findings": [piece for finding in case.findings.all() for piece in chunks(finding.text)],
+        "differential": [
+            piece for entry in case.differential.all() for piece in chunks(entry.diagnosis) + chunks(entry.reasoning)
+        ],
+        "references": [piece for reference in case.references.all() for piece in chunks(reference.citation)],
+    }
+    if case.topic:
+        texts["topic"] = [case.topic.name.lower()]
+    for series in case.series.filter(after_reveal=True):
+        texts[f"series {series.pk}"] = chunks(series.caption) + chunks(series.technique)
+        for image in series.images.all():
+            texts[f"image {image.pk}"] = chunks(image.caption) + chunks(image.alt_text)
+    return {field: pieces for field, pieces in texts.items() if pieces}
+
+
+def hidden_file_names(case: Case) -> list[str]:
+    names = []
+    for series in case.series.filter(after_reveal=True):
+        for image in series.images.all():
+            names += [image.file.name, image.thumbnail.name]
+    return names
+
+
+def client_for(role: str, request) -> Client:
+    client = Client()
+    if role != "anonymous":
+        client.force_login(request.getfixturevalue(role))
+    return client
+
+
+def pre_reveal_urls(case: Case) -> list[str]:
+    search_words = case.title.split()[:2]
+    urls = [
+        reverse("cases:home"),
+        reverse("cases:case-list"),
+        reverse("cases:case-list") + f"?q={case.number}",
+        reverse("cases:case-list") + f"?q={'+'.join(search_words)}",
+        reverse("cases:case-list") + f"?region={case.region}&difficulty={case.difficulty}",
+        reverse("cases:case-done-list"),
+        case.get_absolute_url(),
+    ]
+    urls += [reverse("cases:case-list") + f"?modality={modality}" for modality in Modality.values]
+    return urls
+
+
+def assert_no_hidden_text(body: str, case: Case, url: str) -> None:
+    visible = plain_text(body)
+    for field, pieces in hidden_texts(case).items():
+        for piece in pieces:
+            assert piece not in visible, f"{url} shows hidden {field} of {case.number}: {piece!r}"
+    for name in hidden_file_names(case):
+        assert name not in body, f"{url} names hidden file {name}"
+
+
+@pytest.mark.django_db
+@override_settings(TEACHINGFILE_ANONYMOUS_BROWSING=True)
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("number", DEMO_NUMBERS)
+def test_hidden_fields_absent_before_reveal_and_present_after(number, role, request):
+    case = Case.objects.get(number=number)
+    client = client_for(role, request)
+    assert hidden_texts(case)["diagnosis"], "the guard needs hidden text to look for"
+
+    for url in pre_reveal_urls(case):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert_no_hidden_text(response.content.decode(), case, url)
+
+    page = client.get(case.get_absolute_url()).content.decode()
+    image_urls = re.findall(r'(?:src|href)="(/media/[^"]+)"', page)
+    assert image_urls, "the case page shows its pre-reveal images"
+    for image_url in image_urls:
+        response = client.get(image_url)
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith("image/")
+    for name in hidden_file_names(case):
+        assert client.get(reverse("cases:media-file", args=[name])).status_code == 404
+
+    response = client.post(
+        reverse("cases:case-reveal", args=[number]),
+        {"committed_answer": "my committed guess"},
+        HTTP_X_REQUESTED_WITH="fetch",
+    )
+    assert response.status_code == 200
+    revealed = plain_text(response.content.decode())
+    for field, pieces in hidden_texts(case).items():
+        for piece in pieces:
+            assert piece in revealed, f"the reveal of {number} lacks {field}: {piece!r}"
+    assert "my committed guess" in revealed
+    for name in hidden_file_names(case):
+        assert name in response.content.decode()
+        assert client.get(reverse("cases:media-file", args=[name])).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES[1:])
+def test_topic_page_lists_its_cases_by_choice(role, request):
+    """Opening the topic is choosing to study it: its cases may be listed there."""
+    case = Case.objects.get(number="tf102")
+    response = client_for(role, request).get(case.topic.get_absolute_url())
+    assert response.status_code == 200
+    assert case.get_absolute_url() in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_lists_show_the_diagnosis_only_to_readers_who_revealed(resident, client):
+    case = Case.objects.get(number="tf103")
+    client.force_login(resident)
+    assert case.diagnosis.lower() not in plain_text(client.get(reverse("cases:case-list")).content.decode())
+    client.post(reverse("cases:case-reveal", args=[case.number]), {"committed_answer": ""})
+    listing = plain_text(client.get(reverse("cases:case-list")).content.decode())
+    assert case.diagnosis.lower() in listing
+    other = Case.objects.get(number="tf101")
+    assert other.diagnosis.lower() not in listing or other.diagnosis == case.diagnosis

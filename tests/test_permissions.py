@@ -1,0 +1,127 @@
+"""Every URL for every role: allowed or refused as designed; drafts stay invisible."""
+
+import pytest
+from django.test import Client, override_settings
+from django.urls import get_resolver, reverse
+
+from cases.models import Case
+from cases.tests.factories import make_case, make_image, make_series, make_user
+
+ROLES = ["anonymous", "resident", "faculty_owner", "faculty_other", "editor", "inactive"]
+OK, LOGIN, NOT_FOUND, ADMIN_LOGIN, BAD, REDIRECT = 200, "login", 404, "admin-login", 400, 302
+
+
+@pytest.fixture
+def world(db, resident, faculty, other_faculty, editor):
+    """A published and a draft case owned by ``faculty``, each with a pre- and a post-reveal image."""
+    inactive = make_user("inactive-t", "resident", is_active=False)
+    cases = {}
+    for status in (Case.Status.PUBLISHED, Case.Status.DRAFT):
+        case = make_case(status=status, authors=[faculty])
+        shown = make_image(series=make_series(case=case))
+        hidden = make_image(series=make_series(case=case, after_reveal=True))
+        cases[status] = (case, shown, hidden)
+    users = {
+        "resident": resident,
+        "faculty_owner": faculty,
+        "faculty_other": other_faculty,
+        "editor": editor,
+        "inactive": inactive,
+    }
+    return cases, users
+
+
+def client_as(role: str, users: dict) -> Client:
+    client = Client()
+    if role != "anonymous":
+        client.force_login(users[role])
+    return client
+
+
+def url_table(cases) -> list[tuple[str, str, str, dict]]:
+    """(route name, method, url, {role: expected}) for every URL of the site."""
+    published, shown, hidden = cases[Case.Status.PUBLISHED]
+    draft, draft_shown, _ = cases[Case.Status.DRAFT]
+    readers = {"anonymous": LOGIN, "resident": OK, "faculty_owner": OK, "faculty_other": OK, "editor": OK}
+    readers["inactive"] = LOGIN
+    owners_only = {"anonymous": LOGIN, "resident": NOT_FOUND, "faculty_owner": OK, "faculty_other": NOT_FOUND}
+    owners_only |= {"editor": OK, "inactive": LOGIN}
+    media_readers = {**readers, "anonymous": NOT_FOUND, "inactive": NOT_FOUND}
+    media_owners = {**owners_only, "anonymous": NOT_FOUND, "inactive": NOT_FOUND}
+    staff = {"anonymous": ADMIN_LOGIN, "resident": ADMIN_LOGIN, "faculty_owner": OK, "faculty_other": OK}
+    staff |= {"editor": OK, "inactive": ADMIN_LOGIN}
+    own_admin = {**staff, "faculty_other": REDIRECT}
+    reveal = {**readers, "anonymous": LOGIN, "resident": REDIRECT, "faculty_owner": REDIRECT}
+    reveal |= {"faculty_other": REDIRECT, "editor": REDIRECT}
+    media = lambda name: reverse("cases:media-file", args=[name])  # noqa: E731
+    owner_reveal = {**owners_only, "faculty_owner": REDIRECT, "editor": REDIRECT}
+    not_revealed = dict.fromkeys(("resident", "faculty_owner", "faculty_other", "editor"), BAD)
+    # Reveals come last: they change what the same reader may fetch afterwards.
+    return [
+        ("cases:home", "get", reverse("cases:home"), readers),
+        ("cases:case-list", "get", reverse("cases:case-list"), readers),
+        ("cases:case-done-list", "get", reverse("cases:case-done-list"), readers),
+        ("cases:case-detail", "get", published.get_absolute_url(), readers),
+        ("cases:case-detail", "get", draft.get_absolute_url(), owners_only),
+        ("cases:topic-list", "get", reverse("cases:topic-list"), readers),
+        ("cases:topic-detail", "get", reverse("cases:topic-detail", args=["heterotopic-ossification"]), readers),
+        ("cases:media-file", "get", media(shown.file.name), media_readers),
+        ("cases:media-file", "get", media(shown.thumbnail.name), media_readers),
+        ("cases:media-file", "get", media(hidden.file.name), media_owners),
+        ("cases:media-file", "get", media(draft_shown.file.name), media_owners),
+        ("admin:index", "get", reverse("admin:index"), staff),
+        ("admin:cases_case_change", "get", reverse("admin:cases_case_change", args=[published.pk]), own_admin),
+        ("admin:cases_case_change", "get", reverse("admin:cases_case_change", args=[draft.pk]), own_admin),
+        ("admin:cases_series_change", "get", reverse("admin:cases_series_change", args=[shown.series_id]), own_admin),
+        ("cases:case-assess", "post", reverse("cases:case-assess", args=[published.number]), readers | not_revealed),
+        ("cases:case-reveal", "post", reverse("cases:case-reveal", args=[published.number]), reveal),
+        ("cases:case-reveal", "post", reverse("cases:case-reveal", args=[draft.number]), owner_reveal),
+    ]
+
+
+def check(response, expected, url: str, role: str) -> None:
+    label = f"{role} {url}"
+    if expected == LOGIN:
+        assert response.status_code == 302 and reverse("login") in response["Location"], label
+    elif expected == ADMIN_LOGIN:
+        assert response.status_code == 302 and reverse("admin:login") in response["Location"], label
+    elif expected == REDIRECT:
+        assert response.status_code == 302 and reverse("login") not in response["Location"], label
+    else:
+        assert response.status_code == expected, f"{label}: {response.status_code}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_url_for_every_role(world, role):
+    cases, users = world
+    client = client_as(role, users)
+    for _name, method, url, expected in url_table(cases):
+        response = client.post(url, {"committed_answer": ""}) if method == "post" else client.get(url)
+        check(response, expected[role], url, role)
+
+
+def test_the_table_covers_every_url_of_the_site(world):
+    cases, _ = world
+    covered = {name for name, *_ in url_table(cases)}
+    resolver = get_resolver().namespace_dict["cases"][1]
+    site_routes = {f"cases:{name}" for name in resolver.reverse_dict if isinstance(name, str)}
+    assert site_routes <= covered, f"add these URLs to the permission table: {site_routes - covered}"
+
+
+@override_settings(TEACHINGFILE_ANONYMOUS_BROWSING=True)
+def test_anonymous_browsing_setting_opens_published_cases_only(world):
+    cases, _ = world
+    client = Client()
+    assert client.get(cases[Case.Status.PUBLISHED][0].get_absolute_url()).status_code == 200
+    assert client.get(cases[Case.Status.DRAFT][0].get_absolute_url()).status_code == 404
+    assert client.get(reverse("cases:case-list")).status_code == 200
+
+
+def test_drafts_never_listed_for_residents(world, resident):
+    cases, _ = world
+    client = Client()
+    client.force_login(resident)
+    draft = cases[Case.Status.DRAFT][0]
+    body = client.get(reverse("cases:case-list") + "?q=" + draft.number).content.decode()
+    assert draft.get_absolute_url() not in body
+    assert draft.title not in body

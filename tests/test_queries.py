@@ -1,0 +1,58 @@
+"""Invariant 4: queries per page do not grow with the data."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from cases.tests.factories import make_case, make_image, make_series
+
+
+def count_queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def make_cases_with_images(count: int) -> None:
+    for _ in range(count):
+        case = make_case()
+        make_image(series=make_series(case=case))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url_name", ["cases:case-list", "cases:home"])
+def test_case_list_costs_the_same_for_5_and_50_cases(client, resident, url_name):
+    client.force_login(resident)
+    make_cases_with_images(5)
+    with_few = count_queries(client, reverse(url_name))
+    make_cases_with_images(45)
+    assert count_queries(client, reverse(url_name)) == with_few
+
+
+@pytest.mark.django_db
+def test_case_page_costs_the_same_for_2_and_40_images(client, resident):
+    client.force_login(resident)
+    small, large = make_case(), make_case()
+    for case, images in ((small, 2), (large, 40)):
+        first = make_series(case=case)
+        second = make_series(case=case, after_reveal=True)
+        for order in range(images):
+            make_image(series=first if order % 2 else second, order=order)
+    assert count_queries(client, large.get_absolute_url()) == count_queries(client, small.get_absolute_url())
+    for case in (small, large):
+        client.post(reverse("cases:case-reveal", args=[case.number]), {"committed_answer": "x"})
+    assert count_queries(client, large.get_absolute_url()) == count_queries(client, small.get_absolute_url())
+
+
+@pytest.mark.django_db
+def test_done_list_costs_the_same_for_2_and_20_reveals(client, resident):
+    client.force_login(resident)
+    cases = [make_case() for _ in range(20)]
+    for case in cases[:2]:
+        client.post(reverse("cases:case-reveal", args=[case.number]))
+    with_few = count_queries(client, reverse("cases:case-done-list"))
+    for case in cases[2:]:
+        client.post(reverse("cases:case-reveal", args=[case.number]))
+    assert count_queries(client, reverse("cases:case-done-list")) == with_few
