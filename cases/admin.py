@@ -1,10 +1,11 @@
 """The authoring screen: faculty edit their own cases, editors edit and publish all."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.http import HttpResponseRedirect
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -229,13 +230,59 @@ class ImageInline(admin.TabularInline):
         )
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one input; each is validated later, one by one."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/png,image/jpeg"}))
+        super().__init__(required=False, allow_empty_file=True, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(item, initial) for item in files if item]
+
+
+class SeriesAdminForm(forms.ModelForm):
+    add_images = MultipleFileField(
+        label="Add images",
+        help_text="Choose several PNG or JPEG files at once. Usable files are added in the order chosen; "
+        "any that cannot be used are listed with the reason.",
+    )
+
+
 @admin.register(Series)
 class SeriesAdmin(OwnCaseMixin, admin.ModelAdmin):
+    form = SeriesAdminForm
     list_display = ["__str__", "order", "modality", "phase", "after_reveal"]
     list_filter = ["modality", "after_reveal"]
     list_select_related = ["case"]
     inlines = [ImageInline]
-    fields = ["case", "order", "modality", "phase", "plane", "sequence", "technique", "caption", "after_reveal"]
+    fields = [
+        "case",
+        "order",
+        "modality",
+        "phase",
+        "plane",
+        "sequence",
+        "technique",
+        "caption",
+        "after_reveal",
+        "add_images",
+    ]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        uploads = form.cleaned_data.get("add_images") or []
+        rejected = services.series_add_images(series=form.instance, uploads=uploads)
+        added = len(uploads) - len(rejected)
+        if added:
+            messages.success(request, f"Added {added} image{pluralize(added)}.")
+        for name, reason in rejected:
+            messages.error(request, f"Not added: {name} — {reason}")
 
     def get_model_perms(self, request):
         # Reached from the case's stage list, not from the index.

@@ -6,9 +6,10 @@ from typing import IO
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 
 from .models import Case, Image, Reveal, Series
-from .web_images import PreparedImage, prepare_web_image
+from .web_images import PreparedImage, UnusableImage, prepare_web_image
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,26 @@ def image_prepare(upload: IO[bytes]) -> PreparedImage:
         max_bytes=settings.TEACHINGFILE_MAX_UPLOAD_BYTES,
         max_pixels=settings.TEACHINGFILE_MAX_IMAGE_PIXELS,
     )
+
+
+def series_add_images(*, series: Series, uploads: list) -> list[tuple[str, str]]:
+    """Store every usable upload as a new image of the series; return (file name, reason) for the rest.
+
+    Good files are kept even when others in the same upload are refused. File
+    names are shown to the author but never stored or logged: they may carry PHI.
+    """
+    next_order = (series.images.aggregate(highest=Max("order"))["highest"] or 0) + 1
+    rejected = []
+    for upload in uploads:
+        try:
+            prepared = image_prepare(upload)
+        except UnusableImage as error:
+            logger.warning("Refused an image upload for series %s: %s", series.pk, error)
+            rejected.append((upload.name, str(error)))
+            continue
+        image_create(series=series, prepared=prepared, order=next_order)
+        next_order += 1
+    return rejected
 
 
 def image_delete(*, image: Image) -> None:

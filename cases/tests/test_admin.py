@@ -149,3 +149,23 @@ def test_series_of_someone_elses_case_is_not_editable(client, other_faculty, fac
     series = make_series(case=make_case(authors=[faculty]))
     client.force_login(other_faculty)
     assert client.get(reverse("admin:cases_series_change", args=[series.pk])).status_code == 302
+
+
+def test_bulk_upload_keeps_good_files_and_reports_bad_ones_by_name(client, faculty, caplog):
+    series = make_series(case=make_case(authors=[faculty]))
+    client.force_login(faculty)
+    files = [
+        SimpleUploadedFile("first.png", png_bytes((100, 80)).getvalue(), "image/png"),
+        SimpleUploadedFile("SMITH^JANE.png", b"not an image", "image/png"),
+        SimpleUploadedFile("empty.jpg", b"", "image/jpeg"),
+        SimpleUploadedFile("second.png", png_bytes((90, 70)).getvalue(), "image/png"),
+    ]
+    data = series_form_data(series.case, add_images=files)
+    response = client.post(reverse("admin:cases_series_change", args=[series.pk]), data, follow=True)
+    body = response.content.decode()
+    assert [image.width for image in series.images.order_by("order")] == [100, 90]
+    assert "Not added: SMITH^JANE.png — The file is not a PNG or JPEG image." in body
+    assert "Not added: empty.jpg — The file is empty." in body
+    assert "Added 2 images." in body
+    assert "SMITH" not in caplog.text, "upload file names are never logged"
+    assert "Refused an image upload" in caplog.text

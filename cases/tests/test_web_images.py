@@ -89,7 +89,9 @@ def test_oversized_file_is_refused_by_size():
 
 def test_sixteen_bit_png_is_scaled_to_eight_bits():
     buffer = io.BytesIO()
-    PIL.Image.linear_gradient("L").resize((256, 256)).convert("I").point(lambda v: v * 200).convert("I;16").save(buffer, format="PNG")
+    PIL.Image.linear_gradient("L").resize((256, 256)).convert("I").point(lambda v: v * 200).convert("I;16").save(
+        buffer, format="PNG"
+    )
     buffer.seek(0)
     prepared = prepare_web_image(buffer, **LIMITS)
     picture = PIL.Image.open(prepared.web)
