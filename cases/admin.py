@@ -215,7 +215,7 @@ class ImageForm(forms.ModelForm):
 class ImageInline(admin.TabularInline):
     model = Image
     form = ImageForm
-    extra = 1
+    extra = 0
     fields = ["thumbnail_preview", "order", "upload", "caption", "alt_text", "pixel_spacing_mm"]
     readonly_fields = ["thumbnail_preview"]
 

@@ -329,6 +329,7 @@ class Case(models.Model):
             ("edit_any_case", "Can edit cases of any author"),
             ("publish_case", "Can publish, return and retire cases"),
         ]
+        indexes = [models.Index(fields=["status", "-published_at", "-id"], name="case_listing")]
         constraints = [
             models.CheckConstraint(condition=Q(difficulty__gte=1, difficulty__lte=5), name="case_difficulty_1_to_5"),
             models.CheckConstraint(condition=Q(quality__gte=1, quality__lte=5), name="case_quality_1_to_5"),
