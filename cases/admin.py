@@ -147,8 +147,34 @@ class CaseAdmin(OwnCaseMixin, admin.ModelAdmin):
         ),
     ]
 
+    actions = ["submit_for_review", "publish", "return_to_draft", "retire"]
+
     def get_queryset(self, request):
         return Case.objects.editable_by(request.user).prefetch_related("series", "authors")
+
+    def has_publish_permission(self, request) -> bool:
+        return request.user.has_perm("cases.publish_case")
+
+    def _set_status(self, request, queryset, status: str) -> None:
+        for case in queryset:
+            services.case_set_status(case=case, status=status)
+        self.message_user(request, f"{queryset.count()} case(s) now {Case.Status(status).label.lower()}.")
+
+    @admin.action(description="Submit selected cases for review", permissions=["change"])
+    def submit_for_review(self, request, queryset):
+        self._set_status(request, queryset.filter(status=Case.Status.DRAFT), Case.Status.IN_REVIEW)
+
+    @admin.action(description="Publish selected cases", permissions=["publish"])
+    def publish(self, request, queryset):
+        self._set_status(request, queryset, Case.Status.PUBLISHED)
+
+    @admin.action(description="Return selected cases to draft", permissions=["publish"])
+    def return_to_draft(self, request, queryset):
+        self._set_status(request, queryset, Case.Status.DRAFT)
+
+    @admin.action(description="Retire selected cases (kept for links, no longer listed)", permissions=["publish"])
+    def retire(self, request, queryset):
+        self._set_status(request, queryset, Case.Status.RETIRED)
 
     def _may_edit(self, request, obj) -> bool:
         return obj is None or obj.is_editable_by(request.user)

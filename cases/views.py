@@ -83,7 +83,15 @@ def case_detail(request, number: str):
     state = ReaderState.for_case(request, number)
     preview = request.GET.get("preview") == "resident" and state.can_edit
     context = state.context(show_answer=state.reveal is not None and not preview)
-    context.update(preview=preview, reveal_form=RevealForm())
+    user, session_key = reader_key(request)
+    similar = (
+        Case.objects.published()
+        .filter(region=state.case.region)
+        .exclude(pk=state.case.pk)
+        .with_reveal_state(user=user, session_key=session_key)
+        .for_list()[:4]
+    )
+    context.update(preview=preview, reveal_form=RevealForm(), similar_cases=similar)
     return render(request, "cases/case_detail.html", context)
 
 

@@ -169,3 +169,30 @@ def test_bulk_upload_keeps_good_files_and_reports_bad_ones_by_name(client, facul
     assert "Added 2 images." in body
     assert "SMITH" not in caplog.text, "upload file names are never logged"
     assert "Refused an image upload" in caplog.text
+
+
+def run_action(client, action: str, *cases):
+    data = {"action": action, "_selected_action": [case.pk for case in cases]}
+    return client.post(reverse("admin:cases_case_changelist"), data, follow=True)
+
+
+def test_faculty_submits_for_review_but_cannot_publish_by_action(client, faculty):
+    case = make_case(authors=[faculty], status="draft")
+    client.force_login(faculty)
+    run_action(client, "submit_for_review", case)
+    case.refresh_from_db()
+    assert case.status == "review"
+    run_action(client, "publish", case)
+    case.refresh_from_db()
+    assert case.status == "review"
+
+
+def test_editor_publishes_and_retires_by_action(client, editor, faculty):
+    case = make_case(authors=[faculty], status="review")
+    client.force_login(editor)
+    run_action(client, "publish", case)
+    case.refresh_from_db()
+    assert case.status == "published" and case.published_at is not None
+    run_action(client, "retire", case)
+    case.refresh_from_db()
+    assert case.status == "retired"
