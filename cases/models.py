@@ -465,8 +465,9 @@ def image_upload_to(instance: "Image", filename: str) -> str:
 class Image(models.Model):
     series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="images")
     order = models.PositiveSmallIntegerField(default=0)
-    file = models.ImageField(upload_to=image_upload_to, width_field="width", height_field="height")
-    thumbnail = models.ImageField(upload_to=image_upload_to, editable=False)
+    # Indexed: every image request looks its row up by stored name to check permissions.
+    file = models.ImageField(upload_to=image_upload_to, width_field="width", height_field="height", db_index=True)
+    thumbnail = models.ImageField(upload_to=image_upload_to, editable=False, db_index=True)
     width = models.PositiveIntegerField(editable=False, default=0)
     height = models.PositiveIntegerField(editable=False, default=0)
     caption = models.CharField(max_length=300, blank=True)
