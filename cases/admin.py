@@ -3,14 +3,18 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import pluralize
-from django.urls import reverse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
-from . import services
-from .forms import CaseStatusField
+from . import ingest, services
+from .forms import CaseStatusField, DicomUploadForm, MultipleFileField
+from .imaging import mask
 from .models import (
     Case,
     CaseFinding,
@@ -19,12 +23,14 @@ from .models import (
     ClassificationSystem,
     DifferentialEntry,
     Image,
+    IngestJob,
     Series,
     Topic,
     TopicReference,
     TopicSection,
 )
 from .web_images import UnusableImage
+from .workflow import StatusChangeRefused
 
 
 class OwnCaseMixin:
@@ -73,6 +79,7 @@ class FindingInline(admin.TabularInline):
 class DifferentialInline(admin.StackedInline):
     model = DifferentialEntry
     extra = 0
+    autocomplete_fields = ["topic"]
     fields = [("order", "diagnosis", "topic"), "reasoning"]
 
 
@@ -86,7 +93,19 @@ class CaseReferenceInline(admin.TabularInline):
 class SeriesInline(admin.TabularInline):
     model = Series
     extra = 0
-    fields = ["order", "modality", "phase", "plane", "sequence", "technique", "caption", "after_reveal"]
+    fields = [
+        "order",
+        "modality",
+        "phase",
+        "plane",
+        "sequence",
+        "technique",
+        "caption",
+        "after_reveal",
+        "held_description",
+        "label_confirmed",
+    ]
+    readonly_fields = ["held_description"]
     show_change_link = True
     ordering = ["order", "pk"]
 
@@ -106,6 +125,14 @@ class CaseAdminForm(forms.ModelForm):
             self.fields["authors"].queryset = (
                 get_user_model().objects.filter(groups__name__in=["faculty", "editor"]).distinct()
             )
+
+    def clean_status(self):
+        status = self.cleaned_data["status"]
+        if status == Case.Status.PUBLISHED and self.instance.pk and self.instance.status != status:
+            problems = services.case_publication_problems(self.instance)
+            if problems:
+                raise forms.ValidationError(problems)
+        return status
 
 
 @admin.register(Case)
@@ -152,13 +179,43 @@ class CaseAdmin(OwnCaseMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return Case.objects.editable_by(request.user).prefetch_related("series", "authors")
 
+    def has_delete_permission(self, request, obj=None):
+        # Only drafts may be deleted by their authors: published cases carry residents' reveals; retire them.
+        allowed = super().has_delete_permission(request, obj)
+        if obj is None or request.user.has_perm("cases.publish_case"):
+            return allowed
+        return allowed and obj.status == Case.Status.DRAFT
+
+    def delete_model(self, request, obj):
+        services.case_delete(case=obj)
+
+    def delete_queryset(self, request, queryset):
+        for case in queryset:
+            services.case_delete(case=case)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Series:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)
+        for series in formset.deleted_objects:
+            services.series_delete(series=series)
+        for series in formset.new_objects + [changed for changed, _ in formset.changed_objects]:
+            series.save()
+        return None
+
     def has_publish_permission(self, request) -> bool:
         return request.user.has_perm("cases.publish_case")
 
     def _set_status(self, request, queryset, status: str) -> None:
+        changed = 0
         for case in queryset:
-            services.case_set_status(case=case, status=status)
-        self.message_user(request, f"{queryset.count()} case(s) now {Case.Status(status).label.lower()}.")
+            try:
+                services.case_set_status(case=case, status=status, by=request.user)
+            except (services.NotReadyToPublish, StatusChangeRefused) as problem:
+                self.message_user(request, f"{case.number} unchanged: {problem}", messages.ERROR)
+            else:
+                changed += 1
+        self.message_user(request, f"{changed} case(s) now {Case.Status(status).label.lower()}.")
 
     @admin.action(description="Submit selected cases for review", permissions=["change"])
     def submit_for_review(self, request, queryset):
@@ -166,15 +223,15 @@ class CaseAdmin(OwnCaseMixin, admin.ModelAdmin):
 
     @admin.action(description="Publish selected cases", permissions=["publish"])
     def publish(self, request, queryset):
-        self._set_status(request, queryset, Case.Status.PUBLISHED)
+        self._set_status(request, queryset.exclude(status=Case.Status.PUBLISHED), Case.Status.PUBLISHED)
 
     @admin.action(description="Return selected cases to draft", permissions=["publish"])
     def return_to_draft(self, request, queryset):
-        self._set_status(request, queryset, Case.Status.DRAFT)
+        self._set_status(request, queryset.exclude(status=Case.Status.DRAFT), Case.Status.DRAFT)
 
     @admin.action(description="Retire selected cases (kept for links, no longer listed)", permissions=["publish"])
     def retire(self, request, queryset):
-        self._set_status(request, queryset, Case.Status.RETIRED)
+        self._set_status(request, queryset.filter(status=Case.Status.PUBLISHED), Case.Status.RETIRED)
 
     def _may_edit(self, request, obj) -> bool:
         return obj is None or obj.is_editable_by(request.user)
@@ -192,6 +249,50 @@ class CaseAdmin(OwnCaseMixin, admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         if not change:
             form.instance.authors.add(request.user)
+
+    def get_urls(self):
+        own = [
+            path("<int:pk>/dicom/", self.admin_site.admin_view(self.dicom_upload_view), name="cases_case_dicom"),
+            path(
+                "<int:pk>/dicom/<uuid:token>/",
+                self.admin_site.admin_view(self.dicom_progress_view),
+                name="cases_case_dicom_progress",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def _editable_case(self, request, pk: int) -> Case:
+        case = self.get_queryset(request).filter(pk=pk).first()
+        if case is None or not self.has_change_permission(request, case):
+            raise PermissionDenied
+        return case
+
+    def dicom_upload_view(self, request, pk: int):
+        """Upload DICOM to a case: de-identify in memory now, render in the background."""
+        case = self._editable_case(request, pk)
+        form = DicomUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            job, report = ingest.ingest_upload(case=case, uploads=form.uploads(), user=request.user)
+            for rejected in report.rejected:
+                messages.error(request, f"Not imported: {rejected.name} — {rejected.reason}")
+            if report.staged:
+                messages.info(request, f"{report.staged} file(s) de-identified; rendering them now.")
+            return redirect("admin:cases_case_dicom_progress", pk=case.pk, token=job.token)
+        context = {**self.admin_site.each_context(request), "case": case, "form": form, "opts": self.opts}
+        context["title"] = f"Import DICOM into {case.number}"
+        return TemplateResponse(request, "admin/cases/case/dicom_upload.html", context)
+
+    def dicom_progress_view(self, request, pk: int, token):
+        """Show the progress bar of an import; answer JSON to the page's polling."""
+        case = self._editable_case(request, pk)
+        job = get_object_or_404(IngestJob, case=case, token=token)
+        if request.headers.get("Accept") == "application/json":
+            return JsonResponse(
+                {"status": job.status, "processed": job.processed, "total": job.total, "percent": job.percent}
+            )
+        context = {**self.admin_site.each_context(request), "case": case, "job": job, "opts": self.opts}
+        context["title"] = f"DICOM import into {case.number}"
+        return TemplateResponse(request, "admin/cases/case/dicom_progress.html", context)
 
     @admin.display(description="Modalities")
     def modalities(self, case: Case) -> str:
@@ -213,13 +314,36 @@ class ImageForm(forms.ModelForm):
         widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}),
     )
 
+    mask_rectangles = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="Mask",
+        help_text="Rectangles to black out, in image pixels: “x,y,width,height; …”. Use “Draw mask”.",
+        widget=forms.TextInput(attrs={"class": "mask-rectangles", "size": 18}),
+    )
+
     class Meta:
         model = Image
-        fields = ["order", "upload", "caption", "alt_text", "pixel_spacing_mm"]
+        fields = ["order", "upload", "caption", "alt_text", "pixel_spacing_mm", "held_for_review"]
+
+    def clean_mask_rectangles(self) -> list[list[int]]:
+        text = self.cleaned_data["mask_rectangles"].strip()
+        if not text:
+            return []
+        try:
+            rectangles = [[int(value) for value in part.split(",")] for part in text.split(";") if part.strip()]
+        except ValueError as error:
+            raise forms.ValidationError("Write each rectangle as four whole numbers: x,y,width,height.") from error
+        if not self.instance.pk:
+            raise forms.ValidationError("Save the image first, then mask it.")
+        try:
+            return mask.clip_rectangles(rectangles, width=self.instance.width, height=self.instance.height)
+        except mask.MaskError as error:
+            raise forms.ValidationError(str(error)) from error
 
     def clean_upload(self):
         upload = self.cleaned_data.get("upload")
-        if upload is None:
+        if not upload:
             if not self.instance.pk:
                 raise forms.ValidationError("Choose a PNG or JPEG file.")
             return None
@@ -242,7 +366,21 @@ class ImageInline(admin.TabularInline):
     model = Image
     form = ImageForm
     extra = 0
-    fields = ["thumbnail_preview", "order", "upload", "caption", "alt_text", "pixel_spacing_mm"]
+
+    class Media:
+        js = ["js/mask.js"]
+        css = {"all": ["css/mask.css"]}
+
+    fields = [
+        "thumbnail_preview",
+        "order",
+        "upload",
+        "caption",
+        "alt_text",
+        "pixel_spacing_mm",
+        "held_for_review",
+        "mask_rectangles",
+    ]
     readonly_fields = ["thumbnail_preview"]
 
     @admin.display(description="Image")
@@ -256,22 +394,6 @@ class ImageInline(admin.TabularInline):
         )
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files from one input; each is validated later, one by one."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/png,image/jpeg"}))
-        super().__init__(required=False, allow_empty_file=True, **kwargs)
-
-    def clean(self, data, initial=None):
-        files = data if isinstance(data, list | tuple) else [data]
-        return [super(MultipleFileField, self).clean(item, initial) for item in files if item]
-
-
 class SeriesAdminForm(forms.ModelForm):
     add_images = MultipleFileField(
         label="Add images",
@@ -283,7 +405,7 @@ class SeriesAdminForm(forms.ModelForm):
 @admin.register(Series)
 class SeriesAdmin(OwnCaseMixin, admin.ModelAdmin):
     form = SeriesAdminForm
-    list_display = ["__str__", "order", "modality", "phase", "after_reveal"]
+    list_display = ["__str__", "case", "order", "modality", "phase", "after_reveal"]
     list_filter = ["modality", "after_reveal"]
     list_select_related = ["case"]
     inlines = [ImageInline]
@@ -297,8 +419,30 @@ class SeriesAdmin(OwnCaseMixin, admin.ModelAdmin):
         "technique",
         "caption",
         "after_reveal",
+        "held_description",
+        "label_confirmed",
         "add_images",
     ]
+
+    readonly_fields = ["held_description"]
+
+    def save_formset(self, request, form, formset, change):
+        formset.save(commit=False)
+        for image in formset.deleted_objects:
+            services.image_delete(image=image)
+        for image in formset.new_objects + [changed for changed, _ in formset.changed_objects]:
+            image.save()
+        for image_form in formset.forms:
+            rectangles = image_form.cleaned_data.get("mask_rectangles") if image_form.cleaned_data else None
+            if rectangles and not image_form.cleaned_data.get("DELETE"):
+                services.image_apply_masks(image=image_form.instance, rectangles=rectangles)
+
+    def delete_model(self, request, obj):
+        services.series_delete(series=obj)
+
+    def delete_queryset(self, request, queryset):
+        for series in queryset:
+            services.series_delete(series=series)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -1,5 +1,6 @@
 """Topics (diagnosis articles), cases, their image stages, and reveals."""
 
+import secrets
 import uuid
 from pathlib import PurePosixPath
 
@@ -198,6 +199,15 @@ class TopicReference(Reference):
         pass
 
 
+def random_secret() -> bytes:
+    return secrets.token_bytes(32)
+
+
+def random_date_offset() -> int:
+    """Return a whole number of days between about ten years and one year back."""
+    return -secrets.choice(range(365, 3650))
+
+
 class CaseQuerySet(models.QuerySet):
     def published(self) -> "CaseQuerySet":
         """Return the cases residents see in lists."""
@@ -225,7 +235,8 @@ class CaseQuerySet(models.QuerySet):
     def for_list(self) -> "CaseQuerySet":
         """Add what a case card shows: first pre-reveal thumbnail and the pre-reveal stages' modalities."""
         first_thumbnail = (
-            Image.objects.filter(series__case=OuterRef("pk"), series__after_reveal=False)
+            Image.objects.shown()
+            .filter(series__case=OuterRef("pk"), series__after_reveal=False, series__label_confirmed=True)
             .order_by("series__order", "series__pk", "order", "pk")
             .values("thumbnail")[:1]
         )
@@ -237,7 +248,11 @@ class CaseQuerySet(models.QuerySet):
         """Add the stages with their images, the topic and the authors, for the case page."""
         return self.select_related("topic").prefetch_related(
             "authors",
-            Prefetch("series", queryset=Series.objects.prefetch_related("images"), to_attr="all_series"),
+            Prefetch(
+                "series",
+                queryset=Series.objects.shown().prefetch_related(Prefetch("images", queryset=Image.objects.shown())),
+                to_attr="all_series",
+            ),
         )
 
     def for_answer(self) -> "CaseQuerySet":
@@ -320,6 +335,10 @@ class Case(models.Model):
         blank=True, help_text="Rehabilitation prescription, where the case has one. Markdown."
     )
     teaching_points = models.TextField(blank=True, help_text="Markdown bullet list. Hidden until the reveal.")
+
+    # De-identification keys: the same original UID or date maps to the same value within this case only.
+    deid_secret = models.BinaryField(max_length=32, default=random_secret, editable=False)
+    date_offset_days = models.SmallIntegerField(default=random_date_offset, editable=False)
 
     objects = CaseQuerySet.as_manager()
 
@@ -405,9 +424,13 @@ class CaseReference(Reference):
 
 
 class SeriesQuerySet(models.QuerySet):
+    def shown(self) -> "SeriesQuerySet":
+        """Return the stages readers may see: imported ones only once the author confirmed their labels."""
+        return self.filter(label_confirmed=True)
+
     def presented(self) -> "SeriesQuerySet":
         """Return the stages shown before the reveal."""
-        return self.filter(after_reveal=False)
+        return self.shown().filter(after_reveal=False)
 
 
 class Series(models.Model):
@@ -432,15 +455,45 @@ class Series(models.Model):
         default=False,
         help_text="Hidden until the reveal, e.g. annotated key images.",
     )
+    series_uid = models.CharField(
+        max_length=64, blank=True, editable=False, help_text="De-identified Series Instance UID of imported DICOM."
+    )
+    body_part = models.CharField(max_length=64, blank=True)
+    study_day = models.IntegerField(
+        null=True,
+        blank=True,
+        help_text="Days after the case's first imported study (dates are shifted, intervals kept).",
+    )
+    held_description = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="The series description from the DICOM header, held back: it may name the patient or the "
+        "diagnosis. Use it to write the caption, then confirm the label.",
+    )
+    label_confirmed = models.BooleanField(
+        default=True,
+        help_text="Imported stages stay unconfirmed until the author has checked their labels and caption.",
+    )
 
     objects = SeriesQuerySet.as_manager()
 
     class Meta:
         ordering = ["order", "pk"]
         verbose_name_plural = "series"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "series_uid"], condition=~Q(series_uid=""), name="series_uid_once_per_case"
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.case.number} · {self.label}" if self.case_id else self.label
+        return self.label
+
+    def save(self, *args, **kwargs) -> None:
+        # The held description may carry PHI: it is kept only until the author has confirmed the label.
+        if self.label_confirmed:
+            self.held_description = ""
+        super().save(*args, **kwargs)
 
     @property
     def label(self) -> str:
@@ -462,6 +515,18 @@ def image_upload_to(instance: "Image", filename: str) -> str:
     return f"images/{token[:2]}/{token}{suffix}"
 
 
+def dicom_upload_to(instance: "Image", filename: str) -> str:
+    """Store de-identified DICOM under a random name."""
+    token = uuid.uuid4().hex
+    return f"dicom/{token[:2]}/{token}.dcm"
+
+
+class ImageQuerySet(models.QuerySet):
+    def shown(self) -> "ImageQuerySet":
+        """Return the images readers may see: not held for a burned-in text check."""
+        return self.filter(held_for_review=False)
+
+
 class Image(models.Model):
     series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="images")
     order = models.PositiveSmallIntegerField(default=0)
@@ -479,6 +544,24 @@ class Image(models.Model):
     pixel_spacing_mm = models.DecimalField(
         max_digits=7, decimal_places=4, null=True, blank=True, help_text="Size of one pixel in millimetres."
     )
+    dicom_file = models.FileField(
+        upload_to=dicom_upload_to, blank=True, editable=False, help_text="The de-identified DICOM object."
+    )
+    frame_number = models.PositiveIntegerField(default=1, editable=False)
+    instance_uid = models.CharField(max_length=64, blank=True, editable=False)
+    slice_position_mm = models.FloatField(null=True, blank=True, editable=False)
+    window_center = models.FloatField(null=True, blank=True)
+    window_width = models.FloatField(null=True, blank=True)
+    held_for_review = models.BooleanField(
+        default=False,
+        help_text="May carry burned-in text (patient name, dates). Hidden from residents until you confirm it is "
+        "clean or mask the text.",
+    )
+    masks = models.JSONField(
+        default=list, blank=True, editable=False, help_text="Rectangles [x, y, width, height] blacked out."
+    )
+
+    objects = ImageQuerySet.as_manager()
 
     class Meta:
         ordering = ["order", "pk"]
@@ -529,3 +612,35 @@ class Reveal(models.Model):
 
     def __str__(self) -> str:
         return f"Reveal of {self.case_id}"
+
+
+class IngestJob(models.Model):
+    """One DICOM upload being turned into stages of a case; its progress and report."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="ingest_jobs")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0, help_text="De-identified files waiting to be rendered.")
+    processed = models.PositiveIntegerField(default=0)
+    report = models.JSONField(default=dict, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"DICOM import {self.token} for {self.case_id}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return int(100 * self.processed / self.total) if self.total else 0

@@ -1,13 +1,21 @@
 """Writes: images, reveals and status changes."""
 
+import io
 import logging
+import uuid
 from typing import IO
 
+import numpy
+import PIL.Image
+import pydicom
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
+from . import workflow
+from .imaging import mask
 from .models import Case, Image, Reveal, Series
 from .web_images import PreparedImage, UnusableImage, prepare_web_image
 
@@ -69,10 +77,94 @@ def series_add_images(*, series: Series, uploads: list) -> list[tuple[str, str]]
 
 
 def image_delete(*, image: Image) -> None:
-    """Delete an image row and, once that is committed, its files."""
+    """Delete an image row and, once that is committed, its files (a DICOM object shared by frames stays)."""
     names = [image.file.name, image.thumbnail.name]
     image.delete()
+    if image.dicom_file and not Image.objects.filter(dicom_file=image.dicom_file.name).exists():
+        names.append(image.dicom_file.name)
     transaction.on_commit(lambda: _delete_files(names))
+
+
+@transaction.atomic
+def series_delete(*, series: Series) -> None:
+    """Delete a stage with its images and, once committed, their files."""
+    names = []
+    for image in series.images.all():
+        names += [image.file.name, image.thumbnail.name, image.dicom_file.name]
+    series.delete()
+    transaction.on_commit(lambda: _delete_files(sorted(set(names))))
+
+
+@transaction.atomic
+def case_delete(*, case: Case) -> None:
+    """Delete a case with its stages and, once committed, every stored file of theirs."""
+    for series in case.series.all():
+        series_delete(series=series)
+    case.delete()
+
+
+@transaction.atomic
+def image_apply_masks(*, image: Image, rectangles: list[list[int]]) -> None:
+    """Black out rectangles (in web-image pixels) of burned-in text, in every stored form of the image.
+
+    Frames that share one DICOM object are masked alike; the image is then no longer held for review.
+    """
+    rectangles = mask.clip_rectangles(rectangles, width=image.width, height=image.height)
+    siblings = [image]
+    if image.dicom_file:
+        siblings = list(Image.objects.filter(dicom_file=image.dicom_file.name).order_by("pk"))
+        _mask_stored_dicom(image, rectangles)
+    for sibling in siblings:
+        with sibling.file.open("rb") as handle:
+            picture = PIL.Image.open(io.BytesIO(handle.read()))
+            picture.load()
+        masked = PIL.Image.fromarray(
+            mask.mask_array(numpy.asarray(picture), _scale(rectangles, image, sibling.width, sibling.height))
+        )
+        buffer = io.BytesIO()
+        masked.save(buffer, format="PNG")
+        buffer.seek(0)
+        old = [sibling.file.name, sibling.thumbnail.name]
+        image_set_files(image=sibling, prepared=image_prepare(buffer))
+        sibling.held_for_review = False
+        sibling.masks = [*sibling.masks, *[list(rectangle) for rectangle in rectangles]]
+        sibling.save()
+        transaction.on_commit(lambda names=old: _delete_files(names))
+
+
+def _scale(rectangles, image: Image, width: int, height: int):
+    sx, sy = width / image.width, height / image.height
+    return [(round(x * sx), round(y * sy), round(w * sx) or 1, round(h * sy) or 1) for x, y, w, h in rectangles]
+
+
+def _mask_stored_dicom(image: Image, rectangles) -> None:
+    with image.dicom_file.open("rb") as handle:
+        dataset = pydicom.dcmread(io.BytesIO(handle.read()))
+    dicom_rectangles = _scale(rectangles, image, int(dataset.Columns), int(dataset.Rows))
+    mask.mask_dataset(dataset, dicom_rectangles)
+    buffer = io.BytesIO()
+    dataset.save_as(buffer, enforce_file_format=True)
+    old = image.dicom_file.name
+    new = default_storage.save(f"dicom/{uuid.uuid4().hex}.dcm", ContentFile(buffer.getvalue()))
+    Image.objects.filter(dicom_file=old).update(dicom_file=new)
+    image.dicom_file.name = new
+    transaction.on_commit(lambda: _delete_files([old]))
+
+
+class NotReadyToPublish(ValueError):
+    """The case still has imported labels or images the author has not checked."""
+
+
+def case_publication_problems(case: Case) -> list[str]:
+    """List what must be checked before the case may be published."""
+    problems = []
+    unconfirmed = case.series.filter(label_confirmed=False).count()
+    if unconfirmed:
+        problems.append(f"{unconfirmed} imported stage(s) need their label and caption confirmed.")
+    held = Image.objects.filter(series__case=case, held_for_review=True).count()
+    if held:
+        problems.append(f"{held} image(s) may carry burned-in text: confirm them clean or mask the text.")
+    return problems
 
 
 def _delete_files(names: list[str]) -> None:
@@ -103,8 +195,13 @@ def reveal_assess(*, reveal: Reveal, assessment: str) -> Reveal:
     return reveal
 
 
-def case_set_status(*, case: Case, status: str) -> Case:
-    """Move a case through draft → in review → published → retired."""
+def case_set_status(*, case: Case, status: str, by) -> Case:
+    """Move a case along the workflow (draft → in review → published → retired) if this user may."""
+    workflow.check_transition(case=case, status=status, user=by)
+    if status == Case.Status.PUBLISHED:
+        problems = case_publication_problems(case)
+        if problems:
+            raise NotReadyToPublish(" ".join(problems))
     case.status = status
     case.save(update_fields=["status", "published_at", "updated"])
     logger.info("Case %s is now %s", case.number, status)

@@ -2,6 +2,7 @@
 
 import logging
 import mimetypes
+import re
 from functools import wraps
 
 from django.conf import settings
@@ -11,7 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from . import services
 from .forms import AssessmentForm, CaseFilterForm, RevealForm
@@ -19,6 +20,8 @@ from .models import Case, Image, Reveal, Topic
 from .selectors import ReaderState, reader_key
 
 logger = logging.getLogger(__name__)
+
+STORED_IMAGE_NAME = re.compile(r"images/[0-9a-f]{2}/[0-9a-f]{32}\.(?:png|jpg)")
 
 
 def reader_required(view):
@@ -33,7 +36,7 @@ def reader_required(view):
     return wrapper
 
 
-@require_GET
+@require_safe
 @reader_required
 def home(request):
     user, session_key = reader_key(request)
@@ -44,18 +47,21 @@ def home(request):
         {
             "latest_cases": cases[:6],
             "published_count": Case.objects.published().count(),
-            "done_count": Reveal.objects.for_reader(user=user, session_key=session_key).count(),
+            "done_count": Reveal.objects.for_reader(user=user, session_key=session_key)
+            .filter(case__in=Case.objects.viewable())
+            .count(),
         },
     )
 
 
-@require_GET
+@require_safe
 @reader_required
 def case_list(request):
     form = CaseFilterForm(request.GET or None)
     user, session_key = reader_key(request)
     cases = Case.objects.published()
-    if form.is_valid():
+    if form.is_bound:
+        form.is_valid()  # the valid filters apply even when another one is not understood
         cases = form.filter(cases)
     cases = cases.with_reveal_state(user=user, session_key=session_key).for_list()
     page = Paginator(cases, settings.TEACHINGFILE_CASES_PER_PAGE).get_page(request.GET.get("page"))
@@ -64,20 +70,20 @@ def case_list(request):
     return render(request, "cases/case_list.html", {"form": form, "page": page, "query": query.urlencode()})
 
 
-@require_GET
+@require_safe
 @reader_required
 def case_done_list(request):
     user, session_key = reader_key(request)
     reveals = (
         Reveal.objects.for_reader(user=user, session_key=session_key)
         .select_related("case", "case__topic")
-        .filter(case__status__in=[Case.Status.PUBLISHED, Case.Status.RETIRED])
+        .filter(case__in=Case.objects.viewable())
     )
     page = Paginator(reveals, 50).get_page(request.GET.get("page"))
     return render(request, "cases/reveal_list.html", {"page": page})
 
 
-@require_GET
+@require_safe
 @reader_required
 def case_detail(request, number: str):
     state = ReaderState.for_case(request, number)
@@ -130,14 +136,14 @@ def case_assess(request, number: str):
     return redirect(f"{state.case.get_absolute_url()}#assessment")
 
 
-@require_GET
+@require_safe
 @reader_required
 def topic_list(request):
     topics = Topic.objects.annotate(case_count=Count("cases", filter=Q(cases__status=Case.Status.PUBLISHED)))
     return render(request, "cases/topic_list.html", {"topics": topics})
 
 
-@require_GET
+@require_safe
 @reader_required
 def topic_detail(request, slug: str):
     topic = get_object_or_404(
@@ -149,7 +155,7 @@ def topic_detail(request, slug: str):
     return render(request, "cases/topic_detail.html", {"topic": topic, "cases": cases})
 
 
-@require_GET
+@require_safe
 def media_file(request, name: str):
     """Serve a stored image only to readers who may see it now."""
     image = Image.objects.select_related("series__case").filter(Q(file=name) | Q(thumbnail=name)).first()
@@ -158,11 +164,19 @@ def media_file(request, name: str):
     case = image.series.case
     if not case.is_viewable_by(request.user):
         raise Http404
+    hidden_from_readers = image.held_for_review or not image.series.label_confirmed
+    if hidden_from_readers and not case.is_editable_by(request.user):
+        raise Http404
     if image.series.after_reveal and not case.is_editable_by(request.user):
         user, session_key = reader_key(request)
         if not Reveal.objects.for_reader(user=user, session_key=session_key).filter(case=case).exists():
             raise Http404
     content_type, _ = mimetypes.guess_type(name)
-    response = FileResponse(default_storage.open(name), content_type=content_type or "application/octet-stream")
+    try:
+        stored = default_storage.open(name)
+    except FileNotFoundError:
+        logger.error("Image %s has a row but no stored file", image.pk)
+        raise Http404 from None
+    response = FileResponse(stored, content_type=content_type or "application/octet-stream")
     response["Cache-Control"] = "private, max-age=3600"
     return response

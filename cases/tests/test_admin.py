@@ -196,3 +196,112 @@ def test_editor_publishes_and_retires_by_action(client, editor, faculty):
     run_action(client, "retire", case)
     case.refresh_from_db()
     assert case.status == "retired"
+
+
+def stored_files() -> set[str]:
+    from django.conf import settings
+
+    root = settings.MEDIA_ROOT
+    return {str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()}
+
+
+def test_deleting_an_image_row_deletes_its_files(client, faculty, django_capture_on_commit_callbacks):
+    from cases.tests.factories import make_image
+
+    series = make_series(case=make_case(authors=[faculty]))
+    image = make_image(series=series)
+    names = {image.file.name, image.thumbnail.name}
+    assert names <= stored_files()
+    client.force_login(faculty)
+    data = series_form_data(series.case) | {
+        "images-TOTAL_FORMS": 1,
+        "images-INITIAL_FORMS": 1,
+        "images-0-id": image.pk,
+        "images-0-series": series.pk,
+        "images-0-order": 1,
+        "images-0-DELETE": "on",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:cases_series_change", args=[series.pk]), data)
+    assert response.status_code == 302
+    assert not Image.objects.filter(pk=image.pk).exists()
+    assert not names & stored_files()
+
+
+def test_deleting_a_draft_case_deletes_its_files(client, faculty, django_capture_on_commit_callbacks):
+    from cases.tests.factories import make_image
+
+    case = make_case(authors=[faculty], status="draft")
+    image = make_image(series=make_series(case=case))
+    names = {image.file.name, image.thumbnail.name}
+    client.force_login(faculty)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:cases_case_delete", args=[case.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not Case.objects.filter(pk=case.pk).exists()
+    assert not names & stored_files()
+
+
+def test_faculty_cannot_delete_a_published_case(client, faculty):
+    case = make_case(authors=[faculty], status="published")
+    client.force_login(faculty)
+    client.post(reverse("admin:cases_case_delete", args=[case.pk]), {"post": "yes"})
+    assert Case.objects.filter(pk=case.pk).exists()
+
+
+def test_faculty_cannot_unpublish_through_the_status_field(client, faculty):
+    case = make_case(authors=[faculty], status="published")
+    client.force_login(faculty)
+    response = client.post(
+        reverse("admin:cases_case_change", args=[case.pk]), case_form_data(number=case.number, status="draft")
+    )
+    assert response.status_code == 200
+    case.refresh_from_db()
+    assert case.status == "published"
+
+
+def test_retire_action_leaves_drafts_alone(client, editor, faculty):
+    draft = make_case(authors=[faculty], status="draft")
+    client.force_login(editor)
+    run_action(client, "retire", draft)
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+
+
+def test_forged_clear_of_an_image_is_an_error_not_a_crash(client, faculty):
+    from cases.tests.factories import make_image
+
+    series = make_series(case=make_case(authors=[faculty]))
+    image = make_image(series=series)
+    client.force_login(faculty)
+    data = series_form_data(series.case) | {
+        "images-TOTAL_FORMS": 1,
+        "images-INITIAL_FORMS": 1,
+        "images-0-id": image.pk,
+        "images-0-series": series.pk,
+        "images-0-order": 1,
+        "images-0-upload-clear": "on",
+    }
+    response = client.post(reverse("admin:cases_series_change", args=[series.pk]), data)
+    assert response.status_code in (200, 302)
+    image.refresh_from_db()
+    assert image.file.name
+
+
+def test_case_change_page_costs_the_same_for_2_and_20_stages(client, editor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cases.models import DifferentialEntry
+
+    client.force_login(editor)
+    counts = []
+    for stages in (2, 20):
+        case = make_case()
+        for index in range(stages):
+            make_series(case=case)
+            DifferentialEntry.objects.create(case=case, order=index, diagnosis="d", reasoning="r")
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("admin:cases_case_change", args=[case.pk])).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]

@@ -116,3 +116,23 @@ def test_list_filters_by_modality_region_and_difficulty(db, client, resident):
     assert xr_case.get_absolute_url() in shown("?difficulty=2")
     assert ct_case.get_absolute_url() not in shown("?difficulty=2")
     assert client.get(listing + "?difficulty=banana").status_code == 200
+
+
+def test_media_names_that_are_not_stored_names_are_404_before_any_query(client, resident):
+    client.force_login(resident)
+    for name in ("images/a%00b.png", "images/../../etc/passwd", "images/zz/not-hex.png"):
+        assert client.get(f"/media/{name}").status_code == 404
+
+
+def test_pages_answer_head_requests(case, client, resident):
+    client.force_login(resident)
+    assert client.head(case.get_absolute_url()).status_code == 200
+    assert client.head(reverse("cases:case-list")).status_code == 200
+
+
+def test_one_bad_filter_keeps_the_others(db, client, resident):
+    chest = make_case(region="chest")
+    pelvis = make_case(region="pelvis")
+    client.force_login(resident)
+    body = client.get(reverse("cases:case-list") + "?region=chest&difficulty=x").content.decode()
+    assert chest.get_absolute_url() in body and pelvis.get_absolute_url() not in body

@@ -108,6 +108,8 @@ STORAGES = {
 # Uploads above this are refused before Pillow sees them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# A CT series exported file by file easily has hundreds of files.
+DATA_UPLOAD_MAX_NUMBER_FILES = int(os.environ.get("TEACHINGFILE_MAX_UPLOAD_FILES", 5000))
 TEACHINGFILE_MAX_UPLOAD_BYTES = int(os.environ.get("TEACHINGFILE_MAX_UPLOAD_BYTES", 40 * 1024 * 1024))
 # Larger images are refused as possible decompression bombs (Pillow's check, made strict).
 TEACHINGFILE_MAX_IMAGE_PIXELS = int(os.environ.get("TEACHINGFILE_MAX_IMAGE_PIXELS", 64_000_000))

@@ -1,0 +1,547 @@
+"""Read an upload into candidate files and the candidate files into DICOM datasets.
+
+An upload is a single file, a folder or a zip archive (zips may hold one more
+level of zips).  ``sources_from_bytes`` and ``sources_from_paths`` expand it
+into :class:`Source` objects, one per candidate file, and :class:`Rejected`
+notes for what cannot be a candidate (unsafe paths, oversized archives, empty
+files).  ``read_dataset`` then parses one source's headers and checks that its
+pixel data is present, complete, within the size limits and decodable by an
+installed decoder, without decoding it.
+
+Files are never read with ``force=True`` as such: a file without the 128-byte
+preamble and ``DICM`` prefix is parsed with force only into a throw-away
+dataset, and accepted only when that dataset names its SOP class and instance,
+after which it is rebuilt as a standard Part 10 file and read normally.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import posixpath
+import re
+import warnings
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pydicom
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.encaps import generate_fragments, parse_basic_offsets, parse_fragments
+from pydicom.filebase import DicomBytesIO
+from pydicom.filewriter import write_file_meta_info
+from pydicom.pixels import get_decoder
+from pydicom.pixels.utils import get_expected_length
+from pydicom.uid import (
+    UID,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    JPEGExtended12Bit,
+    MediaStorageDirectoryStorage,
+)
+
+__all__ = [
+    "PIXEL_KEYWORDS",
+    "Limits",
+    "Rejected",
+    "Source",
+    "UnreadableFile",
+    "read_dataset",
+    "sources_from_bytes",
+    "sources_from_paths",
+]
+
+logger = logging.getLogger(__name__)
+
+PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
+
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_PREAMBLE = b"\x00" * 128 + b"DICM"
+_MAX_NESTING = 1  # a zip inside the upload's zip is expanded; one more level is refused
+_UID_PATTERN = re.compile(r"^[0-9]+(\.[0-9]+)+$")
+_SKIPPED_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
+
+
+class UnreadableFile(ValueError):
+    """The file cannot be ingested; ``str(error)`` is the reason, in plain words for the author."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Upper bounds that keep one upload from exhausting memory or time.
+
+    The archive limits guard against zip bombs: they are checked against the
+    sizes an archive declares before anything is decompressed (Python's zip
+    reader never returns more than the declared size).
+    """
+
+    max_file_bytes: int = 512 * 1024 * 1024
+    max_archive_members: int = 20_000
+    max_archive_bytes: int = 4 * 1024**3
+    max_pixels_per_frame: int = 64_000_000
+    max_frames: int = 2_000
+
+
+@dataclass(frozen=True)
+class Source:
+    """One candidate file from an upload, a folder or an archive.
+
+    ``name`` is a display name for the ingest report only (the relative path
+    inside a zip or folder, or the upload's name); it is never stored.
+    """
+
+    name: str
+    data: bytes
+
+    def __repr__(self) -> str:
+        return f"Source(name={self.name!r}, data=<{len(self.data)} bytes>)"
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A file of an upload that was set aside, with the reason in plain words."""
+
+    name: str
+    reason: str
+
+
+# --------------------------------------------------------------------------
+# uploads, folders and archives
+
+
+@dataclass
+class _Budget:
+    """What is left of the archive limits for one upload, shared by nested archives."""
+
+    members: int
+    bytes: int
+
+
+def sources_from_bytes(name: str, data: bytes, *, limits: Limits) -> Iterator[Source | Rejected]:
+    """Yield the candidate files of one uploaded file, expanding it when it is a zip archive.
+
+    A zip is recognised by its magic bytes, not its extension.  Members whose
+    normalised path is absolute or climbs out with ``..`` are rejected, so are
+    empty files and archives larger than ``limits`` allow; macOS ``__MACOSX/``
+    and ``.DS_Store`` entries and DICOMDIR index files are skipped silently.
+
+    Parameters
+    ----------
+    name : str
+        The upload's name, used in the report only.
+    data : bytes
+        The upload's content.
+    limits : Limits
+        Size limits for files and archives.
+    """
+    budget = _Budget(members=limits.max_archive_members, bytes=limits.max_archive_bytes)
+    yield from _sources(name, data, limits=limits, budget=budget, depth=0)
+
+
+def sources_from_paths(paths: Iterable[Path], *, limits: Limits) -> Iterator[Source | Rejected]:
+    """Yield the candidate files under the given files and folders, expanding zip archives.
+
+    Folders are walked recursively in sorted order, skipping hidden files and
+    folders (names starting with a dot) and not following symbolic links;
+    display names are relative to the folder given.
+    """
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            for file in _walk(path):
+                yield from _source_from_file(file, file.relative_to(path).as_posix(), limits=limits)
+        else:
+            yield from _source_from_file(path, path.name, limits=limits)
+
+
+def _walk(folder: Path) -> list[Path]:
+    """Return the visible regular files under folder, sorted by their relative path."""
+    found: list[Path] = []
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        try:
+            entries = list(current.iterdir())
+        except OSError:
+            logger.info("Skipped a folder that cannot be listed: %s", current)
+            continue
+        for entry in entries:
+            if entry.name.startswith(".") or entry.is_symlink():
+                continue
+            if entry.is_dir():
+                pending.append(entry)
+            elif entry.is_file():
+                found.append(entry)
+    return sorted(found, key=lambda file: file.relative_to(folder).parts)
+
+
+def _source_from_file(path: Path, name: str, *, limits: Limits) -> Iterator[Source | Rejected]:
+    """Yield the candidates of one file on disk."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            is_zip = handle.read(4) in _ZIP_MAGIC
+            handle.seek(0)
+            if size > (limits.max_archive_bytes if is_zip else limits.max_file_bytes):
+                yield Rejected(name, "archive too large" if is_zip else "file too large")
+                return
+            data = handle.read()
+    except FileNotFoundError:
+        yield Rejected(name, "file not found")
+        return
+    except OSError:
+        yield Rejected(name, "file cannot be opened")
+        return
+    yield from sources_from_bytes(name, data, limits=limits)
+
+
+def _sources(name: str, data: bytes, *, limits: Limits, budget: _Budget, depth: int) -> Iterator[Source | Rejected]:
+    """Yield the candidates of one file's bytes (the recursive step behind sources_from_bytes)."""
+    if not data:
+        yield Rejected(name, "empty file")
+    elif _is_zip(data):
+        if depth > _MAX_NESTING:
+            yield Rejected(name, "archive nested too deeply")
+        else:
+            yield from _expand_zip(name, data, limits=limits, budget=budget, depth=depth)
+    elif _is_dicomdir(name, data):
+        logger.debug("Skipped a DICOMDIR index: %s", name)
+    elif len(data) > limits.max_file_bytes:
+        yield Rejected(name, "file too large")
+    else:
+        yield Source(name, data)
+
+
+def _is_zip(data: bytes) -> bool:
+    """Return whether data is a zip archive (a Part 10 file whose preamble happens to start with PK is not)."""
+    return data[:4] in _ZIP_MAGIC and data[128:132] != b"DICM"
+
+
+def _is_dicomdir(name: str, data: bytes) -> bool:
+    """Return whether the file is a DICOMDIR, by its name or its Media Storage SOP Class (PS3.10 7.1)."""
+    if posixpath.basename(name).upper() == "DICOMDIR":
+        return True
+    if data[128:132] != b"DICM":
+        return False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            head = pydicom.dcmread(io.BytesIO(data[:8192]), stop_before_pixels=True, specific_tags=[])
+        return head.file_meta.get("MediaStorageSOPClassUID") == MediaStorageDirectoryStorage
+    except Exception:  # anything unreadable here is left for read_dataset to report
+        return False
+
+
+def _member_path(raw: str) -> str | None:
+    """Return a zip member's normalised relative path, or None when it is absolute or leaves the archive."""
+    name = raw.replace("\\", "/")
+    if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+        return None
+    normal = posixpath.normpath(name)
+    if ".." in normal.split("/"):
+        return None
+    return normal
+
+
+def _skipped_member(path: str) -> bool:
+    """Return whether a member is operating-system clutter rather than a candidate file."""
+    parts = path.split("/")
+    return "__MACOSX" in parts or parts[-1].lower() in _SKIPPED_NAMES
+
+
+def _expand_zip(name: str, data: bytes, *, limits: Limits, budget: _Budget, depth: int) -> Iterator[Source | Rejected]:
+    """Yield the candidates inside one zip archive."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        yield Rejected(name, "damaged archive")
+        return
+    with archive:
+        members = archive.infolist()
+        declared = sum(member.file_size for member in members)
+        if len(members) > budget.members or declared > budget.bytes:
+            yield Rejected(name, "archive too large")
+            return
+        budget.members -= len(members)
+        budget.bytes -= declared
+        files = [member for member in members if not member.is_dir()]
+        if not files:
+            yield Rejected(name, "empty archive")
+            return
+        prefix = f"{name}/" if depth else ""
+        for member in files:
+            path = _member_path(member.filename)
+            if path is None:
+                yield Rejected(prefix + member.filename, "path outside the archive")
+                continue
+            shown = prefix + path
+            if _skipped_member(path):
+                continue
+            if member.file_size == 0:
+                yield Rejected(shown, "empty file")
+                continue
+            if member.file_size > limits.max_file_bytes:
+                yield Rejected(shown, "file too large")
+                continue
+            try:
+                content = archive.read(member)
+            except RuntimeError:  # zipfile's signal for an encrypted member
+                yield Rejected(shown, "encrypted file in the archive")
+                continue
+            except NotImplementedError:
+                yield Rejected(shown, "unsupported compression in the archive")
+                continue
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+                logger.info("Damaged zip member %s: %s", shown, error)
+                yield Rejected(shown, "damaged file in the archive")
+                continue
+            yield from _sources(shown, content, limits=limits, budget=budget, depth=depth + 1)
+
+
+# --------------------------------------------------------------------------
+# one file → one dataset
+
+
+def read_dataset(source: Source, *, limits: Limits) -> Dataset:
+    """Parse one candidate file and check that its image can be rendered, without decoding it.
+
+    Parameters
+    ----------
+    source : Source
+        The candidate file.
+    limits : Limits
+        Size limits checked against the image header.
+
+    Returns
+    -------
+    pydicom.dataset.Dataset
+        The dataset, pixel data still encoded.
+
+    Raises
+    ------
+    UnreadableFile
+        With one of these reasons: "empty file", "file too large", "not a DICOM
+        file", "damaged DICOM file", "no pixel data (structured report)", "no
+        pixel data (<SOP class name>)", "incomplete image header (…)",
+        "invalid image header (…)", "image too large (…)", "unsupported
+        compression: <transfer syntax name>", "truncated pixel data",
+        "damaged pixel data".
+
+    References
+    ----------
+    DICOM PS3.10 7.1 (preamble, prefix and File Meta Information), PS3.5 8.2
+    (native pixel data length) and A.4 (encapsulated frames), PS3.3 C.7.6.3
+    (Image Pixel module).
+    """
+    data = source.data
+    if not data:
+        raise UnreadableFile("empty file")
+    if len(data) > limits.max_file_bytes:
+        raise UnreadableFile("file too large")
+    dataset, ended_early = _parse(data)
+    _check_image(dataset, limits=limits, ended_early=ended_early)
+    return dataset
+
+
+def _parse(data: bytes) -> tuple[Dataset, bool]:
+    """Return the dataset and whether the file ended inside an element (pydicom warns and drops it)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if data[128:132] == b"DICM":
+            try:
+                dataset = pydicom.dcmread(io.BytesIO(data))
+            except Exception as error:  # any parser failure is the same news for the author
+                logger.info("Damaged DICOM header: %s", error)
+                raise UnreadableFile("damaged DICOM file") from error
+        else:
+            rebuilt = _with_preamble(data)
+            try:
+                dataset = pydicom.dcmread(io.BytesIO(rebuilt))
+            except Exception as error:  # the probe parsed it, so this is damage further on
+                logger.info("Damaged DICOM file without preamble: %s", error)
+                raise UnreadableFile("damaged DICOM file") from error
+    messages = [str(warning.message) for warning in caught]
+    for message in messages:
+        logger.debug("pydicom: %s", message)
+    return dataset, any("End of file reached" in message for message in messages)
+
+
+def _with_preamble(data: bytes) -> bytes:
+    """Return a file without preamble as a standard Part 10 file, or raise when it is not DICOM.
+
+    The force read goes into a throw-away dataset that only has to prove the
+    bytes are a real dataset: it must name its SOP class and instance and
+    either carry File Meta Information with a Transfer Syntax UID or start
+    with a group 0008 element (PS3.10 7.1; PS3.5 7.1).
+    """
+    try:
+        probe = pydicom.dcmread(io.BytesIO(data), force=True)
+        sop_class = str(probe.get("SOPClassUID", ""))
+        sop_instance = str(probe.get("SOPInstanceUID", ""))
+        has_syntax = "TransferSyntaxUID" in probe.file_meta
+        first_group = next((element.tag.group for element in probe if element.tag.group != 0x0002), None)
+        encoding = probe.original_encoding
+    except Exception as error:  # forced parsing of arbitrary bytes fails in many ways
+        raise UnreadableFile("not a DICOM file") from error
+    plausible = has_syntax or first_group == 0x0008
+    if not (plausible and _UID_PATTERN.match(sop_class) and _UID_PATTERN.match(sop_instance)):
+        raise UnreadableFile("not a DICOM file")
+    if data[:2] == b"\x02\x00":  # File Meta Information without the preamble: only the prefix is missing
+        return _PREAMBLE + data
+    implicit, little = encoding
+    syntax = ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian if little else ExplicitVRBigEndian
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = UID(sop_class)
+    meta.MediaStorageSOPInstanceUID = UID(sop_instance)
+    meta.TransferSyntaxUID = syntax
+    buffer = DicomBytesIO()
+    write_file_meta_info(buffer, meta, enforce_standard=True)
+    return _PREAMBLE + buffer.getvalue() + data
+
+
+def _check_image(dataset: Dataset, *, limits: Limits, ended_early: bool) -> None:
+    """Raise UnreadableFile unless the dataset holds a complete, decodable image within the limits."""
+    keyword = next((keyword for keyword in PIXEL_KEYWORDS if keyword in dataset), None)
+    if keyword is None:
+        if ended_early:
+            raise UnreadableFile("truncated pixel data")
+        raise UnreadableFile(_no_pixels_reason(dataset))
+
+    rows = _header_int(dataset, "Rows", "Rows")
+    columns = _header_int(dataset, "Columns", "Columns")
+    bits = _header_int(dataset, "BitsAllocated", "Bits Allocated")
+    samples = _header_int(dataset, "SamplesPerPixel", "Samples per Pixel", default=1)
+    frames = _header_int(dataset, "NumberOfFrames", "Number of Frames", default=1)
+    if rows * columns > limits.max_pixels_per_frame:
+        raise UnreadableFile(
+            f"image too large ({columns} × {rows} pixels; the limit is {limits.max_pixels_per_frame:,} per frame)"
+        )
+    if frames > limits.max_frames:
+        raise UnreadableFile(f"image too large ({frames:,} frames; the limit is {limits.max_frames:,})")
+
+    element = dataset[keyword]
+    pixels = element.value or b""
+    syntax = _transfer_syntax(dataset, encapsulated=element.is_undefined_length)
+    _check_decoder(syntax, dataset)
+    if element.is_undefined_length != syntax.is_compressed:
+        raise UnreadableFile("damaged pixel data")  # compressed pixels are encapsulated, native ones never
+    if element.is_undefined_length:
+        _check_frames(pixels, frames, dataset)
+        return
+    expected = _expected_bytes(dataset, rows=rows, columns=columns, samples=samples, bits=bits, frames=frames)
+    if len(pixels) < expected:
+        raise UnreadableFile("truncated pixel data")
+
+
+def _no_pixels_reason(dataset: Dataset) -> str:
+    """Return the "no pixel data (…)" reason naming what the object is instead."""
+    sop_class = dataset.get("SOPClassUID")
+    name = UID(str(sop_class)).name if sop_class else ""
+    if dataset.get("Modality") == "SR" or " SR " in f" {name} ":
+        return "no pixel data (structured report)"
+    return f"no pixel data ({name})" if name else "no pixel data"
+
+
+def _header_int(dataset: Dataset, keyword: str, label: str, *, default: int | None = None) -> int:
+    """Return a positive integer header value or raise UnreadableFile naming the attribute."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pydicom warns about invalid IS values; the reason below says it
+        value = dataset.get(keyword)
+    if value is None or value == "":
+        if default is None:
+            raise UnreadableFile(f"incomplete image header (no {label})")
+        return default
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise UnreadableFile(f"invalid image header ({label} is {str(value)!r})") from None
+    if number < 1:
+        raise UnreadableFile(f"invalid image header ({label} is {number})")
+    return number
+
+
+def _transfer_syntax(dataset: Dataset, *, encapsulated: bool) -> UID:
+    """Return the transfer syntax, filling it in from the encoding when a native file omits it."""
+    meta = dataset.file_meta if hasattr(dataset, "file_meta") else None
+    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+    if syntax:
+        return UID(str(syntax))
+    if encapsulated:
+        raise UnreadableFile("unsupported compression: unknown (the file names no transfer syntax)")
+    implicit, little = dataset.original_encoding
+    syntax = ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian if little else ExplicitVRBigEndian
+    if meta is None:
+        dataset.file_meta = meta = FileMetaDataset()
+    meta.TransferSyntaxUID = syntax
+    return syntax
+
+
+def _check_decoder(syntax: UID, dataset: Dataset) -> None:
+    """Raise UnreadableFile when no installed decoder handles the transfer syntax."""
+    try:
+        available = syntax.is_transfer_syntax and get_decoder(syntax).is_available
+    except (NotImplementedError, ValueError):
+        available = False
+    if not available:
+        raise UnreadableFile(f"unsupported compression: {syntax.name}")
+    if syntax == JPEGExtended12Bit and int(dataset.get("BitsStored") or 8) > 8 and not _sequential_scan_ok(dataset):
+        raise UnreadableFile("unsupported compression: 12-bit JPEG Extended (lossy) cannot be decoded by pylibjpeg")
+
+
+def _sequential_scan_ok(dataset: Dataset) -> bool:
+    """Return whether the first JPEG frame's scan header is one libjpeg accepts for 12-bit sequential mode.
+
+    pylibjpeg decodes well-formed 12-bit JPEG Extended frames (checked against
+    dcmtk's ``dcmdjpeg``), but refuses the ones whose Start of Scan header
+    gives a spectral selection other than 0…63, which sequential DCT coding
+    requires (ITU-T T.81 B.2.3; pylibjpeg issue 73).  Reads headers only.
+    """
+    try:
+        buffer = io.BytesIO(dataset.PixelData)
+        parse_basic_offsets(buffer)
+        fragment = next(generate_fragments(buffer))
+    except (ValueError, StopIteration):
+        return False
+    position = 2 if fragment[:2] == b"\xff\xd8" else -1
+    while 0 <= position < len(fragment) - 4:
+        if fragment[position] != 0xFF:
+            return False
+        marker = fragment[position + 1]
+        length = int.from_bytes(fragment[position + 2 : position + 4], "big")
+        if marker == 0xDA:
+            components = fragment[position + 4]
+            start = position + 5 + 2 * components
+            return fragment[start : start + 2] == b"\x00\x3f"
+        position += 2 + length
+    return False
+
+
+def _check_frames(pixels: bytes, frames: int, dataset: Dataset) -> None:
+    """Raise UnreadableFile when encapsulated pixel data holds fewer frames than the header announces."""
+    try:
+        buffer = io.BytesIO(pixels)
+        offsets = parse_basic_offsets(buffer)
+        fragments, starts = parse_fragments(buffer)
+    except (ValueError, EOFError) as error:
+        raise UnreadableFile("damaged pixel data") from error
+    if "ExtendedOffsetTable" in dataset:
+        found = len(dataset.ExtendedOffsetTable) // 8
+    elif offsets:
+        found = len(offsets)
+        data_length = len(pixels) - (starts[0] if starts else len(pixels))
+        if any(offset >= data_length for offset in offsets):
+            raise UnreadableFile("truncated pixel data")
+    else:
+        found = frames if fragments >= frames else fragments  # without a table a frame has one fragment or more
+    if fragments == 0 or found < frames:
+        raise UnreadableFile("truncated pixel data")
+
+
+def _expected_bytes(dataset: Dataset, *, rows: int, columns: int, samples: int, bits: int, frames: int) -> int:
+    """Return the length native pixel data must have (PS3.5 8.1.1; YBR_FULL_422 holds 2 samples a pixel)."""
+    try:
+        return get_expected_length(dataset, unit="bytes")
+    except (AttributeError, TypeError, ValueError, KeyError):
+        return (rows * columns * samples * bits * frames + 7) // 8

@@ -1,0 +1,495 @@
+"""Turn a dataset's frames into web images, thumbnails and the values behind live windowing.
+
+The grey-scale pipeline follows PS3.3 C.11: stored values → Modality LUT
+(rescale slope and intercept, or a Modality LUT Sequence) → real-world values
+→ VOI window → 8-bit display values, inverted for MONOCHROME1.  Colour images
+skip the LUTs: RGB passes through, YBR is converted to RGB and PALETTE COLOR
+is looked up in its palette.  Frames are decoded one at a time, so a
+2,000-frame cine never sits in memory whole.
+
+Web images are lossless PNG (zlib level 1: ``bench/dicom_render.py``
+measured it a few times faster than level 6 for files a few percent larger);
+thumbnails are JPEG at quality 85.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import warnings
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import PIL.Image
+from pydicom.dataset import Dataset
+from pydicom.pixels import apply_color_lut, apply_modality_lut, convert_color_space, iter_pixels
+
+__all__ = [
+    "PRESETS",
+    "RenderError",
+    "RenderedFrame",
+    "Window",
+    "compact_values",
+    "default_window",
+    "expand_values",
+    "iter_frames",
+    "modality_lut",
+    "presets_for",
+    "render_dataset",
+    "render_frame",
+    "to_display",
+]
+
+logger = logging.getLogger(__name__)
+
+WEB_SUFFIX = ".png"
+PNG_LEVEL = 1
+THUMBNAIL_QUALITY = 85
+AUTO_PERCENTILES = (1.0, 99.0)
+AUTO_SAMPLE_PIXELS = 262_144  # percentiles of a 512×512 sample are as good as of the whole image, and cheaper
+POOLED_SAMPLE_FRAMES = 32
+_GREY = ("MONOCHROME1", "MONOCHROME2")
+_RGB_ALREADY = ("RGB", "YBR_RCT", "YBR_ICT")  # JPEG 2000 decoders undo the RCT/ICT themselves
+_YBR = ("YBR_FULL", "YBR_FULL_422")
+_HEAD_PARTS = {"HEAD", "BRAIN", "SKULL", "HEADNECK", "IAC", "ORBIT", "SINUS", "FACE"}
+_CHEST_PARTS = {"CHEST", "LUNG", "THORAX", "CHESTABDOMEN", "CHESTABDPELVIS"}
+
+
+class RenderError(ValueError):
+    """The frame cannot be turned into a web image; ``str(error)`` is the reason for the author."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """A VOI linear window: centre and width in real-world values (HU for CT)."""
+
+    center: float
+    width: float
+    name: str = ""
+
+
+SOFT_TISSUE = Window(40, 400, "soft tissue")
+BONE = Window(400, 1800, "bone")
+LUNG = Window(-600, 1500, "lung")
+BRAIN = Window(40, 80, "brain")
+
+PRESETS: dict[str, list[Window]] = {
+    "CT": [SOFT_TISSUE, BONE, LUNG, BRAIN],
+    "CT:HEAD": [BRAIN, BONE, SOFT_TISSUE],
+    "CT:CHEST": [LUNG, SOFT_TISSUE, BONE],
+    "MR": [],
+    "NM": [],
+    "PT": [],
+    "CR": [],
+    "DX": [],
+    "US": [],
+}
+"""Window presets by modality, or "modality:region" for a body part; empty means automatic."""
+
+
+@dataclass(frozen=True)
+class RenderedFrame:
+    """One frame ready for storage.
+
+    ``pixel_spacing_mm`` is the size of one web-image pixel (square after
+    correcting anisotropic pixels), None when the file does not say.
+    """
+
+    web: bytes
+    web_suffix: str
+    thumbnail: bytes
+    width: int
+    height: int
+    window: Window | None
+    pixel_spacing_mm: float | None
+
+    def __repr__(self) -> str:
+        return (
+            f"RenderedFrame({self.width}×{self.height}, web={len(self.web)} bytes, "
+            f"thumbnail={len(self.thumbnail)} bytes, window={self.window})"
+        )
+
+
+# --------------------------------------------------------------------------
+# decoding
+
+
+def iter_frames(ds: Dataset) -> Iterator[np.ndarray]:
+    """Yield each frame's stored values, decoding one frame at a time.
+
+    Colour frames keep their colour model (YBR stays YBR; ``to_display``
+    converts), so the photometric interpretation of ``ds`` describes them.
+
+    Raises
+    ------
+    RenderError
+        When a frame cannot be decoded.
+    """
+    frames = iter_pixels(ds, raw=True)
+    while True:
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")  # pydicom's notes on padding and such go to the log
+                frame = next(frames)
+        except StopIteration:
+            return
+        except Exception as error:  # decoders raise RuntimeError, ValueError, struct.error, …
+            syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
+            what = f" ({syntax.name})" if syntax is not None else ""
+            logger.info("Decoding failed%s: %s", what, error)
+            raise RenderError(f"the image data could not be decoded{what}") from error
+        for warning in caught:
+            logger.debug("pydicom: %s", warning.message)
+        yield frame
+
+
+def _photometric(ds: Dataset) -> str:
+    value = str(ds.get("PhotometricInterpretation") or "").strip().upper()
+    if value:
+        return value
+    return "MONOCHROME2" if int(ds.get("SamplesPerPixel") or 1) == 1 else "RGB"
+
+
+def is_greyscale(ds: Dataset) -> bool:
+    """Return whether the dataset's frames go through the grey-scale (Modality and VOI LUT) pipeline."""
+    return _photometric(ds) in _GREY
+
+
+# --------------------------------------------------------------------------
+# Modality LUT and VOI window
+
+
+def _functional_item(ds: Dataset, sequence: str, frame_index: int) -> Dataset | None:
+    """Return the functional group macro item for one frame (PS3.3 C.7.6.16): per-frame first, else shared."""
+    for groups, index in (("PerFrameFunctionalGroupsSequence", frame_index), ("SharedFunctionalGroupsSequence", 0)):
+        try:
+            return ds.get(groups)[index].get(sequence)[0]
+        except (TypeError, IndexError, AttributeError):
+            continue
+    return None
+
+
+def _first(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str | bytes) and hasattr(value, "__len__"):
+        if not len(value):
+            return None
+        value = value[0]
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def modality_lut(frame: np.ndarray, ds: Dataset, *, frame_index: int = 0) -> np.ndarray:
+    """Return a grey-scale frame's real-world values (HU for CT) as float32.
+
+    Applies Rescale Slope and Intercept, from the dataset or, for enhanced
+    objects, from the Pixel Value Transformation functional group, or else a
+    Modality LUT Sequence.  Colour frames are returned unchanged: the
+    Modality LUT applies to grey-scale images only.  Non-finite float pixel
+    values become 0.
+
+    References
+    ----------
+    DICOM PS3.3 C.11.1 (Modality LUT), C.7.6.16.2.9 (Pixel Value
+    Transformation), C.7.6.24 (Floating Point Image Pixel).
+    """
+    if not is_greyscale(ds):
+        return frame
+    values = frame.astype(np.float32, copy=True)
+    if frame.dtype.kind == "f" and not np.isfinite(values).all():
+        np.nan_to_num(values, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+    if "ModalityLUTSequence" in ds and "RescaleSlope" not in ds:
+        return apply_modality_lut(frame, ds).astype(np.float32, copy=False)
+    source: Dataset | None = ds if "RescaleSlope" in ds or "RescaleIntercept" in ds else None
+    if source is None:
+        source = _functional_item(ds, "PixelValueTransformationSequence", frame_index)
+    if source is None:
+        return values
+    slope = _first(source.get("RescaleSlope"))
+    intercept = _first(source.get("RescaleIntercept"))
+    if slope is not None and slope != 1:
+        values *= np.float32(slope)
+    if intercept:
+        values += np.float32(intercept)
+    return values
+
+
+def presets_for(ds: Dataset) -> list[Window]:
+    """Return the window presets for a dataset's modality and body part, the most likely first."""
+    modality = str(ds.get("Modality") or "").upper()
+    part = str(ds.get("BodyPartExamined") or "").upper().replace(" ", "")
+    if modality == "CT" and part in _HEAD_PARTS:
+        return list(PRESETS["CT:HEAD"])
+    if modality == "CT" and part in _CHEST_PARTS:
+        return list(PRESETS["CT:CHEST"])
+    return list(PRESETS.get(modality, []))
+
+
+def default_window(ds: Dataset, values: np.ndarray, *, frame_index: int = 0) -> Window:
+    """Return the window to show a grey-scale frame with first.
+
+    The file's own Window Center and Width (first pair, or the Frame VOI LUT
+    functional group) win; then a CT preset by body part (brain for the head,
+    soft tissue otherwise); then the 1st to 99th percentile of the values.
+
+    References
+    ----------
+    DICOM PS3.3 C.11.2 (VOI LUT module), C.7.6.16.2.10 (Frame VOI LUT).
+    """
+    window = _header_window(ds, frame_index)
+    if window is not None:
+        return window
+    if str(ds.get("Modality") or "").upper() == "CT":
+        part = str(ds.get("BodyPartExamined") or "").upper().replace(" ", "")
+        return BRAIN if part in _HEAD_PARTS else SOFT_TISSUE
+    return auto_window(values)
+
+
+def _header_window(ds: Dataset, frame_index: int) -> Window | None:
+    source: Dataset | None = ds if "WindowCenter" in ds else _functional_item(ds, "FrameVOILUTSequence", frame_index)
+    if source is None:
+        return None
+    center, width = _first(source.get("WindowCenter")), _first(source.get("WindowWidth"))
+    if center is None or width is None or width < 1:
+        return None
+    return Window(center, width, _first_text(source.get("WindowCenterWidthExplanation")))
+
+
+def _first_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str | bytes) and hasattr(value, "__len__"):
+        value = value[0] if len(value) else ""
+    return str(value).strip()
+
+
+def auto_window(values: np.ndarray) -> Window:
+    """Return a window spanning the 1st to 99th percentile of the values (a sample of them for large images)."""
+    flat = values.reshape(-1)
+    step = max(1, flat.size // AUTO_SAMPLE_PIXELS)
+    low, high = (float(v) for v in np.percentile(flat[::step], AUTO_PERCENTILES))
+    width = max(high - low, 1.0)
+    return Window(low + width / 2, width, "auto")
+
+
+def to_display(values: np.ndarray, ds: Dataset, window: Window | None, *, invert: bool = False) -> np.ndarray:
+    """Return 8-bit display pixels: H×W for grey-scale, H×W×3 RGB for colour.
+
+    Grey-scale values (real-world, after ``modality_lut``) go through the VOI
+    window with the file's VOI LUT Function (LINEAR by default, LINEAR_EXACT,
+    SIGMOID) in vectorised float32 maths; MONOCHROME1 is inverted, and so is
+    everything when ``invert`` is set (nuclear medicine is often read black
+    on white).  Colour frames ignore the window.
+
+    References
+    ----------
+    DICOM PS3.3 C.11.2.1.2 (window centre and width, LINEAR, LINEAR_EXACT and
+    SIGMOID), C.7.6.3.1.2 (Photometric Interpretation), C.7.9 (Palette Color
+    Lookup Table).
+    """
+    photometric = _photometric(ds)
+    if photometric in _GREY:
+        if window is None:
+            window = auto_window(values)
+        pixels = _voi(values, window, str(ds.get("VOILUTFunction") or "LINEAR").upper())
+        if (photometric == "MONOCHROME1") != invert:
+            np.subtract(255, pixels, out=pixels)
+        return pixels
+    if photometric == "PALETTE COLOR":
+        rgb = apply_color_lut(values, ds)
+        return _to_8_bit(rgb, 16 if rgb.dtype.itemsize > 1 else 8)
+    bits = int(ds.get("BitsStored") or 8)
+    if photometric in _RGB_ALREADY:
+        return _to_8_bit(values, bits)
+    if photometric in _YBR:
+        return convert_color_space(_to_8_bit(values, bits), "YBR_FULL", "RGB")
+    raise RenderError(f"unsupported colour model: {photometric}")
+
+
+def _voi(values: np.ndarray, window: Window, function: str) -> np.ndarray:
+    """Map real-world values through a VOI window to uint8 (PS3.3 C.11.2.1.2)."""
+    center, width = float(window.center), float(window.width)
+    if function == "SIGMOID":
+        with np.errstate(over="ignore"):  # exp overflows to inf far below the centre, which maps to 0 as it should
+            scaled = np.exp(values.astype(np.float32) * np.float32(-4 / width) + np.float32(4 * center / width))
+            scaled = np.float32(255) / (np.float32(1) + scaled)
+    elif function == "LINEAR_EXACT":
+        # y = ((x - c) / w + 0.5) × 255, clipped
+        scale = 255 / max(width, 1e-6)
+        scaled = values * np.float32(scale) + np.float32((0.5 - center / max(width, 1e-6)) * 255)
+    elif width <= 1:
+        return np.where(values > center - 0.5, np.uint8(255), np.uint8(0))
+    else:
+        # y = ((x - (c - 0.5)) / (w - 1) + 0.5) × 255, clipped
+        scale = 255 / (width - 1)
+        scaled = values * np.float32(scale) + np.float32((0.5 - (center - 0.5) / (width - 1)) * 255)
+    np.clip(scaled, 0, 255, out=scaled)
+    scaled += np.float32(0.5)
+    return scaled.astype(np.uint8)
+
+
+def _to_8_bit(values: np.ndarray, bits: int) -> np.ndarray:
+    if values.dtype == np.uint8:
+        return values
+    shift = max(0, bits - 8)
+    if values.dtype.kind == "f":
+        return np.clip(values, 0, 255).astype(np.uint8)
+    return (values.astype(np.uint64 if shift > 16 else np.uint32) >> shift).clip(0, 255).astype(np.uint8)
+
+
+# --------------------------------------------------------------------------
+# encoding
+
+
+def render_frame(
+    values_or_frame: np.ndarray,
+    ds: Dataset,
+    *,
+    window: Window | None = None,
+    max_side: int = 2048,
+    thumb_side: int = 360,
+    frame_index: int = 0,
+    invert: bool = False,
+) -> RenderedFrame:
+    """Return one frame as a PNG web image no larger than max_side and a JPEG thumbnail.
+
+    Integer arrays are taken as stored values (``iter_frames``) and go
+    through ``modality_lut`` here; floating-point arrays are taken as
+    real-world values already.  Anisotropic pixels (Pixel Spacing rows ≠
+    columns, or Pixel Aspect Ratio) are resampled to square ones.
+
+    References
+    ----------
+    DICOM PS3.3 C.7.6.2.1.1 and C.8.11.4 (Pixel Spacing, Imager Pixel
+    Spacing), C.7.6.3.1.7 (Pixel Aspect Ratio).
+    """
+    if is_greyscale(ds):
+        if values_or_frame.dtype.kind == "f":
+            values = values_or_frame
+            if not np.isfinite(values).all():
+                values = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
+        else:
+            values = modality_lut(values_or_frame, ds, frame_index=frame_index)
+        if window is None:
+            window = default_window(ds, values, frame_index=frame_index)
+        pixels = to_display(values, ds, window, invert=invert)
+    else:
+        window = None
+        pixels = to_display(values_or_frame, ds, None)
+    if pixels.ndim not in (2, 3) or 0 in pixels.shape[:2]:
+        raise RenderError(f"unexpected frame shape {pixels.shape}")
+
+    picture = PIL.Image.fromarray(np.ascontiguousarray(pixels))
+    aspect, column_mm = _spacing(ds, frame_index)
+    width, height = float(picture.width), picture.height * (aspect if abs(aspect - 1) > 0.01 else 1.0)
+    scale = min(1.0, max_side / max(width, height))  # one resampling for both square pixels and size
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    if size != picture.size:
+        picture = picture.resize(size, PIL.Image.Resampling.LANCZOS, reducing_gap=3.0)
+    spacing = column_mm * width / picture.width if column_mm else None
+
+    web = io.BytesIO()
+    picture.save(web, format="PNG", compress_level=PNG_LEVEL)
+    thumb = picture.copy()
+    thumb.thumbnail((thumb_side, thumb_side), PIL.Image.Resampling.LANCZOS, reducing_gap=3.0)
+    thumbnail = io.BytesIO()
+    thumb.save(thumbnail, format="JPEG", quality=THUMBNAIL_QUALITY)
+    return RenderedFrame(
+        web=web.getvalue(),
+        web_suffix=WEB_SUFFIX,
+        thumbnail=thumbnail.getvalue(),
+        width=picture.width,
+        height=picture.height,
+        window=window,
+        pixel_spacing_mm=spacing,
+    )
+
+
+def _spacing(ds: Dataset, frame_index: int) -> tuple[float, float | None]:
+    """Return (pixel height ÷ pixel width, pixel width in mm or None)."""
+    value = ds.get("PixelSpacing") or ds.get("ImagerPixelSpacing")
+    if value is None:
+        measures = _functional_item(ds, "PixelMeasuresSequence", frame_index)
+        value = measures.get("PixelSpacing") if measures is not None else None
+    for pair, in_mm in ((value, True), (ds.get("PixelAspectRatio"), False)):
+        try:
+            vertical, horizontal = (float(v) for v in pair)
+        except (TypeError, ValueError):
+            continue
+        if vertical > 0 and horizontal > 0 and math.isfinite(vertical) and math.isfinite(horizontal):
+            return vertical / horizontal, horizontal if in_mm else None
+    return 1.0, None
+
+
+def render_dataset(ds: Dataset, *, window: Window | None = None, invert: bool = False) -> Iterator[RenderedFrame]:
+    """Yield every frame of the dataset rendered, frame by frame.
+
+    Grey-scale multi-frame objects without a window in the file share one
+    automatic window pooled over a sample of their frames, so a dynamic or
+    cine study does not flicker from frame to frame.
+    """
+    automatic = is_greyscale(ds) and _header_window(ds, 0) is None and str(ds.get("Modality") or "").upper() != "CT"
+    if window is None and automatic and _frame_total(ds) > 1:
+        window = _pooled_window(ds)
+    for index, frame in enumerate(iter_frames(ds)):
+        yield render_frame(frame, ds, window=window, frame_index=index, invert=invert)
+
+
+def _frame_total(ds: Dataset) -> int:
+    try:
+        return max(1, int(ds.get("NumberOfFrames") or 1))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _pooled_window(ds: Dataset) -> Window:
+    total = _frame_total(ds)
+    step = max(1, math.ceil(total / POOLED_SAMPLE_FRAMES))
+    samples = []
+    for index, frame in enumerate(iter_frames(ds)):
+        if index % step == 0:
+            values = modality_lut(frame, ds, frame_index=index).reshape(-1)
+            samples.append(values[:: max(1, values.size // (AUTO_SAMPLE_PIXELS // POOLED_SAMPLE_FRAMES))])
+    return auto_window(np.concatenate(samples)) if samples else Window(0.5, 1.0, "auto")
+
+
+# --------------------------------------------------------------------------
+# values for live windowing
+
+
+def values_dtype(values: np.ndarray) -> np.dtype:
+    """Return the dtype compact_values stores: little-endian int16 when every value is a whole number in range."""
+    if values.dtype.kind in "iu":
+        fits = values.size == 0 or (int(values.min()) >= -32768 and int(values.max()) <= 32767)
+    else:
+        fits = values.size == 0 or (
+            bool(np.isfinite(values).all())
+            and float(values.min()) >= -32768
+            and float(values.max()) <= 32767
+            and bool(np.array_equal(values, np.round(values)))
+        )
+    return np.dtype("<i2") if fits else np.dtype("<f4")
+
+
+def compact_values(values: np.ndarray) -> bytes:
+    """Return the real-world values zlib-compressed as int16 when they fit (CT HU), else float32, little-endian.
+
+    A browser can inflate them (``DecompressionStream("deflate")``) into an
+    ``Int16Array`` or ``Float32Array`` and window live; ``values_dtype`` says
+    which, and ``expand_values`` is the inverse.
+    """
+    return zlib.compress(np.ascontiguousarray(values, dtype=values_dtype(values)).tobytes(), 6)
+
+
+def expand_values(data: bytes, shape: tuple[int, ...], dtype: np.dtype | str) -> np.ndarray:
+    """Return the array compact_values packed, given its shape and ``values_dtype``."""
+    array = np.frombuffer(zlib.decompress(data), dtype=np.dtype(dtype))
+    return array.reshape(shape)

@@ -1,0 +1,157 @@
+"""DICOM ingest end to end: upload in the authoring screen and the import_study command."""
+
+import io
+import zipfile
+from pathlib import Path
+
+import pydicom
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.urls import reverse
+from pydicom import examples
+from pydicom.data import get_testdata_file
+
+from cases.models import Image, IngestJob, Series
+from cases.tests.factories import make_case
+
+PHI = [b"CompressedSamples", b"1CT1", b"4MR1", b"Sssssss", b"021234567"]
+
+
+def dicom_bytes(dataset: pydicom.Dataset) -> bytes:
+    buffer = io.BytesIO()
+    dataset.save_as(buffer)
+    return buffer.getvalue()
+
+
+def ct_zip_with_problems() -> bytes:
+    """A PACS-style export: one CT and one MR object, a text file and a member that climbs out of the archive."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("STUDY/SERIES1/IM0001", dicom_bytes(examples.ct))
+        archive.writestr("STUDY/SERIES2/IM0001", dicom_bytes(examples.mr))
+        archive.writestr("STUDY/notes.txt", b"Patient: CompressedSamples, call back")
+        archive.writestr("../../escape.dcm", dicom_bytes(examples.ct))
+    return buffer.getvalue()
+
+
+def stored_bytes() -> bytes:
+    return b"".join(path.read_bytes() for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file())
+
+
+@pytest.fixture
+def case(db, faculty):
+    return make_case(authors=[faculty], status="draft")
+
+
+def test_upload_ingests_good_files_and_reports_bad_ones_by_name(
+    client, faculty, case, django_capture_on_commit_callbacks
+):
+    client.force_login(faculty)
+    upload = SimpleUploadedFile("export.zip", ct_zip_with_problems(), "application/zip")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:cases_case_dicom", args=[case.pk]), {"files": [upload]}, follow=True)
+    body = response.content.decode()
+    job = IngestJob.objects.get(case=case)
+    assert job.status == IngestJob.Status.DONE, job.report
+    assert "notes.txt — not a DICOM file" in body
+    assert "escape.dcm — path outside the archive" in body
+    series = list(case.series.order_by("order"))
+    assert [item.modality for item in series] == ["CT", "MR"] or [item.modality for item in series] == ["MR", "CT"]
+    assert all(not item.label_confirmed for item in series), "imported labels wait for the author"
+    assert Image.objects.filter(series__case=case).count() == 2
+    assert "escape" not in str(job.report) and "notes" not in str(job.report), "file names are not kept"
+
+
+def test_nothing_identifying_is_stored_after_ingest(client, faculty, case, django_capture_on_commit_callbacks):
+    client.force_login(faculty)
+    uploads = [
+        SimpleUploadedFile(f"{name}.dcm", dicom_bytes(getattr(examples, name)), "application/dicom")
+        for name in ("ct", "mr", "overlay")
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("admin:cases_case_dicom", args=[case.pk]), {"files": uploads})
+    assert Image.objects.filter(series__case=case).count() == 3
+    everything = stored_bytes()
+    for secret in PHI:
+        assert secret not in everything, secret
+    assert not list(Path(settings.MEDIA_ROOT).glob("staging/*/*")), "staging is emptied"
+    for image in Image.objects.filter(series__case=case):
+        stored = pydicom.dcmread(image.dicom_file.open())
+        assert stored.PatientIdentityRemoved == "YES"
+        assert not any(element.tag.is_private for element in stored.iterall())
+
+
+def test_progress_page_reports_json_for_polling(client, faculty, case, django_capture_on_commit_callbacks):
+    client.force_login(faculty)
+    upload = SimpleUploadedFile("ct.dcm", dicom_bytes(examples.ct), "application/dicom")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("admin:cases_case_dicom", args=[case.pk]), {"files": [upload]})
+    job = IngestJob.objects.get(case=case)
+    url = reverse("admin:cases_case_dicom_progress", args=[case.pk, job.token])
+    status = client.get(url, HTTP_ACCEPT="application/json").json()
+    assert status == {"status": "done", "processed": 1, "total": 1, "percent": 100}
+    page = client.get(url).content.decode()
+    assert "<progress" in page and "1 image(s)" in page
+
+
+def test_another_faculty_cannot_import_into_the_case(client, other_faculty, case):
+    client.force_login(other_faculty)
+    upload = SimpleUploadedFile("ct.dcm", dicom_bytes(examples.ct), "application/dicom")
+    response = client.post(reverse("admin:cases_case_dicom", args=[case.pk]), {"files": [upload]})
+    assert response.status_code == 403
+    assert not IngestJob.objects.exists()
+
+
+def test_reimporting_the_same_series_extends_one_stage(case, tmp_path):
+    path = tmp_path / "ct.dcm"
+    path.write_bytes(dicom_bytes(examples.ct))
+    call_command("import_study", str(path), case=case.number, stdout=io.StringIO())
+    call_command("import_study", str(path), case=case.number, stdout=io.StringIO())
+    assert Series.objects.filter(case=case).count() == 1
+
+
+def test_command_exit_codes(case, tmp_path):
+    good = tmp_path / "study"
+    good.mkdir()
+    (good / "a.dcm").write_bytes(dicom_bytes(examples.ct))
+    out = io.StringIO()
+    call_command("import_study", str(good), case=case.number, stdout=out)
+    assert "1 file(s) imported, 0 refused." in out.getvalue()
+
+    (good / "readme.txt").write_text("not dicom")
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("import_study", str(good), case=case.number, stdout=io.StringIO())
+    assert exit_info.value.code == 1
+
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError) as usage:
+        call_command("import_study", str(good), case="nope")
+    assert usage.value.returncode == 2
+    with pytest.raises(CommandError) as no_path:
+        call_command("import_study", case=case.number)
+    assert no_path.value.returncode == 2
+
+
+def test_multiframe_cine_becomes_frames_of_one_stage(case):
+    source = get_testdata_file("examples_ybr_color.dcm", download=False)
+    assert int(pydicom.dcmread(source).NumberOfFrames) == 30
+    call_command("import_study", source, case=case.number, stdout=io.StringIO())
+    series = Series.objects.get(case=case)
+    assert series.modality == "US"
+    assert series.images.count() == 30
+    assert len({image.dicom_file.name for image in series.images.all()}) == 1, "frames share one DICOM object"
+
+
+def test_burned_in_candidates_are_held_from_residents(client, resident, faculty, db, tmp_path):
+    published = make_case(authors=[faculty], status="published")
+    path = tmp_path / "us.dcm"
+    path.write_bytes(dicom_bytes(examples.rgb_color))  # ultrasound without Burned In Annotation
+    call_command("import_study", str(path), case=published.number, stdout=io.StringIO())
+    image = Image.objects.get(series__case=published)
+    assert image.held_for_review
+    client.force_login(resident)
+    assert image.file.name not in client.get(published.get_absolute_url()).content.decode()
+    assert client.get(reverse("cases:media-file", args=[image.file.name])).status_code == 404

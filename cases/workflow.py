@@ -1,0 +1,35 @@
+"""The editorial workflow: which status a case may move to, and who may move it."""
+
+from .models import Case
+
+Status = Case.Status
+
+# target status → whether only editors (holders of cases.publish_case) may make the move
+TRANSITIONS: dict[str, dict[str, bool]] = {
+    Status.DRAFT: {Status.IN_REVIEW: False, Status.PUBLISHED: True},
+    Status.IN_REVIEW: {Status.DRAFT: False, Status.PUBLISHED: True},
+    Status.PUBLISHED: {Status.RETIRED: True, Status.DRAFT: True},
+    Status.RETIRED: {Status.PUBLISHED: True},
+}
+
+
+class StatusChangeRefused(ValueError):
+    """The move is not part of the workflow, or this user may not make it."""
+
+
+def allowed_statuses(*, current: str | None, user) -> list[Case.Status]:
+    """Return the statuses this user may give a case now in ``current`` (None for a new case), current first."""
+    start = Status(current) if current else Status.DRAFT
+    may_publish = user.has_perm("cases.publish_case")
+    targets = [Status(target) for target, editors_only in TRANSITIONS[start].items() if may_publish or not editors_only]
+    return [start, *targets]
+
+
+def check_transition(*, case: Case, status: str, user) -> None:
+    """Raise ``StatusChangeRefused`` unless this user may move the case to ``status``."""
+    if status == case.status:
+        return
+    if Status(status) not in allowed_statuses(current=case.status, user=user):
+        raise StatusChangeRefused(
+            f"A case that is {case.get_status_display().lower()} cannot be made {Status(status).label.lower()} by you."
+        )
