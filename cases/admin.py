@@ -102,10 +102,8 @@ class SeriesInline(admin.TabularInline):
         "technique",
         "caption",
         "after_reveal",
-        "held_description",
         "label_confirmed",
     ]
-    readonly_fields = ["held_description"]
     show_change_link = True
     ordering = ["order", "pk"]
 
@@ -275,6 +273,8 @@ class CaseAdmin(OwnCaseMixin, admin.ModelAdmin):
             job, report = ingest.ingest_upload(case=case, uploads=form.uploads(), user=request.user)
             for rejected in report.rejected:
                 messages.error(request, f"Not imported: {rejected.name} — {rejected.reason}")
+            for series, description in report.withheld_descriptions:
+                messages.warning(request, f"Withheld, not stored: the description of {series} read “{description}”.")
             if report.staged:
                 messages.info(request, f"{report.staged} file(s) de-identified; rendering them now.")
             return redirect("admin:cases_case_dicom_progress", pk=case.pk, token=job.token)
@@ -419,12 +419,9 @@ class SeriesAdmin(OwnCaseMixin, admin.ModelAdmin):
         "technique",
         "caption",
         "after_reveal",
-        "held_description",
         "label_confirmed",
         "add_images",
     ]
-
-    readonly_fields = ["held_description"]
 
     def save_formset(self, request, form, formset, change):
         formset.save(commit=False)

@@ -51,6 +51,8 @@ class StageReport:
     staged: int = 0
     rejected: list[read.Rejected] = field(default_factory=list)
     actions: Counter = field(default_factory=Counter)
+    # (series, text) of free-text descriptors: shown to the author once, never stored (they may carry PHI).
+    withheld_descriptions: list[tuple[str, str]] = field(default_factory=list)
 
 
 def case_keys(case: Case) -> deid.CaseKeys:
@@ -95,8 +97,7 @@ def ingest_stage(*, job: IngestJob, sources: Iterable[read.Source | read.Rejecte
         default_storage.save(_staging_name(job, report.staged), ContentFile(buffer.getvalue()))
         report.staged += 1
         report.actions.update(cleaned.actions)
-        if cleaned.held_descriptors or cleaned.burned_in_risk:
-            report.actions["held for review"] += 1
+        _note_descriptions(report, cleaned)
     for rejected in report.rejected:
         # The reason only: file names may carry PHI.
         logger.warning("DICOM import %s refused a file: %s", job.token, rejected.reason)
@@ -107,6 +108,15 @@ def ingest_stage(*, job: IngestJob, sources: Iterable[read.Source | read.Rejecte
     }
     job.save(update_fields=["total", "report"])
     return report
+
+
+def _note_descriptions(report: StageReport, cleaned: deid.Deidentified) -> None:
+    dataset = cleaned.dataset
+    series = f"series {dataset.get('SeriesNumber', '?')} ({dataset.get('Modality', '?')})"
+    for keyword in ("SeriesDescription", "StudyDescription", "ProtocolName"):
+        text = cleaned.held_descriptors.get(keyword)
+        if text and (series, text) not in report.withheld_descriptions:
+            report.withheld_descriptions.append((series, text))
 
 
 def _staging_name(job: IngestJob, index: int) -> str:
@@ -207,7 +217,6 @@ def _series_for(case: Case, series_group: group.SeriesGroup, first_day) -> Serie
         technique=series_group.technique[:300],
         body_part=series_group.body_part[:64],
         series_uid=series_group.series_uid,
-        held_description=series_group.description[:300],
         study_day=(day - first_day).days if day is not None and first_day is not None else None,
         label_confirmed=False,
     )

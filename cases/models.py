@@ -464,15 +464,9 @@ class Series(models.Model):
         blank=True,
         help_text="Days after the case's first imported study (dates are shifted, intervals kept).",
     )
-    held_description = models.CharField(
-        max_length=300,
-        blank=True,
-        help_text="The series description from the DICOM header, held back: it may name the patient or the "
-        "diagnosis. Use it to write the caption, then confirm the label.",
-    )
     label_confirmed = models.BooleanField(
         default=True,
-        help_text="Imported stages stay unconfirmed until the author has checked their labels and caption.",
+        help_text="Imported stages are hidden from readers until the author has checked their label and caption.",
     )
 
     objects = SeriesQuerySet.as_manager()
@@ -488,12 +482,6 @@ class Series(models.Model):
 
     def __str__(self) -> str:
         return self.label
-
-    def save(self, *args, **kwargs) -> None:
-        # The held description may carry PHI: it is kept only until the author has confirmed the label.
-        if self.label_confirmed:
-            self.held_description = ""
-        super().save(*args, **kwargs)
 
     @property
     def label(self) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from pydicom.dataset import Dataset
 
-__all__ = ["SeriesGroup", "group_series", "orientation_plane"]
+__all__ = ["SeriesGroup", "group_series", "mr_sequence", "nm_phase", "orientation_plane", "technique"]
 
 MBQ_PER_MCI = 37.0
 # the largest angle between a slice normal and a patient axis for the slice to keep that axis's plane name
@@ -286,6 +286,7 @@ def mr_sequence(dataset: Dataset) -> str:
     MR, Echo Pulse Sequence and the MR timing macros (C.8.13.5).
     """
     scanning = {str(v).upper() for v in _as_list(dataset.get("ScanningSequence"))}
+    variant = {str(v).upper() for v in _as_list(dataset.get("SequenceVariant"))}
     name = _text(dataset, "SequenceName").lower()
     pulse = _text(dataset, "EchoPulseSequence").upper()  # enhanced MR: SPIN, GRADIENT, BOTH
     tr = _number(dataset.get("RepetitionTime")) or _number(
@@ -295,6 +296,7 @@ def mr_sequence(dataset: Dataset) -> str:
     ti = _number(dataset.get("InversionTime")) or _number(_functional(dataset, "MRModifierSequence", "InversionTimes"))
     inversion = (
         "IR" in scanning
+        or "MP" in variant  # magnetisation prepared, as MP-RAGE
         or _text(dataset, "InversionRecovery").upper() == "YES"
         or _text_functional(dataset, "MRModifierSequence", "InversionRecovery") == "YES"
         or bool(re.match(r"^\*?t?ir", name))
@@ -349,9 +351,9 @@ def nm_phase(dataset: Dataset) -> str:
 
     References
     ----------
-    DICOM PS3.3 C.8.4.8 (NM Image: Image Type value 3 STATIC, DYNAMIC, WHOLE
-    BODY…; Actual Frame Duration in ms), C.8.4.10 (NM Isotope:
-    Radiopharmaceutical Information Sequence).
+    DICOM PS3.3 C.8.4.8 and C.8.4.9 (NM Image and NM Multi-frame: Actual
+    Frame Duration in ms, Phase Information Sequence), C.8.4.10 (NM Isotope:
+    Radiopharmaceutical Information Sequence and Start Time).
     """
     frame_seconds = _frame_seconds(dataset)
     if _frames(dataset) >= FLOW_MIN_FRAMES and frame_seconds is not None and frame_seconds <= FLOW_MAX_FRAME_SECONDS:

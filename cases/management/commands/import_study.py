@@ -52,6 +52,8 @@ class Command(BaseCommand):
     def _print_report(self, job: IngestJob, report: ingest.StageReport) -> None:
         for item in job.report.get("series", []):
             self.stdout.write(f"{item['files']:>5} file(s) → {item['label']} ({item['images']} image(s))")
+        for series, description in report.withheld_descriptions:
+            self.stdout.write(f"withheld description of {series} (not stored): {description}")
         for rejected in report.rejected:
             self.stdout.write(f"refused {rejected.name}: {rejected.reason}")
         imported = sum(item["files"] for item in job.report.get("series", []))

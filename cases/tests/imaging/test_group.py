@@ -209,12 +209,16 @@ def test_enhanced_object_plane_comes_from_shared_functional_groups():
         ({"ScanningSequence": ["SE", "IR"], "RepetitionTime": 5000, "EchoTime": 40, "InversionTime": 150}, "STIR"),
         ({"ScanningSequence": ["SE", "IR"], "RepetitionTime": 9000, "EchoTime": 120, "InversionTime": 2500}, "FLAIR"),
         ({"ScanningSequence": ["GR", "IR"], "RepetitionTime": 2300, "EchoTime": 3, "InversionTime": 900}, "T1"),
+        (
+            {"ScanningSequence": "GR", "SequenceVariant": ["SP", "MP"], "RepetitionTime": 1900, "InversionTime": 1100},
+            "T1",
+        ),
         ({"ScanningSequence": "GR", "RepetitionTime": 600, "EchoTime": 20}, "GRE"),
         ({"ScanningSequence": "EP", "SequenceName": "*ep_b1000t", "RepetitionTime": 5000, "EchoTime": 80}, "DWI"),
         ({"ScanningSequence": "SE", "RepetitionTime": 1200, "EchoTime": 45}, ""),
         ({}, ""),
     ],
-    ids=["T1", "T2", "PD", "STIR", "FLAIR", "MPRAGE", "GRE", "DWI", "intermediate", "no-timing"],
+    ids=["T1", "T2", "PD", "STIR", "FLAIR", "MPRAGE", "MP-prepared", "GRE", "DWI", "intermediate", "no-timing"],
 )
 def test_mr_sequence_labels(attributes, label):
     ds = make_image(Modality="MR", **attributes)

@@ -1,0 +1,146 @@
+"""Invariant 2: no PHI is ever stored.
+
+A corpus with an identifier in every Table E.1-1 attribute that holds text, a
+date or a UID — at the top level, inside a nested sequence and in a private
+block — is uploaded through the authoring screen. Then every stored byte (media
+files and every database row) and the pages that show the case are scanned:
+none of the identifiers, original dates or original UIDs may appear.
+"""
+
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.urls import reverse
+from pydicom import examples
+from pydicom.datadict import dictionary_VR
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+from pydicom.tag import Tag
+
+from cases.imaging.deidentify import attribute_table
+from cases.models import Image, Series
+from cases.tests.factories import make_case
+
+TEXT_VRS = {"LO", "SH", "PN", "LT", "ST", "UT", "UC", "AE", "CS"}
+ORIGINAL_DATE = "19770707"
+UID_ROOT = "1.2.826.0.1.3680043.10.777"
+KEPT = {"PatientAge", "PatientSex", "PatientSize", "PatientWeight", "PatientSexNeutered", "PregnancyStatus"}
+KEPT |= {"Modality", "BodyPartExamined", "BurnedInAnnotation", "PatientIdentityRemoved", "SOPClassUID"}
+
+
+def marker(index: int) -> str:
+    return f"PHI{index:04d}X"
+
+
+def phi_dataset(instance: int) -> tuple[Dataset, list[str]]:
+    """Return a CT object with an identifier planted in every text, date and UID attribute of the table."""
+    ds = examples.ct.copy()
+    planted = []
+    nested = Dataset()
+    for index, row in enumerate(attribute_table()):
+        if not re.fullmatch(r"\([0-9A-F]{4},[0-9A-F]{4}\)", row.tag) or row.keyword in KEPT:
+            continue
+        tag = Tag(int(row.tag[1:5], 16), int(row.tag[6:10], 16))
+        if tag.group in (0x0000, 0x0002):  # command and file meta groups are not part of a stored data set
+            continue
+        try:
+            vr = dictionary_VR(tag)
+        except KeyError:
+            continue
+        if vr in TEXT_VRS:
+            value = marker(index)
+            planted.append(value)
+        elif vr == "DA":
+            value = ORIGINAL_DATE
+        elif vr == "UI":
+            value = f"{UID_ROOT}.{index}"
+            planted.append(value)
+        else:
+            continue
+        ds.add_new(tag, vr, value)
+        nested.add_new(tag, vr, value)
+    ds.SOPInstanceUID = f"{UID_ROOT}.9999.{instance}"
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.SeriesInstanceUID = f"{UID_ROOT}.9998"
+    ds.StudyInstanceUID = f"{UID_ROOT}.9997"
+    ds.RequestAttributesSequence = Sequence([nested])
+    block = ds.private_block(0x0029, "PHI CREATOR", create=True)
+    block.add_new(0x10, "LO", "PHIPRIVATEX")
+    planted += ["PHIPRIVATEX", ds.SOPInstanceUID, ds.SeriesInstanceUID, ds.StudyInstanceUID]
+    return ds, planted
+
+
+def corpus_zip() -> tuple[bytes, list[str]]:
+    buffer = io.BytesIO()
+    planted = set()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for instance in range(3):
+            ds, values = phi_dataset(instance)
+            planted.update(values)
+            file = io.BytesIO()
+            ds.save_as(file, enforce_file_format=True)
+            archive.writestr(f"PHI0000X/{instance}.dcm", file.getvalue())
+    return buffer.getvalue(), sorted(planted)
+
+
+def database_dump() -> str:
+    """Every row of every table, as text."""
+    lines = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - table names come from introspection
+            lines += [repr(row) for row in cursor.fetchall()]
+    return "\n".join(lines)
+
+
+def media_bytes() -> bytes:
+    return b"".join(path.read_bytes() for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file())
+
+
+@pytest.mark.django_db
+def test_no_identifier_date_or_uid_survives_ingest(client, faculty, resident, django_capture_on_commit_callbacks):
+    case = make_case(authors=[faculty], status="published")
+    data, planted = corpus_zip()
+    assert len(planted) > 200, "the corpus plants identifiers across the table"
+    client.force_login(faculty)
+    upload = SimpleUploadedFile("export.zip", data, "application/zip")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:cases_case_dicom", args=[case.pk]), {"files": [upload]}, follow=True)
+    assert Image.objects.filter(series__case=case).count() == 3
+    Series.objects.filter(case=case).update(label_confirmed=True)
+
+    stored_files = media_bytes()
+    rows = database_dump()
+    pages = [client.get(case.get_absolute_url()), client.get(reverse("admin:cases_case_change", args=[case.pk]))]
+    pages.append(client.get(reverse("admin:cases_series_change", args=[Series.objects.get(case=case).pk])))
+    client.force_login(resident)
+    pages.append(client.get(case.get_absolute_url()))
+    responses = "\n".join(page.content.decode() for page in pages)
+    for value in planted:
+        assert value.encode() not in stored_files, f"{value} in a stored file"
+        assert value not in rows, f"{value} in a database row"
+        assert value not in responses, f"{value} in a page"
+    assert ORIGINAL_DATE.encode() not in stored_files and ORIGINAL_DATE not in rows
+    assert "PHI0000X" not in rows, "upload file names are not stored"
+    assert "Withheld, not stored" in response.content.decode(), "descriptions are shown once to the author"
+
+
+@pytest.mark.django_db
+def test_nothing_is_written_outside_the_media_root(faculty, tmp_path, django_capture_on_commit_callbacks):
+    import tempfile
+
+    case = make_case(authors=[faculty])
+    before = set(Path(tempfile.gettempdir()).iterdir())
+    source = tmp_path / "upload.zip"
+    source.write_bytes(corpus_zip()[0])
+    from django.core.management import call_command
+
+    call_command("import_study", str(source), case=case.number, stdout=io.StringIO())
+    created = set(Path(tempfile.gettempdir()).iterdir()) - before - {tmp_path}
+    assert not created, f"files left in the temporary folder: {created}"
