@@ -7,6 +7,7 @@ files and every database row) and the pages that show the case are scanned:
 none of the identifiers, original dates or original UIDs may appear.
 """
 
+import copy
 import io
 import re
 import zipfile
@@ -40,7 +41,7 @@ def marker(index: int) -> str:
 
 def phi_dataset(instance: int) -> tuple[Dataset, list[str]]:
     """Return a CT object with an identifier planted in every text, date and UID attribute of the table."""
-    ds = examples.ct.copy()
+    ds = copy.deepcopy(examples.ct)
     planted = []
     nested = Dataset()
     for index, row in enumerate(attribute_table()):

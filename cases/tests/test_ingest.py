@@ -1,5 +1,6 @@
 """DICOM ingest end to end: upload in the authoring screen and the import_study command."""
 
+import copy
 import io
 import zipfile
 from pathlib import Path
@@ -155,3 +156,58 @@ def test_burned_in_candidates_are_held_from_residents(client, resident, faculty,
     client.force_login(resident)
     assert image.file.name not in client.get(published.get_absolute_url()).content.decode()
     assert client.get(reverse("cases:media-file", args=[image.file.name])).status_code == 404
+
+
+def bad_inputs_zip() -> bytes:
+    """One archive with every kind of bad input beside one good CT object."""
+    import PIL.Image
+
+    good = dicom_bytes(examples.ct)
+    truncated = good[:-5000]
+    huge = copy.deepcopy(examples.ct)
+    huge.Rows = huge.Columns = 60000
+    bomb = io.BytesIO()
+    PIL.Image.new("1", (20000, 20000)).save(bomb, format="PNG")
+    report = get_testdata_file("test-SR.dcm", download=False)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("good.dcm", good)
+        archive.writestr("empty.dcm", b"")
+        archive.writestr("random.bin", bytes(range(256)) * 40)
+        archive.writestr("truncated.dcm", truncated)
+        archive.writestr("huge.dcm", dicom_bytes(huge))
+        archive.writestr("bomb.png", bomb.getvalue())
+        archive.writestr("../climb.dcm", good)
+        archive.writestr("/etc/absolute.dcm", good)
+        archive.writestr("report.dcm", Path(report).read_bytes())
+        inner = io.BytesIO()
+        with zipfile.ZipFile(inner, "w", compression=zipfile.ZIP_DEFLATED) as zeros:
+            zeros.writestr("zeros.dcm", bytes(1024**3))  # 1 GiB of zeros, about 1 MB compressed
+        archive.writestr("zipbomb.zip", inner.getvalue())
+    return buffer.getvalue()
+
+
+def test_each_bad_input_gets_its_reason_and_the_good_file_is_ingested(case, tmp_path):
+    archive = tmp_path / "upload.zip"
+    archive.write_bytes(bad_inputs_zip())
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("import_study", str(archive), case=case.number, stdout=out)
+    assert exit_info.value.code == 1
+    report = out.getvalue()
+    expected = {
+        "empty.dcm": "empty file",
+        "random.bin": "not a DICOM file",
+        "truncated.dcm": "truncated pixel data",
+        "huge.dcm": "image too large",
+        "bomb.png": "not a DICOM file",
+        "climb.dcm": "path outside the archive",
+        "absolute.dcm": "path outside the archive",
+        "report.dcm": "no pixel data",
+        "zipbomb.zip": "too large",
+    }
+    for name, reason in expected.items():
+        line = next((line for line in report.splitlines() if line.startswith("refused") and name in line), "")
+        assert reason in line, f"{name}: {line or 'not reported'}"
+    assert Image.objects.filter(series__case=case).count() == 1
+    assert "1 file(s) imported" in report
