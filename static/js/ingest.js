@@ -1,4 +1,5 @@
-// DICOM import page: poll the job and move the progress bar; reload when it ends.
+// DICOM import page: poll the job and move the progress bar; when it ends, swap in the report
+// without reloading, so the messages about refused files (shown once, never stored) stay on screen.
 (function () {
   "use strict";
   var root = document.querySelector(".dicom-import");
@@ -12,10 +13,18 @@
         bar.value = job.percent;
         bar.textContent = job.percent + "%";
         count.textContent = job.processed + " of " + job.total;
-        if (job.status === "done" || job.status === "failed") window.location.reload();
+        if (job.status === "done" || job.status === "failed") showReport();
         else window.setTimeout(poll, 800);
       })
       .catch(function () { window.setTimeout(poll, 3000); });
+  }
+  function showReport() {
+    fetch(root.dataset.statusUrl, { credentials: "same-origin" })
+      .then(function (response) { return response.text(); })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").querySelector(".dicom-import");
+        if (fresh) root.innerHTML = fresh.innerHTML;
+      });
   }
   window.setTimeout(poll, 500);
 })();
