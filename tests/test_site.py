@@ -79,3 +79,12 @@ def test_every_page_has_one_h1_and_a_title(client, resident, url):
     body = client.get(url).content.decode()
     assert len(re.findall(r"<h1[ >]", body)) == 1
     assert re.search(r"<title>[^<]+</title>", body)
+
+
+def test_deidentification_table_in_docs_is_the_generated_one():
+    import io
+
+    out = io.StringIO()
+    call_command("deid_table", stdout=out)
+    documented = (settings.BASE_DIR / "docs" / "deidentification.md").read_text(encoding="utf-8")
+    assert out.getvalue().strip() in documented, "regenerate docs/deidentification.md with manage.py deid_table"

@@ -1,0 +1,158 @@
+"""Benchmark: DICOM ingest against dcmtk and against a bare pydicom loop (not a test; prints figures).
+
+Generates a synthetic CT series (default 300 slices of 512×512, 16-bit) with
+``cases.synthetic``, then times, one after the other in fresh processes:
+
+(a) dcmtk's ``dcmj2pnm`` converting each file to PNG with a soft-tissue window
+    (one process per file, as a script around dcmtk would run it);
+(b) a bare pydicom → numpy → Pillow loop (read, rescale, window, PNG): the
+    ceiling of our own stack;
+(c) our full ingest (``import_study``'s path: read, de-identify, stage, group,
+    render web image and thumbnail, store files, database rows) into a
+    throw-away SQLite database and media folder.
+
+Each prints slices per second and its own peak RSS; the ratios follow. With
+``--memory-slices N`` (default 1000) it then ingests an N-slice series with (c)
+alone and prints the peak RSS. Run: ``.venv/bin/python bench/ingest.py``.
+"""
+
+import argparse
+import io
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def write_series(folder: Path, slices: int) -> int:
+    from cases import synthetic
+
+    datasets = synthetic.ct_pelvis(patient=synthetic.Patient(), slices=slices, seed=7)
+    total = 0
+    for index, dataset in enumerate(datasets):
+        buffer = io.BytesIO()
+        dataset.save_as(buffer, enforce_file_format=True)
+        (folder / f"{index:05d}.dcm").write_bytes(buffer.getvalue())
+        total += len(buffer.getvalue())
+    return total
+
+
+def run_dcmtk(folder: Path) -> tuple[int, float]:
+    out = Path(tempfile.mkdtemp(prefix="bench-dcmtk-"))
+    files = sorted(folder.glob("*.dcm"))
+    start = time.perf_counter()
+    for path in files:
+        subprocess.run(
+            ["dcmj2pnm", "--write-png", "--set-window", "40", "400", str(path), str(out / f"{path.stem}.png")],
+            check=True,
+        )
+    elapsed = time.perf_counter() - start
+    shutil.rmtree(out)
+    return len(files), elapsed
+
+
+def run_bare(folder: Path) -> tuple[int, float]:
+    import numpy as np
+    import PIL.Image
+    import pydicom
+
+    files = sorted(folder.glob("*.dcm"))
+    start = time.perf_counter()
+    for path in files:
+        dataset = pydicom.dcmread(path)
+        values = dataset.pixel_array.astype(np.float32) * float(dataset.RescaleSlope) + float(dataset.RescaleIntercept)
+        low, high = 40 - 200, 40 + 200
+        grey = (np.clip((values - low) / (high - low), 0, 1) * 255).astype(np.uint8)
+        PIL.Image.fromarray(grey).save(io.BytesIO(), format="PNG", compress_level=1)
+    return len(files), time.perf_counter() - start
+
+
+def run_ours(folder: Path) -> tuple[int, float]:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "teachingfile.settings.test"
+    os.environ["TEACHINGFILE_MEDIA_ROOT"] = tempfile.mkdtemp(prefix="bench-media-")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    settings.MEDIA_ROOT = Path(os.environ["TEACHINGFILE_MEDIA_ROOT"])
+    connection.creation.create_test_db(verbosity=0)
+    from cases.tests.factories import make_case
+
+    case = make_case()
+    files = len(list(folder.glob("*.dcm")))
+    start = time.perf_counter()
+    call_command("import_study", str(folder), case=case.number, stdout=io.StringIO())
+    elapsed = time.perf_counter() - start
+    shutil.rmtree(settings.MEDIA_ROOT)
+    return files, elapsed
+
+
+MODES = {"dcmtk": run_dcmtk, "bare": run_bare, "ours": run_ours}
+
+
+def child(mode: str, folder: Path) -> None:
+    files, elapsed = MODES[mode](folder)
+    print(f"{files} {elapsed:.4f} {peak_rss_mib():.1f}")  # noqa: T201
+
+
+def measure(mode: str, folder: Path) -> tuple[int, float, float]:
+    result = subprocess.run(
+        [sys.executable, __file__, "--child", mode, str(folder)], capture_output=True, text=True, check=True
+    )
+    files, elapsed, rss = result.stdout.split()[-3:]
+    return int(files), float(elapsed), float(rss)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--slices", type=int, default=300)
+    parser.add_argument("--memory-slices", type=int, default=1000)
+    parser.add_argument("--child", nargs=2, metavar=("MODE", "FOLDER"))
+    arguments = parser.parse_args()
+    if arguments.child:
+        child(arguments.child[0], Path(arguments.child[1]))
+        return
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-ct-"))
+    size = write_series(folder, arguments.slices)
+    print(f"data: {arguments.slices} CT slices, 512×512, 16-bit, {size / 1e6:.1f} MB of DICOM")  # noqa: T201
+    rows = {}
+    for mode in ("dcmtk", "bare", "ours"):
+        if mode == "dcmtk" and not shutil.which("dcmj2pnm"):
+            print("(a) dcmj2pnm: missing — apt-get install dcmtk to compare")  # noqa: T201
+            continue
+        files, elapsed, rss = measure(mode, folder)
+        rows[mode] = files / elapsed
+        print(f"{mode:>6}: {files / elapsed:7.1f} slices/s  {elapsed:6.2f} s  peak RSS {rss:6.1f} MiB")  # noqa: T201
+    if "dcmtk" in rows:
+        print(f"ours / dcmtk = {rows['ours'] / rows['dcmtk']:.2f}× (target ≥ 4)")  # noqa: T201
+    print(f"ours / bare  = {rows['ours'] / rows['bare']:.0%} (target ≥ 60 %)")  # noqa: T201
+    shutil.rmtree(folder)
+
+    if arguments.memory_slices:
+        folder = Path(tempfile.mkdtemp(prefix="bench-ct-large-"))
+        size = write_series(folder, arguments.memory_slices)
+        files, elapsed, rss = measure("ours", folder)
+        print(  # noqa: T201
+            f"memory: {files} slices ({size / 1e6:.0f} MB) ingested in {elapsed:.1f} s, peak RSS {rss:.0f} MiB "
+            "(budget 400 MiB)"
+        )
+        shutil.rmtree(folder)
+
+
+if __name__ == "__main__":
+    main()
