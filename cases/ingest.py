@@ -184,7 +184,9 @@ def _ingest_group(job, series_group, first_day, progress) -> dict:
                 written.append(dicom_name)
                 dataset = pydicom.dcmread(io.BytesIO(data))
                 held = deid.burned_in_risk(dataset)
-                for frame_number, frame in enumerate(render.render_dataset(dataset), start=1):
+                # Nuclear medicine reads black on white, as on the reporting workstation.
+                frames = render.render_dataset(dataset, invert=series.modality == Modality.NM)
+                for frame_number, frame in enumerate(frames, start=1):
                     image = _image_from_frame(series, frame, next_order, dicom_name, dataset, frame_number, held)
                     written += [image.file.name, image.thumbnail.name]
                     next_order += 1

@@ -483,6 +483,19 @@ class Series(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    STACK_FROM = 5
+
+    @property
+    def is_stack(self) -> bool:
+        """Say whether the stage is shown as one scrollable stack rather than image by image."""
+        return len(self.images.all()) >= self.STACK_FROM
+
+    @property
+    def key_images(self) -> list["Image"]:
+        """Return the images shown on the page: all of them, or the middle slice of a stack."""
+        images = list(self.images.all())
+        return [images[len(images) // 2]] if len(images) >= self.STACK_FROM else images
+
     @property
     def label(self) -> str:
         """Describe the stage by acquisition: modality, phase, plane, sequence."""

@@ -89,7 +89,8 @@ def case_detail(request, number: str):
     state = ReaderState.for_case(request, number)
     preview = request.GET.get("preview") == "resident" and state.can_edit
     context = state.context(show_answer=state.reveal is not None and not preview)
-    user, session_key = reader_key(request)
+    # A preview shows what a resident who has done nothing yet would see.
+    user, session_key = (None, None) if preview else reader_key(request)
     similar = (
         Case.objects.published()
         .filter(region=state.case.region)

@@ -102,7 +102,7 @@ def test_another_faculty_cannot_import_into_the_case(client, other_faculty, case
     upload = SimpleUploadedFile("ct.dcm", dicom_bytes(examples.ct), "application/dicom")
     response = client.post(reverse("admin:cases_case_dicom", args=[case.pk]), {"files": [upload]})
     assert response.status_code == 403
-    assert not IngestJob.objects.exists()
+    assert not IngestJob.objects.filter(case=case).exists()
 
 
 def test_reimporting_the_same_series_extends_one_stage(case, tmp_path):

@@ -11,21 +11,29 @@
     var index = 0;
     var opener = null;
 
+    var alt = "";
+
     function show(i) {
       index = (i + group.length) % group.length;
       var link = group[index];
       img.src = link.href;
       var thumb = link.querySelector("img");
-      img.alt = thumb ? thumb.alt : "";
+      img.alt = thumb ? thumb.alt : alt;
       caption.textContent = link.dataset.caption || "";
       box.querySelector(".lightbox-prev").hidden = group.length < 2;
       box.querySelector(".lightbox-next").hidden = group.length < 2;
     }
     function open(link) {
       opener = link;
-      group = Array.prototype.slice.call(document.querySelectorAll('.lightbox-link[data-group="' + link.dataset.group + '"]'));
+      var selector = '.lightbox-link[data-group="' + link.dataset.group + '"]';
+      // A stack lists every slice in hidden links; the page shows only its middle slice.
+      var members = document.querySelectorAll(selector + "[data-stack-member]");
+      group = Array.prototype.slice.call(members.length ? members : document.querySelectorAll(selector));
+      var thumb = link.querySelector("img");
+      alt = thumb ? thumb.alt : "";
+      var start = group.findIndex(function (member) { return member.href === link.href; });
       box.hidden = false;
-      show(group.indexOf(link));
+      show(start >= 0 ? start : 0);
       box.querySelector(".lightbox-close").focus();
     }
     function close() {
@@ -45,6 +53,10 @@
     box.querySelector(".lightbox-prev").addEventListener("click", function () { show(index - 1); });
     box.querySelector(".lightbox-next").addEventListener("click", function () { show(index + 1); });
     box.addEventListener("click", function (event) { if (event.target === box) close(); });
+    box.addEventListener("wheel", function (event) {
+      event.preventDefault();
+      show(index + (event.deltaY > 0 ? 1 : -1));
+    }, { passive: false });
     document.addEventListener("keydown", function (event) {
       if (box.hidden) return;
       if (event.key === "Escape") close();

@@ -21,8 +21,12 @@ def test_resident_reveals_the_bone_scan_case(browser, demo_site, artifacts):
     for label in ("Flow", "Blood pool", "Delayed"):
         expect(page.locator(".stage-header h3", has_text=label)).to_be_visible()
     expect(page.get_by_text("21.6 mCi").first).to_be_visible()
-    loaded = page.locator(".stage img").evaluate_all("images => images.map(i => i.complete && i.naturalWidth)")
-    assert loaded and all(width > 0 for width in loaded), "every stage image is drawn"
+    images = page.locator(".stage img")
+    for index in range(images.count()):
+        images.nth(index).scroll_into_view_if_needed()  # they load lazily
+        images.nth(index).evaluate("i => i.complete || new Promise(done => i.addEventListener('load', done))")
+    widths = images.evaluate_all("images => images.map(i => i.naturalWidth)")
+    assert widths and all(width > 0 for width in widths), "every stage image is drawn"
     expect(page.get_by_text(case.diagnosis)).to_have_count(0)
 
     page.get_by_label("Your diagnosis").fill("heterotopic ossification, immature")
