@@ -1,18 +1,20 @@
 """DICOM ingest: feed uploads to the imaging package and save what it returns.
 
 Two steps. ``ingest_stage`` runs in the request (or the command): each file is
-read and de-identified in memory, and only the de-identified bytes are written,
-to a staging area of the storage backend; the original bytes and file names are
-never stored. ``ingest_run`` (the background task) groups the staged objects
-into series, renders every frame and saves stages and images, updating the
-job's progress as it goes; it removes the staging area whatever happens.
+read and de-identified in memory, and only the de-identified object is written,
+under ``dicom/<job>/``; the original bytes and file names are never stored.
+``ingest_run`` (the background task, or the command) groups those objects into
+series, renders every frame and saves stages and images, updating the job's
+progress as it goes; objects that end up in no image are deleted whatever
+happens. Both steps can spread the per-file work over worker processes.
 """
 
 import io
 import logging
-import uuid
-from collections import Counter
-from collections.abc import Callable, Iterable
+import multiprocessing
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import pydicom
@@ -77,27 +79,27 @@ def ingest_upload(*, case: Case, uploads: list, user) -> tuple[IngestJob, StageR
     return job, report
 
 
-def ingest_stage(*, job: IngestJob, sources: Iterable[read.Source | read.Rejected]) -> StageReport:
-    """Read and de-identify every source in memory; stage the de-identified objects for the job."""
+def ingest_stage(*, job: IngestJob, sources: Iterable[read.Source | read.Rejected], workers: int = 1) -> StageReport:
+    """Read and de-identify every source in memory; store the de-identified objects for the job."""
     report = StageReport()
     keys = case_keys(job.case)
     limits = ingest_limits()
-    for source in sources:
-        if isinstance(source, read.Rejected):
-            report.rejected.append(source)
+
+    def candidates():
+        for source in sources:
+            if isinstance(source, read.Rejected):
+                report.rejected.append(source)
+            else:
+                yield (source, keys, limits)
+
+    for name, data, reason, held, actions in bounded_map(_clean, candidates(), workers=workers):
+        if data is None:
+            report.rejected.append(read.Rejected(name=name, reason=reason))
             continue
-        try:
-            dataset = read.read_dataset(source, limits=limits)
-            cleaned = deid.deidentify(dataset, keys=keys)
-        except (read.UnreadableFile, deid.DeidentificationError) as error:
-            report.rejected.append(read.Rejected(name=source.name, reason=str(error)))
-            continue
-        buffer = io.BytesIO()
-        cleaned.dataset.save_as(buffer, enforce_file_format=True)
-        default_storage.save(_staging_name(job, report.staged), ContentFile(buffer.getvalue()))
+        default_storage.save(_stored_name(job, report.staged), ContentFile(data))
         report.staged += 1
-        report.actions.update(cleaned.actions)
-        _note_descriptions(report, cleaned)
+        report.actions.update(actions)
+        _note_descriptions(report, held)
     for rejected in report.rejected:
         # The reason only: file names may carry PHI.
         logger.warning("DICOM import %s refused a file: %s", job.token, rejected.reason)
@@ -110,36 +112,71 @@ def ingest_stage(*, job: IngestJob, sources: Iterable[read.Source | read.Rejecte
     return report
 
 
-def _note_descriptions(report: StageReport, cleaned: deid.Deidentified) -> None:
-    dataset = cleaned.dataset
+def _clean(task: tuple[read.Source, deid.CaseKeys, read.Limits]):
+    """Read and de-identify one source (runs in a worker process): (name, bytes or None, reason, held, actions)."""
+    source, keys, limits = task
+    try:
+        dataset = read.read_dataset(source, limits=limits)
+        cleaned = deid.deidentify(dataset, keys=keys)
+    except (read.UnreadableFile, deid.DeidentificationError) as error:
+        return source.name, None, str(error), {}, Counter()
+    buffer = io.BytesIO()
+    cleaned.dataset.save_as(buffer, enforce_file_format=True)
     series = f"series {dataset.get('SeriesNumber', '?')} ({dataset.get('Modality', '?')})"
-    for keyword in ("SeriesDescription", "StudyDescription", "ProtocolName"):
-        text = cleaned.held_descriptors.get(keyword)
-        if text and (series, text) not in report.withheld_descriptions:
-            report.withheld_descriptions.append((series, text))
+    held = {(series, cleaned.held_descriptors[key]) for key in DESCRIPTORS_SHOWN if key in cleaned.held_descriptors}
+    return source.name, buffer.getvalue(), "", held, cleaned.actions
 
 
-def _staging_name(job: IngestJob, index: int) -> str:
-    return f"staging/{job.token}/{index:06d}.dcm"
+DESCRIPTORS_SHOWN = ("SeriesDescription", "StudyDescription", "ProtocolName")
+PROGRESS_EVERY = 5  # files between progress writes: the bar moves smoothly without a query per slice
 
 
-def ingest_run(*, job: IngestJob, progress: Callable[[int, int], None] | None = None) -> IngestJob:
-    """Group the staged objects into stages of the case and render their frames."""
+def _note_descriptions(report: StageReport, held: set[tuple[str, str]]) -> None:
+    for item in sorted(held):
+        if item not in report.withheld_descriptions:
+            report.withheld_descriptions.append(item)
+
+
+def _stored_name(job: IngestJob, index: int) -> str:
+    """Where the de-identified object is stored: it stays there as the image's DICOM if it renders."""
+    return f"dicom/{job.token}/{index:06d}.dcm"
+
+
+def bounded_map(function: Callable, items: Iterable, *, workers: int) -> Iterator:
+    """Map in worker processes, results in order, with few items in flight so memory stays flat."""
+    if workers <= 1:
+        yield from map(function, items)
+        return
+    window = workers * 3
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending = deque()
+        for item in items:
+            pending.append(pool.submit(function, item))
+            if len(pending) >= window:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def ingest_run(*, job: IngestJob, progress: Callable[[int, int], None] | None = None, workers: int = 1) -> IngestJob:
+    """Group the stored objects into stages of the case and render their frames."""
     job.status = IngestJob.Status.RUNNING
     job.save(update_fields=["status"])
-    staged = [_staging_name(job, index) for index in range(job.total)]
+    stored = [_stored_name(job, index) for index in range(job.total)]
+    used: set[str] = set()
     try:
-        headers = {}
-        for name in staged:
+        headers = []
+        for name in stored:
             with default_storage.open(name) as handle:
                 dataset = pydicom.dcmread(handle, stop_before_pixels=True)
-            headers[name] = dataset
-            dataset.staging_name = name
-        groups = group.group_series(headers.values())
+            dataset.stored_name = name
+            headers.append(dataset)
+        groups = group.group_series(headers)
         first_day = _first_study_day(groups)
         series_reports = []
         for series_group in groups:
-            series_reports.append(_ingest_group(job, series_group, first_day, progress))
+            series_reports.append(_ingest_group(job, series_group, first_day, progress, workers, used))
         job.report = {**job.report, "series": series_reports}
         job.status = IngestJob.Status.DONE
     except Exception as error:
@@ -147,7 +184,7 @@ def ingest_run(*, job: IngestJob, progress: Callable[[int, int], None] | None = 
         job.report = {**job.report, "error": f"The import stopped: {error}"}
         job.status = IngestJob.Status.FAILED
     finally:
-        for name in staged:
+        for name in set(stored) - used:
             default_storage.delete(name)
     job.finished = timezone.now()
     job.save(update_fields=["status", "report", "finished", "processed"])
@@ -169,37 +206,77 @@ def _study_date(series_group: group.SeriesGroup):
         return None
 
 
-def _ingest_group(job, series_group, first_day, progress) -> dict:
+def _ingest_group(job, series_group, first_day, progress, workers: int, used: set[str]) -> dict:
     """Create (or extend) one stage from a series group; all or nothing for that stage."""
     written: list[str] = []
-    images = 0
+    images = refused = 0
     try:
         with transaction.atomic():
             series = _series_for(job.case, series_group, first_day)
             next_order = (series.images.aggregate(highest=Max("order"))["highest"] or 0) + 1
-            for header in series_group.instances:
-                with default_storage.open(header.staging_name) as handle:
-                    data = handle.read()
-                dicom_name = default_storage.save(f"dicom/{uuid.uuid4().hex}.dcm", ContentFile(data))
-                written.append(dicom_name)
-                dataset = pydicom.dcmread(io.BytesIO(data))
-                held = deid.burned_in_risk(dataset)
-                # Nuclear medicine reads black on white, as on the reporting workstation.
-                frames = render.render_dataset(dataset, invert=series.modality == Modality.NM)
-                for frame_number, frame in enumerate(frames, start=1):
-                    image = _image_from_frame(series, frame, next_order, dicom_name, dataset, frame_number, held)
-                    written += [image.file.name, image.thumbnail.name]
-                    next_order += 1
-                    images += 1
+            invert = series.modality == Modality.NM  # nuclear medicine reads black on white
+            tasks = ((header.stored_name, invert) for header in series_group.instances)
+            for name, rendered, reason in bounded_map(_render, tasks, workers=workers):
                 job.processed += 1
-                IngestJob.objects.filter(pk=job.pk).update(processed=job.processed)
+                if rendered is None:
+                    refused += 1
+                    logger.warning("DICOM import %s could not render an object: %s", job.token, reason)
+                else:
+                    for frame_number, frame in enumerate(rendered.frames, start=1):
+                        image = _image_from_frame(series, frame, next_order, name, rendered, frame_number)
+                        written += [image.file.name, image.thumbnail.name]
+                        next_order += 1
+                        images += 1
+                    used.add(name)
+                if job.processed % PROGRESS_EVERY == 0 or job.processed == job.total:
+                    IngestJob.objects.filter(pk=job.pk).update(processed=job.processed)
                 if progress:
                     progress(job.processed, job.total)
     except Exception:
-        for name in written:
-            default_storage.delete(name)
+        _delete_files(written)
+        used.difference_update(header.stored_name for header in series_group.instances)
         raise
-    return {"label": series.label, "files": len(series_group.instances), "images": images, "series": series.pk}
+    return {
+        "label": series.label,
+        "files": len(series_group.instances) - refused,
+        "images": images,
+        "refused": refused,
+        "series": series.pk,
+    }
+
+
+@dataclass(frozen=True)
+class RenderedObject:
+    frames: list
+    held: bool
+    instance_uid: str
+    slice_position_mm: float | None
+
+
+def _render(task: tuple[str, bool]):
+    """Render every frame of one stored object (runs in a worker process): (name, RenderedObject or None, reason)."""
+    name, invert = task
+    with default_storage.open(name) as handle:
+        dataset = pydicom.dcmread(io.BytesIO(handle.read()))
+    try:
+        frames = list(render.render_dataset(dataset, invert=invert))
+    except render.RenderError as error:
+        return name, None, str(error)
+    return (
+        name,
+        RenderedObject(
+            frames=frames,
+            held=deid.burned_in_risk(dataset),
+            instance_uid=str(dataset.get("SOPInstanceUID", "")),
+            slice_position_mm=group.slice_position(dataset),
+        ),
+        "",
+    )
+
+
+def _delete_files(names: Iterable[str]) -> None:
+    for name in names:
+        default_storage.delete(name)
 
 
 def _series_for(case: Case, series_group: group.SeriesGroup, first_day) -> Series:
@@ -224,18 +301,18 @@ def _series_for(case: Case, series_group: group.SeriesGroup, first_day) -> Serie
     )
 
 
-def _image_from_frame(series, frame, order, dicom_name, dataset, frame_number, held) -> Image:
+def _image_from_frame(series, frame, order, dicom_name, rendered: RenderedObject, frame_number) -> Image:
     image = Image(
         series=series,
         order=order,
         dicom_file=dicom_name,
         frame_number=frame_number,
-        instance_uid=str(dataset.get("SOPInstanceUID", "")),
-        slice_position_mm=None,
+        instance_uid=rendered.instance_uid,
+        slice_position_mm=rendered.slice_position_mm,
         window_center=frame.window.center if frame.window else None,
         window_width=frame.window.width if frame.window else None,
         pixel_spacing_mm=frame.pixel_spacing_mm,
-        held_for_review=held,
+        held_for_review=rendered.held,
     )
     image.file.save(f"image{frame.web_suffix}", ContentFile(frame.web), save=False)
     image.thumbnail.save("image.jpg", ContentFile(frame.thumbnail), save=False)

@@ -205,6 +205,19 @@ def _normal(cosines: np.ndarray) -> np.ndarray:
     return normal / (np.linalg.norm(normal) or 1.0)
 
 
+def slice_position(dataset: Dataset) -> float | None:
+    """Return the position of the (first) frame along its slice normal in mm, or None without geometry.
+
+    References
+    ----------
+    DICOM PS3.3 C.7.6.2.1.1: the normal is the cross product of the row and column direction cosines.
+    """
+    cosines, position = _orientation(dataset), _position(dataset)
+    if cosines is None or position is None:
+        return None
+    return float(position @ _normal(cosines))
+
+
 # --------------------------------------------------------------------------
 # order
 

@@ -405,7 +405,8 @@ def render_frame(
     web = io.BytesIO()
     picture.save(web, format="PNG", compress_level=PNG_LEVEL)
     thumb = picture.copy()
-    thumb.thumbnail((thumb_side, thumb_side), PIL.Image.Resampling.LANCZOS, reducing_gap=3.0)
+    # Bilinear after a box reduction: a third of Lanczos's cost, no visible difference at thumbnail size.
+    thumb.thumbnail((thumb_side, thumb_side), PIL.Image.Resampling.BILINEAR, reducing_gap=2.0)
     thumbnail = io.BytesIO()
     thumb.save(thumbnail, format="JPEG", quality=THUMBNAIL_QUALITY)
     return RenderedFrame(

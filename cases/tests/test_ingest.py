@@ -211,3 +211,19 @@ def test_each_bad_input_gets_its_reason_and_the_good_file_is_ingested(case, tmp_
         assert reason in line, f"{name}: {line or 'not reported'}"
     assert Image.objects.filter(series__case=case).count() == 1
     assert "1 file(s) imported" in report
+
+
+def test_parallel_workers_give_the_same_stages_in_spatial_order(case, tmp_path, settings):
+    from cases import synthetic
+
+    settings.TEACHINGFILE_INGEST_WORKERS = 2
+    folder = tmp_path / "ct"
+    folder.mkdir()
+    datasets = synthetic.ct_pelvis(patient=synthetic.Patient(), slices=12, size=128, seed=3)
+    for name, content in synthetic.planted_study_files(list(reversed(datasets))).items():
+        (folder / name.replace("^", "_")).write_bytes(content)
+    call_command("import_study", str(folder), case=case.number, stdout=io.StringIO())
+    series = Series.objects.get(case=case)
+    positions = list(series.images.order_by("order").values_list("slice_position_mm", flat=True))
+    assert len(positions) == 12
+    assert positions == sorted(positions), "slices are ordered along the normal whatever the file order"

@@ -114,6 +114,9 @@ TEACHINGFILE_MAX_UPLOAD_BYTES = int(os.environ.get("TEACHINGFILE_MAX_UPLOAD_BYTE
 # Larger images are refused as possible decompression bombs (Pillow's check, made strict).
 TEACHINGFILE_MAX_IMAGE_PIXELS = int(os.environ.get("TEACHINGFILE_MAX_IMAGE_PIXELS", 64_000_000))
 
+# Worker processes for reading, de-identifying and rendering DICOM (command and background task).
+TEACHINGFILE_INGEST_WORKERS = int(os.environ.get("TEACHINGFILE_INGEST_WORKERS", min(os.cpu_count() or 1, 4)))
+
 # Off by default: a hospital decides to open cases to visitors who are not logged in.
 TEACHINGFILE_ANONYMOUS_BROWSING = env_bool("TEACHINGFILE_ANONYMOUS_BROWSING", False)
 TEACHINGFILE_CASES_PER_PAGE = 24

@@ -1,6 +1,7 @@
 import sys
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from cases import ingest
@@ -30,8 +31,10 @@ class Command(BaseCommand):
 
         job = IngestJob.objects.create(case=target)
         sources = read.sources_from_paths(paths, limits=ingest.ingest_limits())
-        report = ingest.ingest_stage(job=job, sources=sources)
-        ingest.ingest_run(job=job, progress=self._progress_bar() if sys.stderr.isatty() else None)
+        workers = settings.TEACHINGFILE_INGEST_WORKERS
+        report = ingest.ingest_stage(job=job, sources=sources, workers=workers)
+        progress = self._progress_bar() if sys.stderr.isatty() else None
+        ingest.ingest_run(job=job, progress=progress, workers=workers)
         self._print_report(job, report)
         if job.status == IngestJob.Status.FAILED:
             raise CommandError(job.report.get("error", "The import failed."), returncode=1)
