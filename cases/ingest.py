@@ -12,6 +12,7 @@ happens. Both steps can spread the per-file work over worker processes.
 import io
 import logging
 import multiprocessing
+import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -27,7 +28,7 @@ from django.utils import timezone
 
 from .imaging import deidentify as deid
 from .imaging import group, read, render
-from .models import Case, Image, IngestJob, Modality, Phase, Plane, Series
+from .models import Case, Image, IngestJob, Modality, Phase, Plane, Series, image_upload_to
 
 logger = logging.getLogger(__name__)
 
@@ -90,13 +91,12 @@ def ingest_stage(*, job: IngestJob, sources: Iterable[read.Source | read.Rejecte
             if isinstance(source, read.Rejected):
                 report.rejected.append(source)
             else:
-                yield (source, keys, limits)
+                yield (source, keys, limits, _stored_folder(job))
 
-    for name, data, reason, held, actions in bounded_map(_clean, candidates(), workers=workers):
-        if data is None:
+    for name, stored, reason, held, actions in bounded_map(_clean, candidates(), workers=workers):
+        if stored is None:
             report.rejected.append(read.Rejected(name=name, reason=reason))
             continue
-        default_storage.save(_stored_name(job, report.staged), ContentFile(data))
         report.staged += 1
         report.actions.update(actions)
         _note_descriptions(report, held)
@@ -112,9 +112,9 @@ def ingest_stage(*, job: IngestJob, sources: Iterable[read.Source | read.Rejecte
     return report
 
 
-def _clean(task: tuple[read.Source, deid.CaseKeys, read.Limits]):
-    """Read and de-identify one source (runs in a worker process): (name, bytes or None, reason, held, actions)."""
-    source, keys, limits = task
+def _clean(task: tuple[read.Source, deid.CaseKeys, read.Limits, str]):
+    """Read, de-identify and store one source (runs in a worker): (name, stored name or None, reason, held, actions)."""
+    source, keys, limits, folder = task
     try:
         dataset = read.read_dataset(source, limits=limits)
         cleaned = deid.deidentify(dataset, keys=keys)
@@ -122,9 +122,10 @@ def _clean(task: tuple[read.Source, deid.CaseKeys, read.Limits]):
         return source.name, None, str(error), {}, Counter()
     buffer = io.BytesIO()
     cleaned.dataset.save_as(buffer, enforce_file_format=True)
+    stored = default_storage.save(f"{folder}/{uuid.uuid4().hex}.dcm", ContentFile(buffer.getvalue()))
     series = f"series {dataset.get('SeriesNumber', '?')} ({dataset.get('Modality', '?')})"
     held = {(series, cleaned.held_descriptors[key]) for key in DESCRIPTORS_SHOWN if key in cleaned.held_descriptors}
-    return source.name, buffer.getvalue(), "", held, cleaned.actions
+    return source.name, stored, "", held, cleaned.actions
 
 
 DESCRIPTORS_SHOWN = ("SeriesDescription", "StudyDescription", "ProtocolName")
@@ -137,9 +138,9 @@ def _note_descriptions(report: StageReport, held: set[tuple[str, str]]) -> None:
             report.withheld_descriptions.append(item)
 
 
-def _stored_name(job: IngestJob, index: int) -> str:
-    """Where the de-identified object is stored: it stays there as the image's DICOM if it renders."""
-    return f"dicom/{job.token}/{index:06d}.dcm"
+def _stored_folder(job: IngestJob) -> str:
+    """Where the job's de-identified objects are stored: each stays as its images' DICOM if it renders."""
+    return f"dicom/{job.token}"
 
 
 def bounded_map(function: Callable, items: Iterable, *, workers: int) -> Iterator:
@@ -163,7 +164,8 @@ def ingest_run(*, job: IngestJob, progress: Callable[[int, int], None] | None = 
     """Group the stored objects into stages of the case and render their frames."""
     job.status = IngestJob.Status.RUNNING
     job.save(update_fields=["status"])
-    stored = [_stored_name(job, index) for index in range(job.total)]
+    folder = _stored_folder(job)
+    stored = sorted(f"{folder}/{name}" for name in default_storage.listdir(folder)[1]) if job.total else []
     used: set[str] = set()
     try:
         headers = []
@@ -216,6 +218,7 @@ def _ingest_group(job, series_group, first_day, progress, workers: int, used: se
             next_order = (series.images.aggregate(highest=Max("order"))["highest"] or 0) + 1
             invert = series.modality == Modality.NM  # nuclear medicine reads black on white
             tasks = ((header.stored_name, invert) for header in series_group.instances)
+            new_images = []
             for name, rendered, reason in bounded_map(_render, tasks, workers=workers):
                 job.processed += 1
                 if rendered is None:
@@ -223,15 +226,16 @@ def _ingest_group(job, series_group, first_day, progress, workers: int, used: se
                     logger.warning("DICOM import %s could not render an object: %s", job.token, reason)
                 else:
                     for frame_number, frame in enumerate(rendered.frames, start=1):
-                        image = _image_from_frame(series, frame, next_order, name, rendered, frame_number)
-                        written += [image.file.name, image.thumbnail.name]
+                        new_images.append(_image_from_frame(series, frame, next_order, name, rendered, frame_number))
+                        written += [frame.file, frame.thumbnail]
                         next_order += 1
-                        images += 1
                     used.add(name)
                 if job.processed % PROGRESS_EVERY == 0 or job.processed == job.total:
                     IngestJob.objects.filter(pk=job.pk).update(processed=job.processed)
                 if progress:
                     progress(job.processed, job.total)
+            Image.objects.bulk_create(new_images, batch_size=500)
+            images = len(new_images)
     except Exception:
         _delete_files(written)
         used.difference_update(header.stored_name for header in series_group.instances)
@@ -246,32 +250,46 @@ def _ingest_group(job, series_group, first_day, progress, workers: int, used: se
 
 
 @dataclass(frozen=True)
+class StoredFrame:
+    """One rendered frame, already written to storage."""
+
+    file: str
+    thumbnail: str
+    width: int
+    height: int
+    window: render.Window | None
+    pixel_spacing_mm: float | None
+
+
+@dataclass(frozen=True)
 class RenderedObject:
-    frames: list
+    frames: list[StoredFrame]
     held: bool
     instance_uid: str
     slice_position_mm: float | None
 
 
 def _render(task: tuple[str, bool]):
-    """Render every frame of one stored object (runs in a worker process): (name, RenderedObject or None, reason)."""
+    """Render and store every frame of one stored object (runs in a worker): (name, RenderedObject or None, reason)."""
     name, invert = task
     with default_storage.open(name) as handle:
         dataset = pydicom.dcmread(io.BytesIO(handle.read()))
+    frames: list[StoredFrame] = []
     try:
-        frames = list(render.render_dataset(dataset, invert=invert))
+        for frame in render.render_dataset(dataset, invert=invert):
+            web = default_storage.save(image_upload_to(None, f"image{frame.web_suffix}"), ContentFile(frame.web))
+            thumbnail = default_storage.save(image_upload_to(None, "image.jpg"), ContentFile(frame.thumbnail))
+            frames.append(StoredFrame(web, thumbnail, frame.width, frame.height, frame.window, frame.pixel_spacing_mm))
     except render.RenderError as error:
+        _delete_files(stored for frame in frames for stored in (frame.file, frame.thumbnail))
         return name, None, str(error)
-    return (
-        name,
-        RenderedObject(
-            frames=frames,
-            held=deid.burned_in_risk(dataset),
-            instance_uid=str(dataset.get("SOPInstanceUID", "")),
-            slice_position_mm=group.slice_position(dataset),
-        ),
-        "",
+    rendered = RenderedObject(
+        frames=frames,
+        held=deid.burned_in_risk(dataset),
+        instance_uid=str(dataset.get("SOPInstanceUID", "")),
+        slice_position_mm=group.slice_position(dataset),
     )
+    return name, rendered, ""
 
 
 def _delete_files(names: Iterable[str]) -> None:
@@ -301,10 +319,15 @@ def _series_for(case: Case, series_group: group.SeriesGroup, first_day) -> Serie
     )
 
 
-def _image_from_frame(series, frame, order, dicom_name, rendered: RenderedObject, frame_number) -> Image:
-    image = Image(
+def _image_from_frame(series, frame: StoredFrame, order, dicom_name, rendered: RenderedObject, frame_number) -> Image:
+    """Return the (unsaved) image row of a stored frame."""
+    return Image(
         series=series,
         order=order,
+        file=frame.file,
+        thumbnail=frame.thumbnail,
+        width=frame.width,
+        height=frame.height,
         dicom_file=dicom_name,
         frame_number=frame_number,
         instance_uid=rendered.instance_uid,
@@ -314,8 +337,3 @@ def _image_from_frame(series, frame, order, dicom_name, rendered: RenderedObject
         pixel_spacing_mm=frame.pixel_spacing_mm,
         held_for_review=rendered.held,
     )
-    image.file.save(f"image{frame.web_suffix}", ContentFile(frame.web), save=False)
-    image.thumbnail.save("image.jpg", ContentFile(frame.thumbnail), save=False)
-    image.width, image.height = frame.width, frame.height
-    image.save()
-    return image
