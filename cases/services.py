@@ -126,6 +126,7 @@ def image_apply_masks(*, image: Image, rectangles: list[list[int]]) -> None:
         buffer.seek(0)
         old = [sibling.file.name, sibling.thumbnail.name]
         image_set_files(image=sibling, prepared=image_prepare(buffer))
+        sibling.dicom_file.name = image.dicom_file.name  # the masked object replaced the one loaded above
         sibling.held_for_review = False
         sibling.masks = [*sibling.masks, *[list(rectangle) for rectangle in rectangles]]
         sibling.save()

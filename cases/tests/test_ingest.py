@@ -227,3 +227,35 @@ def test_parallel_workers_give_the_same_stages_in_spatial_order(case, tmp_path, 
     positions = list(series.images.order_by("order").values_list("slice_position_mm", flat=True))
     assert len(positions) == 12
     assert positions == sorted(positions), "slices are ordered along the normal whatever the file order"
+
+
+def test_masking_burned_in_text_blacks_out_every_stored_form(case, tmp_path, django_capture_on_commit_callbacks):
+    import numpy
+    import PIL.Image
+
+    from cases import services
+
+    path = tmp_path / "us.dcm"
+    path.write_bytes(dicom_bytes(examples.rgb_color))
+    call_command("import_study", str(path), case=case.number, stdout=io.StringIO())
+    image = Image.objects.get(series__case=case)
+    assert image.held_for_review
+    with django_capture_on_commit_callbacks(execute=True):
+        services.image_apply_masks(image=image, rectangles=[[0, 0, 100, 40]])
+    image.refresh_from_db()
+    assert not image.held_for_review and image.masks == [[0, 0, 100, 40]]
+    web = numpy.asarray(PIL.Image.open(image.file.open()).convert("L"))
+    assert web[:40, :100].max() == 0 and web[40:, 100:].max() > 0
+    stored = pydicom.dcmread(image.dicom_file.open())
+    assert stored.BurnedInAnnotation == "NO"
+    assert stored.pixel_array[:40, :100].max() == stored.pixel_array.min()
+
+
+def test_demo_studies_keep_none_of_their_planted_identifiers(db):
+    from cases import synthetic
+
+    demo_files = Image.objects.filter(series__case__number__in=["tf101", "tf102", "tf103"]).exclude(dicom_file="")
+    assert demo_files.exists(), "the demo imaging went through the DICOM pipeline"
+    stored = b"".join({image.dicom_file.name: image.dicom_file.open().read() for image in demo_files}.values())
+    for value in synthetic.PLANTED.values():
+        assert value.encode() not in stored, value
