@@ -405,6 +405,7 @@ class SeriesAdminForm(forms.ModelForm):
 @admin.register(Series)
 class SeriesAdmin(OwnCaseMixin, admin.ModelAdmin):
     form = SeriesAdminForm
+    autocomplete_fields = ["case"]
     list_display = ["__str__", "case", "order", "modality", "phase", "after_reveal"]
     list_filter = ["modality", "after_reveal"]
     list_select_related = ["case"]
