@@ -159,8 +159,12 @@ def topic_detail(request, slug: str):
 @require_safe
 def media_file(request, name: str):
     """Serve a stored image only to readers who may see it now."""
+    if not (request.user.is_authenticated or settings.TEACHINGFILE_ANONYMOUS_BROWSING):
+        raise Http404
+    if not STORED_IMAGE_NAME.fullmatch(name):
+        raise Http404
     image = Image.objects.select_related("series__case").filter(Q(file=name) | Q(thumbnail=name)).first()
-    if image is None or not (request.user.is_authenticated or settings.TEACHINGFILE_ANONYMOUS_BROWSING):
+    if image is None:
         raise Http404
     case = image.series.case
     if not case.is_viewable_by(request.user):
