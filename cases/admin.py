@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpResponseRedirect, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -271,13 +271,9 @@ class CaseAdmin(OwnCaseMixin, admin.ModelAdmin):
         form = DicomUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             job, report = ingest.ingest_upload(case=case, uploads=form.uploads(), user=request.user)
-            for rejected in report.rejected:
-                messages.error(request, f"Not imported: {rejected.name} — {rejected.reason}")
-            for series, description in report.withheld_descriptions:
-                messages.warning(request, f"Withheld, not stored: the description of {series} read “{description}”.")
-            if report.staged:
-                messages.info(request, f"{report.staged} file(s) de-identified; rendering them now.")
-            return redirect("admin:cases_case_dicom_progress", pk=case.pk, token=job.token)
+            # Answered directly, not through messages: refused file names and withheld descriptions may carry
+            # PHI, and messages can end up in the session table. This page is the only place they appear.
+            return self._progress_response(request, case, job, report)
         context = {**self.admin_site.each_context(request), "case": case, "form": form, "opts": self.opts}
         context["title"] = f"Import DICOM into {case.number}"
         return TemplateResponse(request, "admin/cases/case/dicom_upload.html", context)
@@ -290,8 +286,12 @@ class CaseAdmin(OwnCaseMixin, admin.ModelAdmin):
             return JsonResponse(
                 {"status": job.status, "processed": job.processed, "total": job.total, "percent": job.percent}
             )
+        return self._progress_response(request, case, job, None)
+
+    def _progress_response(self, request, case: Case, job: IngestJob, report: ingest.StageReport | None):
         context = {**self.admin_site.each_context(request), "case": case, "job": job, "opts": self.opts}
-        context["title"] = f"DICOM import into {case.number}"
+        context |= {"title": f"DICOM import into {case.number}", "upload": report}
+        context["progress_url"] = reverse("admin:cases_case_dicom_progress", args=[case.pk, job.token])
         return TemplateResponse(request, "admin/cases/case/dicom_progress.html", context)
 
     @admin.display(description="Modalities")

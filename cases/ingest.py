@@ -120,8 +120,15 @@ def _clean(task: tuple[read.Source, deid.CaseKeys, read.Limits, str]):
         cleaned = deid.deidentify(dataset, keys=keys)
     except (read.UnreadableFile, deid.DeidentificationError) as error:
         return source.name, None, str(error), {}, Counter()
+    except Exception as error:  # noqa: BLE001 - one odd file must not stop the others
+        logger.warning("Unexpected %s while reading a DICOM file", type(error).__name__)
+        return source.name, None, "damaged DICOM file", {}, Counter()
     buffer = io.BytesIO()
-    cleaned.dataset.save_as(buffer, enforce_file_format=True)
+    try:
+        cleaned.dataset.save_as(buffer, enforce_file_format=True)
+    except Exception as error:  # noqa: BLE001
+        logger.warning("Unexpected %s while writing a de-identified file", type(error).__name__)
+        return source.name, None, "damaged DICOM file", {}, Counter()
     stored = default_storage.save(f"{folder}/{uuid.uuid4().hex}.dcm", ContentFile(buffer.getvalue()))
     series = f"series {dataset.get('SeriesNumber', '?')} ({dataset.get('Modality', '?')})"
     held = {(series, cleaned.held_descriptors[key]) for key in DESCRIPTORS_SHOWN if key in cleaned.held_descriptors}
@@ -211,13 +218,23 @@ def _study_date(series_group: group.SeriesGroup):
 def _ingest_group(job, series_group, first_day, progress, workers: int, used: set[str]) -> dict:
     """Create (or extend) one stage from a series group; all or nothing for that stage."""
     written: list[str] = []
-    images = refused = 0
+    images = refused = duplicates = 0
     try:
         with transaction.atomic():
+            # One import at a time per case: two jobs must not both create the same stage or the same orders.
+            Case.objects.select_for_update().filter(pk=job.case_id).first()
             series = _series_for(job.case, series_group, first_day)
             next_order = (series.images.aggregate(highest=Max("order"))["highest"] or 0) + 1
+            known = set(series.images.values_list("instance_uid", flat=True))
+            fresh = [header for header in series_group.instances if str(header.get("SOPInstanceUID", "")) not in known]
+            duplicates = len(series_group.instances) - len(fresh)
+            job.processed += duplicates
+            if fresh and series.label_confirmed:
+                # New images in a stage readers already see wait, like the stage did, for the author's check.
+                series.label_confirmed = False
+                series.save(update_fields=["label_confirmed"])
             invert = series.modality == Modality.NM  # nuclear medicine reads black on white
-            tasks = ((header.stored_name, invert) for header in series_group.instances)
+            tasks = ((header.stored_name, invert) for header in fresh)
             new_images = []
             for name, rendered, reason in bounded_map(_render, tasks, workers=workers):
                 job.processed += 1
@@ -242,9 +259,10 @@ def _ingest_group(job, series_group, first_day, progress, workers: int, used: se
         raise
     return {
         "label": series.label,
-        "files": len(series_group.instances) - refused,
+        "files": len(series_group.instances) - refused - duplicates,
         "images": images,
         "refused": refused,
+        "duplicates": duplicates,
         "series": series.pk,
     }
 
@@ -280,9 +298,14 @@ def _render(task: tuple[str, bool]):
             web = default_storage.save(image_upload_to(None, f"image{frame.web_suffix}"), ContentFile(frame.web))
             thumbnail = default_storage.save(image_upload_to(None, "image.jpg"), ContentFile(frame.thumbnail))
             frames.append(StoredFrame(web, thumbnail, frame.width, frame.height, frame.window, frame.pixel_spacing_mm))
-    except render.RenderError as error:
+    except Exception as error:  # noqa: BLE001 - RenderError has the author's reason; anything else is damage
         _delete_files(stored for frame in frames for stored in (frame.file, frame.thumbnail))
-        return name, None, str(error)
+        if isinstance(error, render.RenderError):
+            return name, None, str(error)
+        logger.warning("Unexpected %s while rendering a DICOM object", type(error).__name__)
+        return name, None, "could not be rendered"
+    if not frames:
+        return name, None, "no frames to show"
     rendered = RenderedObject(
         frames=frames,
         held=deid.burned_in_risk(dataset),

@@ -2,6 +2,7 @@
 
 import io
 import logging
+import math
 import uuid
 from typing import IO
 
@@ -109,6 +110,7 @@ def image_apply_masks(*, image: Image, rectangles: list[list[int]]) -> None:
 
     Frames that share one DICOM object are masked alike; the image is then no longer held for review.
     """
+    image.refresh_from_db()  # an earlier mask in the same save may have replaced its files
     rectangles = mask.clip_rectangles(rectangles, width=image.width, height=image.height)
     siblings = [image]
     if image.dicom_file:
@@ -135,7 +137,16 @@ def image_apply_masks(*, image: Image, rectangles: list[list[int]]) -> None:
 
 def _scale(rectangles, image: Image, width: int, height: int):
     sx, sy = width / image.width, height / image.height
-    return [(round(x * sx), round(y * sy), round(w * sx) or 1, round(h * sy) or 1) for x, y, w, h in rectangles]
+    # Floor the start and ceil the end, so scaling never leaves a strip of text uncovered.
+    return [
+        (
+            math.floor(x * sx),
+            math.floor(y * sy),
+            math.ceil((x + w) * sx) - math.floor(x * sx),
+            math.ceil((y + h) * sy) - math.floor(y * sy),
+        )
+        for x, y, w, h in rectangles
+    ]
 
 
 def _mask_stored_dicom(image: Image, rectangles) -> None:

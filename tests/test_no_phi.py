@@ -87,6 +87,7 @@ def corpus_zip() -> tuple[bytes, list[str]]:
             file = io.BytesIO()
             ds.save_as(file, enforce_file_format=True)
             archive.writestr(f"PHI0000X/{instance}.dcm", file.getvalue())
+        archive.writestr("PHIREFUSEDNAME.txt", b"not DICOM: refused by name on the page, never stored")
     return buffer.getvalue(), sorted(planted)
 
 
@@ -128,7 +129,8 @@ def test_no_identifier_date_or_uid_survives_ingest(client, faculty, resident, dj
         assert value not in rows, f"{value} in a database row"
         assert value not in responses, f"{value} in a page"
     assert ORIGINAL_DATE.encode() not in stored_files and ORIGINAL_DATE not in rows
-    assert "PHI0000X" not in rows, "upload file names are not stored"
+    assert "PHI0000X" not in rows and "PHIREFUSEDNAME" not in rows, "upload file names are not stored"
+    assert "PHIREFUSEDNAME.txt — not a DICOM file" in response.content.decode(), "refused files are named once"
     assert "Withheld, not stored" in response.content.decode(), "descriptions are shown once to the author"
 
 
@@ -142,6 +144,7 @@ def test_nothing_is_written_outside_the_media_root(faculty, tmp_path, django_cap
     source.write_bytes(corpus_zip()[0])
     from django.core.management import call_command
 
-    call_command("import_study", str(source), case=case.number, stdout=io.StringIO())
+    with pytest.raises(SystemExit):  # the corpus holds one refused file
+        call_command("import_study", str(source), case=case.number, stdout=io.StringIO())
     created = set(Path(tempfile.gettempdir()).iterdir()) - before - {tmp_path}
     assert not created, f"files left in the temporary folder: {created}"

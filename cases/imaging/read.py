@@ -164,8 +164,9 @@ def _walk(folder: Path) -> list[Path]:
         current = pending.pop()
         try:
             entries = list(current.iterdir())
-        except OSError:
-            logger.info("Skipped a folder that cannot be listed: %s", current)
+        except OSError as error:
+            # No path in the log: exported folders are often named after the patient.
+            logger.info("Skipped a folder that cannot be listed (%s)", type(error).__name__)
             continue
         for entry in entries:
             if entry.name.startswith(".") or entry.is_symlink():
@@ -207,7 +208,7 @@ def _sources(name: str, data: bytes, *, limits: Limits, budget: _Budget, depth: 
         else:
             yield from _expand_zip(name, data, limits=limits, budget=budget, depth=depth)
     elif _is_dicomdir(name, data):
-        logger.debug("Skipped a DICOMDIR index: %s", name)
+        logger.debug("Skipped a DICOMDIR index")
     elif len(data) > limits.max_file_bytes:
         yield Rejected(name, "file too large")
     else:
@@ -293,8 +294,9 @@ def _expand_zip(name: str, data: bytes, *, limits: Limits, budget: _Budget, dept
             except NotImplementedError:
                 yield Rejected(shown, "unsupported compression in the archive")
                 continue
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
-                logger.info("Damaged zip member %s: %s", shown, error)
+            except Exception as error:  # noqa: BLE001 - zlib, lzma, bz2 and zipfile fail in their own ways
+                # The reason only: member names and zipfile's messages carry the path.
+                logger.info("Damaged zip member (%s)", type(error).__name__)
                 yield Rejected(shown, "damaged file in the archive")
                 continue
             yield from _sources(shown, content, limits=limits, budget=budget, depth=depth + 1)
@@ -353,18 +355,17 @@ def _parse(data: bytes) -> tuple[Dataset, bool]:
             try:
                 dataset = pydicom.dcmread(io.BytesIO(data))
             except Exception as error:  # any parser failure is the same news for the author
-                logger.info("Damaged DICOM header: %s", error)
+                logger.info("Damaged DICOM header (%s)", type(error).__name__)  # pydicom's text may quote values
                 raise UnreadableFile("damaged DICOM file") from error
         else:
             rebuilt = _with_preamble(data)
             try:
                 dataset = pydicom.dcmread(io.BytesIO(rebuilt))
             except Exception as error:  # the probe parsed it, so this is damage further on
-                logger.info("Damaged DICOM file without preamble: %s", error)
+                logger.info("Damaged DICOM file without preamble (%s)", type(error).__name__)
                 raise UnreadableFile("damaged DICOM file") from error
+    # pydicom's warnings may quote element values (a name, an ID): they are read here, never logged.
     messages = [str(warning.message) for warning in caught]
-    for message in messages:
-        logger.debug("pydicom: %s", message)
     return dataset, any("End of file reached" in message for message in messages)
 
 

@@ -138,18 +138,17 @@ def iter_frames(ds: Dataset) -> Iterator[np.ndarray]:
     frames = iter_pixels(ds, raw=True)
     while True:
         try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")  # pydicom's notes on padding and such go to the log
+            # Recorded and dropped: pydicom's notes on padding and such may quote element values.
+            with warnings.catch_warnings(record=True):
+                warnings.simplefilter("always")
                 frame = next(frames)
         except StopIteration:
             return
         except Exception as error:  # decoders raise RuntimeError, ValueError, struct.error, …
             syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
             what = f" ({syntax.name})" if syntax is not None else ""
-            logger.info("Decoding failed%s: %s", what, error)
+            logger.info("Decoding failed%s (%s)", what, type(error).__name__)
             raise RenderError(f"the image data could not be decoded{what}") from error
-        for warning in caught:
-            logger.debug("pydicom: %s", warning.message)
         yield frame
 
 

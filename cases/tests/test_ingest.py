@@ -105,12 +105,34 @@ def test_another_faculty_cannot_import_into_the_case(client, other_faculty, case
     assert not IngestJob.objects.filter(case=case).exists()
 
 
-def test_reimporting_the_same_series_extends_one_stage(case, tmp_path):
-    path = tmp_path / "ct.dcm"
-    path.write_bytes(dicom_bytes(examples.ct))
-    call_command("import_study", str(path), case=case.number, stdout=io.StringIO())
-    call_command("import_study", str(path), case=case.number, stdout=io.StringIO())
-    assert Series.objects.filter(case=case).count() == 1
+def test_reimporting_skips_known_objects_and_new_ones_wait_for_the_author(case, tmp_path):
+    first, second = copy.deepcopy(examples.ct), copy.deepcopy(examples.ct)
+    second.SOPInstanceUID = first.SOPInstanceUID + ".2"
+    (tmp_path / "a.dcm").write_bytes(dicom_bytes(first))
+    call_command("import_study", str(tmp_path / "a.dcm"), case=case.number, stdout=io.StringIO())
+    Series.objects.filter(case=case).update(label_confirmed=True)
+    (tmp_path / "b.dcm").write_bytes(dicom_bytes(second))
+    call_command("import_study", str(tmp_path), case=case.number, stdout=io.StringIO())
+    series = Series.objects.get(case=case)
+    assert series.images.count() == 2, "the object imported before is not duplicated"
+    assert not series.label_confirmed, "new images in a stage wait for the author's check"
+
+
+def test_a_damaged_archive_member_is_refused_without_logging_its_name(case, tmp_path, caplog):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("good.dcm", dicom_bytes(examples.ct))
+        archive.writestr("DOE^JOHN_MRN0012345/IM1.dcm", dicom_bytes(examples.mr))
+    data = bytearray(buffer.getvalue())
+    member = data.find(b"DOE^JOHN_MRN0012345/IM1.dcm") + len("DOE^JOHN_MRN0012345/IM1.dcm") + 40
+    data[member] ^= 0xFF  # corrupt the deflated stream of the second member
+    (tmp_path / "export.zip").write_bytes(bytes(data))
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("import_study", str(tmp_path / "export.zip"), case=case.number, stdout=out)
+    assert "damaged file in the archive" in out.getvalue()
+    assert Image.objects.filter(series__case=case).count() == 1, "the good member is imported"
+    assert "DOE" not in caplog.text
 
 
 def test_command_exit_codes(case, tmp_path):

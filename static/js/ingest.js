@@ -1,9 +1,12 @@
 // DICOM import page: poll the job and move the progress bar; when it ends, swap in the report
-// without reloading, so the messages about refused files (shown once, never stored) stay on screen.
+// without reloading, so the list of refused files (shown once, never stored) stays on screen.
 (function () {
   "use strict";
   var root = document.querySelector(".dicom-import");
-  if (!root || root.dataset.status === "done" || root.dataset.status === "failed") return;
+  if (!root) return;
+  // The upload's answer lives at the POST address; a reload should show the job, not post the files again.
+  if (window.location.pathname !== root.dataset.statusUrl) window.history.replaceState(null, "", root.dataset.statusUrl);
+  if (root.dataset.status === "done" || root.dataset.status === "failed") return;
   var bar = root.querySelector("progress");
   var count = root.querySelector(".import-count");
   function poll() {

@@ -123,6 +123,10 @@ TEACHINGFILE_CASES_PER_PAGE = 24
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# Messages may name an uploaded file (names can carry PHI): keep them in the signed cookie, never in the
+# session table, even when they are many.
+MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
