@@ -324,7 +324,7 @@ class ImageForm(forms.ModelForm):
 
     class Meta:
         model = Image
-        fields = ["order", "upload", "caption", "alt_text", "pixel_spacing_mm", "held_for_review"]
+        fields = ["order", "upload", "caption", "alt_text", "pixel_spacing_mm", "is_key", "held_for_review"]
 
     def clean_mask_rectangles(self) -> list[list[int]]:
         text = self.cleaned_data["mask_rectangles"].strip()
@@ -378,6 +378,7 @@ class ImageInline(admin.TabularInline):
         "caption",
         "alt_text",
         "pixel_spacing_mm",
+        "is_key",
         "held_for_review",
         "mask_rectangles",
     ]

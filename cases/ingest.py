@@ -253,6 +253,7 @@ def _ingest_group(job, series_group, first_day, progress, workers: int, used: se
                     progress(job.processed, job.total)
             Image.objects.bulk_create(new_images, batch_size=500)
             images = len(new_images)
+            _mark_key_image(series)
     except Exception:
         _delete_files(written)
         used.difference_update(header.stored_name for header in series_group.instances)
@@ -265,6 +266,15 @@ def _ingest_group(job, series_group, first_day, progress, workers: int, used: se
         "duplicates": duplicates,
         "series": series.pk,
     }
+
+
+def _mark_key_image(series: Series) -> None:
+    """Make the middle image the stage's key image unless the author has chosen one."""
+    if series.images.filter(is_key=True).exists():
+        return
+    orders = list(series.images.order_by("order", "pk").values_list("pk", flat=True))
+    if orders:
+        Image.objects.filter(pk=orders[len(orders) // 2]).update(is_key=True)
 
 
 @dataclass(frozen=True)

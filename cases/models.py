@@ -237,7 +237,7 @@ class CaseQuerySet(models.QuerySet):
         first_thumbnail = (
             Image.objects.shown()
             .filter(series__case=OuterRef("pk"), series__after_reveal=False, series__label_confirmed=True)
-            .order_by("series__order", "series__pk", "order", "pk")
+            .order_by("series__order", "series__pk", "-is_key", "order", "pk")
             .values("thumbnail")[:1]
         )
         return self.annotate(thumbnail_name=Subquery(first_thumbnail)).prefetch_related(
@@ -492,9 +492,11 @@ class Series(models.Model):
 
     @property
     def key_images(self) -> list["Image"]:
-        """Return the images shown on the page: all of them, or the middle slice of a stack."""
+        """Return the images shown on the page: all of them, or the key image (else the middle one) of a stack."""
         images = list(self.images.all())
-        return [images[len(images) // 2]] if len(images) >= self.STACK_FROM else images
+        if len(images) < self.STACK_FROM:
+            return images
+        return [next((image for image in images if image.is_key), images[len(images) // 2])]
 
     @property
     def label(self) -> str:
@@ -553,6 +555,12 @@ class Image(models.Model):
     slice_position_mm = models.FloatField(null=True, blank=True, editable=False)
     window_center = models.FloatField(null=True, blank=True)
     window_width = models.FloatField(null=True, blank=True)
+    is_key = models.BooleanField(
+        "key image",
+        default=False,
+        help_text="Shown for the stage on the case page and as the case's thumbnail. Imports mark the middle "
+        "slice of a stack.",
+    )
     held_for_review = models.BooleanField(
         default=False,
         help_text="May carry burned-in text (patient name, dates). Hidden from residents until you confirm it is "

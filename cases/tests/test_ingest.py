@@ -249,6 +249,8 @@ def test_parallel_workers_give_the_same_stages_in_spatial_order(case, tmp_path, 
     positions = list(series.images.order_by("order").values_list("slice_position_mm", flat=True))
     assert len(positions) == 12
     assert positions == sorted(positions), "slices are ordered along the normal whatever the file order"
+    key = series.images.get(is_key=True)
+    assert list(series.images.order_by("order")).index(key) == 6, "the middle slice is the stage's key image"
 
 
 def test_masking_burned_in_text_blacks_out_every_stored_form(case, tmp_path, django_capture_on_commit_callbacks):
