@@ -90,20 +90,13 @@ class CaseReferenceInline(admin.TabularInline):
     fields = ["order", "citation", "url"]
 
 
+STAGE_FIELDS = ["order", "modality", "phase", "plane", "sequence", "technique", "caption", "after_reveal"]
+
+
 class SeriesInline(admin.TabularInline):
     model = Series
     extra = 0
-    fields = [
-        "order",
-        "modality",
-        "phase",
-        "plane",
-        "sequence",
-        "technique",
-        "caption",
-        "after_reveal",
-        "label_confirmed",
-    ]
+    fields = [*STAGE_FIELDS, "label_confirmed"]
     show_change_link = True
     ordering = ["order", "pk"]
 
@@ -411,19 +404,7 @@ class SeriesAdmin(OwnCaseMixin, admin.ModelAdmin):
     list_filter = ["modality", "after_reveal"]
     list_select_related = ["case"]
     inlines = [ImageInline]
-    fields = [
-        "case",
-        "order",
-        "modality",
-        "phase",
-        "plane",
-        "sequence",
-        "technique",
-        "caption",
-        "after_reveal",
-        "label_confirmed",
-        "add_images",
-    ]
+    fields = ["case", *STAGE_FIELDS, "label_confirmed", "add_images"]
 
     def save_formset(self, request, form, formset, change):
         formset.save(commit=False)

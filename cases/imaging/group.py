@@ -138,7 +138,7 @@ def _text(dataset: Dataset, keyword: str) -> str:
     return str(value).strip()
 
 
-def _number(value: Any) -> float | None:
+def first_number(value: Any) -> float | None:
     """Return value (or its first item) as a finite float, or None."""
     if value is None or value == "":
         return None
@@ -154,7 +154,7 @@ def _number(value: Any) -> float | None:
 
 
 def _frames(dataset: Dataset) -> int:
-    number = _number(dataset.get("NumberOfFrames"))
+    number = first_number(dataset.get("NumberOfFrames"))
     return int(number) if number and number >= 1 else 1
 
 
@@ -234,7 +234,7 @@ def _spatial_order(instances: list[Dataset]) -> list[Dataset]:
     def key(dataset: Dataset) -> tuple[int, float, float, str]:
         position = _position(dataset)
         along = float(position @ normal) if position is not None and normal is not None else math.inf
-        number = _number(dataset.get("InstanceNumber"))
+        number = first_number(dataset.get("InstanceNumber"))
         return (
             0 if math.isfinite(along) else 1,
             along if math.isfinite(along) else 0.0,
@@ -249,7 +249,7 @@ def _order_key(instances: list[Dataset]) -> tuple[str, str, int]:
     """Return (study date, earliest series/acquisition date and time, series number) for ordering series."""
     study_date = min(filter(None, (_text(d, "StudyDate") for d in instances)), default="")
     moments = [moment for moment in map(_moment, instances) if moment]
-    number = _number(instances[0].get("SeriesNumber"))
+    number = first_number(instances[0].get("SeriesNumber"))
     return (study_date, min(moments, default=""), int(number) if number is not None else 2**31)
 
 
@@ -302,11 +302,15 @@ def mr_sequence(dataset: Dataset) -> str:
     variant = {str(v).upper() for v in _as_list(dataset.get("SequenceVariant"))}
     name = _text(dataset, "SequenceName").lower()
     pulse = _text(dataset, "EchoPulseSequence").upper()  # enhanced MR: SPIN, GRADIENT, BOTH
-    tr = _number(dataset.get("RepetitionTime")) or _number(
+    tr = first_number(dataset.get("RepetitionTime")) or first_number(
         _functional(dataset, "MRTimingAndRelatedParametersSequence", "RepetitionTime")
     )
-    te = _number(dataset.get("EchoTime")) or _number(_functional(dataset, "MREchoSequence", "EffectiveEchoTime"))
-    ti = _number(dataset.get("InversionTime")) or _number(_functional(dataset, "MRModifierSequence", "InversionTimes"))
+    te = first_number(dataset.get("EchoTime")) or first_number(
+        _functional(dataset, "MREchoSequence", "EffectiveEchoTime")
+    )
+    ti = first_number(dataset.get("InversionTime")) or first_number(
+        _functional(dataset, "MRModifierSequence", "InversionTimes")
+    )
     inversion = (
         "IR" in scanning
         or "MP" in variant  # magnetisation prepared, as MP-RAGE
@@ -381,10 +385,10 @@ def nm_phase(dataset: Dataset) -> str:
 
 
 def _frame_seconds(dataset: Dataset) -> float | None:
-    milliseconds = _number(dataset.get("ActualFrameDuration"))
+    milliseconds = first_number(dataset.get("ActualFrameDuration"))
     if milliseconds is None:
         for phase in dataset.get("PhaseInformationSequence") or []:
-            milliseconds = _number(phase.get("ActualFrameDuration"))
+            milliseconds = first_number(phase.get("ActualFrameDuration"))
             if milliseconds is not None:
                 break
     return milliseconds / 1000 if milliseconds is not None else None
@@ -470,12 +474,12 @@ def technique(dataset: Dataset) -> str:
     if modality in ("NM", "PT"):
         return _dose_text(dataset)
     if modality in _XRAY_MODALITIES:
-        kvp = _number(dataset.get("KVP"))
+        kvp = first_number(dataset.get("KVP"))
         return f"{_plain(kvp)} kVp" if kvp else ""
     if modality == "MR":
         parts = []
         for label, keyword in (("TR", "RepetitionTime"), ("TE", "EchoTime"), ("TI", "InversionTime")):
-            value = _number(dataset.get(keyword))
+            value = first_number(dataset.get(keyword))
             if value:
                 parts.append(f"{label} {_plain(value)} ms")
         return ", ".join(parts)
@@ -494,7 +498,7 @@ def _dose_text(dataset: Dataset) -> str:
     if info is None:
         return ""
     agent = _agent(info)
-    dose = _number(info.get("RadionuclideTotalDose"))
+    dose = first_number(info.get("RadionuclideTotalDose"))
     if not dose or dose <= 0:
         return agent
     megabecquerels = dose / 1e6 if dose > 1e5 else dose  # PS3.3 says MBq; some PET systems write Bq

@@ -31,6 +31,8 @@ import PIL.Image
 from pydicom.dataset import Dataset
 from pydicom.pixels import apply_color_lut, apply_modality_lut, convert_color_space, iter_pixels
 
+from .group import first_number
+
 __all__ = [
     "PRESETS",
     "RenderError",
@@ -178,20 +180,6 @@ def _functional_item(ds: Dataset, sequence: str, frame_index: int) -> Dataset | 
     return None
 
 
-def _first(value: Any) -> float | None:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str | bytes) and hasattr(value, "__len__"):
-        if not len(value):
-            return None
-        value = value[0]
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 def modality_lut(frame: np.ndarray, ds: Dataset, *, frame_index: int = 0) -> np.ndarray:
     """Return a grey-scale frame's real-world values (HU for CT) as float32.
 
@@ -218,8 +206,8 @@ def modality_lut(frame: np.ndarray, ds: Dataset, *, frame_index: int = 0) -> np.
         source = _functional_item(ds, "PixelValueTransformationSequence", frame_index)
     if source is None:
         return values
-    slope = _first(source.get("RescaleSlope"))
-    intercept = _first(source.get("RescaleIntercept"))
+    slope = first_number(source.get("RescaleSlope"))
+    intercept = first_number(source.get("RescaleIntercept"))
     if slope is not None and slope != 1:
         values *= np.float32(slope)
     if intercept:
@@ -262,7 +250,7 @@ def _header_window(ds: Dataset, frame_index: int) -> Window | None:
     source: Dataset | None = ds if "WindowCenter" in ds else _functional_item(ds, "FrameVOILUTSequence", frame_index)
     if source is None:
         return None
-    center, width = _first(source.get("WindowCenter")), _first(source.get("WindowWidth"))
+    center, width = first_number(source.get("WindowCenter")), first_number(source.get("WindowWidth"))
     if center is None or width is None or width < 1:
         return None
     return Window(center, width, _first_text(source.get("WindowCenterWidthExplanation")))
