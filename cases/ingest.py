@@ -72,8 +72,11 @@ def ingest_upload(*, case: Case, uploads: list, user) -> tuple[IngestJob, StageR
 
     job = IngestJob.objects.create(case=case, created_by=user)
     limits = ingest_limits()
+    # Uploads stay in Django's files (memory or a request-scoped temporary file); zips are read member by member.
     sources = (
-        item for upload in uploads for item in read.sources_from_bytes(upload.name, upload.read(), limits=limits)
+        item
+        for upload in uploads
+        for item in read.sources_from_file(upload.name, upload.file, size=upload.size, limits=limits)
     )
     report = ingest_stage(job=job, sources=sources)
     transaction.on_commit(lambda: ingest_job.enqueue(token=str(job.token)))

@@ -25,6 +25,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
@@ -181,21 +182,42 @@ def _walk(folder: Path) -> list[Path]:
 def _source_from_file(path: Path, name: str, *, limits: Limits) -> Iterator[Source | Rejected]:
     """Yield the candidates of one file on disk."""
     try:
-        size = path.stat().st_size
-        with path.open("rb") as handle:
-            is_zip = handle.read(4) in _ZIP_MAGIC
-            handle.seek(0)
-            if size > (limits.max_archive_bytes if is_zip else limits.max_file_bytes):
-                yield Rejected(name, "archive too large" if is_zip else "file too large")
-                return
-            data = handle.read()
+        handle = path.open("rb")
     except FileNotFoundError:
         yield Rejected(name, "file not found")
         return
     except OSError:
         yield Rejected(name, "file cannot be opened")
         return
-    yield from sources_from_bytes(name, data, limits=limits)
+    with handle:
+        yield from sources_from_file(name, handle, size=path.stat().st_size, limits=limits)
+
+
+def sources_from_file(name: str, handle: BinaryIO, *, size: int, limits: Limits) -> Iterator[Source | Rejected]:
+    """Yield the candidate files of one open, seekable file; a zip is read member by member, never whole.
+
+    Parameters
+    ----------
+    name : str
+        The file's name, used in the report only.
+    handle : BinaryIO
+        The open file, positioned anywhere; it must stay open while the candidates are consumed.
+    size : int
+        Its size in bytes.
+    limits : Limits
+        Size limits for files and archives.
+    """
+    handle.seek(0)
+    is_zip = handle.read(4) in _ZIP_MAGIC
+    handle.seek(0)
+    if size > (limits.max_archive_bytes if is_zip else limits.max_file_bytes):
+        yield Rejected(name, "archive too large" if is_zip else "file too large")
+        return
+    if not is_zip:
+        yield from sources_from_bytes(name, handle.read(), limits=limits)
+        return
+    budget = _Budget(members=limits.max_archive_members, bytes=limits.max_archive_bytes)
+    yield from _expand_zip(name, handle, limits=limits, budget=budget, depth=0)
 
 
 def _sources(name: str, data: bytes, *, limits: Limits, budget: _Budget, depth: int) -> Iterator[Source | Rejected]:
@@ -252,10 +274,12 @@ def _skipped_member(path: str) -> bool:
     return "__MACOSX" in parts or parts[-1].lower() in _SKIPPED_NAMES
 
 
-def _expand_zip(name: str, data: bytes, *, limits: Limits, budget: _Budget, depth: int) -> Iterator[Source | Rejected]:
-    """Yield the candidates inside one zip archive."""
+def _expand_zip(
+    name: str, data: bytes | BinaryIO, *, limits: Limits, budget: _Budget, depth: int
+) -> Iterator[Source | Rejected]:
+    """Yield the candidates inside one zip archive, given as bytes or as an open file."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
         yield Rejected(name, "damaged archive")
         return
