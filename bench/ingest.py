@@ -5,8 +5,8 @@ Generates a synthetic CT series (default 300 slices of 512×512, 16-bit) with
 
 (a) dcmtk's ``dcmj2pnm`` converting each file to PNG with a soft-tissue window
     (one process per file, as a script around dcmtk would run it);
-(b) a bare pydicom → numpy → Pillow loop (read, rescale, window, PNG): the
-    ceiling of our own stack;
+(b) a bare pydicom → numpy → Pillow loop (read, rescale, window, PNG with the
+    same zlib settings as ours): the ceiling of our own stack;
 (c) our full ingest (``import_study``'s path: read, de-identify, stage, group,
     render web image and thumbnail, store files, database rows) into a
     throw-away SQLite database and media folder.
@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,7 +79,7 @@ def run_bare(folder: Path) -> tuple[int, float]:
         values = dataset.pixel_array.astype(np.float32) * float(dataset.RescaleSlope) + float(dataset.RescaleIntercept)
         low, high = 40 - 200, 40 + 200
         grey = (np.clip((values - low) / (high - low), 0, 1) * 255).astype(np.uint8)
-        PIL.Image.fromarray(grey).save(io.BytesIO(), format="PNG", compress_level=1)
+        PIL.Image.fromarray(grey).save(io.BytesIO(), format="PNG", compress_level=1, compress_type=zlib.Z_RLE)
     return len(files), time.perf_counter() - start
 
 

@@ -390,7 +390,8 @@ def render_frame(
     spacing = column_mm * width / picture.width if column_mm else None
 
     web = io.BytesIO()
-    picture.save(web, format="PNG", compress_level=PNG_LEVEL)
+    # zlib's run-length strategy: measured faster and smaller than the default on windowed CT slices.
+    picture.save(web, format="PNG", compress_level=PNG_LEVEL, compress_type=zlib.Z_RLE)
     thumb = picture.copy()
     # Bilinear after a box reduction: a third of Lanczos's cost, no visible difference at thumbnail size.
     thumb.thumbnail((thumb_side, thumb_side), PIL.Image.Resampling.BILINEAR, reducing_gap=2.0)
