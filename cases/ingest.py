@@ -203,6 +203,30 @@ def ingest_run(*, job: IngestJob, progress: Callable[[int, int], None] | None = 
     return job
 
 
+def ingest_sweep(*, older_than, now) -> list[IngestJob]:
+    """Fail imports left queued or running (a killed worker) and delete their objects that are in no image."""
+    stale = IngestJob.objects.filter(
+        status__in=[IngestJob.Status.QUEUED, IngestJob.Status.RUNNING], created__lt=now - older_than
+    )
+    swept = []
+    for job in stale:
+        folder = _stored_folder(job)
+        stored = (
+            {f"{folder}/{name}" for name in default_storage.listdir(folder)[1]}
+            if default_storage.exists(folder)
+            else set()
+        )
+        used = set(Image.objects.filter(dicom_file__in=stored).values_list("dicom_file", flat=True))
+        _delete_files(stored - used)
+        job.status = IngestJob.Status.FAILED
+        job.finished = now
+        job.report = {**job.report, "error": "The import stopped before it finished; import the files again."}
+        job.save(update_fields=["status", "finished", "report"])
+        logger.warning("DICOM import %s was stale and has been closed", job.token)
+        swept.append(job)
+    return swept
+
+
 def _first_study_day(groups: list[group.SeriesGroup]):
     dates = [_study_date(series_group) for series_group in groups]
     dates = [day for day in dates if day is not None]

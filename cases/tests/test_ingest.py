@@ -283,3 +283,24 @@ def test_demo_studies_keep_none_of_their_planted_identifiers(db):
     stored = b"".join({image.dicom_file.name: image.dicom_file.open().read() for image in demo_files}.values())
     for value in synthetic.PLANTED.values():
         assert value.encode() not in stored, value
+
+
+def test_sweep_closes_stale_imports_and_deletes_their_unused_objects(case):
+    from datetime import timedelta
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    stale = IngestJob.objects.create(case=case, status=IngestJob.Status.RUNNING, total=1)
+    IngestJob.objects.filter(pk=stale.pk).update(created=timezone.now() - timedelta(hours=7))
+    fresh = IngestJob.objects.create(case=case, status=IngestJob.Status.RUNNING, total=1)
+    left = default_storage.save(f"dicom/{stale.token}/left.dcm", ContentFile(b"de-identified"))
+    kept = default_storage.save(f"dicom/{fresh.token}/kept.dcm", ContentFile(b"de-identified"))
+    out = io.StringIO()
+    call_command("ingest_sweep", "--hours", "6", stdout=out)
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stale.status == IngestJob.Status.FAILED and fresh.status == IngestJob.Status.RUNNING
+    assert not default_storage.exists(left) and default_storage.exists(kept)
+    assert "1 stale import(s) closed." in out.getvalue()
