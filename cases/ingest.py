@@ -54,6 +54,12 @@ class StageReport:
     staged: int = 0
     rejected: list[read.Rejected] = field(default_factory=list)
     actions: Counter = field(default_factory=Counter)
+
+    @property
+    def action_summary(self) -> str:
+        """Say what de-identification did, e.g. "X 4210, shift 630, U 300"."""
+        return ", ".join(f"{action} {count}" for action, count in self.actions.most_common())
+
     # (series, text) of free-text descriptors: shown to the author once, never stored (they may carry PHI).
     withheld_descriptions: list[tuple[str, str]] = field(default_factory=list)
 
@@ -68,7 +74,7 @@ def ingest_limits() -> read.Limits:
 
 def ingest_upload(*, case: Case, uploads: list, user) -> tuple[IngestJob, StageReport]:
     """Stage an author's uploaded files and queue their rendering."""
-    from .tasks import ingest_job
+    from .tasks import ingest_job  # the task module imports this one
 
     job = IngestJob.objects.create(case=case, created_by=user)
     limits = ingest_limits()

@@ -142,6 +142,7 @@ def test_command_exit_codes(case, tmp_path):
     out = io.StringIO()
     call_command("import_study", str(good), case=case.number, stdout=out)
     assert "1 file(s) imported, 0 refused." in out.getvalue()
+    assert "de-identification (attributes per action): " in out.getvalue()
 
     (good / "readme.txt").write_text("not dicom")
     with pytest.raises(SystemExit) as exit_info:

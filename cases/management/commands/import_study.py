@@ -59,5 +59,7 @@ class Command(BaseCommand):
             self.stdout.write(f"withheld description of {series} (not stored): {description}")
         for rejected in report.rejected:
             self.stdout.write(f"refused {rejected.name}: {rejected.reason}")
+        if report.actions:
+            self.stdout.write(f"de-identification (attributes per action): {report.action_summary}")
         imported = sum(item["files"] for item in job.report.get("series", []))
         self.stdout.write(f"{imported} file(s) imported, {len(report.rejected)} refused.")
