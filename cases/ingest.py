@@ -199,7 +199,8 @@ def ingest_run(*, job: IngestJob, progress: Callable[[int, int], None] | None = 
         job.status = IngestJob.Status.DONE
     except Exception as error:
         logger.exception("DICOM import %s failed", job.token)
-        job.report = {**job.report, "error": f"The import stopped: {error}"}
+        # The exception's text stays in the operator's log: it may quote values.
+        job.report = {**job.report, "error": f"The import stopped ({type(error).__name__}); the log has the details."}
         job.status = IngestJob.Status.FAILED
     finally:
         for name in set(stored) - used:
