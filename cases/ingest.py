@@ -62,6 +62,8 @@ class StageReport:
 
     # (series, text) of free-text descriptors: shown to the author once, never stored (they may carry PHI).
     withheld_descriptions: list[tuple[str, str]] = field(default_factory=list)
+    # stored name → (header without pixels, rendered object or None, reason), when rendered while staging.
+    prerendered: dict[str, tuple] = field(default_factory=dict)
 
 
 def case_keys(case: Case) -> deid.CaseKeys:
@@ -89,8 +91,14 @@ def ingest_upload(*, case: Case, uploads: list, user) -> tuple[IngestJob, StageR
     return job, report
 
 
-def ingest_stage(*, job: IngestJob, sources: Iterable[read.Source | read.Rejected], workers: int = 1) -> StageReport:
-    """Read and de-identify every source in memory; store the de-identified objects for the job."""
+def ingest_stage(
+    *, job: IngestJob, sources: Iterable[read.Source | read.Rejected], workers: int = 1, render_now: bool = False
+) -> StageReport:
+    """Read and de-identify every source in memory; store the de-identified objects for the job.
+
+    With ``render_now`` (the command, which renders straight after) each object is also rendered while it is
+    in memory, sparing a second read; a request leaves rendering to the background task.
+    """
     report = StageReport()
     keys = case_keys(job.case)
     limits = ingest_limits()
@@ -100,12 +108,14 @@ def ingest_stage(*, job: IngestJob, sources: Iterable[read.Source | read.Rejecte
             if isinstance(source, read.Rejected):
                 report.rejected.append(source)
             else:
-                yield (source, keys, limits, _stored_folder(job))
+                yield (source, keys, limits, _stored_folder(job), render_now)
 
-    for name, stored, reason, held, actions in bounded_map(_clean, candidates(), workers=workers):
+    for name, stored, reason, held, actions, rendered in bounded_map(_clean, candidates(), workers=workers):
         if stored is None:
             report.rejected.append(read.Rejected(name=name, reason=reason))
             continue
+        if rendered is not None:
+            report.prerendered[stored] = rendered
         report.staged += 1
         report.actions.update(actions)
         _note_descriptions(report, held)
@@ -121,27 +131,34 @@ def ingest_stage(*, job: IngestJob, sources: Iterable[read.Source | read.Rejecte
     return report
 
 
-def _clean(task: tuple[read.Source, deid.CaseKeys, read.Limits, str]):
-    """Read, de-identify and store one source (runs in a worker): (name, stored name or None, reason, held, actions)."""
-    source, keys, limits, folder = task
+def _clean(task: tuple[read.Source, deid.CaseKeys, read.Limits, str, bool]):
+    """Read, de-identify, store (and maybe render) one source in a worker.
+
+    Returns (name, stored name or None, reason, held descriptors, actions, rendered or None).
+    """
+    source, keys, limits, folder, render_now = task
     try:
         dataset = read.read_dataset(source, limits=limits)
         cleaned = deid.deidentify(dataset, keys=keys)
     except (read.UnreadableFile, deid.DeidentificationError) as error:
-        return source.name, None, str(error), {}, Counter()
+        return source.name, None, str(error), {}, Counter(), None
     except Exception as error:  # noqa: BLE001 - one odd file must not stop the others
         logger.warning("Unexpected %s while reading a DICOM file", type(error).__name__)
-        return source.name, None, "damaged DICOM file", {}, Counter()
+        return source.name, None, "damaged DICOM file", {}, Counter(), None
     buffer = io.BytesIO()
     try:
         cleaned.dataset.save_as(buffer, enforce_file_format=True)
     except Exception as error:  # noqa: BLE001
         logger.warning("Unexpected %s while writing a de-identified file", type(error).__name__)
-        return source.name, None, "damaged DICOM file", {}, Counter()
+        return source.name, None, "damaged DICOM file", {}, Counter(), None
     stored = default_storage.save(f"{folder}/{uuid.uuid4().hex}.dcm", ContentFile(buffer.getvalue()))
     series = f"series {dataset.get('SeriesNumber', '?')} ({dataset.get('Modality', '?')})"
     held = {(series, cleaned.held_descriptors[key]) for key in DESCRIPTORS_SHOWN if key in cleaned.held_descriptors}
-    return source.name, stored, "", held, cleaned.actions
+    rendered = None
+    if render_now:
+        result, reason = _render_dataset(dataset, invert=str(dataset.get("Modality", "")) == "NM")
+        rendered = (_header(dataset), result, reason)
+    return source.name, stored, "", held, cleaned.actions, rendered
 
 
 DESCRIPTORS_SHOWN = ("SeriesDescription", "StudyDescription", "ProtocolName")
@@ -176,8 +193,14 @@ def bounded_map(function: Callable, items: Iterable, *, workers: int) -> Iterato
             yield pending.popleft().result()
 
 
-def ingest_run(*, job: IngestJob, progress: Callable[[int, int], None] | None = None, workers: int = 1) -> IngestJob:
-    """Group the stored objects into stages of the case and render their frames."""
+def ingest_run(
+    *,
+    job: IngestJob,
+    progress: Callable[[int, int], None] | None = None,
+    workers: int = 1,
+    prerendered: dict[str, tuple] | None = None,
+) -> IngestJob:
+    """Group the stored objects into stages of the case and render their frames (unless ``ingest_stage`` did)."""
     job.status = IngestJob.Status.RUNNING
     job.save(update_fields=["status"])
     folder = _stored_folder(job)
@@ -186,15 +209,18 @@ def ingest_run(*, job: IngestJob, progress: Callable[[int, int], None] | None = 
     try:
         headers = []
         for name in stored:
-            with default_storage.open(name) as handle:
-                dataset = pydicom.dcmread(handle, stop_before_pixels=True)
+            if prerendered is not None:
+                dataset = prerendered[name][0]
+            else:
+                with default_storage.open(name) as handle:
+                    dataset = pydicom.dcmread(handle, stop_before_pixels=True)
             dataset.stored_name = name
             headers.append(dataset)
         groups = group.group_series(headers)
         first_day = _first_study_day(groups)
         series_reports = []
         for series_group in groups:
-            series_reports.append(_ingest_group(job, series_group, first_day, progress, workers, used))
+            series_reports.append(_ingest_group(job, series_group, first_day, progress, workers, used, prerendered))
         job.report = {**job.report, "series": series_reports}
         job.status = IngestJob.Status.DONE
     except Exception as error:
@@ -205,6 +231,9 @@ def ingest_run(*, job: IngestJob, progress: Callable[[int, int], None] | None = 
     finally:
         for name in set(stored) - used:
             default_storage.delete(name)
+            rendered = (prerendered or {}).get(name, (None, None))[1]
+            if rendered is not None:  # rendered while staging, then skipped (already imported) or rolled back
+                _delete_files(_frame_files(rendered))
     job.finished = timezone.now()
     job.save(update_fields=["status", "report", "finished", "processed"])
     return job
@@ -249,7 +278,7 @@ def _study_date(series_group: group.SeriesGroup):
         return None
 
 
-def _ingest_group(job, series_group, first_day, progress, workers: int, used: set[str]) -> dict:
+def _ingest_group(job, series_group, first_day, progress, workers: int, used: set[str], prerendered=None) -> dict:
     """Create (or extend) one stage from a series group; all or nothing for that stage."""
     written: list[str] = []
     images = refused = duplicates = 0
@@ -267,10 +296,14 @@ def _ingest_group(job, series_group, first_day, progress, workers: int, used: se
                 # New images in a stage readers already see wait, like the stage did, for the author's check.
                 series.label_confirmed = False
                 series.save(update_fields=["label_confirmed"])
-            invert = series.modality == Modality.NM  # nuclear medicine reads black on white
-            tasks = ((header.stored_name, invert) for header in fresh)
+            if prerendered is not None:
+                results = ((header.stored_name, *prerendered[header.stored_name][1:]) for header in fresh)
+            else:
+                invert = series.modality == Modality.NM  # nuclear medicine reads black on white
+                tasks = ((header.stored_name, invert) for header in fresh)
+                results = bounded_map(_render, tasks, workers=workers)
             new_images = []
-            for name, rendered, reason in bounded_map(_render, tasks, workers=workers):
+            for name, rendered, reason in results:
                 job.processed += 1
                 if rendered is None:
                     refused += 1
@@ -331,11 +364,28 @@ class RenderedObject:
     slice_position_mm: float | None
 
 
+def _header(dataset: pydicom.Dataset) -> pydicom.Dataset:
+    """Return the data elements the grouping needs, without the pixels or the buffer they were read from."""
+    header = pydicom.Dataset()
+    for element in dataset:
+        if element.tag != PIXEL_DATA:
+            header.add(element)
+    return header
+
+
+PIXEL_DATA = 0x7FE00010
+
+
 def _render(task: tuple[str, bool]):
     """Render and store every frame of one stored object (runs in a worker): (name, RenderedObject or None, reason)."""
     name, invert = task
     with default_storage.open(name) as handle:
         dataset = pydicom.dcmread(io.BytesIO(handle.read()))
+    return (name, *_render_dataset(dataset, invert=invert))
+
+
+def _render_dataset(dataset: pydicom.Dataset, *, invert: bool) -> tuple[RenderedObject | None, str]:
+    """Render and store every frame of a de-identified dataset: (RenderedObject or None, reason)."""
     frames: list[StoredFrame] = []
     try:
         for frame in render.render_dataset(dataset, invert=invert):
@@ -345,18 +395,22 @@ def _render(task: tuple[str, bool]):
     except Exception as error:  # noqa: BLE001 - RenderError has the author's reason; anything else is damage
         _delete_files(stored for frame in frames for stored in (frame.file, frame.thumbnail))
         if isinstance(error, render.RenderError):
-            return name, None, str(error)
+            return None, str(error)
         logger.warning("Unexpected %s while rendering a DICOM object", type(error).__name__)
-        return name, None, "could not be rendered"
+        return None, "could not be rendered"
     if not frames:
-        return name, None, "no frames to show"
+        return None, "no frames to show"
     rendered = RenderedObject(
         frames=frames,
         held=deid.burned_in_risk(dataset),
         instance_uid=str(dataset.get("SOPInstanceUID", "")),
         slice_position_mm=group.slice_position(dataset),
     )
-    return name, rendered, ""
+    return rendered, ""
+
+
+def _frame_files(rendered: RenderedObject) -> list[str]:
+    return [name for frame in rendered.frames for name in (frame.file, frame.thumbnail)]
 
 
 def _delete_files(names: Iterable[str]) -> None:

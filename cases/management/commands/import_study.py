@@ -32,9 +32,9 @@ class Command(BaseCommand):
         job = IngestJob.objects.create(case=target)
         sources = read.sources_from_paths(paths, limits=ingest.ingest_limits())
         workers = settings.TEACHINGFILE_INGEST_WORKERS
-        report = ingest.ingest_stage(job=job, sources=sources, workers=workers)
+        report = ingest.ingest_stage(job=job, sources=sources, workers=workers, render_now=True)
         progress = self._progress_bar() if sys.stderr.isatty() else None
-        ingest.ingest_run(job=job, progress=progress, workers=workers)
+        ingest.ingest_run(job=job, progress=progress, workers=workers, prerendered=report.prerendered)
         self._print_report(job, report)
         if job.status == IngestJob.Status.FAILED:
             raise CommandError(job.report.get("error", "The import failed."), returncode=1)
