@@ -255,10 +255,6 @@ class CaseQuerySet(models.QuerySet):
             ),
         )
 
-    def for_answer(self) -> "CaseQuerySet":
-        """Add the hidden lists that the reveal shows."""
-        return self.for_detail().prefetch_related("findings", "differential", "references")
-
     def search(self, query: str) -> "CaseQuerySet":
         """Match the fields a reader sees before the reveal, never the hidden ones."""
         words = query.split()[:8]
@@ -270,6 +266,8 @@ class CaseQuerySet(models.QuerySet):
 
 class Case(models.Model):
     """A teaching case: shown as an unknown, then revealed."""
+
+    ANSWER_LISTS = ("findings", "differential", "references")  # loaded only when the answer is shown
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest
 
 from .models import Case, Reveal, Series
@@ -25,7 +26,7 @@ class ReaderState:
     @classmethod
     def for_case(cls, request: HttpRequest, number: str) -> "ReaderState":
         """Load the case for this reader, or raise 404 when they may not see it."""
-        case = Case.objects.for_answer().filter(number=number).first()
+        case = Case.objects.for_detail().filter(number=number).first()
         if case is None or not case.is_viewable_by(request.user):
             raise Http404("No such case.")
         user, session_key = reader_key(request)
@@ -50,5 +51,7 @@ class ReaderState:
             "show_answer": show_answer,
         }
         if show_answer:
+            # The hidden lists are read only now: an unknown's page never has them in memory.
+            prefetch_related_objects([self.case], *Case.ANSWER_LISTS)
             context["revealed_series"] = self.revealed_series
         return context
