@@ -48,6 +48,12 @@ def series_form_data(case: Case, *uploads, **overrides) -> dict:
     return data | overrides
 
 
+def existing_image_form_data(image: Image) -> dict:
+    """The stage editor's form with one row for an image already stored."""
+    data = series_form_data(image.series.case) | {"images-TOTAL_FORMS": 1, "images-INITIAL_FORMS": 1}
+    return data | {"images-0-id": image.pk, "images-0-series": image.series_id, "images-0-order": 1}
+
+
 def test_faculty_creates_a_case_and_becomes_its_author(client, faculty):
     client.force_login(faculty)
     response = client.post(reverse("admin:cases_case_add"), case_form_data())
@@ -213,14 +219,7 @@ def test_deleting_an_image_row_deletes_its_files(client, faculty, django_capture
     names = {image.file.name, image.thumbnail.name}
     assert names <= stored_files()
     client.force_login(faculty)
-    data = series_form_data(series.case) | {
-        "images-TOTAL_FORMS": 1,
-        "images-INITIAL_FORMS": 1,
-        "images-0-id": image.pk,
-        "images-0-series": series.pk,
-        "images-0-order": 1,
-        "images-0-DELETE": "on",
-    }
+    data = existing_image_form_data(image) | {"images-0-DELETE": "on"}
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("admin:cases_series_change", args=[series.pk]), data)
     assert response.status_code == 302
@@ -274,14 +273,7 @@ def test_forged_clear_of_an_image_is_an_error_not_a_crash(client, faculty):
     series = make_series(case=make_case(authors=[faculty]))
     image = make_image(series=series)
     client.force_login(faculty)
-    data = series_form_data(series.case) | {
-        "images-TOTAL_FORMS": 1,
-        "images-INITIAL_FORMS": 1,
-        "images-0-id": image.pk,
-        "images-0-series": series.pk,
-        "images-0-order": 1,
-        "images-0-upload-clear": "on",
-    }
+    data = existing_image_form_data(image) | {"images-0-upload-clear": "on"}
     response = client.post(reverse("admin:cases_series_change", args=[series.pk]), data)
     assert response.status_code in (200, 302)
     image.refresh_from_db()
