@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -132,8 +133,19 @@ def encoders() -> dict[str, Callable[[PIL.Image.Image], bytes]]:
 
         return encode
 
+    def grey_palette(encode: Callable[[PIL.Image.Image], bytes]) -> Callable[[PIL.Image.Image], bytes]:
+        def palette_encode(picture: PIL.Image.Image) -> bytes:
+            if picture.mode != "L":
+                return encode(picture)
+            indexed = picture.copy()
+            indexed.putpalette([level for grey in range(256) for level in (grey, grey, grey)])
+            return encode(indexed)
+
+        return palette_encode
+
     return {
         "PNG-1": save(format="PNG", compress_level=1),
+        "PNG-1P": grey_palette(save(format="PNG", compress_level=1, compress_type=zlib.Z_RLE)),
         "PNG-6": save(format="PNG", compress_level=6),
         "JPEG-90": save(format="JPEG", quality=90),
         "WebP-90": save(format="WEBP", quality=90),

@@ -9,6 +9,7 @@ progress as it goes; objects that end up in no image are deleted whatever
 happens. Both steps can spread the per-file work over worker processes.
 """
 
+import gc
 import io
 import logging
 import multiprocessing
@@ -92,7 +93,11 @@ def ingest_upload(*, case: Case, uploads: list, user) -> tuple[IngestJob, StageR
 
 
 def ingest_stage(
-    *, job: IngestJob, sources: Iterable[read.Source | read.Rejected], workers: int = 1, render_now: bool = False
+    *,
+    job: IngestJob,
+    sources: Iterable[read.Source | read.FileSource | read.Rejected],
+    workers: int = 1,
+    render_now: bool = False,
 ) -> StageReport:
     """Read and de-identify every source in memory; store the de-identified objects for the job.
 
@@ -131,7 +136,7 @@ def ingest_stage(
     return report
 
 
-def _clean(task: tuple[read.Source, deid.CaseKeys, read.Limits, str, bool]):
+def _clean(task: tuple[read.Source | read.FileSource, deid.CaseKeys, read.Limits, str, bool]):
     """Read, de-identify, store (and maybe render) one source in a worker.
 
     Returns (name, stored name or None, reason, held descriptors, actions, rendered or None).
@@ -183,14 +188,20 @@ def bounded_map(function: Callable, items: Iterable, *, workers: int) -> Iterato
         return
     window = workers * 3
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending = deque()
-        for item in items:
-            pending.append(pool.submit(function, item))
-            if len(pending) >= window:
+    # Frozen objects are never scanned by the workers' garbage collector, which would otherwise touch (and so
+    # copy) every page inherited from this process: measured 40 % of the workers' CPU time on a CT series.
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            pending = deque()
+            for item in items:
+                pending.append(pool.submit(function, item))
+                if len(pending) >= window:
+                    yield pending.popleft().result()
+            while pending:
                 yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+    finally:
+        gc.unfreeze()
 
 
 def ingest_run(
@@ -367,9 +378,9 @@ class RenderedObject:
 def _header(dataset: pydicom.Dataset) -> pydicom.Dataset:
     """Return the data elements the grouping needs, without the pixels or the buffer they were read from."""
     header = pydicom.Dataset()
-    for element in dataset:
-        if element.tag != PIXEL_DATA:
-            header.add(element)
+    for tag in dataset.keys():  # noqa: SIM118 - iterating a Dataset itself parses every element
+        if tag != PIXEL_DATA:
+            header[tag] = dataset.get_item(tag)  # as read: parsed only if grouping asks for it
     return header
 
 

@@ -31,6 +31,7 @@ import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import generate_fragments, parse_basic_offsets, parse_fragments
 from pydicom.filebase import DicomBytesIO
+from pydicom.filereader import _read_file_meta_info  # File Meta only: cheap enough to run on every file listed
 from pydicom.filewriter import write_file_meta_info
 from pydicom.pixels import get_decoder
 from pydicom.pixels.utils import get_expected_length
@@ -45,6 +46,7 @@ from pydicom.uid import (
 
 __all__ = [
     "PIXEL_KEYWORDS",
+    "FileSource",
     "Limits",
     "Rejected",
     "Source",
@@ -60,6 +62,7 @@ PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _PREAMBLE = b"\x00" * 128 + b"DICM"
+_HEAD_BYTES = 8192  # enough for the preamble and File Meta Information of any real file
 _MAX_NESTING = 1  # a zip inside the upload's zip is expanded; one more level is refused
 _UID_PATTERN = re.compile(r"^[0-9]+(\.[0-9]+)+$")
 _SKIPPED_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
@@ -98,6 +101,18 @@ class Source:
 
     def __repr__(self) -> str:
         return f"Source(name={self.name!r}, data=<{len(self.data)} bytes>)"
+
+
+@dataclass(frozen=True)
+class FileSource:
+    """A candidate file on disk, read only when parsed: a worker process reads it, not the one listing it."""
+
+    name: str
+    path: Path
+
+    @property
+    def data(self) -> bytes:
+        return self.path.read_bytes()
 
 
 @dataclass(frozen=True)
@@ -190,7 +205,14 @@ def _source_from_file(path: Path, name: str, *, limits: Limits) -> Iterator[Sour
         yield Rejected(name, "file cannot be opened")
         return
     with handle:
-        yield from sources_from_file(name, handle, size=path.stat().st_size, limits=limits)
+        size = path.stat().st_size
+        head = handle.read(_HEAD_BYTES)
+        if not 0 < size <= limits.max_file_bytes or _is_zip(head):
+            yield from sources_from_file(name, handle, size=size, limits=limits)
+        elif _is_dicomdir(name, head):
+            logger.debug("Skipped a DICOMDIR index")
+        else:
+            yield FileSource(name, path)
 
 
 def sources_from_file(name: str, handle: BinaryIO, *, size: int, limits: Limits) -> Iterator[Source | Rejected]:
@@ -251,8 +273,8 @@ def _is_dicomdir(name: str, data: bytes) -> bool:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            head = pydicom.dcmread(io.BytesIO(data[:8192]), stop_before_pixels=True, specific_tags=[])
-        return head.file_meta.get("MediaStorageSOPClassUID") == MediaStorageDirectoryStorage
+            meta = _read_file_meta_info(io.BytesIO(data[132:_HEAD_BYTES]))
+        return meta.get("MediaStorageSOPClassUID") == MediaStorageDirectoryStorage
     except Exception:  # anything unreadable here is left for read_dataset to report
         return False
 
@@ -335,7 +357,7 @@ def read_dataset(source: Source, *, limits: Limits) -> Dataset:
 
     Parameters
     ----------
-    source : Source
+    source : Source or FileSource
         The candidate file.
     limits : Limits
         Size limits checked against the image header.
@@ -348,7 +370,7 @@ def read_dataset(source: Source, *, limits: Limits) -> Dataset:
     Raises
     ------
     UnreadableFile
-        With one of these reasons: "empty file", "file too large", "not a DICOM
+        With one of these reasons: "file cannot be opened", "empty file", "file too large", "not a DICOM
         file", "damaged DICOM file", "no pixel data (structured report)", "no
         pixel data (<SOP class name>)", "incomplete image header (…)",
         "invalid image header (…)", "image too large (…)", "unsupported
@@ -361,7 +383,11 @@ def read_dataset(source: Source, *, limits: Limits) -> Dataset:
     (native pixel data length) and A.4 (encapsulated frames), PS3.3 C.7.6.3
     (Image Pixel module).
     """
-    data = source.data
+    try:
+        data = source.data
+    except OSError as error:
+        logger.info("A listed file could not be read (%s)", type(error).__name__)
+        raise UnreadableFile("file cannot be opened") from error
     if not data:
         raise UnreadableFile("empty file")
     if len(data) > limits.max_file_bytes:

@@ -17,6 +17,7 @@ from pydicom.uid import MPEG4HP41, ExplicitVRLittleEndian, ImplicitVRLittleEndia
 
 from cases.imaging.read import (
     PIXEL_KEYWORDS,
+    FileSource,
     Limits,
     Rejected,
     Source,
@@ -367,13 +368,24 @@ def test_sources_from_paths_walks_folders_sorted_and_skips_hidden_files(tmp_path
 
     assert found == [
         Rejected("empty.dcm", "empty file"),
-        Source("series1/a.dcm", ct),
-        Source("series1/b.dcm", ct),
-        Source("series2/b.dcm", ct),
+        FileSource("series1/a.dcm", tmp_path / "study" / "series1" / "a.dcm"),
+        FileSource("series1/b.dcm", tmp_path / "study" / "series1" / "b.dcm"),
+        FileSource("series2/b.dcm", tmp_path / "study" / "series2" / "b.dcm"),
         Source("z/c.dcm", ct),
-        Source("single.dcm", ct),
+        FileSource("single.dcm", tmp_path / "single.dcm"),
         Rejected("gone.dcm", "file not found"),
     ]
+    assert found[1].data == ct
+
+
+def test_a_listed_file_that_disappears_is_reported_when_read(tmp_path):
+    path = tmp_path / "a.dcm"
+    path.write_bytes(bundled("CT_small.dcm"))
+    (source,) = sources_from_paths([path], limits=LIMITS)
+    path.unlink()
+
+    with pytest.raises(UnreadableFile, match="file cannot be opened"):
+        read_dataset(source, limits=LIMITS)
 
 
 def test_good_and_bad_files_of_one_upload_are_reported_separately():
