@@ -249,7 +249,8 @@ def main() -> None:
 
     print(  # noqa: T201
         f"\nData: {count} images, {total_pixels / 1e6:.1f} megapixels, {total_bytes / 1e6:.1f} MB of DICOM. "
-        "'values kB' is compact_values (zlib int16/float32 for live windowing); 'ours' is read_dataset + "
+        "'PNG-1P' is PNG level 1, RLE strategy, grey images as a grey-ramp palette (unfiltered), as ours for CT, "
+        "MR and PET; 'values kB' is compact_values (zlib int16/float32 for live windowing); 'ours' is read_dataset + "
         "render_frame (decode, window, PNG level 1 web image, JPEG q85 thumbnail) in this process; dcmj2pnm "
         "is one process per image writing one PNG (zlib's default level), as a batch job would run it, with the "
         "same window; 'max Δ' compares its pixels with ours (0-255 levels)."

@@ -384,7 +384,7 @@ class ImageInline(admin.TabularInline):
         return format_html(
             '<a href="{}" target="_blank"><img src="{}" alt="" style="max-height:90px;background:#000"></a>',
             image.file.url,
-            image.thumbnail.url,
+            (image.thumbnail or image.file).url,
         )
 
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
+import PIL.Image
 import pydicom
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -332,6 +333,7 @@ def _ingest_group(job, series_group, first_day, progress, workers: int, used: se
             Image.objects.bulk_create(new_images, batch_size=500)
             images = len(new_images)
             _mark_key_image(series)
+            written += _thumbnail_key_images(series)
     except Exception:
         _delete_files(written)
         used.difference_update(header.stored_name for header in series_group.instances)
@@ -355,12 +357,27 @@ def _mark_key_image(series: Series) -> None:
         Image.objects.filter(pk=orders[len(orders) // 2]).update(is_key=True)
 
 
+def _thumbnail_key_images(series: Series) -> list[str]:
+    """Give the stage's key images that have none a thumbnail made from their web image; return the names."""
+    written = []
+    for image in series.images.filter(is_key=True, thumbnail=""):
+        with image.file.open("rb") as handle:
+            picture = PIL.Image.open(io.BytesIO(handle.read()))
+            picture.load()
+        image.thumbnail.name = default_storage.save(
+            image_upload_to(None, "image.jpg"), ContentFile(render.thumbnail_of(picture))
+        )
+        image.save(update_fields=["thumbnail"])
+        written.append(image.thumbnail.name)
+    return written
+
+
 @dataclass(frozen=True)
 class StoredFrame:
     """One rendered frame, already written to storage."""
 
     file: str
-    thumbnail: str
+    thumbnail: str  # empty for a stack's slices
     width: int
     height: int
     window: render.Window | None
@@ -398,10 +415,15 @@ def _render(task: tuple[str, bool]):
 def _render_dataset(dataset: pydicom.Dataset, *, invert: bool) -> tuple[RenderedObject | None, str]:
     """Render and store every frame of a de-identified dataset: (RenderedObject or None, reason)."""
     frames: list[StoredFrame] = []
+    # A CT, MR or PET slice is one of hundreds in its stack: only the stage's key image needs a thumbnail,
+    # made once the stack is grouped (_thumbnail_key_image).
+    thumbnails = str(dataset.get("Modality", "")).upper() not in render.CROSS_SECTIONAL
     try:
-        for frame in render.render_dataset(dataset, invert=invert):
+        for frame in render.render_dataset(dataset, invert=invert, thumbnails=thumbnails):
             web = default_storage.save(image_upload_to(None, f"image{frame.web_suffix}"), ContentFile(frame.web))
-            thumbnail = default_storage.save(image_upload_to(None, "image.jpg"), ContentFile(frame.thumbnail))
+            thumbnail = ""
+            if frame.thumbnail is not None:
+                thumbnail = default_storage.save(image_upload_to(None, "image.jpg"), ContentFile(frame.thumbnail))
             frames.append(StoredFrame(web, thumbnail, frame.width, frame.height, frame.window, frame.pixel_spacing_mm))
     except Exception as error:  # noqa: BLE001 - RenderError has the author's reason; anything else is damage
         _delete_files(stored for frame in frames for stored in (frame.file, frame.thumbnail))
@@ -426,7 +448,8 @@ def _frame_files(rendered: RenderedObject) -> list[str]:
 
 def _delete_files(names: Iterable[str]) -> None:
     for name in names:
-        default_storage.delete(name)
+        if name:
+            default_storage.delete(name)
 
 
 def _series_for(case: Case, series_group: group.SeriesGroup, first_day) -> Series:

@@ -7,7 +7,8 @@ from pathlib import PurePosixPath
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.urls import reverse
 from django.utils import timezone
 
@@ -238,7 +239,8 @@ class CaseQuerySet(models.QuerySet):
             Image.objects.shown()
             .filter(series__case=OuterRef("pk"), series__after_reveal=False, series__label_confirmed=True)
             .order_by("series__order", "series__pk", "-is_key", "order", "pk")
-            .values("thumbnail")[:1]
+            .annotate(picture=Coalesce(NullIf("thumbnail", Value("")), "file", output_field=models.CharField()))
+            .values("picture")[:1]
         )
         return self.annotate(thumbnail_name=Subquery(first_thumbnail)).prefetch_related(
             Prefetch("series", queryset=Series.objects.presented(), to_attr="presented_series")
@@ -533,7 +535,8 @@ class Image(models.Model):
     order = models.PositiveSmallIntegerField(default=0)
     # Indexed: every image request looks its row up by stored name to check permissions.
     file = models.ImageField(upload_to=image_upload_to, width_field="width", height_field="height", db_index=True)
-    thumbnail = models.ImageField(upload_to=image_upload_to, editable=False, db_index=True)
+    # Blank for the slices of an imported stack: pages show a stack by its key image.
+    thumbnail = models.ImageField(upload_to=image_upload_to, editable=False, blank=True, db_index=True)
     width = models.PositiveIntegerField(editable=False, default=0)
     height = models.PositiveIntegerField(editable=False, default=0)
     caption = models.CharField(max_length=300, blank=True)

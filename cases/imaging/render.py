@@ -50,6 +50,7 @@ __all__ = [
     "presets_for",
     "render_dataset",
     "render_frame",
+    "thumbnail_of",
     "to_display",
     "values_dtype",
 ]
@@ -112,7 +113,7 @@ class RenderedFrame:
 
     web: bytes
     web_suffix: str
-    thumbnail: bytes
+    thumbnail: bytes | None
     width: int
     height: int
     window: Window | None
@@ -121,7 +122,7 @@ class RenderedFrame:
     def __repr__(self) -> str:
         return (
             f"RenderedFrame({self.width}×{self.height}, web={len(self.web)} bytes, "
-            f"thumbnail={len(self.thumbnail)} bytes, window={self.window})"
+            f"thumbnail={len(self.thumbnail or b'')} bytes, window={self.window})"
         )
 
 
@@ -354,8 +355,9 @@ def render_frame(
     thumb_side: int = 360,
     frame_index: int = 0,
     invert: bool = False,
+    thumbnail: bool = True,
 ) -> RenderedFrame:
-    """Return one frame as a PNG web image no larger than max_side and a JPEG thumbnail.
+    """Return one frame as a PNG web image no larger than max_side and (unless told not to) a JPEG thumbnail.
 
     Integer arrays are taken as stored values (``iter_frames``) and go
     through ``modality_lut`` here; floating-point arrays are taken as
@@ -398,20 +400,25 @@ def render_frame(
     (_as_grey_palette(picture) if fast else picture).save(
         web, format="PNG", compress_level=PNG_LEVEL, compress_type=zlib.Z_RLE
     )
-    thumb = picture.copy()
-    # Bilinear after a box reduction: a third of Lanczos's cost, no visible difference at thumbnail size.
-    thumb.thumbnail((thumb_side, thumb_side), PIL.Image.Resampling.BILINEAR, reducing_gap=2.0)
-    thumbnail = io.BytesIO()
-    thumb.save(thumbnail, format="JPEG", quality=THUMBNAIL_QUALITY)
     return RenderedFrame(
         web=web.getvalue(),
         web_suffix=WEB_SUFFIX,
-        thumbnail=thumbnail.getvalue(),
+        thumbnail=thumbnail_of(picture, thumb_side) if thumbnail else None,
         width=picture.width,
         height=picture.height,
         window=window,
         pixel_spacing_mm=spacing,
     )
+
+
+def thumbnail_of(picture: PIL.Image.Image, side: int = 360) -> bytes:
+    """Return a JPEG of a rendered picture (grey, RGB, or a web image read back) no larger than side × side."""
+    thumb = picture.convert("L") if picture.mode == "P" else picture.copy()  # P: our grey-ramp PNGs
+    # Bilinear after a box reduction: a third of Lanczos's cost, no visible difference at thumbnail size.
+    thumb.thumbnail((side, side), PIL.Image.Resampling.BILINEAR, reducing_gap=2.0)
+    buffer = io.BytesIO()
+    thumb.save(buffer, format="JPEG", quality=THUMBNAIL_QUALITY)
+    return buffer.getvalue()
 
 
 _GREY_RAMP = [level for grey in range(256) for level in (grey, grey, grey)]
@@ -448,7 +455,9 @@ def _spacing(ds: Dataset, frame_index: int) -> tuple[float, float | None]:
     return 1.0, None
 
 
-def render_dataset(ds: Dataset, *, window: Window | None = None, invert: bool = False) -> Iterator[RenderedFrame]:
+def render_dataset(
+    ds: Dataset, *, window: Window | None = None, invert: bool = False, thumbnails: bool = True
+) -> Iterator[RenderedFrame]:
     """Yield every frame of the dataset rendered, frame by frame.
 
     Grey-scale multi-frame objects without a window in the file share one
@@ -459,7 +468,7 @@ def render_dataset(ds: Dataset, *, window: Window | None = None, invert: bool = 
     if window is None and automatic and _frame_total(ds) > 1:
         window = _pooled_window(ds)
     for index, frame in enumerate(iter_frames(ds)):
-        yield render_frame(frame, ds, window=window, frame_index=index, invert=invert)
+        yield render_frame(frame, ds, window=window, frame_index=index, invert=invert, thumbnail=thumbnails)
 
 
 def _frame_total(ds: Dataset) -> int:

@@ -5,9 +5,11 @@ import io
 import zipfile
 from pathlib import Path
 
+import PIL.Image
 import pydicom
 import pytest
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
@@ -252,6 +254,36 @@ def test_parallel_workers_give_the_same_stages_in_spatial_order(case, tmp_path, 
     assert positions == sorted(positions), "slices are ordered along the normal whatever the file order"
     key = series.images.get(is_key=True)
     assert list(series.images.order_by("order")).index(key) == 6, "the middle slice is the stage's key image"
+
+
+def test_a_stack_gets_one_thumbnail_for_its_key_image(client, resident, case, tmp_path):
+    from cases import synthetic
+
+    folder = tmp_path / "ct"
+    folder.mkdir()
+    datasets = synthetic.ct_pelvis(patient=synthetic.Patient(), slices=6, size=128, seed=3)
+    for name, content in synthetic.planted_study_files(datasets).items():
+        (folder / name.replace("^", "_")).write_bytes(content)
+    call_command("import_study", str(folder), case=case.number, stdout=io.StringIO())
+    series = Series.objects.get(case=case)
+    series.label_confirmed = True
+    series.save()
+    case.status = "published"
+    case.save()
+
+    thumbnails = {image.is_key: image.thumbnail.name for image in series.images.all() if image.thumbnail}
+    assert list(thumbnails) == [True], "only the key image has a thumbnail"
+    with default_storage.open(thumbnails[True]) as handle:
+        thumbnail = PIL.Image.open(handle)
+        assert (thumbnail.format, thumbnail.mode, thumbnail.size) == ("JPEG", "L", (128, 128))
+    client.force_login(resident)
+    assert thumbnails[True] in client.get(reverse("cases:case-list")).content.decode(), "the case card shows it"
+
+    other = series.images.get(order=1)
+    Image.objects.filter(series=series).update(is_key=False)
+    Image.objects.filter(pk=other.pk).update(is_key=True)
+    page = client.get(reverse("cases:case-detail", args=[case.number])).content.decode()
+    assert f'<img src="{reverse("cases:media-file", args=[other.file.name])}"' in page, "no thumbnail: the image"
 
 
 def test_masking_burned_in_text_blacks_out_every_stored_form(case, tmp_path, django_capture_on_commit_callbacks):
