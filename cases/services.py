@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from . import workflow
-from .imaging import mask
+from .imaging import mask, render
 from .models import Case, Image, Reveal, Series
 from .web_images import PreparedImage, UnusableImage, prepare_web_image
 
@@ -218,3 +218,21 @@ def case_set_status(*, case: Case, status: str, by) -> Case:
     case.save(update_fields=["status", "published_at", "updated"])
     logger.info("Case %s is now %s", case.number, status)
     return case
+
+
+def image_values(*, image: Image) -> tuple[bytes, str] | None:
+    """Return a DICOM image's real-world values for live windowing, compacted, and their dtype name.
+
+    None when the image has none to give (a PNG or JPEG upload, a colour image, a damaged file): the viewer
+    then windows the web image.  Read from the stored, de-identified (and masked) DICOM on each request.
+    """
+    if not image.dicom_file:
+        return None
+    try:
+        with image.dicom_file.open("rb") as handle:
+            dataset = pydicom.dcmread(io.BytesIO(handle.read()))
+        values = render.frame_values(dataset, image.frame_number - 1, (image.width, image.height))
+    except (OSError, render.RenderError, pydicom.errors.InvalidDicomError) as error:
+        logger.info("Image %s has no values to window (%s)", image.pk, type(error).__name__)
+        return None
+    return render.compact_values(values), render.values_dtype(values).name

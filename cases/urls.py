@@ -14,4 +14,5 @@ urlpatterns = [
     path("topics/", views.topic_list, name="topic-list"),
     path("topics/<slug:slug>/", views.topic_detail, name="topic-detail"),
     path("media/<path:name>", views.media_file, name="media-file"),
+    path("images/<int:pk>/values/", views.image_values, name="image-values"),
 ]

@@ -10,7 +10,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import FileResponse, Http404, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
@@ -159,11 +159,39 @@ def topic_detail(request, slug: str):
 @require_safe
 def media_file(request, name: str):
     """Serve a stored image only to readers who may see it now."""
-    if not (request.user.is_authenticated or settings.TEACHINGFILE_ANONYMOUS_BROWSING):
-        raise Http404
     if not STORED_IMAGE_NAME.fullmatch(name):
         raise Http404
-    image = Image.objects.select_related("series__case").filter(Q(file=name) | Q(thumbnail=name)).first()
+    image = _image_for_reader(request, Q(file=name) | Q(thumbnail=name))
+    content_type, _ = mimetypes.guess_type(name)
+    try:
+        stored = default_storage.open(name)
+    except FileNotFoundError:
+        logger.error("Image %s has a row but no stored file", image.pk)
+        raise Http404 from None
+    response = FileResponse(stored, content_type=content_type or "application/octet-stream")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@require_safe
+def image_values(request, pk: int):
+    """Serve an image's real-world values (zlib int16 or float32) for the viewer's live windowing."""
+    image = _image_for_reader(request, Q(pk=pk))
+    values = services.image_values(image=image)
+    if values is None:
+        raise Http404
+    data, dtype = values
+    response = HttpResponse(data, content_type="application/octet-stream")
+    response["X-Values-Type"] = dtype
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _image_for_reader(request, lookup: Q) -> Image:
+    """Return the image this reader may see now, or raise 404: same rules for its files and its values."""
+    if not (request.user.is_authenticated or settings.TEACHINGFILE_ANONYMOUS_BROWSING):
+        raise Http404
+    image = Image.objects.select_related("series__case").filter(lookup).first()
     if image is None:
         raise Http404
     case = image.series.case
@@ -176,12 +204,4 @@ def media_file(request, name: str):
         user, session_key = reader_key(request)
         if not Reveal.objects.for_reader(user=user, session_key=session_key).filter(case=case).exists():
             raise Http404
-    content_type, _ = mimetypes.guess_type(name)
-    try:
-        stored = default_storage.open(name)
-    except FileNotFoundError:
-        logger.error("Image %s has a row but no stored file", image.pk)
-        raise Http404 from None
-    response = FileResponse(stored, content_type=content_type or "application/octet-stream")
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return image

@@ -5,7 +5,7 @@ from django.test import Client, override_settings
 from django.urls import get_resolver, reverse
 
 from cases.models import Case
-from cases.tests.factories import make_case, make_image, make_series, make_user
+from cases.tests.factories import make_case, make_dicom_image, make_series, make_user
 
 ROLES = ["anonymous", "resident", "faculty_owner", "faculty_other", "editor", "inactive"]
 OK, LOGIN, NOT_FOUND, ADMIN_LOGIN, BAD, REDIRECT = 200, "login", 404, "admin-login", 400, 302
@@ -18,8 +18,8 @@ def world(db, resident, faculty, other_faculty, editor):
     cases = {}
     for status in (Case.Status.PUBLISHED, Case.Status.DRAFT):
         case = make_case(status=status, authors=[faculty])
-        shown = make_image(series=make_series(case=case))
-        hidden = make_image(series=make_series(case=case, after_reveal=True))
+        shown = make_dicom_image(series=make_series(case=case))
+        hidden = make_dicom_image(series=make_series(case=case, after_reveal=True))
         cases[status] = (case, shown, hidden)
     users = {
         "resident": resident,
@@ -54,6 +54,7 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
     reveal = {**readers, "anonymous": LOGIN, "resident": REDIRECT, "faculty_owner": REDIRECT}
     reveal |= {"faculty_other": REDIRECT, "editor": REDIRECT}
     media = lambda name: reverse("cases:media-file", args=[name])  # noqa: E731
+    values = lambda pk: reverse("cases:image-values", args=[pk])  # noqa: E731
     owner_reveal = {**owners_only, "faculty_owner": REDIRECT, "editor": REDIRECT}
     not_revealed = dict.fromkeys(("resident", "faculty_owner", "faculty_other", "editor"), BAD)
     # Reveals come last: they change what the same reader may fetch afterwards.
@@ -69,6 +70,9 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
         ("cases:media-file", "get", media(shown.thumbnail.name), media_readers),
         ("cases:media-file", "get", media(hidden.file.name), media_owners),
         ("cases:media-file", "get", media(draft_shown.file.name), media_owners),
+        ("cases:image-values", "get", values(shown.pk), media_readers),
+        ("cases:image-values", "get", values(hidden.pk), media_owners),
+        ("cases:image-values", "get", values(draft_shown.pk), media_owners),
         ("admin:index", "get", reverse("admin:index"), staff),
         ("admin:cases_case_change", "get", reverse("admin:cases_case_change", args=[published.pk]), own_admin),
         ("admin:cases_case_change", "get", reverse("admin:cases_case_change", args=[draft.pk]), own_admin),

@@ -5,6 +5,8 @@ import itertools
 
 import PIL.Image
 from django.contrib.auth import get_user_model
+from django.core.files import File
+from pydicom.data import get_testdata_file
 
 from accounts.services import user_set_role
 from cases import services
@@ -58,3 +60,11 @@ def png_bytes(size=(64, 48), color=128, mode="L") -> io.BytesIO:
 def make_image(*, series: Series, order: int = 1, **overrides):
     prepared = services.image_prepare(png_bytes())
     return services.image_create(series=series, prepared=prepared, order=order, **overrides)
+
+
+def make_dicom_image(*, series: Series, order: int = 1):
+    """Return an image backed by a stored DICOM object: pydicom's 128×128 CT test slice."""
+    image = services.image_create(series=series, prepared=services.image_prepare(png_bytes((128, 128))), order=order)
+    with open(get_testdata_file("CT_small.dcm", download=False), "rb") as handle:
+        image.dicom_file.save("dicom/test/ct_small.dcm", File(handle))
+    return image

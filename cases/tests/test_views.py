@@ -1,11 +1,16 @@
 """The reveal: refuses bad input, keeps the first answer, and remembers who revealed."""
 
+import zlib
+
+import numpy as np
+import pydicom
 import pytest
 from django.test import Client, override_settings
 from django.urls import reverse
+from pydicom.data import get_testdata_file
 
 from cases.models import Reveal
-from cases.tests.factories import make_case
+from cases.tests.factories import make_case, make_dicom_image, make_image, make_series
 
 
 @pytest.fixture
@@ -136,3 +141,22 @@ def test_one_bad_filter_keeps_the_others(db, client, resident):
     client.force_login(resident)
     body = client.get(reverse("cases:case-list") + "?region=chest&difficulty=x").content.decode()
     assert chest.get_absolute_url() in body and pelvis.get_absolute_url() not in body
+
+
+def test_image_values_are_the_real_world_values_of_the_stored_dicom(client, resident):
+    case = make_case()
+    image = make_dicom_image(series=make_series(case=case))
+    client.force_login(resident)
+    response = client.get(reverse("cases:image-values", args=[image.pk]))
+
+    assert response.status_code == 200 and response["X-Values-Type"] == "int16"
+    values = np.frombuffer(zlib.decompress(response.content), dtype="<i2").reshape(128, 128)
+    ds = pydicom.dcmread(get_testdata_file("CT_small.dcm", download=False))
+    expected = ds.pixel_array * float(ds.RescaleSlope) + float(ds.RescaleIntercept)
+    np.testing.assert_array_equal(values, expected)
+
+
+def test_an_uploaded_picture_has_no_values(client, resident):
+    image = make_image(series=make_series(case=make_case()))
+    client.force_login(resident)
+    assert client.get(reverse("cases:image-values", args=[image.pk])).status_code == 404
