@@ -131,8 +131,8 @@ class RenderedFrame:
 # decoding
 
 
-def iter_frames(ds: Dataset) -> Iterator[np.ndarray]:
-    """Yield each frame's stored values, decoding one frame at a time.
+def iter_frames(ds: Dataset, *, indices: list[int] | None = None) -> Iterator[np.ndarray]:
+    """Yield each frame's stored values (or those of the frames at ``indices``), decoding one at a time.
 
     Colour frames keep their colour model (YBR stays YBR; ``to_display``
     converts), so the photometric interpretation of ``ds`` describes them.
@@ -142,7 +142,7 @@ def iter_frames(ds: Dataset) -> Iterator[np.ndarray]:
     RenderError
         When a frame cannot be decoded.
     """
-    frames = iter_pixels(ds, raw=True)
+    frames = iter_pixels(ds, raw=True, indices=indices)
     while True:
         try:
             # Recorded and dropped: pydicom's notes on padding and such may quote element values.
@@ -507,12 +507,10 @@ def frame_values(ds: Dataset, frame_index: int, size: tuple[int, int]) -> np.nda
     """
     if not is_greyscale(ds):
         raise RenderError("only grey-scale images have values to window")
-    for index, frame in enumerate(iter_frames(ds)):
-        if index == frame_index:
-            values = modality_lut(frame, ds, frame_index=index)
-            break
-    else:
+    if not 0 <= frame_index < _frame_total(ds):
         raise RenderError("no such frame")
+    frame = next(iter_frames(ds, indices=[frame_index]))
+    values = modality_lut(frame, ds, frame_index=frame_index)
     if values.shape[::-1] != tuple(size):
         whole = values_dtype(values) == np.dtype("<i2")
         values = np.asarray(PIL.Image.fromarray(values, mode="F").resize(size, PIL.Image.Resampling.LANCZOS))

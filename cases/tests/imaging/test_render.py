@@ -22,6 +22,7 @@ from cases.imaging.render import (
     compact_values,
     default_window,
     expand_values,
+    frame_values,
     iter_frames,
     modality_lut,
     presets_for,
@@ -400,3 +401,11 @@ def test_every_accepted_bundled_file_renders_its_first_frame(path):
     assert web.size == (rendered.width, rendered.height)
     assert web.mode in ("L", "RGB")
     assert max(open_image(rendered.thumbnail).size) <= 360
+
+
+def test_frame_values_decode_the_frame_asked_for():
+    pixels = np.stack([np.full((4, 6), frame * 10, dtype=np.int16) for frame in range(5)])
+    ds = make_grey(pixels, NumberOfFrames=5, RescaleSlope=2, RescaleIntercept=-5)
+    np.testing.assert_array_equal(frame_values(ds, 3, (6, 4)), np.full((4, 6), 3 * 10 * 2 - 5))
+    with pytest.raises(RenderError, match="no such frame"):
+        frame_values(ds, 5, (6, 4))
