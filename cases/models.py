@@ -5,7 +5,7 @@ import uuid
 from pathlib import PurePosixPath
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf
@@ -578,6 +578,56 @@ class Image(models.Model):
 
     def __str__(self) -> str:
         return f"Image {self.order}"
+
+
+class AnnotationQuerySet(models.QuerySet):
+    def presented(self) -> "AnnotationQuerySet":
+        """Return the annotations shown before the reveal."""
+        return self.filter(after_reveal=False)
+
+
+class Annotation(models.Model):
+    """An arrow, ellipse or text label drawn over an image, in fractions of its width and height.
+
+    An arrow points from (x1, y1) to its head at (x2, y2); an ellipse fills the box between the two
+    points; a text label starts at (x1, y1).  Fractions keep a drawing on its finding whatever size
+    the image is shown at.
+    """
+
+    class Kind(models.TextChoices):
+        ARROW = "arrow", "Arrow"
+        ELLIPSE = "ellipse", "Circle or ellipse"
+        TEXT = "text", "Text label"
+
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="annotations")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    x1 = models.FloatField(validators=[MinValueValidator(0), MaxValueValidator(1)])
+    y1 = models.FloatField(validators=[MinValueValidator(0), MaxValueValidator(1)])
+    x2 = models.FloatField(validators=[MinValueValidator(0), MaxValueValidator(1)])
+    y2 = models.FloatField(validators=[MinValueValidator(0), MaxValueValidator(1)])
+    label = models.CharField(
+        max_length=80, blank=True, help_text="Short text beside the mark. Required for a text label."
+    )
+    after_reveal = models.BooleanField(
+        "shown after reveal",
+        default=True,
+        help_text="Not sent to the browser until the reader has revealed the case.",
+    )
+
+    objects = AnnotationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(x1__gte=0, x1__lte=1, y1__gte=0, y1__lte=1, x2__gte=0, x2__lte=1, y2__gte=0, y2__lte=1),
+                name="annotation_inside_image",
+            ),
+            models.CheckConstraint(condition=~Q(kind="text") | ~Q(label=""), name="annotation_text_has_label"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.label}".strip()
 
 
 class RevealQuerySet(models.QuerySet):

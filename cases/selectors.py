@@ -2,10 +2,11 @@
 
 from dataclasses import dataclass
 
-from django.db.models import prefetch_related_objects
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpRequest
+from django.urls import reverse
 
-from .models import Case, Reveal, Series
+from .models import Annotation, Case, Image, Phase, Reveal, Series
 
 
 def reader_key(request: HttpRequest):
@@ -55,3 +56,51 @@ class ReaderState:
             prefetch_related_objects([self.case], *Case.ANSWER_LISTS)
             context["revealed_series"] = self.revealed_series
         return context
+
+    def viewer_data(self, *, show_answer: bool) -> dict:
+        """Describe for the viewer the stages this reader may see now, with their images and annotations.
+
+        Stages and annotations marked "shown after reveal" are left out until the answer is shown, so a
+        deep link or a hand-made request cannot reach them earlier.
+        """
+        series_list = self.presented_series + (self.revealed_series if show_answer else [])
+        images = [image for series in series_list for image in series.images.all()]
+        annotations = Annotation.objects.all() if show_answer else Annotation.objects.presented()
+        prefetch_related_objects(images, Prefetch("annotations", queryset=annotations))
+        return {
+            "case": self.case.number,
+            "revealed": show_answer,
+            "series": [_series_data(series, number) for number, series in enumerate(series_list, start=1)],
+        }
+
+
+def _series_data(series: Series, number: int) -> dict:
+    return {
+        "id": series.pk,
+        "number": number,
+        "label": series.label,
+        "modality": series.modality,
+        "afterReveal": series.after_reveal,
+        "cine": series.phase == Phase.FLOW,
+        "images": [_image_data(image, series) for image in series.images.all()],
+    }
+
+
+def _image_data(image: Image, series: Series) -> dict:
+    return {
+        "id": image.pk,
+        "src": reverse("cases:media-file", args=[image.file.name]),
+        "values": reverse("cases:image-values", args=[image.pk]) if image.dicom_file else None,
+        "width": image.width,
+        "height": image.height,
+        "position": image.slice_position_mm,
+        "center": image.window_center,
+        "window": image.window_width,
+        "key": image.is_key,
+        "caption": image.caption,
+        "alt": image.alt_text or series.label,
+        "annotations": [
+            {"kind": mark.kind, "points": [mark.x1, mark.y1, mark.x2, mark.y2], "label": mark.label}
+            for mark in image.annotations.all()
+        ],
+    }

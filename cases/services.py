@@ -4,7 +4,9 @@ import io
 import logging
 import math
 import uuid
-from typing import IO
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO, Any
 
 import numpy
 import PIL.Image
@@ -17,7 +19,7 @@ from django.db.models import Max
 
 from . import workflow
 from .imaging import mask, render
-from .models import Case, Image, Reveal, Series
+from .models import Annotation, Case, Image, Modality, Reveal, Series
 from .web_images import PreparedImage, UnusableImage, prepare_web_image
 
 logger = logging.getLogger(__name__)
@@ -163,6 +165,15 @@ def _mask_stored_dicom(image: Image, rectangles) -> None:
     transaction.on_commit(lambda: _delete_files([old]))
 
 
+@transaction.atomic
+def image_set_annotations(*, image: Image, annotations: Sequence[Mapping[str, Any]]) -> list[Annotation]:
+    """Replace the image's annotations with these (kind, x1, y1, x2, y2, label, after_reveal), all or none."""
+    image.annotations.all().delete()
+    created = Annotation.objects.bulk_create([Annotation(image=image, **fields) for fields in annotations])
+    logger.info("Image %s now has %d annotation(s)", image.pk, len(created))
+    return created
+
+
 class NotReadyToPublish(ValueError):
     """The case still has imported labels or images the author has not checked."""
 
@@ -220,8 +231,17 @@ def case_set_status(*, case: Case, status: str, by) -> Case:
     return case
 
 
-def image_values(*, image: Image) -> tuple[bytes, str] | None:
-    """Return a DICOM image's real-world values for live windowing, compacted, and their dtype name.
+@dataclass(frozen=True)
+class ImageValues:
+    """One frame's real-world values for the viewer, compacted, with how to show them."""
+
+    data: bytes
+    dtype: str
+    inverted: bool  # high values are drawn dark: MONOCHROME1, and nuclear medicine read black on white
+
+
+def image_values(*, image: Image) -> ImageValues | None:
+    """Return a DICOM image's real-world values for live windowing.
 
     None when the image has none to give (a PNG or JPEG upload, a colour image, a damaged file): the viewer
     then windows the web image.  Read from the stored, de-identified (and masked) DICOM on each request.
@@ -235,4 +255,5 @@ def image_values(*, image: Image) -> tuple[bytes, str] | None:
     except (OSError, render.RenderError, pydicom.errors.InvalidDicomError) as error:
         logger.info("Image %s has no values to window (%s)", image.pk, type(error).__name__)
         return None
-    return render.compact_values(values), render.values_dtype(values).name
+    inverted = render.is_monochrome1(dataset) != (image.series.modality == Modality.NM)
+    return ImageValues(render.compact_values(values), render.values_dtype(values).name, inverted)

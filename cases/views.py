@@ -10,7 +10,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
@@ -87,7 +87,7 @@ def case_done_list(request):
 @reader_required
 def case_detail(request, number: str):
     state = ReaderState.for_case(request, number)
-    preview = request.GET.get("preview") == "resident" and state.can_edit
+    preview = _is_preview(request, state)
     context = state.context(show_answer=state.reveal is not None and not preview)
     # A preview shows what a resident who has done nothing yet would see.
     user, session_key = (None, None) if preview else reader_key(request)
@@ -100,6 +100,30 @@ def case_detail(request, number: str):
     )
     context.update(preview=preview, reveal_form=RevealForm(), similar_cases=similar)
     return render(request, "cases/case_detail.html", context)
+
+
+@require_safe
+@reader_required
+def case_viewer(request, number: str):
+    """Show one case's images alone in a full-page viewer, as the classic teaching files open them."""
+    state = ReaderState.for_case(request, number)
+    return render(request, "cases/case_viewer.html", {"case": state.case, "preview": _is_preview(request, state)})
+
+
+@require_safe
+@reader_required
+def case_viewer_data(request, number: str):
+    """Describe the stages, images and annotations the viewer may show this reader now."""
+    state = ReaderState.for_case(request, number)
+    data = state.viewer_data(show_answer=state.reveal is not None and not _is_preview(request, state))
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "private, no-cache"  # a reveal changes what it holds
+    return response
+
+
+def _is_preview(request, state: ReaderState) -> bool:
+    """Say whether an author asked to see the case as a resident who has not revealed it."""
+    return request.GET.get("preview") == "resident" and state.can_edit
 
 
 @require_POST
@@ -180,9 +204,9 @@ def image_values(request, pk: int):
     values = services.image_values(image=image)
     if values is None:
         raise Http404
-    data, dtype = values
-    response = HttpResponse(data, content_type="application/octet-stream")
-    response["X-Values-Type"] = dtype
+    response = HttpResponse(values.data, content_type="application/octet-stream")
+    response["X-Values-Type"] = values.dtype
+    response["X-Values-Inverted"] = "1" if values.inverted else "0"
     response["Cache-Control"] = "private, max-age=3600"
     return response
 

@@ -13,7 +13,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from cases.markdown import render_markdown
-from cases.models import Case, Modality
+from cases.models import Annotation, Case, Image, Modality
 
 DEMO_NUMBERS = ["tf101", "tf102", "tf103"]
 ROLES = ["anonymous", "resident", "other_faculty"]
@@ -67,11 +67,17 @@ def hidden_texts(case: Case) -> dict[str, list[str]]:
     }
     if case.topic:
         texts["topic"] = [case.topic.name.lower()]
+    for annotation in Annotation.objects.filter(image__series__case=case, after_reveal=True):
+        texts[f"annotation {annotation.pk}"] = chunks(annotation.label)
     for series in case.series.filter(after_reveal=True):
         texts[f"series {series.pk}"] = chunks(series.caption) + chunks(series.technique)
         for image in series.images.all():
             texts[f"image {image.pk}"] = chunks(image.caption) + chunks(image.alt_text)
     return {field: pieces for field, pieces in texts.items() if pieces}
+
+
+def hidden_images(case: Case) -> list[Image]:
+    return list(Image.objects.filter(series__case=case, series__after_reveal=True).exclude(dicom_file=""))
 
 
 def hidden_file_names(case: Case) -> list[str]:
@@ -99,6 +105,8 @@ def pre_reveal_urls(case: Case) -> list[str]:
         reverse("cases:case-list") + f"?region={case.region}&difficulty={case.difficulty}",
         reverse("cases:case-done-list"),
         case.get_absolute_url(),
+        reverse("cases:case-viewer", args=[case.number]),
+        reverse("cases:case-viewer-data", args=[case.number]),
     ]
     urls += [reverse("cases:case-list") + f"?modality={modality}" for modality in Modality.values]
     return urls
@@ -139,6 +147,13 @@ def test_hidden_fields_absent_before_reveal_and_present_after(number, role, requ
         assert response["Content-Type"].startswith("image/")
     for name in hidden_file_names(case):
         assert client.get(reverse("cases:media-file", args=[name])).status_code == 404
+    for image in hidden_images(case):
+        assert client.get(reverse("cases:image-values", args=[image.pk])).status_code == 404
+    viewer_data = client.get(reverse("cases:case-viewer-data", args=[number])).json()
+    shown_marks = [
+        mark for series in viewer_data["series"] for image in series["images"] for mark in image["annotations"]
+    ]
+    assert len(shown_marks) == Annotation.objects.filter(image__series__case=case, after_reveal=False).count()
 
     response = client.post(
         reverse("cases:case-reveal", args=[number]),
@@ -148,12 +163,21 @@ def test_hidden_fields_absent_before_reveal_and_present_after(number, role, requ
     assert response.status_code == 200
     revealed = plain_text(response.content.decode())
     for field, pieces in hidden_texts(case).items():
+        if field.startswith("annotation"):
+            continue  # drawn by the viewer, checked in its data below
         for piece in pieces:
             assert piece in revealed, f"the reveal of {number} lacks {field}: {piece!r}"
     assert "my committed guess" in revealed
     for name in hidden_file_names(case):
         assert name in response.content.decode()
         assert client.get(reverse("cases:media-file", args=[name])).status_code == 200
+    viewer_data = client.get(reverse("cases:case-viewer-data", args=[number])).content.decode()
+    for field, pieces in hidden_texts(case).items():
+        if field.startswith(("annotation", "image")):
+            for piece in pieces:
+                assert piece in plain_text(viewer_data), f"the viewer lacks {field} of {number} after the reveal"
+    for image in Image.objects.filter(series__case=case, series__after_reveal=True):
+        assert image.file.name in viewer_data, f"the viewer lacks image {image.pk} after the reveal"
 
 
 @pytest.mark.django_db

@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from cases.models import Annotation
 from cases.tests.factories import make_case, make_image, make_series
 
 
@@ -56,3 +57,22 @@ def test_done_list_costs_the_same_for_2_and_20_reveals(client, resident):
     for case in cases[2:]:
         client.post(reverse("cases:case-reveal", args=[case.number]))
     assert count_queries(client, reverse("cases:case-done-list")) == with_few
+
+
+@pytest.mark.django_db
+def test_viewer_data_costs_the_same_for_2_and_40_annotated_images(client, resident):
+    client.force_login(resident)
+    small, large = make_case(), make_case()
+    for case, images in ((small, 2), (large, 40)):
+        shown, hidden = make_series(case=case), make_series(case=case, after_reveal=True)
+        for order in range(images):
+            image = make_image(series=shown if order % 2 else hidden, order=order)
+            for after_reveal in (False, True):
+                Annotation.objects.create(
+                    image=image, kind="arrow", x1=0, y1=0, x2=0.5, y2=0.5, after_reveal=after_reveal
+                )
+    url = lambda case: reverse("cases:case-viewer-data", args=[case.number])  # noqa: E731
+    assert count_queries(client, url(large)) == count_queries(client, url(small))
+    for case in (small, large):
+        client.post(reverse("cases:case-reveal", args=[case.number]), {"committed_answer": "x"})
+    assert count_queries(client, url(large)) == count_queries(client, url(small))

@@ -171,6 +171,11 @@ def is_greyscale(ds: Dataset) -> bool:
     return _photometric(ds) in _GREY
 
 
+def is_monochrome1(ds: Dataset) -> bool:
+    """Return whether the lowest values are meant to be shown white (PS3.3 C.7.6.3.1.2)."""
+    return _photometric(ds) == "MONOCHROME1"
+
+
 # --------------------------------------------------------------------------
 # Modality LUT and VOI window
 

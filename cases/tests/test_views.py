@@ -9,7 +9,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from pydicom.data import get_testdata_file
 
-from cases.models import Reveal
+from cases.models import Annotation, Reveal
 from cases.tests.factories import make_case, make_dicom_image, make_image, make_series
 
 
@@ -150,6 +150,7 @@ def test_image_values_are_the_real_world_values_of_the_stored_dicom(client, resi
     response = client.get(reverse("cases:image-values", args=[image.pk]))
 
     assert response.status_code == 200 and response["X-Values-Type"] == "int16"
+    assert response["X-Values-Inverted"] == "0", "CT_small is MONOCHROME2"
     values = np.frombuffer(zlib.decompress(response.content), dtype="<i2").reshape(128, 128)
     ds = pydicom.dcmread(get_testdata_file("CT_small.dcm", download=False))
     expected = ds.pixel_array * float(ds.RescaleSlope) + float(ds.RescaleIntercept)
@@ -160,3 +161,62 @@ def test_an_uploaded_picture_has_no_values(client, resident):
     image = make_image(series=make_series(case=make_case()))
     client.force_login(resident)
     assert client.get(reverse("cases:image-values", args=[image.pk])).status_code == 404
+
+
+def annotated_case():
+    case = make_case()
+    shown = make_image(series=make_series(case=case))
+    hidden = make_image(series=make_series(case=case, after_reveal=True))
+    for image, after_reveal in ((shown, False), (shown, True), (hidden, False)):
+        Annotation.objects.create(
+            image=image,
+            kind="text",
+            x1=0.1,
+            y1=0.2,
+            x2=0.1,
+            y2=0.2,
+            label=f"mark {after_reveal}",
+            after_reveal=after_reveal,
+        )
+    return case, shown, hidden
+
+
+def viewer_data(client, case, query=""):
+    response = client.get(reverse("cases:case-viewer-data", args=[case.number]) + query)
+    assert response.status_code == 200 and response["Cache-Control"] == "private, no-cache"
+    return response.json()
+
+
+def test_viewer_data_holds_back_hidden_stages_and_annotations_until_the_reveal(client, resident):
+    case, shown, hidden = annotated_case()
+    client.force_login(resident)
+    before = viewer_data(client, case)
+    assert [series["id"] for series in before["series"]] == [shown.series_id]
+    assert before["series"][0]["images"][0]["annotations"] == [
+        {"kind": "text", "points": [0.1, 0.2, 0.1, 0.2], "label": "mark False"}
+    ]
+    assert before["series"][0]["images"][0]["values"] is None, "an uploaded picture has no values"
+
+    client.post(reverse("cases:case-reveal", args=[case.number]), {"committed_answer": ""})
+    after = viewer_data(client, case)
+    assert [series["id"] for series in after["series"]] == [shown.series_id, hidden.series_id]
+    assert [mark["label"] for mark in after["series"][0]["images"][0]["annotations"]] == ["mark False", "mark True"]
+    assert after["series"][1]["images"][0]["src"] == reverse("cases:media-file", args=[hidden.file.name])
+
+
+def test_viewer_data_in_preview_is_what_an_unrevealed_resident_gets(client, faculty):
+    case, shown, _ = annotated_case()
+    case.authors.add(faculty)
+    client.force_login(faculty)
+    client.post(reverse("cases:case-reveal", args=[case.number]), {"committed_answer": ""})
+    assert len(viewer_data(client, case)["series"]) == 2
+    preview = viewer_data(client, case, "?preview=resident")
+    assert [series["id"] for series in preview["series"]] == [shown.series_id]
+
+
+def test_viewer_page_shows_the_viewer_without_the_answer(client, resident):
+    case, _, _ = annotated_case()
+    client.force_login(resident)
+    page = client.get(reverse("cases:case-viewer", args=[case.number])).content.decode()
+    assert "data-viewer" in page and reverse("cases:case-viewer-data", args=[case.number]) in page
+    assert case.diagnosis not in page and "mark True" not in page

@@ -47,15 +47,15 @@ def test_resident_reveals_the_bone_scan_case(browser, demo_site, artifacts):
     page.close()
 
 
-def test_image_opens_large_in_the_lightbox_on_a_phone(browser, demo_site, artifacts):
+def test_image_opens_large_in_the_viewer_on_a_phone(browser, demo_site, artifacts):
     page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
     log_in(page, demo_site, "resident", Case.objects.get(number="tf103").get_absolute_url())
     page.locator(".stage img").first.click()
-    large = page.locator(".lightbox img")
-    expect(large).to_be_visible()
-    assert large.evaluate("img => img.complete && img.naturalWidth") > 500
+    large = page.locator(".viewer-pane canvas").first
+    expect(large).to_have_attribute("data-slice", "1")
     assert large.bounding_box()["width"] > 300
-    page.screenshot(path=artifacts / "lightbox-phone.png")
+    assert large.evaluate("c => c.width") >= 600, "drawn at the phone's device pixel ratio"
+    page.screenshot(path=artifacts / "viewer-phone-radiograph.png")
     page.keyboard.press("Escape")
-    expect(page.locator(".lightbox")).to_be_hidden()
+    expect(page.locator(".viewer-dialog")).to_be_hidden()
     page.close()

@@ -23,6 +23,7 @@ from cases.imaging.render import (
     default_window,
     expand_values,
     frame_values,
+    is_monochrome1,
     iter_frames,
     modality_lut,
     presets_for,
@@ -147,6 +148,11 @@ def test_monochrome1_is_inverted():
     mono1 = to_display(values, ct_dataset(PhotometricInterpretation="MONOCHROME1"), BONE)
     np.testing.assert_array_equal(mono1, 255 - mono2)
     assert mono1[0, 0] == 255  # air is white on a MONOCHROME1 radiograph
+
+
+def test_monochrome1_is_told_apart_for_the_viewer():
+    assert is_monochrome1(ct_dataset(PhotometricInterpretation="MONOCHROME1"))
+    assert not is_monochrome1(ct_dataset())
 
 
 def test_invert_option_shows_nuclear_medicine_black_on_white():
