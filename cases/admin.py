@@ -1,19 +1,23 @@
 """The authoring screen: faculty edit their own cases, editors edit and publish all."""
 
+import logging
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import HttpResponseRedirect, JsonResponse
+from django.db.models import Count
+from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.views.decorators.http import require_http_methods
 
 from . import ingest, services
-from .forms import CaseStatusField, DicomUploadForm, MultipleFileField
+from .forms import AnnotationSetForm, CaseStatusField, DicomUploadForm, MultipleFileField
 from .imaging import mask
 from .models import (
     Case,
@@ -31,6 +35,8 @@ from .models import (
 )
 from .web_images import UnusableImage
 from .workflow import StatusChangeRefused
+
+logger = logging.getLogger(__name__)
 
 
 class OwnCaseMixin:
@@ -361,8 +367,8 @@ class ImageInline(admin.TabularInline):
     extra = 0
 
     class Media:
-        js = ["js/mask.js"]
-        css = {"all": ["css/mask.css"]}
+        js = ["js/mask.js", "js/annotate.js"]
+        css = {"all": ["css/mask.css", "css/annotate.css"]}
 
     fields = [
         "thumbnail_preview",
@@ -374,8 +380,12 @@ class ImageInline(admin.TabularInline):
         "is_key",
         "held_for_review",
         "mask_rectangles",
+        "annotations_button",
     ]
-    readonly_fields = ["thumbnail_preview"]
+    readonly_fields = ["thumbnail_preview", "annotations_button"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(annotation_count=Count("annotations"))
 
     @admin.display(description="Image")
     def thumbnail_preview(self, image: Image) -> str:
@@ -385,6 +395,18 @@ class ImageInline(admin.TabularInline):
             '<a href="{}" target="_blank"><img src="{}" alt="" style="max-height:90px;background:#000"></a>',
             image.file.url,
             (image.thumbnail or image.file).url,
+        )
+
+    @admin.display(description="Annotations")
+    def annotations_button(self, image: Image) -> str:
+        if not image.pk:
+            return "Save the image first."
+        return format_html(
+            '<button type="button" class="button annotate-open" aria-haspopup="dialog" data-url="{}" data-src="{}">'
+            "Annotations ({})</button>",
+            reverse("admin:cases_image_annotations", args=[image.pk]),
+            reverse("cases:media-file", args=[image.file.name]),
+            image.annotation_count,
         )
 
 
@@ -437,6 +459,36 @@ class SeriesAdmin(OwnCaseMixin, admin.ModelAdmin):
     def get_model_perms(self, request):
         # Reached from the case's stage list, not from the index.
         return {}
+
+    def get_urls(self):
+        view = require_http_methods(["GET", "POST"])(self.image_annotations_view)
+        own = [
+            path("image/<int:pk>/annotations/", self.admin_site.admin_view(view), name="cases_image_annotations"),
+        ]
+        return own + super().get_urls()
+
+    def image_annotations_view(self, request, pk: int):
+        """Answer an image's annotations as JSON to the editor; replace them all with the posted ones."""
+        image = get_object_or_404(Image.objects.select_related("series__case"), pk=pk)
+        if not self.has_change_permission(request, image.series):
+            raise Http404
+        if request.method == "POST":
+            form = AnnotationSetForm({"body": request.body.decode("utf-8", errors="replace")})
+            if not form.is_valid():
+                message = " ".join(form.errors["body"])
+                logger.warning("Refused annotations for image %s from user %s: %r", image.pk, request.user.pk, message)
+                return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+            services.image_set_annotations(image=image, annotations=form.cleaned_data["body"])
+        annotations = [
+            {
+                "kind": mark.kind,
+                "points": [mark.x1, mark.y1, mark.x2, mark.y2],
+                "label": mark.label,
+                "after_reveal": mark.after_reveal,
+            }
+            for mark in image.annotations.all()
+        ]
+        return JsonResponse({"annotations": annotations})
 
     def response_change(self, request, obj):
         if "_continue" not in request.POST and "_addanother" not in request.POST:

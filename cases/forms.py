@@ -1,6 +1,8 @@
+import json
+
 from django import forms
 
-from .models import Modality, Rating, Region, Reveal, Series
+from .models import Annotation, Modality, Rating, Region, Reveal, Series
 from .workflow import allowed_statuses
 
 
@@ -90,3 +92,66 @@ class DicomUploadForm(forms.Form):
 
     def uploads(self) -> list:
         return [*self.cleaned_data.get("files", []), *self.cleaned_data.get("folder", [])]
+
+
+class AnnotationForm(forms.ModelForm):
+    """One arrow, ellipse or text label of the annotation editor."""
+
+    class Meta:
+        model = Annotation
+        fields = ["kind", "x1", "y1", "x2", "y2", "label", "after_reveal"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") == Annotation.Kind.TEXT and not cleaned.get("label", "").strip():
+            self.add_error("label", "A text label needs its text.")
+        return cleaned
+
+
+class AnnotationSetForm(forms.Form):
+    """All the annotations of one image as the editor posts them.
+
+    The body is JSON: ``{"annotations": [{"kind", "points": [x1, y1, x2, y2], "label", "after_reveal"}]}``,
+    points in fractions of the image's width and height.
+    """
+
+    MAX_ANNOTATIONS = 50
+    POINTS = ("x1", "y1", "x2", "y2")
+
+    body = forms.CharField(
+        max_length=20_000,
+        strip=False,
+        error_messages={
+            "required": "Nothing was sent: the annotations come as JSON in the request body.",
+            "max_length": "Too much to save at once: at most 50 annotations with short labels.",
+        },
+    )
+
+    def clean_body(self) -> list[dict]:
+        try:
+            data = json.loads(self.cleaned_data["body"])
+        except ValueError as error:
+            raise forms.ValidationError("The drawing could not be read: the request is not valid JSON.") from error
+        items = data.get("annotations") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise forms.ValidationError("The request must be an object with a list of annotations.")
+        if len(items) > self.MAX_ANNOTATIONS:
+            raise forms.ValidationError(f"At most {self.MAX_ANNOTATIONS} annotations per image.")
+        return [self._clean_annotation(number, item) for number, item in enumerate(items, start=1)]
+
+    def _clean_annotation(self, number: int, item) -> dict:
+        points = item.get("points") if isinstance(item, dict) else None
+        if not (isinstance(points, list) and len(points) == 4):
+            raise forms.ValidationError(f"Annotation {number}: give exactly four points [x1, y1, x2, y2].")
+        if not all(isinstance(value, int | float) and not isinstance(value, bool) for value in points):
+            raise forms.ValidationError(f"Annotation {number}: the points must be numbers.")
+        label, after_reveal = item.get("label", ""), item.get("after_reveal", True)
+        if not isinstance(label, str) or not isinstance(after_reveal, bool):
+            raise forms.ValidationError(f"Annotation {number}: the label must be text, “after reveal” true or false.")
+        fields = {"kind": item.get("kind"), "label": label, "after_reveal": after_reveal}
+        form = AnnotationForm(fields | dict(zip(self.POINTS, points, strict=True)))
+        if not form.is_valid():
+            problems = {"points" if name in self.POINTS else name: errors for name, errors in form.errors.items()}
+            described = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in problems.items())
+            raise forms.ValidationError(f"Annotation {number}: {described}")
+        return form.cleaned_data

@@ -82,6 +82,7 @@ def _series_data(series: Series, number: int) -> dict:
         "modality": series.modality,
         "afterReveal": series.after_reveal,
         "cine": series.phase == Phase.FLOW,
+        "values": reverse("cases:series-values", args=[series.pk]),
         "images": [_image_data(image, series) for image in series.images.all()],
     }
 

@@ -3,9 +3,11 @@
 import io
 import logging
 import math
+import struct
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import IO, Any
 
 import numpy
@@ -191,9 +193,19 @@ def case_publication_problems(case: Case) -> list[str]:
 
 
 def _delete_files(names: list[str]) -> None:
+    """Delete stored files; a DICOM object goes with the viewer values prepared from it."""
     for name in names:
-        if name:
-            default_storage.delete(name)
+        if not name:
+            continue
+        default_storage.delete(name)
+        if name.endswith(".dcm"):
+            folder = _values_folder(name)
+            try:
+                _, prepared = default_storage.listdir(folder)
+            except FileNotFoundError:
+                continue
+            for file_name in prepared:
+                default_storage.delete(f"{folder}/{file_name}")
 
 
 def case_reveal(*, case: Case, user=None, session_key: str = "", committed_answer: str = "") -> Reveal:
@@ -244,10 +256,46 @@ def image_values(*, image: Image) -> ImageValues | None:
     """Return a DICOM image's real-world values for live windowing.
 
     None when the image has none to give (a PNG or JPEG upload, a colour image, a damaged file): the viewer
-    then windows the web image.  Read from the stored, de-identified (and masked) DICOM on each request.
+    then windows the web image.  Prepared from the stored, de-identified (and masked) DICOM on the first
+    request and kept beside it, under a name derived from the DICOM file's, so a masked copy gets its own.
     """
     if not image.dicom_file:
         return None
+    name = f"{_values_folder(image.dicom_file.name)}/{image.frame_number}.bin"
+    try:
+        with default_storage.open(name, "rb") as handle:
+            stored = handle.read()
+    except FileNotFoundError:
+        stored = _values_prepare(image)
+        if stored is None:
+            return None
+        default_storage.save(name, ContentFile(stored))
+    flags = stored[0]
+    inverted = bool(flags & VALUES_MONOCHROME1) != (image.series.modality == Modality.NM)
+    return ImageValues(stored[1:], "float32" if flags & VALUES_FLOAT32 else "int16", inverted)
+
+
+VALUES_FLOAT32, VALUES_MONOCHROME1 = 1, 2  # bits of the byte before the compacted values
+VALUES_INVERTED = 2  # the same bit in a streamed record: drawn high-dark, for whatever reason
+
+
+def series_values(*, images: list[Image]) -> Iterator[bytes]:
+    """Yield each image's viewer values as one record, for streaming a whole stack in one response.
+
+    A record is the image's id and the values' length (little-endian uint32 each), a flags byte (bit 0
+    float32 rather than int16, bit 1 drawn inverted), then the compacted values; an image without values
+    has length 0.
+    """
+    for image in images:
+        values = image_values(image=image)
+        if values is None:
+            yield struct.pack("<IIB", image.pk, 0, 0)
+            continue
+        flags = (VALUES_FLOAT32 if values.dtype == "float32" else 0) | (VALUES_INVERTED if values.inverted else 0)
+        yield struct.pack("<IIB", image.pk, len(values.data), flags) + values.data
+
+
+def _values_prepare(image: Image) -> bytes | None:
     try:
         with image.dicom_file.open("rb") as handle:
             dataset = pydicom.dcmread(io.BytesIO(handle.read()))
@@ -255,5 +303,10 @@ def image_values(*, image: Image) -> ImageValues | None:
     except (OSError, render.RenderError, pydicom.errors.InvalidDicomError) as error:
         logger.info("Image %s has no values to window (%s)", image.pk, type(error).__name__)
         return None
-    inverted = render.is_monochrome1(dataset) != (image.series.modality == Modality.NM)
-    return ImageValues(render.compact_values(values), render.values_dtype(values).name, inverted)
+    flags = VALUES_FLOAT32 if render.values_dtype(values).name == "float32" else 0
+    flags |= VALUES_MONOCHROME1 if render.is_monochrome1(dataset) else 0
+    return bytes([flags]) + render.compact_values(values)
+
+
+def _values_folder(dicom_name: str) -> str:
+    return f"values/{PurePosixPath(dicom_name).stem}"

@@ -17,4 +17,5 @@ urlpatterns = [
     path("topics/<slug:slug>/", views.topic_detail, name="topic-detail"),
     path("media/<path:name>", views.media_file, name="media-file"),
     path("images/<int:pk>/values/", views.image_values, name="image-values"),
+    path("series/<int:pk>/values/", views.series_values, name="series-values"),
 ]

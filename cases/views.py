@@ -10,13 +10,13 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from . import services
 from .forms import AssessmentForm, CaseFilterForm, RevealForm
-from .models import Case, Image, Reveal, Topic
+from .models import Case, Image, Reveal, Series, Topic
 from .selectors import ReaderState, reader_key
 
 logger = logging.getLogger(__name__)
@@ -211,21 +211,47 @@ def image_values(request, pk: int):
     return response
 
 
+@require_safe
+def series_values(request, pk: int):
+    """Stream the values of every slice of a stage, those nearest the slice at ``around`` first."""
+    series = Series.objects.select_related("case").filter(pk=pk).first()
+    if series is None:
+        raise Http404
+    _check_series_for_reader(request, series)
+    images = list(series.images.shown())
+    around = request.GET.get("around", "")
+    around = int(around) if around.isdigit() else 0
+    images = [image for _, image in sorted(enumerate(images), key=lambda pair: abs(pair[0] - around))]
+    for image in images:
+        image.series = series
+    response = StreamingHttpResponse(services.series_values(images=images), content_type="application/octet-stream")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 def _image_for_reader(request, lookup: Q) -> Image:
     """Return the image this reader may see now, or raise 404: same rules for its files and its values."""
-    if not (request.user.is_authenticated or settings.TEACHINGFILE_ANONYMOUS_BROWSING):
-        raise Http404
     image = Image.objects.select_related("series__case").filter(lookup).first()
     if image is None:
         raise Http404
-    case = image.series.case
+    _check_series_for_reader(request, image.series)
+    if image.held_for_review and not image.series.case.is_editable_by(request.user):
+        raise Http404
+    return image
+
+
+def _check_series_for_reader(request, series: Series) -> None:
+    """Raise 404 unless this reader may see the stage now: its case, its label checked, its reveal done."""
+    if not (request.user.is_authenticated or settings.TEACHINGFILE_ANONYMOUS_BROWSING):
+        raise Http404
+    case = series.case
     if not case.is_viewable_by(request.user):
         raise Http404
-    hidden_from_readers = image.held_for_review or not image.series.label_confirmed
-    if hidden_from_readers and not case.is_editable_by(request.user):
+    if case.is_editable_by(request.user):
+        return
+    if not series.label_confirmed:
         raise Http404
-    if image.series.after_reveal and not case.is_editable_by(request.user):
+    if series.after_reveal:
         user, session_key = reader_key(request)
         if not Reveal.objects.for_reader(user=user, session_key=session_key).filter(case=case).exists():
             raise Http404
-    return image

@@ -51,6 +51,7 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
     staff = {"anonymous": ADMIN_LOGIN, "resident": ADMIN_LOGIN, "faculty_owner": OK, "faculty_other": OK}
     staff |= {"editor": OK, "inactive": ADMIN_LOGIN}
     own_admin = {**staff, "faculty_other": REDIRECT}
+    own_image = {**staff, "faculty_other": NOT_FOUND}
     reveal = {**readers, "anonymous": LOGIN, "resident": REDIRECT, "faculty_owner": REDIRECT}
     reveal |= {"faculty_other": REDIRECT, "editor": REDIRECT}
     media = lambda name: reverse("cases:media-file", args=[name])  # noqa: E731
@@ -77,10 +78,14 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
         ("cases:image-values", "get", values(shown.pk), media_readers),
         ("cases:image-values", "get", values(hidden.pk), media_owners),
         ("cases:image-values", "get", values(draft_shown.pk), media_owners),
+        ("cases:series-values", "get", reverse("cases:series-values", args=[shown.series_id]), media_readers),
+        ("cases:series-values", "get", reverse("cases:series-values", args=[hidden.series_id]), media_owners),
+        ("cases:series-values", "get", reverse("cases:series-values", args=[draft_shown.series_id]), media_owners),
         ("admin:index", "get", reverse("admin:index"), staff),
         ("admin:cases_case_change", "get", reverse("admin:cases_case_change", args=[published.pk]), own_admin),
         ("admin:cases_case_change", "get", reverse("admin:cases_case_change", args=[draft.pk]), own_admin),
         ("admin:cases_series_change", "get", reverse("admin:cases_series_change", args=[shown.series_id]), own_admin),
+        ("admin:cases_image_annotations", "get", reverse("admin:cases_image_annotations", args=[shown.pk]), own_image),
         ("cases:case-assess", "post", reverse("cases:case-assess", args=[published.number]), readers | not_revealed),
         ("cases:case-reveal", "post", reverse("cases:case-reveal", args=[published.number]), reveal),
         ("cases:case-reveal", "post", reverse("cases:case-reveal", args=[draft.number]), owner_reveal),

@@ -1,14 +1,18 @@
 """The reveal: refuses bad input, keeps the first answer, and remembers who revealed."""
 
+import struct
 import zlib
+from pathlib import PurePosixPath
 
 import numpy as np
 import pydicom
 import pytest
+from django.core.files.storage import default_storage
 from django.test import Client, override_settings
 from django.urls import reverse
 from pydicom.data import get_testdata_file
 
+from cases import services
 from cases.models import Annotation, Reveal
 from cases.tests.factories import make_case, make_dicom_image, make_image, make_series
 
@@ -220,3 +224,48 @@ def test_viewer_page_shows_the_viewer_without_the_answer(client, resident):
     page = client.get(reverse("cases:case-viewer", args=[case.number])).content.decode()
     assert "data-viewer" in page and reverse("cases:case-viewer-data", args=[case.number]) in page
     assert case.diagnosis not in page and "mark True" not in page
+
+
+def test_image_values_are_prepared_once_and_go_with_their_dicom(client, resident, django_capture_on_commit_callbacks):
+    image = make_dicom_image(series=make_series(case=make_case()))
+    client.force_login(resident)
+    url = reverse("cases:image-values", args=[image.pk])
+    first = client.get(url).content
+    folder = f"values/{PurePosixPath(image.dicom_file.name).stem}"
+    assert default_storage.listdir(folder)[1] == ["1.bin"]
+
+    default_storage.delete(image.dicom_file.name)  # the prepared values now answer on their own
+    assert client.get(url).content == first
+    with django_capture_on_commit_callbacks(execute=True):
+        services.image_delete(image=image)
+    assert not default_storage.exists(f"{folder}/1.bin")
+
+
+def test_series_values_stream_every_slice_nearest_first(client, resident):
+    series = make_series(case=make_case(), modality="CT")
+    images = [make_dicom_image(series=series, order=order) for order in range(3)]
+    images.append(make_image(series=series, order=3))  # an uploaded picture: a record without values
+    client.force_login(resident)
+    response = client.get(reverse("cases:series-values", args=[series.pk]) + "?around=2")
+    body = b"".join(response.streaming_content)
+
+    records, offset = [], 0
+    while offset < len(body):
+        pk, length, flags = struct.unpack_from("<IIB", body, offset)
+        records.append((pk, length, flags, body[offset + 9 : offset + 9 + length]))
+        offset += 9 + length
+    assert [pk for pk, *_ in records] == [images[2].pk, images[1].pk, images[3].pk, images[0].pk]
+    single = client.get(reverse("cases:image-values", args=[images[1].pk])).content
+    assert records[1][1:] == (len(single), 0, single)
+    assert records[2][1] == 0
+
+
+def test_series_values_refuse_a_stage_shown_after_the_reveal(client, resident):
+    case = make_case()
+    hidden = make_series(case=case, after_reveal=True)
+    make_dicom_image(series=hidden)
+    client.force_login(resident)
+    url = reverse("cases:series-values", args=[hidden.pk])
+    assert client.get(url).status_code == 404
+    client.post(reverse("cases:case-reveal", args=[case.number]), {"committed_answer": ""})
+    assert client.get(url).status_code == 200

@@ -35,6 +35,49 @@
     return picture.decode().then(function () { return picture; });
   }
 
+  function typed(buffer, flags) {
+    var values = flags & 1 ? new Float32Array(buffer) : new Int16Array(buffer);
+    values.inverted = Boolean(flags & 2);
+    return values;
+  }
+
+  // Inflating a whole stack takes longer than receiving it: it runs in workers, one per core (at most
+  // four), so the page stays free to draw; on the page itself where workers cannot start.
+  var inflaters = null;
+  var jobs = new Map();
+  var jobCount = 0;
+  function startInflaters(url) {
+    var count = Math.max(1, Math.min(4, navigator.hardwareConcurrency || 2));
+    try {
+      inflaters = Array.from({ length: count }, function () {
+        var worker = new Worker(url);
+        worker.onmessage = function (event) {
+          var job = jobs.get(event.data.id);
+          jobs.delete(event.data.id);
+          if (event.data.failed) job.reject(new Error("inflate"));
+          else job.resolve(typed(event.data.buffer, job.flags));
+        };
+        return worker;
+      });
+    } catch (error) {
+      inflaters = [];
+    }
+  }
+  function inflate(bytes, flags) {
+    if (!inflaters || !inflaters.length) {
+      var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+      return new Response(stream).arrayBuffer().then(function (buffer) { return typed(buffer, flags); });
+    }
+    return new Promise(function (resolve, reject) {
+      var id = jobCount;
+      jobCount += 1;
+      jobs.set(id, { resolve: resolve, reject: reject, flags: flags });
+      inflaters[id % inflaters.length].postMessage({ id: id, bytes: bytes }, [bytes.buffer]);
+    });
+  }
+
+  // A series' slices: values streamed in one response, nearest the reader's slice first, while the slice
+  // on screen (and one the reader jumps to) is fetched on its own; pictures for series without values.
   function SeriesData(data) {
     this.data = data;
     this.images = data.images;
@@ -45,10 +88,13 @@
     this.queue = [];
     this.inFlight = 0;
     this.loaded = 0;
+    this.failed = 0;
+    this.streaming = false;
     this.listeners = [];
-    this.byValues = window.DecompressionStream && data.images.every(function (image) { return image.values; });
+    this.byValues = Boolean(window.DecompressionStream) && data.images.every(function (image) { return image.values; });
   }
   SeriesData.prototype.prioritize = function (index) {
+    if (this.byValues && !this.streaming && this.data.values && this.images.length > 1) this.stream(index);
     var order = [];
     for (var step = 0; step < this.images.length; step += 1) {
       var before = index - step, after = index + step;
@@ -56,7 +102,8 @@
       if (step && before >= 0) order.push(before);
     }
     var started = this.started;
-    this.queue = order.filter(function (i) { return !started[i]; });
+    // While the stream runs, only the slice on screen is worth a request of its own.
+    this.queue = order.slice(0, this.streaming ? 1 : order.length).filter(function (i) { return !started[i]; });
     if (this.byValues && !this.pictures[index] && !this.values[index]) this.fetchPicture(index);
     this.pump();
   };
@@ -67,6 +114,12 @@
       self.notify(index);
     });
   };
+  SeriesData.prototype.store = function (index, values) {
+    if (this.values[index]) return;
+    this.values[index] = values;
+    this.loaded += 1;
+    this.notify(index);
+  };
   SeriesData.prototype.pump = function () {
     var self = this;
     while (this.inFlight < IN_FLIGHT && this.queue.length) {
@@ -74,15 +127,67 @@
       this.started[index] = true;
       this.inFlight += 1;
       var request = this.byValues
-        ? fetchValues(this.images[index].values).then(function (i, values) { self.values[i] = values; }.bind(null, index))
-        : this.fetchPicture(index);
-      request.catch(function () {}).then(function (i) {
+        ? fetchValues(this.images[index].values).then(this.store.bind(this, index))
+        : this.fetchPicture(index).then(function () { self.loaded += 1; });
+      request.catch(function () { self.failed += 1; }).then(function (i) {
         self.inFlight -= 1;
-        self.loaded += 1;
         self.notify(i);
         self.pump();
       }.bind(null, index));
     }
+  };
+  SeriesData.prototype.stream = function (around) {
+    var self = this;
+    var indexOf = new Map(this.images.map(function (image, i) { return [image.id, i]; }));
+    this.streaming = true;
+    fetch(this.data.values + "?around=" + around, { credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) throw new Error("series values " + response.status);
+      var reader = response.body.getReader();
+      var chunks = [], buffered = 0, record = null;
+      // Remove the first n bytes received, copying each byte once.
+      function bytes(n) {
+        var out = new Uint8Array(n), filled = 0;
+        while (filled < n) {
+          var head = chunks[0], size = Math.min(head.length, n - filled);
+          out.set(head.subarray(0, size), filled);
+          filled += size;
+          if (size === head.length) chunks.shift(); else chunks[0] = head.subarray(size);
+        }
+        buffered -= n;
+        return out;
+      }
+      function take(chunk) {
+        chunks.push(chunk);
+        buffered += chunk.length;
+        for (;;) {
+          if (!record) {
+            if (buffered < 9) return;
+            var header = bytes(9), view = new DataView(header.buffer);
+            record = { index: indexOf.get(view.getUint32(0, true)), length: view.getUint32(4, true), flags: header[8] };
+          }
+          if (buffered < record.length) return;
+          var data = bytes(record.length);
+          if (record.index !== undefined && record.length) {
+            self.started[record.index] = true;
+            inflate(data, record.flags).then(self.store.bind(self, record.index));
+          }
+          record = null;
+        }
+      }
+      function read() {
+        return reader.read().then(function (step) {
+          if (step.done) return;
+          take(step.value);
+          return read();
+        });
+      }
+      return read();
+    }).catch(function () {
+      // Slice by slice, then.
+      self.streaming = false;
+      self.data = Object.assign({}, self.data, { values: null });
+      self.prioritize(around);
+    });
   };
   SeriesData.prototype.notify = function (index) {
     this.listeners.forEach(function (listener) { listener(index); });
@@ -456,7 +561,9 @@
     var total = series.images.length;
     this.element.dataset.loaded = String(series.loaded);
     this.element.dataset.total = String(total);
-    this.readouts.loading.textContent = series.loaded < total ? "Loading " + series.loaded + " / " + total : "";
+    var waiting = total - series.loaded - series.failed;
+    this.readouts.loading.textContent = waiting > 0 ? "Loading " + series.loaded + " / " + total
+      : series.failed ? series.failed + " images could not be loaded" : "";
   };
 
   // Draw at most once per animation frame, however many events asked for it.
@@ -610,6 +717,7 @@
 
   function Viewer(root) {
     this.root = root;
+    if (!inflaters && root.dataset.inflateUrl) startInflaters(root.dataset.inflateUrl);
     this.series = [];
     this.tool = "scroll";
     this.marks = true;

@@ -153,6 +153,14 @@ def test_deep_link_opens_the_slice_window_and_zoom_but_no_hidden_stage(browser, 
     shared = page.get_by_label("Link to this view").input_value()
     assert f"series={ct.pk}&slice=10&wl=500&ww=2000&zoom=2" in shared
 
+    with page.expect_popup() as popup:
+        page.get_by_role("link", name="Open separately").click()
+    separate = popup.value
+    expect(separate.locator(".viewer-counter").first).to_have_text(f"10 / {ct.images.count()}")
+    expect(separate.get_by_role("link", name="Back to the case")).to_be_visible()
+    separate.screenshot(path=artifacts / "viewer-separate-page.png")
+    separate.close()
+
     hidden = Series.objects.get(case__number="tf103", after_reveal=True)
     page.goto(f"{demo_site}{hidden.case.get_absolute_url()}?series={hidden.pk}&slice=1")
     expect(page.locator(".viewer-status")).to_contain_text("not available to you yet")
@@ -167,6 +175,7 @@ def test_compare_links_scrolling_of_two_series(browser, demo_site):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     log_in(page, demo_site, "resident", ct.case.get_absolute_url())
     open_stage(page, "CT")
+    expect(page.locator(".viewer-counter").first).to_have_text(f"{ct.images.count() // 2 + 1} / {ct.images.count()}")
     page.keyboard.press("c")
     panes = page.locator(".viewer-pane")
     expect(panes.nth(1)).to_be_visible()
