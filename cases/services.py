@@ -275,6 +275,12 @@ def image_values(*, image: Image) -> ImageValues | None:
     return ImageValues(stored[1:], "float32" if flags & VALUES_FLOAT32 else "int16", inverted)
 
 
+def series_prepare_values(*, series: Series) -> int:
+    """Prepare and keep the viewer values of every slice of a stage ahead of its first reader; return how many."""
+    images = series.images.select_related("series").exclude(dicom_file="")
+    return sum(image_values(image=image) is not None for image in images)
+
+
 VALUES_FLOAT32, VALUES_MONOCHROME1 = 1, 2  # bits of the byte before the compacted values
 VALUES_INVERTED = 2  # the same bit in a streamed record: drawn high-dark, for whatever reason
 
