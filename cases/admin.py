@@ -33,6 +33,7 @@ from .models import (
     TopicReference,
     TopicSection,
 )
+from .selectors import annotation_data
 from .web_images import UnusableImage
 from .workflow import StatusChangeRefused
 
@@ -479,15 +480,7 @@ class SeriesAdmin(OwnCaseMixin, admin.ModelAdmin):
                 logger.warning("Refused annotations for image %s from user %s: %r", image.pk, request.user.pk, message)
                 return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
             services.image_set_annotations(image=image, annotations=form.cleaned_data["body"])
-        annotations = [
-            {
-                "kind": mark.kind,
-                "points": [mark.x1, mark.y1, mark.x2, mark.y2],
-                "label": mark.label,
-                "after_reveal": mark.after_reveal,
-            }
-            for mark in image.annotations.all()
-        ]
+        annotations = [annotation_data(mark) | {"after_reveal": mark.after_reveal} for mark in image.annotations.all()]
         return JsonResponse({"annotations": annotations})
 
     def response_change(self, request, obj):

@@ -192,3 +192,4 @@ def _dicom_series_create(case: Case, order: int, data: dict) -> None:
             )
             annotation.full_clean()
             annotation.save()
+        services.series_prepare_values(series=series)

@@ -130,7 +130,7 @@ class AnnotationSetForm(forms.Form):
     def clean_body(self) -> list[dict]:
         try:
             data = json.loads(self.cleaned_data["body"])
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:
             raise forms.ValidationError("The drawing could not be read: the request is not valid JSON.") from error
         items = data.get("annotations") if isinstance(data, dict) else None
         if not isinstance(items, list):
@@ -145,6 +145,8 @@ class AnnotationSetForm(forms.Form):
             raise forms.ValidationError(f"Annotation {number}: give exactly four points [x1, y1, x2, y2].")
         if not all(isinstance(value, int | float) and not isinstance(value, bool) for value in points):
             raise forms.ValidationError(f"Annotation {number}: the points must be numbers.")
+        if not all(0 <= value <= 1 for value in points):
+            raise forms.ValidationError(f"Annotation {number}: points are fractions of the image, from 0 to 1.")
         label, after_reveal = item.get("label", ""), item.get("after_reveal", True)
         if not isinstance(label, str) or not isinstance(after_reveal, bool):
             raise forms.ValidationError(f"Annotation {number}: the label must be text, “after reveal” true or false.")

@@ -100,8 +100,22 @@ def _image_data(image: Image, series: Series) -> dict:
         "key": image.is_key,
         "caption": image.caption,
         "alt": image.alt_text or series.label,
-        "annotations": [
-            {"kind": mark.kind, "points": [mark.x1, mark.y1, mark.x2, mark.y2], "label": mark.label}
-            for mark in image.annotations.all()
-        ],
+        "annotations": [annotation_data(mark) for mark in image.annotations.all()],
     }
+
+
+def annotation_data(annotation: Annotation) -> dict:
+    """Describe an annotation as the viewer and the annotation editor draw it."""
+    return {
+        "kind": annotation.kind,
+        "points": [annotation.x1, annotation.y1, annotation.x2, annotation.y2],
+        "label": annotation.label,
+    }
+
+
+def series_images_for_values(series: Series, *, around: int) -> list[Image]:
+    """Return the images of a stage readers may see, the one at index ``around`` and its neighbours first."""
+    images = list(series.images.shown())
+    for image in images:
+        image.series = series  # the values need the modality: no query per image
+    return [image for _, image in sorted(enumerate(images), key=lambda pair: abs(pair[0] - around))]

@@ -137,6 +137,8 @@ def image_apply_masks(*, image: Image, rectangles: list[list[int]]) -> None:
         sibling.masks = [*sibling.masks, *[list(rectangle) for rectangle in rectangles]]
         sibling.save()
         transaction.on_commit(lambda names=old: _delete_files(names))
+    if image.dicom_file:
+        series_prepare_values(series=image.series)  # for the masked object, under its new name
 
 
 def _scale(rectangles, image: Image, width: int, height: int):
@@ -252,66 +254,108 @@ class ImageValues:
     inverted: bool  # high values are drawn dark: MONOCHROME1, and nuclear medicine read black on white
 
 
+# A prepared frame is kept as a header (flags byte, little-endian uint32 length of the values) and the values.
+PREPARED_HEADER = struct.Struct("<BI")
+PREPARED_FLOAT32, PREPARED_MONOCHROME1 = 1, 2
+# A streamed record: image id and length (little-endian uint32 each), a flags byte, then the values.
+STREAMED_HEADER = struct.Struct("<IIB")
+STREAMED_FLOAT32, STREAMED_INVERTED = 1, 2
+
+
 def image_values(*, image: Image) -> ImageValues | None:
     """Return a DICOM image's real-world values for live windowing.
 
     None when the image has none to give (a PNG or JPEG upload, a colour image, a damaged file): the viewer
-    then windows the web image.  Prepared from the stored, de-identified (and masked) DICOM on the first
-    request and kept beside it, under a name derived from the DICOM file's, so a masked copy gets its own.
+    then windows the web image.  Read as prepared (``series_prepare_values``), else computed from the stored,
+    de-identified and masked DICOM for this request alone: requests never write.
     """
     if not image.dicom_file:
         return None
-    name = f"{_values_folder(image.dicom_file.name)}/{image.frame_number}.bin"
-    try:
-        with default_storage.open(name, "rb") as handle:
-            stored = handle.read()
-    except FileNotFoundError:
-        stored = _values_prepare(image)
-        if stored is None:
-            return None
-        default_storage.save(name, ContentFile(stored))
-    flags = stored[0]
-    inverted = bool(flags & VALUES_MONOCHROME1) != (image.series.modality == Modality.NM)
-    return ImageValues(stored[1:], "float32" if flags & VALUES_FLOAT32 else "int16", inverted)
+    prepared = _values_read(image) or _values_compute(image)
+    if prepared is None:
+        return None
+    flags, length = PREPARED_HEADER.unpack_from(prepared)
+    inverted = bool(flags & PREPARED_MONOCHROME1) != (image.series.modality == Modality.NM)
+    data = prepared[PREPARED_HEADER.size :]
+    return ImageValues(data, "float32" if flags & PREPARED_FLOAT32 else "int16", inverted)
 
 
 def series_prepare_values(*, series: Series) -> int:
-    """Prepare and keep the viewer values of every slice of a stage ahead of its first reader; return how many."""
-    images = series.images.select_related("series").exclude(dicom_file="")
-    return sum(image_values(image=image) is not None for image in images)
+    """Prepare and keep the viewer values of every frame of a stage not prepared yet; return how many.
 
-
-VALUES_FLOAT32, VALUES_MONOCHROME1 = 1, 2  # bits of the byte before the compacted values
-VALUES_INVERTED = 2  # the same bit in a streamed record: drawn high-dark, for whatever reason
+    Run by the import task, the demo loader and the import command, and by masking for the new DICOM
+    object; each DICOM object is read once, however many frames it holds.
+    """
+    images = [image for image in series.images.exclude(dicom_file="") if _values_read(image) is None]
+    by_object: dict[str, list[Image]] = {}
+    for image in images:
+        by_object.setdefault(image.dicom_file.name, []).append(image)
+    prepared = 0
+    for frames in by_object.values():
+        dataset = _values_dataset(frames[0])
+        for image in frames:
+            values = _values_compute(image, dataset) if dataset is not None else None
+            if values is not None:
+                default_storage.save(_values_name(image), ContentFile(values))
+                prepared += 1
+    return prepared
 
 
 def series_values(*, images: list[Image]) -> Iterator[bytes]:
-    """Yield each image's viewer values as one record, for streaming a whole stack in one response.
+    """Yield each image's viewer values as one streamed record, for sending a whole stack in one response.
 
-    A record is the image's id and the values' length (little-endian uint32 each), a flags byte (bit 0
-    float32 rather than int16, bit 1 drawn inverted), then the compacted values; an image without values
-    has length 0.
+    A record is ``STREAMED_HEADER`` (image id, length, flags: bit 0 float32 rather than int16, bit 1 drawn
+    inverted) then the compacted values; an image without values has length 0.
     """
     for image in images:
         values = image_values(image=image)
         if values is None:
-            yield struct.pack("<IIB", image.pk, 0, 0)
+            yield STREAMED_HEADER.pack(image.pk, 0, 0)
             continue
-        flags = (VALUES_FLOAT32 if values.dtype == "float32" else 0) | (VALUES_INVERTED if values.inverted else 0)
-        yield struct.pack("<IIB", image.pk, len(values.data), flags) + values.data
+        flags = (STREAMED_FLOAT32 if values.dtype == "float32" else 0) | (STREAMED_INVERTED if values.inverted else 0)
+        yield STREAMED_HEADER.pack(image.pk, len(values.data), flags) + values.data
 
 
-def _values_prepare(image: Image) -> bytes | None:
+def _values_read(image: Image) -> bytes | None:
+    """Return the prepared values if they are stored whole (a file still being written is not)."""
+    try:
+        with default_storage.open(_values_name(image), "rb") as handle:
+            prepared = handle.read()
+    except FileNotFoundError:
+        return None
+    if len(prepared) < PREPARED_HEADER.size:
+        return None
+    _, length = PREPARED_HEADER.unpack_from(prepared)
+    return prepared if len(prepared) == PREPARED_HEADER.size + length else None
+
+
+def _values_dataset(image: Image) -> pydicom.Dataset | None:
     try:
         with image.dicom_file.open("rb") as handle:
-            dataset = pydicom.dcmread(io.BytesIO(handle.read()))
-        values = render.frame_values(dataset, image.frame_number - 1, (image.width, image.height))
-    except (OSError, render.RenderError, pydicom.errors.InvalidDicomError) as error:
+            return pydicom.dcmread(io.BytesIO(handle.read()))
+    except (OSError, pydicom.errors.InvalidDicomError) as error:
         logger.info("Image %s has no values to window (%s)", image.pk, type(error).__name__)
         return None
-    flags = VALUES_FLOAT32 if render.values_dtype(values).name == "float32" else 0
-    flags |= VALUES_MONOCHROME1 if render.is_monochrome1(dataset) else 0
-    return bytes([flags]) + render.compact_values(values)
+
+
+def _values_compute(image: Image, dataset: pydicom.Dataset | None = None) -> bytes | None:
+    """Return the frame's values as they are kept: header, then zlib-compacted int16 or float32."""
+    dataset = dataset if dataset is not None else _values_dataset(image)
+    if dataset is None:
+        return None
+    try:
+        values = render.frame_values(dataset, image.frame_number - 1, (image.width, image.height))
+    except render.RenderError as error:
+        logger.info("Image %s has no values to window (%s)", image.pk, error)
+        return None
+    data = render.compact_values(values)
+    flags = PREPARED_FLOAT32 if render.values_dtype(values).name == "float32" else 0
+    flags |= PREPARED_MONOCHROME1 if render.is_monochrome1(dataset) else 0
+    return PREPARED_HEADER.pack(flags, len(data)) + data
+
+
+def _values_name(image: Image) -> str:
+    return f"{_values_folder(image.dicom_file.name)}/{image.frame_number}.bin"
 
 
 def _values_folder(dicom_name: str) -> str:

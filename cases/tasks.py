@@ -10,13 +10,15 @@ from .services import series_prepare_values
 
 @task()
 def ingest_job(token: str) -> str:
-    """Render the staged objects of one import job, then prepare their viewer values; return its final status.
-
-    The job is done for its author once rendered; the values only spare the first reader of each stack a wait.
-    """
+    """Render the staged objects of one import job; return its final status."""
     job = IngestJob.objects.select_related("case").get(token=token)
     status = ingest_run(job=job, workers=settings.TEACHINGFILE_INGEST_WORKERS).status
     if status == IngestJob.Status.DONE:
-        for series in Series.objects.filter(pk__in=[item["series"] for item in job.report.get("series", [])]):
-            series_prepare_values(series=series)
+        prepare_viewer_values.enqueue(series_ids=[item["series"] for item in job.report.get("series", [])])
     return status
+
+
+@task()
+def prepare_viewer_values(series_ids: list[int]) -> int:
+    """Prepare the viewer values of imported stages, sparing their first reader the wait; return how many."""
+    return sum(series_prepare_values(series=series) for series in Series.objects.filter(pk__in=series_ids))

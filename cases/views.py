@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST, require_safe
 from . import services
 from .forms import AssessmentForm, CaseFilterForm, RevealForm
 from .models import Case, Image, Reveal, Series, Topic
-from .selectors import ReaderState, reader_key
+from .selectors import ReaderState, reader_key, series_images_for_values
 
 logger = logging.getLogger(__name__)
 
@@ -218,12 +218,8 @@ def series_values(request, pk: int):
     if series is None:
         raise Http404
     _check_series_for_reader(request, series)
-    images = list(series.images.shown())
     around = request.GET.get("around", "")
-    around = int(around) if around.isdigit() else 0
-    images = [image for _, image in sorted(enumerate(images), key=lambda pair: abs(pair[0] - around))]
-    for image in images:
-        image.series = series
+    images = series_images_for_values(series, around=int(around) if re.fullmatch(r"[0-9]{1,6}", around) else 0)
     response = StreamingHttpResponse(services.series_values(images=images), content_type="application/octet-stream")
     response["Cache-Control"] = "private, no-store"
     return response

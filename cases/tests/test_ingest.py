@@ -67,7 +67,9 @@ def test_upload_ingests_good_files_and_reports_bad_ones_by_name(
     assert "escape" not in str(job.report) and "notes" not in str(job.report), "file names are not kept"
     for image in Image.objects.filter(series__case=case):
         stem = PurePosixPath(image.dicom_file.name).stem
-        assert default_storage.exists(f"values/{stem}/{image.frame_number}.bin"), "values are prepared before the first reader"
+        assert default_storage.exists(f"values/{stem}/{image.frame_number}.bin"), (
+            "values are prepared before the first reader"
+        )
 
 
 def test_nothing_identifying_is_stored_after_ingest(client, faculty, case, django_capture_on_commit_callbacks):

@@ -1,10 +1,15 @@
 """Writes of the services module."""
 
+import zlib
+from pathlib import PurePosixPath
+
+import numpy as np
 import pytest
+from django.core.files.storage import default_storage
 from django.db import IntegrityError
 
 from cases import services
-from cases.tests.factories import make_case, make_image, make_series
+from cases.tests.factories import make_case, make_dicom_image, make_image, make_series
 
 
 def arrow(**overrides) -> dict:
@@ -34,3 +39,20 @@ def test_image_set_annotations_leaves_other_images_alone(image):
     services.image_set_annotations(image=other, annotations=[arrow(label="other")])
     services.image_set_annotations(image=image, annotations=[])
     assert list(other.annotations.values_list("label", flat=True)) == ["other"]
+
+
+@pytest.mark.django_db
+def test_masking_prepares_the_masked_values_and_drops_the_old_ones(django_capture_on_commit_callbacks):
+    image = make_dicom_image(series=make_series(case=make_case()))
+    services.series_prepare_values(series=image.series)
+    old = f"values/{PurePosixPath(image.dicom_file.name).stem}/1.bin"
+    assert default_storage.exists(old)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.image_apply_masks(image=image, rectangles=[[0, 0, 20, 20]])
+    image.refresh_from_db()
+    assert not default_storage.exists(old), "unmasked values are not kept"
+    assert default_storage.exists(f"values/{PurePosixPath(image.dicom_file.name).stem}/1.bin")
+    values = services.image_values(image=image)
+    masked = np.frombuffer(zlib.decompress(values.data), dtype="<i2").reshape(image.height, image.width)
+    assert (masked[:20, :20] == masked.min()).all() and masked[20:, 20:].max() > masked.min()

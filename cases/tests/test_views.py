@@ -7,6 +7,7 @@ from pathlib import PurePosixPath
 import numpy as np
 import pydicom
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.test import Client, override_settings
 from django.urls import reverse
@@ -226,19 +227,28 @@ def test_viewer_page_shows_the_viewer_without_the_answer(client, resident):
     assert case.diagnosis not in page and "mark True" not in page
 
 
-def test_image_values_are_prepared_once_and_go_with_their_dicom(client, resident, django_capture_on_commit_callbacks):
+def test_prepared_values_answer_alone_and_go_with_their_dicom(client, resident, django_capture_on_commit_callbacks):
     image = make_dicom_image(series=make_series(case=make_case()))
     client.force_login(resident)
     url = reverse("cases:image-values", args=[image.pk])
-    first = client.get(url).content
-    folder = f"values/{PurePosixPath(image.dicom_file.name).stem}"
-    assert default_storage.listdir(folder)[1] == ["1.bin"]
+    computed = client.get(url).content
+    prepared = f"values/{PurePosixPath(image.dicom_file.name).stem}/1.bin"
+    assert not default_storage.exists(prepared), "a request never writes"
+
+    assert services.series_prepare_values(series=image.series) == 1
+    assert services.series_prepare_values(series=image.series) == 0, "prepared once"
+    whole = default_storage.open(prepared).read()
+    default_storage.delete(prepared)
+    default_storage.save(prepared, ContentFile(whole[:-10]))  # as if still being written
+    assert client.get(url).content == computed, "a partial file is not served"
+    default_storage.delete(prepared)
+    default_storage.save(prepared, ContentFile(whole))
 
     default_storage.delete(image.dicom_file.name)  # the prepared values now answer on their own
-    assert client.get(url).content == first
+    assert client.get(url).content == computed
     with django_capture_on_commit_callbacks(execute=True):
         services.image_delete(image=image)
-    assert not default_storage.exists(f"{folder}/1.bin")
+    assert not default_storage.exists(prepared)
 
 
 def test_series_values_stream_every_slice_nearest_first(client, resident):
@@ -269,3 +279,13 @@ def test_series_values_refuse_a_stage_shown_after_the_reveal(client, resident):
     assert client.get(url).status_code == 404
     client.post(reverse("cases:case-reveal", args=[case.number]), {"committed_answer": ""})
     assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("around", ["²", "9" * 5000, "-3", "x"])
+def test_series_values_take_any_around_without_failing(client, resident, around):
+    series = make_series(case=make_case(), modality="CT")
+    image = make_dicom_image(series=series)
+    client.force_login(resident)
+    response = client.get(reverse("cases:series-values", args=[series.pk]), {"around": around})
+    assert response.status_code == 200
+    assert struct.unpack_from("<I", b"".join(response.streaming_content))[0] == image.pk

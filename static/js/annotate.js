@@ -62,6 +62,8 @@
     var selected = null;
     var tool = "select";
     var drag = null; // {kind: "draw"|"move", start: [x, y], points: [...]}
+    var savedMarks = "[]";
+    var warned = false;
     var HINTS = {
       select: "Click an annotation to select it; drag to move it.",
       arrow: "Drag from the tail to where the arrow points.",
@@ -212,7 +214,13 @@
       canvas.focus();
     }
 
+    // Closing with changes not saved asks once: a second Cancel or Esc discards them.
     function close() {
+      if (JSON.stringify(marks) !== savedMarks && !warned) {
+        warned = true;
+        status.textContent = "Not saved yet: Save, or press Cancel (or Esc) again to discard the changes.";
+        return;
+      }
       window.removeEventListener("resize", fit);
       overlay.remove();
       others.forEach(function (element) { element.inert = false; });
@@ -221,6 +229,8 @@
 
     function loaded(data) {
       marks = data.annotations;
+      savedMarks = JSON.stringify(marks);
+      warned = false;
       opener.textContent = "Annotations (" + marks.length + ")";
       select(null);
     }
@@ -293,7 +303,7 @@
     });
     overlay.addEventListener("keydown", function (event) {
       if (event.key === "Escape") close();
-      else if (event.key === "Delete" && event.target.type !== "text") remove();
+      else if (event.key === "Delete" && (event.target === canvas || list.contains(event.target))) remove();
     });
     labelField.addEventListener("input", function () {
       selected.label = labelField.value;

@@ -51,6 +51,13 @@
     try {
       inflaters = Array.from({ length: count }, function () {
         var worker = new Worker(url);
+        worker.onerror = function () {
+          // The script did not load or run: inflate here from now on, and redo what was waiting.
+          var waiting = Array.from(jobs.values());
+          jobs.clear();
+          inflaters = [];
+          waiting.forEach(function (job) { inflate(job.bytes, job.flags).then(job.resolve, job.reject); });
+        };
         worker.onmessage = function (event) {
           var job = jobs.get(event.data.id);
           jobs.delete(event.data.id);
@@ -71,7 +78,7 @@
     return new Promise(function (resolve, reject) {
       var id = jobCount;
       jobCount += 1;
-      jobs.set(id, { resolve: resolve, reject: reject, flags: flags });
+      jobs.set(id, { resolve: resolve, reject: reject, flags: flags, bytes: bytes.slice() });
       inflaters[id % inflaters.length].postMessage({ id: id, bytes: bytes }, [bytes.buffer]);
     });
   }
@@ -90,11 +97,16 @@
     this.loaded = 0;
     this.failed = 0;
     this.streaming = false;
+    this.stopper = null;
+    this.picturing = new Array(data.images.length);
     this.listeners = [];
     this.byValues = Boolean(window.DecompressionStream) && data.images.every(function (image) { return image.values; });
   }
   SeriesData.prototype.prioritize = function (index) {
-    if (this.byValues && !this.streaming && this.data.values && this.images.length > 1) this.stream(index);
+    if (this.byValues && !this.streaming && this.data.values && this.images.length > 1) {
+      this.stream(index);
+      this.started[index] = true; // the stream's first record
+    }
     var order = [];
     for (var step = 0; step < this.images.length; step += 1) {
       var before = index - step, after = index + step;
@@ -104,15 +116,19 @@
     var started = this.started;
     // While the stream runs, only the slice on screen is worth a request of its own.
     this.queue = order.slice(0, this.streaming ? 1 : order.length).filter(function (i) { return !started[i]; });
-    if (this.byValues && !this.pictures[index] && !this.values[index]) this.fetchPicture(index);
+    if (this.byValues && !this.values[index]) this.fetchPicture(index).catch(function () {});
     this.pump();
   };
+  // The web image: the picture of a series without values, and the first paint of one with them.
   SeriesData.prototype.fetchPicture = function (index) {
     var self = this;
-    return fetchPicture(this.images[index].src).then(function (picture) {
-      self.pictures[index] = picture;
-      self.notify(index);
-    });
+    if (!this.picturing[index]) {
+      this.picturing[index] = fetchPicture(this.images[index].src).then(function (picture) {
+        self.pictures[index] = picture;
+        self.notify(index);
+      });
+    }
+    return this.picturing[index];
   };
   SeriesData.prototype.store = function (index, values) {
     if (this.values[index]) return;
@@ -129,7 +145,9 @@
       var request = this.byValues
         ? fetchValues(this.images[index].values).then(this.store.bind(this, index))
         : this.fetchPicture(index).then(function () { self.loaded += 1; });
-      request.catch(function () { self.failed += 1; }).then(function (i) {
+      request.catch(function (i) {
+        if (!self.values[i] && !self.pictures[i]) self.failed += 1;
+      }.bind(null, index)).then(function (i) {
         self.inFlight -= 1;
         self.notify(i);
         self.pump();
@@ -140,7 +158,9 @@
     var self = this;
     var indexOf = new Map(this.images.map(function (image, i) { return [image.id, i]; }));
     this.streaming = true;
-    fetch(this.data.values + "?around=" + around, { credentials: "same-origin" }).then(function (response) {
+    this.stopper = new AbortController();
+    var signal = this.stopper.signal;
+    fetch(this.data.values + "?around=" + around, { credentials: "same-origin", signal: signal }).then(function (response) {
       if (!response.ok) throw new Error("series values " + response.status);
       var reader = response.body.getReader();
       var chunks = [], buffered = 0, record = null;
@@ -169,7 +189,7 @@
           var data = bytes(record.length);
           if (record.index !== undefined && record.length) {
             self.started[record.index] = true;
-            inflate(data, record.flags).then(self.store.bind(self, record.index));
+            inflate(data, record.flags).then(self.store.bind(self, record.index), self.lost.bind(self, record.index));
           }
           record = null;
         }
@@ -183,11 +203,26 @@
       }
       return read();
     }).catch(function () {
-      // Slice by slice, then.
       self.streaming = false;
+      if (signal.aborted) return;
+      // Slice by slice, then.
       self.data = Object.assign({}, self.data, { values: null });
+      self.started = self.started.map(function (started, i) { return Boolean(self.values[i]); });
       self.prioritize(around);
     });
+  };
+  // A streamed slice that could not be inflated: ask for it on its own.
+  SeriesData.prototype.lost = function (index) {
+    this.started[index] = false;
+    this.queue.push(index);
+    this.pump();
+  };
+  // Stop receiving the stack (the viewer closed); what arrived is kept, the rest is asked for on return.
+  SeriesData.prototype.stop = function () {
+    if (this.stopper) this.stopper.abort();
+    var values = this.values;
+    this.started = this.started.map(function (started, i) { return Boolean(values[i]); });
+    this.queue = [];
   };
   SeriesData.prototype.notify = function (index) {
     this.listeners.forEach(function (listener) { listener(index); });
@@ -561,9 +596,10 @@
     var total = series.images.length;
     this.element.dataset.loaded = String(series.loaded);
     this.element.dataset.total = String(total);
-    var waiting = total - series.loaded - series.failed;
-    this.readouts.loading.textContent = waiting > 0 ? "Loading " + series.loaded + " / " + total
-      : series.failed ? series.failed + " images could not be loaded" : "";
+    var message = "";
+    if (series.loaded + series.failed < total) message = "Loading " + series.loaded + " / " + total;
+    else if (series.loaded < total) message = (total - series.loaded) + " images could not be loaded";
+    this.readouts.loading.textContent = message;
   };
 
   // Draw at most once per animation frame, however many events asked for it.
@@ -901,16 +937,19 @@
     }
     var index;
     if (state.image) index = series.images.findIndex(function (image) { return String(image.id) === String(state.image); });
-    if (state.slice) index = Number(state.slice) - 1;
+    var slice = parseInt(state.slice, 10);
+    if (slice > 0) index = slice - 1;
     var win = isFinite(state.ww) && isFinite(state.wl) && Number(state.ww) > 0
       ? { center: Number(state.wl), width: Number(state.ww) } : undefined;
     var zoom = Number(state.zoom) > 0 ? Math.max(MIN_ZOOM, Math.min(MAX_ZOOM, Number(state.zoom))) : undefined;
     this.panes[0].show(series, { index: index === undefined || index < 0 ? undefined : index, window: win, zoom: zoom });
+    if (!this.panes[1].element.hidden) this.toggleCompare(); // its stage may be gone or new: start it afresh
     this.activate(this.panes[0]);
     this.panes[0].canvas.focus();
   };
   Viewer.prototype.close = function () {
     this.panes.forEach(function (pane) { pane.stop(); });
+    this.series.forEach(function (series) { series.stop(); });
     this.help.hidden = true;
   };
   Viewer.prototype.changed = function (pane) {
@@ -920,6 +959,7 @@
   };
   Viewer.prototype.query = function () {
     var state = this.panes[0].state();
+    if (this.root.dataset.preview) state.preview = this.root.dataset.preview;
     return "?" + Object.keys(state).map(function (key) { return key + "=" + encodeURIComponent(state[key]); }).join("&");
   };
   Viewer.prototype.share = function () {

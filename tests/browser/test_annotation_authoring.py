@@ -65,7 +65,9 @@ def test_faculty_draws_labels_and_saves_an_arrow(browser, demo_site, artifacts):
     expect(editor.get_by_label("Label", exact=True)).to_have_value("periosteal reaction")
     page.keyboard.press("Delete")
     expect(editor.get_by_role("listitem")).to_have_count(before)
-    page.keyboard.press("Escape")  # closes without saving
+    page.keyboard.press("Escape")
+    expect(editor).to_contain_text("Not saved yet")
+    page.keyboard.press("Escape")  # the second time closes without saving
     expect(editor).to_have_count(0)
     expect(opener).to_be_focused()
     assert image.annotations.filter(label="periosteal reaction").exists()

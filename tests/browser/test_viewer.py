@@ -161,6 +161,9 @@ def test_deep_link_opens_the_slice_window_and_zoom_but_no_hidden_stage(browser, 
     separate.screenshot(path=artifacts / "viewer-separate-page.png")
     separate.close()
 
+    page.goto(f"{demo_site}{ct.case.get_absolute_url()}?series={ct.pk}&slice=abc&ww=x")
+    expect(page.locator(".viewer-counter").first).to_have_text(f"{ct.images.count() // 2 + 1} / {ct.images.count()}")
+
     hidden = Series.objects.get(case__number="tf103", after_reveal=True)
     page.goto(f"{demo_site}{hidden.case.get_absolute_url()}?series={hidden.pk}&slice=1")
     expect(page.locator(".viewer-status")).to_contain_text("not available to you yet")

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from cases import ingest
 from cases.imaging import read
 from cases.models import Case, IngestJob
+from cases.tasks import prepare_viewer_values
 
 
 class Command(BaseCommand):
@@ -36,6 +37,8 @@ class Command(BaseCommand):
         progress = self._progress_bar() if sys.stderr.isatty() else None
         ingest.ingest_run(job=job, progress=progress, workers=workers, prerendered=report.prerendered)
         self._print_report(job, report)
+        if job.status == IngestJob.Status.DONE:
+            prepare_viewer_values.enqueue(series_ids=[item["series"] for item in job.report.get("series", [])])
         if job.status == IngestJob.Status.FAILED:
             raise CommandError(job.report.get("error", "The import failed."), returncode=1)
         if report.rejected:
