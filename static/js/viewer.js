@@ -256,13 +256,18 @@
     for (var q = 0; q < values.length; q += 1) out[q] = table[values[q] + offset];
   }
 
-  // A window from the values themselves: their 0.5th to 99.5th percentile, from a sample.
-  function autoWindow(values) {
+  // A window from the values themselves: their 0.5th to 99.5th percentile, from a sample; for nuclear
+  // medicine, whose counts are mostly background, from zero to the hottest pixel.
+  function autoWindow(values, modality) {
     var step = Math.max(1, Math.floor(values.length / 20000));
     var sample = new Float64Array(Math.ceil(values.length / step));
     for (var p = 0, q = 0; p < values.length; p += step, q += 1) sample[q] = values[p];
     sample.sort();
     var low = sample[Math.floor(sample.length * 0.005)], high = sample[Math.floor(sample.length * 0.995)];
+    if (modality === "NM") {
+      low = 0;
+      high = values.reduce(function (most, value) { return value > most ? value : most; }, 0);
+    }
     return { center: (low + high) / 2, width: Math.max(1, high - low) };
   }
 
@@ -447,7 +452,7 @@
   };
   Pane.prototype.autoWindow = function () {
     var values = this.series.values[this.index];
-    this.win = values ? autoWindow(values) : null;
+    this.win = values ? autoWindow(values, this.series.data.modality) : null;
     this.draw();
   };
   Pane.prototype.presets = function () {
@@ -624,7 +629,7 @@
       values = series.lumas[index] || (series.lumas[index] = this.luma(picture));
     }
     if (!values) return series.pictures[index] || null; // the web image, until the values arrive
-    if (!this.win) this.win = autoWindow(values);
+    if (!this.win) this.win = autoWindow(values, series.data.modality);
     var scratch = this.scratch;
     if (scratch.width !== image.width || scratch.height !== image.height) {
       scratch.width = image.width;
@@ -702,6 +707,12 @@
     context.font = "600 15px system-ui, sans-serif";
     context.shadowColor = "rgba(0, 0, 0, 0.9)";
     context.shadowBlur = 3;
+    var width = this.canvas.clientWidth, height = this.canvas.clientHeight;
+    // Labels stay inside the pane, whatever the zoom and the pane's width.
+    function label(text, x, y) {
+      var size = context.measureText(text).width;
+      context.fillText(text, Math.max(4, Math.min(width - size - 4, x)), Math.max(16, Math.min(height - 4, y)));
+    }
     marks.forEach(function (mark) {
       var x1 = layout.x + mark.points[0] * size.width * layout.scale, y1 = layout.y + mark.points[1] * size.height * layout.scale;
       var x2 = layout.x + mark.points[2] * size.width * layout.scale, y2 = layout.y + mark.points[3] * size.height * layout.scale;
@@ -714,13 +725,13 @@
         context.lineTo(x2, y2);
         context.lineTo(x2 - head * Math.cos(angle + 0.45), y2 - head * Math.sin(angle + 0.45));
         context.stroke();
-        if (mark.label) context.fillText(mark.label, x1 + (x1 < x2 ? -4 - context.measureText(mark.label).width : 4), y1 + (y1 < y2 ? -4 : 16));
+        if (mark.label) label(mark.label, x1 + (x1 < x2 ? -4 - context.measureText(mark.label).width : 4), y1 + (y1 < y2 ? -4 : 16));
       } else if (mark.kind === "ellipse") {
         context.ellipse((x1 + x2) / 2, (y1 + y2) / 2, Math.abs(x2 - x1) / 2, Math.abs(y2 - y1) / 2, 0, 0, 2 * Math.PI);
         context.stroke();
-        if (mark.label) context.fillText(mark.label, Math.max(x1, x2) + 4, Math.min(y1, y2) + 12);
+        if (mark.label) label(mark.label, Math.max(x1, x2) + 4, Math.min(y1, y2) + 12);
       } else {
-        context.fillText(mark.label, x1, y1);
+        label(mark.label, x1, y1);
       }
     });
     context.shadowBlur = 0;
@@ -733,7 +744,7 @@
     this.readouts.position.textContent = image.position === null ? "" : "Position " + image.position.toFixed(1) + " mm";
     this.readouts.window.textContent = this.win
       ? "W " + Math.round(this.win.width) + " L " + Math.round(this.win.center) + (this.invert ? " · inverted" : "") : "";
-    this.readouts.zoom.textContent = "Zoom " + Math.round(this.scale() * 100) + "%";
+    this.readouts.zoom.textContent = this.grid ? "" : "Zoom " + Math.round(this.scale() * 100) + "%";
     this.slider.value = String(this.index + 1);
     this.canvas.setAttribute("aria-label", image.alt + (total > 1 ? ", image " + (this.index + 1) + " of " + total : ""));
     this.viewer.changed(this);
