@@ -149,6 +149,8 @@ def test_hidden_fields_absent_before_reveal_and_present_after(number, role, requ
         assert client.get(reverse("cases:media-file", args=[name])).status_code == 404
     for image in hidden_images(case):
         assert client.get(reverse("cases:image-values", args=[image.pk])).status_code == 404
+    for series in case.series.filter(after_reveal=True):
+        assert client.get(reverse("cases:series-values", args=[series.pk])).status_code == 404
     viewer_data = client.get(reverse("cases:case-viewer-data", args=[number])).json()
     shown_marks = [
         mark for series in viewer_data["series"] for image in series["images"] for mark in image["annotations"]
