@@ -27,6 +27,7 @@ $(CHROMIUM):
 run: $(VENV)/.runtime
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo --accounts
+	$(PY) manage.py load_demo_quizzes
 	@echo ""
 	@echo "Teaching file on http://$(HOST):$(PORT)/  (authoring screen: http://$(HOST):$(PORT)/admin/)"
 	@echo "Stop with Ctrl-C."

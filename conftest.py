@@ -11,6 +11,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Load the demo content once; tests run in transactions on top of it."""
     with django_db_blocker.unblock():
         call_command("load_demo", "--accounts", verbosity=0)
+        call_command("load_demo_quizzes", verbosity=0)
 
 
 @pytest.fixture

@@ -12,15 +12,19 @@ def _crud(models: list[str], actions: tuple[str, ...]) -> list[str]:
     return [f"cases.{action}_{model}" for model in models for action in actions]
 
 
+_QUIZ_MODELS = ["question", "option", "quiz", "quizquestion"]
+
 FACULTY_PERMISSIONS = [
     *_crud(_AUTHORING_MODELS, ("add", "change", "delete", "view")),
     *_crud(_TOPIC_MODELS, ("add", "change", "view")),
+    *[f"quizzes.{action}_{model}" for model in _QUIZ_MODELS for action in ("add", "change", "delete", "view")],
 ]
 EDITOR_PERMISSIONS = [
     *FACULTY_PERMISSIONS,
     *_crud(_TOPIC_MODELS, ("delete",)),
     "cases.edit_any_case",
     "cases.publish_case",
+    "quizzes.edit_any_quiz",
 ]
 GROUP_PERMISSIONS: dict[str, list[str]] = {
     RESIDENT: [],

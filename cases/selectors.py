@@ -74,7 +74,13 @@ class ReaderState:
         }
 
 
-def _series_data(series: Series, number: int) -> dict:
+def series_viewer_data(case: Case, series: Series, *, annotations: bool) -> dict:
+    """Describe one stage shown before the reveal for the viewer alone, as a quiz question shows it."""
+    prefetch_related_objects([series], Prefetch("images", queryset=Image.objects.shown()))
+    return {"case": case.number, "revealed": False, "series": [_series_data(series, 1, annotations=annotations)]}
+
+
+def _series_data(series: Series, number: int, *, annotations: bool = True) -> dict:
     return {
         "id": series.pk,
         "number": number,
@@ -83,11 +89,11 @@ def _series_data(series: Series, number: int) -> dict:
         "afterReveal": series.after_reveal,
         "cine": series.phase == Phase.FLOW,
         "values": reverse("cases:series-values", args=[series.pk]),
-        "images": [_image_data(image, series) for image in series.images.all()],
+        "images": [_image_data(image, series, annotations=annotations) for image in series.images.all()],
     }
 
 
-def _image_data(image: Image, series: Series) -> dict:
+def _image_data(image: Image, series: Series, *, annotations: bool) -> dict:
     return {
         "id": image.pk,
         "src": reverse("cases:media-file", args=[image.file.name]),
@@ -100,7 +106,7 @@ def _image_data(image: Image, series: Series) -> dict:
         "key": image.is_key,
         "caption": image.caption,
         "alt": image.alt_text or series.label,
-        "annotations": [annotation_data(mark) for mark in image.annotations.all()],
+        "annotations": [annotation_data(mark) for mark in image.annotations.all()] if annotations else [],
     }
 
 

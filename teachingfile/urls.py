@@ -8,5 +8,6 @@ admin.site.index_title = "Cases, topics and images"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("quizzes/", include("quizzes.urls")),
     path("", include("cases.urls")),
 ]

@@ -6,6 +6,7 @@ text; the reveal response then contains all of it.
 """
 
 import html
+import json
 import re
 
 import pytest
@@ -14,6 +15,7 @@ from django.urls import reverse
 
 from cases.markdown import render_markdown
 from cases.models import Annotation, Case, Image, Modality
+from quizzes.models import Attempt, Question, Quiz
 
 DEMO_NUMBERS = ["tf101", "tf102", "tf103"]
 ROLES = ["anonymous", "resident", "other_faculty"]
@@ -202,3 +204,48 @@ def test_lists_show_the_diagnosis_only_to_readers_who_revealed(resident, client)
     assert case.diagnosis.lower() in listing
     other = Case.objects.get(number="tf101")
     assert other.diagnosis.lower() not in listing or other.diagnosis == case.diagnosis
+
+
+def question_secrets(question: Question) -> list[str]:
+    """What a question page must not hold before the question is answered."""
+    secrets = [option.rationale for option in question.options.all()]
+    secrets += [question.explanation] if question.explanation else []
+    if question.kind == Question.Kind.CLICK:
+        secrets += [f'"{question.target_x}"', f"{question.target_x:.3f}", f"slices {question.slice_from}"]
+    return [secret for secret in secrets if secret]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES[1:])
+def test_quiz_questions_hold_no_answer_until_answered(role, request):
+    """Every question of the demo exam, page and images, before its answer: no rationale, explanation or target,
+    and for a case, none of the case's hidden fields."""
+    client = client_for(role, request)
+    quiz = Quiz.objects.get(slug="ho-self-assessment")
+    client.post(reverse("quizzes:quiz-start", args=[quiz.slug]))
+    attempt = Attempt.objects.get(quiz=quiz, finished_at__isnull=True, user__isnull=False, responses__isnull=True)
+    for question_id in attempt.question_ids:
+        question = Question.objects.get(pk=question_id)
+        page = client.get(attempt.get_absolute_url()).content.decode()
+        assert html.escape(question.stem) in page or question.stem in html.unescape(page)
+        visible = html.unescape(page)
+        for secret in question_secrets(question):
+            assert secret not in visible, f"{question.key} shows {secret[:40]!r} before it is answered"
+        if question.case:
+            # The quiz names its subject, as a topic page does: choosing it is choosing to study that topic.
+            unnamed = page.replace(html.escape(quiz.title), "").replace(html.escape(quiz.description), "")
+            assert_no_hidden_text(unnamed, question.case, attempt.get_absolute_url())
+        if question.kind == Question.Kind.CLICK:
+            images = client.get(reverse("quizzes:question-images", args=[attempt.pk, question.pk])).json()
+            assert all(not image["annotations"] for series in images["series"] for image in series["images"])
+            assert_no_hidden_text(json.dumps(images), question.case, "question images")
+        wrong = {"question": question.pk, "text": "osteosarcoma", "x": 0.99, "y": 0.99, "slice": 1}
+        if question.kind == Question.Kind.SINGLE_BEST:
+            wrong["option"] = question.options.filter(is_correct=False).first().pk
+        client.post(reverse("quizzes:attempt-answer", args=[attempt.pk]), wrong)
+    client.post(reverse("quizzes:attempt-finish", args=[attempt.pk]))
+    results = html.unescape(client.get(reverse("quizzes:attempt-results", args=[attempt.pk])).content.decode())
+    for question_id in attempt.question_ids:
+        question = Question.objects.get(pk=question_id)
+        assert all(option.rationale in results for option in question.options.all())
+        assert question.explanation in results

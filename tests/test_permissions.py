@@ -6,6 +6,9 @@ from django.urls import get_resolver, reverse
 
 from cases.models import Case
 from cases.tests.factories import make_case, make_dicom_image, make_series, make_user
+from quizzes import services
+from quizzes.models import Question
+from quizzes.tests.factories import make_quiz, make_sba
 
 ROLES = ["anonymous", "resident", "faculty_owner", "faculty_other", "editor", "inactive"]
 OK, LOGIN, NOT_FOUND, ADMIN_LOGIN, BAD, REDIRECT = 200, "login", 404, "admin-login", 400, 302
@@ -21,6 +24,8 @@ def world(db, resident, faculty, other_faculty, editor):
         shown = make_dicom_image(series=make_series(case=case))
         hidden = make_dicom_image(series=make_series(case=case, after_reveal=True))
         cases[status] = (case, shown, hidden)
+    quiz, attempt, click = quiz_world(cases[Case.Status.PUBLISHED], resident)
+    cases["quiz"] = (quiz, attempt, click)
     users = {
         "resident": resident,
         "faculty_owner": faculty,
@@ -29,6 +34,23 @@ def world(db, resident, faculty, other_faculty, editor):
         "inactive": inactive,
     }
     return cases, users
+
+
+def quiz_world(published, resident):
+    """A published quiz with a click-the-finding question on the published case, and the resident's attempt."""
+    case, shown, _ = published
+    click = Question.objects.create(
+        key="click-perm",
+        kind=Question.Kind.CLICK,
+        case=case,
+        series=shown.series,
+        stem="Mark it.",
+        target_x=0.5,
+        target_y=0.5,
+        target_radius=0.1,
+    )
+    quiz = make_quiz(questions=[click, make_sba()])
+    return quiz, services.attempt_start(quiz=quiz, user=resident), click
 
 
 def client_as(role: str, users: dict) -> Client:
@@ -58,6 +80,12 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
     values = lambda pk: reverse("cases:image-values", args=[pk])  # noqa: E731
     owner_reveal = {**owners_only, "faculty_owner": REDIRECT, "editor": REDIRECT}
     not_revealed = dict.fromkeys(("resident", "faculty_owner", "faculty_other", "editor"), BAD)
+    quiz, attempt, click = cases["quiz"]
+    logged_in = {**readers, "anonymous": LOGIN}
+    moved_on = dict.fromkeys(("resident", "faculty_owner", "faculty_other", "editor"), REDIRECT)
+    own_attempt = {"anonymous": LOGIN, "inactive": LOGIN, "faculty_owner": NOT_FOUND, "faculty_other": NOT_FOUND}
+    own_attempt |= {"editor": NOT_FOUND}
+    attempt_url = lambda name, *args: reverse(f"quizzes:{name}", args=[attempt.pk, *args])  # noqa: E731
     # Reveals come last: they change what the same reader may fetch afterwards.
     return [
         ("cases:home", "get", reverse("cases:home"), readers),
@@ -81,12 +109,29 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
         ("cases:series-values", "get", reverse("cases:series-values", args=[shown.series_id]), media_readers),
         ("cases:series-values", "get", reverse("cases:series-values", args=[hidden.series_id]), media_owners),
         ("cases:series-values", "get", reverse("cases:series-values", args=[draft_shown.series_id]), media_owners),
+        ("quizzes:quiz-list", "get", reverse("quizzes:quiz-list"), logged_in),
+        ("quizzes:quiz-detail", "get", quiz.get_absolute_url(), logged_in),
+        ("quizzes:progress", "get", reverse("quizzes:progress"), logged_in),
+        ("quizzes:review-queue", "get", reverse("quizzes:review-queue"), logged_in),
+        ("quizzes:attempt-detail", "get", attempt_url("attempt-detail"), own_attempt | {"resident": OK}),
+        ("quizzes:attempt-results", "get", attempt_url("attempt-results"), own_attempt | {"resident": REDIRECT}),
+        ("quizzes:question-images", "get", attempt_url("question-images", click.pk), own_attempt | {"resident": OK}),
         ("admin:index", "get", reverse("admin:index"), staff),
         ("admin:cases_case_change", "get", reverse("admin:cases_case_change", args=[published.pk]), own_admin),
         ("admin:cases_case_change", "get", reverse("admin:cases_case_change", args=[draft.pk]), own_admin),
         ("admin:cases_series_change", "get", reverse("admin:cases_series_change", args=[shown.series_id]), own_admin),
         ("admin:cases_image_annotations", "get", reverse("admin:cases_image_annotations", args=[shown.pk]), own_image),
         ("cases:case-assess", "post", reverse("cases:case-assess", args=[published.number]), readers | not_revealed),
+        ("quizzes:attempt-answer", "post", attempt_url("attempt-answer"), own_attempt | {"resident": BAD}),
+        (
+            "quizzes:review-case",
+            "post",
+            reverse("quizzes:review-case", args=[published.number]),
+            logged_in | not_revealed,
+        ),
+        ("quizzes:review-start", "post", reverse("quizzes:review-start"), logged_in | moved_on),
+        ("quizzes:quiz-start", "post", reverse("quizzes:quiz-start", args=[quiz.slug]), logged_in | moved_on),
+        ("quizzes:attempt-finish", "post", attempt_url("attempt-finish"), own_attempt | {"resident": REDIRECT}),
         ("cases:case-reveal", "post", reverse("cases:case-reveal", args=[published.number]), reveal),
         ("cases:case-reveal", "post", reverse("cases:case-reveal", args=[draft.number]), owner_reveal),
     ]
@@ -116,8 +161,10 @@ def test_every_url_for_every_role(world, role):
 def test_the_table_covers_every_url_of_the_site(world):
     cases, _ = world
     covered = {name for name, *_ in url_table(cases)}
-    resolver = get_resolver().namespace_dict["cases"][1]
-    site_routes = {f"cases:{name}" for name in resolver.reverse_dict if isinstance(name, str)}
+    site_routes = set()
+    for namespace in ("cases", "quizzes"):
+        resolver = get_resolver().namespace_dict[namespace][1]
+        site_routes |= {f"{namespace}:{name}" for name in resolver.reverse_dict if isinstance(name, str)}
     assert site_routes <= covered, f"add these URLs to the permission table: {site_routes - covered}"
 
 

@@ -7,6 +7,8 @@ from django.urls import reverse
 
 from cases.models import Annotation
 from cases.tests.factories import make_case, make_image, make_series
+from quizzes import services as quiz_services
+from quizzes.tests.factories import make_quiz, make_sba
 
 
 def count_queries(client, url: str) -> int:
@@ -76,3 +78,48 @@ def test_viewer_data_costs_the_same_for_2_and_40_annotated_images(client, reside
     for case in (small, large):
         client.post(reverse("cases:case-reveal", args=[case.number]), {"committed_answer": "x"})
     assert count_queries(client, url(large)) == count_queries(client, url(small))
+
+
+def quiz_with_answers(user, count: int, *, finish: bool = True):
+    questions = [make_sba(correct=0) for _ in range(count)]
+    quiz = make_quiz(questions=questions, mode="exam")
+    attempt = quiz_services.attempt_start(quiz=quiz, user=user)
+    for question in questions:
+        quiz_services.attempt_answer(
+            attempt=attempt, question=question, answer=quiz_services.Answer(option_id=question.options.first().pk)
+        )
+    if finish:
+        quiz_services.attempt_finish(attempt=attempt)
+    return quiz, attempt
+
+
+@pytest.mark.django_db
+def test_quiz_pages_cost_the_same_for_3_and_30_questions(client, resident, faculty):
+    client.force_login(resident)
+    small_quiz, small = quiz_with_answers(resident, 3)
+    large_quiz, large = quiz_with_answers(resident, 30)
+    for name in ("quizzes:attempt-results",):
+        urls = [reverse(name, args=[attempt.pk]) for attempt in (small, large)]
+        assert count_queries(client, urls[1]) == count_queries(client, urls[0])
+    open_small = quiz_services.attempt_start(quiz=make_quiz(questions=[make_sba() for _ in range(3)]), user=resident)
+    open_large = quiz_services.attempt_start(quiz=make_quiz(questions=[make_sba() for _ in range(30)]), user=resident)
+    assert count_queries(client, open_large.get_absolute_url()) == count_queries(client, open_small.get_absolute_url())
+    for quiz in (small_quiz, large_quiz):
+        quiz.authors.add(faculty)
+    client.force_login(faculty)
+    results = [reverse("admin:quizzes_quiz_results", args=[quiz.pk]) for quiz in (small_quiz, large_quiz)]
+    assert count_queries(client, results[1]) == count_queries(client, results[0])
+
+
+@pytest.mark.django_db
+def test_progress_and_quiz_list_cost_the_same_for_1_and_10_attempts(client, resident):
+    client.force_login(resident)
+    quiz_with_answers(resident, 2)
+    progress, listing = (
+        count_queries(client, reverse("quizzes:progress")),
+        count_queries(client, reverse("quizzes:quiz-list")),
+    )
+    for _ in range(9):
+        quiz_with_answers(resident, 2)
+    assert count_queries(client, reverse("quizzes:progress")) == progress
+    assert count_queries(client, reverse("quizzes:quiz-list")) == listing

@@ -5,7 +5,7 @@
   // The viewer opens in a dialog over the case page, or fills a page of its own; either way it asks the
   // server what it may show this reader now, and asks again after a reveal.
   function bindViewer() {
-    var root = document.querySelector("[data-viewer]");
+    var root = document.querySelector("[data-viewer]:not([data-pick])");
     if (!root || !window.TeachingViewer || !TeachingViewer.supported) return { revealed: function () {} };
     var viewer = TeachingViewer.create(root);
     var dialog = root.closest("dialog");

@@ -370,6 +370,7 @@
       var wasTap = drag && !drag.pinch && Math.abs(event.clientX - drag.x) + Math.abs(event.clientY - drag.y) < 4;
       pointers.delete(event.pointerId);
       if (wasTap && self.grid) self.pickCell(event);
+      else if (wasTap && self.viewer.tool === "pick") self.mark(event);
       drag = pointers.size ? drag : null;
       if (drag && drag.pinch && pointers.size < 2) drag = null;
     }
@@ -596,6 +597,17 @@
     }
   };
 
+  // Mark a point of the slice on screen, in fractions of the image, for a click-the-finding question.
+  Pane.prototype.mark = function (event) {
+    var layout = this.layout(), size = this.size(), box = this.canvas.getBoundingClientRect();
+    var x = (event.clientX - box.left - layout.x) / layout.scale / size.width;
+    var y = (event.clientY - box.top - layout.y) / layout.scale / size.height;
+    if (x < 0 || x > 1 || y < 0 || y > 1) return;
+    this.picked = { x: x, y: y, slice: this.index + 1 };
+    this.draw();
+    if (this.viewer.onPick) this.viewer.onPick(this.picked);
+  };
+
   Pane.prototype.progress = function () {
     var series = this.series;
     var total = series.images.length;
@@ -681,6 +693,7 @@
       this.canvas.dataset.slice = String(this.index + 1);
     }
     if (this.viewer.marks) this.renderMarks(this.series.images[this.index].annotations, ratio, layout, size);
+    if (this.picked && this.picked.slice === this.index + 1) this.renderPick(ratio, layout, size);
   };
   Pane.prototype.renderGrid = function (ratio) {
     var context = this.context, shape = this.gridShape();
@@ -737,6 +750,20 @@
     context.shadowBlur = 0;
   };
 
+  Pane.prototype.renderPick = function (ratio, layout, size) {
+    var context = this.context;
+    var x = layout.x + this.picked.x * size.width * layout.scale, y = layout.y + this.picked.y * size.height * layout.scale;
+    context.setTransform(ratio, 0, 0, ratio, 0, 0);
+    context.strokeStyle = "#4dd2ff";
+    context.lineWidth = 2.5;
+    context.beginPath();
+    context.moveTo(x - 12, y);
+    context.lineTo(x + 12, y);
+    context.moveTo(x, y - 12);
+    context.lineTo(x, y + 12);
+    context.stroke();
+  };
+
   Pane.prototype.updateReadouts = function () {
     var series = this.series, image = series.images[this.index];
     var total = series.images.length;
@@ -789,6 +816,7 @@
       "tool-window": function () { self.setTool("window"); },
       "tool-pan": function () { self.setTool("pan"); },
       "tool-zoom": function () { self.setTool("zoom"); },
+      "tool-pick": function () { if (self.control("tool-pick")) self.setTool("pick"); },
       "zoom-in": function () { self.active.zoomTo(self.active.scale() * 1.25); },
       "zoom-out": function () { self.active.zoomTo(self.active.scale() / 1.25); },
       fit: function () { self.active.fit(); },
@@ -831,7 +859,7 @@
       End: function () { pane.go(pane.series.images.length - 1, true); },
       " ": function () { pane.togglePlay(); },
       s: this.actions["tool-scroll"], w: this.actions["tool-window"],
-      p: this.actions["tool-pan"], z: this.actions["tool-zoom"],
+      p: this.actions["tool-pan"], z: this.actions["tool-zoom"], m: this.actions["tool-pick"],
       "+": this.actions["zoom-in"], "=": this.actions["zoom-in"], "-": this.actions["zoom-out"],
       0: this.actions.fit, 1: this.actions.actual,
       i: this.actions.invert, r: this.actions.reset,
@@ -853,8 +881,9 @@
 
   Viewer.prototype.setTool = function (tool) {
     this.tool = tool;
-    ["scroll", "window", "pan", "zoom"].forEach(function (name) {
-      this.control("tool-" + name).setAttribute("aria-pressed", String(name === tool));
+    ["scroll", "window", "pan", "zoom", "pick"].forEach(function (name) {
+      var button = this.control("tool-" + name);
+      if (button) button.setAttribute("aria-pressed", String(name === tool));
     }, this);
     this.root.dataset.tool = tool;
   };
@@ -865,6 +894,7 @@
     this.panes.forEach(function (pane) { pane.draw(); });
   };
   Viewer.prototype.toggleCompare = function () {
+    if (!this.control("compare")) return;
     var second = this.panes[1];
     var comparing = second.element.hidden;
     second.element.hidden = !comparing;
@@ -883,6 +913,7 @@
     this.panes[0].draw();
   };
   Viewer.prototype.toggleLink = function () {
+    if (!this.control("link")) return;
     this.linked = !this.linked;
     this.control("link").setAttribute("aria-pressed", String(this.linked));
     if (this.linked) this.scrolled(this.active);

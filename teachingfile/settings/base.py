@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "accounts",
     "cases",
+    "quizzes",
 ]
 
 MIDDLEWARE = [

@@ -34,6 +34,7 @@ def browser():
 def demo_site(live_server):
     """The live server with the demo content and accounts (the database is emptied between browser tests)."""
     call_command("load_demo", "--accounts", verbosity=0)
+    call_command("load_demo_quizzes", verbosity=0)
     return live_server.url
 
 

@@ -1,0 +1,144 @@
+"""The authoring screen for quizzes: the question bank, quizzes, and each quiz's cohort results."""
+
+import csv
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from .models import Option, Question, Quiz, QuizQuestion
+from .selectors import cohort_results
+
+
+class OptionFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        if self.instance.kind != Question.Kind.SINGLE_BEST:
+            return
+        kept = [form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
+        if len(kept) != 5:
+            raise forms.ValidationError("A single-best-answer question has exactly five options.")
+        if sum(bool(form.cleaned_data.get("is_correct")) for form in kept) != 1:
+            raise forms.ValidationError("Mark exactly one option as correct.")
+
+
+class OptionInline(admin.TabularInline):
+    model = Option
+    formset = OptionFormSet
+    extra = 5
+    max_num = 5
+    fields = ["order", "text", "is_correct", "rationale"]
+
+
+class AuthoredMixin:
+    """Everyone on the authoring screen may read the bank; authors change their own, editors all."""
+
+    def has_change_permission(self, request, obj=None):
+        if not super().has_change_permission(request, obj):
+            return False
+        return (
+            obj is None
+            or request.user.has_perm("quizzes.edit_any_quiz")
+            or obj.authors.filter(pk=request.user.pk).exists()
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj) and super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            obj.authors.add(request.user)
+
+
+@admin.register(Question)
+class QuestionAdmin(AuthoredMixin, admin.ModelAdmin):
+    list_display = ["key", "kind", "topic", "case"]
+    list_filter = ["kind", "topic"]
+    search_fields = ["key", "stem"]
+    raw_id_fields = ["case", "image", "series"]
+    exclude = ["authors"]
+    inlines = [OptionInline]
+    fieldsets = [
+        (None, {"fields": ["key", "kind", "topic", "stem", "explanation"]}),
+        ("Case and image", {"fields": ["case", "image", "series"]}),
+        (
+            "Click the finding: the target",
+            {
+                "fields": [("target_x", "target_y", "target_radius"), ("slice_from", "slice_to")],
+                "description": "Centre and radius in fractions of the image (0 to 1); slices numbered from 1.",
+            },
+        ),
+    ]
+
+
+class QuizQuestionInline(admin.TabularInline):
+    model = QuizQuestion
+    extra = 1
+    autocomplete_fields = ["question"]
+    fields = ["order", "question"]
+
+
+@admin.register(Quiz)
+class QuizAdmin(AuthoredMixin, admin.ModelAdmin):
+    list_display = ["title", "mode", "is_published", "opens_at", "closes_at", "results_link"]
+    list_filter = ["is_published", "mode"]
+    search_fields = ["title"]
+    prepopulated_fields = {"slug": ["title"]}
+    filter_horizontal = ["groups"]
+    exclude = ["authors"]
+    inlines = [QuizQuestionInline]
+
+    def get_urls(self):
+        own = [
+            path("<int:pk>/results/", self.admin_site.admin_view(self.results_view), name="quizzes_quiz_results"),
+            path("<int:pk>/results.csv", self.admin_site.admin_view(self.results_csv), name="quizzes_quiz_results_csv"),
+        ]
+        return own + super().get_urls()
+
+    @admin.display(description="Cohort results")
+    def results_link(self, quiz: Quiz) -> str:
+        return format_html('<a href="{}">Results</a>', reverse("admin:quizzes_quiz_results", args=[quiz.pk]))
+
+    def _quiz_for_results(self, request, pk: int) -> Quiz:
+        quiz = get_object_or_404(Quiz, pk=pk)
+        if not quiz.is_editable_by(request.user):
+            raise PermissionDenied
+        return quiz
+
+    def results_view(self, request, pk: int):
+        """Score distribution, each question's difficulty and discrimination, and the most chosen wrong answers."""
+        quiz = self._quiz_for_results(request, pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "quiz": quiz,
+            "opts": self.model._meta,
+            "title": f"Cohort results: {quiz.title}",
+            **cohort_results(quiz),
+        }
+        return TemplateResponse(request, "admin/quizzes/quiz/results.html", context)
+
+    def results_csv(self, request, pk: int):
+        """One row per finished attempt: who, when, score, and each question right (1) or not (0)."""
+        quiz = self._quiz_for_results(request, pk)
+        results = cohort_results(quiz)
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{quiz.slug}-results.csv"'
+        writer = csv.writer(response)
+        writer.writerow(["user", "started", "finished", "score", *[item["question"].key for item in results["items"]]])
+        for row in results["rows"]:
+            writer.writerow(
+                [
+                    row["attempt"].user.get_username(),
+                    row["attempt"].started_at.isoformat(),
+                    row["attempt"].finished_at.isoformat(),
+                    f"{row['attempt'].score:.3f}",
+                    *[int(correct) for correct in row["correct"]],
+                ]
+            )
+        return response

@@ -1,0 +1,224 @@
+"""Reads: an attempt as its resident sees it, and a resident's progress."""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.models import Case, Image, Reveal, Series
+
+from . import scoring
+from .models import Attempt, Option, Question, Quiz, Response
+
+
+@dataclass
+class AttemptState:
+    """An attempt with its questions in the order shown, their options in the order shown, and the answers."""
+
+    attempt: Attempt
+    questions: list[Question]
+    responses: dict[int, Response] = field(default_factory=dict)
+
+    @classmethod
+    def for_user(cls, user, pk: int) -> "AttemptState":
+        """Load the user's own attempt, or raise 404: one resident's attempt is invisible to everyone else."""
+        attempt = Attempt.objects.select_related("quiz").filter(pk=pk, user=user).first()
+        if attempt is None:
+            raise Http404("No such attempt.")
+        questions = Question.objects.filter(pk__in=attempt.question_ids).select_related(
+            "topic", "case__topic", "image", "series"
+        )
+        questions = questions.prefetch_related(
+            "options",
+            Prefetch("series__images", queryset=Image.objects.shown()),
+            Prefetch(
+                "case__series",
+                queryset=Series.objects.presented().prefetch_related(
+                    Prefetch("images", queryset=Image.objects.shown())
+                ),
+            ),
+        )
+        by_id = {question.pk: question for question in questions}
+        ordered = [by_id[pk] for pk in attempt.question_ids if pk in by_id]
+        for question in ordered:
+            options = {option.pk: option for option in question.options.all()}
+            shown = attempt.option_ids.get(str(question.pk), list(options))
+            question.shown_options = [options[pk] for pk in shown if pk in options]
+        responses = {response.question_id: response for response in attempt.responses.select_related("option")}
+        for question in ordered:
+            if question.kind == Question.Kind.CLICK:
+                question.images_url = reverse("quizzes:question-images", args=[attempt.pk, question.pk])
+                # The target is drawn only once the question is answered, or the attempt is over.
+                if question.pk in responses or attempt.finished_at is not None:
+                    question.target_figure = _target_figure(question, responses.get(question.pk))
+        return cls(attempt=attempt, questions=ordered, responses=responses)
+
+    @property
+    def current(self) -> Question | None:
+        """The first question not answered yet."""
+        return next((question for question in self.questions if question.pk not in self.responses), None)
+
+    def number_of(self, question: Question) -> int:
+        return self.questions.index(question) + 1
+
+    @property
+    def seconds_left(self) -> int | None:
+        if self.attempt.deadline is None:
+            return None
+        return max(0, int((self.attempt.deadline - timezone.now()).total_seconds()))
+
+    def rows(self) -> list[dict]:
+        """Each question with the answer given and the correct answer, for the results and the feedback."""
+        return [{"question": question, "response": self.responses.get(question.pk)} for question in self.questions]
+
+    def correct_option(self, question: Question) -> Option | None:
+        return next((option for option in question.shown_options if option.is_correct), None)
+
+
+def _target_figure(question: Question, response: Response | None) -> dict | None:
+    """The slice in the middle of the target's range, with the target circle and the reader's mark in its pixels."""
+    images = list(question.series.images.all())
+    if not images:
+        return None
+    first, last = question.slice_from or 1, question.slice_to or question.slice_from or len(images)
+    index = min(len(images), max(1, (first + last) // 2)) if question.slice_from else 1 + len(images) // 2
+    image = images[index - 1]
+    figure = {
+        "image": image,
+        "slice": index,
+        "cx": round(question.target_x * image.width, 1),
+        "cy": round(question.target_y * image.height, 1),
+        "r": round(question.target_radius * image.width, 1),
+        "mx": None,
+        "my": None,
+    }
+    if response is not None and response.click_x is not None:
+        figure |= {"mx": round(response.click_x * image.width, 1), "my": round(response.click_y * image.height, 1)}
+    return figure
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    label: str
+    answered: int
+    correct: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.correct / self.answered) if self.answered else 0
+
+
+def progress_for(user) -> dict:
+    """A resident's history: finished attempts, and accuracy by topic, modality and anatomic region."""
+    attempts = list(
+        Attempt.objects.filter(user=user, finished_at__isnull=False).select_related("quiz").order_by("started_at")
+    )
+    responses = (
+        Response.objects.filter(attempt__user=user)
+        .select_related("question__topic", "question__case__topic", "question__series", "question__image__series")
+        .prefetch_related(Prefetch("question__case__series", queryset=Series.objects.presented()))
+    )
+    tallies = {
+        "topic": defaultdict(lambda: [0, 0]),
+        "modality": defaultdict(lambda: [0, 0]),
+        "region": defaultdict(lambda: [0, 0]),
+    }
+    for response in responses:
+        question = response.question
+        labels = {"topic": [question.subject.name if question.subject else "No topic"]}
+        case = question.case
+        labels["modality"] = _modalities(question)
+        labels["region"] = [case.get_region_display()] if case else []
+        for kind, names in labels.items():
+            for name in names:
+                tallies[kind][name][0] += 1
+                tallies[kind][name][1] += response.counts
+    accuracy = {
+        kind: [Accuracy(label, answered, correct) for label, (answered, correct) in sorted(counts.items())]
+        for kind, counts in tallies.items()
+    }
+    cases_done = Reveal.objects.filter(user=user, case__in=Case.objects.viewable()).count()
+    return {"attempts": attempts, "accuracy": accuracy, "chart": _chart(attempts), "cases_done": cases_done}
+
+
+def _modalities(question: Question) -> list[str]:
+    """The modalities a question shows: its stage's, its image's, or every stage of its unknown case."""
+    if question.kind == Question.Kind.CLICK:
+        return [question.series.get_modality_display()]
+    if question.image_id:
+        return [question.image.series.get_modality_display()]
+    if question.kind == Question.Kind.UNKNOWN_CASE:
+        return sorted({series.get_modality_display() for series in question.case.series.all()})
+    return []
+
+
+def _chart(attempts: list[Attempt], width: int = 600, height: int = 160) -> dict:
+    """Points of an SVG line of scores over attempts (oldest left), with the last 30 attempts."""
+    recent = attempts[-30:]
+    if not recent:
+        return {"points": "", "dots": [], "width": width, "height": height}
+    step = width / max(1, len(recent) - 1)
+    dots = [
+        {"x": round(index * step, 1), "y": round(height - (attempt.score or 0) * height, 1), "attempt": attempt}
+        for index, attempt in enumerate(recent)
+    ]
+    return {
+        "points": " ".join(f"{dot['x']},{dot['y']}" for dot in dots),
+        "dots": dots,
+        "width": width,
+        "height": height,
+    }
+
+
+def cohort_results(quiz: Quiz) -> dict:
+    """A quiz's finished attempts: the score distribution, and per question its difficulty, discrimination
+    and most chosen wrong answers (options, typed diagnoses, or clicks off the target)."""
+    attempts = list(
+        Attempt.objects.filter(quiz=quiz, finished_at__isnull=False)
+        .select_related("user")
+        .prefetch_related(Prefetch("responses", queryset=Response.objects.select_related("option")))
+        .order_by("started_at")
+    )
+    questions = [entry.question for entry in quiz.entries.select_related("question")]
+    rows = []
+    for attempt in attempts:
+        answers = {response.question_id: response for response in attempt.responses.all()}
+        correct = [bool(answers.get(question.pk) and answers[question.pk].counts) for question in questions]
+        rows.append({"attempt": attempt, "answers": answers, "correct": correct})
+    items = []
+    for index, question in enumerate(questions):
+        item = [row["correct"][index] for row in rows]
+        rest = [sum(row["correct"]) - row["correct"][index] for row in rows]
+        wrong = Counter(
+            _wrong_answer(row["answers"][question.pk])
+            for row in rows
+            if question.pk in row["answers"] and not row["answers"][question.pk].counts
+        )
+        items.append(
+            {"question": question, "stats": scoring.item_statistics(item, rest), "wrong": wrong.most_common(3)}
+        )
+    counts = scoring.histogram([attempt.score or 0 for attempt in attempts])
+    return {
+        "attempts": attempts,
+        "rows": rows,
+        "items": items,
+        "histogram": [
+            {"label": f"{10 * index}–{10 * index + 10} %", "count": count, "percent": round(100 * count / max(counts))}
+            if max(counts)
+            else {"label": f"{10 * index}–{10 * index + 10} %", "count": 0, "percent": 0}
+            for index, count in enumerate(counts)
+        ],
+    }
+
+
+def _wrong_answer(response: Response) -> str:
+    if response.option is not None:
+        return response.option.text
+    if response.text:
+        return response.text.strip().lower()
+    if not response.in_time:
+        return "answered after the time limit"
+    return "a click off the target"

@@ -1,0 +1,57 @@
+"""Authoring quizzes: a single-best-answer question has five options, one correct; authors own what they write."""
+
+import pytest
+from django.urls import reverse
+
+from quizzes.models import Question
+
+pytestmark = pytest.mark.django_db
+
+
+def question_form(options: list[tuple[str, bool]]) -> dict:
+    data = {
+        "key": "new-question",
+        "kind": "sba",
+        "stem": "Which one?",
+        "explanation": "",
+        "options-TOTAL_FORMS": str(len(options)),
+        "options-INITIAL_FORMS": "0",
+        "options-MIN_NUM_FORMS": "0",
+        "options-MAX_NUM_FORMS": "5",
+    }
+    for index, (text, correct) in enumerate(options):
+        data |= {
+            f"options-{index}-order": str(index),
+            f"options-{index}-text": text,
+            f"options-{index}-rationale": "Why.",
+        }
+        if correct:
+            data[f"options-{index}-is_correct"] = "on"
+    return data
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ([("a", True), ("b", False), ("c", False), ("d", False)], "exactly five options"),
+        ([("a", True), ("b", True), ("c", False), ("d", False), ("e", False)], "exactly one option as correct"),
+        ([("a", False), ("b", False), ("c", False), ("d", False), ("e", False)], "exactly one option as correct"),
+    ],
+)
+def test_a_single_best_answer_needs_five_options_and_one_correct(client, faculty, options, message):
+    client.force_login(faculty)
+    response = client.post(reverse("admin:quizzes_question_add"), question_form(options))
+    assert response.status_code == 200 and message in response.content.decode()
+    assert not Question.objects.filter(key="new-question").exists()
+
+
+def test_the_author_owns_the_question_and_another_faculty_member_cannot_change_it(client, faculty, other_faculty):
+    client.force_login(faculty)
+    options = [("a", False), ("b", False), ("c", True), ("d", False), ("e", False)]
+    response = client.post(reverse("admin:quizzes_question_add"), question_form(options))
+    assert response.status_code == 302
+    question = Question.objects.get(key="new-question")
+    assert list(question.authors.all()) == [faculty] and question.options.get(is_correct=True).text == "c"
+    client.force_login(other_faculty)
+    page = client.get(reverse("admin:quizzes_question_change", args=[question.pk])).content.decode()
+    assert 'name="stem"' not in page, "read only for another author"

@@ -1,0 +1,121 @@
+"""Quiz pages: answers and rationales only after answering, one resident's attempt hidden from the others,
+forged answers refused, and the faculty's cohort results."""
+
+import csv
+import io
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from cases.tests.factories import make_user
+from quizzes.models import Attempt, Quiz
+from quizzes.tests.factories import make_quiz, make_sba, option
+
+pytestmark = pytest.mark.django_db
+
+
+def started(client, quiz) -> Attempt:
+    response = client.post(reverse("quizzes:quiz-start", args=[quiz.slug]))
+    assert response.status_code == 302
+    return Attempt.objects.get(quiz=quiz, finished_at__isnull=True)
+
+
+def answer(client, attempt, question, **fields):
+    return client.post(reverse("quizzes:attempt-answer", args=[attempt.pk]), {"question": question.pk, **fields})
+
+
+def test_the_question_page_holds_no_answer_and_practice_feedback_follows_the_answer(client, resident):
+    question = make_sba(correct=3)
+    quiz = make_quiz(questions=[question], mode=Quiz.Mode.PRACTICE)
+    client.force_login(resident)
+    attempt = started(client, quiz)
+    page = client.get(attempt.get_absolute_url()).content.decode()
+    assert question.stem in page and "option 3" in page
+    for hidden in [*(o.rationale for o in question.options.all()), question.explanation, "correct answer"]:
+        assert hidden not in page
+
+    response = answer(client, attempt, question, option=option(question, 1).pk)
+    assert response["Location"].endswith(f"?answered={question.pk}")
+    feedback = client.get(response["Location"]).content.decode()
+    assert "Incorrect" in feedback and question.explanation in feedback
+    assert all(o.rationale in feedback for o in question.options.all())
+
+
+def test_exam_mode_gives_feedback_only_in_the_results(client, resident):
+    first, second = make_sba(correct=0), make_sba(correct=0)
+    quiz = make_quiz(questions=[first, second], mode=Quiz.Mode.EXAM)
+    client.force_login(resident)
+    attempt = started(client, quiz)
+    response = answer(client, attempt, first, option=option(first, 0).pk)
+    assert response["Location"] == attempt.get_absolute_url()
+    after = client.get(f"{attempt.get_absolute_url()}?answered={first.pk}").content.decode()
+    assert first.explanation not in after and second.stem in after, "the next question, no feedback"
+    assert client.get(reverse("quizzes:attempt-results", args=[attempt.pk]))["Location"] == attempt.get_absolute_url()
+
+    client.post(reverse("quizzes:attempt-finish", args=[attempt.pk]))
+    results = client.get(reverse("quizzes:attempt-results", args=[attempt.pk])).content.decode()
+    assert "1 / 2" in results and first.explanation in results and second.explanation in results
+
+
+def test_a_forged_or_replayed_answer_changes_nothing(client, resident):
+    question = make_sba(correct=0)
+    attempt_quiz = make_quiz(questions=[question])
+    client.force_login(resident)
+    attempt = started(client, attempt_quiz)
+    answer(client, attempt, question, option=option(question, 4).pk)
+    answer(client, attempt, question, option=option(question, 0).pk)
+    assert not attempt.responses.get().is_correct
+    assert answer(client, attempt, question, option="x").status_code == 400
+    assert answer(client, attempt, make_sba(), option=1).status_code == 400
+    assert answer(client, attempt, question, text="x" * 201).status_code == 400
+
+
+def test_another_residents_attempt_is_not_found(client, resident):
+    quiz = make_quiz(questions=[make_sba()])
+    owner = Client()
+    owner.force_login(resident)
+    attempt = started(owner, quiz)
+    client.force_login(make_user("someone-else", "resident"))
+    for name in ("quizzes:attempt-detail", "quizzes:attempt-results"):
+        assert client.get(reverse(name, args=[attempt.pk])).status_code == 404
+    assert client.post(reverse("quizzes:attempt-finish", args=[attempt.pk])).status_code == 404
+    assert answer(client, attempt, Quiz.objects.get(pk=quiz.pk).questions.get(), option=1).status_code == 404
+
+
+def test_cohort_results_and_csv_for_the_quiz_author_only(client, resident, faculty, other_faculty, editor):
+    question = make_sba(correct=0)
+    quiz = make_quiz(questions=[question], mode=Quiz.Mode.EXAM)
+    quiz.authors.add(faculty)
+    taker = Client()
+    taker.force_login(resident)
+    attempt = started(taker, quiz)
+    answer(taker, attempt, question, option=option(question, 2).pk)
+    taker.post(reverse("quizzes:attempt-finish", args=[attempt.pk]))
+
+    url = reverse("admin:quizzes_quiz_results", args=[quiz.pk])
+    client.force_login(faculty)
+    page = client.get(url).content.decode()
+    assert "option 2 (1)" in page, "the most chosen wrong option"
+    rows = list(
+        csv.reader(io.StringIO(client.get(reverse("admin:quizzes_quiz_results_csv", args=[quiz.pk])).content.decode()))
+    )
+    assert rows[0] == ["user", "started", "finished", "score", question.key]
+    assert rows[1][0] == resident.username and rows[1][3:] == ["0.000", "0"]
+    client.force_login(other_faculty)
+    assert client.get(url).status_code == 403
+    client.force_login(editor)
+    assert client.get(url).status_code == 200
+    client.force_login(resident)
+    assert reverse("admin:login") in client.get(url)["Location"]
+
+
+def test_progress_shows_accuracy_by_topic(client, resident):
+    question = make_sba(correct=0)
+    quiz = make_quiz(questions=[question])
+    client.force_login(resident)
+    attempt = started(client, quiz)
+    answer(client, attempt, question, option=option(question, 0).pk)
+    client.post(reverse("quizzes:attempt-finish", args=[attempt.pk]))
+    page = client.get(reverse("quizzes:progress")).content.decode()
+    assert "No topic" in page and "100 %" in page and "<polyline" in page

@@ -1,0 +1,204 @@
+"""Pages of the quizzes: the list, an attempt question by question, results, review and progress."""
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST, require_safe
+
+from cases.models import Case
+from cases.selectors import series_viewer_data
+
+from . import services
+from .forms import AnswerForm, CaseReviewForm
+from .models import Attempt, Question, Quiz, ReviewItem
+from .selectors import AttemptState, progress_for
+
+logger = logging.getLogger(__name__)
+
+
+@require_safe
+@login_required
+def quiz_list(request):
+    quizzes = Quiz.objects.open_to(request.user).prefetch_related("questions")
+    unfinished = Attempt.objects.filter(user=request.user, finished_at__isnull=True).select_related("quiz")
+    due = ReviewItem.objects.filter(user=request.user, due__lte=timezone.localdate()).count()
+    return render(request, "quizzes/quiz_list.html", {"quizzes": quizzes, "unfinished": unfinished, "due_count": due})
+
+
+@require_safe
+@login_required
+def quiz_detail(request, slug: str):
+    quiz = get_object_or_404(Quiz.objects.open_to(request.user).prefetch_related("questions"), slug=slug)
+    unfinished = Attempt.objects.filter(quiz=quiz, user=request.user, finished_at__isnull=True).first()
+    done = Attempt.objects.filter(quiz=quiz, user=request.user, finished_at__isnull=False)
+    return render(request, "quizzes/quiz_detail.html", {"quiz": quiz, "unfinished": unfinished, "done": done})
+
+
+@require_POST
+@login_required
+def quiz_start(request, slug: str):
+    quiz = get_object_or_404(Quiz, slug=slug)
+    try:
+        attempt = services.attempt_start(quiz=quiz, user=request.user)
+    except services.QuizUnavailable as error:
+        messages.error(request, str(error))
+        return redirect("quizzes:quiz-list")
+    return redirect(attempt)
+
+
+@require_safe
+@login_required
+def attempt_detail(request, pk: int):
+    """Show the next unanswered question, or the feedback on the one just answered in practice mode."""
+    state = AttemptState.for_user(request.user, pk)
+    attempt = state.attempt
+    if attempt.finished_at is None and services.attempt_is_over(attempt):
+        services.attempt_finish(attempt=attempt)
+        messages.info(request, "Time is up: answers given after the limit are not counted.")
+        return redirect("quizzes:attempt-results", pk=attempt.pk)
+    if attempt.finished_at is not None:
+        return redirect("quizzes:attempt-results", pk=attempt.pk)
+    answered = _answered_question(request, state)
+    question = answered or state.current
+    context = {"state": state, "attempt": attempt, "question": question, "answered": answered}
+    if question is not None:
+        context["number"] = state.number_of(question)
+        context["response"] = state.responses.get(question.pk)
+    return render(request, "quizzes/attempt_detail.html", context)
+
+
+def _answered_question(request, state: AttemptState) -> Question | None:
+    """In practice mode, the question whose feedback was asked for, if it has been answered."""
+    if state.attempt.mode != Quiz.Mode.PRACTICE:
+        return None
+    wanted = request.GET.get("answered", "")
+    return next(
+        (q for q in state.questions if str(q.pk) == wanted and q.pk in state.responses),
+        None,
+    )
+
+
+@require_POST
+@login_required
+def attempt_answer(request, pk: int):
+    state = AttemptState.for_user(request.user, pk)
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        logger.info("Refused an answer in attempt %s: %s", pk, form.errors.as_json())
+        return HttpResponseBadRequest(
+            "The answer could not be read: "
+            + " ".join(str(error) for errors in form.errors.values() for error in errors),
+            content_type="text/plain; charset=utf-8",
+        )
+    question = next((q for q in state.questions if q.pk == form.cleaned_data["question"]), None)
+    if question is None:
+        return HttpResponseBadRequest(
+            "That question is not part of this attempt.", content_type="text/plain; charset=utf-8"
+        )
+    data = form.cleaned_data
+    answer = services.Answer(
+        option_id=data["option"], text=data["text"] or "", x=data["x"], y=data["y"], slice_number=data["slice"]
+    )
+    try:
+        services.attempt_answer(attempt=state.attempt, question=question, answer=answer)
+    except services.AnswerRefused as error:
+        logger.info("Refused an answer in attempt %s: %s", pk, error)
+        messages.error(request, str(error))
+        return redirect(state.attempt)
+    if state.attempt.mode == Quiz.Mode.PRACTICE:
+        return redirect(f"{state.attempt.get_absolute_url()}?answered={question.pk}")
+    return redirect(state.attempt)
+
+
+@require_POST
+@login_required
+def attempt_finish(request, pk: int):
+    state = AttemptState.for_user(request.user, pk)
+    services.attempt_finish(attempt=state.attempt)
+    return redirect("quizzes:attempt-results", pk=pk)
+
+
+@require_safe
+@login_required
+def attempt_results(request, pk: int):
+    state = AttemptState.for_user(request.user, pk)
+    if state.attempt.finished_at is None:
+        return redirect(state.attempt)
+    attempt = state.attempt
+    correct = sum(1 for response in state.responses.values() if response.counts)
+    return render(
+        request,
+        "quizzes/attempt_results.html",
+        {
+            "state": state,
+            "attempt": attempt,
+            "correct": correct,
+            "total": len(state.questions),
+            "duration": (attempt.finished_at - attempt.started_at),
+        },
+    )
+
+
+@require_safe
+@login_required
+def question_images(request, pk: int, question: int):
+    """The stage of a click-the-finding question for the viewer, without its annotations (they would answer it)."""
+    state = AttemptState.for_user(request.user, pk)
+    found = next((q for q in state.questions if q.pk == question and q.kind == Question.Kind.CLICK), None)
+    if found is None or found.series.after_reveal or not found.case.is_viewable_by(request.user):
+        raise Http404
+    return JsonResponse(series_viewer_data(found.case, found.series, annotations=False))
+
+
+@require_safe
+@login_required
+def review_queue(request):
+    services.review_sync_cases(user=request.user)
+    today = timezone.localdate()
+    items = ReviewItem.objects.filter(user=request.user).select_related("question__topic", "case")
+    due = [item for item in items if item.due <= today]
+    return render(
+        request,
+        "quizzes/review_queue.html",
+        {
+            "due_questions": [item for item in due if item.question_id],
+            "due_cases": [item for item in due if item.case_id],
+            "upcoming": [item for item in items if item.due > today][:20],
+            "form": CaseReviewForm(),
+        },
+    )
+
+
+@require_POST
+@login_required
+def review_start(request):
+    attempt = services.review_session_start(user=request.user)
+    if attempt is None:
+        messages.info(request, "Nothing is due for review today.")
+        return redirect("quizzes:review-queue")
+    return redirect(attempt)
+
+
+@require_POST
+@login_required
+def review_case(request, number: str):
+    case = get_object_or_404(Case.objects.viewable(), number=number)
+    form = CaseReviewForm(request.POST)
+    if not form.is_valid() or not ReviewItem.objects.filter(user=request.user, case=case).exists():
+        return HttpResponseBadRequest(
+            "Rate yourself as got it, partly or missed on a case in your review queue.",
+            content_type="text/plain; charset=utf-8",
+        )
+    services.review_record(user=request.user, case=case, outcome=form.cleaned_data["outcome"])
+    messages.success(request, f"Case {case.number} will come back when it is due again.")
+    return redirect("quizzes:review-queue")
+
+
+@require_safe
+@login_required
+def progress(request):
+    return render(request, "quizzes/progress.html", progress_for(request.user))
