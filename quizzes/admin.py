@@ -11,6 +11,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from cases.models import Case
+
+from . import services
 from .models import Option, Question, Quiz, QuizQuestion
 from .selectors import cohort_results
 
@@ -84,15 +87,46 @@ class QuizQuestionInline(admin.TabularInline):
     fields = ["order", "question"]
 
 
+class QuizAdminForm(forms.ModelForm):
+    add_cases = forms.ModelMultipleChoiceField(
+        queryset=Case.objects.published(),
+        required=False,
+        widget=admin.widgets.FilteredSelectMultiple("cases", is_stacked=False),
+        help_text="Each case is added at the end as an unknown: the resident types the diagnosis.",
+    )
+
+    class Meta:
+        model = Quiz
+        fields = [
+            "slug",
+            "title",
+            "description",
+            "mode",
+            "time_limit_minutes",
+            "shuffle_questions",
+            "shuffle_options",
+            "is_published",
+            "opens_at",
+            "closes_at",
+            "groups",
+        ]
+
+
 @admin.register(Quiz)
 class QuizAdmin(AuthoredMixin, admin.ModelAdmin):
+    form = QuizAdminForm
     list_display = ["title", "mode", "is_published", "opens_at", "closes_at", "results_link"]
     list_filter = ["is_published", "mode"]
     search_fields = ["title"]
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["groups"]
-    exclude = ["authors"]
     inlines = [QuizQuestionInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        cases = form.cleaned_data.get("add_cases") or []
+        if cases:
+            services.quiz_add_unknowns(quiz=form.instance, cases=cases, by=request.user)
 
     def get_urls(self):
         own = [

@@ -12,7 +12,7 @@ from cases import services as case_services
 from cases.models import Reveal
 
 from . import matching, scheduling, scoring
-from .models import Attempt, Question, Quiz, Response, ReviewItem
+from .models import Attempt, Question, Quiz, QuizQuestion, Response, ReviewItem
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,25 @@ class Answer:
     x: float | None = None
     y: float | None = None
     slice_number: int | None = None
+
+
+@transaction.atomic
+def quiz_add_unknowns(*, quiz: Quiz, cases, by) -> list[Question]:
+    """Add cases to the end of a quiz as unknown-case questions, reusing a case's question when it exists."""
+    added = []
+    order = max([entry.order for entry in quiz.entries.all()], default=0)
+    for case in cases:
+        question, created = Question.objects.get_or_create(
+            key=f"unknown-{case.number}",
+            defaults={"kind": Question.Kind.UNKNOWN_CASE, "case": case, "stem": "Type the diagnosis."},
+        )
+        if created:
+            question.authors.add(by)
+        if not quiz.entries.filter(question=question).exists():
+            order += 1
+            QuizQuestion.objects.create(quiz=quiz, question=question, order=order)
+            added.append(question)
+    return added
 
 
 def attempt_start(*, quiz: Quiz, user, shuffle: random.Random | None = None) -> Attempt:

@@ -3,7 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from quizzes.models import Question
+from cases.models import Case
+from quizzes import services
+from quizzes.models import Question, Quiz
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +57,28 @@ def test_the_author_owns_the_question_and_another_faculty_member_cannot_change_i
     client.force_login(other_faculty)
     page = client.get(reverse("admin:quizzes_question_change", args=[question.pk])).content.decode()
     assert 'name="stem"' not in page, "read only for another author"
+
+
+def test_cases_are_added_to_a_quiz_as_unknowns_once(client, faculty):
+    client.force_login(faculty)
+    cases = list(Case.objects.filter(number__in=["tf101", "tf102"]))
+    data = {
+        "slug": "picked",
+        "title": "Picked",
+        "description": "",
+        "mode": "exam",
+        "time_limit_minutes": "",
+        "shuffle_questions": "on",
+        "add_cases": [case.pk for case in cases],
+        "entries-TOTAL_FORMS": "0",
+        "entries-INITIAL_FORMS": "0",
+        "entries-MIN_NUM_FORMS": "0",
+        "entries-MAX_NUM_FORMS": "1000",
+    }
+    assert client.post(reverse("admin:quizzes_quiz_add"), data).status_code == 302
+    quiz = Quiz.objects.get(slug="picked")
+    keys = [entry.question.key for entry in quiz.entries.select_related("question")]
+    assert sorted(keys) == ["unknown-tf101", "unknown-tf102"], "the demo's unknown questions are reused"
+    assert list(quiz.authors.all()) == [faculty]
+    assert services.quiz_add_unknowns(quiz=quiz, cases=cases, by=faculty) == []
+    assert quiz.entries.count() == 2
