@@ -103,8 +103,9 @@ def _image_data(image: Image, series: Series, *, annotations: bool) -> dict:
         "position": image.slice_position_mm,
         "center": image.window_center,
         "window": image.window_width,
-        "key": image.is_key,
-        "caption": image.caption,
+        # A quiz question shows the stage bare: the key slice and the captions could point at the answer.
+        "key": image.is_key if annotations else False,
+        "caption": image.caption if annotations else "",
         "alt": image.alt_text or series.label,
         "annotations": [annotation_data(mark) for mark in image.annotations.all()] if annotations else [],
     }

@@ -37,6 +37,19 @@ class OptionInline(admin.TabularInline):
     max_num = 5
     fields = ["order", "text", "is_correct", "rationale"]
 
+    def _answered(self, obj) -> bool:
+        return obj is not None and obj.responses.exists()
+
+    # Once residents have answered, the options are their scored answers: write a new question instead.
+    def has_change_permission(self, request, obj=None):
+        return not self._answered(obj) and super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return not self._answered(obj) and super().has_add_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self._answered(obj) and super().has_delete_permission(request, obj)
+
 
 class AuthoredMixin:
     """Everyone on the authoring screen may read the bank; authors change their own, editors all."""
@@ -67,6 +80,18 @@ class QuestionAdmin(AuthoredMixin, admin.ModelAdmin):
     raw_id_fields = ["case", "image", "series"]
     exclude = ["authors"]
     inlines = [OptionInline]
+
+    def save_formset(self, request, form, formsets, change):
+        """Save the options not marked correct first: only one may be correct at any moment."""
+        if formsets.model is not Option:
+            return super().save_formset(request, form, formsets, change)
+        options = formsets.save(commit=False)
+        for option in formsets.deleted_objects:
+            option.delete()
+        for option in sorted(options, key=lambda option: option.is_correct):
+            option.save()
+        return None
+
     fieldsets = [
         (None, {"fields": ["key", "kind", "topic", "stem", "explanation"]}),
         ("Case and image", {"fields": ["case", "image", "series"]}),
@@ -148,6 +173,7 @@ class QuizAdmin(AuthoredMixin, admin.ModelAdmin):
     def results_view(self, request, pk: int):
         """Score distribution, each question's difficulty and discrimination, and the most chosen wrong answers."""
         quiz = self._quiz_for_results(request, pk)
+        services.attempts_finish_expired(quiz=quiz)
         context = {
             **self.admin_site.each_context(request),
             "quiz": quiz,
@@ -160,6 +186,7 @@ class QuizAdmin(AuthoredMixin, admin.ModelAdmin):
     def results_csv(self, request, pk: int):
         """One row per finished attempt: who, when, score, and each question right (1) or not (0)."""
         quiz = self._quiz_for_results(request, pk)
+        services.attempts_finish_expired(quiz=quiz)
         results = cohort_results(quiz)
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{quiz.slug}-results.csv"'

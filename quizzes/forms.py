@@ -7,7 +7,7 @@ class AnswerForm(forms.Form):
     """One answer as the question page posts it; which fields matter depends on the question's kind."""
 
     question = forms.IntegerField(min_value=1)
-    option = forms.IntegerField(min_value=1, required=False)
+    option = forms.IntegerField(min_value=0, max_value=4, required=False, help_text="Position as shown.")
     text = forms.CharField(max_length=200, required=False, strip=True)
     x = forms.FloatField(min_value=0, max_value=1, required=False)
     y = forms.FloatField(min_value=0, max_value=1, required=False)

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from cases.models import Case, Image, Series, Topic
 
+from . import scheduling, scoring
+
 FRACTION = [MinValueValidator(0), MaxValueValidator(1)]
 
 
@@ -109,6 +111,8 @@ class Question(models.Model):
                 problems["series"] = "The stage must belong to the case."
             elif self.series.after_reveal:
                 problems["series"] = "A stage shown only after the reveal would give the answer away."
+            elif self.series.images.filter(annotations__after_reveal=False).exists():
+                problems["series"] = "This stage has arrows shown before the reveal: they would point at the answer."
             if None in (self.target_x, self.target_y, self.target_radius):
                 problems["target_x"] = "Give the target's centre and radius."
             if self.slice_from and self.slice_to and self.slice_from > self.slice_to:
@@ -122,6 +126,15 @@ class Question(models.Model):
     def subject(self) -> Topic | None:
         """The topic for accuracy by topic: the question's, else its case's."""
         return self.topic or (self.case.topic if self.case_id else None)
+
+    @property
+    def expected_answer(self) -> str:
+        """What an unknown case is marked against, shown once answered: its topic, else its diagnosis."""
+        return self.subject.name if self.subject else self.case.diagnosis
+
+    @property
+    def target(self) -> scoring.Target:
+        return scoring.Target(self.target_x, self.target_y, self.target_radius, self.slice_from, self.slice_to)
 
 
 class Option(models.Model):
@@ -252,6 +265,19 @@ class Attempt(models.Model):
         """A review session works through due items rather than a quiz."""
         return self.quiz_id is None
 
+    def is_over_at(self, moment) -> bool:
+        return self.deadline is not None and moment > self.deadline
+
+    @property
+    def is_over(self) -> bool:
+        """Whether the attempt takes no more answers that count: finished, or its time is up."""
+        return self.finished_at is not None or self.is_over_at(timezone.now())
+
+    @property
+    def time_limit_minutes(self) -> int | None:
+        """The limit this attempt ran under (the quiz's may have changed since)."""
+        return round((self.deadline - self.started_at).total_seconds() / 60) if self.deadline else None
+
 
 class Response(models.Model):
     """The one scored answer to a question in an attempt; it cannot be replaced."""
@@ -304,3 +330,7 @@ class ReviewItem(models.Model):
 
     def __str__(self) -> str:
         return f"Review of {self.question_id or self.case_id} due {self.due}"
+
+    @property
+    def state(self) -> scheduling.ReviewState:
+        return scheduling.ReviewState(self.repetitions, self.interval_days, self.ease, self.due)

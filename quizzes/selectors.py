@@ -2,16 +2,17 @@
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from django.db.models import Prefetch
+from django.db.models import F, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import Case, Image, Reveal, Series
 
-from . import scoring
-from .models import Attempt, Option, Question, Quiz, Response
+from . import scheduling, scoring
+from .models import Attempt, Option, Question, Quiz, Response, ReviewItem
 
 
 @dataclass
@@ -56,6 +57,20 @@ class AttemptState:
                     question.target_figure = _target_figure(question, responses.get(question.pk))
         return cls(attempt=attempt, questions=ordered, responses=responses)
 
+    def answered(self, wanted: str) -> Question | None:
+        """In practice, the question whose feedback is asked for (``?answered=<id>``) if it has been answered."""
+        if self.attempt.mode != Quiz.Mode.PRACTICE:
+            return None
+        return next((q for q in self.questions if str(q.pk) == wanted and q.pk in self.responses), None)
+
+    @property
+    def correct_count(self) -> int:
+        return sum(1 for response in self.responses.values() if response.counts)
+
+    @property
+    def duration(self):
+        return (self.attempt.finished_at or timezone.now()) - self.attempt.started_at
+
     @property
     def current(self) -> Question | None:
         """The first question not answered yet."""
@@ -83,8 +98,11 @@ def _target_figure(question: Question, response: Response | None) -> dict | None
     images = list(question.series.images.all())
     if not images:
         return None
-    first, last = question.slice_from or 1, question.slice_to or question.slice_from or len(images)
-    index = min(len(images), max(1, (first + last) // 2)) if question.slice_from else 1 + len(images) // 2
+    if question.slice_from or question.slice_to:
+        first, last = question.slice_from or 1, question.slice_to or question.slice_from
+        index = min(len(images), max(1, (first + last) // 2))
+    else:
+        index = 1 + len(images) // 2
     image = images[index - 1]
     figure = {
         "image": image,
@@ -116,8 +134,10 @@ def progress_for(user) -> dict:
     attempts = list(
         Attempt.objects.filter(user=user, finished_at__isnull=False).select_related("quiz").order_by("started_at")
     )
+    # An exam's answers count once it is finished: before, they would tell the resident which were right.
     responses = (
         Response.objects.filter(attempt__user=user)
+        .filter(Q(attempt__finished_at__isnull=False) | Q(attempt__mode=Quiz.Mode.PRACTICE))
         .select_related("question__topic", "question__case__topic", "question__series", "question__image__series")
         .prefetch_related(Prefetch("question__case__series", queryset=Series.objects.presented()))
     )
@@ -176,8 +196,12 @@ def _chart(attempts: list[Attempt], width: int = 600, height: int = 160) -> dict
 def cohort_results(quiz: Quiz) -> dict:
     """A quiz's finished attempts: the score distribution, and per question its difficulty, discrimination
     and most chosen wrong answers (options, typed diagnoses, or clicks off the target)."""
+    # Each resident's first finished attempt: later ones come after seeing the answers.
+    firsts = Attempt.objects.filter(quiz=quiz, finished_at__isnull=False, user=OuterRef("user")).order_by("started_at")
     attempts = list(
         Attempt.objects.filter(quiz=quiz, finished_at__isnull=False)
+        .annotate(first=Subquery(firsts.values("pk")[:1]))
+        .filter(pk=F("first"))
         .select_related("user")
         .prefetch_related(Prefetch("responses", queryset=Response.objects.select_related("option")))
         .order_by("started_at")
@@ -222,3 +246,26 @@ def _wrong_answer(response: Response) -> str:
     if not response.in_time:
         return "answered after the time limit"
     return "a click off the target"
+
+
+def review_queue_for(user) -> dict:
+    """What is due for review today and what comes next: queued questions and cases, and the cases rated
+    "I missed it" after their reveal that were not reviewed yet (due the day after the reveal)."""
+    today = timezone.localdate()
+    items = list(ReviewItem.objects.filter(user=user).select_related("question", "case"))
+    queued_cases = {item.case_id for item in items if item.case_id}
+    missed = (
+        Reveal.objects.filter(user=user, self_assessment=Reveal.Assessment.MISSED, case__in=Case.objects.viewable())
+        .exclude(case__in=queued_cases)
+        .select_related("case")
+    )
+    new_cases = [
+        ReviewItem(user=user, case=reveal.case, due=timezone.localdate(reveal.revealed_at) + timedelta(days=1))
+        for reveal in missed
+    ]
+    due = [item for item in [*items, *new_cases] if scheduling.is_due(item.state, today)]
+    return {
+        "due_questions": [item for item in due if item.question_id],
+        "due_cases": [item for item in due if item.case_id],
+        "upcoming": sorted((item for item in items if item.due > today), key=lambda item: item.due)[:20],
+    }

@@ -9,7 +9,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cases import services as case_services
-from cases.models import Reveal
 
 from . import matching, scheduling, scoring
 from .models import Attempt, Question, Quiz, QuizQuestion, Response, ReviewItem
@@ -27,9 +26,10 @@ class AnswerRefused(Exception):
 
 @dataclass(frozen=True)
 class Answer:
-    """What a resident gave: an option, a typed diagnosis, or a click (fractions of the image, 1-based slice)."""
+    """What a resident gave: an option (its position as shown), a typed diagnosis, or a click (fractions of
+    the image, 1-based slice)."""
 
-    option_id: int | None = None
+    option_position: int | None = None
     text: str = ""
     x: float | None = None
     y: float | None = None
@@ -56,7 +56,10 @@ def quiz_add_unknowns(*, quiz: Quiz, cases, by) -> list[Question]:
 
 
 def attempt_start(*, quiz: Quiz, user, shuffle: random.Random | None = None) -> Attempt:
-    """Resume the user's unfinished attempt at the quiz, or start one in a fresh order."""
+    """Resume the user's unfinished attempt at the quiz, or start one in a fresh order.
+
+    The attempt's deadline is the time limit's end or the quiz's closing time, whichever comes first.
+    """
     if not Quiz.objects.open_to(user).filter(pk=quiz.pk).exists():
         raise QuizUnavailable(f"The quiz “{quiz.title}” is not open to you now.")
     unfinished = Attempt.objects.filter(quiz=quiz, user=user, finished_at__isnull=True).first()
@@ -74,7 +77,8 @@ def attempt_start(*, quiz: Quiz, user, shuffle: random.Random | None = None) -> 
             shuffle.shuffle(ids)
         option_ids[str(question.pk)] = ids
     started = timezone.now()
-    deadline = started + timedelta(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None
+    ends = [started + timedelta(minutes=quiz.time_limit_minutes)] if quiz.time_limit_minutes else []
+    ends += [quiz.closes_at] if quiz.closes_at else []
     try:
         with transaction.atomic():
             return Attempt.objects.create(
@@ -84,17 +88,20 @@ def attempt_start(*, quiz: Quiz, user, shuffle: random.Random | None = None) -> 
                 question_ids=[question.pk for question in questions],
                 option_ids=option_ids,
                 started_at=started,
-                deadline=deadline,
+                deadline=min(ends, default=None),
             )
     except IntegrityError:  # a second start raced this one
         return Attempt.objects.get(quiz=quiz, user=user, finished_at__isnull=True)
 
 
+@transaction.atomic
 def attempt_answer(*, attempt: Attempt, question: Question, answer: Answer) -> Response:
     """Mark and keep the one answer to a question of the attempt; a second answer to it changes nothing.
 
-    Answers after the deadline are kept but not counted. A missed question joins the review queue.
+    Answers after the deadline are kept but not counted. In practice (and review) a miss joins the review
+    queue at once and a case is revealed once all its questions are answered; an exam waits for the end.
     """
+    attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)  # no answer lands after the score
     if attempt.finished_at is not None:
         raise AnswerRefused("This attempt is finished: its answers can no longer change.")
     if question.pk not in attempt.question_ids:
@@ -103,28 +110,23 @@ def attempt_answer(*, attempt: Attempt, question: Question, answer: Answer) -> R
     if existing is not None:
         return existing
     response = Response(attempt=attempt, question=question, answered_at=timezone.now())
-    response.in_time = attempt.deadline is None or response.answered_at <= attempt.deadline
+    response.in_time = not attempt.is_over_at(response.answered_at)
     response.is_correct = _mark(question, answer, response, attempt)
-    try:
-        with transaction.atomic():
-            response.save()
-    except IntegrityError:  # the same answer posted twice at once: the first one stands
-        return attempt.responses.get(question=question)
-    if not response.is_correct:
-        review_missed_question(user=attempt.user, question=question)
-    elif attempt.is_review:
-        review_record(user=attempt.user, question=question, outcome="correct")
-    if attempt.mode == Quiz.Mode.PRACTICE and question.case_id:
-        case_services.case_reveal(case=question.case, user=attempt.user, committed_answer=response.text)
+    response.save()
+    if attempt.mode == Quiz.Mode.PRACTICE:
+        _review_after(attempt, [response])
+        if question.case_id:
+            _reveal_answered_cases(attempt, [question.case_id])
     return response
 
 
 def _mark(question: Question, answer: Answer, response: Response, attempt: Attempt) -> bool:
     if question.kind == Question.Kind.SINGLE_BEST:
-        allowed = attempt.option_ids.get(str(question.pk), [])
-        if answer.option_id not in allowed:
+        shown = attempt.option_ids.get(str(question.pk), [])
+        position = answer.option_position
+        if position is None or not 0 <= position < len(shown):
             raise AnswerRefused("Choose one of the options.")
-        response.option = question.options.get(pk=answer.option_id)
+        response.option = question.options.get(pk=shown[position])
         return response.option.is_correct
     if question.kind == Question.Kind.UNKNOWN_CASE:
         text = answer.text.strip()[: Response._meta.get_field("text").max_length]
@@ -140,61 +142,87 @@ def _mark(question: Question, answer: Answer, response: Response, attempt: Attem
     response.click_x, response.click_y, response.click_slice = answer.x, answer.y, answer.slice_number
     image = question.series.images.first()
     aspect = image.height / image.width if image and image.width else 1.0
-    return scoring.click_hits(
-        target_of(question), x=answer.x, y=answer.y, slice_number=answer.slice_number, aspect=aspect
-    )
-
-
-def target_of(question: Question) -> scoring.Target:
-    return scoring.Target(
-        question.target_x, question.target_y, question.target_radius, question.slice_from, question.slice_to
-    )
+    return scoring.click_hits(question.target, x=answer.x, y=answer.y, slice_number=answer.slice_number, aspect=aspect)
 
 
 @transaction.atomic
 def attempt_finish(*, attempt: Attempt) -> Attempt:
-    """Close the attempt and score it: answers in time count; unanswered questions count as wrong."""
+    """Close the attempt and score it: answers in time count; unanswered questions count as wrong.
+
+    Every case the attempt asked about is revealed (its results show their diagnoses); an exam's misses
+    join the review queue now.
+    """
     attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
     if attempt.finished_at is not None:
         return attempt
-    responses = list(attempt.responses.select_related("question__case"))
+    responses = list(attempt.responses.select_related("question"))
     attempt.score = scoring.score(sum(response.counts for response in responses), len(attempt.question_ids))
     attempt.finished_at = timezone.now()
     attempt.save(update_fields=["score", "finished_at"])
     if attempt.mode == Quiz.Mode.EXAM:
-        for response in responses:
-            if response.question.case_id:
-                case_services.case_reveal(
-                    case=response.question.case, user=attempt.user, committed_answer=response.text
-                )
+        _review_after(attempt, responses)
+    case_ids = Question.objects.filter(pk__in=attempt.question_ids, case__isnull=False).values_list("case", flat=True)
+    _reveal_answered_cases(attempt, list(case_ids), finished=True)
     return attempt
 
 
-def attempt_is_over(attempt: Attempt) -> bool:
-    """Say whether the attempt can take no more answers that count: finished, or its time is up."""
-    return attempt.finished_at is not None or (attempt.deadline is not None and timezone.now() > attempt.deadline)
+def attempts_finish_expired(*, quiz: Quiz | None = None, user=None) -> int:
+    """Finish the attempts whose deadline has passed, so they count in results and progress; return how many."""
+    expired = Attempt.objects.filter(finished_at__isnull=True, deadline__lt=timezone.now())
+    expired = expired.filter(quiz=quiz) if quiz is not None else expired
+    expired = expired.filter(user=user) if user is not None else expired
+    return sum(1 for attempt in expired if attempt_finish(attempt=attempt))
+
+
+def _review_after(attempt: Attempt, responses: list[Response]) -> None:
+    """Missed questions join the review queue; a review session's right answers move their items on."""
+    for response in responses:
+        if not response.is_correct:
+            review_record(user=attempt.user, question=response.question, outcome="missed")
+        elif attempt.is_review:
+            review_record(user=attempt.user, question=response.question, outcome="correct")
+
+
+def _reveal_answered_cases(attempt: Attempt, case_ids: list[int], *, finished: bool = False) -> None:
+    """Reveal each case once every question of the attempt about it is answered (or the attempt is over)."""
+    answers = {response.question_id: response.text for response in attempt.responses.all()}
+    questions = Question.objects.filter(pk__in=attempt.question_ids, case__in=case_ids).select_related("case")
+    by_case: dict[int, list[Question]] = {}
+    for question in questions:
+        by_case.setdefault(question.case_id, []).append(question)
+    for tied in by_case.values():
+        if finished or all(question.pk in answers for question in tied):
+            typed = next((answers[q.pk] for q in tied if q.kind == Question.Kind.UNKNOWN_CASE and q.pk in answers), "")
+            case_services.case_reveal(case=tied[0].case, user=attempt.user, committed_answer=typed)
 
 
 # ---- spaced review ----
 
 
-def review_missed_question(*, user, question: Question, today: date | None = None) -> ReviewItem:
-    """Put a missed question in the user's review queue for tomorrow, or set it back if it was there."""
-    return review_record(user=user, question=question, outcome="missed", today=today)
-
-
 def review_record(*, user, outcome: str, question: Question | None = None, case=None, today: date | None = None):
-    """Schedule the next review of a question or case after an outcome (correct, partial, missed)."""
+    """Schedule the next review of a question or case after an outcome (correct, partial, missed).
+
+    A new item starts as SM-2's first review; a second review on the same day only counts if it is a miss.
+    """
     today = today or timezone.localdate()
+    first = scheduling.first_review(today)
     item, created = ReviewItem.objects.get_or_create(
-        user=user, question=question, case=case, defaults={"due": today + timedelta(days=1)}
+        user=user,
+        question=question,
+        case=case,
+        defaults={
+            "repetitions": first.repetitions,
+            "interval_days": first.interval_days,
+            "ease": first.ease,
+            "due": first.due,
+            "last_reviewed": today,
+        },
     )
-    if created and outcome == "missed":
-        item.last_reviewed = today
-        item.save(update_fields=["last_reviewed"])
+    if created and scheduling.grade(outcome) < scheduling.PASSING_GRADE:
         return item
-    state = scheduling.ReviewState(item.repetitions, item.interval_days, item.ease, item.due)
-    state = scheduling.next_review(state, outcome, today)
+    if not created and item.last_reviewed == today and scheduling.grade(outcome) >= scheduling.PASSING_GRADE:
+        return item
+    state = scheduling.next_review(item.state, outcome, today)
     item.repetitions, item.interval_days, item.ease, item.due = (
         state.repetitions,
         state.interval_days,
@@ -206,20 +234,11 @@ def review_record(*, user, outcome: str, question: Question | None = None, case=
     return item
 
 
-def review_sync_cases(*, user) -> int:
-    """Queue every case the user rated “I missed it” after its reveal that is not queued yet; return how many."""
-    queued = ReviewItem.objects.filter(user=user, case__isnull=False).values("case")
-    missed = Reveal.objects.filter(user=user, self_assessment=Reveal.Assessment.MISSED).exclude(case__in=queued)
-    items = [
-        ReviewItem(user=user, case_id=reveal.case_id, due=timezone.localdate(reveal.revealed_at) + timedelta(days=1))
-        for reveal in missed
-    ]
-    ReviewItem.objects.bulk_create(items, ignore_conflicts=True)
-    return len(items)
-
-
 def review_session_start(*, user) -> Attempt | None:
-    """Start a practice attempt over the user's due questions, most overdue first; None when none is due."""
+    """Resume the open review session, or start one over the due questions, most overdue first (at most 20)."""
+    unfinished = Attempt.objects.filter(user=user, quiz__isnull=True, finished_at__isnull=True).first()
+    if unfinished is not None:
+        return unfinished
     due = ReviewItem.objects.filter(user=user, question__isnull=False, due__lte=timezone.localdate())
     question_ids = list(due.order_by("due", "pk").values_list("question_id", flat=True)[:20])
     if not question_ids:

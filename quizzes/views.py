@@ -9,13 +9,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from cases.models import Case
+from cases.models import Case, Reveal
 from cases.selectors import series_viewer_data
 
 from . import services
 from .forms import AnswerForm, CaseReviewForm
 from .models import Attempt, Question, Quiz, ReviewItem
-from .selectors import AttemptState, progress_for
+from .selectors import AttemptState, progress_for, review_queue_for
 
 logger = logging.getLogger(__name__)
 
@@ -56,30 +56,19 @@ def attempt_detail(request, pk: int):
     """Show the next unanswered question, or the feedback on the one just answered in practice mode."""
     state = AttemptState.for_user(request.user, pk)
     attempt = state.attempt
-    if attempt.finished_at is None and services.attempt_is_over(attempt):
+    if attempt.finished_at is None and attempt.is_over:
         services.attempt_finish(attempt=attempt)
         messages.info(request, "Time is up: answers given after the limit are not counted.")
         return redirect("quizzes:attempt-results", pk=attempt.pk)
     if attempt.finished_at is not None:
         return redirect("quizzes:attempt-results", pk=attempt.pk)
-    answered = _answered_question(request, state)
+    answered = state.answered(request.GET.get("answered", ""))
     question = answered or state.current
     context = {"state": state, "attempt": attempt, "question": question, "answered": answered}
     if question is not None:
         context["number"] = state.number_of(question)
         context["response"] = state.responses.get(question.pk)
     return render(request, "quizzes/attempt_detail.html", context)
-
-
-def _answered_question(request, state: AttemptState) -> Question | None:
-    """In practice mode, the question whose feedback was asked for, if it has been answered."""
-    if state.attempt.mode != Quiz.Mode.PRACTICE:
-        return None
-    wanted = request.GET.get("answered", "")
-    return next(
-        (q for q in state.questions if str(q.pk) == wanted and q.pk in state.responses),
-        None,
-    )
 
 
 @require_POST
@@ -101,7 +90,7 @@ def attempt_answer(request, pk: int):
         )
     data = form.cleaned_data
     answer = services.Answer(
-        option_id=data["option"], text=data["text"] or "", x=data["x"], y=data["y"], slice_number=data["slice"]
+        option_position=data["option"], text=data["text"] or "", x=data["x"], y=data["y"], slice_number=data["slice"]
     )
     try:
         services.attempt_answer(attempt=state.attempt, question=question, answer=answer)
@@ -128,19 +117,7 @@ def attempt_results(request, pk: int):
     state = AttemptState.for_user(request.user, pk)
     if state.attempt.finished_at is None:
         return redirect(state.attempt)
-    attempt = state.attempt
-    correct = sum(1 for response in state.responses.values() if response.counts)
-    return render(
-        request,
-        "quizzes/attempt_results.html",
-        {
-            "state": state,
-            "attempt": attempt,
-            "correct": correct,
-            "total": len(state.questions),
-            "duration": (attempt.finished_at - attempt.started_at),
-        },
-    )
+    return render(request, "quizzes/attempt_results.html", {"state": state, "attempt": state.attempt})
 
 
 @require_safe
@@ -157,20 +134,7 @@ def question_images(request, pk: int, question: int):
 @require_safe
 @login_required
 def review_queue(request):
-    services.review_sync_cases(user=request.user)
-    today = timezone.localdate()
-    items = ReviewItem.objects.filter(user=request.user).select_related("question__topic", "case")
-    due = [item for item in items if item.due <= today]
-    return render(
-        request,
-        "quizzes/review_queue.html",
-        {
-            "due_questions": [item for item in due if item.question_id],
-            "due_cases": [item for item in due if item.case_id],
-            "upcoming": [item for item in items if item.due > today][:20],
-            "form": CaseReviewForm(),
-        },
-    )
+    return render(request, "quizzes/review_queue.html", {**review_queue_for(request.user), "form": CaseReviewForm()})
 
 
 @require_POST
@@ -188,7 +152,9 @@ def review_start(request):
 def review_case(request, number: str):
     case = get_object_or_404(Case.objects.viewable(), number=number)
     form = CaseReviewForm(request.POST)
-    if not form.is_valid() or not ReviewItem.objects.filter(user=request.user, case=case).exists():
+    queued = ReviewItem.objects.filter(user=request.user, case=case).exists()
+    missed = Reveal.objects.filter(user=request.user, case=case, self_assessment=Reveal.Assessment.MISSED).exists()
+    if not form.is_valid() or not (queued or missed):
         return HttpResponseBadRequest(
             "Rate yourself as got it, partly or missed on a case in your review queue.",
             content_type="text/plain; charset=utf-8",
@@ -201,4 +167,5 @@ def review_case(request, number: str):
 @require_safe
 @login_required
 def progress(request):
+    services.attempts_finish_expired(user=request.user)
     return render(request, "quizzes/progress.html", progress_for(request.user))

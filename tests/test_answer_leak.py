@@ -241,7 +241,8 @@ def test_quiz_questions_hold_no_answer_until_answered(role, request):
             assert_no_hidden_text(json.dumps(images), question.case, "question images")
         wrong = {"question": question.pk, "text": "osteosarcoma", "x": 0.99, "y": 0.99, "slice": 1}
         if question.kind == Question.Kind.SINGLE_BEST:
-            wrong["option"] = question.options.filter(is_correct=False).first().pk
+            shown = attempt.option_ids[str(question.pk)]
+            wrong["option"] = shown.index(question.options.filter(is_correct=False).first().pk)
         client.post(reverse("quizzes:attempt-answer", args=[attempt.pk]), wrong)
     client.post(reverse("quizzes:attempt-finish", args=[attempt.pk]))
     results = html.unescape(client.get(reverse("quizzes:attempt-results", args=[attempt.pk])).content.decode())

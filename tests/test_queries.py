@@ -85,9 +85,7 @@ def quiz_with_answers(user, count: int, *, finish: bool = True):
     quiz = make_quiz(questions=questions, mode="exam")
     attempt = quiz_services.attempt_start(quiz=quiz, user=user)
     for question in questions:
-        quiz_services.attempt_answer(
-            attempt=attempt, question=question, answer=quiz_services.Answer(option_id=question.options.first().pk)
-        )
+        quiz_services.attempt_answer(attempt=attempt, question=question, answer=quiz_services.Answer(option_position=0))
     if finish:
         quiz_services.attempt_finish(attempt=attempt)
     return quiz, attempt

@@ -34,3 +34,8 @@ def make_quiz(*, questions=(), **overrides) -> Quiz:
 
 def option(question: Question, index: int):
     return question.options.get(text=f"option {index}")
+
+
+def pick(attempt, question: Question, index: int) -> int:
+    """The position, as the attempt shows the options, of "option <index>"."""
+    return attempt.option_ids[str(question.pk)].index(option(question, index).pk)

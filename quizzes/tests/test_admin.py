@@ -6,6 +6,7 @@ from django.urls import reverse
 from cases.models import Case
 from quizzes import services
 from quizzes.models import Question, Quiz
+from quizzes.tests.factories import make_quiz, make_sba
 
 pytestmark = pytest.mark.django_db
 
@@ -82,3 +83,36 @@ def test_cases_are_added_to_a_quiz_as_unknowns_once(client, faculty):
     assert list(quiz.authors.all()) == [faculty]
     assert services.quiz_add_unknowns(quiz=quiz, cases=cases, by=faculty) == []
     assert quiz.entries.count() == 2
+
+
+def test_moving_the_correct_answer_saves_and_answered_options_are_locked(client, faculty, resident):
+    question = make_sba(correct=0)
+    question.authors.add(faculty)
+    options = list(question.options.order_by("order"))
+    data = {
+        "key": question.key,
+        "kind": "sba",
+        "stem": question.stem,
+        "explanation": "",
+        "options-TOTAL_FORMS": "5",
+        "options-INITIAL_FORMS": "5",
+        "options-MIN_NUM_FORMS": "0",
+        "options-MAX_NUM_FORMS": "5",
+    }
+    for index, choice in enumerate(options):
+        data |= {
+            f"options-{index}-id": str(choice.pk),
+            f"options-{index}-question": str(question.pk),
+            f"options-{index}-order": str(index),
+            f"options-{index}-text": choice.text,
+            f"options-{index}-rationale": choice.rationale,
+        }
+    data["options-3-is_correct"] = "on"
+    client.force_login(faculty)
+    assert client.post(reverse("admin:quizzes_question_change", args=[question.pk]), data).status_code == 302
+    assert question.options.get(is_correct=True).text == "option 3"
+
+    attempt = services.attempt_start(quiz=make_quiz(questions=[question]), user=resident)
+    services.attempt_answer(attempt=attempt, question=question, answer=services.Answer(option_position=0))
+    page = client.get(reverse("admin:quizzes_question_change", args=[question.pk])).content.decode()
+    assert 'name="options-0-text"' not in page, "options residents have answered are read only"

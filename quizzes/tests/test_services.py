@@ -11,8 +11,9 @@ from cases.services import case_reveal, reveal_assess
 from cases.tests.factories import make_case, make_image, make_series, make_user
 from quizzes import services
 from quizzes.models import Attempt, Question, Quiz, ReviewItem
+from quizzes.selectors import progress_for, review_queue_for
 from quizzes.services import Answer, AnswerRefused, QuizUnavailable
-from quizzes.tests.factories import make_quiz, make_sba, option
+from quizzes.tests.factories import make_quiz, make_sba, pick
 
 pytestmark = pytest.mark.django_db
 
@@ -48,38 +49,57 @@ def test_an_unpublished_closed_or_other_group_quiz_cannot_be_started(resident, f
 def test_the_first_answer_stands_and_a_replay_changes_nothing(resident):
     question = make_sba(correct=2)
     attempt = services.attempt_start(quiz=make_quiz(questions=[question]), user=resident)
-    wrong = services.attempt_answer(attempt=attempt, question=question, answer=Answer(option_id=option(question, 0).pk))
+    wrong = services.attempt_answer(
+        attempt=attempt, question=question, answer=Answer(option_position=pick(attempt, question, 0))
+    )
     replay = services.attempt_answer(
-        attempt=attempt, question=question, answer=Answer(option_id=option(question, 2).pk)
+        attempt=attempt, question=question, answer=Answer(option_position=pick(attempt, question, 2))
     )
     assert replay.pk == wrong.pk and not replay.is_correct
     assert attempt.responses.count() == 1
 
 
-def test_an_option_of_another_question_is_refused(resident):
+def test_an_option_outside_the_shown_ones_or_a_question_outside_the_attempt_is_refused(resident):
     question, other = make_sba(), make_sba()
     attempt = services.attempt_start(quiz=make_quiz(questions=[question]), user=resident)
+    for position in (None, -1, 5):
+        with pytest.raises(AnswerRefused):
+            services.attempt_answer(attempt=attempt, question=question, answer=Answer(option_position=position))
     with pytest.raises(AnswerRefused):
-        services.attempt_answer(attempt=attempt, question=question, answer=Answer(option_id=option(other, 0).pk))
-    with pytest.raises(AnswerRefused):
-        services.attempt_answer(attempt=attempt, question=other, answer=Answer(option_id=option(other, 0).pk))
+        services.attempt_answer(attempt=attempt, question=other, answer=Answer(option_position=0))
     assert not attempt.responses.exists()
+
+
+def test_an_answer_after_the_quiz_closes_does_not_count(resident):
+    question = make_sba(correct=0)
+    quiz = make_quiz(questions=[question], closes_at=timezone.now() + timedelta(minutes=5), time_limit_minutes=60)
+    attempt = services.attempt_start(quiz=quiz, user=resident)
+    assert attempt.deadline == quiz.closes_at, "the closing time comes before the end of the time limit"
+    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(seconds=1))
+    late = services.attempt_answer(
+        attempt=attempt, question=question, answer=Answer(option_position=pick(attempt, question, 0))
+    )
+    assert late.is_correct and not late.in_time
 
 
 def test_answers_after_the_time_limit_are_kept_but_not_counted(resident):
     first, second = make_sba(correct=1), make_sba(correct=1)
     quiz = make_quiz(questions=[first, second], time_limit_minutes=10, mode=Quiz.Mode.EXAM)
     attempt = services.attempt_start(quiz=quiz, user=resident)
-    services.attempt_answer(attempt=attempt, question=first, answer=Answer(option_id=option(first, 1).pk))
+    services.attempt_answer(attempt=attempt, question=first, answer=Answer(option_position=pick(attempt, first, 1)))
     Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(seconds=1))
     attempt.refresh_from_db()
-    late = services.attempt_answer(attempt=attempt, question=second, answer=Answer(option_id=option(second, 1).pk))
+    late = services.attempt_answer(
+        attempt=attempt, question=second, answer=Answer(option_position=pick(attempt, second, 1))
+    )
     assert late.is_correct and not late.in_time
-    assert services.attempt_is_over(attempt)
+    assert attempt.is_over
     finished = services.attempt_finish(attempt=attempt)
     assert finished.score == 0.5
     with pytest.raises(AnswerRefused):
-        services.attempt_answer(attempt=finished, question=second, answer=Answer(option_id=option(second, 1).pk))
+        services.attempt_answer(
+            attempt=finished, question=second, answer=Answer(option_position=pick(finished, second, 1))
+        )
 
 
 def test_a_typed_diagnosis_is_marked_against_the_topic():
@@ -133,7 +153,7 @@ def test_finishing_an_exam_scores_unanswered_as_wrong_and_reveals_its_cases(resi
     tied = make_sba(correct=0, case=case)
     quiz = make_quiz(questions=[tied, make_sba(), make_sba()], mode=Quiz.Mode.EXAM)
     attempt = services.attempt_start(quiz=quiz, user=resident)
-    services.attempt_answer(attempt=attempt, question=tied, answer=Answer(option_id=option(tied, 0).pk))
+    services.attempt_answer(attempt=attempt, question=tied, answer=Answer(option_position=pick(attempt, tied, 0)))
     assert not Reveal.objects.filter(case=case, user=resident).exists(), "an exam reveals nothing before the end"
     finished = services.attempt_finish(attempt=attempt)
     assert finished.score == pytest.approx(1 / 3)
@@ -144,29 +164,78 @@ def test_finishing_an_exam_scores_unanswered_as_wrong_and_reveals_its_cases(resi
 def test_a_missed_question_is_due_tomorrow_and_a_review_session_brings_it_back(resident):
     question = make_sba(correct=0)
     attempt = services.attempt_start(quiz=make_quiz(questions=[question]), user=resident)
-    services.attempt_answer(attempt=attempt, question=question, answer=Answer(option_id=option(question, 3).pk))
+    services.attempt_answer(
+        attempt=attempt, question=question, answer=Answer(option_position=pick(attempt, question, 3))
+    )
     item = ReviewItem.objects.get(user=resident, question=question)
     assert item.due == timezone.localdate() + timedelta(days=1)
     assert services.review_session_start(user=resident) is None, "nothing is due today"
 
-    ReviewItem.objects.filter(pk=item.pk).update(due=timezone.localdate())
+    yesterday = timezone.localdate() - timedelta(days=1)
+    ReviewItem.objects.filter(pk=item.pk).update(due=timezone.localdate(), last_reviewed=yesterday)
     review = services.review_session_start(user=resident)
     assert review.is_review and review.question_ids == [question.pk]
-    services.attempt_answer(attempt=review, question=question, answer=Answer(option_id=option(question, 0).pk))
+    services.attempt_answer(attempt=review, question=question, answer=Answer(option_position=pick(review, question, 0)))
     item.refresh_from_db()
     assert item.repetitions == 1 and item.due == timezone.localdate() + timedelta(days=1)
 
 
-def test_cases_rated_missed_join_the_review_queue_once(resident):
+def test_cases_rated_missed_come_due_and_are_scheduled_when_rated_again(resident):
     case = make_case()
     reveal_assess(reveal=case_reveal(case=case, user=resident), assessment=Reveal.Assessment.MISSED)
-    assert services.review_sync_cases(user=resident) == 1
-    assert services.review_sync_cases(user=resident) == 0
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    assert review_queue_for(resident)["due_cases"] == [], "due the day after the reveal"
+    services.review_record(user=resident, case=case, outcome="correct", today=tomorrow)
     item = ReviewItem.objects.get(user=resident, case=case)
-    services.review_record(user=resident, case=case, outcome="correct", today=item.due)
-    item.refresh_from_db()
-    assert item.repetitions == 1 and item.due > timezone.localdate()
+    assert item.repetitions == 1 and item.due == tomorrow + timedelta(days=1)
+
+
+def test_a_review_session_is_resumed_and_a_second_review_the_same_day_does_not_count_twice(resident):
+    question = make_sba(correct=0)
+    services.review_record(
+        user=resident, question=question, outcome="missed", today=timezone.localdate() - timedelta(days=1)
+    )
+    first = services.review_session_start(user=resident)
+    assert services.review_session_start(user=resident) == first
+    services.attempt_answer(attempt=first, question=question, answer=Answer(option_position=pick(first, question, 0)))
+    services.review_record(user=resident, question=question, outcome="correct")
+    item = ReviewItem.objects.get(user=resident, question=question)
+    assert item.repetitions == 1
 
 
 def _topic() -> Topic:
     return Topic.objects.get(slug="heterotopic-ossification")
+
+
+def test_an_exam_tells_nothing_before_it_ends(resident):
+    """No review item, no reveal and no progress while an exam runs: each would say which answers were right."""
+    case = make_case()
+    tied = make_sba(correct=0, case=case)
+    attempt = services.attempt_start(quiz=make_quiz(questions=[tied, make_sba()], mode=Quiz.Mode.EXAM), user=resident)
+    services.attempt_answer(attempt=attempt, question=tied, answer=Answer(option_position=pick(attempt, tied, 3)))
+    assert not ReviewItem.objects.filter(user=resident).exists()
+    assert not Reveal.objects.filter(user=resident, case=case).exists()
+    assert progress_for(resident)["accuracy"]["topic"] == []
+    services.attempt_finish(attempt=attempt)
+    assert ReviewItem.objects.filter(user=resident, question=tied).exists()
+    assert progress_for(resident)["accuracy"]["topic"][0].answered == 1
+
+
+def test_practice_reveals_a_case_only_once_all_its_questions_are_answered(resident):
+    case = make_case()
+    first, second = make_sba(correct=0, case=case), make_sba(correct=0, case=case)
+    attempt = services.attempt_start(quiz=make_quiz(questions=[first, second]), user=resident)
+    services.attempt_answer(attempt=attempt, question=first, answer=Answer(option_position=pick(attempt, first, 0)))
+    assert not Reveal.objects.filter(user=resident, case=case).exists()
+    services.attempt_answer(attempt=attempt, question=second, answer=Answer(option_position=pick(attempt, second, 0)))
+    assert Reveal.objects.filter(user=resident, case=case).exists()
+
+
+def test_expired_attempts_are_finished_for_the_results(resident):
+    question = make_sba()
+    quiz = make_quiz(questions=[question], time_limit_minutes=5)
+    attempt = services.attempt_start(quiz=quiz, user=resident)
+    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(seconds=1))
+    assert services.attempts_finish_expired(quiz=quiz) == 1
+    attempt.refresh_from_db()
+    assert attempt.finished_at is not None and attempt.score == 0

@@ -10,12 +10,14 @@ from .conftest import log_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CANVAS_SUM = """c => {
+  if (!c.width || !c.height) return -1;  // not drawn yet
   const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
   let sum = 0; for (let i = 0; i < data.length; i += 4) sum += data[i];
   return sum;
 }"""
 # Annotations are drawn in yellow; the images themselves are grey.
 YELLOW_PIXELS = """c => {
+  if (!c.width || !c.height) return -1;  // not drawn yet
   const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
   let count = 0;
   for (let i = 0; i < data.length; i += 4) if (data[i] > 200 && data[i + 1] > 170 && data[i + 2] < 90) count++;
