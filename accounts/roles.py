@@ -25,6 +25,11 @@ EDITOR_PERMISSIONS = [
     "cases.edit_any_case",
     "cases.publish_case",
     "quizzes.edit_any_quiz",
+    # Invite residents (the link is e-mailed), see the invitations sent, and withdraw one.
+    "accounts.add_invitation",
+    "accounts.view_invitation",
+    "accounts.delete_invitation",
+    "discussions.moderate_comment",
 ]
 GROUP_PERMISSIONS: dict[str, list[str]] = {
     RESIDENT: [],

@@ -1,10 +1,34 @@
-"""Writes on users and their roles."""
+"""Writes on users, their roles and profiles, and sign-up invitations."""
 
+import secrets
+import smtplib
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import AbstractBaseUser, Group, Permission
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
 
+from .models import Invitation, Profile
 from .roles import EDITOR, FACULTY, RESIDENT, STAFF_GROUPS, groups_sync
+
+INVITATION_LIFETIME = timedelta(days=14)
+
+
+class InvitationUnusable(Exception):
+    """The invitation was used already, has expired, or does not exist."""
+
+
+class InvitationNotSent(Exception):
+    """The invitation is saved but the mail server refused its e-mail; ``invitation`` is the one saved."""
+
+    def __init__(self, invitation: Invitation):
+        super().__init__(f"The e-mail to {invitation.email} could not be sent.")
+        self.invitation = invitation
+
 
 DEMO_ACCOUNTS = [
     # username, password, role, display name
@@ -40,3 +64,82 @@ def demo_accounts_ensure() -> dict:
             user_set_role(user=user, role=role)
         users[username] = user
     return users
+
+
+@transaction.atomic
+def profile_ensure(*, user: AbstractBaseUser) -> Profile:
+    """Return the user's profile, creating an empty one the first time."""
+    profile, _ = Profile.objects.get_or_create(user=user)
+    user.profile = profile
+    return profile
+
+
+@transaction.atomic
+def profile_update(*, user: AbstractBaseUser, display_name: str, training_level: str) -> Profile:
+    """Set the name shown for the user and their training level."""
+    profile = profile_ensure(user=user)
+    profile.display_name = display_name
+    profile.training_level = training_level
+    profile.full_clean(exclude=["user"])
+    profile.save(update_fields=["display_name", "training_level"])
+    return profile
+
+
+def invitation_create(*, email: str, created_by: AbstractBaseUser, site_url: str) -> Invitation:
+    """Create an invitation to sign up as a resident and e-mail its link (``site_url`` is the site's root URL).
+
+    The invitation is saved before the e-mail goes out, so a mail server that refuses it leaves the
+    invitation in place for the editor to send the link by hand.
+    """
+    now = timezone.now()
+    invitation = Invitation.objects.create(
+        email=email,
+        token=secrets.token_urlsafe(32),
+        created_by=created_by,
+        created=now,
+        expires=now + INVITATION_LIFETIME,
+    )
+    context = {
+        "invitation": invitation,
+        "inviter": created_by,
+        "signup_url": invitation_url(invitation=invitation, site_url=site_url),
+        "site_url": site_url,
+    }
+    subject = render_to_string("accounts/invitation_subject.txt", context).strip()
+    body = render_to_string("accounts/invitation_email.txt", context)
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
+    except (smtplib.SMTPException, OSError) as error:
+        raise InvitationNotSent(invitation) from error
+    return invitation
+
+
+def invitation_url(*, invitation: Invitation, site_url: str) -> str:
+    """Return the absolute sign-up link of an invitation."""
+    return site_url.rstrip("/") + invitation.get_absolute_url()
+
+
+@transaction.atomic
+def user_sign_up(
+    *,
+    username: str,
+    password: str,
+    email: str,
+    display_name: str,
+    training_level: str,
+    invitation: Invitation | None = None,
+) -> AbstractBaseUser:
+    """Create a resident account with its profile, using up the invitation when there is one."""
+    if invitation is not None:
+        # Lock the row: two sign-ups racing on one link must not both succeed.
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if not invitation.is_usable():
+            raise InvitationUnusable("This invitation has already been used or has expired.")
+    user = get_user_model().objects.create_user(username=username, email=email, password=password)
+    user_set_role(user=user, role=RESIDENT)
+    Profile.objects.create(user=user, display_name=display_name, training_level=training_level)
+    if invitation is not None:
+        invitation.used_at = timezone.now()
+        invitation.used_by = user
+        invitation.save(update_fields=["used_at", "used_by"])
+    return user

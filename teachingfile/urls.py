@@ -7,7 +7,9 @@ admin.site.index_title = "Cases, topics and images"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("quizzes/", include("quizzes.urls")),
+    path("", include("discussions.urls")),
     path("", include("cases.urls")),
 ]

@@ -6,12 +6,13 @@ from django.urls import get_resolver, reverse
 
 from cases.models import Case
 from cases.tests.factories import make_case, make_dicom_image, make_series, make_user
+from discussions.models import Comment
 from quizzes import services
 from quizzes.models import Question
 from quizzes.tests.factories import make_quiz, make_sba
 
 ROLES = ["anonymous", "resident", "faculty_owner", "faculty_other", "editor", "inactive"]
-OK, LOGIN, NOT_FOUND, ADMIN_LOGIN, BAD, REDIRECT = 200, "login", 404, "admin-login", 400, 302
+OK, LOGIN, NOT_FOUND, ADMIN_LOGIN, BAD, REDIRECT, FORBIDDEN = 200, "login", 404, "admin-login", 400, 302, 403
 
 
 @pytest.fixture
@@ -26,6 +27,7 @@ def world(db, resident, faculty, other_faculty, editor):
         cases[status] = (case, shown, hidden)
     quiz, attempt, click = quiz_world(cases[Case.Status.PUBLISHED], resident)
     cases["quiz"] = (quiz, attempt, click)
+    cases["comment"] = Comment.objects.create(case=cases[Case.Status.PUBLISHED][0], author=faculty, body="A note")
     users = {
         "resident": resident,
         "faculty_owner": faculty,
@@ -86,6 +88,13 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
     own_attempt = {"anonymous": LOGIN, "inactive": LOGIN, "faculty_owner": NOT_FOUND, "faculty_other": NOT_FOUND}
     own_attempt |= {"editor": NOT_FOUND}
     attempt_url = lambda name, *args: reverse(f"quizzes:{name}", args=[attempt.pk, *args])  # noqa: E731
+    comment = cases["comment"]
+    comment_url = lambda name: reverse(f"discussions:{name}", args=[comment.pk])  # noqa: E731
+    discussion = {**owners_only}  # before a reveal: the case's editors only
+    own_comment = {**owners_only, "editor": NOT_FOUND}
+    moderators = dict.fromkeys(ROLES, FORBIDDEN) | {"editor": REDIRECT}
+    thread_post = {**discussion, "faculty_owner": BAD, "editor": BAD}
+    flaggers = {**discussion, "faculty_owner": REDIRECT, "editor": REDIRECT}
     # Reveals come last: they change what the same reader may fetch afterwards.
     return [
         ("cases:home", "get", reverse("cases:home"), readers),
@@ -116,12 +125,41 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
         ("quizzes:attempt-detail", "get", attempt_url("attempt-detail"), own_attempt | {"resident": OK}),
         ("quizzes:attempt-results", "get", attempt_url("attempt-results"), own_attempt | {"resident": REDIRECT}),
         ("quizzes:question-images", "get", attempt_url("question-images", click.pk), own_attempt | {"resident": OK}),
+        ("discussions:thread", "get", reverse("discussions:thread", args=[published.number]), discussion),
+        ("discussions:comment-edit", "get", comment_url("comment-edit"), own_comment),
+        ("discussions:moderation", "get", reverse("discussions:moderation"), moderators | {"editor": OK}),
+        ("discussions:notifications", "get", reverse("discussions:notifications"), logged_in),
+        ("accounts:profile", "get", reverse("accounts:profile"), logged_in),
+        ("accounts:signup", "get", reverse("accounts:signup"), dict.fromkeys(ROLES, NOT_FOUND)),  # open sign-up off
+        (
+            "accounts:signup-invited",
+            "get",
+            reverse("accounts:signup-invited", args=["no-such"]),
+            dict.fromkeys(ROLES, NOT_FOUND),
+        ),
+        ("accounts:password-reset", "get", reverse("accounts:password-reset"), dict.fromkeys(ROLES, OK)),
         ("admin:index", "get", reverse("admin:index"), staff),
         ("admin:cases_case_change", "get", reverse("admin:cases_case_change", args=[published.pk]), own_admin),
         ("admin:cases_case_change", "get", reverse("admin:cases_case_change", args=[draft.pk]), own_admin),
         ("admin:cases_series_change", "get", reverse("admin:cases_series_change", args=[shown.series_id]), own_admin),
         ("admin:cases_image_annotations", "get", reverse("admin:cases_image_annotations", args=[shown.pk]), own_image),
         ("cases:case-assess", "post", reverse("cases:case-assess", args=[published.number]), readers | not_revealed),
+        # Before the quiz entries: finishing the attempt reveals the case it asked about.
+        (
+            "discussions:comment-create",
+            "post",
+            reverse("discussions:comment-create", args=[published.number]),
+            thread_post,
+        ),
+        ("discussions:comment-flag", "post", comment_url("comment-flag"), flaggers),
+        ("discussions:comment-hide", "post", comment_url("comment-hide"), moderators),
+        ("discussions:comment-restore", "post", comment_url("comment-restore"), moderators),
+        (
+            "discussions:comment-delete",
+            "post",
+            comment_url("comment-delete"),
+            {**own_comment, "faculty_owner": REDIRECT},
+        ),
         ("quizzes:attempt-answer", "post", attempt_url("attempt-answer"), own_attempt | {"resident": BAD}),
         (
             "quizzes:review-case",
@@ -162,7 +200,7 @@ def test_the_table_covers_every_url_of_the_site(world):
     cases, _ = world
     covered = {name for name, *_ in url_table(cases)}
     site_routes = set()
-    for namespace in ("cases", "quizzes"):
+    for namespace in ("cases", "quizzes", "discussions", "accounts"):
         resolver = get_resolver().namespace_dict[namespace][1]
         site_routes |= {f"{namespace}:{name}" for name in resolver.reverse_dict if isinstance(name, str)}
     assert site_routes <= covered, f"add these URLs to the permission table: {site_routes - covered}"

@@ -121,3 +121,19 @@ def test_progress_and_quiz_list_cost_the_same_for_1_and_10_attempts(client, resi
         quiz_with_answers(resident, 2)
     assert count_queries(client, reverse("quizzes:progress")) == progress
     assert count_queries(client, reverse("quizzes:quiz-list")) == listing
+
+
+@pytest.mark.django_db
+def test_discussion_costs_the_same_for_3_and_60_comments(client, resident):
+    from discussions.models import Comment
+
+    client.force_login(resident)
+    few, many = make_case(), make_case()
+    for case, count in ((few, 3), (many, 60)):
+        client.post(reverse("cases:case-reveal", args=[case.number]), {"committed_answer": ""})
+        roots = [Comment.objects.create(case=case, author=resident, body=f"Root {n}") for n in range(count // 3)]
+        for root in roots:
+            reply = Comment.objects.create(case=case, author=resident, parent=root, thread=root, body="Reply")
+            Comment.objects.create(case=case, author=resident, parent=reply, thread=root, body="Reply to reply")
+    urls = [reverse("discussions:thread", args=[case.number]) for case in (few, many)]
+    assert count_queries(client, urls[1]) == count_queries(client, urls[0])

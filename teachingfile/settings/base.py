@@ -1,6 +1,7 @@
 """Settings shared by every environment; secrets and hosts come from the environment."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -35,9 +36,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "accounts",
     "cases",
     "quizzes",
+    "discussions",
 ]
 
 MIDDLEWARE = [
@@ -49,6 +52,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "teachingfile.urls"
@@ -63,6 +68,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "discussions.context_processors.notifications",
             ],
         },
     },
@@ -85,6 +91,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Axes refuses locked-out logins before the password is checked; the second backend loads the profile with the
+# user of each request (the header shows the display name).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.ProfileModelBackend"]
+# Five wrong passwords pause logging in to that account, and from that address, for 15 minutes: slow enough
+# to stop guessing, short enough that a resident who mistyped is back before the next case conference.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
+# Keep failed attempts only (what the lock needs), not an address log of every successful login.
+AXES_DISABLE_ACCESS_LOG = True
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "cases:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -120,6 +137,8 @@ TEACHINGFILE_INGEST_WORKERS = int(os.environ.get("TEACHINGFILE_INGEST_WORKERS", 
 
 # Off by default: a hospital decides to open cases to visitors who are not logged in.
 TEACHINGFILE_ANONYMOUS_BROWSING = env_bool("TEACHINGFILE_ANONYMOUS_BROWSING", False)
+# Off by default: accounts come from an editor's invitation unless the site chooses to let anyone sign up.
+TEACHINGFILE_OPEN_SIGNUP = env_bool("TEACHINGFILE_OPEN_SIGNUP", False)
 TEACHINGFILE_CASES_PER_PAGE = 24
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

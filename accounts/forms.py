@@ -1,0 +1,47 @@
+"""Forms of the account pages: the profile and sign-up."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm
+
+from .models import Profile, TrainingLevel
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = Profile
+        fields = ["display_name", "training_level"]
+        help_texts = {"display_name": "Shown to others instead of your username. Leave blank to show your name."}
+
+
+class SignUpForm(UserCreationForm):
+    """Username, e-mail, the name to show, training level, and the password twice."""
+
+    email = forms.EmailField(
+        label="E-mail address", help_text="Used to reset your password if you forget it.", max_length=254
+    )
+    display_name = forms.CharField(
+        max_length=Profile._meta.get_field("display_name").max_length,
+        help_text="Shown to others instead of your username, e.g. “Dr Riley Resident”.",
+    )
+    training_level = forms.ChoiceField(choices=[("", "—"), *TrainingLevel.choices])
+
+    field_order = ["username", "display_name", "training_level", "email", "password1", "password2"]
+
+    class Meta(UserCreationForm.Meta):
+        fields = ["username", "email"]
+
+    def __init__(self, *args, invited_email: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if invited_email:
+            # The invitation was sent to this address: the account keeps it.
+            self.fields["email"].initial = invited_email
+            self.fields["email"].disabled = True
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        if get_user_model()._default_manager.filter(email__iexact=email).exists():
+            raise forms.ValidationError(
+                "An account with this e-mail address already exists. Log in, or use “Forgot your password?”."
+            )
+        return email

@@ -1,0 +1,234 @@
+"""Account pages: profile, password change and reset, sign-up, and the login lock."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from axes.models import AccessAttempt
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.db.models import F
+from django.test import Client, override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Profile
+from accounts.roles import RESIDENT
+from accounts.tests.factories import make_invitation
+from cases.tests.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = reverse("login")
+PASSWORD = "pw-for-tests"  # what make_user sets
+NEW_ACCOUNT = {
+    "username": "newres",
+    "display_name": "Dr New Resident",
+    "training_level": "pgy1",
+    "email": "open@example.org",
+    "password1": "a-long-pass-phrase-42",
+    "password2": "a-long-pass-phrase-42",
+}
+
+
+def body(response) -> str:
+    return response.content.decode()
+
+
+# Profile
+
+
+def test_profile_needs_login(client):
+    response = client.get(reverse("accounts:profile"))
+    assert response.status_code == 302 and LOGIN in response["Location"]
+
+
+def test_profile_edit_saves_and_the_header_shows_the_display_name(client, resident):
+    client.force_login(resident)
+    page = client.get(reverse("accounts:profile"))
+    assert page.status_code == 200 and reverse("password_change") in body(page)
+    assert not Profile.objects.filter(user=resident).exists(), "a GET writes nothing"
+    response = client.post(
+        reverse("accounts:profile"), {"display_name": "Dr Riley", "training_level": "pgy3"}, follow=True
+    )
+    assert "Your profile is saved." in body(response)
+    assert re.search(r'class="who"[^>]*>Dr Riley</a>', body(response))
+    assert Profile.objects.get(user=resident).training_level == "pgy3"
+
+
+def test_over_long_display_name_refused_with_a_message(client, resident):
+    client.force_login(resident)
+    response = client.post(reverse("accounts:profile"), {"display_name": "x" * 81, "training_level": ""})
+    assert response.status_code == 200
+    assert "at most 80 characters" in body(response)
+    assert not Profile.objects.filter(user=resident).exists()
+
+
+def test_unknown_training_level_refused_and_nothing_changes(client, resident):
+    client.force_login(resident)
+    response = client.post(reverse("accounts:profile"), {"display_name": "Dr Not Saved", "training_level": "pgy9"})
+    assert "Select a valid choice" in body(response)
+    assert not re.search(r'class="who"[^>]*>Dr Not Saved<', body(response))
+
+
+# Password change and reset
+
+
+def test_password_change(client, resident):
+    client.force_login(resident)
+    assert client.get(reverse("password_change")).status_code == 200
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": "brand-new-phrase-77", "new_password2": "brand-new-phrase-77"},
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("password_change_done")
+    resident.refresh_from_db()
+    assert resident.check_password("brand-new-phrase-77")
+
+
+def test_login_page_links_password_reset(client):
+    assert reverse("password_reset") in body(client.get(LOGIN))
+
+
+def test_password_reset_by_email_end_to_end(client):
+    user = make_user("forgetful-t", email="forgetful@example.org")
+    response = client.post(reverse("password_reset"), {"email": "forgetful@example.org"})
+    assert response.status_code == 302 and response["Location"] == reverse("password_reset_done")
+    [message] = mail.outbox
+    assert message.to == ["forgetful@example.org"] and "forgetful-t" in message.body
+    assert "&#x27;" not in message.body and "<" not in message.body, "plain text, not escaped HTML"
+    link = re.search(r"https?://testserver(/accounts/reset/\S+/)", message.body).group(1)
+    form_page = client.get(link, follow=True)
+    assert "Choose a new password" in body(form_page)
+    set_url = form_page.redirect_chain[-1][0]
+    done = client.post(set_url, {"new_password1": "reset-phrase-9000", "new_password2": "reset-phrase-9000"})
+    assert done["Location"] == reverse("password_reset_complete")
+    logged_in = Client().post(LOGIN, {"username": "forgetful-t", "password": "reset-phrase-9000"})
+    assert logged_in.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("reset-phrase-9000")
+    assert "This link does not work" in body(client.get(link, follow=True)), "a reset link works once"
+
+
+def test_password_reset_for_an_unknown_address_says_the_same_and_sends_nothing(client):
+    response = client.post(reverse("password_reset"), {"email": "nobody@example.org"}, follow=True)
+    assert "Check your e-mail" in body(response) and mail.outbox == []
+
+
+# Sign-up
+
+
+def test_invited_sign_up_creates_a_logged_in_resident(client, editor):
+    invitation = make_invitation(created_by=editor, email="invited@example.org")
+    page = client.get(invitation.get_absolute_url())
+    assert page.status_code == 200 and "invited@example.org" in body(page)
+    data = NEW_ACCOUNT | {"email": "someone-else@example.org"}  # ignored: the invitation's address is kept
+    response = client.post(invitation.get_absolute_url(), data, follow=True)
+    user = get_user_model().objects.get(username="newres")
+    assert user.email == "invited@example.org"
+    assert user.groups.get().name == RESIDENT and user.profile.display_name == "Dr New Resident"
+    assert response.context["user"] == user and "Welcome, Dr New Resident" in body(response)
+
+
+def test_a_used_invitation_is_refused_with_a_message(client):
+    invitation = make_invitation()
+    client.post(invitation.get_absolute_url(), NEW_ACCOUNT)
+    response = Client().post(invitation.get_absolute_url(), NEW_ACCOUNT | {"username": "second"})
+    assert response.status_code == 410 and "already been used" in body(response)
+    assert not get_user_model().objects.filter(username="second").exists()
+
+
+def test_an_expired_invitation_is_refused_with_a_message(client):
+    created = timezone.now() - timedelta(days=20)
+    invitation = make_invitation(created=created, expires=created + timedelta(days=14))
+    url = invitation.get_absolute_url()
+    for response in (client.get(url), client.post(url, NEW_ACCOUNT)):
+        assert response.status_code == 410 and "has expired" in body(response)
+    assert not get_user_model().objects.filter(username="newres").exists()
+
+
+def test_an_unknown_invitation_is_refused_with_a_message(client):
+    response = client.get(reverse("accounts:signup-invited", args=["no-such-token"]))
+    assert response.status_code == 404 and "not valid" in body(response)
+
+
+def test_sign_up_form_errors_are_shown(client):
+    invitation = make_invitation()
+    response = client.post(invitation.get_absolute_url(), NEW_ACCOUNT | {"password2": "different", "username": ""})
+    assert response.status_code == 200
+    assert "This field is required." in body(response) and "didn’t match" in body(response)
+    invitation.refresh_from_db()
+    assert invitation.used_at is None
+
+
+def test_logged_in_users_are_sent_home_from_sign_up(client, resident):
+    client.force_login(resident)
+    response = client.get(make_invitation().get_absolute_url())
+    assert response.status_code == 302 and response["Location"] == reverse("cases:home")
+
+
+def test_open_sign_up_is_off_by_default(client):
+    assert client.get(reverse("accounts:signup")).status_code == 404
+    assert client.post(reverse("accounts:signup"), NEW_ACCOUNT).status_code == 404
+    assert not get_user_model().objects.filter(username="newres").exists()
+
+
+@override_settings(TEACHINGFILE_OPEN_SIGNUP=True)
+def test_open_sign_up_when_the_site_allows_it(client):
+    assert client.get(reverse("accounts:signup")).status_code == 200
+    response = client.post(reverse("accounts:signup"), NEW_ACCOUNT)
+    assert response.status_code == 302
+    user = get_user_model().objects.get(username="newres")
+    assert user.email == "open@example.org" and user.groups.get().name == RESIDENT
+
+
+@override_settings(TEACHINGFILE_OPEN_SIGNUP=True)
+def test_open_sign_up_refuses_an_address_already_used(client):
+    make_user("taken-t", email="open@example.org")
+    response = client.post(reverse("accounts:signup"), NEW_ACCOUNT)
+    assert response.status_code == 200 and "already exists" in body(response)
+
+
+# Login lock (django-axes)
+
+
+def fail_login(client: Client, username: str, address: str):
+    return client.post(LOGIN, {"username": username, "password": "wrong"}, REMOTE_ADDR=address)
+
+
+def test_five_failures_on_one_account_lock_it_with_a_clear_message(resident):
+    client = Client()
+    for _ in range(4):
+        assert fail_login(client, resident.username, "10.0.0.1").status_code == 200
+    locked = fail_login(client, resident.username, "10.0.0.1")
+    assert locked.status_code == 429
+    text = body(locked)
+    assert "5 failed attempts to log in as" in text and "paused for 15 minutes" in text
+    assert reverse("password_reset") in text
+    # The sixth try, with the right password now, is refused too.
+    right = client.post(LOGIN, {"username": resident.username, "password": PASSWORD}, REMOTE_ADDR="10.0.0.1")
+    assert right.status_code == 429 and "_auth_user_id" not in client.session
+
+
+def test_the_account_lock_holds_from_another_address(resident):
+    for number in range(5):
+        fail_login(Client(), resident.username, f"10.0.1.{number}")
+    right = Client().post(LOGIN, {"username": resident.username, "password": PASSWORD}, REMOTE_ADDR="10.0.2.1")
+    assert right.status_code == 429
+
+
+def test_five_failures_from_one_address_lock_that_address(resident, faculty):
+    for number in range(5):
+        fail_login(Client(), f"guess{number}", "10.0.3.1")
+    from_there = Client().post(LOGIN, {"username": faculty.username, "password": PASSWORD}, REMOTE_ADDR="10.0.3.1")
+    assert from_there.status_code == 429
+    elsewhere = Client().post(LOGIN, {"username": faculty.username, "password": PASSWORD}, REMOTE_ADDR="10.0.3.2")
+    assert elsewhere.status_code == 302, "other addresses and accounts are not affected"
+
+
+def test_the_lock_lifts_after_15_minutes(resident):
+    for _ in range(5):
+        fail_login(Client(), resident.username, "10.0.4.1")
+    AccessAttempt.objects.update(attempt_time=F("attempt_time") - timedelta(minutes=16))
+    right = Client().post(LOGIN, {"username": resident.username, "password": PASSWORD}, REMOTE_ADDR="10.0.4.1")
+    assert right.status_code == 302

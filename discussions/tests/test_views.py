@@ -1,0 +1,155 @@
+"""The discussion: spoilers only after the reveal, safe Markdown, own edits and deletions, flags and moderation."""
+
+import logging
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+
+from cases.models import Case
+from cases.tests.factories import make_case, make_user
+from discussions.models import Comment, Notification
+
+pytestmark = pytest.mark.django_db
+
+
+def revealed(client: Client, case: Case) -> Client:
+    client.post(reverse("cases:case-reveal", args=[case.number]), {"committed_answer": ""})
+    return client
+
+
+def post(client: Client, case: Case, body: str, parent: Comment | None = None):
+    data = {"body": body} | ({"parent": parent.pk} if parent else {})
+    return client.post(reverse("discussions:comment-create", args=[case.number]), data)
+
+
+def thread(client: Client, case: Case) -> str:
+    return client.get(reverse("discussions:thread", args=[case.number])).content.decode()
+
+
+def test_the_discussion_opens_only_after_the_reveal(client, resident):
+    case = make_case()
+    client.force_login(resident)
+    assert client.get(reverse("discussions:thread", args=[case.number])).status_code == 404
+    assert post(client, case, "Early").status_code == 404
+    assert not Comment.objects.exists()
+    revealed(client, case)
+    assert client.get(reverse("discussions:thread", args=[case.number])).status_code == 200
+    assert reverse("discussions:thread", args=[case.number]) in client.get(case.get_absolute_url()).content.decode()
+
+
+def test_a_comment_and_a_reply_render_markdown_and_tell_the_case_authors(
+    client, resident, faculty, django_capture_on_commit_callbacks
+):
+    faculty.email = "faculty@example.org"
+    faculty.save()
+    case = make_case(authors=[faculty])
+    client.force_login(resident)
+    revealed(client, case)
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, case, "The **rim** matures first; see [the slice](/cases/x/?series=1&slice=3).\n\n- one\n- two")
+        comment = Comment.objects.get()
+        post(client, case, "And `code`.", parent=comment)
+    page = thread(client, case)
+    assert "<strong>rim</strong>" in page and "<li>one</li>" in page and "<code>code</code>" in page
+    assert 'href="/cases/x/?series=1&amp;slice=3"' in page
+    assert Comment.objects.get(parent=comment).thread == comment
+    assert Notification.objects.filter(user=faculty, case=case).count() == 2
+    assert len(mail.outbox) == 2 and case.number in mail.outbox[0].subject
+
+
+@pytest.mark.parametrize(
+    ("body", "absent"),
+    [
+        ("<script>alert(1)</script>", "<script>alert(1)"),
+        ("[click](javascript:alert(1))", "javascript:"),
+        ('<img src=x onerror="alert(1)">', "onerror"),
+        ('<a href="#" onclick="steal()">x</a>', "onclick"),
+    ],
+)
+def test_user_text_is_sanitised(client, resident, body, absent):
+    case = make_case()
+    client.force_login(resident)
+    revealed(client, case)
+    post(client, case, body)
+    assert absent not in thread(client, case)
+
+
+def test_an_overlong_comment_is_refused_with_a_message_and_nothing_stored(client, resident, caplog):
+    caplog.set_level(logging.INFO, logger="discussions")
+    case = make_case()
+    client.force_login(resident)
+    revealed(client, case)
+    response = post(client, case, "x" * 100_000)
+    assert response.status_code == 400 and "under 5,000 characters" in response.content.decode()
+    assert not Comment.objects.exists()
+    assert "Refused a comment" in caplog.text
+
+
+def test_authors_edit_and_delete_their_own_comments_only(client, resident):
+    case = make_case()
+    other = Client()
+    other.force_login(make_user("other-reader", "resident"))
+    revealed(other, case)
+    client.force_login(resident)
+    revealed(client, case)
+    post(client, case, "First thought")
+    comment = Comment.objects.get()
+    edit = reverse("discussions:comment-edit", args=[comment.pk])
+    assert other.post(edit, {"body": "Vandalised"}).status_code == 404
+    assert other.post(reverse("discussions:comment-delete", args=[comment.pk])).status_code == 404
+    client.post(edit, {"body": "Second thought"})
+    page = thread(client, case)
+    assert "Second thought" in page and "(edited)" in page and "First thought" not in page
+    assert comment.revisions.get().body == "First thought"
+    post(other, case, "A reply", parent=comment)
+    client.post(reverse("discussions:comment-delete", args=[comment.pk]))
+    page = thread(other, case)
+    assert "Second thought" not in page and "Comment deleted by its author." in page and "A reply" in page
+
+
+def test_a_flagged_comment_hidden_by_an_editor_disappears_for_others_but_not_its_author(client, resident, editor):
+    case = make_case()
+    author = Client()
+    author.force_login(make_user("commenter", "resident"))
+    revealed(author, case)
+    post(author, case, "Rude words")
+    comment = Comment.objects.get()
+    client.force_login(resident)
+    revealed(client, case)
+    client.post(reverse("discussions:comment-flag", args=[comment.pk]), {"reason": "rude"})
+    client.post(reverse("discussions:comment-flag", args=[comment.pk]), {"reason": "rude"})
+    assert comment.flags.count() == 1
+
+    moderator = Client()
+    moderator.force_login(editor)
+    assert "Rude words" in moderator.get(reverse("discussions:moderation")).content.decode()
+    assert client.post(reverse("discussions:comment-hide", args=[comment.pk])).status_code == 403
+    moderator.post(reverse("discussions:comment-hide", args=[comment.pk]))
+    assert "Rude words" not in thread(client, case)
+    assert "Rude words" in thread(author, case) and "hidden by a moderator" in thread(author, case)
+    assert not comment.flags.filter(resolved_at__isnull=True).exists()
+    moderator.post(reverse("discussions:comment-restore", args=[comment.pk]))
+    assert "Rude words" in thread(client, case)
+
+
+def test_a_reply_cannot_hang_from_another_cases_comment(client, resident):
+    first, second = make_case(), make_case()
+    client.force_login(resident)
+    revealed(client, first)
+    revealed(client, second)
+    post(client, first, "On the first case")
+    assert post(client, second, "Reply", parent=Comment.objects.get()).status_code == 400
+
+
+def test_notifications_are_listed_and_marked_read(client, faculty, resident):
+    case = make_case(authors=[faculty])
+    reader = Client()
+    reader.force_login(resident)
+    revealed(reader, case)
+    post(reader, case, "Nice case")
+    client.force_login(faculty)
+    assert '<span class="count">1</span>' in client.get(reverse("cases:home")).content.decode()
+    assert f"commented on your case {case.number}" in client.get(reverse("discussions:notifications")).content.decode()
+    assert not Notification.objects.unread().filter(user=faculty).exists()
