@@ -7,22 +7,24 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Count
+from django.db.models import Count, Prefetch
 from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
+from simple_history.admin import SimpleHistoryAdmin
 
 from . import ingest, services
-from .forms import AnnotationSetForm, CaseStatusField, DicomUploadForm, MultipleFileField
+from .forms import AnnotationSetForm, CaseStatusField, DicomUploadForm, MultipleFileField, ReviewDecisionForm
 from .imaging import mask
 from .models import (
     Case,
     CaseFinding,
     CaseReference,
+    CaseReview,
     ClassificationGrade,
     ClassificationSystem,
     DifferentialEntry,
@@ -134,7 +136,7 @@ class CaseAdminForm(forms.ModelForm):
 
 
 @admin.register(Case)
-class CaseAdmin(OwnCaseMixin, admin.ModelAdmin):
+class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
     case_path = "pk"
     form = CaseAdminForm
     list_display = ["number", "title", "status", "difficulty", "modalities", "updated", "preview_link"]
@@ -215,6 +217,71 @@ class CaseAdmin(OwnCaseMixin, admin.ModelAdmin):
                 changed += 1
         self.message_user(request, f"{changed} case(s) now {Case.Status(status).label.lower()}.")
 
+    def save_model(self, request, obj, form, change):
+        status = obj.status
+        if "status" in form.changed_data:
+            # Saved as it was, then moved by the workflow service, which records the review and tells who should know.
+            obj.status = form.initial.get("status") or Case.Status.DRAFT
+        super().save_model(request, obj, form, change)
+        if obj.status != status:
+            services.case_set_status(case=obj, status=status, by=request.user)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            reviews = list(obj.reviews.select_related("editor__profile"))
+            context["reviews"] = reviews
+            latest = reviews[0] if reviews else None
+            if obj.status == Case.Status.DRAFT and latest and latest.decision == CaseReview.Decision.RETURNED:
+                context["returned_review"] = latest
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "may_review": self.has_publish_permission(request)}
+        return super().changelist_view(request, extra_context)
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # Read only: reverting would save an old status past the workflow's checks.
+        if request.method != "GET":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def review_queue_view(self, request):
+        """List the cases waiting for review, oldest first, each with a publish and a return form."""
+        if not self.has_publish_permission(request):
+            raise PermissionDenied
+        cases = Case.objects.filter(status=Case.Status.IN_REVIEW).prefetch_related(
+            Prefetch("authors", queryset=get_user_model().objects.select_related("profile"))
+        )
+        cases = cases.order_by(models.F("submitted_at").asc(nulls_first=True), "updated", "pk")
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "title": "Cases to review"}
+        context["cases"] = cases
+        return TemplateResponse(request, "admin/cases/case/review_queue.html", context)
+
+    def review_decision_view(self, request, pk: int):
+        """Publish a case in review, or return it to its authors with comments."""
+        if not self.has_publish_permission(request):
+            raise PermissionDenied
+        case = get_object_or_404(Case, pk=pk, status=Case.Status.IN_REVIEW)
+        form = ReviewDecisionForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, f"{case.number} unchanged: {form.error_text()}", messages.ERROR)
+        else:
+            try:
+                if form.cleaned_data["decision"] == ReviewDecisionForm.PUBLISH:
+                    services.case_set_status(
+                        case=case, status=Case.Status.PUBLISHED, by=request.user, comments=form.cleaned_data["comments"]
+                    )
+                else:
+                    services.case_return(case=case, by=request.user, comments=form.cleaned_data["comments"])
+            except (services.NotReadyToPublish, StatusChangeRefused) as problem:
+                self.message_user(request, f"{case.number} unchanged: {problem}", messages.ERROR)
+            else:
+                self.message_user(request, f"{case.number} is now {case.get_status_display().lower()}.")
+        return HttpResponseRedirect(reverse("admin:cases_case_review_queue"))
+
     @admin.action(description="Submit selected cases for review", permissions=["change"])
     def submit_for_review(self, request, queryset):
         self._set_status(request, queryset.filter(status=Case.Status.DRAFT), Case.Status.IN_REVIEW)
@@ -250,6 +317,12 @@ class CaseAdmin(OwnCaseMixin, admin.ModelAdmin):
 
     def get_urls(self):
         own = [
+            path("review-queue/", self.admin_site.admin_view(self.review_queue_view), name="cases_case_review_queue"),
+            path(
+                "review-queue/<int:pk>/",
+                self.admin_site.admin_view(require_POST(self.review_decision_view)),
+                name="cases_case_review",
+            ),
             path("<int:pk>/dicom/", self.admin_site.admin_view(self.dicom_upload_view), name="cases_case_dicom"),
             path(
                 "<int:pk>/dicom/<uuid:token>/",
@@ -393,7 +466,7 @@ class ImageInline(admin.TabularInline):
         if not image.pk:
             return "—"
         return format_html(
-            '<a href="{}" target="_blank"><img src="{}" alt="" style="max-height:90px;background:#000"></a>',
+            '<a href="{}" target="_blank"><img src="{}" alt=""></a>',
             image.file.url,
             (image.thumbnail or image.file).url,
         )

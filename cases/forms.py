@@ -2,7 +2,7 @@ import json
 
 from django import forms
 
-from .models import Annotation, Modality, Rating, Region, Reveal, Series
+from .models import Annotation, CaseReview, Modality, Rating, Region, Reveal, Series
 from .workflow import allowed_statuses
 
 
@@ -157,3 +157,25 @@ class AnnotationSetForm(forms.Form):
             described = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in problems.items())
             raise forms.ValidationError(f"Annotation {number}: {described}")
         return form.cleaned_data
+
+
+class ReviewDecisionForm(forms.Form):
+    """An editor's decision on a case in review; returning it needs comments for the authors."""
+
+    PUBLISH, RETURN = "publish", "return"
+
+    decision = forms.ChoiceField(choices=[(PUBLISH, "Publish"), (RETURN, "Return to the authors")])
+    comments = forms.CharField(
+        required=False,
+        max_length=CaseReview._meta.get_field("comments").max_length,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("decision") == self.RETURN and not cleaned.get("comments", "").strip():
+            self.add_error("comments", "Write what the authors should change.")
+        return cleaned
+
+    def error_text(self) -> str:
+        return " ".join(message for messages in self.errors.values() for message in messages)

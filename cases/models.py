@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 
 class Modality(models.TextChoices):
@@ -299,6 +300,9 @@ class Case(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    submitted_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the case was last submitted for review."
+    )
     difficulty = models.PositiveSmallIntegerField(
         choices=Rating.choices, default=Rating.THREE, help_text="1 = medical student, 5 = subspecialty fellow."
     )
@@ -341,6 +345,9 @@ class Case(models.Model):
     date_offset_days = models.SmallIntegerField(default=random_date_offset, editable=False)
 
     objects = CaseQuerySet.as_manager()
+    # Who changed what, and when. The de-identification keys stay in this table only; "updated" would
+    # repeat each record's own date.
+    history = HistoricalRecords(excluded_fields=["deid_secret", "date_offset_days", "updated"])
 
     class Meta:
         ordering = ["-published_at", "-pk"]
@@ -387,6 +394,26 @@ class Case(models.Model):
     def is_viewable_by(self, user) -> bool:
         """Say whether this user may open the case page."""
         return self.status in (self.Status.PUBLISHED, self.Status.RETIRED) or self.is_editable_by(user)
+
+
+class CaseReview(models.Model):
+    """An editor's decision on a case: published, or returned to its authors with comments."""
+
+    class Decision(models.TextChoices):
+        RETURNED = "returned", "Returned with comments"
+        PUBLISHED = "published", "Published"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="reviews")
+    editor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    decision = models.CharField(max_length=12, choices=Decision.choices)
+    comments = models.TextField(blank=True, max_length=5000, help_text="What the authors should change.")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()}: {self.case_id}"
 
 
 class CaseFinding(models.Model):

@@ -14,14 +14,21 @@ import numpy
 import PIL.Image
 import pydicom
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.roles import EDITOR
+from accounts.templatetags.accounts import display_name
+from discussions.services import notifications_send
 
 from . import workflow
 from .imaging import mask, render
-from .models import Annotation, Case, Image, Modality, Reveal, Series
+from .models import Annotation, Case, CaseReview, Image, Modality, Reveal, Series
 from .web_images import PreparedImage, UnusableImage, prepare_web_image
 
 logger = logging.getLogger(__name__)
@@ -232,17 +239,64 @@ def reveal_assess(*, reveal: Reveal, assessment: str) -> Reveal:
     return reveal
 
 
-def case_set_status(*, case: Case, status: str, by) -> Case:
-    """Move a case along the workflow (draft → in review → published → retired) if this user may."""
+@transaction.atomic
+def case_set_status(*, case: Case, status: str, by, comments: str = "") -> Case:
+    """Move a case along the workflow (draft → in review → published → retired) if this user may.
+
+    A submission is announced to the editors; an editor's publication or return to draft is recorded as a
+    review, with ``comments``, and announced to the case's authors.
+    """
     workflow.check_transition(case=case, status=status, user=by)
     if status == Case.Status.PUBLISHED:
         problems = case_publication_problems(case)
         if problems:
             raise NotReadyToPublish(" ".join(problems))
+    previous = case.status
+    if status == previous:
+        return case
     case.status = status
-    case.save(update_fields=["status", "published_at", "updated"])
+    if status == Case.Status.IN_REVIEW:
+        case.submitted_at = timezone.now()
+    case.save(update_fields=["status", "published_at", "submitted_at", "updated"])
     logger.info("Case %s is now %s", case.number, status)
+    if status == Case.Status.IN_REVIEW:
+        _announce_submission(case=case, by=by)
+    elif status == Case.Status.PUBLISHED and previous != Case.Status.RETIRED:
+        _record_review(case=case, by=by, decision=CaseReview.Decision.PUBLISHED, comments=comments)
+    elif status == Case.Status.DRAFT and by.has_perm("cases.publish_case"):
+        _record_review(case=case, by=by, decision=CaseReview.Decision.RETURNED, comments=comments)
     return case
+
+
+def case_return(*, case: Case, by, comments: str) -> Case:
+    """Send a case back to its authors as a draft, with the editor's comments on what to change."""
+    if not by.has_perm("cases.publish_case"):
+        raise workflow.StatusChangeRefused("Only editors return cases to their authors.")
+    if not comments.strip():
+        raise workflow.StatusChangeRefused("Write the comments the authors should act on.")
+    return case_set_status(case=case, status=Case.Status.DRAFT, by=by, comments=comments)
+
+
+def _announce_submission(*, case: Case, by) -> None:
+    editors = get_user_model().objects.filter(groups__name=EDITOR, is_active=True).exclude(pk=by.pk).distinct()
+    message = f"{display_name(by)} submitted case {case.number} for review."
+    url = reverse("admin:cases_case_review_queue")
+    notifications_send(users=editors, case=case, message=message, subject=f"Case {case.number} to review", url=url)
+
+
+def _record_review(*, case: Case, by, decision: str, comments: str) -> CaseReview:
+    review = CaseReview.objects.create(case=case, editor=by, decision=decision, comments=comments.strip())
+    if decision == CaseReview.Decision.PUBLISHED:
+        message = f"Your case {case.number} was published."
+    elif review.comments:
+        message = f"Your case {case.number} was returned with comments: {review.comments}"
+    else:
+        message = f"Your case {case.number} was returned to draft."
+    subject = f"Case {case.number}: {review.get_decision_display().lower()}"
+    url = reverse("admin:cases_case_change", args=[case.pk])
+    authors = case.authors.exclude(pk=by.pk)
+    notifications_send(users=authors, case=case, message=message, subject=subject, url=url)
+    return review
 
 
 @dataclass(frozen=True)

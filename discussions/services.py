@@ -6,6 +6,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from accounts.templatetags.accounts import display_name
 from cases.models import Case
@@ -36,13 +37,24 @@ def _notify_authors(comment: Comment) -> None:
     url = reverse("discussions:thread", args=[case.number]) + f"#comment-{comment.pk}"
     who = display_name(comment.author)
     message = f"{who} commented on your case {case.number}."
-    authors = list(case.authors.exclude(pk=comment.author_id))
+    subject = f"New comment on case {case.number}"
+    authors = case.authors.exclude(pk=comment.author_id)
+    notifications_send(users=authors, case=case, message=message, subject=subject, url=url, comment=comment)
+
+
+def notifications_send(
+    *, users, case: Case, message: str, subject: str, url: str, body: str = "", comment: Comment | None = None
+) -> None:
+    """Tell these users in the site now, and by e-mail (``body`` when given) once the transaction commits."""
+    users = list(users)
+    short = Truncator(message).chars(Notification._meta.get_field("message").max_length)
     Notification.objects.bulk_create(
-        Notification(user=author, case=case, comment=comment, message=message) for author in authors
+        Notification(user=user, case=case, comment=comment, message=short) for user in users
     )
-    addresses = [author.email for author in authors if author.email]
+    addresses = [user.email for user in users if user.email]
     if addresses:
-        transaction.on_commit(lambda: _mail(f"New comment on case {case.number}", f"{message}\n\n{url}\n", addresses))
+        text = f"{body or message}\n\n{url}\n"
+        transaction.on_commit(lambda: _mail(subject, text, addresses))
 
 
 def _mail(subject: str, text: str, addresses: list[str]) -> None:

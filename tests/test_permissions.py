@@ -76,6 +76,8 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
     staff |= {"editor": OK, "inactive": ADMIN_LOGIN}
     own_admin = {**staff, "faculty_other": REDIRECT}
     own_image = {**staff, "faculty_other": NOT_FOUND}
+    editors_admin = {**staff, "faculty_owner": FORBIDDEN, "faculty_other": FORBIDDEN}
+    own_history = {**staff, "faculty_other": FORBIDDEN}
     reveal = {**readers, "anonymous": LOGIN, "resident": REDIRECT, "faculty_owner": REDIRECT}
     reveal |= {"faculty_other": REDIRECT, "editor": REDIRECT}
     media = lambda name: reverse("cases:media-file", args=[name])  # noqa: E731
@@ -143,6 +145,8 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
         ("admin:cases_case_change", "get", reverse("admin:cases_case_change", args=[draft.pk]), own_admin),
         ("admin:cases_series_change", "get", reverse("admin:cases_series_change", args=[shown.series_id]), own_admin),
         ("admin:cases_image_annotations", "get", reverse("admin:cases_image_annotations", args=[shown.pk]), own_image),
+        ("admin:cases_case_review_queue", "get", reverse("admin:cases_case_review_queue"), editors_admin),
+        ("admin:cases_case_history", "get", reverse("admin:cases_case_history", args=[draft.pk]), own_history),
         ("cases:case-assess", "post", reverse("cases:case-assess", args=[published.number]), readers | not_revealed),
         # Before the quiz entries: finishing the attempt reveals the case it asked about.
         (

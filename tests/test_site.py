@@ -1,5 +1,6 @@
 """Site-wide guards: migrations, deploy checks, one heading per page, demo content loads once."""
 
+import json
 import os
 import re
 import subprocess
@@ -18,24 +19,63 @@ def test_no_pending_migrations():
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
 
 
-def test_deploy_check_is_clean_with_production_settings():
+def production_environment() -> dict[str, str]:
+    """Return this process's environment with the production settings and their required variables."""
     # The browser tests' async-unsafe switch is set in this process; a real deployment has no such thing.
-    env = {
+    return {
         **{key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DJANGO_SETTINGS_MODULE": "teachingfile.settings.prod",
         "DJANGO_SECRET_KEY": "a-long-random-production-secret-for-the-check-0123456789abcdef",
         "DJANGO_ALLOWED_HOSTS": "teaching.example.org",
         "DATABASE_URL": "sqlite:///:memory:",
     }
+
+
+def test_deploy_check_is_clean_with_production_settings():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=settings.BASE_DIR,
-        env=env,
+        env=production_environment(),
         capture_output=True,
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_settings_keep_the_security_headers_and_https():
+    names = [
+        "CONTENT_SECURITY_POLICY",
+        "SECURE_CONTENT_TYPE_NOSNIFF",
+        "SECURE_REFERRER_POLICY",
+        "X_FRAME_OPTIONS",
+        "SECURE_SSL_REDIRECT",
+        "SECURE_HSTS_SECONDS",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "SESSION_COOKIE_HTTPONLY",
+    ]
+    script = (
+        "import json; from django.conf import settings as s; "
+        f"print(json.dumps({{name: getattr(s, name) for name in {names}}}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", script],
+        cwd=settings.BASE_DIR,
+        env=production_environment(),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    production = json.loads(result.stdout.strip().splitlines()[-1])
+    assert production["CONTENT_SECURITY_POLICY"] == settings.CONTENT_SECURITY_POLICY
+    assert production["SECURE_CONTENT_TYPE_NOSNIFF"] is True
+    assert production["SECURE_REFERRER_POLICY"] == "same-origin"
+    assert production["X_FRAME_OPTIONS"] == "DENY"
+    assert production["SECURE_SSL_REDIRECT"] is True
+    assert production["SECURE_HSTS_SECONDS"] >= 31_536_000
+    assert production["SESSION_COOKIE_SECURE"] and production["CSRF_COOKIE_SECURE"]
+    assert production["SESSION_COOKIE_HTTPONLY"] is True
 
 
 def test_production_settings_refuse_to_start_without_secrets():
