@@ -140,13 +140,16 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
     case_path = "pk"
     form = CaseAdminForm
     list_display = ["number", "title", "status", "difficulty", "modalities", "updated", "preview_link"]
-    list_filter = ["status", "region", "difficulty"]
+    list_filter = ["status", "access", "region", "difficulty"]
     search_fields = ["number", "title", "diagnosis", "keywords"]
     readonly_fields = ["preview_link", "published_at"]
     filter_horizontal = ["authors"]
     inlines = [SeriesInline, FindingInline, DifferentialInline, CaseReferenceInline]
     fieldsets = [
-        (None, {"fields": ["number", "title", "status", "preview_link", "published_at", "authors", "credit"]}),
+        (
+            None,
+            {"fields": ["number", "title", "status", "access", "preview_link", "published_at", "authors", "credit"]},
+        ),
         (
             "Shown before the reveal",
             {

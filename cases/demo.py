@@ -40,6 +40,7 @@ CASE_FIELDS = [
     "patient_age_years",
     "patient_sex",
     "region",
+    "access",
     "acr_anatomy",
     "acr_pathology",
     "brief_history",

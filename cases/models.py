@@ -229,6 +229,13 @@ class CaseQuerySet(models.QuerySet):
             return self.filter(authors=user)
         return self.none()
 
+    def visible_to(self, user) -> "CaseQuerySet":
+        """Keep the cases whose access level lets this reader in: public ones for visitors; public and
+        institution ones for logged-in users; private ones only for those who may edit them."""
+        if not user.is_authenticated:
+            return self.filter(access=Case.Access.PUBLIC)
+        return self.filter(~Q(access=Case.Access.PRIVATE) | Q(pk__in=Case.objects.editable_by(user).values("pk")))
+
     def with_reveal_state(self, *, user=None, session_key: str | None = None) -> "CaseQuerySet":
         """Annotate ``revealed``: whether this reader has revealed each case."""
         reveals = Reveal.objects.for_reader(user=user, session_key=session_key).filter(case=OuterRef("pk"))
@@ -272,6 +279,11 @@ class Case(models.Model):
 
     ANSWER_LISTS = ("findings", "differential", "references")  # loaded only when the answer is shown
 
+    class Access(models.TextChoices):
+        PUBLIC = "public", "Public: anyone, where the site allows visitors"
+        INSTITUTION = "institution", "Institution: logged-in users"
+        PRIVATE = "private", "Private: its authors and the editors"
+
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         IN_REVIEW = "review", "In review"
@@ -297,6 +309,13 @@ class Case(models.Model):
         max_length=300, blank=True, help_text="Credit line shown on the case, e.g. original authors and institution."
     )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    access = models.CharField(
+        max_length=12,
+        choices=Access.choices,
+        default=Access.INSTITUTION,
+        help_text="Who may open the case once it is published. Public cases are shown to visitors who are not "
+        "logged in only where the site allows anonymous browsing.",
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -392,8 +411,13 @@ class Case(models.Model):
         return user.has_perm("cases.change_case") and any(author.pk == user.pk for author in self.authors.all())
 
     def is_viewable_by(self, user) -> bool:
-        """Say whether this user may open the case page."""
-        return self.status in (self.Status.PUBLISHED, self.Status.RETIRED) or self.is_editable_by(user)
+        """Say whether this user may open the case page: its editors always; others once it is published (or
+        retired, kept for links) and its access level lets them in."""
+        if self.is_editable_by(user):
+            return True
+        if self.status not in (self.Status.PUBLISHED, self.Status.RETIRED) or self.access == self.Access.PRIVATE:
+            return False
+        return self.access == self.Access.PUBLIC or user.is_authenticated
 
 
 class CaseReview(models.Model):

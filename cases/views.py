@@ -40,13 +40,15 @@ def reader_required(view):
 @reader_required
 def home(request):
     user, session_key = reader_key(request)
-    cases = Case.objects.published().with_reveal_state(user=user, session_key=session_key).for_list()
+    cases = (
+        Case.objects.published().visible_to(request.user).with_reveal_state(user=user, session_key=session_key)
+    ).for_list()
     return render(
         request,
         "cases/home.html",
         {
             "latest_cases": cases[:6],
-            "published_count": Case.objects.published().count(),
+            "published_count": Case.objects.published().visible_to(request.user).count(),
             "done_count": Reveal.objects.for_reader(user=user, session_key=session_key)
             .filter(case__in=Case.objects.viewable())
             .count(),
@@ -59,7 +61,7 @@ def home(request):
 def case_list(request):
     form = CaseFilterForm(request.GET or None)
     user, session_key = reader_key(request)
-    cases = Case.objects.published()
+    cases = Case.objects.published().visible_to(request.user)
     if form.is_bound:
         form.is_valid()  # the valid filters apply even when another one is not understood
         cases = form.filter(cases)
@@ -77,7 +79,7 @@ def case_done_list(request):
     reveals = (
         Reveal.objects.for_reader(user=user, session_key=session_key)
         .select_related("case", "case__topic")
-        .filter(case__in=Case.objects.viewable())
+        .filter(case__in=Case.objects.viewable().visible_to(request.user))
     )
     page = Paginator(reveals, 50).get_page(request.GET.get("page"))
     return render(request, "cases/reveal_list.html", {"page": page})
@@ -93,6 +95,7 @@ def case_detail(request, number: str):
     user, session_key = (None, None) if preview else reader_key(request)
     similar = (
         Case.objects.published()
+        .visible_to(request.user)
         .filter(region=state.case.region)
         .exclude(pk=state.case.pk)
         .with_reveal_state(user=user, session_key=session_key)
@@ -176,7 +179,8 @@ def topic_detail(request, slug: str):
         slug=slug,
     )
     user, session_key = reader_key(request)
-    cases = topic.cases.published().with_reveal_state(user=user, session_key=session_key).for_list()
+    cases = topic.cases.published().visible_to(request.user)
+    cases = cases.with_reveal_state(user=user, session_key=session_key).for_list()
     return render(request, "cases/topic_detail.html", {"topic": topic, "cases": cases})
 
 

@@ -211,10 +211,13 @@ def test_the_table_covers_every_url_of_the_site(world):
 
 
 @override_settings(TEACHINGFILE_ANONYMOUS_BROWSING=True)
-def test_anonymous_browsing_setting_opens_published_cases_only(world):
+def test_anonymous_browsing_setting_opens_published_public_cases_only(world):
     cases, _ = world
     client = Client()
-    assert client.get(cases[Case.Status.PUBLISHED][0].get_absolute_url()).status_code == 200
+    published = cases[Case.Status.PUBLISHED][0]
+    assert client.get(published.get_absolute_url()).status_code == 404, "institution cases need an account"
+    Case.objects.filter(pk=published.pk).update(access=Case.Access.PUBLIC)
+    assert client.get(published.get_absolute_url()).status_code == 200
     assert client.get(cases[Case.Status.DRAFT][0].get_absolute_url()).status_code == 404
     assert client.get(reverse("cases:case-list")).status_code == 200
 

@@ -19,6 +19,7 @@ def case_form_data(**overrides) -> dict:
         "number": "new101",
         "title": "A neutral title",
         "status": "draft",
+        "access": "institution",
         "credit": "",
         "difficulty": 2,
         "quality": 3,
