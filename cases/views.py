@@ -167,7 +167,8 @@ def case_assess(request, number: str):
 @require_safe
 @reader_required
 def topic_list(request):
-    topics = Topic.objects.annotate(case_count=Count("cases", filter=Q(cases__status=Case.Status.PUBLISHED)))
+    visible = Case.objects.published().visible_to(request.user)
+    topics = Topic.objects.annotate(case_count=Count("cases", filter=Q(cases__in=visible)))
     return render(request, "cases/topic_list.html", {"topics": topics})
 
 

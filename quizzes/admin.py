@@ -147,6 +147,12 @@ class QuizAdmin(AuthoredMixin, admin.ModelAdmin):
     filter_horizontal = ["groups"]
     inlines = [QuizQuestionInline]
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        # Only cases every reader of the site may open: never a private one.
+        form.base_fields["add_cases"].queryset = Case.objects.published().exclude(access=Case.Access.PRIVATE)
+        return form
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         cases = form.cleaned_data.get("add_cases") or []

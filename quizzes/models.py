@@ -104,6 +104,8 @@ class Question(models.Model):
             problems["case"] = "Choose the case."
         if self.case_id and not self.case.is_listed and self.case.status != Case.Status.RETIRED:
             problems["case"] = "Publish the case first: residents cannot see a draft's images."
+        elif self.case_id and self.case.access == Case.Access.PRIVATE:
+            problems["case"] = "A private case cannot be in a quiz: its readers could not open it."
         if self.kind == self.Kind.CLICK:
             if not self.series_id:
                 problems["series"] = "Choose the stage to click on."

@@ -29,8 +29,11 @@ class AttemptState:
         attempt = Attempt.objects.select_related("quiz").filter(pk=pk, user=user).first()
         if attempt is None:
             raise Http404("No such attempt.")
-        questions = Question.objects.filter(pk__in=attempt.question_ids).select_related(
-            "topic", "case__topic", "image", "series"
+        # A question whose case this reader may no longer open (made private, returned to draft) is left out.
+        questions = (
+            Question.objects.filter(pk__in=attempt.question_ids)
+            .filter(readable_by(user))
+            .select_related("topic", "case__topic", "image", "series")
         )
         questions = questions.prefetch_related(
             "options",
@@ -116,6 +119,11 @@ def _target_figure(question: Question, response: Response | None) -> dict | None
     if response is not None and response.click_x is not None:
         figure |= {"mx": round(response.click_x * image.width, 1), "my": round(response.click_y * image.height, 1)}
     return figure
+
+
+def readable_by(user) -> Q:
+    """Questions without a case, or whose case this user may open now."""
+    return Q(case__isnull=True) | Q(case__in=Case.objects.viewable().visible_to(user))
 
 
 @dataclass(frozen=True)
@@ -255,7 +263,9 @@ def review_queue_for(user) -> dict:
     items = list(ReviewItem.objects.filter(user=user).select_related("question", "case"))
     queued_cases = {item.case_id for item in items if item.case_id}
     missed = (
-        Reveal.objects.filter(user=user, self_assessment=Reveal.Assessment.MISSED, case__in=Case.objects.viewable())
+        Reveal.objects.filter(
+            user=user, self_assessment=Reveal.Assessment.MISSED, case__in=Case.objects.viewable().visible_to(user)
+        )
         .exclude(case__in=queued_cases)
         .select_related("case")
     )

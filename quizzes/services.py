@@ -12,6 +12,7 @@ from cases import services as case_services
 
 from . import matching, scheduling, scoring
 from .models import Attempt, Question, Quiz, QuizQuestion, Response, ReviewItem
+from .selectors import readable_by
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,8 @@ def attempt_start(*, quiz: Quiz, user, shuffle: random.Random | None = None) -> 
     unfinished = Attempt.objects.filter(quiz=quiz, user=user, finished_at__isnull=True).first()
     if unfinished is not None:
         return unfinished
-    entries = quiz.entries.select_related("question").prefetch_related("question__options")
+    entries = quiz.entries.filter(question__in=Question.objects.filter(readable_by(user)))
+    entries = entries.select_related("question").prefetch_related("question__options")
     questions = [entry.question for entry in entries]
     shuffle = shuffle or random.SystemRandom()
     if quiz.shuffle_questions:
@@ -186,7 +188,10 @@ def _review_after(attempt: Attempt, responses: list[Response]) -> None:
 def _reveal_answered_cases(attempt: Attempt, case_ids: list[int], *, finished: bool = False) -> None:
     """Reveal each case once every question of the attempt about it is answered (or the attempt is over)."""
     answers = {response.question_id: response.text for response in attempt.responses.all()}
-    questions = Question.objects.filter(pk__in=attempt.question_ids, case__in=case_ids).select_related("case")
+    questions = Question.objects.filter(pk__in=attempt.question_ids, case__in=case_ids).filter(
+        readable_by(attempt.user)
+    )
+    questions = questions.select_related("case")
     by_case: dict[int, list[Question]] = {}
     for question in questions:
         by_case.setdefault(question.case_id, []).append(question)
@@ -240,6 +245,7 @@ def review_session_start(*, user) -> Attempt | None:
     if unfinished is not None:
         return unfinished
     due = ReviewItem.objects.filter(user=user, question__isnull=False, due__lte=timezone.localdate())
+    due = due.filter(question__in=Question.objects.filter(readable_by(user)))
     question_ids = list(due.order_by("due", "pk").values_list("question_id", flat=True)[:20])
     if not question_ids:
         return None

@@ -150,7 +150,7 @@ def review_start(request):
 @require_POST
 @login_required
 def review_case(request, number: str):
-    case = get_object_or_404(Case.objects.viewable(), number=number)
+    case = get_object_or_404(Case.objects.viewable().visible_to(request.user), number=number)
     form = CaseReviewForm(request.POST)
     queued = ReviewItem.objects.filter(user=request.user, case=case).exists()
     missed = Reveal.objects.filter(user=request.user, case=case, self_assessment=Reveal.Assessment.MISSED).exists()

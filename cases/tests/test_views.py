@@ -1,5 +1,6 @@
 """The reveal: refuses bad input, keeps the first answer, and remembers who revealed."""
 
+import re
 import struct
 import zlib
 from pathlib import PurePosixPath
@@ -15,7 +16,7 @@ from pydicom.data import get_testdata_file
 
 from cases import services
 from cases.models import Annotation, Reveal
-from cases.tests.factories import make_case, make_dicom_image, make_image, make_series
+from cases.tests.factories import make_case, make_dicom_image, make_image, make_series, make_topic
 
 
 @pytest.fixture
@@ -315,3 +316,14 @@ def test_access_levels_decide_who_opens_and_lists_a_case(client, resident, facul
                 assert (case.get_absolute_url() in listing) == (status == 200), (user, case.access)
         media = client.get(reverse("cases:media-file", args=[image.file.name])).status_code
         assert media == cases[private], "a private case's images follow its page"
+
+
+@override_settings(TEACHINGFILE_ANONYMOUS_BROWSING=True)
+def test_topic_counts_only_the_cases_the_reader_may_open(client, resident):
+    topic = make_topic()
+    make_case(topic=topic, access="institution")
+    make_case(topic=topic, access="private")
+    url = reverse("cases:topic-list")
+    assert re.search(rf"{topic.name}.*?0 cases", client.get(url).content.decode(), re.S)
+    client.force_login(resident)
+    assert re.search(rf"{topic.name}.*?1 case\b", client.get(url).content.decode(), re.S)

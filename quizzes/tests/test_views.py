@@ -5,11 +5,13 @@ import csv
 import io
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from cases.tests.factories import make_user
-from quizzes.models import Attempt, Quiz
+from cases.models import Case
+from cases.tests.factories import make_case, make_user
+from quizzes.models import Attempt, Question, Quiz
 from quizzes.tests.factories import make_quiz, make_sba, pick
 
 pytestmark = pytest.mark.django_db
@@ -123,3 +125,24 @@ def test_progress_shows_accuracy_by_topic(client, resident):
     client.post(reverse("quizzes:attempt-finish", args=[attempt.pk]))
     page = client.get(reverse("quizzes:progress")).content.decode()
     assert "No topic" in page and "100 %" in page and "<polyline" in page
+
+
+def test_a_case_made_private_or_returned_to_draft_leaves_the_quiz(client, resident):
+    hidden = make_case(brief_history="A telling history.")
+    unknown = Question.objects.create(key="unknown-hidden", kind=Question.Kind.UNKNOWN_CASE, case=hidden, stem="?")
+    quiz = make_quiz(questions=[unknown, make_sba()])
+    for change in ({"access": Case.Access.PRIVATE}, {"status": Case.Status.DRAFT}):
+        Case.objects.filter(pk=hidden.pk).update(access=Case.Access.INSTITUTION, status=Case.Status.PUBLISHED)
+        client.force_login(resident)
+        attempt = started(client, quiz)
+        Case.objects.filter(pk=hidden.pk).update(**change)
+        page = client.get(attempt.get_absolute_url()).content.decode()
+        assert "A telling history." not in page and "of 1" in page
+        client.post(reverse("quizzes:attempt-finish", args=[attempt.pk]))
+        assert (
+            hidden.diagnosis not in client.get(reverse("quizzes:attempt-results", args=[attempt.pk])).content.decode()
+        )
+    Case.objects.filter(pk=hidden.pk).update(access=Case.Access.PRIVATE, status=Case.Status.PUBLISHED)
+    unknown.refresh_from_db()
+    with pytest.raises(ValidationError):
+        unknown.full_clean()
