@@ -48,4 +48,6 @@ def log_in(page, base_url: str, username: str, next_path: str) -> None:
     page.goto(f"{base_url}/accounts/login/?next={next_path}")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(username)
-    page.get_by_role("button", name="Log in").click()
+    # Wait for the page after the login to load: its scripts bind the clicks the tests make next.
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("button", name="Log in").click()
