@@ -153,3 +153,11 @@ def test_notifications_are_listed_and_marked_read(client, faculty, resident):
     assert '<span class="count">1</span>' in client.get(reverse("cases:home")).content.decode()
     assert f"commented on your case {case.number}" in client.get(reverse("discussions:notifications")).content.decode()
     assert not Notification.objects.unread().filter(user=faculty).exists()
+
+
+def test_a_review_notification_links_the_author_to_the_case_in_the_authoring_screen(client, faculty):
+    case = make_case(authors=[faculty])
+    Notification.objects.create(user=faculty, case=case, message=f"Your case {case.number} was published.")
+    client.force_login(faculty)
+    page = client.get(reverse("discussions:notifications")).content.decode()
+    assert f'href="{reverse("admin:cases_case_change", args=[case.pk])}"' in page
