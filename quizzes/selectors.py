@@ -12,7 +12,7 @@ from django.utils import timezone
 from cases.models import Case, Image, Reveal, Series
 
 from . import scheduling, scoring
-from .models import Attempt, Option, Question, Quiz, Response, ReviewItem
+from .models import Attempt, Question, Quiz, Response, ReviewItem
 
 
 @dataclass
@@ -91,9 +91,6 @@ class AttemptState:
     def rows(self) -> list[dict]:
         """Each question with the answer given and the correct answer, for the results and the feedback."""
         return [{"question": question, "response": self.responses.get(question.pk)} for question in self.questions]
-
-    def correct_option(self, question: Question) -> Option | None:
-        return next((option for option in question.shown_options if option.is_correct), None)
 
 
 def _target_figure(question: Question, response: Response | None) -> dict | None:

@@ -15,17 +15,13 @@
 
   // ---- Loading: a series' slices, the current one and its neighbours first ----
 
+  // One slice's values: the same record as in a stream (flags from the headers), inflated the same way.
   function fetchValues(url) {
     return fetch(url, { credentials: "same-origin" }).then(function (response) {
       if (!response.ok) throw new Error("values " + response.status);
-      var type = response.headers.get("X-Values-Type");
-      var inverted = response.headers.get("X-Values-Inverted") === "1";
-      var stream = response.body.pipeThrough(new DecompressionStream("deflate"));
-      return new Response(stream).arrayBuffer().then(function (buffer) {
-        var values = type === "int16" ? new Int16Array(buffer) : new Float32Array(buffer);
-        values.inverted = inverted;
-        return values;
-      });
+      var flags = (response.headers.get("X-Values-Type") === "int16" ? 0 : 1)
+        | (response.headers.get("X-Values-Inverted") === "1" ? 2 : 0);
+      return response.arrayBuffer().then(function (buffer) { return inflate(new Uint8Array(buffer), flags); });
     });
   }
 
