@@ -17,8 +17,16 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import ingest, services
-from .forms import AnnotationSetForm, CaseStatusField, DicomUploadForm, MultipleFileField, ReviewDecisionForm
+from . import history, ingest, services
+from .forms import (
+    REVIEW_COMMENTS_LIMIT,
+    AnnotationSetForm,
+    CaseStatusField,
+    DicomUploadForm,
+    MultipleFileField,
+    ReturnForm,
+    ReviewDecisionForm,
+)
 from .imaging import mask
 from .models import (
     Case,
@@ -111,10 +119,23 @@ class SeriesInline(admin.TabularInline):
 
 
 class CaseAdminForm(forms.ModelForm):
-    """The case form, with status choices limited to what this user may set (fields come from the admin)."""
+    """The case form, with status choices limited to what this user may set (fields come from the admin).
+
+    An editor who moves a case back to draft writes the comments its authors get with it.
+    """
+
+    review_comments = forms.CharField(
+        label="Comments for the authors",
+        required=False,
+        max_length=REVIEW_COMMENTS_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text="Required when you return the case to draft: what should change. The authors see it here.",
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        if not CaseAdmin.may_return(user, self.instance):
+            del self.fields["review_comments"]
         self.fields["status"] = CaseStatusField(
             user=user,
             current=self.instance.status if self.instance.pk else None,
@@ -134,6 +155,13 @@ class CaseAdminForm(forms.ModelForm):
                 raise forms.ValidationError(problems)
         return status
 
+    def clean(self):
+        cleaned = super().clean()
+        returned = "review_comments" in self.fields and cleaned.get("status") == Case.Status.DRAFT
+        if returned and not cleaned.get("review_comments", "").strip():
+            self.add_error("review_comments", "Write what the authors should change before returning the case.")
+        return cleaned
+
 
 @admin.register(Case)
 class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
@@ -148,7 +176,19 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
     fieldsets = [
         (
             None,
-            {"fields": ["number", "title", "status", "access", "preview_link", "published_at", "authors", "credit"]},
+            {
+                "fields": [
+                    "number",
+                    "title",
+                    "status",
+                    "review_comments",
+                    "access",
+                    "preview_link",
+                    "published_at",
+                    "authors",
+                    "credit",
+                ]
+            },
         ),
         (
             "Shown before the reveal",
@@ -178,9 +218,23 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
     ]
 
     actions = ["submit_for_review", "publish", "return_to_draft", "retire"]
+    object_history_template = "admin/cases/case/object_history.html"
 
     def get_queryset(self, request):
         return Case.objects.editable_by(request.user).prefetch_related("series", "authors")
+
+    @staticmethod
+    def may_return(user, case: Case | None) -> bool:
+        """Whether the change form offers this user to return the case to its authors (with comments)."""
+        return user.has_perm("cases.publish_case") and case is not None and case.pk and case.status != Case.Status.DRAFT
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.may_return(request.user, obj):
+            return fieldsets
+        first, options = fieldsets[0]
+        fields = [name for name in options["fields"] if name != "review_comments"]
+        return [(first, {**options, "fields": fields}), *fieldsets[1:]]
 
     def has_delete_permission(self, request, obj=None):
         # Only drafts may be deleted by their authors: published cases carry residents' reveals; retire them.
@@ -209,11 +263,11 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
     def has_publish_permission(self, request) -> bool:
         return request.user.has_perm("cases.publish_case")
 
-    def _set_status(self, request, queryset, status: str) -> None:
+    def _set_status(self, request, queryset, status: str, comments: str = "") -> None:
         changed = 0
         for case in queryset:
             try:
-                services.case_set_status(case=case, status=status, by=request.user)
+                services.case_set_status(case=case, status=status, by=request.user, comments=comments)
             except (services.NotReadyToPublish, StatusChangeRefused) as problem:
                 self.message_user(request, f"{case.number} unchanged: {problem}", messages.ERROR)
             else:
@@ -227,7 +281,8 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
             obj.status = form.initial.get("status") or Case.Status.DRAFT
         super().save_model(request, obj, form, change)
         if obj.status != status:
-            services.case_set_status(case=obj, status=status, by=request.user)
+            comments = form.cleaned_data.get("review_comments", "")
+            services.case_set_status(case=obj, status=status, by=request.user, comments=comments)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
@@ -244,6 +299,12 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
 
     def revert_disabled(self, request, obj=None):
         return True
+
+    def render_history_view(self, request, template, context, **kwargs):
+        if template == self.object_history_template:
+            # Reached once the package has checked the permission; it lists the case's own fields, we its parts.
+            context["part_changes"] = history.case_part_changes(context["object"])
+        return super().render_history_view(request, template, context, **kwargs)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         # Read only: reverting would save an old status past the workflow's checks.
@@ -293,9 +354,23 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
     def publish(self, request, queryset):
         self._set_status(request, queryset.exclude(status=Case.Status.PUBLISHED), Case.Status.PUBLISHED)
 
-    @admin.action(description="Return selected cases to draft", permissions=["publish"])
+    @admin.action(description="Return selected cases to their authors, with comments", permissions=["publish"])
     def return_to_draft(self, request, queryset):
-        self._set_status(request, queryset.exclude(status=Case.Status.DRAFT), Case.Status.DRAFT)
+        """Ask for the comments on a page of its own, then return every selected case with them."""
+        queryset = queryset.exclude(status=Case.Status.DRAFT)
+        form = ReturnForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            self._set_status(request, queryset, Case.Status.DRAFT, comments=form.cleaned_data["comments"])
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Return cases to their authors",
+            "cases": queryset,
+            "form": form,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/cases/case/return_to_draft.html", context)
 
     @admin.action(description="Retire selected cases (kept for links, no longer listed)", permissions=["publish"])
     def retire(self, request, queryset):

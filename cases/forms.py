@@ -159,6 +159,21 @@ class AnnotationSetForm(forms.Form):
         return form.cleaned_data
 
 
+REVIEW_COMMENTS_LIMIT = CaseReview._meta.get_field("comments").max_length
+
+
+class ReturnForm(forms.Form):
+    """The comments an editor sends back with cases returned to their authors."""
+
+    comments = forms.CharField(
+        label="Comments for the authors",
+        max_length=REVIEW_COMMENTS_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
+        help_text="What should change before the case is submitted again. The authors see it on the case.",
+        error_messages={"required": "Write what the authors should change."},
+    )
+
+
 class ReviewDecisionForm(forms.Form):
     """An editor's decision on a case in review; returning it needs comments for the authors."""
 
@@ -167,7 +182,7 @@ class ReviewDecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[(PUBLISH, "Publish"), (RETURN, "Return to the authors")])
     comments = forms.CharField(
         required=False,
-        max_length=CaseReview._meta.get_field("comments").max_length,
+        max_length=REVIEW_COMMENTS_LIMIT,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
     )
 

@@ -445,6 +445,8 @@ class CaseFinding(models.Model):
     order = models.PositiveSmallIntegerField(default=0)
     text = models.TextField()
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["order", "pk"]
 
@@ -459,6 +461,8 @@ class DifferentialEntry(models.Model):
     reasoning = models.TextField(help_text="Why it is more or less likely in this case.")
     topic = models.ForeignKey(Topic, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["order", "pk"]
         verbose_name_plural = "differential diagnosis"
@@ -469,6 +473,8 @@ class DifferentialEntry(models.Model):
 
 class CaseReference(Reference):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="references")
+
+    history = HistoricalRecords()
 
     class Meta(Reference.Meta):
         pass
@@ -521,6 +527,7 @@ class Series(models.Model):
     )
 
     objects = SeriesQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["order", "pk"]
@@ -623,6 +630,7 @@ class Image(models.Model):
     )
 
     objects = ImageQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["order", "pk"]
@@ -666,6 +674,7 @@ class Annotation(models.Model):
     )
 
     objects = AnnotationQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["pk"]

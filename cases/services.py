@@ -178,11 +178,26 @@ def _mask_stored_dicom(image: Image, rectangles) -> None:
 
 @transaction.atomic
 def image_set_annotations(*, image: Image, annotations: Sequence[Mapping[str, Any]]) -> list[Annotation]:
-    """Replace the image's annotations with these (kind, x1, y1, x2, y2, label, after_reveal), all or none."""
-    image.annotations.all().delete()
-    created = Annotation.objects.bulk_create([Annotation(image=image, **fields) for fields in annotations])
-    logger.info("Image %s now has %d annotation(s)", image.pk, len(created))
-    return created
+    """Replace the image's annotations with these (kind, x1, y1, x2, y2, label, after_reveal), all or none.
+
+    Marks that stay as they were keep their rows, so the case's history records only what changed.
+    """
+    wanted = [Annotation(image=image, **fields) for fields in annotations]
+    kept = {_annotation_key(mark): mark for mark in image.annotations.all()}
+    result = []
+    for mark in wanted:
+        same = kept.pop(_annotation_key(mark), None)
+        if same is None:
+            mark.save()
+        result.append(same or mark)
+    for gone in kept.values():
+        gone.delete()
+    logger.info("Image %s now has %d annotation(s)", image.pk, len(result))
+    return result
+
+
+def _annotation_key(mark: Annotation) -> tuple:
+    return (mark.kind, mark.x1, mark.y1, mark.x2, mark.y2, mark.label, mark.after_reveal)
 
 
 class NotReadyToPublish(ValueError):
@@ -244,9 +259,12 @@ def case_set_status(*, case: Case, status: str, by, comments: str = "") -> Case:
     """Move a case along the workflow (draft → in review → published → retired) if this user may.
 
     A submission is announced to the editors; an editor's publication or return to draft is recorded as a
-    review, with ``comments``, and announced to the case's authors.
+    review, with ``comments``, and announced to the case's authors. A return needs its comments.
     """
     workflow.check_transition(case=case, status=status, user=by)
+    returned = status == Case.Status.DRAFT and case.status != status and by.has_perm("cases.publish_case")
+    if returned and not comments.strip():
+        raise workflow.StatusChangeRefused("Write the comments the authors should act on.")
     if status == Case.Status.PUBLISHED:
         problems = case_publication_problems(case)
         if problems:
@@ -263,7 +281,7 @@ def case_set_status(*, case: Case, status: str, by, comments: str = "") -> Case:
         _announce_submission(case=case, by=by)
     elif status == Case.Status.PUBLISHED and previous != Case.Status.RETIRED:
         _record_review(case=case, by=by, decision=CaseReview.Decision.PUBLISHED, comments=comments)
-    elif status == Case.Status.DRAFT and by.has_perm("cases.publish_case"):
+    elif returned:
         _record_review(case=case, by=by, decision=CaseReview.Decision.RETURNED, comments=comments)
     return case
 
@@ -272,8 +290,6 @@ def case_return(*, case: Case, by, comments: str) -> Case:
     """Send a case back to its authors as a draft, with the editor's comments on what to change."""
     if not by.has_perm("cases.publish_case"):
         raise workflow.StatusChangeRefused("Only editors return cases to their authors.")
-    if not comments.strip():
-        raise workflow.StatusChangeRefused("Write the comments the authors should act on.")
     return case_set_status(case=case, status=Case.Status.DRAFT, by=by, comments=comments)
 
 

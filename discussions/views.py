@@ -4,7 +4,7 @@ import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -31,36 +31,32 @@ def _state_with_discussion(request, number: str) -> ReaderState:
 @login_required
 def thread(request, number: str):
     state = _state_with_discussion(request, number)
-    page, entries = thread_page(case=state.case, reader=request.user, page_number=request.GET.get("page"))
-    return render(
-        request,
-        "discussions/thread.html",
-        {"case": state.case, "page": page, "entries": entries, "form": CommentForm()},
-    )
+    return _thread_response(request, state, CommentForm(case=state.case))
 
 
 @require_POST
 @login_required
 def comment_create(request, number: str):
     state = _state_with_discussion(request, number)
-    form = CommentForm(request.POST)
+    form = CommentForm(request.POST, case=state.case)
     if not form.is_valid():
         logger.info("Refused a comment on %s: %s", number, form.errors.as_json())
-        return HttpResponseBadRequest(
-            " ".join(form.errors["body"]) if "body" in form.errors else "The comment could not be read.",
-            content_type="text/plain; charset=utf-8",
-        )
-    parent = None
-    if form.cleaned_data["parent"]:
-        parent = Comment.objects.filter(pk=form.cleaned_data["parent"], case=state.case, is_deleted=False).first()
-        if parent is None:
-            return HttpResponseBadRequest(
-                "That comment is gone: reply to another.", content_type="text/plain; charset=utf-8"
-            )
+        return _thread_response(request, state, form, status=400)
     comment = services.comment_create(
-        case=state.case, author=request.user, body=form.cleaned_data["body"], parent=parent
+        case=state.case, author=request.user, body=form.cleaned_data["body"], parent=form.cleaned_data["parent"]
     )
     return redirect(_thread_url(comment))
+
+
+def _thread_response(request, state: ReaderState, form: CommentForm, status: int = 200):
+    """The thread page; a refused comment comes back in the form with its message, its text kept."""
+    page, entries = thread_page(case=state.case, reader=request.user, page_number=request.GET.get("page"))
+    return render(
+        request,
+        "discussions/thread.html",
+        {"case": state.case, "page": page, "entries": entries, "form": form},
+        status=status,
+    )
 
 
 def _own_comment(request, pk: int) -> Comment:

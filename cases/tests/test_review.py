@@ -7,6 +7,7 @@ from django.urls import reverse
 from cases import services
 from cases.models import Case, CaseReview
 from cases.tests.factories import make_case, make_series
+from cases.workflow import StatusChangeRefused
 from discussions.models import Notification
 
 QUEUE = reverse("admin:cases_case_review_queue")
@@ -92,6 +93,58 @@ def test_returning_needs_comments(client, submitted, editor):
     submitted.refresh_from_db()
     assert submitted.status == Case.Status.IN_REVIEW
     assert not CaseReview.objects.exists()
+
+
+def test_no_path_returns_a_case_without_comments(submitted, editor):
+    with pytest.raises(StatusChangeRefused, match="comments"):
+        services.case_set_status(case=submitted, status=Case.Status.DRAFT, by=editor)
+    submitted.refresh_from_db()
+    assert submitted.status == Case.Status.IN_REVIEW
+
+
+def test_the_return_action_asks_for_comments_then_returns_each_case_with_them(client, submitted, editor, faculty):
+    published = make_case(status=Case.Status.PUBLISHED, authors=[faculty])
+    selected = {"action": "return_to_draft", "_selected_action": [submitted.pk, published.pk]}
+    client.force_login(editor)
+    page = client.post(reverse("admin:cases_case_changelist"), selected)
+    assert page.status_code == 200 and "Comments for the authors" in page.content.decode()
+    refused = client.post(reverse("admin:cases_case_changelist"), selected | {"apply": "1", "comments": " "})
+    assert "Write what the authors should change." in refused.content.decode()
+    assert not CaseReview.objects.filter(decision=CaseReview.Decision.RETURNED).exists()
+
+    done = client.post(reverse("admin:cases_case_changelist"), selected | {"apply": "1", "comments": "Fix the crop."})
+    assert done.status_code == 302
+    for case in (submitted, published):
+        case.refresh_from_db()
+        assert case.status == Case.Status.DRAFT
+        assert case.reviews.get(decision=CaseReview.Decision.RETURNED).comments == "Fix the crop."
+    assert Notification.objects.filter(user=faculty, message__contains="returned with comments").count() == 2
+
+
+def test_the_change_form_returns_a_case_only_with_comments(client, editor, faculty):
+    from cases.tests.test_admin import case_form_data
+
+    case = make_case(status=Case.Status.PUBLISHED, authors=[faculty], number="rv501")
+    url = reverse("admin:cases_case_change", args=[case.pk])
+    client.force_login(editor)
+    data = case_form_data(number="rv501", status="draft", authors=[faculty.pk])
+    response = client.post(url, data)
+    assert response.status_code == 200 and "Write what the authors should change" in response.content.decode()
+    case.refresh_from_db()
+    assert case.status == Case.Status.PUBLISHED
+    assert client.post(url, data | {"review_comments": "Retitle it."}).status_code == 302
+    case.refresh_from_db()
+    assert case.status == Case.Status.DRAFT and case.reviews.get().comments == "Retitle it."
+
+
+def test_the_return_comments_field_is_for_editors_on_cases_not_in_draft(client, editor, faculty):
+    draft = make_case(status=Case.Status.DRAFT, authors=[faculty])
+    published = make_case(status=Case.Status.PUBLISHED, authors=[faculty])
+    client.force_login(editor)
+    assert "review_comments" in client.get(reverse("admin:cases_case_change", args=[published.pk])).content.decode()
+    assert "review_comments" not in client.get(reverse("admin:cases_case_change", args=[draft.pk])).content.decode()
+    client.force_login(faculty)
+    assert "review_comments" not in client.get(reverse("admin:cases_case_change", args=[published.pk])).content.decode()
 
 
 def test_publishing_from_the_queue_tells_the_author(

@@ -83,6 +83,7 @@ def test_an_overlong_comment_is_refused_with_a_message_and_nothing_stored(client
     revealed(client, case)
     response = post(client, case, "x" * 100_000)
     assert response.status_code == 400 and "under 5,000 characters" in response.content.decode()
+    assert response.context["form"]["body"].value() == "x" * 100_000, "the refused text comes back to be shortened"
     assert not Comment.objects.exists()
     assert "Refused a comment" in caplog.text
 
@@ -140,7 +141,10 @@ def test_a_reply_cannot_hang_from_another_cases_comment(client, resident):
     revealed(client, first)
     revealed(client, second)
     post(client, first, "On the first case")
-    assert post(client, second, "Reply", parent=Comment.objects.get()).status_code == 400
+    response = post(client, second, "Reply", parent=Comment.objects.get())
+    assert response.status_code == 400 and "The comment you replied to is gone" in response.content.decode()
+    assert response.context["form"]["body"].value() == "Reply"
+    assert Comment.objects.count() == 1
 
 
 def test_notifications_are_listed_and_marked_read(client, faculty, resident):

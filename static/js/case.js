@@ -39,14 +39,57 @@
       });
       document.addEventListener("click", function (event) {
         var link = event.target.closest(".viewer-link");
-        if (!link) return;
-        event.preventDefault();
-        open({ series: link.dataset.series, image: link.dataset.image }, link);
+        if (link) {
+          event.preventDefault();
+          open({ series: link.dataset.series, image: link.dataset.image }, link);
+          return;
+        }
+        link = event.target.closest(".comment-body a[href]");
+        var position = link && positionInCase(link, root.dataset.caseUrl);
+        if (position) {
+          event.preventDefault();
+          open(position, link);
+        }
       });
+      bindCitations(root, viewer, open, function () { dialog.close(); });
     }
     var linked = TeachingViewer.stateFromQuery(window.location.search);
     if (linked || !dialog) open(linked || {});
     return { revealed: function () { data = null; } };
+  }
+
+  // A link in a comment to this case's page with a view in its query opens the viewer here, at that view.
+  function positionInCase(link, caseUrl) {
+    var url = new URL(link.href, window.location.href);
+    if (url.origin !== window.location.origin || url.pathname !== caseUrl) return null;
+    return TeachingViewer.stateFromQuery(url.search);
+  }
+
+  // "Point at an image" beside a comment's text: the viewer opens, and "Insert in comment" writes a Markdown
+  // link to the view shown at the cursor of that text.
+  function bindCitations(root, viewer, open, close) {
+    var insert = root.querySelector('[data-action="cite"]');
+    if (!insert) return;
+    var target = null;
+    var lastState = {};
+    document.querySelectorAll(".comment-cite").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        target = button.form.querySelector("textarea");
+        insert.hidden = false;
+        open(lastState, target);
+      });
+    });
+    root.closest("dialog").addEventListener("close", function () { insert.hidden = true; });
+    insert.addEventListener("click", function () {
+      var citation = viewer.citation();
+      lastState = citation.state;
+      var start = target.selectionStart;
+      var before = target.value.slice(0, start);
+      var text = (before && !/\s$/.test(before) ? " " : "") + citation.markdown + " ";
+      target.setRangeText(text, start, target.selectionEnd, "end");
+      close();
+    });
   }
 
   function bindReveal(viewer) {

@@ -998,7 +998,14 @@
   Viewer.prototype.query = function () {
     var state = this.panes[0].state();
     if (this.root.dataset.preview) state.preview = this.root.dataset.preview;
-    return "?" + Object.keys(state).map(function (key) { return key + "=" + encodeURIComponent(state[key]); }).join("&");
+    return queryString(state);
+  };
+  // The active pane's view as a Markdown link a comment can carry: the case page opened on this image.
+  Viewer.prototype.citation = function () {
+    var pane = this.active;
+    var state = pane.state();
+    var label = pane.series.data.label.replace(/[[\]\\]/g, "") + ", image " + state.slice + " of " + pane.series.images.length;
+    return { state: state, markdown: "[" + label + "](" + this.root.dataset.caseUrl + queryString(state) + ")" };
   };
   Viewer.prototype.share = function () {
     var url = new URL(this.root.dataset.caseUrl + this.query(), window.location.href).href;
@@ -1013,6 +1020,10 @@
       self.say("Link to this view selected: copy it with Ctrl+C.");
     }
   };
+
+  function queryString(state) {
+    return "?" + Object.keys(state).map(function (key) { return key + "=" + encodeURIComponent(state[key]); }).join("&");
+  }
 
   // Read a deep link's view from a query string: series, slice, wl, ww, zoom.
   function stateFromQuery(search) {

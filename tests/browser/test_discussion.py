@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from cases.models import Case
+from cases.models import Case, Series
 from discussions.models import Comment
 
 from .conftest import log_in
@@ -52,3 +52,42 @@ def test_comment_reply_and_moderation(browser, demo_site, artifacts):
     expect(resident.get_by_text("A rude remark")).to_have_count(0)
     expect(resident.locator(".comment", has_text="matures first").first).to_be_visible()
     resident.close()
+
+
+def test_a_comment_points_at_an_image_and_its_link_opens_the_viewer_there(browser, demo_site, artifacts):
+    ct = Series.objects.get(case__number="tf101", modality="CT")
+    slices = ct.images.count()
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    log_in(page, demo_site, "resident", ct.case.get_absolute_url())
+    page.get_by_label("Your diagnosis").fill("heterotopic ossification")
+    page.get_by_role("button", name="Show diagnosis").click()
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("link", name="Read and join the discussion").click()
+
+    page.get_by_label("Your comment").fill("The cortex shows best on")
+    page.locator(".comment-new").get_by_role("button", name="Point at an image").click()
+    dialog = page.locator(".viewer-dialog")
+    expect(dialog).to_be_visible()
+    page.locator(".viewer-series").first.select_option(str(ct.pk))
+    canvas = page.locator(".viewer-pane canvas").first
+    canvas.focus()
+    page.keyboard.press("Home")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    expect(page.locator(".viewer-counter").first).to_have_text(f"3 / {slices}")
+    page.get_by_role("button", name="Insert in comment").click()
+    expect(dialog).to_be_hidden()
+    text = page.get_by_label("Your comment").input_value()
+    assert text.startswith(f"The cortex shows best on [{ct.label}, image 3 of {slices}](")
+    assert f"series={ct.pk}&slice=3" in text
+    page.get_by_role("button", name="Post comment").click()
+
+    link = page.locator(".comment-body a", has_text="image 3 of")
+    expect(link).to_be_visible()
+    link.click()
+    expect(dialog).to_be_visible()
+    expect(page.locator(".viewer-counter").first).to_have_text(f"3 / {slices}")
+    expect(canvas).to_have_attribute("data-slice", "3")
+    expect(page.get_by_role("button", name="Insert in comment")).to_be_hidden()
+    page.screenshot(path=artifacts / "discussion-viewer-link.png")
+    page.close()

@@ -1,0 +1,89 @@
+"""A case's history beyond its own fields: findings, differential, references, stages, images, annotations."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from cases import services
+from cases.history import case_part_changes
+from cases.models import Case, CaseFinding, DifferentialEntry
+from cases.tests.factories import make_case, make_image, make_series
+from cases.tests.test_admin import case_form_data
+
+pytestmark = pytest.mark.django_db
+
+ARROW = {"kind": "arrow", "x1": 0.1, "y1": 0.1, "x2": 0.4, "y2": 0.5, "label": "rim", "after_reveal": True}
+CIRCLE = {"kind": "ellipse", "x1": 0.5, "y1": 0.5, "x2": 0.7, "y2": 0.8, "label": "", "after_reveal": True}
+
+
+def test_a_finding_changed_in_the_authoring_screen_is_recorded_with_who_and_which_field(client, faculty):
+    case = make_case(status=Case.Status.DRAFT, authors=[faculty], number="hx101", findings=["Old finding"])
+    finding = case.findings.get()
+    client.force_login(faculty)
+    data = case_form_data(number="hx101", authors=[faculty.pk])
+    data |= {"findings-TOTAL_FORMS": 1, "findings-INITIAL_FORMS": 1, "findings-0-id": finding.pk}
+    data |= {"findings-0-case": case.pk, "findings-0-order": 1, "findings-0-text": "Mature cortex"}
+    assert client.post(reverse("admin:cases_case_change", args=[case.pk]), data).status_code == 302
+
+    latest = case_part_changes(case)[0]
+    assert (latest.part, latest.name, latest.action, latest.who) == ("Finding", "Mature cortex", "changed", faculty)
+    assert latest.fields == ["text"]
+    page = client.get(reverse("admin:cases_case_history", args=[case.pk])).content.decode()
+    assert 'id="part-history"' in page and "Mature cortex" in page and "changed: text" in page
+
+
+def test_additions_and_deletions_of_each_part_are_listed_newest_first():
+    case = make_case()
+    entry = DifferentialEntry.objects.create(case=case, diagnosis="Myositis", reasoning="Less likely: no rim.")
+    CaseFinding.objects.create(case=case, text="A rim of bone")
+    entry.delete()
+    changes = [(change.part, change.name, change.action) for change in case_part_changes(case)]
+    assert changes == [
+        ("Differential", "Myositis", "deleted"),
+        ("Finding", "A rim of bone", "added"),
+        ("Differential", "Myositis", "added"),
+    ]
+
+
+def test_a_stage_deleted_with_its_images_shows_as_two_rows_not_one_per_image():
+    case = make_case()
+    series = make_series(case=case)
+    for order in range(1, 5):
+        make_image(series=series, order=order)
+    series.delete()
+    deleted = [change for change in case_part_changes(case) if change.action == "deleted"]
+    assert [(change.part, change.count) for change in sorted(deleted, key=lambda change: change.part)] == [
+        ("Image", 4),
+        ("Stage", 1),
+    ]
+
+
+def test_saving_the_same_annotations_again_records_nothing_and_a_change_records_only_itself():
+    image = make_image(series=make_series(case=make_case()))
+    services.image_set_annotations(image=image, annotations=[ARROW])
+    kept = image.annotations.get()
+    before = len(case_part_changes(image.series.case))
+    services.image_set_annotations(image=image, annotations=[ARROW])
+    assert len(case_part_changes(image.series.case)) == before
+    services.image_set_annotations(image=image, annotations=[ARROW, CIRCLE])
+    assert image.annotations.filter(pk=kept.pk).exists(), "the unchanged arrow keeps its row"
+    latest = case_part_changes(image.series.case)[0]
+    assert (latest.part, latest.action) == ("Annotation", "added")
+    services.image_set_annotations(image=image, annotations=[CIRCLE])
+    latest = case_part_changes(image.series.case)[0]
+    assert (latest.part, latest.name, latest.action) == ("Annotation", "Arrow rim", "deleted")
+
+
+@pytest.mark.parametrize("edits", [1, 8])
+def test_reading_the_history_takes_the_same_queries_however_long_it_is(edits):
+    case = make_case(findings=["First"])
+    finding = case.findings.get()
+    for number in range(edits):
+        finding.text = f"Edit {number}"
+        finding.save()
+    make_series(case=case)
+    with CaptureQueriesContext(connection) as queries:
+        changes = case_part_changes(case)
+    assert sum(change.count for change in changes) == edits + 2
+    assert len(queries) == 6
