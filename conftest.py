@@ -1,6 +1,7 @@
 """Fixtures shared by every test: role users and the demo content."""
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 
 from cases.tests.factories import make_user
@@ -12,6 +13,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         call_command("load_demo", "--accounts", verbosity=0)
         call_command("load_demo_quizzes", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _no_counts_from_other_tests():
+    """Rate limits count in the cache: each test starts with none."""
+    cache.clear()
 
 
 @pytest.fixture

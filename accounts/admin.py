@@ -1,11 +1,52 @@
-"""The authoring screen for accounts: editors invite residents."""
+"""The authoring screen for accounts: editors invite residents; administrators see each user's profile."""
 
 from django.contrib import admin, messages
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth import get_user_model
 from django.utils import formats
 from django.utils.html import format_html
 
 from . import services
-from .models import Invitation
+from .models import Invitation, Profile
+from .templatetags.accounts import display_name
+
+User = get_user_model()
+
+
+class ProfileInline(admin.StackedInline):
+    model = Profile
+    can_delete = False
+    fields = ["display_name", "training_level"]
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(auth_admin.UserAdmin):
+    """Django's user admin with the profile beside the account: the name shown, the training level, the roles."""
+
+    inlines = [ProfileInline]
+    list_display = ["username", "shown_name", "training_level", "roles", "email", "is_active", "last_login"]
+    list_select_related = ["profile"]
+    list_filter = ["groups", "profile__training_level", "is_active", "is_staff", "is_superuser"]
+    search_fields = ["username", "profile__display_name", "first_name", "last_name", "email"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description="Name shown", ordering="profile__display_name")
+    def shown_name(self, user) -> str:
+        return display_name(user)
+
+    @admin.display(description="Training level", ordering="profile__training_level")
+    def training_level(self, user) -> str:
+        profile = getattr(user, "profile", None)
+        return profile.get_training_level_display() if profile else ""
+
+    @admin.display(description="Roles")
+    def roles(self, user) -> str:
+        return ", ".join(sorted(group.name for group in user.groups.all()))
 
 
 @admin.register(Invitation)

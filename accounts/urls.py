@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
@@ -9,11 +8,7 @@ urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("signup/", views.signup, name="signup"),
     path("signup/<str:token>/", views.signup_invited, name="signup-invited"),
-    # Shadows django.contrib.auth.urls' "password_reset" (included after this URLconf, same path) to send the
-    # e-mail from a .txt template: Django's default name ends in .html for what is plain text.
-    path(
-        "password_reset/",
-        auth_views.PasswordResetView.as_view(email_template_name="registration/password_reset_email.txt"),
-        name="password-reset",
-    ),
+    # Shadows django.contrib.auth.urls' "password_reset" (included after this URLconf, same path): plain-text
+    # e-mail, and a limit on how often it is sent.
+    path("password_reset/", views.PasswordResetView.as_view(), name="password-reset"),
 ]

@@ -1,18 +1,26 @@
-"""Account pages: your profile, and sign-up by invitation or, where the site allows it, openly."""
+"""Account pages: your profile, sign-up by invitation or, where the site allows it, openly; password reset."""
+
+import logging
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_http_methods
+from django_ratelimit.decorators import ratelimit
 
-from . import services
+from . import limits, services
 from .forms import ProfileForm, SignUpForm
 from .models import Invitation, Profile
 
 BACKEND = "accounts.backends.ProfileModelBackend"
+TOO_MANY = 429
+
+logger = logging.getLogger(__name__)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -45,11 +53,16 @@ def signup_invited(request, token: str):
     return _sign_up(request, invitation=invitation)
 
 
+@ratelimit(group="signup", key="ip", rate=limits.SIGNUP_PER_CLIENT, method="POST", block=False)
 def _sign_up(request, *, invitation: Invitation | None):
     if request.user.is_authenticated:
         messages.info(request, "You are logged in already. Log out first to create another account.")
         return redirect(settings.LOGIN_REDIRECT_URL)
     form = SignUpForm(request.POST or None, invited_email=invitation.email if invitation else None)
+    if request.limited:
+        logger.warning("Refused a sign-up from %s: too many from this client", limits.client_address(request))
+        form.add_error(None, "Too many accounts were created from your network in the last hour. Try again later.")
+        return render(request, "accounts/signup_form.html", {"form": form, "invitation": invitation}, status=TOO_MANY)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -71,3 +84,26 @@ def _sign_up(request, *, invitation: Invitation | None):
 
 def _refused(request, reason: str, *, status: int):
     return render(request, "accounts/signup_refused.html", {"reason": reason}, status=status)
+
+
+_resets_per_client = ratelimit(
+    group="password-reset", key="ip", rate=limits.RESET_PER_CLIENT, method="POST", block=False
+)
+_resets_per_address = ratelimit(
+    group="password-reset", key=limits.posted_email, rate=limits.RESET_PER_ADDRESS, method="POST", block=False
+)
+
+
+@method_decorator([_resets_per_client, _resets_per_address], "post")
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset, sending plain text, and refusing to mail an address or serve a client too often."""
+
+    email_template_name = "registration/password_reset_email.txt"
+
+    def post(self, request, *args, **kwargs):
+        if not request.limited:
+            return super().post(request, *args, **kwargs)
+        logger.warning("Refused a password reset from %s: too many requests", limits.client_address(request))
+        form = self.get_form()
+        form.add_error(None, "Too many reset e-mails were asked for in the last hour. Wait an hour and try again.")
+        return self.render_to_response(self.get_context_data(form=form), status=TOO_MANY)

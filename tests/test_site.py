@@ -28,6 +28,7 @@ def production_environment() -> dict[str, str]:
         "DJANGO_SECRET_KEY": "a-long-random-production-secret-for-the-check-0123456789abcdef",
         "DJANGO_ALLOWED_HOSTS": "teaching.example.org",
         "DATABASE_URL": "sqlite:///:memory:",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
     }
 
 
@@ -79,7 +80,7 @@ def test_production_settings_keep_the_security_headers_and_https():
 
 
 def test_production_settings_refuse_to_start_without_secrets():
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_URL"))}
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_URL", "REDIS_"))}
     env["DJANGO_SETTINGS_MODULE"] = "teachingfile.settings.prod"
     result = subprocess.run(
         [sys.executable, "manage.py", "check"], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True

@@ -69,3 +69,25 @@ def test_a_refused_e_mail_keeps_the_invitation_and_shows_the_link(editor):
     invitation = Invitation.objects.get()
     text = response.content.decode()
     assert "could not be sent" in text and f"http://testserver{invitation.get_absolute_url()}" in text
+
+
+def test_the_user_admin_shows_and_edits_each_profile(admin_client):
+    from accounts.services import profile_update
+
+    user = get_user_model().objects.create_user("pgy2-t", email="pgy2@example.org")
+    profile_update(user=user, display_name="Dr Second Year", training_level="pgy2")
+    listing = admin_client.get(reverse("admin:auth_user_changelist"), {"q": "Second Year"}).content.decode()
+    assert "Dr Second Year" in listing and "PGY-2" in listing
+    change = reverse("admin:auth_user_change", args=[user.pk])
+    page = admin_client.get(change).content.decode()
+    assert 'name="profile-0-display_name"' in page and "Dr Second Year" in page
+
+
+def test_the_user_list_takes_the_same_queries_however_many_users(admin_client, django_assert_max_num_queries):
+    from accounts.services import profile_update
+
+    for number in range(12):
+        user = get_user_model().objects.create_user(f"many-{number}")
+        profile_update(user=user, display_name=f"Dr Many {number}", training_level="pgy1")
+    with django_assert_max_num_queries(12):
+        assert admin_client.get(reverse("admin:auth_user_changelist")).status_code == 200

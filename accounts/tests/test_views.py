@@ -115,6 +115,24 @@ def test_password_reset_for_an_unknown_address_says_the_same_and_sends_nothing(c
     assert "Check your e-mail" in body(response) and mail.outbox == []
 
 
+def test_the_same_address_gets_three_reset_emails_an_hour_then_a_clear_refusal(client, caplog):
+    make_user("forgetful-t", email="forgetful@example.org")
+    for spelling in ("forgetful@example.org", " Forgetful@example.org", "FORGETFUL@example.org"):
+        assert client.post(reverse("password_reset"), {"email": spelling}).status_code == 302
+    refused = client.post(reverse("password_reset"), {"email": "forgetful@example.org"})
+    assert refused.status_code == 429 and "Too many reset e-mails" in body(refused)
+    assert len(mail.outbox) == 3
+    assert "Refused a password reset from 127.0.0.1" in caplog.text
+
+
+def test_one_client_gets_ten_reset_requests_an_hour_whatever_the_addresses(client):
+    for number in range(10):
+        assert client.post(reverse("password_reset"), {"email": f"someone{number}@example.org"}).status_code == 302
+    assert client.post(reverse("password_reset"), {"email": "another@example.org"}).status_code == 429
+    other_client = Client(REMOTE_ADDR="10.9.9.9")
+    assert other_client.post(reverse("password_reset"), {"email": "another@example.org"}).status_code == 302
+
+
 # Sign-up
 
 
@@ -187,6 +205,24 @@ def test_open_sign_up_refuses_an_address_already_used(client):
     make_user("taken-t", email="open@example.org")
     response = client.post(reverse("accounts:signup"), NEW_ACCOUNT)
     assert response.status_code == 200 and "already exists" in body(response)
+
+
+@override_settings(TEACHINGFILE_OPEN_SIGNUP=True)
+def test_one_client_creates_thirty_accounts_an_hour_at_most(client):
+    for _ in range(30):
+        client.post(reverse("accounts:signup"), NEW_ACCOUNT | {"password2": "mismatch"})
+    refused = client.post(reverse("accounts:signup"), NEW_ACCOUNT)
+    assert refused.status_code == 429 and "Too many accounts" in body(refused)
+    assert body(refused).count('value="newres"') == 1, "what was typed stays in the form"
+    assert not get_user_model().objects.filter(username="newres").exists()
+
+
+def test_the_login_page_offers_sign_up_only_when_the_site_allows_it(client):
+    assert reverse("accounts:signup") not in body(client.get(LOGIN))
+    assert "ask an editor" in body(client.get(LOGIN))
+    with override_settings(TEACHINGFILE_OPEN_SIGNUP=True):
+        page = body(client.get(LOGIN))
+    assert "Create an account" in page and reverse("accounts:signup") in page
 
 
 # Login lock (django-axes)

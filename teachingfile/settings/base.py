@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
+    "django_ratelimit",
     "csp",
     "simple_history",
     "accounts",
@@ -75,6 +76,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "discussions.context_processors.notifications",
+                "accounts.context_processors.signup",
             ],
         },
     },
@@ -108,6 +110,11 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
 # Keep failed attempts only (what the lock needs), not an address log of every successful login.
 AXES_DISABLE_ACCESS_LOG = True
+# Password-reset e-mails and sign-ups are counted per address and per client (accounts/limits.py) in the cache.
+# One process shares its memory; production, with several, uses Redis (prod.py).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+RATELIMIT_IP_META_KEY = "accounts.limits.client_address"
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "cases:home"
 LOGOUT_REDIRECT_URL = "login"

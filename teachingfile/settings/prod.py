@@ -7,7 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 from .base import *  # noqa: F403
 from .base import env_bool, env_list
 
-for required in ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL"):
+for required in ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"):
     if not os.environ.get(required):
         raise ImproperlyConfigured(f"Set the {required} environment variable for production.")
 
@@ -27,6 +27,10 @@ if TEACHINGFILE_TRUSTED_PROXIES:
     AXES_IPWARE_PROXY_COUNT = TEACHINGFILE_TRUSTED_PROXIES - 1
     AXES_IPWARE_PROXY_ORDER = "left-most"
     IPWARE_STRICT = False  # a client's own proxy may add addresses on the left; still take ours from the right
+# Several server processes must share the counts of password resets and sign-ups: Django's Redis cache, whose
+# increments are atomic (django-ratelimit lists only django-redis as supported, hence its warning is silenced).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}}
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", 31_536_000))
