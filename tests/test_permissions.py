@@ -280,3 +280,18 @@ def test_drafts_never_listed_for_residents(world, resident):
     body = client.get(reverse("cases:case-list") + "?q=" + draft.number).content.decode()
     assert draft.get_absolute_url() not in body
     assert draft.title not in body
+
+
+@pytest.mark.parametrize("role", ["resident", "editor"])
+def test_every_state_changing_request_needs_the_csrf_token(world, role):
+    cases, users = world
+    published = cases[Case.Status.PUBLISHED][0]
+    forms = [url for _name, method, url, _ in url_table(cases) if method == "post"]
+    forms += [reverse("login"), reverse("password_reset"), reverse("password_change"), reverse("accounts:profile")]
+    forms += [reverse("admin:cases_case_change", args=[published.pk]), reverse("admin:accounts_invitation_add")]
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(users[role])
+    for url in forms:
+        response = client.post(url, {"committed_answer": "forged", "body": "forged", "email": "x@example.org"})
+        assert response.status_code == 403, f"{role} {url}: {response.status_code}"
+    assert not published.reveals.exists() and not Comment.objects.filter(body="forged").exists()
