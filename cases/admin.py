@@ -4,6 +4,7 @@ import logging
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -26,6 +27,7 @@ from .forms import (
     MultipleFileField,
     ReturnForm,
     ReviewDecisionForm,
+    StoredTextField,
 )
 from .imaging import mask
 from .models import (
@@ -84,17 +86,22 @@ class OwnCaseMixin:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+# The case and its parts keep a history: their text fields store what was typed with the stored line ends.
+STORED_TEXT = {models.TextField: {"form_class": StoredTextField}}
+
+
 class FindingInline(admin.TabularInline):
     model = CaseFinding
     extra = 0
     fields = ["order", "text"]
     formfield_overrides = {
-        CaseFinding._meta.get_field("text").__class__: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 90})}
+        models.TextField: {"form_class": StoredTextField, "widget": forms.Textarea(attrs={"rows": 2, "cols": 90})}
     }
 
 
 class DifferentialInline(admin.StackedInline):
     model = DifferentialEntry
+    formfield_overrides = STORED_TEXT
     extra = 0
     autocomplete_fields = ["topic"]
     fields = [("order", "diagnosis", "topic"), "reasoning"]
@@ -102,7 +109,7 @@ class DifferentialInline(admin.StackedInline):
 
 class CaseReferenceInline(admin.TabularInline):
     model = CaseReference
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}, **STORED_TEXT}
     extra = 0
     fields = ["order", "citation", "url"]
 
@@ -167,6 +174,7 @@ class CaseAdminForm(forms.ModelForm):
 class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
     case_path = "pk"
     form = CaseAdminForm
+    formfield_overrides = STORED_TEXT
     list_display = ["number", "title", "status", "difficulty", "modalities", "updated", "preview_link"]
     list_filter = ["status", "access", "region", "difficulty"]
     search_fields = ["number", "title", "diagnosis", "keywords"]
@@ -219,6 +227,7 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
 
     actions = ["submit_for_review", "publish", "return_to_draft", "retire"]
     object_history_template = "admin/cases/case/object_history.html"
+    object_history_list_template = "admin/cases/case/object_history_list.html"
 
     def get_queryset(self, request):
         return Case.objects.editable_by(request.user).prefetch_related("series", "authors")
@@ -300,6 +309,12 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
     def revert_disabled(self, request, obj=None):
         return True
 
+    def history_view(self, request, object_id, extra_context=None):
+        # The package filters on the id as given: a path like "1/change/history/" must be a 404, not a 500.
+        if not unquote(object_id).isdigit():
+            raise Http404("No such case.")
+        return super().history_view(request, object_id, extra_context)
+
     def render_history_view(self, request, template, context, **kwargs):
         if template == self.object_history_template:
             # Reached once the package has checked the permission; it lists the case's own fields, we its parts.
@@ -310,6 +325,8 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
         # Read only: reverting would save an old status past the workflow's checks.
         if request.method != "GET":
             raise PermissionDenied
+        if not (unquote(object_id).isdigit() and unquote(version_id).isdigit()):
+            raise Http404("No such version.")
         return super().history_form_view(request, object_id, version_id, extra_context)
 
     def review_queue_view(self, request):

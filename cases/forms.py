@@ -44,6 +44,15 @@ class AssessmentForm(forms.Form):
     self_assessment = forms.ChoiceField(choices=Reveal.Assessment.choices[1:])
 
 
+class StoredTextField(forms.CharField):
+    """A textarea's text with line ends as stored: browsers post CRLF, the content is LF, so saving text nobody
+    touched changes nothing (and the case's history records nothing)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.replace("\r\n", "\n") if isinstance(value, str) else value
+
+
 class CaseStatusField(forms.ChoiceField):
     """Status choices limited to the workflow moves this user may make."""
 

@@ -87,3 +87,26 @@ def test_reading_the_history_takes_the_same_queries_however_long_it_is(edits):
         changes = case_part_changes(case)
     assert sum(change.count for change in changes) == edits + 2
     assert len(queries) == 6
+
+
+def test_a_malformed_history_address_is_not_found(client, faculty):
+    case = make_case(authors=[faculty])
+    client.force_login(faculty)
+    history = reverse("admin:cases_case_history", args=[case.pk])
+    assert client.get(history.replace("/history/", "/change/history/")).status_code == 404
+    assert client.get(f"{history}not-a-version/").status_code == 404
+
+
+def test_saving_untouched_text_as_a_browser_posts_it_records_no_change(client, faculty):
+    case = make_case(status=Case.Status.DRAFT, authors=[faculty], number="hx201", discussion="First line\nSecond line")
+    finding = CaseFinding.objects.create(case=case, text="A rim\nof bone")
+    client.force_login(faculty)
+    data = case_form_data(number="hx201", authors=[faculty.pk], discussion="First line\r\nSecond line")
+    data |= {"findings-TOTAL_FORMS": 1, "findings-INITIAL_FORMS": 1, "findings-0-id": finding.pk}
+    data |= {"findings-0-case": case.pk, "findings-0-order": 0, "findings-0-text": "A rim\r\nof bone"}
+    assert client.post(reverse("admin:cases_case_change", args=[case.pk]), data).status_code == 302
+    case.refresh_from_db()
+    assert case.discussion == "First line\nSecond line"
+    latest, previous = case.history.all()[:2]
+    assert "discussion" not in [change.field for change in latest.diff_against(previous).changes]
+    assert [change.action for change in case_part_changes(case)] == ["added"], "the finding was not saved again"
