@@ -53,13 +53,12 @@ def signup_invited(request, token: str):
     return _sign_up(request, invitation=invitation)
 
 
-@ratelimit(group="signup", key="ip", rate=limits.SIGNUP_PER_CLIENT, method="POST", block=False)
 def _sign_up(request, *, invitation: Invitation | None):
     if request.user.is_authenticated:
         messages.info(request, "You are logged in already. Log out first to create another account.")
         return redirect(settings.LOGIN_REDIRECT_URL)
     form = SignUpForm(request.POST or None, invited_email=invitation.email if invitation else None)
-    if request.limited:
+    if request.method == "POST" and limits.signups_exhausted(request):
         logger.warning("Refused a sign-up from %s: too many from this client", limits.client_address(request))
         form.add_error(None, "Too many accounts were created from your network in the last hour. Try again later.")
         return render(request, "accounts/signup_form.html", {"form": form, "invitation": invitation}, status=TOO_MANY)
@@ -76,6 +75,7 @@ def _sign_up(request, *, invitation: Invitation | None):
             )
         except services.InvitationUnusable:
             return _refused(request, "used", status=410)
+        limits.signup_count(request)
         login(request, user, backend=BACKEND)
         messages.success(request, f"Welcome, {data['display_name']}. Your account is ready.")
         return redirect(settings.LOGIN_REDIRECT_URL)

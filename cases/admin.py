@@ -18,7 +18,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import history, ingest, services
+from . import history, ingest, services, workflow
 from .forms import (
     REVIEW_COMMENTS_LIMIT,
     AnnotationSetForm,
@@ -141,7 +141,7 @@ class CaseAdminForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        if not CaseAdmin.may_return(user, self.instance):
+        if not workflow.may_return(user=user, case=self.instance):
             del self.fields["review_comments"]
         self.fields["status"] = CaseStatusField(
             user=user,
@@ -164,9 +164,14 @@ class CaseAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        returned = "review_comments" in self.fields and cleaned.get("status") == Case.Status.DRAFT
-        if returned and not cleaned.get("review_comments", "").strip():
+        if "review_comments" not in self.fields:
+            return cleaned
+        returned = cleaned.get("status") == Case.Status.DRAFT
+        comments = cleaned.get("review_comments", "").strip()
+        if returned and not comments:
             self.add_error("review_comments", "Write what the authors should change before returning the case.")
+        elif comments and not returned:
+            self.add_error("review_comments", "Comments go with a return: set the status to Draft, or clear them.")
         return cleaned
 
 
@@ -232,14 +237,9 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
     def get_queryset(self, request):
         return Case.objects.editable_by(request.user).prefetch_related("series", "authors")
 
-    @staticmethod
-    def may_return(user, case: Case | None) -> bool:
-        """Whether the change form offers this user to return the case to its authors (with comments)."""
-        return user.has_perm("cases.publish_case") and case is not None and case.pk and case.status != Case.Status.DRAFT
-
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
-        if self.may_return(request.user, obj):
+        if workflow.may_return(user=request.user, case=obj):
             return fieldsets
         first, options = fieldsets[0]
         fields = [name for name in options["fields"] if name != "review_comments"]
@@ -314,6 +314,11 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
         if not unquote(object_id).isdigit():
             raise Http404("No such case.")
         return super().history_view(request, object_id, extra_context)
+
+    def get_history_queryset(self, request, history_manager, pk_name, object_id):
+        # Each row names who made the change by their display name.
+        queryset = super().get_history_queryset(request, history_manager, pk_name, object_id)
+        return queryset.select_related("history_user__profile")
 
     def render_history_view(self, request, template, context, **kwargs):
         if template == self.object_history_template:

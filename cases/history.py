@@ -34,19 +34,26 @@ def case_part_changes(case: Case, limit: int = SHOWN) -> list[PartChange]:
     One query per kind of part, whatever the number of records; a field list names what a change altered
     against that item's previous record.
     """
-    series_ids = Series.history.filter(case_id=case.pk).values("id")
-    image_ids = Image.history.filter(series_id__in=series_ids).values("id")
+    # A stage is the case's while it is (one moved to another case goes with it) or when it was deleted from it;
+    # subqueries, not joins, since a deleted stage's records point at no row.
+    live_stages = Series.objects.filter(case=case).values("id")
+    deleted_stages = Series.history.filter(case_id=case.pk, history_type="-").values("id")
+    stages = Q(series_id__in=live_stages) | Q(series_id__in=deleted_stages)
+    live_images = Image.objects.filter(series__case=case).values("id")
+    deleted_images = Image.history.filter(stages, history_type="-").values("id")
+    images = Q(image_id__in=live_images) | Q(image_id__in=deleted_images)
     sources = [
         ("Finding", CaseFinding, Q(case_id=case.pk)),
         ("Differential", DifferentialEntry, Q(case_id=case.pk)),
         ("Reference", CaseReference, Q(case_id=case.pk)),
         ("Stage", Series, Q(case_id=case.pk)),
-        ("Image", Image, Q(series_id__in=series_ids)),
-        ("Annotation", Annotation, Q(image_id__in=image_ids) | Q(image__series__case=case)),
+        ("Image", Image, stages),
+        ("Annotation", Annotation, images),
     ]
     changes = []
     for part, model, condition in sources:
-        records = model.history.filter(condition).select_related("history_user").order_by("id", "history_date")
+        records = model.history.filter(condition).select_related("history_user__profile")
+        records = records.order_by("id", "history_date")
         for _, item_records in groupby(records, key=lambda record: record.id):
             previous = None
             for record in item_records:

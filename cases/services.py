@@ -182,15 +182,19 @@ def image_set_annotations(*, image: Image, annotations: Sequence[Mapping[str, An
 
     Marks that stay as they were keep their rows, so the case's history records only what changed.
     """
-    wanted = [Annotation(image=image, **fields) for fields in annotations]
-    kept = {_annotation_key(mark): mark for mark in image.annotations.all()}
+    stored: dict[tuple, list[Annotation]] = {}
+    for mark in image.annotations.all():
+        stored.setdefault(_annotation_key(mark), []).append(mark)
     result = []
-    for mark in wanted:
-        same = kept.pop(_annotation_key(mark), None)
-        if same is None:
+    for fields in annotations:
+        mark = Annotation(image=image, **fields)
+        same = stored.get(_annotation_key(mark))
+        if same:
+            mark = same.pop()
+        else:
             mark.save()
-        result.append(same or mark)
-    for gone in kept.values():
+        result.append(mark)
+    for gone in (mark for marks in stored.values() for mark in marks):
         gone.delete()
     logger.info("Image %s now has %d annotation(s)", image.pk, len(result))
     return result

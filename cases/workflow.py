@@ -33,3 +33,8 @@ def check_transition(*, case: Case, status: str, user) -> None:
         raise StatusChangeRefused(
             f"A case that is {case.get_status_display().lower()} cannot be made {Status(status).label.lower()} by you."
         )
+
+
+def may_return(*, user, case: Case | None) -> bool:
+    """Whether this user may send the case back to its authors as a draft (with comments) from where it is."""
+    return bool(user.has_perm("cases.publish_case") and case is not None and case.pk and case.status != Status.DRAFT)

@@ -208,13 +208,32 @@ def test_open_sign_up_refuses_an_address_already_used(client):
 
 
 @override_settings(TEACHINGFILE_OPEN_SIGNUP=True)
-def test_one_client_creates_thirty_accounts_an_hour_at_most(client):
-    for _ in range(30):
-        client.post(reverse("accounts:signup"), NEW_ACCOUNT | {"password2": "mismatch"})
+def test_one_client_creates_thirty_accounts_an_hour_at_most_and_typos_do_not_count(client):
+    for _ in range(40):
+        assert client.post(reverse("accounts:signup"), NEW_ACCOUNT | {"password2": "mismatch"}).status_code == 200
+    for number in range(30):
+        account = NEW_ACCOUNT | {"username": f"dept-{number}", "email": f"dept-{number}@example.org"}
+        assert Client().post(reverse("accounts:signup"), account).status_code == 302
     refused = client.post(reverse("accounts:signup"), NEW_ACCOUNT)
     assert refused.status_code == 429 and "Too many accounts" in body(refused)
     assert body(refused).count('value="newres"') == 1, "what was typed stays in the form"
     assert not get_user_model().objects.filter(username="newres").exists()
+
+
+def test_the_reset_count_keys_an_address_however_it_is_written(rf):
+    from accounts.limits import posted_email
+
+    keys = {
+        posted_email("password-reset", rf.post("/", {"email": spelling}))
+        for spelling in (" Ｍe@example.org", "ME@EXAMPLE.ORG")
+    }
+    assert keys == {"me@example.org"}
+
+
+@pytest.mark.parametrize("address", ["", "unix:/run/gunicorn.sock"])
+def test_a_client_without_a_usable_address_is_counted_not_refused_with_an_error(address):
+    client = Client(REMOTE_ADDR=address)
+    assert client.post(reverse("password_reset"), {"email": "someone@example.org"}).status_code == 302
 
 
 def test_the_login_page_offers_sign_up_only_when_the_site_allows_it(client):

@@ -110,3 +110,42 @@ def test_saving_untouched_text_as_a_browser_posts_it_records_no_change(client, f
     latest, previous = case.history.all()[:2]
     assert "discussion" not in [change.field for change in latest.diff_against(previous).changes]
     assert [change.action for change in case_part_changes(case)] == ["added"], "the finding was not saved again"
+
+
+def test_identical_marks_are_kept_once_each_and_the_rest_deleted():
+    image = make_image(series=make_series(case=make_case()))
+    for wanted, rows in (([ARROW, ARROW], 2), ([ARROW, ARROW], 2), ([ARROW], 1), ([], 0)):
+        services.image_set_annotations(image=image, annotations=wanted)
+        assert image.annotations.count() == rows
+
+
+def test_a_stage_moved_to_another_case_takes_its_history_with_it():
+    first, second = make_case(), make_case()
+    series = make_series(case=first)
+    image = make_image(series=series)
+    series.case = second
+    series.save()
+    image.caption = "After the move"
+    image.save()
+    assert not [change for change in case_part_changes(first) if change.part == "Image"]
+    assert [change.action for change in case_part_changes(second) if change.part == "Image"][0] == "changed"
+
+
+def test_the_history_page_takes_the_same_queries_however_long_the_history(client, faculty):
+    case = make_case(status=Case.Status.DRAFT, authors=[faculty], findings=["First"])
+    finding = case.findings.get()
+    client.force_login(faculty)
+    url = reverse("admin:cases_case_history", args=[case.pk])
+    counts = []
+    for edits in (1, 6):
+        for number in range(edits):
+            finding.text = f"Edit {number}"
+            finding._history_user = faculty
+            finding.save()
+            case.title = f"Title {edits}-{number}"
+            case._history_user = faculty
+            case.save()
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]

@@ -242,3 +242,14 @@ def test_the_case_list_links_the_queue_for_editors_only(client, editor, faculty)
     assert QUEUE in client.get(reverse("admin:cases_case_changelist")).content.decode()
     client.force_login(faculty)
     assert QUEUE not in client.get(reverse("admin:cases_case_changelist")).content.decode()
+
+
+def test_comments_without_a_return_are_refused_not_dropped(client, editor, faculty):
+    from cases.tests.test_admin import case_form_data
+
+    case = make_case(status=Case.Status.PUBLISHED, authors=[faculty], number="rv601")
+    client.force_login(editor)
+    data = case_form_data(number="rv601", status="published", authors=[faculty.pk], review_comments="Retitle it.")
+    response = client.post(reverse("admin:cases_case_change", args=[case.pk]), data)
+    assert response.status_code == 200 and "Comments go with a return" in response.content.decode()
+    assert not case.reviews.exists()

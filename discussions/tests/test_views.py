@@ -144,7 +144,20 @@ def test_a_reply_cannot_hang_from_another_cases_comment(client, resident):
     response = post(client, second, "Reply", parent=Comment.objects.get())
     assert response.status_code == 400 and "The comment you replied to is gone" in response.content.decode()
     assert response.context["form"]["body"].value() == "Reply"
+    assert 'id="id_parent"' not in response.content.decode(), "posted again, the text becomes a new comment"
     assert Comment.objects.count() == 1
+
+
+def test_a_reply_refused_for_its_length_comes_back_as_a_reply(client, resident):
+    case = make_case()
+    client.force_login(resident)
+    revealed(client, case)
+    post(client, case, "First")
+    first = Comment.objects.get()
+    response = post(client, case, "y" * 6000, parent=first)
+    page = response.content.decode()
+    assert response.status_code == 400 and f'name="parent" value="{first.pk}" id="id_parent"' in page
+    assert "Your reply to" in page
 
 
 def test_notifications_are_listed_and_marked_read(client, faculty, resident):

@@ -44,6 +44,8 @@
           open({ series: link.dataset.series, image: link.dataset.image }, link);
           return;
         }
+        // Ctrl-, Shift- or middle-click still opens a new tab or window.
+        if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
         link = event.target.closest(".comment-body a[href]");
         var position = link && positionInCase(link, root.dataset.caseUrl);
         if (position) {
@@ -83,6 +85,10 @@
     root.closest("dialog").addEventListener("close", function () { insert.hidden = true; });
     insert.addEventListener("click", function () {
       var citation = viewer.citation();
+      if (!citation) {
+        viewer.say("Wait for an image to show, then insert it.");
+        return;
+      }
       lastState = citation.state;
       var start = target.selectionStart;
       var before = target.value.slice(0, start);

@@ -1000,9 +1000,11 @@
     if (this.root.dataset.preview) state.preview = this.root.dataset.preview;
     return queryString(state);
   };
-  // The active pane's view as a Markdown link a comment can carry: the case page opened on this image.
+  // The active pane's view as a Markdown link a comment can carry (the case page opened on this image), or null
+  // while no image is shown.
   Viewer.prototype.citation = function () {
     var pane = this.active;
+    if (!pane.series) return null;
     var state = pane.state();
     var label = pane.series.data.label.replace(/[[\]\\]/g, "") + ", image " + state.slice + " of " + pane.series.images.length;
     return { state: state, markdown: "[" + label + "](" + this.root.dataset.caseUrl + queryString(state) + ")" };
