@@ -1,6 +1,7 @@
 """Account pages: your profile, sign-up by invitation or, where the site allows it, openly; password reset."""
 
 import logging
+from http import HTTPStatus
 
 from django.conf import settings
 from django.contrib import messages
@@ -18,7 +19,6 @@ from .forms import ProfileForm, SignUpForm
 from .models import Invitation, Profile
 
 BACKEND = "accounts.backends.ProfileModelBackend"
-TOO_MANY = 429
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,8 @@ def _sign_up(request, *, invitation: Invitation | None):
     if request.method == "POST" and limits.signups_exhausted(request):
         logger.warning("Refused a sign-up from %s: too many from this client", limits.client_address(request))
         form.add_error(None, "Too many accounts were created from your network in the last hour. Try again later.")
-        return render(request, "accounts/signup_form.html", {"form": form, "invitation": invitation}, status=TOO_MANY)
+        context = {"form": form, "invitation": invitation}
+        return render(request, "accounts/signup_form.html", context, status=HTTPStatus.TOO_MANY_REQUESTS)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -106,4 +107,4 @@ class PasswordResetView(auth_views.PasswordResetView):
         logger.warning("Refused a password reset from %s: too many requests", limits.client_address(request))
         form = self.get_form()
         form.add_error(None, "Too many reset e-mails were asked for in the last hour. Wait an hour and try again.")
-        return self.render_to_response(self.get_context_data(form=form), status=TOO_MANY)
+        return self.render_to_response(self.get_context_data(form=form), status=HTTPStatus.TOO_MANY_REQUESTS)
