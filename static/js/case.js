@@ -73,7 +73,11 @@
     var insert = root.querySelector('[data-action="cite"]');
     if (!insert) return;
     var target = null;
+    var typedIn = null; // the text box last focused: its cursor is where the link goes; otherwise at the end
     var lastState = {};
+    document.addEventListener("focusin", function (event) {
+      if (event.target.matches(".comment-form textarea")) typedIn = event.target;
+    });
     document.querySelectorAll(".comment-cite").forEach(function (button) {
       button.hidden = false;
       button.addEventListener("click", function () {
@@ -90,10 +94,11 @@
         return;
       }
       lastState = citation.state;
-      var start = target.selectionStart;
+      var start = target === typedIn ? target.selectionStart : target.value.length;
+      var end = target === typedIn ? target.selectionEnd : start;
       var before = target.value.slice(0, start);
       var text = (before && !/\s$/.test(before) ? " " : "") + citation.markdown + " ";
-      target.setRangeText(text, start, target.selectionEnd, "end");
+      target.setRangeText(text, start, end, "end");
       close();
     });
   }
