@@ -598,7 +598,7 @@ class SeriesAdmin(OwnCaseMixin, admin.ModelAdmin):
     list_filter = ["modality", "after_reveal"]
     list_select_related = ["case"]
     inlines = [ImageInline]
-    fields = ["case", *STAGE_FIELDS, "label_confirmed", "add_images"]
+    fields = ["case", *STAGE_FIELDS, "study_day", "label_confirmed", "add_images"]
 
     def save_formset(self, request, form, formset, change):
         formset.save(commit=False)
