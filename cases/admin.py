@@ -18,7 +18,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import history, ingest, services, workflow
+from . import history, image_check, ingest, services, workflow
 from .forms import (
     REVIEW_COMMENTS_LIMIT,
     AnnotationSetForm,
@@ -28,8 +28,8 @@ from .forms import (
     ReturnForm,
     ReviewDecisionForm,
     StoredTextField,
+    mask_rectangles_from_text,
 )
-from .imaging import mask
 from .models import (
     Case,
     CaseFinding,
@@ -45,7 +45,7 @@ from .models import (
     TopicReference,
     TopicSection,
 )
-from .selectors import annotation_data
+from .selectors import annotation_data, case_stage_problems
 from .web_images import UnusableImage
 from .workflow import StatusChangeRefused
 
@@ -156,10 +156,11 @@ class CaseAdminForm(forms.ModelForm):
 
     def clean_status(self):
         status = self.cleaned_data["status"]
-        if status == Case.Status.PUBLISHED and self.instance.pk and self.instance.status != status:
+        checked = (Case.Status.IN_REVIEW, Case.Status.PUBLISHED)
+        if status in checked and self.instance.pk and self.instance.status != status:
             problems = services.case_publication_problems(self.instance)
             if problems:
-                raise forms.ValidationError(problems)
+                raise forms.ValidationError([str(problem) for problem in problems])
         return status
 
     def clean(self):
@@ -295,6 +296,7 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
+            context["stage_problems"] = case_stage_problems(obj)
             reviews = list(obj.reviews.select_related("editor__profile"))
             context["reviews"] = reviews
             latest = reviews[0] if reviews else None
@@ -425,6 +427,11 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
             ),
             path("<int:pk>/dicom/", self.admin_site.admin_view(self.dicom_upload_view), name="cases_case_dicom"),
             path(
+                "<int:pk>/image-check/",
+                self.admin_site.admin_view(require_http_methods(["GET", "POST"])(image_check.image_check_view)),
+                name="cases_case_image_check",
+            ),
+            path(
                 "<int:pk>/dicom/<uuid:token>/",
                 self.admin_site.admin_view(self.dicom_progress_view),
                 name="cases_case_dicom_progress",
@@ -500,19 +507,10 @@ class ImageForm(forms.ModelForm):
         fields = ["order", "upload", "caption", "alt_text", "pixel_spacing_mm", "is_key", "held_for_review"]
 
     def clean_mask_rectangles(self) -> list[list[int]]:
-        text = self.cleaned_data["mask_rectangles"].strip()
-        if not text:
-            return []
-        try:
-            rectangles = [[int(value) for value in part.split(",")] for part in text.split(";") if part.strip()]
-        except ValueError as error:
-            raise forms.ValidationError("Write each rectangle as four whole numbers: x,y,width,height.") from error
-        if not self.instance.pk:
+        text = self.cleaned_data["mask_rectangles"]
+        if text.strip() and not self.instance.pk:
             raise forms.ValidationError("Save the image first, then mask it.")
-        try:
-            return mask.clip_rectangles(rectangles, width=self.instance.width, height=self.instance.height)
-        except mask.MaskError as error:
-            raise forms.ValidationError(str(error)) from error
+        return mask_rectangles_from_text(text, width=self.instance.width, height=self.instance.height)
 
     def clean_upload(self):
         upload = self.cleaned_data.get("upload")
@@ -600,7 +598,7 @@ class SeriesAdmin(OwnCaseMixin, admin.ModelAdmin):
     list_filter = ["modality", "after_reveal"]
     list_select_related = ["case"]
     inlines = [ImageInline]
-    fields = ["case", *STAGE_FIELDS, "label_confirmed", "add_images"]
+    fields = ["case", *STAGE_FIELDS, "study_day", "label_confirmed", "add_images"]
 
     def save_formset(self, request, form, formset, change):
         formset.save(commit=False)

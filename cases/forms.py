@@ -2,7 +2,8 @@ import json
 
 from django import forms
 
-from .models import Annotation, CaseReview, Modality, Rating, Region, Reveal, Series
+from .imaging import mask
+from .models import Annotation, CaseReview, Image, Modality, Rating, Region, Reveal, Series
 from .workflow import allowed_statuses
 
 
@@ -203,3 +204,61 @@ class ReviewDecisionForm(forms.Form):
 
     def error_text(self) -> str:
         return " ".join(message for messages in self.errors.values() for message in messages)
+
+
+MASK_TEXT_LIMIT = 2000
+
+
+def mask_rectangles_from_text(text: str, *, width: int, height: int) -> list[list[int]]:
+    """Read "x,y,width,height; …" (web-image pixels) as rectangles clipped to the image; raise ValidationError."""
+    text = text.strip()
+    if not text:
+        return []
+    try:
+        rectangles = [[int(value) for value in part.split(",")] for part in text.split(";") if part.strip()]
+    except ValueError as error:
+        raise forms.ValidationError("Write each rectangle as four whole numbers: x,y,width,height.") from error
+    try:
+        return [list(rectangle) for rectangle in mask.clip_rectangles(rectangles, width=width, height=height)]
+    except mask.MaskError as error:
+        raise forms.ValidationError(str(error)) from error
+
+
+class ImageCheckForm(forms.Form):
+    """The case's one page of checks: held images confirmed clean or masked, imported stages' labels confirmed.
+
+    ``held`` and ``unconfirmed`` are what the case still holds: anything else posted is refused.
+    """
+
+    def __init__(self, *args, held: list[Image], unconfirmed: list[Series], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.held = {image.pk: image for image in held}
+        self.unconfirmed = {series.pk: series for series in unconfirmed}
+        self.fields["clear"] = forms.TypedMultipleChoiceField(
+            choices=[(pk, pk) for pk in self.held], coerce=int, required=False
+        )
+        self.fields["labels"] = forms.TypedMultipleChoiceField(
+            choices=[(pk, pk) for pk in self.unconfirmed], coerce=int, required=False
+        )
+        for pk in self.held:
+            self.fields[f"mask-{pk}"] = forms.CharField(required=False, max_length=MASK_TEXT_LIMIT)
+
+    def clean(self):
+        cleaned = super().clean()
+        masks = {}
+        for pk, image in self.held.items():
+            try:
+                rectangles = mask_rectangles_from_text(
+                    cleaned.get(f"mask-{pk}", ""), width=image.width, height=image.height
+                )
+            except forms.ValidationError as error:
+                self.add_error(f"mask-{pk}", error)
+                continue
+            if rectangles:
+                masks[pk] = rectangles
+        cleaned["masks"] = [(self.held[pk], rectangles) for pk, rectangles in masks.items()]
+        cleaned["clear_images"] = [self.held[pk] for pk in cleaned.get("clear", []) if pk not in masks]
+        cleaned["label_series"] = [self.unconfirmed[pk] for pk in cleaned.get("labels", [])]
+        if not (cleaned["masks"] or cleaned["clear_images"] or cleaned["label_series"] or self.errors):
+            raise forms.ValidationError("Tick the images you have checked, or draw a mask, then save.")
+        return cleaned

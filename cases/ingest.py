@@ -9,6 +9,7 @@ progress as it goes; objects that end up in no image are deleted whatever
 happens. Both steps can spread the per-file work over worker processes.
 """
 
+import datetime
 import gc
 import io
 import logging
@@ -25,7 +26,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 
 from .imaging import deidentify as deid
@@ -229,10 +230,9 @@ def ingest_run(
             dataset.stored_name = name
             headers.append(dataset)
         groups = group.group_series(headers)
-        first_day = _first_study_day(groups)
         series_reports = []
         for series_group in groups:
-            series_reports.append(_ingest_group(job, series_group, first_day, progress, workers, used, prerendered))
+            series_reports.append(_ingest_group(job, series_group, progress, workers, used, prerendered))
         job.report = {**job.report, "series": series_reports}
         job.status = IngestJob.Status.DONE
     except Exception as error:
@@ -275,30 +275,50 @@ def ingest_sweep(*, older_than, now) -> list[IngestJob]:
     return swept
 
 
-def _first_study_day(groups: list[group.SeriesGroup]):
-    dates = [_study_date(series_group) for series_group in groups]
-    dates = [day for day in dates if day is not None]
-    return min(dates) if dates else None
+# The day of a stage is the day of its study: a series made later from the same study (a reformat, a screen
+# capture) keeps its study's day rather than counting from the date it was made.
+STUDY_DATE_KEYWORDS = ("StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate")
 
 
-def _study_date(series_group: group.SeriesGroup):
+def _study_date(series_group: group.SeriesGroup) -> datetime.date | None:
+    """Return the (shifted) date of the series' study, or None when no date attribute is readable."""
     first = series_group.instances[0]
-    value = first.get("SeriesDate") or first.get("StudyDate") or first.get("AcquisitionDate") or ""
-    try:
-        return pydicom.valuerep.DA(value) if value else None
-    except ValueError:
+    for keyword in STUDY_DATE_KEYWORDS:
+        value = str(first.get(keyword) or "").strip()
+        try:
+            return datetime.datetime.strptime(value, "%Y%m%d").date()
+        except ValueError:
+            continue
+    return None
+
+
+def _study_day(case: Case, study_date: datetime.date | None) -> int | None:
+    """Return the day of a study after the case's first one (day 0), which every import of the case shares.
+
+    A study earlier than the case's first moves day 0 back to it, and every stage's day (imported or corrected
+    by an author) moves by as many days, so the intervals between stages stay true. Call with the case locked.
+    """
+    if study_date is None:
         return None
+    zero = case.study_day_zero
+    if zero is None or study_date < zero:
+        if zero is not None:
+            case.series.exclude(study_day=None).update(study_day=F("study_day") + (zero - study_date).days)
+        # Not through save(): day 0 is bookkeeping of the imports, not an edit of the case for its history.
+        Case.objects.filter(pk=case.pk).update(study_day_zero=study_date)
+        case.study_day_zero = zero = study_date
+    return (study_date - zero).days
 
 
-def _ingest_group(job, series_group, first_day, progress, workers: int, used: set[str], prerendered=None) -> dict:
+def _ingest_group(job, series_group, progress, workers: int, used: set[str], prerendered=None) -> dict:
     """Create (or extend) one stage from a series group; all or nothing for that stage."""
     written: list[str] = []
     images = refused = duplicates = 0
     try:
         with transaction.atomic():
             # One import at a time per case: two jobs must not both create the same stage or the same orders.
-            Case.objects.select_for_update().filter(pk=job.case_id).first()
-            series = _series_for(job.case, series_group, first_day)
+            case = Case.objects.select_for_update().get(pk=job.case_id)
+            series = _series_for(case, series_group)
             next_order = (series.images.aggregate(highest=Max("order"))["highest"] or 0) + 1
             known = set(series.images.values_list("instance_uid", flat=True))
             fresh = [header for header in series_group.instances if str(header.get("SOPInstanceUID", "")) not in known]
@@ -452,12 +472,11 @@ def _delete_files(names: Iterable[str]) -> None:
             default_storage.delete(name)
 
 
-def _series_for(case: Case, series_group: group.SeriesGroup, first_day) -> Series:
-    """Find the stage this series was imported into before, or create it, unconfirmed."""
+def _series_for(case: Case, series_group: group.SeriesGroup) -> Series:
+    """Find the stage this series was imported into before (its day kept), or create it, unconfirmed."""
     existing = Series.objects.filter(case=case, series_uid=series_group.series_uid).first()
     if existing:
         return existing
-    day = _study_date(series_group)
     highest = case.series.aggregate(highest=Max("order"))["highest"] or 0
     return Series.objects.create(
         case=case,
@@ -469,7 +488,7 @@ def _series_for(case: Case, series_group: group.SeriesGroup, first_day) -> Serie
         technique=series_group.technique[:300],
         body_part=series_group.body_part[:64],
         series_uid=series_group.series_uid,
-        study_day=(day - first_day).days if day is not None and first_day is not None else None,
+        study_day=_study_day(case, _study_date(series_group)),
         label_confirmed=False,
     )
 

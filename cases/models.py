@@ -362,11 +362,14 @@ class Case(models.Model):
     # De-identification keys: the same original UID or date maps to the same value within this case only.
     deid_secret = models.BinaryField(max_length=32, default=random_secret, editable=False)
     date_offset_days = models.SmallIntegerField(default=random_date_offset, editable=False)
+    # Day 0 of the stages' study days: the shifted date of the earliest study imported into this case, kept so
+    # that later batches count from the same day.
+    study_day_zero = models.DateField(null=True, blank=True, editable=False)
 
     objects = CaseQuerySet.as_manager()
     # Who changed what, and when. The de-identification keys stay in this table only; "updated" would
     # repeat each record's own date.
-    history = HistoricalRecords(excluded_fields=["deid_secret", "date_offset_days", "updated"])
+    history = HistoricalRecords(excluded_fields=["deid_secret", "date_offset_days", "study_day_zero", "updated"])
 
     class Meta:
         ordering = ["-published_at", "-pk"]
@@ -490,6 +493,9 @@ class SeriesQuerySet(models.QuerySet):
         return self.shown().filter(after_reveal=False)
 
 
+STUDY_DAY_LIMIT = 36_500  # a hundred years either side of the first study
+
+
 class Series(models.Model):
     """A stage of the work-up: one study, sequence or phase."""
 
@@ -519,7 +525,10 @@ class Series(models.Model):
     study_day = models.IntegerField(
         null=True,
         blank=True,
-        help_text="Days after the case's first imported study (dates are shifted, intervals kept).",
+        validators=[MinValueValidator(-STUDY_DAY_LIMIT), MaxValueValidator(STUDY_DAY_LIMIT)],
+        help_text="Days after the case's first study (day 0), shown beside the stage as “day N”. Imports fill it "
+        "in from the study dates; correct it here if it is wrong, or leave it empty to show no day. A study "
+        "before the first one has a negative day.",
     )
     label_confirmed = models.BooleanField(
         default=True,
@@ -535,7 +544,12 @@ class Series(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["case", "series_uid"], condition=~Q(series_uid=""), name="series_uid_once_per_case"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(study_day__isnull=True)
+                | Q(study_day__gte=-STUDY_DAY_LIMIT, study_day__lte=STUDY_DAY_LIMIT),
+                name="series_study_day_within_a_century",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, prefetch_related_objects
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 
@@ -126,3 +126,52 @@ def series_images_for_values(series: Series, *, around: int) -> list[Image]:
     for image in images:
         image.series = series  # the values need the modality: no query per image
     return [image for _, image in sorted(enumerate(images), key=lambda pair: abs(pair[0] - around))]
+
+
+@dataclass(frozen=True)
+class StageProblem:
+    """What one stage still keeps from readers: images held for burned-in text, a label not confirmed."""
+
+    series_id: int
+    number: int  # the stage's place in the case, from 1, as the authoring screen and the case page count
+    label: str
+    held: int
+    label_confirmed: bool
+
+    def __str__(self) -> str:
+        parts = []
+        if self.held:
+            images, them = ("image", "it") if self.held == 1 else ("images", "them")
+            held = f"{self.held} {images} held for burned-in text"
+            parts.append(f"{held} (confirm {them} free of identifying text or mask the text)")
+        if not self.label_confirmed:
+            parts.append("label and caption need confirming")
+        return f"Stage {self.number} · {self.label}: {'; '.join(parts)}."
+
+
+def case_stage_problems(case: Case) -> list[StageProblem]:
+    """List, stage by stage in the case's order, what the authors must check before the case goes further.
+
+    One query however many stages and images the case has.
+    """
+    stages = case.series.order_by("order", "pk").annotate(held=Count("images", filter=Q(images__held_for_review=True)))
+    return [
+        StageProblem(
+            series_id=series.pk,
+            number=number,
+            label=series.label,
+            held=series.held,
+            label_confirmed=series.label_confirmed,
+        )
+        for number, series in enumerate(stages, start=1)
+        if series.held or not series.label_confirmed
+    ]
+
+
+def case_stages_to_check(case: Case) -> list[Series]:
+    """Return the stages of the case that wait for the authors, each with ``check_images``: its held images,
+    and its key image to show what an unconfirmed stage holds. Two queries whatever the case's size."""
+    held = Image.objects.filter(series=OuterRef("pk"), held_for_review=True)
+    stages = case.series.filter(Q(label_confirmed=False) | Exists(held)).order_by("order", "pk")
+    shown = Image.objects.filter(Q(held_for_review=True) | Q(is_key=True)).order_by("order", "pk")
+    return list(stages.prefetch_related(Prefetch("images", queryset=shown, to_attr="check_images")))

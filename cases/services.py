@@ -29,6 +29,7 @@ from discussions.services import notifications_send
 from . import workflow
 from .imaging import mask, render
 from .models import Annotation, Case, CaseReview, Image, Modality, Reveal, Series
+from .selectors import StageProblem, case_stage_problems
 from .web_images import PreparedImage, UnusableImage, prepare_web_image
 
 logger = logging.getLogger(__name__)
@@ -205,19 +206,70 @@ def _annotation_key(mark: Annotation) -> tuple:
 
 
 class NotReadyToPublish(ValueError):
-    """The case still has imported labels or images the author has not checked."""
+    """The case still has imported labels or images the author has not checked: it may be neither submitted nor
+    published. ``problems`` names each stage and what it still needs."""
+
+    def __init__(self, message: str, problems: list[StageProblem]):
+        super().__init__(message)
+        self.problems = problems
 
 
-def case_publication_problems(case: Case) -> list[str]:
-    """List what must be checked before the case may be published."""
-    problems = []
-    unconfirmed = case.series.filter(label_confirmed=False).count()
-    if unconfirmed:
-        problems.append(f"{unconfirmed} imported stage(s) need their label and caption confirmed.")
-    held = Image.objects.filter(series__case=case, held_for_review=True).count()
-    if held:
-        problems.append(f"{held} image(s) may carry burned-in text: confirm them clean or mask the text.")
-    return problems
+def case_publication_problems(case: Case) -> list[StageProblem]:
+    """List, stage by stage, what must be checked before the case may be submitted or published."""
+    return case_stage_problems(case)
+
+
+@transaction.atomic
+def image_confirm_clear(*, image: Image, by) -> Image:
+    """Record the author's check that a held image carries no identifying text: readers may then see it."""
+    if image.held_for_review:
+        image.held_for_review = False
+        image.save(update_fields=["held_for_review"])
+        logger.info("Image %s confirmed free of identifying text by user %s", image.pk, by.pk)
+    return image
+
+
+@transaction.atomic
+def series_confirm_label(*, series: Series, by) -> Series:
+    """Record the author's check of an imported stage's label and caption: readers may then see the stage."""
+    if not series.label_confirmed:
+        series.label_confirmed = True
+        series.save(update_fields=["label_confirmed"])
+        logger.info("Stage %s label confirmed by user %s", series.pk, by.pk)
+    return series
+
+
+@dataclass(frozen=True)
+class ChecksDone:
+    """What one save of a case's check page did."""
+
+    cleared: int
+    masked: int
+    labels: int
+
+
+@transaction.atomic
+def case_apply_checks(
+    *,
+    case: Case,
+    by,
+    clear: Sequence[Image],
+    masks: Sequence[tuple[Image, list[list[int]]]],
+    labels: Sequence[Series],
+) -> ChecksDone:
+    """Confirm held images clean, mask others and confirm stages' labels, all of one case, all or nothing."""
+    if any(image.series.case_id != case.pk for image in [*clear, *(image for image, _ in masks)]) or any(
+        series.case_id != case.pk for series in labels
+    ):
+        raise ValueError("Every image and stage checked must belong to the case.")
+    for image in clear:
+        image_confirm_clear(image=image, by=by)
+    for image, rectangles in masks:
+        image_apply_masks(image=image, rectangles=rectangles)
+        logger.info("Image %s masked by user %s", image.pk, by.pk)
+    for series in labels:
+        series_confirm_label(series=series, by=by)
+    return ChecksDone(cleared=len(clear), masked=len(masks), labels=len(labels))
 
 
 def _delete_files(names: list[str]) -> None:
@@ -269,10 +321,11 @@ def case_set_status(*, case: Case, status: str, by, comments: str = "") -> Case:
     returned = status == Case.Status.DRAFT and case.status != status and by.has_perm("cases.publish_case")
     if returned and not comments.strip():
         raise workflow.StatusChangeRefused("Write the comments the authors should act on.")
-    if status == Case.Status.PUBLISHED:
+    if status in (Case.Status.IN_REVIEW, Case.Status.PUBLISHED) and status != case.status:
         problems = case_publication_problems(case)
         if problems:
-            raise NotReadyToPublish(" ".join(problems))
+            verb = "submitted" if status == Case.Status.IN_REVIEW else "published"
+            raise NotReadyToPublish(f"Not {verb}: {' '.join(map(str, problems))}", problems)
     previous = case.status
     if status == previous:
         return case

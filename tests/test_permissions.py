@@ -120,6 +120,12 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
             reverse("admin:cases_case_dicom_progress", args=[draft.pk, job.token]),
             own_case_admin,
         ),
+        (
+            "admin:cases_case_image_check",
+            "get",
+            reverse("admin:cases_case_image_check", args=[draft.pk]),
+            own_case_admin,
+        ),
         ("admin:quizzes_quiz_results", "get", reverse("admin:quizzes_quiz_results", args=[quiz.pk]), own_case_admin),
         (
             "admin:quizzes_quiz_results_csv",
@@ -204,6 +210,13 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
         ("quizzes:attempt-finish", "post", attempt_url("attempt-finish"), own_attempt | {"resident": REDIRECT}),
         ("cases:case-reveal", "post", reverse("cases:case-reveal", args=[published.number]), reveal),
         ("cases:case-reveal", "post", reverse("cases:case-reveal", args=[draft.number]), owner_reveal),
+        # Nothing ticked: the check page answers with its form again and changes nothing.
+        (
+            "admin:cases_case_image_check",
+            "post",
+            reverse("admin:cases_case_image_check", args=[draft.pk]),
+            own_case_admin,
+        ),
         # A case that is not in review: editors find nothing to decide, others may not decide at all.
         (
             "admin:cases_case_review",

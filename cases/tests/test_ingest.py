@@ -342,3 +342,80 @@ def test_sweep_closes_stale_imports_and_deletes_their_unused_objects(case):
     assert stale.status == IngestJob.Status.FAILED and fresh.status == IngestJob.Status.RUNNING
     assert not default_storage.exists(left) and default_storage.exists(kept)
     assert "1 stale import(s) closed." in out.getvalue()
+
+
+ROOT = "1.2.826.0.1.3680043.10.4242"
+
+
+def ct_study(day: str, number: int, *, series_day: str | None = None) -> pydicom.Dataset:
+    """pydicom's CT slice as a study of its own on ``day`` (YYYYMMDD); its series maybe made on ``series_day``."""
+    dataset = copy.deepcopy(examples.ct)
+    dataset.StudyDate = day
+    dataset.SeriesDate = dataset.AcquisitionDate = dataset.ContentDate = series_day or day
+    dataset.StudyInstanceUID = f"{ROOT}.1.{number}"
+    dataset.SeriesInstanceUID = f"{ROOT}.2.{number}"
+    dataset.SOPInstanceUID = f"{ROOT}.3.{number}"
+    return dataset
+
+
+def import_batch(case, folder: Path, *datasets: pydicom.Dataset) -> None:
+    """Import the studies as one upload batch, as an author uploading one export would."""
+    folder.mkdir()
+    for index, dataset in enumerate(datasets):
+        (folder / f"{index}.dcm").write_bytes(dicom_bytes(dataset))
+    call_command("import_study", str(folder), case=case.number, stdout=io.StringIO())
+
+
+def study_days(case) -> list[int | None]:
+    return list(Series.objects.filter(case=case).order_by("pk").values_list("study_day", flat=True))
+
+
+def test_days_count_from_the_cases_first_study_across_batches_and_reimports(case, tmp_path):
+    import_batch(case, tmp_path / "first", ct_study("20200301", 1))
+    import_batch(case, tmp_path / "a-year-later", ct_study("20210301", 2))
+    assert study_days(case) == [0, 365], "the second batch counts from the case's first study, not its own"
+    import_batch(case, tmp_path / "again", ct_study("20200301", 1), ct_study("20210301", 2))
+    assert study_days(case) == [0, 365], "re-importing both studies keeps their days"
+
+
+def test_an_earlier_study_arriving_later_moves_every_day_alike(case, tmp_path):
+    import_batch(case, tmp_path / "first", ct_study("20200301", 1), ct_study("20210301", 2))
+    import_batch(case, tmp_path / "prior", ct_study("20200131", 3))
+    assert study_days(case) == [30, 395, 0]
+
+
+def test_a_series_made_later_in_a_study_keeps_the_studys_day(case, tmp_path):
+    import_batch(case, tmp_path / "one", ct_study("20200301", 1), ct_study("20200301", 2, series_day="20241102"))
+    assert study_days(case) == [0, 0]
+
+
+def test_an_authors_correction_of_a_day_persists_through_reimports(client, faculty, case, tmp_path):
+    from cases.tests.test_admin import series_form_data
+
+    import_batch(case, tmp_path / "first", ct_study("20200301", 1), ct_study("20210301", 2))
+    later = Series.objects.filter(case=case).order_by("pk").last()
+    client.force_login(faculty)
+    url = reverse("admin:cases_series_change", args=[later.pk])
+    refused = client.post(url, series_form_data(case, modality="CT", study_day="99999"))
+    assert refused.status_code == 200 and "less than or equal to 36500" in refused.content.decode()
+    assert client.post(url, series_form_data(case, modality="CT", study_day="360")).status_code == 302
+    assert study_days(case) == [0, 360]
+    import_batch(case, tmp_path / "again", ct_study("20210301", 2))
+    import_batch(case, tmp_path / "prior", ct_study("20200220", 3))
+    assert study_days(case) == [10, 370, 0], "the correction stays, moved with the others when day 0 moves"
+
+
+def test_the_migration_recounts_imported_days_from_the_cases_first_study(case, tmp_path):
+    import importlib
+
+    from django.apps import apps
+
+    from cases.models import Case
+
+    import_batch(case, tmp_path / "first", ct_study("20200301", 1))
+    import_batch(case, tmp_path / "second", ct_study("20210301", 2))
+    Series.objects.filter(case=case).update(study_day=0)  # as batches were counted before
+    Case.objects.filter(pk=case.pk).update(study_day_zero=None)
+    migration = importlib.import_module("cases.migrations.0010_study_days_from_stored_studies")
+    migration.count_from_the_first_study(apps, None)
+    assert study_days(case) == [0, 365]

@@ -169,7 +169,7 @@ def test_the_queue_shows_why_a_case_cannot_be_published(client, submitted, edito
     submitted.refresh_from_db()
     assert submitted.status == Case.Status.IN_REVIEW
     body = client.get(response["Location"]).content.decode()
-    assert "need their label and caption confirmed" in body
+    assert "Stage 1 · Radiograph: label and caption need confirming" in body
 
 
 def test_faculty_can_neither_open_the_queue_nor_decide(client, submitted, faculty):

@@ -64,8 +64,9 @@
 
   function bindAll() {
   document.querySelectorAll("input.mask-rectangles").forEach(function (field) {
-    var row = field.closest("tr");
-    var link = row && row.querySelector("td.field-thumbnail_preview a");
+    // A row of the stage editor, or an image of the case's check page.
+    var row = field.closest("tr, .mask-item");
+    var link = row && row.querySelector("td.field-thumbnail_preview a, a.mask-source");
     if (!link) return;
     var button = document.createElement("button");
     button.type = "button";

@@ -1,0 +1,162 @@
+"""Held images and unconfirmed stages: listed on the authoring page, refused at submission, cleared on one page."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from cases import services
+from cases.models import Case, Image
+from cases.tests.factories import make_case, make_image, make_series
+
+
+@pytest.fixture
+def waiting(faculty):
+    """A draft of ``faculty``: stage 1 a confirmed radiograph with two held images and one clear one, stage 2 an
+    imported CT whose label waits, stage 3 all clear."""
+    case = make_case(status=Case.Status.DRAFT, authors=[faculty])
+    radiograph = make_series(case=case, modality="XR")
+    held = [make_image(series=radiograph, order=order) for order in (1, 2)]
+    make_image(series=radiograph, order=3)
+    Image.objects.filter(pk__in=[image.pk for image in held]).update(held_for_review=True)
+    ct = make_series(case=case, modality="CT", plane="axial", label_confirmed=False)
+    Image.objects.filter(pk=make_image(series=ct).pk).update(is_key=True)
+    make_image(series=make_series(case=case, modality="MR"))
+    return case, held, ct
+
+
+def check_url(case: Case) -> str:
+    return reverse("admin:cases_case_image_check", args=[case.pk])
+
+
+def test_submission_is_refused_with_a_message_naming_each_stage(waiting, faculty):
+    case, _, _ = waiting
+    with pytest.raises(services.NotReadyToPublish) as refused:
+        services.case_set_status(case=case, status=Case.Status.IN_REVIEW, by=faculty)
+    message = str(refused.value)
+    assert "Stage 1 · Radiograph: 2 images held for burned-in text" in message
+    assert "Stage 2 · CT · Axial: label and caption need confirming" in message
+    assert "Stage 3" not in message
+    case.refresh_from_db()
+    assert case.status == Case.Status.DRAFT and case.submitted_at is None
+
+
+def test_the_change_form_refuses_submission_naming_the_stages(client, waiting, faculty):
+    from cases.tests.test_admin import case_form_data
+
+    case, _, _ = waiting
+    client.force_login(faculty)
+    data = case_form_data(number=case.number, status="review", authors=[faculty.pk])
+    response = client.post(reverse("admin:cases_case_change", args=[case.pk]), data)
+    assert response.status_code == 200
+    assert "Stage 1 · Radiograph: 2 images held for burned-in text" in response.content.decode()
+    case.refresh_from_db()
+    assert case.status == Case.Status.DRAFT
+
+
+def test_the_editors_publish_names_the_stages(client, waiting, editor):
+    case, _, _ = waiting
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.IN_REVIEW)
+    client.force_login(editor)
+    client.post(reverse("admin:cases_case_review", args=[case.pk]), {"decision": "publish"})
+    body = client.get(reverse("admin:cases_case_review_queue")).content.decode()
+    assert "Not published: Stage 1 · Radiograph: 2 images held for burned-in text" in body
+    assert "Stage 2 · CT · Axial: label and caption need confirming" in body
+    case.refresh_from_db()
+    assert case.status == Case.Status.IN_REVIEW
+
+
+def test_the_authoring_page_lists_what_waits_per_stage_with_links(client, waiting, faculty):
+    case, _, ct = waiting
+    client.force_login(faculty)
+    body = client.get(reverse("admin:cases_case_change", args=[case.pk])).content.decode()
+    panel = body[body.index('id="image-checks"') :]
+    panel = panel[: panel.index("</div>")]
+    assert "2 images held for burned-in text" in panel
+    assert f"{check_url(case)}#stage-{case.series.get(order=1).pk}" in panel
+    assert reverse("admin:cases_series_change", args=[ct.pk]) in panel
+    assert "label and caption need confirming" in panel
+    assert "Stage 3" not in panel
+
+
+def test_the_authoring_page_shows_no_panel_when_all_is_clear(client, faculty):
+    case = make_case(status=Case.Status.DRAFT, authors=[faculty])
+    make_image(series=make_series(case=case))
+    client.force_login(faculty)
+    assert 'id="image-checks"' not in client.get(reverse("admin:cases_case_change", args=[case.pk])).content.decode()
+
+
+def test_the_check_page_shows_every_held_image_and_waiting_stage(client, waiting, faculty):
+    case, held, ct = waiting
+    client.force_login(faculty)
+    body = client.get(check_url(case)).content.decode()
+    for image in held:
+        assert f'name="clear" value="{image.pk}"' in body
+        assert f'name="mask-{image.pk}"' in body
+    assert f'name="labels" value="{ct.pk}"' in body
+    assert body.count('name="clear"') == 2, "images not held are not offered"
+
+
+def test_several_images_are_confirmed_and_a_label_accepted_at_once(client, waiting, faculty):
+    case, held, ct = waiting
+    client.force_login(faculty)
+    response = client.post(check_url(case), {"clear": [image.pk for image in held], "labels": [ct.pk]})
+    assert response.status_code == 302
+    assert not Image.objects.filter(series__case=case, held_for_review=True).exists()
+    ct.refresh_from_db()
+    assert ct.label_confirmed
+    assert 'id="nothing-to-check"' in client.get(check_url(case)).content.decode()
+    services.case_set_status(case=case, status=Case.Status.IN_REVIEW, by=faculty)
+    assert case.status == Case.Status.IN_REVIEW
+
+
+def test_a_mask_drawn_on_the_check_page_blacks_out_the_text(client, waiting, faculty):
+    case, held, _ = waiting
+    client.force_login(faculty)
+    client.post(check_url(case), {f"mask-{held[0].pk}": "0,0,10,10"})
+    masked = Image.objects.get(pk=held[0].pk)
+    assert not masked.held_for_review and masked.masks == [[0, 0, 10, 10]]
+    assert Image.objects.get(pk=held[1].pk).held_for_review
+
+
+def test_a_bad_mask_is_refused_and_nothing_changes(client, waiting, faculty):
+    case, held, _ = waiting
+    client.force_login(faculty)
+    response = client.post(check_url(case), {f"mask-{held[0].pk}": "a,b", "clear": [held[1].pk]})
+    assert response.status_code == 200
+    assert "four whole numbers" in response.content.decode()
+    assert Image.objects.filter(pk__in=[image.pk for image in held], held_for_review=True).count() == 2
+
+
+def test_images_of_another_case_cannot_be_cleared_through_this_one(client, waiting, faculty):
+    case, _, _ = waiting
+    other = make_case(status=Case.Status.DRAFT, authors=[faculty])
+    foreign = make_image(series=make_series(case=other))
+    Image.objects.filter(pk=foreign.pk).update(held_for_review=True)
+    client.force_login(faculty)
+    assert client.post(check_url(case), {"clear": [foreign.pk]}).status_code == 200
+    assert Image.objects.get(pk=foreign.pk).held_for_review
+
+
+def test_another_faculty_member_can_neither_see_nor_clear(client, waiting, other_faculty):
+    case, held, _ = waiting
+    client.force_login(other_faculty)
+    assert client.get(check_url(case)).status_code == 403
+    assert client.post(check_url(case), {"clear": [held[0].pk]}).status_code == 403
+    assert Image.objects.get(pk=held[0].pk).held_for_review
+
+
+def test_the_check_page_costs_the_same_queries_for_more_images(client, waiting, faculty):
+    case, held, _ = waiting
+    client.force_login(faculty)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(check_url(case)).status_code == 200
+        return len(captured)
+
+    before = queries()
+    more = make_series(case=case, label_confirmed=False)
+    for order in range(1, 5):
+        Image.objects.filter(pk=make_image(series=more, order=order).pk).update(held_for_review=True)
+    assert queries() == before
