@@ -4,6 +4,7 @@ import secrets
 import smtplib
 from datetime import timedelta
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission
@@ -83,6 +84,11 @@ def profile_update(*, user: AbstractBaseUser, display_name: str, training_level:
     profile.full_clean(exclude=["user"])
     profile.save(update_fields=["display_name", "training_level"])
     return profile
+
+
+def user_login_lock_lift(*, user: AbstractBaseUser) -> int:
+    """Forget the failed logins to this account from every address (its owner proved it by a reset link)."""
+    return axes_reset(username=user.get_username())
 
 
 def invitation_create(*, email: str, created_by: AbstractBaseUser, site_url: str) -> Invitation:

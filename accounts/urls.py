@@ -11,4 +11,6 @@ urlpatterns = [
     # Shadows django.contrib.auth.urls' "password_reset" (included after this URLconf, same path): plain-text
     # e-mail, and a limit on how often it is sent.
     path("password_reset/", views.PasswordResetView.as_view(), name="password-reset"),
+    # Shadows "password_reset_confirm" the same way: a new password lifts the login lock.
+    path("reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(), name="password-reset-confirm"),
 ]

@@ -108,3 +108,13 @@ class PasswordResetView(auth_views.PasswordResetView):
         form = self.get_form()
         form.add_error(None, "Too many reset e-mails were asked for in the last hour. Wait an hour and try again.")
         return self.render_to_response(self.get_context_data(form=form), status=HTTPStatus.TOO_MANY_REQUESTS)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's choice of a new password by reset link; setting it lifts the login lock on the account."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.user_login_lock_lift(user=form.user)
+        logger.info("Lifted the login lock on user %s after a password reset", form.user.pk)
+        return response

@@ -168,6 +168,12 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
             dict.fromkeys(ROLES, NOT_FOUND),
         ),
         ("accounts:password-reset", "get", reverse("accounts:password-reset"), dict.fromkeys(ROLES, OK)),
+        (
+            "accounts:password-reset-confirm",
+            "get",
+            reverse("accounts:password-reset-confirm", args=["MQ", "set-password"]),
+            everyone,
+        ),
         ("admin:index", "get", reverse("admin:index"), staff),
         ("admin:cases_case_change", "get", reverse("admin:cases_case_change", args=[published.pk]), own_admin),
         ("admin:cases_case_change", "get", reverse("admin:cases_case_change", args=[draft.pk]), own_admin),

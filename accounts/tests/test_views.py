@@ -258,18 +258,47 @@ def test_five_failures_on_one_account_lock_it_with_a_clear_message(resident):
     locked = fail_login(client, resident.username, "10.0.0.1")
     assert locked.status_code == 429
     text = body(locked)
-    assert "5 failed attempts to log in as" in text and "paused for 15 minutes" in text
+    assert "5 failed attempts to log in from your network address (as" in text and "paused for 15 minutes" in text
     assert reverse("password_reset") in text
     # The sixth try, with the right password now, is refused too.
     right = client.post(LOGIN, {"username": resident.username, "password": PASSWORD}, REMOTE_ADDR="10.0.0.1")
     assert right.status_code == 429 and "_auth_user_id" not in client.session
 
 
-def test_the_account_lock_holds_from_another_address(resident):
+def test_failures_from_other_addresses_do_not_lock_the_account(resident):
+    """Whoever knows a username cannot keep its owner out: the lock holds the (account, address) pair."""
     for number in range(5):
         fail_login(Client(), resident.username, f"10.0.1.{number}")
     right = Client().post(LOGIN, {"username": resident.username, "password": PASSWORD}, REMOTE_ADDR="10.0.2.1")
-    assert right.status_code == 429
+    assert right.status_code == 302
+
+
+def test_five_failures_on_one_account_from_one_address_lock_that_address(resident, faculty):
+    for _ in range(5):
+        fail_login(Client(), resident.username, "10.0.1.9")
+    for user in (resident, faculty):
+        again = Client().post(LOGIN, {"username": user.username, "password": PASSWORD}, REMOTE_ADDR="10.0.1.9")
+        assert again.status_code == 429
+
+
+def reset_password_by_link(client: Client, email: str, new_password: str) -> None:
+    client.post(reverse("password_reset"), {"email": email})
+    link = re.search(r"https?://testserver(/accounts/reset/\S+/)", mail.outbox[-1].body).group(1)
+    set_url = client.get(link, follow=True).redirect_chain[-1][0]
+    done = client.post(set_url, {"new_password1": new_password, "new_password2": new_password})
+    assert done["Location"] == reverse("password_reset_complete")
+
+
+def test_a_password_reset_lifts_the_lock_on_the_account(resident, caplog):
+    resident.email = "resident-t@example.org"
+    resident.save()
+    for _ in range(5):
+        fail_login(Client(), resident.username, "10.0.5.1")
+    reset_password_by_link(Client(), resident.email, "reset-phrase-9000")
+    credentials = {"username": resident.username, "password": "reset-phrase-9000"}
+    right = Client().post(LOGIN, credentials, REMOTE_ADDR="10.0.5.1")
+    assert right.status_code == 302
+    assert f"Lifted the login lock on user {resident.pk}" in caplog.text
 
 
 def test_five_failures_from_one_address_lock_that_address(resident, faculty):
