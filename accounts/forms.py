@@ -24,7 +24,8 @@ class SignUpForm(UserCreationForm):
         max_length=Profile._meta.get_field("display_name").max_length,
         help_text="Shown to others instead of your username, e.g. “Dr Riley Resident”.",
     )
-    training_level = forms.ChoiceField(choices=[("", "—"), *TrainingLevel.choices])
+    # Optional, as on the profile: "—" stores "not given".
+    training_level = forms.ChoiceField(choices=[("", "—"), *TrainingLevel.choices], required=False)
 
     field_order = ["username", "display_name", "training_level", "email", "password1", "password2"]
 

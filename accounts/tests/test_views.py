@@ -148,6 +148,13 @@ def test_invited_sign_up_creates_a_logged_in_resident(client, editor):
     assert response.context["user"] == user and "Welcome, Dr New Resident" in body(response)
 
 
+def test_training_level_may_be_left_at_not_given(client):
+    invitation = make_invitation()
+    response = client.post(invitation.get_absolute_url(), NEW_ACCOUNT | {"training_level": ""})
+    assert response.status_code == 302
+    assert Profile.objects.get(user__username="newres").training_level == ""
+
+
 def test_a_used_invitation_is_refused_with_a_message(client):
     invitation = make_invitation()
     client.post(invitation.get_absolute_url(), NEW_ACCOUNT)
