@@ -1,12 +1,14 @@
 """The discussion: spoilers only after the reveal, safe Markdown, own edits and deletions, flags and moderation."""
 
 import logging
+import re
 
 import pytest
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from accounts.models import Profile
 from cases.models import Case
 from cases.tests.factories import make_case, make_user
 from discussions.models import Comment, Notification
@@ -86,6 +88,23 @@ def test_an_overlong_comment_is_refused_with_a_message_and_nothing_stored(client
     assert response.context["form"]["body"].value() == "x" * 100_000, "the refused text comes back to be shortened"
     assert not Comment.objects.exists()
     assert "Refused a comment" in caplog.text
+
+
+def test_every_comment_shows_its_writers_role_from_the_group_not_the_name(client, resident, faculty, editor):
+    case = make_case(authors=[faculty])
+    Profile.objects.create(user=resident, display_name="Dr Pretend (Faculty)")
+    for author in (resident, faculty, editor, make_user("no-role-t")):
+        Comment.objects.create(case=case, author=author, body=f"By {author.username}")
+    client.force_login(editor)
+    page = thread(client, case)
+    shown = re.findall(r'class="comment-author">([^<]+)</strong>\s*<span class="tag tag-role tag-(\w+)"', page)
+    assert shown == [
+        ("Dr Pretend (Faculty)", "resident"),
+        ("faculty-t", "faculty"),
+        ("editor-t", "editor"),
+        ("no-role-t", "reader"),
+    ]
+    assert page.count('class="tag tag-author"') == 1, "the case's author is marked too"
 
 
 def test_authors_edit_and_delete_their_own_comments_only(client, resident):
