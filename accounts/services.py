@@ -32,11 +32,11 @@ class InvitationNotSent(Exception):
 
 
 DEMO_ACCOUNTS = [
-    # username, password, role, display name
-    ("resident", "resident", RESIDENT, "Riley Resident"),
-    ("faculty", "faculty", FACULTY, "Dr Fay Faculty"),
-    ("faculty2", "faculty2", FACULTY, "Dr Sam Second"),
-    ("editor", "editor", EDITOR, "Dr Eddie Editor"),
+    # username, password, role, display name, e-mail (example.org is reserved: it never reaches a real person)
+    ("resident", "resident", RESIDENT, "Riley Resident", "resident@example.org"),
+    ("faculty", "faculty", FACULTY, "Dr Fay Faculty", "faculty@example.org"),
+    ("faculty2", "faculty2", FACULTY, "Dr Sam Second", "faculty2@example.org"),
+    ("editor", "editor", EDITOR, "Dr Eddie Editor", "editor@example.org"),
 ]
 
 
@@ -50,11 +50,11 @@ def user_set_role(*, user, role: str) -> None:
 
 @transaction.atomic
 def demo_accounts_ensure() -> dict:
-    """Create the demo accounts that are missing; return them by username."""
+    """Create the demo accounts that are missing, give those without an e-mail address theirs; return them."""
     groups_sync(group_model=Group, permission_model=Permission)
     User = get_user_model()
     users = {}
-    for username, password, role, display_name in DEMO_ACCOUNTS:
+    for username, password, role, display_name, email in DEMO_ACCOUNTS:
         first_name, _, last_name = display_name.rpartition(" ")
         user, created = User.objects.get_or_create(
             username=username, defaults={"first_name": first_name, "last_name": last_name}
@@ -63,6 +63,10 @@ def demo_accounts_ensure() -> dict:
             user.set_password(password)
             user.save(update_fields=["password"])
             user_set_role(user=user, role=role)
+        # Accounts made before demo addresses existed get theirs; an address someone set stays.
+        if not user.email and not User.objects.filter(email__iexact=email).exists():
+            user.email = email
+            user.save(update_fields=["email"])
         users[username] = user
     return users
 

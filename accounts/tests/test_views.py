@@ -110,6 +110,12 @@ def test_password_reset_by_email_end_to_end(client):
     assert "This link does not work" in body(client.get(link, follow=True)), "a reset link works once"
 
 
+def test_a_demo_account_gets_its_reset_email(client):
+    client.post(reverse("password_reset"), {"email": "resident@example.org"})
+    [message] = mail.outbox
+    assert message.to == ["resident@example.org"] and "(resident)" in message.body
+
+
 def test_password_reset_for_an_unknown_address_says_the_same_and_sends_nothing(client):
     response = client.post(reverse("password_reset"), {"email": "nobody@example.org"}, follow=True)
     assert "Check your e-mail" in body(response) and mail.outbox == []
