@@ -1,4 +1,4 @@
-"""Forms of the account pages: the profile and sign-up."""
+"""Forms of the account pages: the profile, the e-mail address, and sign-up."""
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -12,6 +12,35 @@ class ProfileForm(forms.ModelForm):
         model = Profile
         fields = ["display_name", "training_level"]
         help_texts = {"display_name": "Shown to others instead of your username. Leave blank to show your name."}
+
+
+class EmailChangeForm(forms.Form):
+    """A new address, and the password: an open session left on a shared workstation cannot take the account."""
+
+    email = forms.EmailField(
+        label="New e-mail address",
+        max_length=254,
+        help_text="We send a link to this address; your address changes when you open it.",
+    )
+    password = forms.CharField(
+        label="Your password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        if email.casefold() == (self.user.email or "").casefold():
+            raise forms.ValidationError("This is your address already.")
+        return email
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("Your password was not right. Type it again.")
+        return password
 
 
 class SignUpForm(UserCreationForm):

@@ -10,6 +10,9 @@ from django_ratelimit.core import get_usage
 # A person who lost a password asks once or twice; more than this is someone filling another's mailbox.
 RESET_PER_ADDRESS = "3/h"
 RESET_PER_CLIENT = "10/h"
+# Changing one's address is rare; the form also checks the password, so this bounds guessing it too.
+EMAIL_CHANGE_PER_USER = "5/h"
+EMAIL_CHANGE_PER_ADDRESS = "3/h"
 # A department signing up on the day of an announcement shares one address behind the hospital's proxy.
 SIGNUP_PER_CLIENT = "30/h"
 # Counted when nothing tells clients apart (a server on a Unix socket with no X-Forwarded-For): one shared count.

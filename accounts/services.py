@@ -1,5 +1,6 @@
 """Writes on users, their roles and profiles, and sign-up invitations."""
 
+import logging
 import secrets
 import smtplib
 from datetime import timedelta
@@ -11,12 +12,16 @@ from django.contrib.auth.models import AbstractBaseUser, Group, Permission
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
+from . import tokens
 from .models import Invitation, Profile
 from .roles import EDITOR, FACULTY, RESIDENT, STAFF_GROUPS, groups_sync
 
 INVITATION_LIFETIME = timedelta(days=14)
+
+logger = logging.getLogger(__name__)
 
 
 class InvitationUnusable(Exception):
@@ -29,6 +34,14 @@ class InvitationNotSent(Exception):
     def __init__(self, invitation: Invitation):
         super().__init__(f"The e-mail to {invitation.email} could not be sent.")
         self.invitation = invitation
+
+
+class EmailNotSent(Exception):
+    """The mail server refused the e-mail; nothing was changed."""
+
+
+class EmailTaken(Exception):
+    """Another account uses this e-mail address."""
 
 
 DEMO_ACCOUNTS = [
@@ -93,6 +106,67 @@ def profile_update(*, user: AbstractBaseUser, display_name: str, training_level:
 def user_login_lock_lift(*, user: AbstractBaseUser) -> int:
     """Forget the failed logins to this account from every address (its owner proved it by a reset link)."""
     return axes_reset(username=user.get_username())
+
+
+def email_in_use(*, email: str, exclude: AbstractBaseUser | None = None) -> bool:
+    """Whether an account (but ``exclude``) has this address, whatever its case."""
+    users = get_user_model()._default_manager.filter(email__iexact=email)
+    return users.exclude(pk=exclude.pk).exists() if exclude is not None else users.exists()
+
+
+def email_change_request(*, user: AbstractBaseUser, email: str, site_url: str) -> None:
+    """E-mail the new address a link to confirm it; the account keeps its address until the link is used."""
+    token = tokens.email_change_token(user=user, email=email)
+    context = {
+        "user": user,
+        "email": email,
+        "confirm_url": site_url.rstrip("/") + reverse("accounts:email-change-confirm", args=[token]),
+        "lifetime_days": tokens.LINK_LIFETIME.days,
+    }
+    _send(
+        subject="Confirm your new e-mail address", template="accounts/email_change_email.txt", context=context, to=email
+    )
+
+
+@transaction.atomic
+def user_email_change(*, user: AbstractBaseUser, change: tokens.EmailChange) -> AbstractBaseUser:
+    """Give the user the address a link confirmed, and tell the old address once it is saved.
+
+    Raises ``LinkInvalid`` when the account's address is no longer the one the link was made for (the link was
+    used, or another change came first), ``EmailTaken`` when another account has the address by now.
+    """
+    user = get_user_model()._default_manager.select_for_update().get(pk=user.pk)
+    if user.pk != change.user_id or user.email != change.old:
+        raise tokens.LinkInvalid("This link was used already, or the address changed since it was sent.")
+    if email_in_use(email=change.new, exclude=user):
+        raise EmailTaken(change.new)
+    user.email = change.new
+    user.save(update_fields=["email"])
+    if change.old:
+        context = {"user": user, "old": change.old, "new": change.new}
+        transaction.on_commit(
+            lambda: _send_or_log(
+                subject="Your e-mail address was changed",
+                template="accounts/email_changed_email.txt",
+                context=context,
+                to=change.old,
+            )
+        )
+    return user
+
+
+def _send(*, subject: str, template: str, context: dict, to: str) -> None:
+    try:
+        send_mail(subject, render_to_string(template, context), settings.DEFAULT_FROM_EMAIL, [to])
+    except (smtplib.SMTPException, OSError) as error:
+        raise EmailNotSent(subject) from error
+
+
+def _send_or_log(**kwargs) -> None:
+    try:
+        _send(**kwargs)
+    except EmailNotSent:
+        logger.exception("Could not send an e-mail (%s)", kwargs["subject"])
 
 
 def invitation_create(*, email: str, created_by: AbstractBaseUser, site_url: str) -> Invitation:

@@ -6,6 +6,8 @@ app_name = "accounts"
 
 urlpatterns = [
     path("profile/", views.profile, name="profile"),
+    path("profile/email/", views.email_change, name="email-change"),
+    path("profile/email/<str:token>/", views.email_change_confirm, name="email-change-confirm"),
     path("signup/", views.signup, name="signup"),
     path("signup/<str:token>/", views.signup_invited, name="signup-invited"),
     # Shadows django.contrib.auth.urls' "password_reset" (included after this URLconf, same path): plain-text

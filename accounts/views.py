@@ -14,8 +14,8 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
-from . import limits, services
-from .forms import ProfileForm, SignUpForm
+from . import limits, services, tokens
+from .forms import EmailChangeForm, ProfileForm, SignUpForm
 from .models import Invitation, Profile
 
 BACKEND = "accounts.backends.ProfileModelBackend"
@@ -34,6 +34,76 @@ def profile(request):
         messages.success(request, "Your profile is saved.")
         return redirect("accounts:profile")
     return render(request, "accounts/profile_form.html", {"form": form})
+
+
+_email_changes_per_user = ratelimit(
+    group="email-change", key="user", rate=limits.EMAIL_CHANGE_PER_USER, method="POST", block=False
+)
+_email_changes_per_address = ratelimit(
+    group="email-change-address",
+    key=limits.posted_email,
+    rate=limits.EMAIL_CHANGE_PER_ADDRESS,
+    method="POST",
+    block=False,
+)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+@_email_changes_per_user
+@_email_changes_per_address
+def email_change(request):
+    form = EmailChangeForm(request.POST or None, user=request.user)
+    if request.method == "POST" and request.limited:
+        logger.warning("Refused an e-mail change for user %s: too many requests", request.user.pk)
+        form.add_error(None, "Too many address changes were asked for in the last hour. Wait an hour and try again.")
+        return render(request, "accounts/email_change_form.html", {"form": form}, status=HTTPStatus.TOO_MANY_REQUESTS)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
+        try:
+            services.email_change_request(user=request.user, email=email, site_url=request.build_absolute_uri("/"))
+        except services.EmailNotSent:
+            logger.exception("Could not send the e-mail change link for user %s", request.user.pk)
+            form.add_error(None, "The e-mail could not be sent just now. Try again in a few minutes.")
+            return render(
+                request, "accounts/email_change_form.html", {"form": form}, status=HTTPStatus.SERVICE_UNAVAILABLE
+            )
+        messages.success(
+            request,
+            f"We sent a link to {email}. Open it within {tokens.LINK_LIFETIME.days} days, logged in as "
+            f"{request.user.get_username()}, to make it your address; until then your address stays as it is.",
+        )
+        return redirect("accounts:profile")
+    return render(request, "accounts/email_change_form.html", {"form": form})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def email_change_confirm(request, token: str):
+    """Show the change a link confirms (GET), make it (POST): logged in as the account that asked for it."""
+    try:
+        change = tokens.email_change_read(token=token)
+    except tokens.LinkInvalid:
+        return _email_change_refused(request, "invalid", status=HTTPStatus.BAD_REQUEST)
+    if change.user_id != request.user.pk:
+        return _email_change_refused(request, "other-account", status=HTTPStatus.FORBIDDEN)
+    if request.user.email != change.old:
+        return _email_change_refused(request, "used", status=HTTPStatus.GONE)
+    if request.method == "POST":
+        try:
+            services.user_email_change(user=request.user, change=change)
+        except tokens.LinkInvalid:
+            return _email_change_refused(request, "used", status=HTTPStatus.GONE)
+        except services.EmailTaken:
+            return _email_change_refused(request, "taken", status=HTTPStatus.CONFLICT)
+        messages.success(request, f"Your e-mail address is now {change.new}.")
+        return redirect("accounts:profile")
+    return render(request, "accounts/email_change_confirm.html", {"change": change})
+
+
+def _email_change_refused(request, reason: str, *, status: int):
+    logger.warning("Refused an e-mail change link for user %s: %s", request.user.pk, reason)
+    return render(request, "accounts/email_change_refused.html", {"reason": reason}, status=status)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -160,6 +160,13 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
         ("discussions:moderation", "get", reverse("discussions:moderation"), moderators | {"editor": OK}),
         ("discussions:notifications", "get", reverse("discussions:notifications"), logged_in),
         ("accounts:profile", "get", reverse("accounts:profile"), logged_in),
+        ("accounts:email-change", "get", reverse("accounts:email-change"), logged_in),
+        (
+            "accounts:email-change-confirm",
+            "get",
+            reverse("accounts:email-change-confirm", args=["not-a-link"]),
+            logged_in | dict.fromkeys(("resident", "faculty_owner", "faculty_other", "editor"), BAD),
+        ),
         ("accounts:signup", "get", reverse("accounts:signup"), dict.fromkeys(ROLES, NOT_FOUND)),  # open sign-up off
         (
             "accounts:signup-invited",
@@ -294,6 +301,7 @@ def test_every_state_changing_request_needs_the_csrf_token(world, role):
     published = cases[Case.Status.PUBLISHED][0]
     forms = [url for _name, method, url, _ in url_table(cases) if method == "post"]
     forms += [reverse("login"), reverse("password_reset"), reverse("password_change"), reverse("accounts:profile")]
+    forms += [reverse("accounts:email-change"), reverse("accounts:email-change-confirm", args=["a-link"])]
     forms += [reverse("admin:cases_case_change", args=[published.pk]), reverse("admin:accounts_invitation_add")]
     client = Client(enforce_csrf_checks=True)
     client.force_login(users[role])

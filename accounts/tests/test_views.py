@@ -71,6 +71,99 @@ def test_unknown_training_level_refused_and_nothing_changes(client, resident):
     assert not re.search(r'class="who"[^>]*>Dr Not Saved<', body(response))
 
 
+# E-mail address
+
+
+def ask_for_email_change(client: Client, email: str, password: str = PASSWORD):
+    return client.post(reverse("accounts:email-change"), {"email": email, "password": password})
+
+
+def confirm_link(message) -> str:
+    return re.search(r"https?://testserver(/accounts/profile/email/\S+/)", message.body).group(1)
+
+
+def test_email_change_takes_effect_only_when_the_link_is_confirmed(
+    client, resident, django_capture_on_commit_callbacks
+):
+    resident.email = "old@example.org"
+    resident.save()
+    client.force_login(resident)
+    assert reverse("accounts:email-change") in body(client.get(reverse("accounts:profile")))
+    assert client.get(reverse("accounts:email-change")).status_code == 200
+    asked = ask_for_email_change(client, "new@example.org")
+    assert asked.status_code == 302 and asked["Location"] == reverse("accounts:profile")
+    [message] = mail.outbox
+    assert message.to == ["new@example.org"] and resident.username in message.body
+    link = confirm_link(message)
+    page = client.get(link)
+    assert page.status_code == 200 and "new@example.org" in body(page)
+    resident.refresh_from_db()
+    assert resident.email == "old@example.org", "nothing changes before the confirmation, nor on a GET"
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(link, follow=True)
+    assert "Your e-mail address is now new@example.org." in body(done)
+    resident.refresh_from_db()
+    assert resident.email == "new@example.org"
+    notice = mail.outbox[-1]
+    assert notice.to == ["old@example.org"] and "changed from old@example.org to new@example.org" in notice.body
+    assert client.post(link).status_code == 410, "a link works once"
+
+
+def test_email_change_needs_the_password(client, resident):
+    client.force_login(resident)
+    response = ask_for_email_change(client, "new@example.org", password="not-it")
+    assert response.status_code == 200 and "Your password was not right" in body(response)
+    assert mail.outbox == []
+
+
+def test_an_email_change_link_works_only_for_its_account(client, resident, faculty):
+    client.force_login(resident)
+    ask_for_email_change(client, "new@example.org")
+    link = confirm_link(mail.outbox[0])
+    assert Client().get(link)["Location"].startswith(LOGIN), "the link needs a login"
+    other = Client()
+    other.force_login(faculty)
+    for response in (other.get(link), other.post(link)):
+        assert response.status_code == 403 and "another account" in body(response)
+    resident.refresh_from_db()
+    faculty.refresh_from_db()
+    assert resident.email == "" and faculty.email == ""
+
+
+def test_the_address_must_still_be_free_when_the_link_is_confirmed(client, resident):
+    client.force_login(resident)
+    ask_for_email_change(client, "new@example.org")
+    make_user("quicker-t", email="NEW@example.org")
+    response = client.post(confirm_link(mail.outbox[0]))
+    assert response.status_code == 409 and "Another account uses this address" in body(response)
+    resident.refresh_from_db()
+    assert resident.email == ""
+
+
+def test_a_tampered_or_expired_email_change_link_is_refused(client, resident, monkeypatch):
+    from accounts import tokens
+
+    client.force_login(resident)
+    ask_for_email_change(client, "new@example.org")
+    link = confirm_link(mail.outbox[0])
+    tampered = client.get(link.replace("/email/", "/email/x"))
+    assert tampered.status_code == 400 and "This link is not valid" in body(tampered)
+    monkeypatch.setattr(tokens, "LINK_LIFETIME", timedelta(seconds=-1))
+    assert client.post(link).status_code == 400
+    resident.refresh_from_db()
+    assert resident.email == ""
+
+
+def test_email_change_links_are_sent_five_times_an_hour_at_most(client, resident, caplog):
+    client.force_login(resident)
+    for number in range(5):
+        ask_for_email_change(client, f"new{number}@example.org", password="typo" if number == 0 else PASSWORD)
+    refused = ask_for_email_change(client, "new5@example.org")
+    assert refused.status_code == 429 and "Too many address changes" in body(refused)
+    assert len(mail.outbox) == 4
+    assert f"Refused an e-mail change for user {resident.pk}: too many requests" in caplog.text
+
+
 # Password change and reset
 
 
