@@ -63,14 +63,16 @@ class SignUpForm(UserCreationForm):
 
     def __init__(self, *args, invited_email: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.invited = bool(invited_email)
         if invited_email:
             # The invitation was sent to this address: the account keeps it.
             self.fields["email"].initial = invited_email
             self.fields["email"].disabled = True
 
     def clean_email(self) -> str:
+        """Refuse an invited address that has an account; open sign-up answers the same whatever the address."""
         email = self.cleaned_data["email"]
-        if get_user_model()._default_manager.filter(email__iexact=email).exists():
+        if self.invited and get_user_model()._default_manager.filter(email__iexact=email).exists():
             raise forms.ValidationError(
                 "An account with this e-mail address already exists. Log in, or use “Forgot your password?”."
             )

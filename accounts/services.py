@@ -8,6 +8,7 @@ from datetime import timedelta
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission
 from django.core.mail import send_mail
 from django.db import transaction
@@ -212,18 +213,91 @@ def user_sign_up(
     display_name: str,
     training_level: str,
     invitation: Invitation | None = None,
+    active: bool = True,
 ) -> AbstractBaseUser:
-    """Create a resident account with its profile, using up the invitation when there is one."""
+    """Create a resident account with its profile, using up the invitation when there is one.
+
+    An inactive account (``active=False``) cannot log in until ``user_activate``.
+    """
     if invitation is not None:
         # Lock the row: two sign-ups racing on one link must not both succeed.
         invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
         if not invitation.is_usable():
             raise InvitationUnusable("This invitation has already been used or has expired.")
-    user = get_user_model().objects.create_user(username=username, email=email, password=password)
+    user = get_user_model().objects.create_user(username=username, email=email, password=password, is_active=active)
     user_set_role(user=user, role=RESIDENT)
     Profile.objects.create(user=user, display_name=display_name, training_level=training_level)
     if invitation is not None:
         invitation.used_at = timezone.now()
         invitation.used_by = user
         invitation.save(update_fields=["used_at", "used_by"])
+    return user
+
+
+@transaction.atomic
+def user_sign_up_open(
+    *, username: str, password: str, email: str, display_name: str, training_level: str, site_url: str
+) -> AbstractBaseUser | None:
+    """Sign up without an invitation: an inactive account, and a link to its address to activate it.
+
+    When an account has the address already, nothing is created and its owner gets an e-mail instead (with a
+    new activation link if that account still waits for one): the visitor sees the same either way, so the
+    form does not tell who has an account. Returns the new account, or None.
+    """
+    User = get_user_model()
+    owner = User._default_manager.filter(email__iexact=email).select_related("profile").first()
+    if owner is not None:
+        # Creating an account hashes the password: so does this path, so its answer takes as long.
+        make_password(password)
+        context = {"user": owner, "site_url": site_url.rstrip("/"), "reset_url": reverse("password_reset")}
+        if _awaits_activation(owner):
+            context["activation_url"] = activation_url(user=owner, site_url=site_url)
+        transaction.on_commit(
+            lambda: _send_or_log(
+                subject="Someone tried to sign up with your address",
+                template="accounts/signup_existing_email.txt",
+                context=context,
+                to=owner.email,
+            )
+        )
+        return None
+    user = user_sign_up(
+        username=username,
+        password=password,
+        email=email,
+        display_name=display_name,
+        training_level=training_level,
+        active=False,
+    )
+    context = {
+        "user": user,
+        "activation_url": activation_url(user=user, site_url=site_url),
+        "lifetime_days": tokens.LINK_LIFETIME.days,
+    }
+    transaction.on_commit(
+        lambda: _send_or_log(
+            subject="Activate your account", template="accounts/signup_activation_email.txt", context=context, to=email
+        )
+    )
+    return user
+
+
+def activation_url(*, user: AbstractBaseUser, site_url: str) -> str:
+    """Return the absolute link that activates an account signed up openly."""
+    return site_url.rstrip("/") + reverse("accounts:signup-activate", args=[tokens.activation_token(user=user)])
+
+
+def _awaits_activation(user: AbstractBaseUser) -> bool:
+    """Whether the account was signed up and never activated (not one an administrator switched off)."""
+    return not user.is_active and user.last_login is None
+
+
+@transaction.atomic
+def user_activate(*, user_id: int) -> AbstractBaseUser:
+    """Activate an account signed up openly, once; raise ``LinkInvalid`` when it is active or was switched off."""
+    user = get_user_model()._default_manager.select_for_update().filter(pk=user_id).first()
+    if user is None or not _awaits_activation(user):
+        raise tokens.LinkInvalid("This account is active already, or no longer exists.")
+    user.is_active = True
+    user.save(update_fields=["is_active"])
     return user

@@ -10,6 +10,7 @@ urlpatterns = [
     path("profile/email/<str:token>/", views.email_change_confirm, name="email-change-confirm"),
     path("signup/", views.signup, name="signup"),
     path("signup/<str:token>/", views.signup_invited, name="signup-invited"),
+    path("signup/activate/<str:token>/", views.signup_activate, name="signup-activate"),
     # Shadows django.contrib.auth.urls' "password_reset" (included after this URLconf, same path): plain-text
     # e-mail, and a limit on how often it is sent.
     path("password_reset/", views.PasswordResetView.as_view(), name="password-reset"),

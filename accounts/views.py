@@ -17,6 +17,7 @@ from django_ratelimit.decorators import ratelimit
 from . import limits, services, tokens
 from .forms import EmailChangeForm, ProfileForm, SignUpForm
 from .models import Invitation, Profile
+from .templatetags.accounts import display_name
 
 BACKEND = "accounts.backends.ProfileModelBackend"
 
@@ -128,29 +129,61 @@ def _sign_up(request, *, invitation: Invitation | None):
         messages.info(request, "You are logged in already. Log out first to create another account.")
         return redirect(settings.LOGIN_REDIRECT_URL)
     form = SignUpForm(request.POST or None, invited_email=invitation.email if invitation else None)
-    if request.method == "POST" and limits.signups_exhausted(request):
+    context = {"form": form, "invitation": invitation}
+    if request.method != "POST":
+        return render(request, "accounts/signup_form.html", context)
+    if limits.signups_exhausted(request):
         logger.warning("Refused a sign-up from %s: too many from this client", limits.client_address(request))
-        form.add_error(None, "Too many accounts were created from your network in the last hour. Try again later.")
-        context = {"form": form, "invitation": invitation}
+        form.add_error(None, "Too many sign-ups were tried from your network in the last hour. Try again later.")
         return render(request, "accounts/signup_form.html", context, status=HTTPStatus.TOO_MANY_REQUESTS)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            user = services.user_sign_up(
-                username=data["username"],
-                password=data["password1"],
-                email=data["email"],
-                display_name=data["display_name"],
-                training_level=data["training_level"],
-                invitation=invitation,
-            )
-        except services.InvitationUnusable:
-            return _refused(request, "used", status=410)
-        limits.signup_count(request)
-        login(request, user, backend=BACKEND)
-        messages.success(request, f"Welcome, {data['display_name']}. Your account is ready.")
+    # Every attempt counts, refused ones too: probing which usernames exist costs as much as signing up.
+    limits.signup_count(request)
+    if not form.is_valid():
+        logger.info("Refused a sign-up from %s: %s", limits.client_address(request), ", ".join(form.errors))
+        return render(request, "accounts/signup_form.html", context)
+    data = form.cleaned_data
+    account = {
+        "username": data["username"],
+        "password": data["password1"],
+        "email": data["email"],
+        "display_name": data["display_name"],
+        "training_level": data["training_level"],
+    }
+    if invitation is None:
+        services.user_sign_up_open(**account, site_url=request.build_absolute_uri("/"))
+        return render(request, "accounts/signup_done.html", {"email": data["email"]})
+    try:
+        user = services.user_sign_up(**account, invitation=invitation)
+    except services.InvitationUnusable:
+        return _refused(request, "used", status=410)
+    login(request, user, backend=BACKEND)
+    messages.success(request, f"Welcome, {data['display_name']}. Your account is ready.")
+    return redirect(settings.LOGIN_REDIRECT_URL)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def signup_activate(request, token: str):
+    """Show the activation of an openly signed-up account (GET), activate it and log in (POST)."""
+    if not settings.TEACHINGFILE_OPEN_SIGNUP:
+        raise Http404("Sign-up is by invitation only.")
+    if request.user.is_authenticated:
+        messages.info(request, "You are logged in already. Log out first to activate another account.")
         return redirect(settings.LOGIN_REDIRECT_URL)
-    return render(request, "accounts/signup_form.html", {"form": form, "invitation": invitation})
+    try:
+        user_id = tokens.activation_read(token=token)
+    except tokens.LinkInvalid:
+        logger.warning("Refused an activation link: not valid or expired")
+        return _refused(request, "activation-invalid", status=HTTPStatus.BAD_REQUEST)
+    if request.method != "POST":
+        return render(request, "accounts/signup_activate.html")
+    try:
+        user = services.user_activate(user_id=user_id)
+    except tokens.LinkInvalid:
+        logger.warning("Refused an activation link for user %s: active already or switched off", user_id)
+        return _refused(request, "activated", status=HTTPStatus.GONE)
+    login(request, user, backend=BACKEND)
+    messages.success(request, f"Welcome, {display_name(user)}. Your account is ready.")
+    return redirect(settings.LOGIN_REDIRECT_URL)
 
 
 def _refused(request, reason: str, *, status: int):

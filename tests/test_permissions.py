@@ -174,6 +174,12 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
             reverse("accounts:signup-invited", args=["no-such"]),
             dict.fromkeys(ROLES, NOT_FOUND),
         ),
+        (
+            "accounts:signup-activate",
+            "get",
+            reverse("accounts:signup-activate", args=["no-such"]),
+            dict.fromkeys(ROLES, NOT_FOUND),  # open sign-up off
+        ),
         ("accounts:password-reset", "get", reverse("accounts:password-reset"), dict.fromkeys(ROLES, OK)),
         (
             "accounts:password-reset-confirm",

@@ -297,33 +297,100 @@ def test_open_sign_up_is_off_by_default(client):
     assert not get_user_model().objects.filter(username="newres").exists()
 
 
+def activation_link(message) -> str:
+    return re.search(r"https?://testserver(/accounts/signup/activate/\S+/)", message.body).group(1)
+
+
+def open_sign_up(client: Client, **changes):
+    return client.post(reverse("accounts:signup"), NEW_ACCOUNT | changes)
+
+
+def without_csrf_tokens(response) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", body(response))
+
+
 @override_settings(TEACHINGFILE_OPEN_SIGNUP=True)
-def test_open_sign_up_when_the_site_allows_it(client):
+def test_open_sign_up_activates_the_account_by_a_link_to_its_address(client, django_capture_on_commit_callbacks):
     assert client.get(reverse("accounts:signup")).status_code == 200
-    response = client.post(reverse("accounts:signup"), NEW_ACCOUNT)
-    assert response.status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        response = open_sign_up(client)
+    assert response.status_code == 200 and "Check your e-mail" in body(response)
     user = get_user_model().objects.get(username="newres")
-    assert user.email == "open@example.org" and user.groups.get().name == RESIDENT
+    assert user.email == "open@example.org" and user.groups.get().name == RESIDENT and not user.is_active
+    refused = Client().post(LOGIN, {"username": "newres", "password": NEW_ACCOUNT["password1"]})
+    assert refused.status_code == 200, "no login before the activation"
+    [message] = mail.outbox
+    assert message.to == ["open@example.org"]
+    link = activation_link(message)
+    assert client.get(link).status_code == 200
+    user.refresh_from_db()
+    assert not user.is_active, "a GET activates nothing"
+    done = client.post(link, follow=True)
+    assert done.context["user"] == user and "Welcome, Dr New Resident" in body(done)
+    user.refresh_from_db()
+    assert user.is_active
+    replay = Client().post(link)
+    assert replay.status_code == 410 and "active already" in body(replay)
 
 
 @override_settings(TEACHINGFILE_OPEN_SIGNUP=True)
-def test_open_sign_up_refuses_an_address_already_used(client):
-    make_user("taken-t", email="open@example.org")
-    response = client.post(reverse("accounts:signup"), NEW_ACCOUNT)
-    assert response.status_code == 200 and "already exists" in body(response)
+def test_open_sign_up_answers_the_same_whether_or_not_the_address_has_an_account(
+    django_capture_on_commit_callbacks,
+):
+    owner = make_user("taken-t", email="Taken@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        fresh = open_sign_up(Client(), username="fresh", email="taken-not@example.org")
+        taken = open_sign_up(Client(), username="fresh2", email="taken-not@example.org".replace("-not", ""))
+    assert fresh.status_code == taken.status_code == 200
+    assert without_csrf_tokens(fresh).replace("taken-not@", "taken@") == without_csrf_tokens(taken)
+    assert not get_user_model().objects.filter(username="fresh2").exists()
+    notice = mail.outbox[-1]
+    assert notice.to == ["Taken@example.org"] and "already has an account: taken-t" in notice.body
+    assert reverse("password_reset") in notice.body and "activate" not in notice.body.lower()
+    owner.refresh_from_db()
+    assert owner.is_active
 
 
 @override_settings(TEACHINGFILE_OPEN_SIGNUP=True)
-def test_one_client_creates_thirty_accounts_an_hour_at_most_and_typos_do_not_count(client):
-    for _ in range(40):
-        assert client.post(reverse("accounts:signup"), NEW_ACCOUNT | {"password2": "mismatch"}).status_code == 200
-    for number in range(30):
-        account = NEW_ACCOUNT | {"username": f"dept-{number}", "email": f"dept-{number}@example.org"}
-        assert Client().post(reverse("accounts:signup"), account).status_code == 302
-    refused = client.post(reverse("accounts:signup"), NEW_ACCOUNT)
-    assert refused.status_code == 429 and "Too many accounts" in body(refused)
-    assert body(refused).count('value="newres"') == 1, "what was typed stays in the form"
-    assert not get_user_model().objects.filter(username="newres").exists()
+def test_signing_up_again_while_waiting_for_activation_mails_a_new_link(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        open_sign_up(Client())
+        open_sign_up(Client(), username="again")
+    first, second = mail.outbox
+    assert second.to == ["open@example.org"] and "already has an account: newres" in second.body
+    done = Client().post(activation_link(second))
+    assert done.status_code == 302 and get_user_model().objects.get(username="newres").is_active
+
+
+@override_settings(TEACHINGFILE_OPEN_SIGNUP=True)
+def test_a_tampered_activation_link_is_refused(client, caplog):
+    response = client.post(reverse("accounts:signup-activate", args=["not-a-link"]))
+    assert response.status_code == 400 and "activation link is not valid" in body(response)
+    assert "Refused an activation link" in caplog.text
+
+
+@override_settings(TEACHINGFILE_OPEN_SIGNUP=True)
+def test_a_taken_username_is_said_plainly(client):
+    make_user("newres")
+    response = open_sign_up(client)
+    assert response.status_code == 200 and "A user with that username already exists." in body(response)
+    assert mail.outbox == []
+
+
+@override_settings(TEACHINGFILE_OPEN_SIGNUP=True)
+def test_one_client_tries_sixty_sign_ups_an_hour_refused_ones_included(client, caplog):
+    make_user("taken-t", email="taken@example.org")
+    for number in range(20):
+        assert open_sign_up(client, password2="mismatch").status_code == 200
+        assert open_sign_up(client, username="taken-t").status_code == 200
+        assert open_sign_up(client, username=f"dept-{number}", email="taken@example.org").status_code == 200
+    refused = open_sign_up(client, username="late", email="late@example.org")
+    assert refused.status_code == 429 and "Too many sign-ups" in body(refused)
+    assert body(refused).count('value="late"') == 1, "what was typed stays in the form"
+    assert not get_user_model().objects.filter(username__in=["late", "dept-0"]).exists()
+    assert "Refused a sign-up from 127.0.0.1: too many from this client" in caplog.text
+    elsewhere = Client(REMOTE_ADDR="10.7.7.7")
+    assert elsewhere.post(reverse("accounts:signup"), NEW_ACCOUNT | {"username": "late"}).status_code == 200
 
 
 def test_the_reset_count_keys_an_address_however_it_is_written(rf):
