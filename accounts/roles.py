@@ -3,6 +3,9 @@
 RESIDENT = "resident"
 FACULTY = "faculty"
 EDITOR = "editor"
+# Shown for accounts outside the role groups: superusers, and accounts an administrator made without a role.
+ADMINISTRATOR = "administrator"
+READER = "reader"
 
 _AUTHORING_MODELS = ["case", "series", "image", "casefinding", "differentialentry", "casereference"]
 _TOPIC_MODELS = ["topic", "topicsection", "classificationsystem", "classificationgrade", "topicreference"]
@@ -37,6 +40,18 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
     EDITOR: EDITOR_PERMISSIONS,
 }
 STAFF_GROUPS = {FACULTY, EDITOR}
+
+
+def role_of(user) -> str:
+    """Return the role to show beside a person's name: their highest role group, never their own words.
+
+    Reads ``user.groups.all()``: prefetch ``groups`` when showing many people.
+    """
+    groups = {group.name for group in user.groups.all()}
+    for role in (EDITOR, FACULTY, RESIDENT):
+        if role in groups:
+            return role
+    return ADMINISTRATOR if user.is_superuser else READER
 
 
 def groups_sync(*, group_model, permission_model) -> None:

@@ -1,21 +1,28 @@
 """Writes on users, their roles and profiles, and sign-up invitations."""
 
+import logging
 import secrets
 import smtplib
 from datetime import timedelta
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
+from . import tokens
 from .models import Invitation, Profile
 from .roles import EDITOR, FACULTY, RESIDENT, STAFF_GROUPS, groups_sync
 
 INVITATION_LIFETIME = timedelta(days=14)
+
+logger = logging.getLogger(__name__)
 
 
 class InvitationUnusable(Exception):
@@ -30,12 +37,20 @@ class InvitationNotSent(Exception):
         self.invitation = invitation
 
 
+class EmailNotSent(Exception):
+    """The mail server refused the e-mail; nothing was changed."""
+
+
+class EmailTaken(Exception):
+    """Another account uses this e-mail address."""
+
+
 DEMO_ACCOUNTS = [
-    # username, password, role, display name
-    ("resident", "resident", RESIDENT, "Riley Resident"),
-    ("faculty", "faculty", FACULTY, "Dr Fay Faculty"),
-    ("faculty2", "faculty2", FACULTY, "Dr Sam Second"),
-    ("editor", "editor", EDITOR, "Dr Eddie Editor"),
+    # username, password, role, display name, e-mail (example.org is reserved: it never reaches a real person)
+    ("resident", "resident", RESIDENT, "Riley Resident", "resident@example.org"),
+    ("faculty", "faculty", FACULTY, "Dr Fay Faculty", "faculty@example.org"),
+    ("faculty2", "faculty2", FACULTY, "Dr Sam Second", "faculty2@example.org"),
+    ("editor", "editor", EDITOR, "Dr Eddie Editor", "editor@example.org"),
 ]
 
 
@@ -49,11 +64,11 @@ def user_set_role(*, user, role: str) -> None:
 
 @transaction.atomic
 def demo_accounts_ensure() -> dict:
-    """Create the demo accounts that are missing; return them by username."""
+    """Create the demo accounts that are missing, give those without an e-mail address theirs; return them."""
     groups_sync(group_model=Group, permission_model=Permission)
     User = get_user_model()
     users = {}
-    for username, password, role, display_name in DEMO_ACCOUNTS:
+    for username, password, role, display_name, email in DEMO_ACCOUNTS:
         first_name, _, last_name = display_name.rpartition(" ")
         user, created = User.objects.get_or_create(
             username=username, defaults={"first_name": first_name, "last_name": last_name}
@@ -62,6 +77,10 @@ def demo_accounts_ensure() -> dict:
             user.set_password(password)
             user.save(update_fields=["password"])
             user_set_role(user=user, role=role)
+        # Accounts made before demo addresses existed get theirs; an address someone set stays.
+        if not user.email and not User.objects.filter(email__iexact=email).exists():
+            user.email = email
+            user.save(update_fields=["email"])
         users[username] = user
     return users
 
@@ -83,6 +102,72 @@ def profile_update(*, user: AbstractBaseUser, display_name: str, training_level:
     profile.full_clean(exclude=["user"])
     profile.save(update_fields=["display_name", "training_level"])
     return profile
+
+
+def user_login_lock_lift(*, user: AbstractBaseUser) -> int:
+    """Forget the failed logins to this account from every address (its owner proved it by a reset link)."""
+    return axes_reset(username=user.get_username())
+
+
+def email_in_use(*, email: str, exclude: AbstractBaseUser | None = None) -> bool:
+    """Whether an account (but ``exclude``) has this address, whatever its case."""
+    users = get_user_model()._default_manager.filter(email__iexact=email)
+    return users.exclude(pk=exclude.pk).exists() if exclude is not None else users.exists()
+
+
+def email_change_request(*, user: AbstractBaseUser, email: str, site_url: str) -> None:
+    """E-mail the new address a link to confirm it; the account keeps its address until the link is used."""
+    token = tokens.email_change_token(user=user, email=email)
+    context = {
+        "user": user,
+        "email": email,
+        "confirm_url": site_url.rstrip("/") + reverse("accounts:email-change-confirm", args=[token]),
+        "lifetime_days": tokens.LINK_LIFETIME.days,
+    }
+    _send(
+        subject="Confirm your new e-mail address", template="accounts/email_change_email.txt", context=context, to=email
+    )
+
+
+@transaction.atomic
+def user_email_change(*, user: AbstractBaseUser, change: tokens.EmailChange) -> AbstractBaseUser:
+    """Give the user the address a link confirmed, and tell the old address once it is saved.
+
+    Raises ``LinkInvalid`` when the account's address is no longer the one the link was made for (the link was
+    used, or another change came first), ``EmailTaken`` when another account has the address by now.
+    """
+    user = get_user_model()._default_manager.select_for_update().get(pk=user.pk)
+    if user.pk != change.user_id or user.email != change.old:
+        raise tokens.LinkInvalid("This link was used already, or the address changed since it was sent.")
+    if email_in_use(email=change.new, exclude=user):
+        raise EmailTaken(change.new)
+    user.email = change.new
+    user.save(update_fields=["email"])
+    if change.old:
+        context = {"user": user, "old": change.old, "new": change.new}
+        transaction.on_commit(
+            lambda: _send_or_log(
+                subject="Your e-mail address was changed",
+                template="accounts/email_changed_email.txt",
+                context=context,
+                to=change.old,
+            )
+        )
+    return user
+
+
+def _send(*, subject: str, template: str, context: dict, to: str) -> None:
+    try:
+        send_mail(subject, render_to_string(template, context), settings.DEFAULT_FROM_EMAIL, [to])
+    except (smtplib.SMTPException, OSError) as error:
+        raise EmailNotSent(subject) from error
+
+
+def _send_or_log(**kwargs) -> None:
+    try:
+        _send(**kwargs)
+    except EmailNotSent:
+        logger.exception("Could not send an e-mail (%s)", kwargs["subject"])
 
 
 def invitation_create(*, email: str, created_by: AbstractBaseUser, site_url: str) -> Invitation:
@@ -128,18 +213,91 @@ def user_sign_up(
     display_name: str,
     training_level: str,
     invitation: Invitation | None = None,
+    active: bool = True,
 ) -> AbstractBaseUser:
-    """Create a resident account with its profile, using up the invitation when there is one."""
+    """Create a resident account with its profile, using up the invitation when there is one.
+
+    An inactive account (``active=False``) cannot log in until ``user_activate``.
+    """
     if invitation is not None:
         # Lock the row: two sign-ups racing on one link must not both succeed.
         invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
         if not invitation.is_usable():
             raise InvitationUnusable("This invitation has already been used or has expired.")
-    user = get_user_model().objects.create_user(username=username, email=email, password=password)
+    user = get_user_model().objects.create_user(username=username, email=email, password=password, is_active=active)
     user_set_role(user=user, role=RESIDENT)
     Profile.objects.create(user=user, display_name=display_name, training_level=training_level)
     if invitation is not None:
         invitation.used_at = timezone.now()
         invitation.used_by = user
         invitation.save(update_fields=["used_at", "used_by"])
+    return user
+
+
+@transaction.atomic
+def user_sign_up_open(
+    *, username: str, password: str, email: str, display_name: str, training_level: str, site_url: str
+) -> AbstractBaseUser | None:
+    """Sign up without an invitation: an inactive account, and a link to its address to activate it.
+
+    When an account has the address already, nothing is created and its owner gets an e-mail instead (with a
+    new activation link if that account still waits for one): the visitor sees the same either way, so the
+    form does not tell who has an account. Returns the new account, or None.
+    """
+    User = get_user_model()
+    owner = User._default_manager.filter(email__iexact=email).select_related("profile").first()
+    if owner is not None:
+        # Creating an account hashes the password: so does this path, so its answer takes as long.
+        make_password(password)
+        context = {"user": owner, "site_url": site_url.rstrip("/"), "reset_url": reverse("password_reset")}
+        if _awaits_activation(owner):
+            context["activation_url"] = activation_url(user=owner, site_url=site_url)
+        transaction.on_commit(
+            lambda: _send_or_log(
+                subject="Someone tried to sign up with your address",
+                template="accounts/signup_existing_email.txt",
+                context=context,
+                to=owner.email,
+            )
+        )
+        return None
+    user = user_sign_up(
+        username=username,
+        password=password,
+        email=email,
+        display_name=display_name,
+        training_level=training_level,
+        active=False,
+    )
+    context = {
+        "user": user,
+        "activation_url": activation_url(user=user, site_url=site_url),
+        "lifetime_days": tokens.LINK_LIFETIME.days,
+    }
+    transaction.on_commit(
+        lambda: _send_or_log(
+            subject="Activate your account", template="accounts/signup_activation_email.txt", context=context, to=email
+        )
+    )
+    return user
+
+
+def activation_url(*, user: AbstractBaseUser, site_url: str) -> str:
+    """Return the absolute link that activates an account signed up openly."""
+    return site_url.rstrip("/") + reverse("accounts:signup-activate", args=[tokens.activation_token(user=user)])
+
+
+def _awaits_activation(user: AbstractBaseUser) -> bool:
+    """Whether the account was signed up and never activated (not one an administrator switched off)."""
+    return not user.is_active and user.last_login is None
+
+
+@transaction.atomic
+def user_activate(*, user_id: int) -> AbstractBaseUser:
+    """Activate an account signed up openly, once; raise ``LinkInvalid`` when it is active or was switched off."""
+    user = get_user_model()._default_manager.select_for_update().filter(pk=user_id).first()
+    if user is None or not _awaits_activation(user):
+        raise tokens.LinkInvalid("This account is active already, or no longer exists.")
+    user.is_active = True
+    user.save(update_fields=["is_active"])
     return user

@@ -14,9 +14,10 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
-from . import limits, services
-from .forms import ProfileForm, SignUpForm
+from . import limits, services, tokens
+from .forms import EmailChangeForm, ProfileForm, SignUpForm
 from .models import Invitation, Profile
+from .templatetags.accounts import display_name
 
 BACKEND = "accounts.backends.ProfileModelBackend"
 
@@ -34,6 +35,76 @@ def profile(request):
         messages.success(request, "Your profile is saved.")
         return redirect("accounts:profile")
     return render(request, "accounts/profile_form.html", {"form": form})
+
+
+_email_changes_per_user = ratelimit(
+    group="email-change", key="user", rate=limits.EMAIL_CHANGE_PER_USER, method="POST", block=False
+)
+_email_changes_per_address = ratelimit(
+    group="email-change-address",
+    key=limits.posted_email,
+    rate=limits.EMAIL_CHANGE_PER_ADDRESS,
+    method="POST",
+    block=False,
+)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+@_email_changes_per_user
+@_email_changes_per_address
+def email_change(request):
+    form = EmailChangeForm(request.POST or None, user=request.user)
+    if request.method == "POST" and request.limited:
+        logger.warning("Refused an e-mail change for user %s: too many requests", request.user.pk)
+        form.add_error(None, "Too many address changes were asked for in the last hour. Wait an hour and try again.")
+        return render(request, "accounts/email_change_form.html", {"form": form}, status=HTTPStatus.TOO_MANY_REQUESTS)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
+        try:
+            services.email_change_request(user=request.user, email=email, site_url=request.build_absolute_uri("/"))
+        except services.EmailNotSent:
+            logger.exception("Could not send the e-mail change link for user %s", request.user.pk)
+            form.add_error(None, "The e-mail could not be sent just now. Try again in a few minutes.")
+            return render(
+                request, "accounts/email_change_form.html", {"form": form}, status=HTTPStatus.SERVICE_UNAVAILABLE
+            )
+        messages.success(
+            request,
+            f"We sent a link to {email}. Open it within {tokens.LINK_LIFETIME.days} days, logged in as "
+            f"{request.user.get_username()}, to make it your address; until then your address stays as it is.",
+        )
+        return redirect("accounts:profile")
+    return render(request, "accounts/email_change_form.html", {"form": form})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def email_change_confirm(request, token: str):
+    """Show the change a link confirms (GET), make it (POST): logged in as the account that asked for it."""
+    try:
+        change = tokens.email_change_read(token=token)
+    except tokens.LinkInvalid:
+        return _email_change_refused(request, "invalid", status=HTTPStatus.BAD_REQUEST)
+    if change.user_id != request.user.pk:
+        return _email_change_refused(request, "other-account", status=HTTPStatus.FORBIDDEN)
+    if request.user.email != change.old:
+        return _email_change_refused(request, "used", status=HTTPStatus.GONE)
+    if request.method == "POST":
+        try:
+            services.user_email_change(user=request.user, change=change)
+        except tokens.LinkInvalid:
+            return _email_change_refused(request, "used", status=HTTPStatus.GONE)
+        except services.EmailTaken:
+            return _email_change_refused(request, "taken", status=HTTPStatus.CONFLICT)
+        messages.success(request, f"Your e-mail address is now {change.new}.")
+        return redirect("accounts:profile")
+    return render(request, "accounts/email_change_confirm.html", {"change": change})
+
+
+def _email_change_refused(request, reason: str, *, status: int):
+    logger.warning("Refused an e-mail change link for user %s: %s", request.user.pk, reason)
+    return render(request, "accounts/email_change_refused.html", {"reason": reason}, status=status)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -58,29 +129,61 @@ def _sign_up(request, *, invitation: Invitation | None):
         messages.info(request, "You are logged in already. Log out first to create another account.")
         return redirect(settings.LOGIN_REDIRECT_URL)
     form = SignUpForm(request.POST or None, invited_email=invitation.email if invitation else None)
-    if request.method == "POST" and limits.signups_exhausted(request):
+    context = {"form": form, "invitation": invitation}
+    if request.method != "POST":
+        return render(request, "accounts/signup_form.html", context)
+    if limits.signups_exhausted(request):
         logger.warning("Refused a sign-up from %s: too many from this client", limits.client_address(request))
-        form.add_error(None, "Too many accounts were created from your network in the last hour. Try again later.")
-        context = {"form": form, "invitation": invitation}
+        form.add_error(None, "Too many sign-ups were tried from your network in the last hour. Try again later.")
         return render(request, "accounts/signup_form.html", context, status=HTTPStatus.TOO_MANY_REQUESTS)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            user = services.user_sign_up(
-                username=data["username"],
-                password=data["password1"],
-                email=data["email"],
-                display_name=data["display_name"],
-                training_level=data["training_level"],
-                invitation=invitation,
-            )
-        except services.InvitationUnusable:
-            return _refused(request, "used", status=410)
-        limits.signup_count(request)
-        login(request, user, backend=BACKEND)
-        messages.success(request, f"Welcome, {data['display_name']}. Your account is ready.")
+    # Every attempt counts, refused ones too: probing which usernames exist costs as much as signing up.
+    limits.signup_count(request)
+    if not form.is_valid():
+        logger.info("Refused a sign-up from %s: %s", limits.client_address(request), ", ".join(form.errors))
+        return render(request, "accounts/signup_form.html", context)
+    data = form.cleaned_data
+    account = {
+        "username": data["username"],
+        "password": data["password1"],
+        "email": data["email"],
+        "display_name": data["display_name"],
+        "training_level": data["training_level"],
+    }
+    if invitation is None:
+        services.user_sign_up_open(**account, site_url=request.build_absolute_uri("/"))
+        return render(request, "accounts/signup_done.html", {"email": data["email"]})
+    try:
+        user = services.user_sign_up(**account, invitation=invitation)
+    except services.InvitationUnusable:
+        return _refused(request, "used", status=410)
+    login(request, user, backend=BACKEND)
+    messages.success(request, f"Welcome, {data['display_name']}. Your account is ready.")
+    return redirect(settings.LOGIN_REDIRECT_URL)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def signup_activate(request, token: str):
+    """Show the activation of an openly signed-up account (GET), activate it and log in (POST)."""
+    if not settings.TEACHINGFILE_OPEN_SIGNUP:
+        raise Http404("Sign-up is by invitation only.")
+    if request.user.is_authenticated:
+        messages.info(request, "You are logged in already. Log out first to activate another account.")
         return redirect(settings.LOGIN_REDIRECT_URL)
-    return render(request, "accounts/signup_form.html", {"form": form, "invitation": invitation})
+    try:
+        user_id = tokens.activation_read(token=token)
+    except tokens.LinkInvalid:
+        logger.warning("Refused an activation link: not valid or expired")
+        return _refused(request, "activation-invalid", status=HTTPStatus.BAD_REQUEST)
+    if request.method != "POST":
+        return render(request, "accounts/signup_activate.html")
+    try:
+        user = services.user_activate(user_id=user_id)
+    except tokens.LinkInvalid:
+        logger.warning("Refused an activation link for user %s: active already or switched off", user_id)
+        return _refused(request, "activated", status=HTTPStatus.GONE)
+    login(request, user, backend=BACKEND)
+    messages.success(request, f"Welcome, {display_name(user)}. Your account is ready.")
+    return redirect(settings.LOGIN_REDIRECT_URL)
 
 
 def _refused(request, reason: str, *, status: int):
@@ -108,3 +211,13 @@ class PasswordResetView(auth_views.PasswordResetView):
         form = self.get_form()
         form.add_error(None, "Too many reset e-mails were asked for in the last hour. Wait an hour and try again.")
         return self.render_to_response(self.get_context_data(form=form), status=HTTPStatus.TOO_MANY_REQUESTS)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's choice of a new password by reset link; setting it lifts the login lock on the account."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.user_login_lock_lift(user=form.user)
+        logger.info("Lifted the login lock on user %s after a password reset", form.user.pk)
+        return response

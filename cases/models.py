@@ -5,7 +5,7 @@ import uuid
 from pathlib import PurePosixPath
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf
@@ -179,19 +179,39 @@ class ClassificationGrade(models.Model):
         return self.label
 
 
+WEB_SCHEMES = ["http", "https"]
+
+
 class Reference(models.Model):
     """A citation; a topic's or a case's references list."""
 
     order = models.PositiveSmallIntegerField(default=0)
     citation = models.TextField()
-    url = models.URLField(blank=True, max_length=500)
+    url = models.URLField(
+        blank=True,
+        max_length=500,
+        validators=[URLValidator(schemes=WEB_SCHEMES)],
+        help_text="A web address starting with https:// or http://; readers get it as a link.",
+    )
 
     class Meta:
         abstract = True
         ordering = ["order", "pk"]
+        constraints = [
+            # Rows written without the form (fixtures, bulk loads) cannot carry javascript:, data: or ftp: links.
+            models.CheckConstraint(
+                condition=Q(url="") | Q(url__istartswith="http://") | Q(url__istartswith="https://"),
+                name="%(app_label)s_%(class)s_url_web",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.citation[:80]
+
+    def web_url(self) -> str:
+        """Return the address to link to: the URL when it is a web (http or https) address, else nothing."""
+        scheme, _, rest = self.url.partition("://")
+        return self.url if rest and scheme.lower() in WEB_SCHEMES else ""
 
 
 class TopicReference(Reference):

@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q
 
-from accounts.roles import EDITOR, FACULTY
 from cases.models import Case
 
 from .models import Comment
@@ -19,7 +18,7 @@ class Entry:
 
     comment: Comment
     text: bool
-    badges: list[str]
+    is_case_author: bool
     replies: list["Entry"] = field(default_factory=list)
 
 
@@ -43,16 +42,9 @@ def thread_page(*, case: Case, reader, page_number) -> tuple[Page, list[Entry]]:
         shown = not comment.is_deleted and (not comment.is_hidden or moderator or comment.author_id == reader.pk)
         if not shown and not below:
             return None
-        return Entry(comment, shown, _badges(comment.author, authors), below)
+        return Entry(comment, shown, comment.author_id in authors, below)
 
     return page, [item for item in (entry(root) for root in page.object_list) if item]
-
-
-def _badges(user, case_authors: set[int]) -> list[str]:
-    groups = {group.name for group in user.groups.all()}
-    badges = ["author"] if user.pk in case_authors else []
-    badges += ["editor"] if EDITOR in groups else ["faculty"] if FACULTY in groups else []
-    return badges
 
 
 def flagged_comments():
@@ -62,7 +54,7 @@ def flagged_comments():
         Comment.objects.filter(flags__resolved_at__isnull=True)
         .annotate(open_flags=Count("flags", filter=open_flags))
         .select_related("author__profile", "case")
-        .prefetch_related("flags")
+        .prefetch_related("flags", "author__groups")
         .order_by("-open_flags", "created")
         .distinct()
     )

@@ -1,6 +1,7 @@
 """The discussion of a case, for readers who revealed it; moderation for editors; notifications."""
 
 import logging
+from http import HTTPStatus
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -11,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from cases.selectors import ReaderState
 
-from . import services
+from . import limits, services
 from .forms import CommentForm, FlagForm
 from .models import Comment, Notification
 from .selectors import flagged_comments, hidden_comments, thread_page
@@ -39,12 +40,19 @@ def thread(request, number: str):
 def comment_create(request, number: str):
     state = _state_with_discussion(request, number)
     form = CommentForm(request.POST, case=state.case)
+    wait = limits.comment_wait(request)
+    if wait:
+        form.is_valid()
+        form.add_error(None, f"You have posted many comments in a short time: wait {wait}, then post this one again.")
+        logger.warning("Refused a comment on %s by user %s: too many comments", number, request.user.pk)
+        return _thread_response(request, state, form, status=HTTPStatus.TOO_MANY_REQUESTS)
     if not form.is_valid():
         logger.info("Refused a comment on %s: %s", number, form.errors.as_json())
         return _thread_response(request, state, form, status=400)
     comment = services.comment_create(
         case=state.case, author=request.user, body=form.cleaned_data["body"], parent=form.cleaned_data["parent"]
     )
+    limits.comment_count(request)
     return redirect(_thread_url(comment))
 
 

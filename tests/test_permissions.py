@@ -166,6 +166,13 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
         ("discussions:moderation", "get", reverse("discussions:moderation"), moderators | {"editor": OK}),
         ("discussions:notifications", "get", reverse("discussions:notifications"), logged_in),
         ("accounts:profile", "get", reverse("accounts:profile"), logged_in),
+        ("accounts:email-change", "get", reverse("accounts:email-change"), logged_in),
+        (
+            "accounts:email-change-confirm",
+            "get",
+            reverse("accounts:email-change-confirm", args=["not-a-link"]),
+            logged_in | dict.fromkeys(("resident", "faculty_owner", "faculty_other", "editor"), BAD),
+        ),
         ("accounts:signup", "get", reverse("accounts:signup"), dict.fromkeys(ROLES, NOT_FOUND)),  # open sign-up off
         (
             "accounts:signup-invited",
@@ -173,7 +180,19 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
             reverse("accounts:signup-invited", args=["no-such"]),
             dict.fromkeys(ROLES, NOT_FOUND),
         ),
+        (
+            "accounts:signup-activate",
+            "get",
+            reverse("accounts:signup-activate", args=["no-such"]),
+            dict.fromkeys(ROLES, NOT_FOUND),  # open sign-up off
+        ),
         ("accounts:password-reset", "get", reverse("accounts:password-reset"), dict.fromkeys(ROLES, OK)),
+        (
+            "accounts:password-reset-confirm",
+            "get",
+            reverse("accounts:password-reset-confirm", args=["MQ", "set-password"]),
+            everyone,
+        ),
         ("admin:index", "get", reverse("admin:index"), staff),
         ("admin:cases_case_change", "get", reverse("admin:cases_case_change", args=[published.pk]), own_admin),
         ("admin:cases_case_change", "get", reverse("admin:cases_case_change", args=[draft.pk]), own_admin),
@@ -301,6 +320,7 @@ def test_every_state_changing_request_needs_the_csrf_token(world, role):
     published = cases[Case.Status.PUBLISHED][0]
     forms = [url for _name, method, url, _ in url_table(cases) if method == "post"]
     forms += [reverse("login"), reverse("password_reset"), reverse("password_change"), reverse("accounts:profile")]
+    forms += [reverse("accounts:email-change"), reverse("accounts:email-change-confirm", args=["a-link"])]
     forms += [reverse("admin:cases_case_change", args=[published.pk]), reverse("admin:accounts_invitation_add")]
     client = Client(enforce_csrf_checks=True)
     client.force_login(users[role])

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cases.models import Annotation
-from cases.tests.factories import make_case, make_image, make_series
+from cases.tests.factories import make_case, make_image, make_series, make_user
 from quizzes import services as quiz_services
 from quizzes.tests.factories import make_quiz, make_sba
 
@@ -124,16 +124,18 @@ def test_progress_and_quiz_list_cost_the_same_for_1_and_10_attempts(client, resi
 
 
 @pytest.mark.django_db
-def test_discussion_costs_the_same_for_3_and_60_comments(client, resident):
+def test_discussion_costs_the_same_for_3_and_60_comments_by_as_many_people(client, resident):
     from discussions.models import Comment
 
     client.force_login(resident)
     few, many = make_case(), make_case()
+    roles = ["resident", "faculty", "editor", None]
+    people = iter(make_user(f"writer-{n}", roles[n % 4]) for n in range(63))
     for case, count in ((few, 3), (many, 60)):
         client.post(reverse("cases:case-reveal", args=[case.number]), {"committed_answer": ""})
-        roots = [Comment.objects.create(case=case, author=resident, body=f"Root {n}") for n in range(count // 3)]
+        roots = [Comment.objects.create(case=case, author=next(people), body=f"Root {n}") for n in range(count // 3)]
         for root in roots:
-            reply = Comment.objects.create(case=case, author=resident, parent=root, thread=root, body="Reply")
-            Comment.objects.create(case=case, author=resident, parent=reply, thread=root, body="Reply to reply")
+            reply = Comment.objects.create(case=case, author=next(people), parent=root, thread=root, body="Reply")
+            Comment.objects.create(case=case, author=next(people), parent=reply, thread=root, body="Reply to reply")
     urls = [reverse("discussions:thread", args=[case.number]) for case in (few, many)]
     assert count_queries(client, urls[1]) == count_queries(client, urls[0])

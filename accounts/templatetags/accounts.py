@@ -6,6 +6,8 @@ from django import template
 from django.core.exceptions import ObjectDoesNotExist
 from django.template.defaultfilters import pluralize
 
+from accounts.roles import role_of
+
 register = template.Library()
 
 
@@ -25,6 +27,12 @@ def display_name(user) -> str:
     except ObjectDoesNotExist:
         name = ""
     return name or user.get_full_name() or user.get_username()
+
+
+@register.filter
+def role(user) -> str:
+    """Return the role shown beside a person's name (``accounts.roles.role_of``); prefetch ``groups`` for lists."""
+    return role_of(user) if user is not None and getattr(user, "pk", None) else ""
 
 
 @register.filter

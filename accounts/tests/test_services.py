@@ -5,6 +5,7 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -90,3 +91,15 @@ def test_an_expired_invitation_is_refused():
 def test_open_sign_up_needs_no_invitation():
     user = services.user_sign_up(**SIGN_UP)
     assert user.groups.get().name == RESIDENT
+
+
+def test_demo_accounts_have_example_addresses_set_once_and_kept_when_changed():
+    User = get_user_model()
+    expected = {"resident": "resident@example.org", "faculty": "faculty@example.org"}
+    expected |= {"faculty2": "faculty2@example.org", "editor": "editor@example.org"}
+    assert dict(User.objects.filter(username__in=expected).values_list("username", "email")) == expected
+    User.objects.filter(username="resident").update(email="")  # a database made before the addresses
+    User.objects.filter(username="faculty").update(email="fay@example.net")  # changed by its user
+    services.demo_accounts_ensure()
+    assert User.objects.get(username="resident").email == "resident@example.org"
+    assert User.objects.get(username="faculty").email == "fay@example.net"

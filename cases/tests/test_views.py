@@ -15,7 +15,7 @@ from django.urls import reverse
 from pydicom.data import get_testdata_file
 
 from cases import services
-from cases.models import Annotation, Reveal
+from cases.models import Annotation, CaseReference, Reveal
 from cases.tests.factories import make_case, make_dicom_image, make_image, make_series, make_topic
 
 
@@ -59,6 +59,14 @@ def test_first_committed_answer_is_kept(case, client, resident):
     assert reveal.committed_answer == "first idea"
     page = client.get(case.get_absolute_url()).content.decode()
     assert "first idea" in page and case.diagnosis in page
+
+
+def test_a_reference_is_a_link_once_revealed(case, client, resident):
+    CaseReference.objects.create(case=case, citation="Brooker AF. 1973.", url="https://example.org/brooker")
+    client.force_login(resident)
+    client.post(reverse("cases:case-reveal", args=[case.number]), {"committed_answer": ""})
+    page = client.get(case.get_absolute_url()).content.decode()
+    assert 'Brooker AF. 1973. <a href="https://example.org/brooker" rel="noopener noreferrer">' in page
 
 
 def test_revealed_case_appears_in_cases_i_have_done(case, client, resident):

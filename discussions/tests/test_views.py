@@ -1,12 +1,14 @@
 """The discussion: spoilers only after the reveal, safe Markdown, own edits and deletions, flags and moderation."""
 
 import logging
+import re
 
 import pytest
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from accounts.models import Profile
 from cases.models import Case
 from cases.tests.factories import make_case, make_user
 from discussions.models import Comment, Notification
@@ -86,6 +88,61 @@ def test_an_overlong_comment_is_refused_with_a_message_and_nothing_stored(client
     assert response.context["form"]["body"].value() == "x" * 100_000, "the refused text comes back to be shortened"
     assert not Comment.objects.exists()
     assert "Refused a comment" in caplog.text
+
+
+def test_every_comment_shows_its_writers_role_from_the_group_not_the_name(client, resident, faculty, editor):
+    case = make_case(authors=[faculty])
+    Profile.objects.create(user=resident, display_name="Dr Pretend (Faculty)")
+    for author in (resident, faculty, editor, make_user("no-role-t")):
+        Comment.objects.create(case=case, author=author, body=f"By {author.username}")
+    client.force_login(editor)
+    page = thread(client, case)
+    shown = re.findall(r'class="comment-author">([^<]+)</strong>\s*<span class="tag tag-role tag-(\w+)"', page)
+    assert shown == [
+        ("Dr Pretend (Faculty)", "resident"),
+        ("faculty-t", "faculty"),
+        ("editor-t", "editor"),
+        ("no-role-t", "reader"),
+    ]
+    assert page.count('class="tag tag-author"') == 1, "the case's author is marked too"
+
+
+def test_ten_comments_in_ten_minutes_then_a_clear_refusal_keeping_the_text(
+    client, resident, faculty, caplog, django_capture_on_commit_callbacks
+):
+    faculty.email = "faculty@example.org"
+    faculty.save()
+    case = make_case(authors=[faculty])
+    client.force_login(resident)
+    revealed(client, case)
+    with django_capture_on_commit_callbacks(execute=True):
+        for number in range(10):
+            assert post(client, case, f"Thought {number}").status_code == 302
+        first = Comment.objects.first()
+        refused = post(client, case, "One thought too many", parent=first)
+    assert refused.status_code == 429
+    text = refused.content.decode()
+    assert "wait a few minutes, then post this one again" in text
+    assert "One thought too many</textarea>" in text and f'value="{first.pk}"' in text, "text and reply kept"
+    assert Comment.objects.count() == 10 and len(mail.outbox) == 10
+    assert f"Refused a comment on {case.number} by user {resident.pk}: too many comments" in caplog.text
+    other = Client()
+    other.force_login(make_user("other-reader", "resident"))
+    assert post(revealed(other, case), case, "Mine").status_code == 302, "the count is per person"
+
+
+def test_a_day_of_comments_has_a_limit_too(client, resident, monkeypatch):
+    from discussions import limits
+
+    monkeypatch.setattr(limits, "COMMENTS_PER_WINDOW", "100/10m")
+    monkeypatch.setattr(limits, "COMMENTS_PER_DAY", "3/d")
+    case = make_case()
+    client.force_login(resident)
+    revealed(client, case)
+    for number in range(3):
+        assert post(client, case, f"Thought {number}").status_code == 302
+    refused = post(client, case, "Tomorrow")
+    assert refused.status_code == 429 and "wait until tomorrow" in refused.content.decode()
 
 
 def test_authors_edit_and_delete_their_own_comments_only(client, resident):

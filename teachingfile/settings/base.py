@@ -102,11 +102,12 @@ AUTH_PASSWORD_VALIDATORS = [
 # Axes refuses locked-out logins before the password is checked; the second backend loads the profile with the
 # user of each request (the header shows the display name).
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.ProfileModelBackend"]
-# Five wrong passwords pause logging in to that account, and from that address, for 15 minutes: slow enough
-# to stop guessing, short enough that a resident who mistyped is back before the next case conference.
+# Five wrong passwords pause logging in to that account from that address, and from that address to any account,
+# for 15 minutes: slow enough to stop guessing, short enough that a resident who mistyped is back before the next
+# case conference. Not the account from everywhere: anyone who knows a username could then keep it locked.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
 # Keep failed attempts only (what the lock needs), not an address log of every successful login.
 AXES_DISABLE_ACCESS_LOG = True

@@ -31,6 +31,6 @@ class Command(BaseCommand):
         for item in report.kept:
             self.stdout.write(f"kept    {item} (already there)")
         if accounts:
-            self.stdout.write(self.style.SUCCESS("\nDemo accounts (username / password / role):"))
-            for username, password, role, _ in DEMO_ACCOUNTS:
-                self.stdout.write(f"  {username:<10} {password:<10} {role}")
+            self.stdout.write(self.style.SUCCESS("\nDemo accounts (username / password / role / e-mail):"))
+            for username, password, role, _, email in DEMO_ACCOUNTS:
+                self.stdout.write(f"  {username:<10} {password:<10} {role:<10} {email}")
