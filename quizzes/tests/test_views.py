@@ -146,3 +146,17 @@ def test_a_case_made_private_or_returned_to_draft_leaves_the_quiz(client, reside
     unknown.refresh_from_db()
     with pytest.raises(ValidationError):
         unknown.full_clean()
+
+
+def test_counts_of_one_are_singular_on_the_quiz_pages(client, resident):
+    quiz = make_quiz(questions=[make_sba()], time_limit_minutes=1, mode=Quiz.Mode.EXAM)
+    client.force_login(resident)
+    listing = client.get(reverse("quizzes:quiz-list")).content.decode()
+    detail = client.get(reverse("quizzes:quiz-detail", args=[quiz.slug])).content.decode()
+    attempt = started(client, quiz)
+    client.post(reverse("quizzes:attempt-finish", args=[attempt.pk]))
+    results = client.get(reverse("quizzes:attempt-results", args=[attempt.pk])).content.decode()
+    assert "1 question ·" in listing and "1 minute" in listing
+    assert "1 minute" in detail and "1 minute" in results
+    for page in (listing, detail, results):
+        assert "1 minutes" not in page and "1 questions" not in page
