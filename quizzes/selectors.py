@@ -14,6 +14,9 @@ from cases.models import Case, Image, Reveal, Series
 from . import scheduling, scoring
 from .models import Attempt, Question, Quiz, Response, ReviewItem
 
+# A review session holds at most this many due questions, most overdue first; the rest wait for the next one.
+REVIEW_SESSION_SIZE = 20
+
 
 @dataclass
 class AttemptState:
@@ -257,7 +260,7 @@ def review_queue_for(user) -> dict:
     """What is due for review today and what comes next: queued questions and cases, and the cases rated
     "I missed it" after their reveal that were not reviewed yet (due the day after the reveal)."""
     today = timezone.localdate()
-    items = list(ReviewItem.objects.filter(user=user).select_related("question", "case"))
+    items = list(ReviewItem.objects.filter(user=user).select_related("question__case", "case"))
     queued_cases = {item.case_id for item in items if item.case_id}
     missed = (
         Reveal.objects.filter(
@@ -271,8 +274,18 @@ def review_queue_for(user) -> dict:
         for reveal in missed
     ]
     due = [item for item in [*items, *new_cases] if scheduling.is_due(item.state, today)]
+    # Only questions a review session would hold: those whose case this reader may still open.
+    readable = set(
+        Question.objects.filter(
+            readable_by(user), pk__in=[item.question_id for item in due if item.question_id]
+        ).values_list("pk", flat=True)
+    )
+    due_questions = [item for item in due if item.question_id in readable]
+    open_session = Attempt.objects.filter(user=user, quiz__isnull=True, finished_at__isnull=True).first()
     return {
-        "due_questions": [item for item in due if item.question_id],
+        "due_questions": due_questions,
+        "session_size": min(len(due_questions), REVIEW_SESSION_SIZE),
+        "open_session": open_session,
         "due_cases": [item for item in due if item.case_id],
         "upcoming": sorted((item for item in items if item.due > today), key=lambda item: item.due)[:20],
     }

@@ -3,15 +3,19 @@ forged answers refused, and the faculty's cohort results."""
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from cases.models import Case
 from cases.tests.factories import make_case, make_user
+from quizzes import services
 from quizzes.models import Attempt, Question, Quiz
+from quizzes.selectors import REVIEW_SESSION_SIZE
 from quizzes.tests.factories import make_quiz, make_sba, pick
 
 pytestmark = pytest.mark.django_db
@@ -160,3 +164,23 @@ def test_counts_of_one_are_singular_on_the_quiz_pages(client, resident):
     assert "1 minute" in detail and "1 minute" in results
     for page in (listing, detail, results):
         assert "1 minutes" not in page and "1 questions" not in page
+
+
+def test_the_review_queue_names_questions_by_their_text_and_counts_what_a_session_holds(client, resident):
+    case = Case.objects.get(number="tf101")
+    questions = [make_sba(stem=f"Which grade has a {n} mm gap?", case=case) for n in range(REVIEW_SESSION_SIZE + 3)]
+    yesterday = timezone.localdate() - timedelta(days=1)
+    for question in questions:
+        services.review_record(user=resident, question=question, outcome="missed", today=yesterday)
+    later = make_sba(stem="Which grade is ankylosis?", key="internal-slug-ankylosis")
+    services.review_record(user=resident, question=later, outcome="missed", today=timezone.localdate())
+    client.force_login(resident)
+
+    page = client.get(reverse("quizzes:review-queue")).content.decode()
+    assert f"Review {REVIEW_SESSION_SIZE} of {REVIEW_SESSION_SIZE + 3} questions" in page
+    assert "Question: Which grade is ankylosis?" in page and "internal-slug-ankylosis" not in page
+
+    client.post(reverse("quizzes:review-start"))
+    session = Attempt.objects.get(user=resident, quiz__isnull=True)
+    assert len(session.question_ids) == REVIEW_SESSION_SIZE
+    assert "Resume your review session" in client.get(reverse("quizzes:review-queue")).content.decode()
