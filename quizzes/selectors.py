@@ -91,9 +91,64 @@ class AttemptState:
             return None
         return max(0, int((self.attempt.deadline - timezone.now()).total_seconds()))
 
-    def rows(self) -> list[dict]:
-        """Each question with the answer given and the correct answer, for the results and the feedback."""
-        return [{"question": question, "response": self.responses.get(question.pk)} for question in self.questions]
+    def rows(self) -> list["ResultRow"]:
+        """Each question, numbered as shown, with the answer given: for the results and their summary."""
+        return [
+            ResultRow(number=number, question=question, response=self.responses.get(question.pk))
+            for number, question in enumerate(self.questions, start=1)
+        ]
+
+    def summary(self) -> "ResultSummary":
+        """Count the right, wrong and unanswered questions, overall and by question type and topic."""
+        rows = self.rows()
+        by_kind: dict[str, list[ResultRow]] = defaultdict(list)
+        by_topic: dict[str, list[ResultRow]] = defaultdict(list)
+        for row in rows:
+            by_kind[row.question.get_kind_display()].append(row)
+            by_topic[row.question.subject.name if row.question.subject else "No topic"].append(row)
+        return ResultSummary(
+            right=sum(row.outcome == ResultRow.RIGHT for row in rows),
+            wrong=sum(row.outcome in (ResultRow.WRONG, ResultRow.LATE) for row in rows),
+            unanswered=sum(row.outcome == ResultRow.UNANSWERED for row in rows),
+            by_kind=_accuracies(by_kind.items()),
+            by_topic=_accuracies(sorted(by_topic.items())),
+        )
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One question of a finished attempt and how it went."""
+
+    RIGHT, WRONG, LATE, UNANSWERED = "right", "wrong", "late", "unanswered"
+
+    number: int
+    question: Question
+    response: Response | None
+
+    @property
+    def outcome(self) -> str:
+        if self.response is None:
+            return self.UNANSWERED
+        if self.response.counts:
+            return self.RIGHT
+        return self.LATE if self.response.is_correct else self.WRONG
+
+    @property
+    def missed(self) -> bool:
+        return self.outcome != self.RIGHT
+
+
+def _accuracies(groups) -> list["Accuracy"]:
+    return [Accuracy(label, len(rows), sum(not row.missed for row in rows)) for label, rows in groups]
+
+
+@dataclass(frozen=True)
+class ResultSummary:
+    right: int
+    wrong: int
+    unanswered: int
+    by_kind: list["Accuracy"]
+    by_topic: list["Accuracy"]
 
 
 def _target_figure(question: Question, response: Response | None) -> dict | None:

@@ -184,3 +184,27 @@ def test_the_review_queue_names_questions_by_their_text_and_counts_what_a_sessio
     session = Attempt.objects.get(user=resident, quiz__isnull=True)
     assert len(session.question_ids) == REVIEW_SESSION_SIZE
     assert "Resume your review session" in client.get(reverse("quizzes:review-queue")).content.decode()
+
+
+def test_exam_results_open_with_a_summary_and_fold_each_question(client, resident):
+    right, wrong, skipped = make_sba(correct=0), make_sba(correct=0), make_sba(correct=0)
+    quiz = make_quiz(questions=[right, wrong, skipped], mode=Quiz.Mode.EXAM)
+    client.force_login(resident)
+    attempt = started(client, quiz)
+    answer(client, attempt, right, option=pick(attempt, right, 0))
+    answer(client, attempt, wrong, option=pick(attempt, wrong, 2))
+    client.post(reverse("quizzes:attempt-finish", args=[attempt.pk]))
+    url = reverse("quizzes:attempt-results", args=[attempt.pk])
+
+    page = client.get(url).content.decode()
+    summary = page[: page.index('id="questions-heading"')]
+    for label, count in [("Right", 1), ("Wrong", 1), ("Unanswered", 1)]:
+        assert f"<dt>{label}</dt><dd>{count}</dd>" in summary
+    assert "<td>Single best answer</td><td>3</td><td>1</td><td>33 %</td>" in summary
+    assert right.explanation not in summary, "the feedback comes after the summary"
+    assert page.count('<details class="result') == 3 and "<details open" not in page and " open>" not in page
+
+    missed = client.get(url, {"show": "missed"}).content.decode()
+    assert missed.count('<details class="result') == 2
+    assert missed.count('<details class="result result-') == missed.count("open>")
+    assert wrong.explanation in missed and skipped.explanation in missed and right.explanation not in missed
