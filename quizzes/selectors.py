@@ -1,5 +1,6 @@
 """Reads: an attempt as its resident sees it, and a resident's progress."""
 
+import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -238,21 +239,45 @@ def _modalities(question: Question) -> list[str]:
     return []
 
 
-def _chart(attempts: list[Attempt], width: int = 600, height: int = 160) -> dict:
-    """Points of an SVG line of scores over attempts (oldest left), with the last 30 attempts."""
+# The progress chart's drawing area inside its SVG, in SVG units: room on the left for the score labels and
+# below for the dates.
+CHART_WIDTH, CHART_HEIGHT = 640, 230
+CHART_LEFT, CHART_RIGHT, CHART_TOP, CHART_BOTTOM = 64, 600, 14, 180
+CHART_DATE_LABELS = 6
+
+
+def _chart(attempts: list[Attempt]) -> dict:
+    """Place the last 30 attempts' scores on the progress chart (oldest left), with its axes' ticks and labels."""
     recent = attempts[-30:]
-    if not recent:
-        return {"points": "", "dots": [], "width": width, "height": height}
-    step = width / max(1, len(recent) - 1)
+    plot_width, plot_height = CHART_RIGHT - CHART_LEFT, CHART_BOTTOM - CHART_TOP
+    if len(recent) == 1:
+        xs = [CHART_LEFT + plot_width / 2]
+    else:
+        xs = [CHART_LEFT + index * plot_width / (len(recent) - 1) for index in range(len(recent))]
     dots = [
-        {"x": round(index * step, 1), "y": round(height - (attempt.score or 0) * height, 1), "attempt": attempt}
-        for index, attempt in enumerate(recent)
+        {"x": round(x, 1), "y": round(CHART_BOTTOM - (attempt.score or 0) * plot_height, 1), "attempt": attempt}
+        for x, attempt in zip(xs, recent, strict=True)
     ]
+    # A date under every step-th attempt and the last, at most CHART_DATE_LABELS of them, none crowding the last.
+    step = max(1, math.ceil((len(dots) - 1) / (CHART_DATE_LABELS - 1)))
+    shown = [*range(0, len(dots) - 1, step), len(dots) - 1] if dots else []
+    if len(shown) > 2 and shown[-1] - shown[-2] < step:
+        del shown[-2]
     return {
         "points": " ".join(f"{dot['x']},{dot['y']}" for dot in dots),
         "dots": dots,
-        "width": width,
-        "height": height,
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "left": CHART_LEFT,
+        "right": CHART_RIGHT,
+        "top": CHART_TOP,
+        "bottom": CHART_BOTTOM,
+        "y_ticks": [
+            {"y": round(CHART_BOTTOM - percent / 100 * plot_height, 1), "percent": percent} for percent in (0, 50, 100)
+        ],
+        "x_ticks": [{"x": dots[index]["x"], "date": dots[index]["attempt"].started_at} for index in shown],
+        "y_title": round((CHART_TOP + CHART_BOTTOM) / 2, 1),
+        "x_title": round((CHART_LEFT + CHART_RIGHT) / 2, 1),
     }
 
 

@@ -3,6 +3,7 @@ forged answers refused, and the faculty's cohort results."""
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -208,3 +209,29 @@ def test_exam_results_open_with_a_summary_and_fold_each_question(client, residen
     assert missed.count('<details class="result') == 2
     assert missed.count('<details class="result result-') == missed.count("open>")
     assert wrong.explanation in missed and skipped.explanation in missed and right.explanation not in missed
+
+
+def test_the_progress_chart_has_labelled_axes_and_a_text_alternative(client, resident):
+    quiz = make_quiz(questions=[make_sba()])
+    first_day = timezone.now() - timedelta(days=20)
+    for day, score in enumerate([0.0, 0.5, 1.0, 0.25, 0.75, 0.5, 1.0, 0.0, 0.5, 1.0]):
+        started_at = first_day + timedelta(days=2 * day)
+        attempt = Attempt.objects.create(user=resident, quiz=quiz, question_ids=[], score=score)
+        Attempt.objects.filter(pk=attempt.pk).update(started_at=started_at, finished_at=started_at)
+    client.force_login(resident)
+    chart = client.get(reverse("quizzes:progress")).content.decode()
+    chart = chart[chart.index("<svg") : chart.index("</svg>")]
+
+    assert 'aria-labelledby="chart-title chart-desc"' in chart
+    assert '<title id="chart-title">' in chart and '<desc id="chart-desc">' in chart
+    assert re.findall(r'<text class="y-tick"[^>]*>([^<]+)</text>', chart) == ["0 %", "50 %", "100 %"]
+    dates = re.findall(r'<text class="x-tick"[^>]*>([^<]+)</text>', chart)
+    assert 2 <= len(dates) <= 6
+    assert dates[0] == f"{first_day.day} {first_day:%b}"
+    last_day = first_day + timedelta(days=18)
+    assert dates[-1] == f"{last_day.day} {last_day:%b}"
+    assert ">Score</text>" in chart and "(date started)</text>" in chart
+    # A score of 100 % sits on the top grid line, 0 % on the bottom one.
+    grid = [float(y) for y in re.findall(r'<line x1="[\d.]+" y1="([\d.]+)" x2="[\d.]+" y2="\1"/>', chart)[:3]]
+    dots = [float(y) for y in re.findall(r'<circle cx="[\d.]+" cy="([\d.]+)"', chart)]
+    assert dots[0] == grid[0] and dots[1] == grid[1] and dots[2] == grid[2]
