@@ -69,7 +69,7 @@ class DemoReport:
 
 
 def demo_load(*, path: Path, authors=(), status: str = Case.Status.PUBLISHED) -> DemoReport:
-    """Create the topics and cases of a demo file that do not exist yet."""
+    """Create the topics and cases of a demo file that do not exist yet; update retired texts in older ones."""
     content = json.loads(Path(path).read_text(encoding="utf-8"))
     report = DemoReport()
     for data in content["topics"]:

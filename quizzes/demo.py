@@ -17,7 +17,8 @@ from .models import Option, Question, Quiz, QuizQuestion
 
 @transaction.atomic
 def quiz_demo_load(*, questions_path: Path, quizzes_path: Path, authors=()) -> list[str]:
-    """Create the demo questions and quizzes that do not exist yet; return what was created."""
+    """Create the demo questions and quizzes that do not exist yet, rewrite explanations citing retired
+    sources; return what was created."""
     questions_file = json.loads(Path(questions_path).read_text(encoding="utf-8"))
     bank, retired = questions_file["questions"], questions_file.get("retired_sources", [])
     content = json.loads(Path(quizzes_path).read_text(encoding="utf-8"))
