@@ -279,10 +279,10 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
             try:
                 services.case_set_status(case=case, status=status, by=request.user, comments=comments)
             except (services.NotReadyToPublish, StatusChangeRefused) as problem:
-                self.message_user(request, f"{case.number} unchanged: {problem}", messages.ERROR)
+                self.message_user(request, f"Case {case.number} unchanged: {problem}", messages.ERROR)
             else:
                 changed += 1
-        self.message_user(request, f"{changed} case(s) now {Case.Status(status).label.lower()}.")
+        self.message_user(request, f"{changed} case{pluralize(changed)} now {Case.Status(status).label.lower()}.")
 
     def save_model(self, request, obj, form, change):
         status = obj.status
@@ -355,7 +355,7 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
         case = get_object_or_404(Case, pk=pk, status=Case.Status.IN_REVIEW)
         form = ReviewDecisionForm(request.POST)
         if not form.is_valid():
-            self.message_user(request, f"{case.number} unchanged: {form.error_text()}", messages.ERROR)
+            self.message_user(request, f"Case {case.number} unchanged: {form.error_text()}", messages.ERROR)
         else:
             try:
                 if form.cleaned_data["decision"] == ReviewDecisionForm.PUBLISH:
@@ -365,9 +365,11 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
                 else:
                     services.case_return(case=case, by=request.user, comments=form.cleaned_data["comments"])
             except (services.NotReadyToPublish, StatusChangeRefused) as problem:
-                self.message_user(request, f"{case.number} unchanged: {problem}", messages.ERROR)
+                self.message_user(request, f"Case {case.number} unchanged: {problem}", messages.ERROR)
             else:
-                self.message_user(request, f"{case.number} is now {case.get_status_display().lower()}.")
+                # The admin capitalises each message's first letter: a case number must not open one.
+                outcome = "published" if case.status == Case.Status.PUBLISHED else "returned to its authors as a draft"
+                self.message_user(request, f"Case {case.number} is {outcome}.")
         return HttpResponseRedirect(reverse("admin:cases_case_review_queue"))
 
     @admin.action(description="Submit selected cases for review", permissions=["change"])

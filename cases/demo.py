@@ -5,7 +5,9 @@ planted fake identifiers) go through the real import pipeline, and the one
 annotated key image is a ``cases.phantoms`` picture stored like an author's
 upload; the CT's key slice carries vector annotations shown after the reveal. Loading is idempotent: a topic
 or case that already exists (by slug or case number) is left as it is, so
-edits made in the authoring screen survive another ``make run``.
+edits made in the authoring screen survive another ``make run`` — except that its credit line and references
+still carrying a text the file lists under ``retired_texts`` get that text's replacement, and the case is marked
+as a demonstration case (synthetic images).
 """
 
 import io
@@ -67,7 +69,7 @@ class DemoReport:
 
 
 def demo_load(*, path: Path, authors=(), status: str = Case.Status.PUBLISHED) -> DemoReport:
-    """Create the topics and cases of a demo file that do not exist yet."""
+    """Create the topics and cases of a demo file that do not exist yet; update retired texts in older ones."""
     content = json.loads(Path(path).read_text(encoding="utf-8"))
     report = DemoReport()
     for data in content["topics"]:
@@ -82,7 +84,25 @@ def demo_load(*, path: Path, authors=(), status: str = Case.Status.PUBLISHED) ->
         else:
             _case_create(data, authors=authors, status=status)
             report.created.append(f"case {data['number']}")
+    _retired_texts_replace(
+        retired=content.get("retired_texts", []),
+        topics=[data["slug"] for data in content["topics"]],
+        cases=[data["number"] for data in content["cases"]],
+    )
     return report
+
+
+@transaction.atomic
+def _retired_texts_replace(*, retired: list[dict], topics: list[str], cases: list[str]) -> None:
+    """Give the demo rows loaded by an earlier version the current citations, credit lines and demo mark."""
+    Case.objects.filter(number__in=cases, is_demo=False).update(is_demo=True)
+    for text in retired:
+        replacement = {"citation": text["new"], **({"url": text["url"]} if "url" in text else {})}
+        TopicReference.objects.filter(topic__slug__in=topics, citation=text["old"]).update(**replacement)
+        CaseReference.objects.filter(case__number__in=cases, citation=text["old"]).update(**replacement)
+        for case in Case.objects.filter(number__in=cases, credit=text["old"]):
+            case.credit = text["new"]
+            case.save(update_fields=["credit", "updated"])
 
 
 @transaction.atomic
@@ -118,6 +138,7 @@ def _case_create(data: dict, *, authors, status: str) -> Case:
         topic=Topic.objects.get(slug=data["topic"]) if data.get("topic") else None,
         keywords=", ".join(data["keywords"]),
         status=status,
+        is_demo=True,
         **{name: data[name] for name in CASE_FIELDS},
     )
     case.full_clean()

@@ -336,6 +336,13 @@ class Case(models.Model):
         help_text="Who may open the case once it is published. Public cases are shown to visitors who are not "
         "logged in only where the site allows anonymous browsing.",
     )
+    is_demo = models.BooleanField(
+        "demonstration case",
+        default=False,
+        editable=False,
+        help_text="Demonstration content made by the demo loader (manage.py load_demo): its images are synthetic, "
+        "and its page says so.",
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True, editable=False)

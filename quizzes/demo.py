@@ -1,7 +1,8 @@
 """Load the demonstration quizzes: ``fixtures/quiz_questions.json`` (single best answers) and
 ``fixtures/quizzes.json`` (questions on the demo cases, and the quizzes).
 
-Idempotent like the case demo: a question or quiz that exists (by key or slug) is left as it is.
+Idempotent like the case demo: a question or quiz that exists (by key or slug) is left as it is, except that
+a question's explanation still citing a source the file lists under ``retired_sources`` is written anew.
 """
 
 import json
@@ -16,14 +17,20 @@ from .models import Option, Question, Quiz, QuizQuestion
 
 @transaction.atomic
 def quiz_demo_load(*, questions_path: Path, quizzes_path: Path, authors=()) -> list[str]:
-    """Create the demo questions and quizzes that do not exist yet; return what was created."""
-    bank = json.loads(Path(questions_path).read_text(encoding="utf-8"))["questions"]
+    """Create the demo questions and quizzes that do not exist yet, rewrite explanations citing retired
+    sources; return what was created."""
+    questions_file = json.loads(Path(questions_path).read_text(encoding="utf-8"))
+    bank, retired = questions_file["questions"], questions_file.get("retired_sources", [])
     content = json.loads(Path(quizzes_path).read_text(encoding="utf-8"))
     created = []
     for data in [*bank, *content["questions"]]:
-        if not Question.objects.filter(key=data["key"]).exists():
+        existing = Question.objects.filter(key=data["key"]).first()
+        if existing is None:
             _question_create(data, authors)
             created.append(f"question {data['key']}")
+        elif any(source in existing.explanation for source in retired):
+            existing.explanation = _explanation(data)
+            existing.save(update_fields=["explanation"])
     for data in content["quizzes"]:
         if Quiz.objects.filter(slug=data["slug"]).exists():
             continue
@@ -51,14 +58,11 @@ def quiz_demo_load(*, questions_path: Path, quizzes_path: Path, authors=()) -> l
 
 def _question_create(data: dict, authors) -> Question:
     case = Case.objects.get(number=data["case"]) if data.get("case") else None
-    explanation = data.get("explanation", "")
-    if data.get("source"):
-        explanation = f"{explanation}\n\nSource: {data['source']}".strip()
     question = Question(
         key=data["key"],
         kind=data["kind"],
         stem=data["stem"],
-        explanation=explanation,
+        explanation=_explanation(data),
         case=case,
         topic=Topic.objects.get(slug=data["topic"]) if data.get("topic") else None,
     )
@@ -81,3 +85,12 @@ def _question_create(data: dict, authors) -> Question:
         for order, option in enumerate(data.get("options", []), start=1)
     )
     return question
+
+
+def _explanation(data: dict) -> str:
+    """Return a question's explanation followed by the works it cites."""
+    sources = data.get("sources", [])
+    if not sources:
+        return data.get("explanation", "")
+    label = "Source" if len(sources) == 1 else "Sources"
+    return f"{data.get('explanation', '')}\n\n{label}: {' '.join(sources)}".strip()

@@ -1,5 +1,6 @@
 """Reads: an attempt as its resident sees it, and a resident's progress."""
 
+import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -13,6 +14,9 @@ from cases.models import Case, Image, Reveal, Series
 
 from . import scheduling, scoring
 from .models import Attempt, Question, Quiz, Response, ReviewItem
+
+# A review session holds at most this many due questions, most overdue first; the rest wait for the next one.
+REVIEW_SESSION_SIZE = 20
 
 
 @dataclass
@@ -88,9 +92,64 @@ class AttemptState:
             return None
         return max(0, int((self.attempt.deadline - timezone.now()).total_seconds()))
 
-    def rows(self) -> list[dict]:
-        """Each question with the answer given and the correct answer, for the results and the feedback."""
-        return [{"question": question, "response": self.responses.get(question.pk)} for question in self.questions]
+    def rows(self) -> list["ResultRow"]:
+        """Each question, numbered as shown, with the answer given: for the results and their summary."""
+        return [
+            ResultRow(number=number, question=question, response=self.responses.get(question.pk))
+            for number, question in enumerate(self.questions, start=1)
+        ]
+
+    def summary(self) -> "ResultSummary":
+        """Count the right, wrong and unanswered questions, overall and by question type and topic."""
+        rows = self.rows()
+        by_kind: dict[str, list[ResultRow]] = defaultdict(list)
+        by_topic: dict[str, list[ResultRow]] = defaultdict(list)
+        for row in rows:
+            by_kind[row.question.get_kind_display()].append(row)
+            by_topic[row.question.subject.name if row.question.subject else "No topic"].append(row)
+        return ResultSummary(
+            right=sum(row.outcome == ResultRow.RIGHT for row in rows),
+            wrong=sum(row.outcome in (ResultRow.WRONG, ResultRow.LATE) for row in rows),
+            unanswered=sum(row.outcome == ResultRow.UNANSWERED for row in rows),
+            by_kind=_accuracies(by_kind.items()),
+            by_topic=_accuracies(sorted(by_topic.items())),
+        )
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One question of a finished attempt and how it went."""
+
+    RIGHT, WRONG, LATE, UNANSWERED = "right", "wrong", "late", "unanswered"
+
+    number: int
+    question: Question
+    response: Response | None
+
+    @property
+    def outcome(self) -> str:
+        if self.response is None:
+            return self.UNANSWERED
+        if self.response.counts:
+            return self.RIGHT
+        return self.LATE if self.response.is_correct else self.WRONG
+
+    @property
+    def missed(self) -> bool:
+        return self.outcome != self.RIGHT
+
+
+def _accuracies(groups) -> list["Accuracy"]:
+    return [Accuracy(label, len(rows), sum(not row.missed for row in rows)) for label, rows in groups]
+
+
+@dataclass(frozen=True)
+class ResultSummary:
+    right: int
+    wrong: int
+    unanswered: int
+    by_kind: list["Accuracy"]
+    by_topic: list["Accuracy"]
 
 
 def _target_figure(question: Question, response: Response | None) -> dict | None:
@@ -180,21 +239,45 @@ def _modalities(question: Question) -> list[str]:
     return []
 
 
-def _chart(attempts: list[Attempt], width: int = 600, height: int = 160) -> dict:
-    """Points of an SVG line of scores over attempts (oldest left), with the last 30 attempts."""
+# The progress chart's drawing area inside its SVG, in SVG units: room on the left for the score labels and
+# below for the dates.
+CHART_WIDTH, CHART_HEIGHT = 640, 230
+CHART_LEFT, CHART_RIGHT, CHART_TOP, CHART_BOTTOM = 64, 600, 14, 180
+CHART_DATE_LABELS = 6
+
+
+def _chart(attempts: list[Attempt]) -> dict:
+    """Place the last 30 attempts' scores on the progress chart (oldest left), with its axes' ticks and labels."""
     recent = attempts[-30:]
-    if not recent:
-        return {"points": "", "dots": [], "width": width, "height": height}
-    step = width / max(1, len(recent) - 1)
+    plot_width, plot_height = CHART_RIGHT - CHART_LEFT, CHART_BOTTOM - CHART_TOP
+    if len(recent) == 1:
+        xs = [CHART_LEFT + plot_width / 2]
+    else:
+        xs = [CHART_LEFT + index * plot_width / (len(recent) - 1) for index in range(len(recent))]
     dots = [
-        {"x": round(index * step, 1), "y": round(height - (attempt.score or 0) * height, 1), "attempt": attempt}
-        for index, attempt in enumerate(recent)
+        {"x": round(x, 1), "y": round(CHART_BOTTOM - (attempt.score or 0) * plot_height, 1), "attempt": attempt}
+        for x, attempt in zip(xs, recent, strict=True)
     ]
+    # A date under every step-th attempt and the last, at most CHART_DATE_LABELS of them, none crowding the last.
+    step = max(1, math.ceil((len(dots) - 1) / (CHART_DATE_LABELS - 1)))
+    shown = [*range(0, len(dots) - 1, step), len(dots) - 1] if dots else []
+    if len(shown) > 2 and shown[-1] - shown[-2] < step:
+        del shown[-2]
     return {
         "points": " ".join(f"{dot['x']},{dot['y']}" for dot in dots),
         "dots": dots,
-        "width": width,
-        "height": height,
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "left": CHART_LEFT,
+        "right": CHART_RIGHT,
+        "top": CHART_TOP,
+        "bottom": CHART_BOTTOM,
+        "y_ticks": [
+            {"y": round(CHART_BOTTOM - percent / 100 * plot_height, 1), "percent": percent} for percent in (0, 50, 100)
+        ],
+        "x_ticks": [{"x": dots[index]["x"], "date": dots[index]["attempt"].started_at} for index in shown],
+        "y_title": round((CHART_TOP + CHART_BOTTOM) / 2, 1),
+        "x_title": round((CHART_LEFT + CHART_RIGHT) / 2, 1),
     }
 
 
@@ -257,7 +340,7 @@ def review_queue_for(user) -> dict:
     """What is due for review today and what comes next: queued questions and cases, and the cases rated
     "I missed it" after their reveal that were not reviewed yet (due the day after the reveal)."""
     today = timezone.localdate()
-    items = list(ReviewItem.objects.filter(user=user).select_related("question", "case"))
+    items = list(ReviewItem.objects.filter(user=user).select_related("question__case", "case"))
     queued_cases = {item.case_id for item in items if item.case_id}
     missed = (
         Reveal.objects.filter(
@@ -271,8 +354,18 @@ def review_queue_for(user) -> dict:
         for reveal in missed
     ]
     due = [item for item in [*items, *new_cases] if scheduling.is_due(item.state, today)]
+    # Only questions a review session would hold: those whose case this reader may still open.
+    readable = set(
+        Question.objects.filter(
+            readable_by(user), pk__in=[item.question_id for item in due if item.question_id]
+        ).values_list("pk", flat=True)
+    )
+    due_questions = [item for item in due if item.question_id in readable]
+    open_session = Attempt.objects.filter(user=user, quiz__isnull=True, finished_at__isnull=True).first()
     return {
-        "due_questions": [item for item in due if item.question_id],
+        "due_questions": due_questions,
+        "session_size": min(len(due_questions), REVIEW_SESSION_SIZE),
+        "open_session": open_session,
         "due_cases": [item for item in due if item.case_id],
         "upcoming": sorted((item for item in items if item.due > today), key=lambda item: item.due)[:20],
     }

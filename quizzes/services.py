@@ -12,7 +12,7 @@ from cases import services as case_services
 
 from . import matching, scheduling, scoring
 from .models import Attempt, Question, Quiz, QuizQuestion, Response, ReviewItem
-from .selectors import readable_by
+from .selectors import REVIEW_SESSION_SIZE, readable_by
 
 logger = logging.getLogger(__name__)
 
@@ -240,13 +240,16 @@ def review_record(*, user, outcome: str, question: Question | None = None, case=
 
 
 def review_session_start(*, user) -> Attempt | None:
-    """Resume the open review session, or start one over the due questions, most overdue first (at most 20)."""
+    """Resume the open review session, or start one over the due questions, most overdue first.
+
+    At most ``REVIEW_SESSION_SIZE``; the review queue page (``review_queue_for``) counts the same questions.
+    """
     unfinished = Attempt.objects.filter(user=user, quiz__isnull=True, finished_at__isnull=True).first()
     if unfinished is not None:
         return unfinished
     due = ReviewItem.objects.filter(user=user, question__isnull=False, due__lte=timezone.localdate())
     due = due.filter(question__in=Question.objects.filter(readable_by(user)))
-    question_ids = list(due.order_by("due", "pk").values_list("question_id", flat=True)[:20])
+    question_ids = list(due.order_by("due", "pk").values_list("question_id", flat=True)[:REVIEW_SESSION_SIZE])
     if not question_ids:
         return None
     option_ids = {}

@@ -114,10 +114,21 @@ def attempt_finish(request, pk: int):
 @require_safe
 @login_required
 def attempt_results(request, pk: int):
+    """The summary of a finished attempt, then each question folded; ``?show=missed`` lists only the misses."""
     state = AttemptState.for_user(request.user, pk)
     if state.attempt.finished_at is None:
         return redirect(state.attempt)
-    return render(request, "quizzes/attempt_results.html", {"state": state, "attempt": state.attempt})
+    rows = state.rows()
+    only_missed = request.GET.get("show") == "missed"
+    context = {
+        "state": state,
+        "attempt": state.attempt,
+        "summary": state.summary(),
+        "all_rows": rows,
+        "rows": [row for row in rows if row.missed] if only_missed else rows,
+        "only_missed": only_missed,
+    }
+    return render(request, "quizzes/attempt_results.html", context)
 
 
 @require_safe

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from django.urls import reverse
 
@@ -129,3 +130,18 @@ def test_deidentification_table_in_docs_is_the_generated_one():
     call_command("deid_table", stdout=out)
     documented = (settings.BASE_DIR / "docs" / "deidentification.md").read_text(encoding="utf-8")
     assert out.getvalue().strip() in documented, "regenerate docs/deidentification.md with manage.py deid_table"
+
+
+@pytest.mark.django_db
+def test_favicon_is_served_at_the_site_root(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response["Content-Type"] in {"image/x-icon", "image/vnd.microsoft.icon"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", [reverse("cases:home"), reverse("admin:login")])
+def test_site_and_authoring_pages_link_the_favicon(client, url):
+    body = client.get(url, follow=True).content.decode()
+    link = re.search(r'<link rel="icon" href="/static/([^"]+)" type="image/svg\+xml">', body)
+    assert link and finders.find(link[1])

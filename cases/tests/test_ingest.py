@@ -101,7 +101,7 @@ def test_progress_page_reports_json_for_polling(client, faculty, case, django_ca
     status = client.get(url, HTTP_ACCEPT="application/json").json()
     assert status == {"status": "done", "processed": 1, "total": 1, "percent": 100}
     page = client.get(url).content.decode()
-    assert "<progress" in page and "1 image(s)" in page
+    assert "<progress" in page and "1 file → " in page and "1 image" in page and "(s)" not in page
 
 
 def test_another_faculty_cannot_import_into_the_case(client, other_faculty, case):
@@ -148,7 +148,7 @@ def test_command_exit_codes(case, tmp_path):
     (good / "a.dcm").write_bytes(dicom_bytes(examples.ct))
     out = io.StringIO()
     call_command("import_study", str(good), case=case.number, stdout=out)
-    assert "1 file(s) imported, 0 refused." in out.getvalue()
+    assert "1 file imported, 0 refused." in out.getvalue()
     assert "de-identification (attributes per action): " in out.getvalue()
 
     (good / "readme.txt").write_text("not dicom")
@@ -240,7 +240,7 @@ def test_each_bad_input_gets_its_reason_and_the_good_file_is_ingested(case, tmp_
         line = next((line for line in report.splitlines() if line.startswith("refused") and name in line), "")
         assert reason in line, f"{name}: {line or 'not reported'}"
     assert Image.objects.filter(series__case=case).count() == 1
-    assert "1 file(s) imported" in report
+    assert "1 file imported" in report
 
 
 def test_parallel_workers_give_the_same_stages_in_spatial_order(case, tmp_path, settings):
@@ -341,7 +341,7 @@ def test_sweep_closes_stale_imports_and_deletes_their_unused_objects(case):
     fresh.refresh_from_db()
     assert stale.status == IngestJob.Status.FAILED and fresh.status == IngestJob.Status.RUNNING
     assert not default_storage.exists(left) and default_storage.exists(kept)
-    assert "1 stale import(s) closed." in out.getvalue()
+    assert "1 stale import closed." in out.getvalue()
 
 
 ROOT = "1.2.826.0.1.3680043.10.4242"

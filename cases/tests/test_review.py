@@ -1,5 +1,7 @@
 """The editorial workflow: the review queue, returns with comments, notifications, and each case's history."""
 
+import re
+
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -253,3 +255,21 @@ def test_comments_without_a_return_are_refused_not_dropped(client, editor, facul
     response = client.post(reverse("admin:cases_case_change", args=[case.pk]), data)
     assert response.status_code == 200 and "Comments go with a return" in response.content.decode()
     assert not case.reviews.exists()
+
+
+@pytest.mark.parametrize("decision", ["return", "publish"])
+def test_the_decision_message_keeps_the_case_number_in_lower_case(client, submitted, editor, decision):
+    client.force_login(editor)
+    decide(client, submitted, decision, "Looks fine.")
+    [message] = re.findall(r'<li class="(?:success|error|info)">([^<]*)</li>', client.get(QUEUE).content.decode())
+    assert message.startswith(f"Case {submitted.number} "), message
+
+
+def test_the_bulk_action_message_says_case_or_cases(client, editor, faculty):
+    drafts = [make_case(status=Case.Status.DRAFT, authors=[faculty]) for _ in range(3)]
+    client.force_login(faculty)
+    changelist = reverse("admin:cases_case_changelist")
+    for chosen, said in ([drafts[:1], "1 case now in review."], [drafts[1:], "2 cases now in review."]):
+        data = {"action": "submit_for_review", "_selected_action": [case.pk for case in chosen]}
+        page = client.post(changelist, data, follow=True).content.decode()
+        assert said in page

@@ -3,15 +3,20 @@ forged answers refused, and the faculty's cohort results."""
 
 import csv
 import io
+import re
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from cases.models import Case
 from cases.tests.factories import make_case, make_user
+from quizzes import services
 from quizzes.models import Attempt, Question, Quiz
+from quizzes.selectors import REVIEW_SESSION_SIZE
 from quizzes.tests.factories import make_quiz, make_sba, pick
 
 pytestmark = pytest.mark.django_db
@@ -146,3 +151,87 @@ def test_a_case_made_private_or_returned_to_draft_leaves_the_quiz(client, reside
     unknown.refresh_from_db()
     with pytest.raises(ValidationError):
         unknown.full_clean()
+
+
+def test_counts_of_one_are_singular_on_the_quiz_pages(client, resident):
+    quiz = make_quiz(questions=[make_sba()], time_limit_minutes=1, mode=Quiz.Mode.EXAM)
+    client.force_login(resident)
+    listing = client.get(reverse("quizzes:quiz-list")).content.decode()
+    detail = client.get(reverse("quizzes:quiz-detail", args=[quiz.slug])).content.decode()
+    attempt = started(client, quiz)
+    client.post(reverse("quizzes:attempt-finish", args=[attempt.pk]))
+    results = client.get(reverse("quizzes:attempt-results", args=[attempt.pk])).content.decode()
+    assert "1 question ·" in listing and "1 minute" in listing
+    assert "1 minute" in detail and "1 minute" in results
+    for page in (listing, detail, results):
+        assert "1 minutes" not in page and "1 questions" not in page
+
+
+def test_the_review_queue_names_questions_by_their_text_and_counts_what_a_session_holds(client, resident):
+    case = Case.objects.get(number="tf101")
+    questions = [make_sba(stem=f"Which grade has a {n} mm gap?", case=case) for n in range(REVIEW_SESSION_SIZE + 3)]
+    yesterday = timezone.localdate() - timedelta(days=1)
+    for question in questions:
+        services.review_record(user=resident, question=question, outcome="missed", today=yesterday)
+    later = make_sba(stem="Which grade is ankylosis?", key="internal-slug-ankylosis")
+    services.review_record(user=resident, question=later, outcome="missed", today=timezone.localdate())
+    client.force_login(resident)
+
+    page = client.get(reverse("quizzes:review-queue")).content.decode()
+    assert f"Review {REVIEW_SESSION_SIZE} of {REVIEW_SESSION_SIZE + 3} questions" in page
+    assert "Question: Which grade is ankylosis?" in page and "internal-slug-ankylosis" not in page
+
+    client.post(reverse("quizzes:review-start"))
+    session = Attempt.objects.get(user=resident, quiz__isnull=True)
+    assert len(session.question_ids) == REVIEW_SESSION_SIZE
+    assert "Resume your review session" in client.get(reverse("quizzes:review-queue")).content.decode()
+
+
+def test_exam_results_open_with_a_summary_and_fold_each_question(client, resident):
+    right, wrong, skipped = make_sba(correct=0), make_sba(correct=0), make_sba(correct=0)
+    quiz = make_quiz(questions=[right, wrong, skipped], mode=Quiz.Mode.EXAM)
+    client.force_login(resident)
+    attempt = started(client, quiz)
+    answer(client, attempt, right, option=pick(attempt, right, 0))
+    answer(client, attempt, wrong, option=pick(attempt, wrong, 2))
+    client.post(reverse("quizzes:attempt-finish", args=[attempt.pk]))
+    url = reverse("quizzes:attempt-results", args=[attempt.pk])
+
+    page = client.get(url).content.decode()
+    summary = page[: page.index('id="questions-heading"')]
+    for label, count in [("Right", 1), ("Wrong", 1), ("Unanswered", 1)]:
+        assert f"<dt>{label}</dt><dd>{count}</dd>" in summary
+    assert "<td>Single best answer</td><td>3</td><td>1</td><td>33 %</td>" in summary
+    assert right.explanation not in summary, "the feedback comes after the summary"
+    assert page.count('<details class="result') == 3 and "<details open" not in page and " open>" not in page
+
+    missed = client.get(url, {"show": "missed"}).content.decode()
+    assert missed.count('<details class="result') == 2
+    assert missed.count('<details class="result result-') == missed.count("open>")
+    assert wrong.explanation in missed and skipped.explanation in missed and right.explanation not in missed
+
+
+def test_the_progress_chart_has_labelled_axes_and_a_text_alternative(client, resident):
+    quiz = make_quiz(questions=[make_sba()])
+    first_day = timezone.now() - timedelta(days=20)
+    for day, score in enumerate([0.0, 0.5, 1.0, 0.25, 0.75, 0.5, 1.0, 0.0, 0.5, 1.0]):
+        started_at = first_day + timedelta(days=2 * day)
+        attempt = Attempt.objects.create(user=resident, quiz=quiz, question_ids=[], score=score)
+        Attempt.objects.filter(pk=attempt.pk).update(started_at=started_at, finished_at=started_at)
+    client.force_login(resident)
+    chart = client.get(reverse("quizzes:progress")).content.decode()
+    chart = chart[chart.index("<svg") : chart.index("</svg>")]
+
+    assert 'aria-labelledby="chart-title chart-desc"' in chart
+    assert '<title id="chart-title">' in chart and '<desc id="chart-desc">' in chart
+    assert re.findall(r'<text class="y-tick"[^>]*>([^<]+)</text>', chart) == ["0 %", "50 %", "100 %"]
+    dates = re.findall(r'<text class="x-tick"[^>]*>([^<]+)</text>', chart)
+    assert 2 <= len(dates) <= 6
+    assert dates[0] == f"{first_day.day} {first_day:%b}"
+    last_day = first_day + timedelta(days=18)
+    assert dates[-1] == f"{last_day.day} {last_day:%b}"
+    assert ">Score</text>" in chart and "(date started)</text>" in chart
+    # A score of 100 % sits on the top grid line, 0 % on the bottom one.
+    grid = [float(y) for y in re.findall(r'<line x1="[\d.]+" y1="([\d.]+)" x2="[\d.]+" y2="\1"/>', chart)[:3]]
+    dots = [float(y) for y in re.findall(r'<circle cx="[\d.]+" cy="([\d.]+)"', chart)]
+    assert dots[0] == grid[0] and dots[1] == grid[1] and dots[2] == grid[2]

@@ -128,6 +128,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Browsers ask for /favicon.ico whatever the page links: whitenoise serves this folder at the site root.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 
 # Media go through the storage API so a deployment can swap in object storage.
 MEDIA_URL = "/media/"

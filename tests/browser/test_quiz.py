@@ -78,6 +78,11 @@ def test_the_demo_exam_from_start_to_score(browser, demo_site, artifacts):
     expect(page.locator(".feedback-right")).to_have_count(right)
     expect(page.locator(".target-figure")).to_have_count(1)
     page.screenshot(path=artifacts / "quiz-results.png", full_page=True)
+    # Each question's feedback is folded: the page shows the summary and one line per question until opened.
+    first = page.locator("details.result").first
+    expect(first.locator(".feedback")).to_be_hidden()
+    first.locator("summary").click()
+    expect(first.locator(".feedback")).to_be_visible()
     page.close()
 
 

@@ -3,6 +3,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.template.defaultfilters import pluralize
 
 from cases import ingest
 from cases.imaging import read
@@ -57,7 +58,9 @@ class Command(BaseCommand):
 
     def _print_report(self, job: IngestJob, report: ingest.StageReport) -> None:
         for item in job.report.get("series", []):
-            self.stdout.write(f"{item['files']:>5} file(s) → {item['label']} ({item['images']} image(s))")
+            files, images = item["files"], item["images"]
+            label = item["label"]
+            self.stdout.write(f"{files:>5} file{pluralize(files)} → {label} ({images} image{pluralize(images)})")
         for series, description in report.withheld_descriptions:
             self.stdout.write(f"withheld description of {series} (not stored): {description}")
         for rejected in report.rejected:
@@ -65,4 +68,4 @@ class Command(BaseCommand):
         if report.actions:
             self.stdout.write(f"de-identification (attributes per action): {report.action_summary}")
         imported = sum(item["files"] for item in job.report.get("series", []))
-        self.stdout.write(f"{imported} file(s) imported, {len(report.rejected)} refused.")
+        self.stdout.write(f"{imported} file{pluralize(imported)} imported, {len(report.rejected)} refused.")

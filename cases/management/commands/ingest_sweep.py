@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from cases import ingest
@@ -17,4 +18,4 @@ class Command(BaseCommand):
 
     def handle(self, *args, hours: float, **options):
         swept = ingest.ingest_sweep(older_than=timedelta(hours=hours), now=timezone.now())
-        self.stdout.write(f"{len(swept)} stale import(s) closed.")
+        self.stdout.write(f"{len(swept)} stale import{pluralize(len(swept))} closed.")
