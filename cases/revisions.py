@@ -158,7 +158,7 @@ def case_revision_propose(*, case: Case, by, data: dict[str, Any]) -> CaseRevisi
 def case_revision_approve(*, revision: CaseRevision, by) -> Case:
     """Apply a waiting revision to its case: readers see the new values from now on."""
     revision = _waiting(revision, by)
-    case = Case.objects.select_for_update().get(pk=revision.case_id)
+    case = revision.case
     previous = case_values(case)
     author = display_name(revision.author) if revision.author else "a former author"
     reason = f"Revision {revision.pk} by {author}, approved by {display_name(by)}"[:REASON_LIMIT]
@@ -199,8 +199,8 @@ def case_revision_return(*, revision: CaseRevision, by, comments: str) -> CaseRe
 
 @transaction.atomic
 def case_revision_withdraw(*, revision: CaseRevision, by) -> CaseRevision:
-    """Drop an open revision at its author's wish; the case stays as readers see it."""
-    revision = CaseRevision.objects.select_for_update().select_related("case").get(pk=revision.pk)
+    """Drop an open revision (its authors changed their mind, or an editor cleared it); the case stays as it is."""
+    revision = _locked(revision)
     if not revision.case.is_editable_by(by):
         raise RevisionRefused("Only the case's authors and the editors withdraw its changes.")
     if revision.status not in CaseRevision.OPEN:
@@ -211,9 +211,18 @@ def case_revision_withdraw(*, revision: CaseRevision, by) -> CaseRevision:
 def _waiting(revision: CaseRevision, by) -> CaseRevision:
     if not by.has_perm("cases.publish_case"):
         raise RevisionRefused("Only editors decide on changes to published cases.")
-    revision = CaseRevision.objects.select_for_update().select_related("case", "author").get(pk=revision.pk)
+    revision = _locked(revision)
     if revision.status != CaseRevision.Status.PENDING:
         raise RevisionRefused(f"These changes are no longer waiting: {revision.get_status_display().lower()}.")
+    return revision
+
+
+def _locked(revision: CaseRevision) -> CaseRevision:
+    """Read the revision again under lock, its case first: the order every revision write takes, so none
+    deadlock with an author's save (which locks the case, then writes the revision)."""
+    case = Case.objects.select_for_update().get(pk=revision.case_id)
+    revision = CaseRevision.objects.select_for_update(of=("self",)).select_related("author").get(pk=revision.pk)
+    revision.case = case
     return revision
 
 

@@ -255,7 +255,9 @@ def test_stages_of_a_published_case_are_not_changed_by_its_faculty_author(client
     assert client.post(stage, {"case": published.pk, "modality": "CT", "caption": "Changed"}).status_code == 403
     series.refresh_from_db()
     assert series.caption == "Before"
-    response = client.get(reverse("admin:cases_case_dicom", args=[published.pk]))
+    dicom = reverse("admin:cases_case_dicom", args=[published.pk])
+    assert dicom not in client.get(reverse("admin:cases_case_change", args=[published.pk])).content.decode()
+    response = client.get(dicom)
     assert response.status_code == 302
     assert not Series.objects.filter(case=published, caption="Sneaked in").exists()
 
