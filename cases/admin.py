@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, Prefetch
-from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponseBadRequest, HttpResponseForbidden, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
@@ -18,13 +18,14 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import history, image_check, ingest, services, workflow
+from . import history, image_check, ingest, revision_views, revisions, services, workflow
 from .forms import (
     REVIEW_COMMENTS_LIMIT,
     AnnotationSetForm,
     CaseStatusField,
     DicomUploadForm,
     MultipleFileField,
+    ProposedRowsFormSet,
     ReturnForm,
     ReviewDecisionForm,
     StoredTextField,
@@ -92,6 +93,7 @@ STORED_TEXT = {models.TextField: {"form_class": StoredTextField}}
 
 class FindingInline(admin.TabularInline):
     model = CaseFinding
+    formset = ProposedRowsFormSet
     extra = 0
     fields = ["order", "text"]
     formfield_overrides = {
@@ -101,6 +103,7 @@ class FindingInline(admin.TabularInline):
 
 class DifferentialInline(admin.StackedInline):
     model = DifferentialEntry
+    formset = ProposedRowsFormSet
     formfield_overrides = STORED_TEXT
     extra = 0
     autocomplete_fields = ["topic"]
@@ -109,6 +112,7 @@ class DifferentialInline(admin.StackedInline):
 
 class CaseReferenceInline(admin.TabularInline):
     model = CaseReference
+    formset = ProposedRowsFormSet
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}, **STORED_TEXT}
     extra = 0
     fields = ["order", "citation", "url"]
@@ -123,6 +127,18 @@ class SeriesInline(admin.TabularInline):
     fields = [*STAGE_FIELDS, "label_confirmed"]
     show_change_link = True
     ordering = ["order", "pk"]
+
+    # A published case's stages change through an editor (see "Edits to published cases" in docs/decisions.md).
+    def has_add_permission(self, request, obj):
+        return super().has_add_permission(request, obj) and workflow.edits_apply_directly(user=request.user, case=obj)
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and workflow.edits_apply_directly(user=request.user, case=obj)
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and workflow.edits_apply_directly(user=request.user, case=obj)
 
 
 class CaseAdminForm(forms.ModelForm):
@@ -285,6 +301,8 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
         self.message_user(request, f"{changed} case{pluralize(changed)} now {Case.Status(status).label.lower()}.")
 
     def save_model(self, request, obj, form, change):
+        if change and not workflow.edits_apply_directly(user=request.user, case=obj):
+            return  # readers keep the case as it is: save_related holds the changes as a revision
         status = obj.status
         if "status" in form.changed_data:
             # Saved as it was, then moved by the workflow service, which records the review and tells who should know.
@@ -294,9 +312,51 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
             comments = form.cleaned_data.get("review_comments", "")
             services.case_set_status(case=obj, status=status, by=request.user, comments=comments)
 
+    def save_related(self, request, form, formsets, change):
+        if change and not workflow.edits_apply_directly(user=request.user, case=form.instance):
+            data = revisions.form_values(form, formsets)
+            revisions.case_revision_propose(case=form.instance, by=request.user, data=data)
+            return
+        super().save_related(request, form, formsets, change)
+        if not change:
+            form.instance.authors.add(request.user)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        if not add and not workflow.edits_apply_directly(user=request.user, case=form.instance):
+            return "Proposed changes for an editor's review."
+        return super().construct_change_message(request, form, formsets, add)
+
+    def response_change(self, request, obj):
+        if workflow.edits_apply_directly(user=request.user, case=obj):
+            return super().response_change(request, obj)
+        if obj.revisions.filter(status=revisions.CaseRevision.Status.PENDING).exists():
+            message = f"Your changes to {obj.number} wait for an editor's review; readers still see the published case."
+        else:
+            message = f"Nothing differs from the published case {obj.number}: there is nothing to review."
+        self.message_user(request, message, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:cases_case_change", args=[obj.pk]))
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if issubclass(inline.formset, ProposedRowsFormSet):
+            revision = self._revision_shown(request, obj)
+            name = inline.model._meta.get_field("case").remote_field.related_name
+            kwargs["proposed"] = revision.data.get(name) if revision is not None else None
+        return kwargs
+
+    def _revision_shown(self, request, obj) -> revisions.CaseRevision | None:
+        """Return the open revision the form shows in place of the case (an author's view), once per request."""
+        if workflow.edits_apply_directly(user=request.user, case=obj):
+            return None
+        if not hasattr(request, "case_revision_shown"):
+            request.case_revision_shown = revisions.open_revision(obj)
+        return request.case_revision_shown
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context["stage_problems"] = case_stage_problems(obj)
+            context["open_revision"] = self._revision_shown(request, obj) or revisions.open_revision(obj)
+            context["edits_wait_for_review"] = not workflow.edits_apply_directly(user=request.user, case=obj)
             reviews = list(obj.reviews.select_related("editor__profile"))
             context["reviews"] = reviews
             latest = reviews[0] if reviews else None
@@ -326,6 +386,9 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
         if template == self.object_history_template:
             # Reached once the package has checked the permission; it lists the case's own fields, we its parts.
             context["part_changes"] = history.case_part_changes(context["object"])
+            case = context["object"]
+            case_revisions = case.revisions.select_related("author__profile", "editor__profile")
+            context["revisions"] = revisions.revision_changes(case_revisions, case=case)
         return super().render_history_view(request, template, context, **kwargs)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
@@ -346,6 +409,7 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
         cases = cases.order_by(models.F("submitted_at").asc(nulls_first=True), "updated", "pk")
         context = {**self.admin_site.each_context(request), "opts": self.opts, "title": "Cases to review"}
         context["cases"] = cases
+        context["revisions"] = revisions.pending_revisions()
         return TemplateResponse(request, "admin/cases/case/review_queue.html", context)
 
     def review_decision_view(self, request, pk: int):
@@ -408,19 +472,20 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
 
+        revision = self._revision_shown(request, obj)
+        proposed = revisions.proposed_fields(revision)
+
         class FormForUser(form):
             def __init__(self, *args, **inner):
+                # An author's open revision shows in place of the published values.
+                inner["initial"] = {**proposed, **(inner.get("initial") or {})}
                 super().__init__(*args, user=request.user, **inner)
 
         return FormForUser
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        if not change:
-            form.instance.authors.add(request.user)
-
     def get_urls(self):
         own = [
+            *revision_views.urls(self.admin_site),
             path("review-queue/", self.admin_site.admin_view(self.review_queue_view), name="cases_case_review_queue"),
             path(
                 "review-queue/<int:pk>/",
@@ -450,6 +515,9 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
     def dicom_upload_view(self, request, pk: int):
         """Upload DICOM to a case: de-identify in memory now, render in the background."""
         case = self._editable_case(request, pk)
+        if not workflow.edits_apply_directly(user=request.user, case=case):
+            self.message_user(request, revision_views.STAGES_LOCKED, messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:cases_case_change", args=[case.pk]))
         form = DicomUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             job, report = ingest.ingest_upload(case=case, uploads=form.uploads(), user=request.user)
@@ -602,6 +670,20 @@ class SeriesAdmin(OwnCaseMixin, admin.ModelAdmin):
     inlines = [ImageInline]
     fields = ["case", *STAGE_FIELDS, "study_day", "label_confirmed", "add_images"]
 
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or workflow.edits_apply_directly(user=request.user, case=obj.case))
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or workflow.edits_apply_directly(user=request.user, case=obj.case))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.related_model is Case and not request.user.has_perm("cases.publish_case"):
+            field.queryset = field.queryset.exclude(status__in=workflow.LIVE)  # their stages change through an editor
+        return field
+
     def save_formset(self, request, form, formset, change):
         formset.save(commit=False)
         for image in formset.deleted_objects:
@@ -644,9 +726,11 @@ class SeriesAdmin(OwnCaseMixin, admin.ModelAdmin):
     def image_annotations_view(self, request, pk: int):
         """Answer an image's annotations as JSON to the editor; replace them all with the posted ones."""
         image = get_object_or_404(Image.objects.select_related("series__case"), pk=pk)
-        if not self.has_change_permission(request, image.series):
+        if not self.has_view_permission(request, image.series):
             raise Http404
         if request.method == "POST":
+            if not self.has_change_permission(request, image.series):
+                return HttpResponseForbidden(revision_views.STAGES_LOCKED, content_type="text/plain; charset=utf-8")
             form = AnnotationSetForm({"body": request.body.decode("utf-8", errors="replace")})
             if not form.is_valid():
                 message = " ".join(form.errors["body"])

@@ -262,3 +262,57 @@ class ImageCheckForm(forms.Form):
         if not (cleaned["masks"] or cleaned["clear_images"] or cleaned["label_series"] or self.errors):
             raise forms.ValidationError("Tick the images you have checked, or draw a mask, then save.")
         return cleaned
+
+
+class ProposedRowsFormSet(forms.BaseInlineFormSet):
+    """A list of the case form (findings, differential, references) that shows a revision's proposed rows.
+
+    ``proposed`` (rows as ``cases.revisions`` stores them) replaces the stored rows on the page: stored rows the
+    revision keeps show its values, rows it adds come as extra forms, rows it deletes are left out.
+    """
+
+    def __init__(self, *args, proposed: list[dict] | None = None, **kwargs):
+        self.proposed = proposed
+        if proposed is not None and not args and kwargs.get("data") is None:
+            added = [{name: value for name, value in row.items() if name != "id"} for row in proposed if not row["id"]]
+            self.extra, kwargs["initial"] = len(added), added
+        super().__init__(*args, **kwargs)
+
+    def get_queryset(self):
+        stored = super().get_queryset()
+        if self.proposed is None:
+            return stored
+        if not hasattr(self, "proposed_rows"):
+            by_id = {row.pk: row for row in stored}
+            self.proposed_rows = []
+            for values in self.proposed:
+                row = by_id.get(values["id"])
+                if row is None:
+                    continue
+                for name, value in values.items():
+                    if name != "id":
+                        setattr(row, self.model._meta.get_field(name).attname, value)
+                self.proposed_rows.append(row)
+        return self.proposed_rows
+
+
+class RevisionDecisionForm(forms.Form):
+    """An editor's decision on a faculty author's changes to a published case; a return needs comments."""
+
+    APPROVE, RETURN = "approve", "return"
+
+    decision = forms.ChoiceField(choices=[(APPROVE, "Approve"), (RETURN, "Return to the author")])
+    comments = forms.CharField(
+        required=False,
+        max_length=REVIEW_COMMENTS_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("decision") == self.RETURN and not cleaned.get("comments", "").strip():
+            self.add_error("comments", "Write what the author should change.")
+        return cleaned
+
+    def error_text(self) -> str:
+        return " ".join(message for messages in self.errors.values() for message in messages)

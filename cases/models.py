@@ -470,6 +470,54 @@ class CaseReview(models.Model):
         return f"{self.get_decision_display()}: {self.case_id}"
 
 
+class CaseRevisionQuerySet(models.QuerySet):
+    def open(self) -> "CaseRevisionQuerySet":
+        """Return the revisions still in play: waiting for an editor, or returned to their author."""
+        return self.filter(status__in=CaseRevision.OPEN)
+
+
+class CaseRevision(models.Model):
+    """A faculty author's changes to a case readers see: held here, not applied, until an editor approves them."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for review"
+        RETURNED = "returned", "Returned with comments"
+        APPROVED = "approved", "Approved"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    OPEN = (Status.PENDING, Status.RETURNED)
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="revisions")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    data = models.JSONField(
+        default=dict, help_text="The proposed values of the fields and lists the author changed, by field name."
+    )
+    previous = models.JSONField(
+        default=dict, blank=True, help_text="The values the approved changes replaced, kept for the case's history."
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    editor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    comments = models.TextField(blank=True, max_length=5000, help_text="What the author should change.")
+
+    objects = CaseRevisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(status__in=["pending", "returned"]), name="one_open_revision_per_case"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Revision {self.pk} of case {self.case_id}"
+
+
 class CaseFinding(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="findings")
     order = models.PositiveSmallIntegerField(default=0)

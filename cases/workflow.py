@@ -13,6 +13,10 @@ TRANSITIONS: dict[str, dict[str, bool]] = {
 }
 
 
+# Readers open these cases: a faculty author's edits to them wait for an editor (see cases/revisions.py).
+LIVE = (Status.PUBLISHED, Status.RETIRED)
+
+
 class StatusChangeRefused(ValueError):
     """The move is not part of the workflow, or this user may not make it."""
 
@@ -38,3 +42,9 @@ def check_transition(*, case: Case, status: str, user) -> None:
 def may_return(*, user, case: Case | None) -> bool:
     """Whether this user may send the case back to its authors as a draft (with comments) from where it is."""
     return bool(user.has_perm("cases.publish_case") and case is not None and case.pk and case.status != Status.DRAFT)
+
+
+def edits_apply_directly(*, user, case: Case | None) -> bool:
+    """Whether this user's edits to the case reach readers at once: an editor's always, an author's while no reader
+    can open the case; otherwise they are proposed as a revision for an editor to approve."""
+    return user.has_perm("cases.publish_case") or case is None or not case.pk or case.status not in LIVE

@@ -25,7 +25,7 @@ from pydicom.sequence import Sequence
 from pydicom.tag import Tag
 
 from cases.imaging.deidentify import attribute_table
-from cases.models import Image, Series
+from cases.models import Case, Image, Series
 from cases.tests.factories import make_case
 
 TEXT_VRS = {"LO", "SH", "PN", "LT", "ST", "UT", "UC", "AE", "CS"}
@@ -107,7 +107,7 @@ def media_bytes() -> bytes:
 
 @pytest.mark.django_db
 def test_no_identifier_date_or_uid_survives_ingest(client, faculty, resident, django_capture_on_commit_callbacks):
-    case = make_case(authors=[faculty], status="published")
+    case = make_case(authors=[faculty], status="draft")  # authors import into drafts; residents read it published
     data, planted = corpus_zip()
     assert len(planted) > 200, "the corpus plants identifiers across the table"
     client.force_login(faculty)
@@ -116,6 +116,7 @@ def test_no_identifier_date_or_uid_survives_ingest(client, faculty, resident, dj
         response = client.post(reverse("admin:cases_case_dicom", args=[case.pk]), {"files": [upload]}, follow=True)
     assert Image.objects.filter(series__case=case).count() == 3
     Series.objects.filter(case=case).update(label_confirmed=True)
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.PUBLISHED)
 
     stored_files = media_bytes()
     rows = database_dump()

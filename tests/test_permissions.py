@@ -6,7 +6,7 @@ import pytest
 from django.test import Client, override_settings
 from django.urls import get_resolver, reverse
 
-from cases.models import Case, IngestJob
+from cases.models import Case, CaseRevision, IngestJob
 from cases.tests.factories import make_case, make_dicom_image, make_series, make_user
 from discussions.models import Comment
 from quizzes import services
@@ -31,6 +31,9 @@ def world(db, resident, faculty, other_faculty, editor):
     quiz.authors.set([faculty])
     cases["quiz"] = (quiz, attempt, click)
     cases["import"] = IngestJob.objects.create(case=cases[Case.Status.DRAFT][0], created_by=faculty)
+    cases["revision"] = CaseRevision.objects.create(
+        case=cases[Case.Status.PUBLISHED][0], author=faculty, data={"diagnosis": "Proposed"}
+    )
     cases["comment"] = Comment.objects.create(case=cases[Case.Status.PUBLISHED][0], author=faculty, body="A note")
     users = {
         "resident": resident,
@@ -104,6 +107,7 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
     own_case_admin = {**staff, "faculty_other": FORBIDDEN}
     everyone = dict.fromkeys(ROLES, OK)
     job = cases["import"]
+    revision_url = lambda name: reverse(f"admin:cases_caserevision_{name}", args=[cases["revision"].pk])  # noqa: E731
     # Reveals come last: they change what the same reader may fetch afterwards; logging out ends the table.
     return [
         ("login", "get", reverse("login"), everyone),
@@ -200,6 +204,7 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
         ("admin:cases_image_annotations", "get", reverse("admin:cases_image_annotations", args=[shown.pk]), own_image),
         ("admin:cases_case_review_queue", "get", reverse("admin:cases_case_review_queue"), editors_admin),
         ("admin:cases_case_history", "get", reverse("admin:cases_case_history", args=[draft.pk]), own_history),
+        ("admin:cases_caserevision_review", "get", revision_url("review"), editors_admin),
         ("cases:case-assess", "post", reverse("cases:case-assess", args=[published.number]), readers | not_revealed),
         # Before the quiz entries: finishing the attempt reveals the case it asked about.
         (
@@ -242,6 +247,15 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
             "post",
             reverse("admin:cases_case_review", args=[draft.pk]),
             editors_admin | {"editor": NOT_FOUND},
+        ),
+        # Posted without a decision: refused back to the review page, nothing decided.
+        ("admin:cases_caserevision_decide", "post", revision_url("decide"), editors_admin | {"editor": REDIRECT}),
+        # The case's authors and editors withdraw its open revision; it is the last thing it does.
+        (
+            "admin:cases_caserevision_withdraw",
+            "post",
+            revision_url("withdraw"),
+            own_case_admin | {"faculty_owner": REDIRECT, "editor": REDIRECT},
         ),
         ("logout", "post", reverse("logout"), dict.fromkeys(ROLES, LOGIN)),
     ]

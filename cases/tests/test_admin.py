@@ -105,7 +105,7 @@ def test_over_long_title_is_refused_with_a_message(client, faculty):
 
 
 def test_image_upload_is_stored_under_a_random_name_with_a_thumbnail(client, faculty):
-    case = make_case(authors=[faculty])
+    case = make_case(authors=[faculty], status=Case.Status.DRAFT)
     client.force_login(faculty)
     upload = SimpleUploadedFile("DOE^JOHN_MRN12345.png", png_bytes((300, 200)).getvalue(), "image/png")
     response = client.post(reverse("admin:cases_series_add"), series_form_data(case, upload))
@@ -162,7 +162,7 @@ def test_series_of_someone_elses_case_is_not_editable(client, other_faculty, fac
 
 
 def test_bulk_upload_keeps_good_files_and_reports_bad_ones_by_name(client, faculty, caplog):
-    series = make_series(case=make_case(authors=[faculty]))
+    series = make_series(case=make_case(authors=[faculty], status=Case.Status.DRAFT))
     client.force_login(faculty)
     files = [
         SimpleUploadedFile("first.png", png_bytes((100, 80)).getvalue(), "image/png"),
@@ -218,7 +218,7 @@ def stored_files() -> set[str]:
 def test_deleting_an_image_row_deletes_its_files(client, faculty, django_capture_on_commit_callbacks):
     from cases.tests.factories import make_image
 
-    series = make_series(case=make_case(authors=[faculty]))
+    series = make_series(case=make_case(authors=[faculty], status=Case.Status.DRAFT))
     image = make_image(series=series)
     names = {image.file.name, image.thumbnail.name}
     assert names <= stored_files()
@@ -274,7 +274,7 @@ def test_retire_action_leaves_drafts_alone(client, editor, faculty):
 def test_forged_clear_of_an_image_is_an_error_not_a_crash(client, faculty):
     from cases.tests.factories import make_image
 
-    series = make_series(case=make_case(authors=[faculty]))
+    series = make_series(case=make_case(authors=[faculty], status=Case.Status.DRAFT))
     image = make_image(series=series)
     client.force_login(faculty)
     data = existing_image_form_data(image) | {"images-0-upload-clear": "on"}

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from cases.models import Annotation, Image
+from cases.models import Annotation, Case, Image
 
 from .conftest import log_in
 
@@ -18,6 +18,12 @@ OPAQUEST_PIXEL_NEAR = """(canvas, [x, y]) => {
   for (let i = 0; i < data.length; i += 4) if (data[i + 3] > best[3]) best = Array.from(data.slice(i, i + 4));
   return best;
 }"""
+
+
+@pytest.fixture(autouse=True)
+def _tf102_is_a_draft(demo_site):
+    """Authors annotate their drafts: a published case's images change only through an editor."""
+    Case.objects.filter(number="tf102").update(status=Case.Status.DRAFT)
 
 
 def test_faculty_draws_labels_and_saves_an_arrow(browser, demo_site, artifacts):
