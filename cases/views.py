@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST, require_safe
 from . import services
 from .forms import AssessmentForm, CaseFilterForm, RevealForm
 from .models import Case, Image, Reveal, Series, Topic
+from .review_hold import held_cases, release
 from .selectors import ReaderState, reader_key, series_images_for_values
 
 logger = logging.getLogger(__name__)
@@ -101,7 +102,13 @@ def case_detail(request, number: str):
         .with_reveal_state(user=user, session_key=session_key)
         .for_list()[:4]
     )
-    context.update(preview=preview, reveal_form=RevealForm(), similar_cases=similar)
+    # Beside an unknown, a neighbour's diagnosis is a hint: the strip names diagnoses only beside an answer.
+    context.update(
+        preview=preview,
+        reveal_form=RevealForm(),
+        similar_cases=similar,
+        hide_similar_diagnoses=not context["show_answer"],
+    )
     return render(request, "cases/case_detail.html", context)
 
 
@@ -145,6 +152,7 @@ def case_reveal(request, number: str):
         session_key=request.session.session_key or "",
         committed_answer=form.cleaned_data["committed_answer"],
     )
+    release(request, state.case.pk)
     if request.headers.get("X-Requested-With") == "fetch":
         return render(request, "cases/includes/case_answer.html", state.context(show_answer=True))
     return redirect(f"{state.case.get_absolute_url()}#answer")
@@ -167,9 +175,8 @@ def case_assess(request, number: str):
 @require_safe
 @reader_required
 def topic_list(request):
-    visible = Case.objects.published().visible_to(request.user)
-    topics = Topic.objects.annotate(case_count=Count("cases", filter=Q(cases__in=visible)))
-    return render(request, "cases/topic_list.html", {"topics": topics})
+    # No case counts: "3 cases" on a site of 3 cases names the diagnosis of every unknown.
+    return render(request, "cases/topic_list.html", {"topics": Topic.objects.all()})
 
 
 @require_safe
@@ -254,5 +261,6 @@ def _check_series_for_reader(request, series: Series) -> None:
         raise Http404
     if series.after_reveal:
         user, session_key = reader_key(request)
-        if not Reveal.objects.for_reader(user=user, session_key=session_key).filter(case=case).exists():
+        revealed = Reveal.objects.for_reader(user=user, session_key=session_key).filter(case=case).exists()
+        if not revealed or case.pk in held_cases(request):
             raise Http404

@@ -53,11 +53,12 @@ class AttemptState:
             question.shown_options = [options[pk] for pk in shown if pk in options]
         responses = {response.question_id: response for response in attempt.responses.select_related("option")}
         for question in ordered:
-            if question.kind == Question.Kind.CLICK:
+            if question.kind in (Question.Kind.CLICK, Question.Kind.UNKNOWN_CASE):
                 question.images_url = reverse("quizzes:question-images", args=[attempt.pk, question.pk])
-                # The target is drawn only once the question is answered, or the attempt is over.
-                if question.pk in responses or attempt.finished_at is not None:
-                    question.target_figure = _target_figure(question, responses.get(question.pk))
+            # The target is drawn only once the question is answered, or the attempt is over.
+            answered = question.pk in responses or attempt.finished_at is not None
+            if question.kind == Question.Kind.CLICK and answered:
+                question.target_figure = _target_figure(question, responses.get(question.pk))
         return cls(attempt=attempt, questions=ordered, responses=responses)
 
     def answered(self, wanted: str) -> Question | None:
@@ -153,7 +154,7 @@ def progress_for(user) -> dict:
     }
     for response in responses:
         question = response.question
-        labels = {"topic": [question.subject.name if question.subject else "No topic"]}
+        labels = {"topic": [question.named_topic.name if question.named_topic else "No topic"]}
         case = question.case
         labels["modality"] = _modalities(question)
         labels["region"] = [case.get_region_display()] if case else []

@@ -3,13 +3,15 @@ forged answers refused, and the faculty's cohort results."""
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from cases.models import Case
+from cases.models import Case, Reveal
 from cases.tests.factories import make_case, make_user
 from quizzes.models import Attempt, Question, Quiz
 from quizzes.tests.factories import make_quiz, make_sba, pick
@@ -146,3 +148,42 @@ def test_a_case_made_private_or_returned_to_draft_leaves_the_quiz(client, reside
     unknown.refresh_from_db()
     with pytest.raises(ValidationError):
         unknown.full_clean()
+
+
+def test_starting_a_quiz_one_may_not_see_is_not_found_and_names_nothing(client, resident, faculty):
+    """The start answers as the quiz's page does: a 404 that names no title."""
+    hidden = make_quiz(questions=[make_sba()], title="Secret draft on osteoid osteoma", is_published=False)
+    restricted = make_quiz(questions=[make_sba()], title="Faculty-only grand rounds")
+    restricted.groups.set(faculty.groups.all())
+    client.force_login(resident)
+    for quiz in (hidden, restricted):
+        assert client.get(quiz.get_absolute_url()).status_code == 404
+        response = client.post(reverse("quizzes:quiz-start", args=[quiz.slug]), follow=True)
+        assert response.status_code == 404
+        assert quiz.title not in response.content.decode()
+    assert not Attempt.objects.filter(user=resident).exists()
+
+
+def test_a_missed_case_comes_back_for_review_as_an_unknown(client, resident):
+    case = Case.objects.get(number="tf103")
+    client.force_login(resident)
+    client.post(reverse("cases:case-reveal", args=[case.number]), {"committed_answer": "first guess"})
+    client.post(reverse("cases:case-assess", args=[case.number]), {"self_assessment": "missed"})
+    Reveal.objects.filter(user=resident, case=case).update(revealed_at=timezone.now() - timedelta(days=2))
+    assert case.diagnosis in client.get(case.get_absolute_url()).content.decode(), "revealed before the review"
+
+    queue = client.get(reverse("quizzes:review-queue")).content.decode()
+    opener = reverse("quizzes:review-case-open", args=[case.number])
+    assert opener in queue and case.diagnosis not in queue
+    assert client.post(opener)["Location"] == case.get_absolute_url()
+    page = client.get(case.get_absolute_url()).content.decode()
+    assert case.diagnosis not in page and "Show diagnosis" in page
+    assert client.get(reverse("cases:case-viewer-data", args=[case.number])).json()["revealed"] is False
+    assert client.get(reverse("discussions:thread", args=[case.number])).status_code == 404
+
+    again = client.post(reverse("cases:case-reveal", args=[case.number]), {"committed_answer": "second guess"})
+    assert again.status_code == 302
+    page = client.get(case.get_absolute_url()).content.decode()
+    assert case.diagnosis in page and "first guess" in page, "the first committed answer is kept"
+    client.post(reverse("quizzes:review-case", args=[case.number]), {"outcome": "correct"})
+    assert client.post(opener).status_code == 404, "no longer due"
