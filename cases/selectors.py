@@ -17,6 +17,12 @@ def reader_key(request: HttpRequest):
     return None, request.session.session_key
 
 
+def reader_reveals(request: HttpRequest):
+    """Return the reveals that count for this reader now: a case they review again is not revealed."""
+    user, session_key = reader_key(request)
+    return Reveal.objects.for_reader(user=user, session_key=session_key).exclude(case__in=held_cases(request))
+
+
 @dataclass
 class ReaderState:
     """A case as one reader may see it: can they edit it, have they revealed it."""
@@ -31,10 +37,7 @@ class ReaderState:
         case = Case.objects.for_detail().filter(number=number).first()
         if case is None or not case.is_viewable_by(request.user):
             raise Http404("No such case.")
-        user, session_key = reader_key(request)
-        reveal = None
-        if case.pk not in held_cases(request):  # a case reviewed again is an unknown until revealed again
-            reveal = Reveal.objects.for_reader(user=user, session_key=session_key).filter(case=case).first()
+        reveal = reader_reveals(request).filter(case=case).first()
         return cls(case=case, reveal=reveal, can_edit=case.is_editable_by(request.user))
 
     @property
@@ -89,7 +92,7 @@ def series_viewer_data(series: Series, *, annotations: bool) -> dict:
 def presented_viewer_data(case: Case) -> dict:
     """Describe what a case shows before its reveal, without naming it, for an unknown-case question."""
     images = Image.objects.shown().prefetch_related(Prefetch("annotations", queryset=Annotation.objects.presented()))
-    series_list = case.series.presented().prefetch_related(Prefetch("images", queryset=images))
+    series_list = Series.objects.presented().filter(case=case).prefetch_related(Prefetch("images", queryset=images))
     return {"revealed": False, "series": [_series_data(series, n) for n, series in enumerate(series_list, start=1)]}
 
 
