@@ -1,5 +1,6 @@
 """Reads: an attempt as its resident sees it, and a resident's progress."""
 
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -277,3 +278,16 @@ def review_queue_for(user) -> dict:
         "due_cases": [item for item in due if item.case_id],
         "upcoming": sorted((item for item in items if item.due > today), key=lambda item: item.due)[:20],
     }
+
+
+def quiz_text_naming_its_cases(quiz: Quiz) -> list[str]:
+    """Return the diagnoses, topics and synonyms of the quiz's cases that its slug, title or description name.
+
+    These are read before any answer: named there, every unknown of the quiz is answered.
+    """
+    text = " ".join([quiz.slug.replace("-", " "), quiz.title, quiz.description]).lower()
+    names = set()
+    for question in quiz.questions.filter(case__isnull=False).select_related("topic", "case__topic"):
+        topic = question.subject
+        names |= {question.case.diagnosis, *([topic.name, *topic.synonym_list] if topic else [])}
+    return sorted(name for name in names if name and re.search(rf"\b{re.escape(name.lower())}\b", text))
