@@ -256,10 +256,9 @@ class CaseQuerySet(models.QuerySet):
             return self.filter(access=Case.Access.PUBLIC)
         return self.filter(~Q(access=Case.Access.PRIVATE) | Q(pk__in=Case.objects.editable_by(user).values("pk")))
 
-    def with_reveal_state(self, *, user=None, session_key: str | None = None) -> "CaseQuerySet":
-        """Annotate ``revealed``: whether this reader has revealed each case."""
-        reveals = Reveal.objects.for_reader(user=user, session_key=session_key).filter(case=OuterRef("pk"))
-        return self.annotate(revealed=Exists(reveals))
+    def with_reveal_state(self, reveals: "RevealQuerySet") -> "CaseQuerySet":
+        """Annotate ``revealed``: whether one of these reveals (a reader's, as they count now) is of each case."""
+        return self.annotate(revealed=Exists(reveals.filter(case=OuterRef("pk"))))
 
     def for_list(self) -> "CaseQuerySet":
         """Add what a case card shows: first pre-reveal thumbnail and the pre-reveal stages' modalities."""

@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest
 from django.urls import reverse
 
 from .models import Annotation, Case, Image, Phase, Reveal, Series
+from .review_hold import held_cases
 
 
 def reader_key(request: HttpRequest):
@@ -14,6 +15,12 @@ def reader_key(request: HttpRequest):
     if request.user.is_authenticated:
         return request.user, None
     return None, request.session.session_key
+
+
+def reader_reveals(request: HttpRequest):
+    """Return the reveals that count for this reader now: a case they review again is not revealed."""
+    user, session_key = reader_key(request)
+    return Reveal.objects.for_reader(user=user, session_key=session_key).exclude(case__in=held_cases(request))
 
 
 @dataclass
@@ -30,8 +37,7 @@ class ReaderState:
         case = Case.objects.for_detail().filter(number=number).first()
         if case is None or not case.is_viewable_by(request.user):
             raise Http404("No such case.")
-        user, session_key = reader_key(request)
-        reveal = Reveal.objects.for_reader(user=user, session_key=session_key).filter(case=case).first()
+        reveal = reader_reveals(request).filter(case=case).first()
         return cls(case=case, reveal=reveal, can_edit=case.is_editable_by(request.user))
 
     @property
@@ -74,10 +80,20 @@ class ReaderState:
         }
 
 
-def series_viewer_data(case: Case, series: Series, *, annotations: bool) -> dict:
-    """Describe one stage shown before the reveal for the viewer alone, as a quiz question shows it."""
+def series_viewer_data(series: Series, *, annotations: bool) -> dict:
+    """Describe one stage shown before the reveal for the viewer alone, as a quiz question shows it.
+
+    Nothing in it names the case: a question's images must not point to the case they come from.
+    """
     prefetch_related_objects([series], Prefetch("images", queryset=Image.objects.shown()))
-    return {"case": case.number, "revealed": False, "series": [_series_data(series, 1, annotations=annotations)]}
+    return {"revealed": False, "series": [_series_data(series, 1, annotations=annotations)]}
+
+
+def presented_viewer_data(case: Case) -> dict:
+    """Describe what a case shows before its reveal, without naming it, for an unknown-case question."""
+    images = Image.objects.shown().prefetch_related(Prefetch("annotations", queryset=Annotation.objects.presented()))
+    series_list = Series.objects.presented().filter(case=case).prefetch_related(Prefetch("images", queryset=images))
+    return {"revealed": False, "series": [_series_data(series, n) for n, series in enumerate(series_list, start=1)]}
 
 
 def _series_data(series: Series, number: int, *, annotations: bool = True) -> dict:

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
@@ -17,7 +17,8 @@ from django.views.decorators.http import require_POST, require_safe
 from . import services
 from .forms import AssessmentForm, CaseFilterForm, RevealForm
 from .models import Case, Image, Reveal, Series, Topic
-from .selectors import ReaderState, reader_key, series_images_for_values
+from .review_hold import release
+from .selectors import ReaderState, reader_reveals, series_images_for_values
 
 logger = logging.getLogger(__name__)
 
@@ -39,19 +40,15 @@ def reader_required(view):
 @require_safe
 @reader_required
 def home(request):
-    user, session_key = reader_key(request)
-    cases = (
-        Case.objects.published().visible_to(request.user).with_reveal_state(user=user, session_key=session_key)
-    ).for_list()
+    reveals = reader_reveals(request)
+    cases = Case.objects.published().visible_to(request.user).with_reveal_state(reveals).for_list()
     return render(
         request,
         "cases/home.html",
         {
             "latest_cases": cases[:6],
             "published_count": Case.objects.published().visible_to(request.user).count(),
-            "done_count": Reveal.objects.for_reader(user=user, session_key=session_key)
-            .filter(case__in=Case.objects.viewable())
-            .count(),
+            "done_count": reveals.filter(case__in=Case.objects.viewable()).count(),
         },
     )
 
@@ -60,12 +57,11 @@ def home(request):
 @reader_required
 def case_list(request):
     form = CaseFilterForm(request.GET or None)
-    user, session_key = reader_key(request)
     cases = Case.objects.published().visible_to(request.user)
     if form.is_bound:
         form.is_valid()  # the valid filters apply even when another one is not understood
         cases = form.filter(cases)
-    cases = cases.with_reveal_state(user=user, session_key=session_key).for_list()
+    cases = cases.with_reveal_state(reader_reveals(request)).for_list()
     page = Paginator(cases, settings.TEACHINGFILE_CASES_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -75,9 +71,8 @@ def case_list(request):
 @require_safe
 @reader_required
 def case_done_list(request):
-    user, session_key = reader_key(request)
     reveals = (
-        Reveal.objects.for_reader(user=user, session_key=session_key)
+        reader_reveals(request)
         .select_related("case", "case__topic")
         .filter(case__in=Case.objects.viewable().visible_to(request.user))
     )
@@ -92,16 +87,22 @@ def case_detail(request, number: str):
     preview = _is_preview(request, state)
     context = state.context(show_answer=state.reveal is not None and not preview)
     # A preview shows what a resident who has done nothing yet would see.
-    user, session_key = (None, None) if preview else reader_key(request)
+    reveals = Reveal.objects.none() if preview else reader_reveals(request)
     similar = (
         Case.objects.published()
         .visible_to(request.user)
         .filter(region=state.case.region)
         .exclude(pk=state.case.pk)
-        .with_reveal_state(user=user, session_key=session_key)
+        .with_reveal_state(reveals)
         .for_list()[:4]
     )
-    context.update(preview=preview, reveal_form=RevealForm(), similar_cases=similar)
+    # Beside an unknown, a neighbour's diagnosis is a hint: the strip names diagnoses only beside an answer.
+    context.update(
+        preview=preview,
+        reveal_form=RevealForm(),
+        similar_cases=similar,
+        hide_similar_diagnoses=not context["show_answer"],
+    )
     return render(request, "cases/case_detail.html", context)
 
 
@@ -145,6 +146,7 @@ def case_reveal(request, number: str):
         session_key=request.session.session_key or "",
         committed_answer=form.cleaned_data["committed_answer"],
     )
+    release(request, state.case.pk)
     if request.headers.get("X-Requested-With") == "fetch":
         return render(request, "cases/includes/case_answer.html", state.context(show_answer=True))
     return redirect(f"{state.case.get_absolute_url()}#answer")
@@ -167,9 +169,8 @@ def case_assess(request, number: str):
 @require_safe
 @reader_required
 def topic_list(request):
-    visible = Case.objects.published().visible_to(request.user)
-    topics = Topic.objects.annotate(case_count=Count("cases", filter=Q(cases__in=visible)))
-    return render(request, "cases/topic_list.html", {"topics": topics})
+    # No case counts: "3 cases" on a site of 3 cases names the diagnosis of every unknown.
+    return render(request, "cases/topic_list.html", {"topics": Topic.objects.all()})
 
 
 @require_safe
@@ -179,9 +180,8 @@ def topic_detail(request, slug: str):
         Topic.objects.prefetch_related("sections", "references", Prefetch("classifications__grades")),
         slug=slug,
     )
-    user, session_key = reader_key(request)
     cases = topic.cases.published().visible_to(request.user)
-    cases = cases.with_reveal_state(user=user, session_key=session_key).for_list()
+    cases = cases.with_reveal_state(reader_reveals(request)).for_list()
     return render(request, "cases/topic_detail.html", {"topic": topic, "cases": cases})
 
 
@@ -252,7 +252,5 @@ def _check_series_for_reader(request, series: Series) -> None:
         return
     if not series.label_confirmed:
         raise Http404
-    if series.after_reveal:
-        user, session_key = reader_key(request)
-        if not Reveal.objects.for_reader(user=user, session_key=session_key).filter(case=case).exists():
-            raise Http404
+    if series.after_reveal and not reader_reveals(request).filter(case=case).exists():
+        raise Http404

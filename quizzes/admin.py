@@ -3,7 +3,7 @@
 import csv
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -15,7 +15,7 @@ from cases.models import Case
 
 from . import services
 from .models import Option, Question, Quiz, QuizQuestion
-from .selectors import cohort_results
+from .selectors import cohort_results, quiz_text_naming_its_cases
 
 
 class OptionFormSet(forms.BaseInlineFormSet):
@@ -158,6 +158,14 @@ class QuizAdmin(AuthoredMixin, admin.ModelAdmin):
         cases = form.cleaned_data.get("add_cases") or []
         if cases:
             services.quiz_add_unknowns(quiz=form.instance, cases=cases, by=request.user)
+        named = quiz_text_naming_its_cases(form.instance)
+        if named:
+            messages.warning(
+                request,
+                "The quiz's address, title or description names what its cases are ("
+                + ", ".join(named)
+                + "): residents read it before they answer. Reword it.",
+            )
 
     def get_urls(self):
         own = [

@@ -1,5 +1,7 @@
 """Load the demonstration quizzes: ``fixtures/quiz_questions.json`` (single best answers) and
-``fixtures/quizzes.json`` (questions on the demo cases, and the quizzes).
+``fixtures/quizzes.json`` (questions on the demo cases, and the quizzes; ``"bank"`` takes every single best
+answer). The questions on the demo cases sit in a quiz of their own, whose title and description name no
+diagnosis: the bank's questions all name heterotopic ossification, so beside them an unknown is no unknown.
 
 Idempotent like the case demo: a question or quiz that exists (by key or slug) is left as it is, except that
 a question's explanation still citing a source the file lists under ``retired_sources`` is written anew.
@@ -43,11 +45,7 @@ def quiz_demo_load(*, questions_path: Path, quizzes_path: Path, authors=()) -> l
             is_published=True,
         )
         quiz.authors.set(authors)
-        keys = (
-            [item["key"] for item in [*bank, *content["questions"]]]
-            if data["questions"] == "all"
-            else data["questions"]
-        )
+        keys = [item["key"] for item in bank] if data["questions"] == "bank" else data["questions"]
         by_key = {question.key: question for question in Question.objects.filter(key__in=keys)}
         QuizQuestion.objects.bulk_create(
             QuizQuestion(quiz=quiz, question=by_key[key], order=order) for order, key in enumerate(keys, start=1)

@@ -66,7 +66,11 @@ class Question(models.Model):
         help_text="Click the finding: the stage the resident clicks on.",
     )
     stem = models.TextField(help_text="The question. Never give the answer away.")
-    explanation = models.TextField(blank=True, help_text="Shown after answering: the teaching point.")
+    explanation = models.TextField(
+        blank=True,
+        help_text="Shown after answering: the teaching point. A click-the-finding question leaves its case an "
+        "unknown: do not name the diagnosis there.",
+    )
     target_x = models.FloatField(null=True, blank=True, validators=FRACTION, help_text="Centre, fraction of width.")
     target_y = models.FloatField(null=True, blank=True, validators=FRACTION, help_text="Centre, fraction of height.")
     target_radius = models.FloatField(
@@ -130,6 +134,16 @@ class Question(models.Model):
         return self.topic or (self.case.topic if self.case_id else None)
 
     @property
+    def named_topic(self) -> Topic | None:
+        """The topic its feedback and progress may name: none for a click question, whose case stays an unknown."""
+        return None if self.kind == self.Kind.CLICK else self.subject
+
+    @property
+    def reveals_case(self) -> bool:
+        """Whether answering it reveals its case: a click question asks where, not what, so its case stays unknown."""
+        return self.case_id is not None and self.kind != self.Kind.CLICK
+
+    @property
     def expected_answer(self) -> str:
         """What an unknown case is marked against, shown once answered: its topic, else its diagnosis."""
         return self.subject.name if self.subject else self.case.diagnosis
@@ -181,9 +195,20 @@ class Quiz(models.Model):
         PRACTICE = "practice", "Practice: feedback after each question"
         EXAM = "exam", "Exam: feedback at the end"
 
-    slug = models.SlugField(max_length=80, unique=True)
-    title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    slug = models.SlugField(
+        max_length=80,
+        unique=True,
+        help_text="Part of the quiz's address, seen before any answer: like the title, it names no diagnosis of "
+        "a case in the quiz.",
+    )
+    title = models.CharField(
+        max_length=200,
+        help_text="Shown above every question. A quiz with unknown cases or findings to click names no diagnosis "
+        "or topic of its cases (“Unknowns: pelvis and hips”), and holds no question that names them.",
+    )
+    description = models.TextField(
+        blank=True, help_text="Shown in the list of quizzes, before any answer: the same rule as for the title."
+    )
     mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.PRACTICE)
     time_limit_minutes = models.PositiveSmallIntegerField(
         null=True,

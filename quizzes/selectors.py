@@ -1,6 +1,7 @@
 """Reads: an attempt as its resident sees it, and a resident's progress."""
 
 import math
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -57,11 +58,12 @@ class AttemptState:
             question.shown_options = [options[pk] for pk in shown if pk in options]
         responses = {response.question_id: response for response in attempt.responses.select_related("option")}
         for question in ordered:
-            if question.kind == Question.Kind.CLICK:
+            if question.kind in (Question.Kind.CLICK, Question.Kind.UNKNOWN_CASE):
                 question.images_url = reverse("quizzes:question-images", args=[attempt.pk, question.pk])
-                # The target is drawn only once the question is answered, or the attempt is over.
-                if question.pk in responses or attempt.finished_at is not None:
-                    question.target_figure = _target_figure(question, responses.get(question.pk))
+            # The target is drawn only once the question is answered, or the attempt is over.
+            answered = question.pk in responses or attempt.finished_at is not None
+            if question.kind == Question.Kind.CLICK and answered:
+                question.target_figure = _target_figure(question, responses.get(question.pk))
         return cls(attempt=attempt, questions=ordered, responses=responses)
 
     def answered(self, wanted: str) -> Question | None:
@@ -212,7 +214,7 @@ def progress_for(user) -> dict:
     }
     for response in responses:
         question = response.question
-        labels = {"topic": [question.subject.name if question.subject else "No topic"]}
+        labels = {"topic": [question.named_topic.name if question.named_topic else "No topic"]}
         case = question.case
         labels["modality"] = _modalities(question)
         labels["region"] = [case.get_region_display()] if case else []
@@ -369,3 +371,16 @@ def review_queue_for(user) -> dict:
         "due_cases": [item for item in due if item.case_id],
         "upcoming": sorted((item for item in items if item.due > today), key=lambda item: item.due)[:20],
     }
+
+
+def quiz_text_naming_its_cases(quiz: Quiz) -> list[str]:
+    """Return the diagnoses, topics and synonyms of the quiz's cases that its slug, title or description name.
+
+    These are read before any answer: named there, every unknown of the quiz is answered.
+    """
+    text = " ".join([quiz.slug.replace("-", " "), quiz.title, quiz.description]).lower()
+    names = set()
+    for question in quiz.questions.filter(case__isnull=False).select_related("topic", "case__topic"):
+        topic = question.subject
+        names |= {question.case.diagnosis, *([topic.name, *topic.synonym_list] if topic else [])}
+    return sorted(name for name in names if name and re.search(rf"\b{re.escape(name.lower())}\b", text))

@@ -101,7 +101,7 @@ def attempt_answer(*, attempt: Attempt, question: Question, answer: Answer) -> R
     """Mark and keep the one answer to a question of the attempt; a second answer to it changes nothing.
 
     Answers after the deadline are kept but not counted. In practice (and review) a miss joins the review
-    queue at once and a case is revealed once all its questions are answered; an exam waits for the end.
+    queue at once and a case is revealed once all its questions but clicks are answered; an exam waits for the end.
     """
     attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)  # no answer lands after the score
     if attempt.finished_at is not None:
@@ -117,7 +117,7 @@ def attempt_answer(*, attempt: Attempt, question: Question, answer: Answer) -> R
     response.save()
     if attempt.mode == Quiz.Mode.PRACTICE:
         _review_after(attempt, [response])
-        if question.case_id:
+        if question.reveals_case:
             _reveal_answered_cases(attempt, [question.case_id])
     return response
 
@@ -151,8 +151,8 @@ def _mark(question: Question, answer: Answer, response: Response, attempt: Attem
 def attempt_finish(*, attempt: Attempt) -> Attempt:
     """Close the attempt and score it: answers in time count; unanswered questions count as wrong.
 
-    Every case the attempt asked about is revealed (its results show their diagnoses); an exam's misses
-    join the review queue now.
+    Every case the attempt asked about, but by a click question alone, is revealed (its results show their
+    diagnoses); an exam's misses join the review queue now.
     """
     attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
     if attempt.finished_at is not None:
@@ -186,10 +186,12 @@ def _review_after(attempt: Attempt, responses: list[Response]) -> None:
 
 
 def _reveal_answered_cases(attempt: Attempt, case_ids: list[int], *, finished: bool = False) -> None:
-    """Reveal each case once every question of the attempt about it is answered (or the attempt is over)."""
+    """Reveal each case once every question of the attempt that reveals it is answered (or the attempt is over)."""
     answers = {response.question_id: response.text for response in attempt.responses.all()}
-    questions = Question.objects.filter(pk__in=attempt.question_ids, case__in=case_ids).filter(
-        readable_by(attempt.user)
+    questions = (
+        Question.objects.filter(pk__in=attempt.question_ids, case__in=case_ids)
+        .exclude(kind=Question.Kind.CLICK)
+        .filter(readable_by(attempt.user))
     )
     questions = questions.select_related("case")
     by_case: dict[int, list[Question]] = {}

@@ -10,6 +10,7 @@ urlpatterns = [
     path("review/", views.review_queue, name="review-queue"),
     path("review/start/", views.review_start, name="review-start"),
     path("review/cases/<slug:number>/", views.review_case, name="review-case"),
+    path("review/cases/<slug:number>/open/", views.review_case_open, name="review-case-open"),
     path("attempts/<int:pk>/", views.attempt_detail, name="attempt-detail"),
     path("attempts/<int:pk>/answer/", views.attempt_answer, name="attempt-answer"),
     path("attempts/<int:pk>/finish/", views.attempt_finish, name="attempt-finish"),

@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from cases.models import Case, Reveal
-from cases.selectors import series_viewer_data
+from cases.review_hold import hold, release
+from cases.selectors import presented_viewer_data, series_viewer_data
 
 from . import services
 from .forms import AnswerForm, CaseReviewForm
@@ -18,6 +19,8 @@ from .models import Attempt, Question, Quiz, ReviewItem
 from .selectors import AttemptState, progress_for, review_queue_for
 
 logger = logging.getLogger(__name__)
+
+IMAGE_KINDS = (Question.Kind.CLICK, Question.Kind.UNKNOWN_CASE)
 
 
 @require_safe
@@ -41,7 +44,7 @@ def quiz_detail(request, slug: str):
 @require_POST
 @login_required
 def quiz_start(request, slug: str):
-    quiz = get_object_or_404(Quiz, slug=slug)
+    quiz = get_object_or_404(Quiz.objects.open_to(request.user), slug=slug)  # as its page: names nothing
     try:
         attempt = services.attempt_start(quiz=quiz, user=request.user)
     except services.QuizUnavailable as error:
@@ -134,12 +137,20 @@ def attempt_results(request, pk: int):
 @require_safe
 @login_required
 def question_images(request, pk: int, question: int):
-    """The stage of a click-the-finding question for the viewer, without its annotations (they would answer it)."""
+    """The images of a question's case for the viewer, named by nothing that points to the case.
+
+    Click the finding: its stage without annotations (they would answer it). Unknown case: the stages and
+    annotations its page shows before the reveal.
+    """
     state = AttemptState.for_user(request.user, pk)
-    found = next((q for q in state.questions if q.pk == question and q.kind == Question.Kind.CLICK), None)
-    if found is None or found.series.after_reveal or not found.case.is_viewable_by(request.user):
+    found = next((q for q in state.questions if q.pk == question and q.kind in IMAGE_KINDS), None)
+    if found is None or not found.case.is_viewable_by(request.user):
         raise Http404
-    return JsonResponse(series_viewer_data(found.case, found.series, annotations=False))
+    if found.kind == Question.Kind.UNKNOWN_CASE:
+        return JsonResponse(presented_viewer_data(found.case))
+    if found.series.after_reveal:
+        raise Http404
+    return JsonResponse(series_viewer_data(found.series, annotations=False))
 
 
 @require_safe
@@ -160,6 +171,17 @@ def review_start(request):
 
 @require_POST
 @login_required
+def review_case_open(request, number: str):
+    """Open a case due for review as an unknown again: its answer stays hidden until it is revealed anew."""
+    due = [item.case for item in review_queue_for(request.user)["due_cases"] if item.case.number == number]
+    if not due:
+        raise Http404("No such case due for review.")
+    hold(request, due[0].pk)
+    return redirect(due[0])
+
+
+@require_POST
+@login_required
 def review_case(request, number: str):
     case = get_object_or_404(Case.objects.viewable().visible_to(request.user), number=number)
     form = CaseReviewForm(request.POST)
@@ -171,6 +193,7 @@ def review_case(request, number: str):
             content_type="text/plain; charset=utf-8",
         )
     services.review_record(user=request.user, case=case, outcome=form.cleaned_data["outcome"])
+    release(request, case.pk)
     messages.success(request, f"Case {case.number} will come back when it is due again.")
     return redirect("quizzes:review-queue")
 

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.test import Client, override_settings
 from django.urls import get_resolver, reverse
 
@@ -198,6 +199,8 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
             everyone,
         ),
         ("admin:index", "get", reverse("admin:index"), staff),
+        ("view-on-site", "get", view_on_site(published), {**own_image, "faculty_owner": REDIRECT, "editor": REDIRECT}),
+        ("view-on-site", "get", view_on_site(draft), {**own_image, "faculty_owner": REDIRECT, "editor": REDIRECT}),
         ("admin:cases_case_change", "get", reverse("admin:cases_case_change", args=[published.pk]), own_admin),
         ("admin:cases_case_change", "get", reverse("admin:cases_case_change", args=[draft.pk]), own_admin),
         ("admin:cases_series_change", "get", reverse("admin:cases_series_change", args=[shown.series_id]), own_admin),
@@ -230,6 +233,12 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
             logged_in | not_revealed,
         ),
         ("quizzes:review-start", "post", reverse("quizzes:review-start"), logged_in | moved_on),
+        (
+            "quizzes:review-case-open",
+            "post",
+            reverse("quizzes:review-case-open", args=[published.number]),
+            logged_in | dict.fromkeys(("resident", "faculty_owner", "faculty_other", "editor"), NOT_FOUND),
+        ),
         ("quizzes:quiz-start", "post", reverse("quizzes:quiz-start", args=[quiz.slug]), logged_in | moved_on),
         ("quizzes:attempt-finish", "post", attempt_url("attempt-finish"), own_attempt | {"resident": REDIRECT}),
         ("cases:case-reveal", "post", reverse("cases:case-reveal", args=[published.number]), reveal),
@@ -259,6 +268,11 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
         ),
         ("logout", "post", reverse("logout"), dict.fromkeys(ROLES, LOGIN)),
     ]
+
+
+def view_on_site(case: Case) -> str:
+    """The admin's "view on site" shortcut for a case."""
+    return reverse("view-on-site", args=[ContentType.objects.get_for_model(Case).pk, case.pk])
 
 
 def check(response, expected, url: str, role: str) -> None:

@@ -5,6 +5,7 @@ import json
 
 import PIL.Image
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -430,3 +431,22 @@ def test_each_image_row_offers_its_annotation_editor(client, faculty, annotated_
     assert f'data-src="{reverse("cases:media-file", args=[annotated_image.file.name])}"' in body
     assert "Annotations (1)</button>" in body
     assert "js/annotate.js" in body
+
+
+@pytest.mark.django_db
+def test_view_on_site_opens_only_what_the_admin_shows_this_user(faculty, other_faculty, editor):
+    """The admin's shortcut must not tell another faculty member the number of a colleague's draft."""
+    draft = make_case(status=Case.Status.DRAFT, authors=[faculty])
+    shortcut = reverse("admin:view_on_site", args=[ContentType.objects.get_for_model(Case).pk, draft.pk])
+    for user, expected in ((other_faculty, 404), (faculty, 302), (editor, 302)):
+        client = Client()
+        client.force_login(user)
+        response = client.get(shortcut)
+        assert response.status_code == expected, user
+        if expected == 302:
+            assert response["Location"].endswith(draft.get_absolute_url())
+        else:
+            assert draft.number not in response.content.decode() + response.get("Location", "")
+    client = Client()
+    client.force_login(other_faculty)
+    assert client.get(shortcut.replace(f"/{draft.pk}/", "/not-a-number/")).status_code == 404

@@ -116,3 +116,26 @@ def test_moving_the_correct_answer_saves_and_answered_options_are_locked(client,
     services.attempt_answer(attempt=attempt, question=question, answer=services.Answer(option_position=0))
     page = client.get(reverse("admin:quizzes_question_change", args=[question.pk])).content.decode()
     assert 'name="options-0-text"' not in page, "options residents have answered are read only"
+
+
+def test_a_quiz_whose_text_names_its_cases_diagnosis_is_flagged_to_its_author(client, faculty):
+    """Its title is read above every question: "HO unknowns" answers them all."""
+    client.force_login(faculty)
+    data = {
+        "slug": "ho-unknowns",
+        "title": "Heterotopic ossification unknowns",
+        "description": "",
+        "mode": "exam",
+        "time_limit_minutes": "",
+        "add_cases": [Case.objects.get(number="tf103").pk],
+        "entries-TOTAL_FORMS": "0",
+        "entries-INITIAL_FORMS": "0",
+        "entries-MIN_NUM_FORMS": "0",
+        "entries-MAX_NUM_FORMS": "1000",
+    }
+    response = client.post(reverse("admin:quizzes_quiz_add"), data, follow=True)
+    warnings = [str(message) for message in response.context["messages"]]
+    assert any("Heterotopic ossification" in text and "HO" in text for text in warnings), warnings
+    neutral = {**data, "slug": "hip-unknowns", "title": "Unknowns: hips"}
+    response = client.post(reverse("admin:quizzes_quiz_add"), neutral, follow=True)
+    assert not any("Reword" in str(message) for message in response.context["messages"])

@@ -239,3 +239,26 @@ def test_expired_attempts_are_finished_for_the_results(resident):
     assert services.attempts_finish_expired(quiz=quiz) == 1
     attempt.refresh_from_db()
     assert attempt.finished_at is not None and attempt.score == 0
+
+
+@pytest.mark.parametrize("mode", [Quiz.Mode.PRACTICE, Quiz.Mode.EXAM])
+def test_a_click_question_never_reveals_its_case(resident, mode):
+    """Marking a finding commits no diagnosis: the case stays an unknown, in practice and after an exam."""
+    case = make_case(topic=_topic())
+    series = make_series(case=case, modality="CT")
+    make_image(series=series)
+    click = Question.objects.create(
+        key="click-unrevealed",
+        kind=Question.Kind.CLICK,
+        case=case,
+        series=series,
+        stem="Mark it.",
+        target_x=0.5,
+        target_y=0.5,
+        target_radius=0.1,
+    )
+    attempt = services.attempt_start(quiz=make_quiz(questions=[click], mode=mode), user=resident)
+    services.attempt_answer(attempt=attempt, question=click, answer=Answer(x=0.5, y=0.5, slice_number=1))
+    services.attempt_finish(attempt=attempt)
+    assert not Reveal.objects.filter(user=resident, case=case).exists()
+    assert [row.label for row in progress_for(resident)["accuracy"]["topic"]] == ["No topic"]

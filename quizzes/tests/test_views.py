@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.models import Case
+from cases.models import Case, Reveal
 from cases.tests.factories import make_case, make_user
 from quizzes import services
 from quizzes.models import Attempt, Question, Quiz
@@ -179,7 +179,7 @@ def test_the_review_queue_names_questions_by_their_text_and_counts_what_a_sessio
 
     page = client.get(reverse("quizzes:review-queue")).content.decode()
     assert f"Review {REVIEW_SESSION_SIZE} of {REVIEW_SESSION_SIZE + 3} questions" in page
-    assert "Question: Which grade is ankylosis?" in page and "internal-slug-ankylosis" not in page
+    assert "Single best answer: Which grade is ankylosis?" in page and "internal-slug-ankylosis" not in page
 
     client.post(reverse("quizzes:review-start"))
     session = Attempt.objects.get(user=resident, quiz__isnull=True)
@@ -235,3 +235,40 @@ def test_the_progress_chart_has_labelled_axes_and_a_text_alternative(client, res
     grid = [float(y) for y in re.findall(r'<line x1="[\d.]+" y1="([\d.]+)" x2="[\d.]+" y2="\1"/>', chart)[:3]]
     dots = [float(y) for y in re.findall(r'<circle cx="[\d.]+" cy="([\d.]+)"', chart)]
     assert dots[0] == grid[0] and dots[1] == grid[1] and dots[2] == grid[2]
+def test_starting_a_quiz_one_may_not_see_is_not_found_and_names_nothing(client, resident, faculty):
+    """The start answers as the quiz's page does: a 404 that names no title."""
+    hidden = make_quiz(questions=[make_sba()], title="Secret draft on osteoid osteoma", is_published=False)
+    restricted = make_quiz(questions=[make_sba()], title="Faculty-only grand rounds")
+    restricted.groups.set(faculty.groups.all())
+    client.force_login(resident)
+    for quiz in (hidden, restricted):
+        assert client.get(quiz.get_absolute_url()).status_code == 404
+        response = client.post(reverse("quizzes:quiz-start", args=[quiz.slug]), follow=True)
+        assert response.status_code == 404
+        assert quiz.title not in response.content.decode()
+    assert not Attempt.objects.filter(user=resident).exists()
+
+
+def test_a_missed_case_comes_back_for_review_as_an_unknown(client, resident):
+    case = Case.objects.get(number="tf103")
+    client.force_login(resident)
+    client.post(reverse("cases:case-reveal", args=[case.number]), {"committed_answer": "first guess"})
+    client.post(reverse("cases:case-assess", args=[case.number]), {"self_assessment": "missed"})
+    Reveal.objects.filter(user=resident, case=case).update(revealed_at=timezone.now() - timedelta(days=2))
+    assert case.diagnosis in client.get(case.get_absolute_url()).content.decode(), "revealed before the review"
+
+    queue = client.get(reverse("quizzes:review-queue")).content.decode()
+    opener = reverse("quizzes:review-case-open", args=[case.number])
+    assert opener in queue and case.diagnosis not in queue
+    assert client.post(opener)["Location"] == case.get_absolute_url()
+    page = client.get(case.get_absolute_url()).content.decode()
+    assert case.diagnosis not in page and "Show diagnosis" in page
+    assert client.get(reverse("cases:case-viewer-data", args=[case.number])).json()["revealed"] is False
+    assert client.get(reverse("discussions:thread", args=[case.number])).status_code == 404
+
+    again = client.post(reverse("cases:case-reveal", args=[case.number]), {"committed_answer": "second guess"})
+    assert again.status_code == 302
+    page = client.get(case.get_absolute_url()).content.decode()
+    assert case.diagnosis in page and "first guess" in page, "the first committed answer is kept"
+    client.post(reverse("quizzes:review-case", args=[case.number]), {"outcome": "correct"})
+    assert client.post(opener).status_code == 404, "no longer due"
