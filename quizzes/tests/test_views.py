@@ -235,6 +235,8 @@ def test_the_progress_chart_has_labelled_axes_and_a_text_alternative(client, res
     grid = [float(y) for y in re.findall(r'<line x1="[\d.]+" y1="([\d.]+)" x2="[\d.]+" y2="\1"/>', chart)[:3]]
     dots = [float(y) for y in re.findall(r'<circle cx="[\d.]+" cy="([\d.]+)"', chart)]
     assert dots[0] == grid[0] and dots[1] == grid[1] and dots[2] == grid[2]
+
+
 def test_starting_a_quiz_one_may_not_see_is_not_found_and_names_nothing(client, resident, faculty):
     """The start answers as the quiz's page does: a 404 that names no title."""
     hidden = make_quiz(questions=[make_sba()], title="Secret draft on osteoid osteoma", is_published=False)
