@@ -3,11 +3,13 @@ forged answers refused, and the faculty's cohort results."""
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from cases.models import Case
 from cases.tests.factories import make_case, make_user
@@ -114,6 +116,22 @@ def test_cohort_results_and_csv_for_the_quiz_author_only(client, resident, facul
     assert client.get(url).status_code == 200
     client.force_login(resident)
     assert reverse("admin:login") in client.get(url)["Location"]
+
+
+def test_opening_an_attempt_after_its_time_is_up_offers_the_results_and_writes_nothing(client, resident):
+    quiz = make_quiz(questions=[make_sba()], time_limit_minutes=5, mode=Quiz.Mode.EXAM)
+    client.force_login(resident)
+    attempt = started(client, quiz)
+    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(seconds=1))
+    for name in ("quizzes:attempt-detail", "quizzes:attempt-results", "quizzes:progress"):
+        client.get(reverse(name, args=[attempt.pk] if name != "quizzes:progress" else []), follow=True)
+    attempt.refresh_from_db()
+    assert attempt.finished_at is None, "a GET (a link prefetcher) does not finish the attempt"
+    page = client.get(attempt.get_absolute_url()).content.decode()
+    assert "Time is up" in page and reverse("quizzes:attempt-finish", args=[attempt.pk]) in page
+    assert client.post(reverse("quizzes:attempt-finish", args=[attempt.pk])).status_code == 302
+    attempt.refresh_from_db()
+    assert attempt.finished_at is not None and attempt.score == 0
 
 
 def test_progress_shows_accuracy_by_topic(client, resident):
