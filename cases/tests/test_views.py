@@ -8,14 +8,16 @@ from pathlib import PurePosixPath
 import numpy as np
 import pydicom
 import pytest
+from django.db import connection
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pydicom.data import get_testdata_file
 
 from cases import services
-from cases.models import Annotation, Reveal
+from cases.models import Annotation, Image, Reveal
 from cases.tests.factories import make_case, make_dicom_image, make_image, make_series, make_topic
 
 
@@ -131,10 +133,13 @@ def test_list_filters_by_modality_region_and_difficulty(db, client, resident):
     assert client.get(listing + "?difficulty=banana").status_code == 200
 
 
-def test_media_names_that_are_not_stored_names_are_404_before_any_query(client, resident):
+def test_media_names_that_are_not_stored_names_are_404_before_any_image_query(client, resident):
     client.force_login(resident)
     for name in ("images/a%00b.png", "images/../../etc/passwd", "images/zz/not-hex.png"):
-        assert client.get(f"/media/{name}").status_code == 404
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/media/{name}").status_code == 404
+        looked_up = [query["sql"] for query in queries.captured_queries if '"cases_image"' in query["sql"]]
+        assert looked_up == [], "the name is refused before the image table is asked (the 404 page may query)"
 
 
 def test_pages_answer_head_requests(case, client, resident):
@@ -327,3 +332,18 @@ def test_topic_counts_only_the_cases_the_reader_may_open(client, resident):
     assert re.search(rf"{topic.name}.*?0 cases", client.get(url).content.decode(), re.S)
     client.force_login(resident)
     assert re.search(rf"{topic.name}.*?1 case\b", client.get(url).content.decode(), re.S)
+
+
+def test_a_held_image_is_refused_to_readers_at_its_file_urls_and_values(client, resident, faculty):
+    image = make_dicom_image(series=make_series(case=make_case(authors=[faculty])))
+    urls = [
+        reverse("cases:media-file", args=[image.file.name]),
+        reverse("cases:media-file", args=[image.thumbnail.name]),
+        reverse("cases:image-values", args=[image.pk]),
+    ]
+    client.force_login(resident)
+    assert [client.get(url).status_code for url in urls] == [200, 200, 200]
+    Image.objects.filter(pk=image.pk).update(held_for_review=True)
+    assert [client.get(url).status_code for url in urls] == [404, 404, 404], "burned-in text may name the patient"
+    client.force_login(faculty)
+    assert [client.get(url).status_code for url in urls] == [200, 200, 200], "the author checks it"
