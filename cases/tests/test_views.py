@@ -8,9 +8,9 @@ from pathlib import PurePosixPath
 import numpy as np
 import pydicom
 import pytest
-from django.db import connection
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
