@@ -347,3 +347,23 @@ def test_a_held_image_is_refused_to_readers_at_its_file_urls_and_values(client, 
     assert [client.get(url).status_code for url in urls] == [404, 404, 404], "burned-in text may name the patient"
     client.force_login(faculty)
     assert [client.get(url).status_code for url in urls] == [200, 200, 200], "the author checks it"
+
+
+def test_viewer_data_carries_the_window_presets_of_each_stage(client, resident):
+    case = make_case()
+    pelvis = make_series(case=case, modality="CT", body_part="PELVIS")
+    head = make_series(case=case, modality="CT", body_part="HEAD")
+    radiograph = make_series(case=case)
+    for series in (pelvis, head, radiograph):
+        make_image(series=series)
+    client.force_login(resident)
+    presets = {series["id"]: series["presets"] for series in viewer_data(client, case)["series"]}
+    # Hand-checked against Radiopaedia's "Windowing (CT)": the viewer has no table of its own.
+    assert presets[pelvis.pk] == [
+        {"name": "Soft tissue", "center": 40, "width": 400},
+        {"name": "Bone", "center": 400, "width": 1800},
+        {"name": "Lung", "center": -600, "width": 1500},
+        {"name": "Brain", "center": 40, "width": 80},
+    ]
+    assert [preset["name"] for preset in presets[head.pk]] == ["Brain", "Bone", "Soft tissue"]
+    assert presets[radiograph.pk] == []
