@@ -1,7 +1,5 @@
 """The discussion: spoilers only after the reveal, safe Markdown, own edits and deletions, flags and moderation."""
 
-import logging
-
 import pytest
 from django.core import mail
 from django.test import Client
@@ -77,7 +75,6 @@ def test_user_text_is_sanitised(client, resident, body, absent):
 
 
 def test_an_overlong_comment_is_refused_with_a_message_and_nothing_stored(client, resident, caplog):
-    caplog.set_level(logging.INFO, logger="discussions")
     case = make_case()
     client.force_login(resident)
     revealed(client, case)
