@@ -367,3 +367,18 @@ def test_viewer_data_carries_the_window_presets_of_each_stage(client, resident):
     ]
     assert [preset["name"] for preset in presets[head.pk]] == ["Brain", "Bone", "Soft tissue"]
     assert presets[radiograph.pk] == []
+
+
+def test_a_stage_whose_label_is_unconfirmed_is_hidden_from_readers_everywhere(client, resident, faculty):
+    case = make_case(authors=[faculty])
+    image = make_dicom_image(series=make_series(case=case, label_confirmed=False))
+    urls = [
+        reverse("cases:media-file", args=[image.file.name]),
+        reverse("cases:image-values", args=[image.pk]),
+        reverse("cases:series-values", args=[image.series_id]),
+    ]
+    client.force_login(resident)
+    assert [client.get(url).status_code for url in urls] == [404, 404, 404], "the import's label may name the answer"
+    assert viewer_data(client, case)["series"] == []
+    client.force_login(faculty)
+    assert [client.get(url).status_code for url in urls] == [200, 200, 200], "the author checks it"

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import Case
-from cases.tests.factories import make_case, make_user
+from cases.tests.factories import make_case, make_image, make_series, make_user
 from quizzes.models import Attempt, Question, Quiz
 from quizzes.tests.factories import make_quiz, make_sba, pick
 
@@ -164,3 +164,26 @@ def test_a_case_made_private_or_returned_to_draft_leaves_the_quiz(client, reside
     unknown.refresh_from_db()
     with pytest.raises(ValidationError):
         unknown.full_clean()
+
+
+def test_a_click_question_never_serves_a_stage_shown_only_after_the_reveal(client, resident):
+    case = make_case()
+    series = make_series(case=case)
+    make_image(series=series)
+    question = Question.objects.create(
+        key="click-after",
+        kind=Question.Kind.CLICK,
+        case=case,
+        series=series,
+        stem="Mark it.",
+        target_x=0.5,
+        target_y=0.5,
+        target_radius=0.1,
+    )
+    client.force_login(resident)
+    attempt = started(client, make_quiz(questions=[question]))
+    url = reverse("quizzes:question-images", args=[attempt.pk, question.pk])
+    assert client.get(url).status_code == 200
+    series.after_reveal = True
+    series.save()
+    assert client.get(url).status_code == 404, "a stage hidden until the reveal (annotated key images) stays hidden"
