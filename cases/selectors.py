@@ -6,6 +6,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, prefetch_rela
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 
+from .imaging import render
 from .models import Annotation, Case, Image, Phase, Reveal, Series
 from .review_hold import held_cases
 
@@ -104,6 +105,10 @@ def _series_data(series: Series, number: int, *, annotations: bool = True) -> di
         "modality": series.modality,
         "afterReveal": series.after_reveal,
         "cine": series.phase == Phase.FLOW,
+        "presets": [
+            {"name": window.name.capitalize(), "center": window.center, "width": window.width}
+            for window in render.presets_for_part(series.modality, series.body_part)
+        ],
         "values": reverse("cases:series-values", args=[series.pk]),
         "images": [_image_data(image, series, annotations=annotations) for image in series.images.all()],
     }

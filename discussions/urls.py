@@ -14,4 +14,5 @@ urlpatterns = [
     path("discussion/comments/<int:pk>/restore/", views.comment_restore, name="comment-restore"),
     path("discussion/moderation/", views.moderation, name="moderation"),
     path("notifications/", views.notifications, name="notifications"),
+    path("notifications/read/", views.notifications_read, name="notifications-read"),
 ]

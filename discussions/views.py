@@ -135,8 +135,15 @@ def moderation(request):
 @login_required
 def notifications(request):
     items = list(Notification.objects.filter(user=request.user).select_related("case")[:50])
+    unread = any(item.read_at is None for item in items)
+    return render(request, "discussions/notifications.html", {"notifications": items, "unread": unread})
+
+
+@require_POST
+@login_required
+def notifications_read(request):
     services.notifications_mark_read(user=request.user)
-    return render(request, "discussions/notifications.html", {"notifications": items})
+    return redirect("discussions:notifications")
 
 
 def _thread_url(comment: Comment) -> str:

@@ -179,6 +179,24 @@ def _target_figure(question: Question, response: Response | None) -> dict | None
     return figure
 
 
+def finished_or_over(prefix: str = "") -> Q:
+    """Attempts that are finished, or whose time is up though nobody has finished them yet."""
+    return Q(**{f"{prefix}finished_at__isnull": False}) | Q(**{f"{prefix}deadline__lt": timezone.now()})
+
+
+def _as_closed(attempt: Attempt) -> Attempt:
+    """Show an attempt whose time is up as finished at its deadline and scored on its answers in time.
+
+    Nothing is written: the attempt is finished for good (reveals, review items) when its resident asks for
+    the results, by POST. Needs the attempt's responses prefetched.
+    """
+    if attempt.finished_at is None:
+        answered = sum(response.counts for response in attempt.responses.all())
+        attempt.finished_at = attempt.deadline
+        attempt.score = scoring.score(answered, len(attempt.question_ids))
+    return attempt
+
+
 def readable_by(user) -> Q:
     """Questions without a case, or whose case this user may open now."""
     return Q(case__isnull=True) | Q(case__in=Case.objects.viewable().visible_to(user))
@@ -197,13 +215,17 @@ class Accuracy:
 
 def progress_for(user) -> dict:
     """A resident's history: finished attempts, and accuracy by topic, modality and anatomic region."""
-    attempts = list(
-        Attempt.objects.filter(user=user, finished_at__isnull=False).select_related("quiz").order_by("started_at")
-    )
-    # An exam's answers count once it is finished: before, they would tell the resident which were right.
+    attempts = [
+        _as_closed(attempt)
+        for attempt in Attempt.objects.filter(finished_or_over(), user=user)
+        .select_related("quiz")
+        .prefetch_related("responses")
+        .order_by("started_at")
+    ]
+    # An exam's answers count once it is over: before, they would tell the resident which were right.
     responses = (
         Response.objects.filter(attempt__user=user)
-        .filter(Q(attempt__finished_at__isnull=False) | Q(attempt__mode=Quiz.Mode.PRACTICE))
+        .filter(finished_or_over("attempt__") | Q(attempt__mode=Quiz.Mode.PRACTICE))
         .select_related("question__topic", "question__case__topic", "question__series", "question__image__series")
         .prefetch_related(Prefetch("question__case__series", queryset=Series.objects.presented()))
     )
@@ -287,15 +309,17 @@ def cohort_results(quiz: Quiz) -> dict:
     """A quiz's finished attempts: the score distribution, and per question its difficulty, discrimination
     and most chosen wrong answers (options, typed diagnoses, or clicks off the target)."""
     # Each resident's first finished attempt: later ones come after seeing the answers.
-    firsts = Attempt.objects.filter(quiz=quiz, finished_at__isnull=False, user=OuterRef("user")).order_by("started_at")
-    attempts = list(
-        Attempt.objects.filter(quiz=quiz, finished_at__isnull=False)
+    # Attempts whose time ran out count too, scored as they stand, though their residents never came back.
+    firsts = Attempt.objects.filter(finished_or_over(), quiz=quiz, user=OuterRef("user")).order_by("started_at")
+    attempts = [
+        _as_closed(attempt)
+        for attempt in Attempt.objects.filter(finished_or_over(), quiz=quiz)
         .annotate(first=Subquery(firsts.values("pk")[:1]))
         .filter(pk=F("first"))
         .select_related("user")
         .prefetch_related(Prefetch("responses", queryset=Response.objects.select_related("option")))
         .order_by("started_at")
-    )
+    ]
     questions = [entry.question for entry in quiz.entries.select_related("question")]
     rows = []
     for attempt in attempts:

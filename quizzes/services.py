@@ -168,14 +168,6 @@ def attempt_finish(*, attempt: Attempt) -> Attempt:
     return attempt
 
 
-def attempts_finish_expired(*, quiz: Quiz | None = None, user=None) -> int:
-    """Finish the attempts whose deadline has passed, so they count in results and progress; return how many."""
-    expired = Attempt.objects.filter(finished_at__isnull=True, deadline__lt=timezone.now())
-    expired = expired.filter(quiz=quiz) if quiz is not None else expired
-    expired = expired.filter(user=user) if user is not None else expired
-    return sum(1 for attempt in expired if attempt_finish(attempt=attempt))
-
-
 def _review_after(attempt: Attempt, responses: list[Response]) -> None:
     """Missed questions join the review queue; a review session's right answers move their items on."""
     for response in responses:

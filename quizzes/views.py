@@ -59,12 +59,10 @@ def attempt_detail(request, pk: int):
     """Show the next unanswered question, or the feedback on the one just answered in practice mode."""
     state = AttemptState.for_user(request.user, pk)
     attempt = state.attempt
-    if attempt.finished_at is None and attempt.is_over:
-        services.attempt_finish(attempt=attempt)
-        messages.info(request, "Time is up: answers given after the limit are not counted.")
-        return redirect("quizzes:attempt-results", pk=attempt.pk)
     if attempt.finished_at is not None:
         return redirect("quizzes:attempt-results", pk=attempt.pk)
+    if attempt.is_over:  # finished by the resident's POST to "See the results": a GET writes nothing
+        return render(request, "quizzes/attempt_detail.html", {"state": state, "attempt": attempt, "time_up": True})
     answered = state.answered(request.GET.get("answered", ""))
     question = answered or state.current
     context = {"state": state, "attempt": attempt, "question": question, "answered": answered}
@@ -201,5 +199,4 @@ def review_case(request, number: str):
 @require_safe
 @login_required
 def progress(request):
-    services.attempts_finish_expired(user=request.user)
     return render(request, "quizzes/progress.html", progress_for(request.user))

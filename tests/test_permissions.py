@@ -1,17 +1,21 @@
 """Every URL for every role: allowed or refused as designed; drafts stay invisible."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import get_resolver, reverse
+from django.utils import timezone
 
 from cases.models import Case, CaseRevision, IngestJob
 from cases.tests.factories import make_case, make_dicom_image, make_series, make_user
-from discussions.models import Comment
+from discussions.models import Comment, Notification
 from quizzes import services
-from quizzes.models import Question
+from quizzes.models import Attempt, Question
 from quizzes.tests.factories import make_quiz, make_sba
 
 ROLES = ["anonymous", "resident", "faculty_owner", "faculty_other", "editor", "inactive"]
@@ -225,6 +229,7 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
             comment_url("comment-delete"),
             {**own_comment, "faculty_owner": REDIRECT},
         ),
+        ("discussions:notifications-read", "post", reverse("discussions:notifications-read"), logged_in | moved_on),
         ("quizzes:attempt-answer", "post", attempt_url("attempt-answer"), own_attempt | {"resident": BAD}),
         (
             "quizzes:review-case",
@@ -294,6 +299,32 @@ def test_every_url_for_every_role(world, role):
     for _name, method, url, expected in url_table(cases):
         response = client.post(url, {"committed_answer": ""}) if method == "post" else client.get(url)
         check(response, expected[role], url, role)
+
+
+WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_get_writes_to_the_database(world, role):
+    """A link prefetcher or a crawler follows links: GETs read, only POSTs write.
+
+    The resident's attempt is past its deadline and everyone has an unread notification, so the pages that
+    used to finish attempts and mark notifications read on GET are on their write paths.
+    """
+    cases, users = world
+    _quiz, attempt, _click = cases["quiz"]
+    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(minutes=1))
+    published = cases[Case.Status.PUBLISHED][0]
+    for user in users.values():
+        Notification.objects.create(user=user, case=published, message="Something happened.")
+    client = client_as(role, users)
+    for _name, method, url, _expected in url_table(cases):
+        if method != "get":
+            continue
+        with CaptureQueriesContext(connection) as queries:
+            client.get(url)
+        writes = [query["sql"] for query in queries.captured_queries if WRITES.match(query["sql"])]
+        assert writes == [], f"{role} GET {url} wrote: {writes}"
 
 
 # The admin's own pages for each registered model, and its site-wide ones, keep Django's permission checks;

@@ -49,6 +49,7 @@ __all__ = [
     "iter_frames",
     "modality_lut",
     "presets_for",
+    "presets_for_part",
     "render_dataset",
     "render_frame",
     "thumbnail_of",
@@ -86,7 +87,7 @@ class Window:
 
 
 SOFT_TISSUE = Window(40, 400, "soft tissue")
-BONE = Window(400, 1800, "bone")
+BONE = Window(400, 1800, "bone")  # Radiopaedia, "Windowing (CT)": bones W1800 L400
 LUNG = Window(-600, 1500, "lung")
 BRAIN = Window(40, 80, "brain")
 
@@ -101,7 +102,8 @@ PRESETS: dict[str, list[Window]] = {
     "DX": [],
     "US": [],
 }
-"""Window presets by modality, or "modality:region" for a body part; empty means automatic."""
+"""Window presets by modality, or "modality:region" for a body part; empty means automatic. The viewer gets
+them with each stage's data (``cases.selectors``): this table is their only source."""
 
 
 @dataclass(frozen=True)
@@ -227,8 +229,13 @@ def modality_lut(frame: np.ndarray, ds: Dataset, *, frame_index: int = 0) -> np.
 
 def presets_for(ds: Dataset) -> list[Window]:
     """Return the window presets for a dataset's modality and body part, the most likely first."""
-    modality = str(ds.get("Modality") or "").upper()
-    part = str(ds.get("BodyPartExamined") or "").upper().replace(" ", "")
+    return presets_for_part(str(ds.get("Modality") or ""), str(ds.get("BodyPartExamined") or ""))
+
+
+def presets_for_part(modality: str, body_part: str = "") -> list[Window]:
+    """Return the window presets for a modality and body part (as DICOM names them), the most likely first."""
+    modality = modality.upper()
+    part = body_part.upper().replace(" ", "")
     if modality == "CT" and part in _HEAD_PARTS:
         return list(PRESETS["CT:HEAD"])
     if modality == "CT" and part in _CHEST_PARTS:

@@ -149,3 +149,17 @@ def test_the_history_page_takes_the_same_queries_however_long_the_history(client
             assert client.get(url).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_an_old_version_cannot_be_posted_back(client, editor):
+    """Reverting would put back an old status past the workflow's checks: the history is read only."""
+    case = make_case(status=Case.Status.DRAFT, title="Old title")
+    Case.objects.filter(pk=case.pk).update(title="New title", status=Case.Status.PUBLISHED)
+    old = case.history.earliest("history_date")
+    client.force_login(editor)
+    url = reverse("admin:cases_case_simple_history", args=[case.pk, old.history_id])
+    assert client.get(url).status_code == 200
+    response = client.post(url, case_form_data(number=case.number, status="draft", title="Old title"))
+    assert response.status_code == 403
+    case.refresh_from_db()
+    assert (case.title, case.status) == ("New title", Case.Status.PUBLISHED)

@@ -11,11 +11,12 @@ import pytest
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from pydicom import examples
 from pydicom.data import get_testdata_file
 
+from cases import ingest
 from cases.models import Image, IngestJob, Series
 from cases.tests.factories import make_case
 
@@ -39,8 +40,31 @@ def ct_zip_with_problems() -> bytes:
     return buffer.getvalue()
 
 
-def stored_bytes() -> bytes:
-    return b"".join(path.read_bytes() for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file())
+def stored_bytes(names: set[str]) -> bytes:
+    return b"".join((Path(settings.MEDIA_ROOT) / name).read_bytes() for name in sorted(names))
+
+
+def media_files() -> set[str]:
+    root = Path(settings.MEDIA_ROOT)
+    return {path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file()}
+
+
+def orphans(before: set[str]) -> set[str]:
+    """Files stored since ``before`` that no image holds (values count with the DICOM they were made from)."""
+    held = set()
+    for names in Image.objects.values_list("file", "thumbnail", "dicom_file"):
+        held |= {name for name in names if name}
+    stems = {PurePosixPath(name).stem for name in held if name.startswith("dicom/")}
+    return {
+        name
+        for name in media_files() - before
+        if name not in held and not (name.startswith("values/") and PurePosixPath(name).parts[1] in stems)
+    }
+
+
+def upload(client, case, *datasets):
+    files = [SimpleUploadedFile(f"{n}.dcm", dicom_bytes(d), "application/dicom") for n, d in enumerate(datasets)]
+    return client.post(reverse("admin:cases_case_dicom", args=[case.pk]), {"files": files}, follow=True)
 
 
 @pytest.fixture
@@ -73,6 +97,7 @@ def test_upload_ingests_good_files_and_reports_bad_ones_by_name(
 
 
 def test_nothing_identifying_is_stored_after_ingest(client, faculty, case, django_capture_on_commit_callbacks):
+    before = media_files()
     client.force_login(faculty)
     uploads = [
         SimpleUploadedFile(f"{name}.dcm", dicom_bytes(getattr(examples, name)), "application/dicom")
@@ -81,10 +106,12 @@ def test_nothing_identifying_is_stored_after_ingest(client, faculty, case, djang
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("admin:cases_case_dicom", args=[case.pk]), {"files": uploads})
     assert Image.objects.filter(series__case=case).count() == 3
-    everything = stored_bytes()
+    # What this import stored: other tests' fixtures (make_dicom_image) store pydicom's raw test file.
+    everything = stored_bytes(media_files() - before)
     for secret in PHI:
         assert secret not in everything, secret
-    assert not list(Path(settings.MEDIA_ROOT).glob("staging/*/*")), "staging is emptied"
+    assert media_files() - before, "the import stored its files"
+    assert orphans(before) == set(), "every stored object ended up in an image"
     for image in Image.objects.filter(series__case=case):
         stored = pydicom.dcmread(image.dicom_file.open())
         assert stored.PatientIdentityRemoved == "YES"
@@ -419,3 +446,70 @@ def test_the_migration_recounts_imported_days_from_the_cases_first_study(case, t
     migration = importlib.import_module("cases.migrations.0010_study_days_from_stored_studies")
     migration.count_from_the_first_study(apps, None)
     assert study_days(case) == [0, 365]
+
+
+def test_a_stage_that_fails_midway_is_rolled_back_and_leaves_no_files(
+    client, faculty, case, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The CT stage is made; the MR stage fails after its images were rendered: no MR stage, no orphan file."""
+    real = ingest._mark_key_image
+
+    def fail_on_mr(series):
+        if series.modality == "MR":
+            raise RuntimeError("disk full")
+        real(series)
+
+    monkeypatch.setattr(ingest, "_mark_key_image", fail_on_mr)
+    before = media_files()
+    client.force_login(faculty)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(client, case, examples.ct, examples.mr)
+    job = IngestJob.objects.get(case=case)
+    assert job.status == IngestJob.Status.FAILED
+    assert job.report["error"] == "The import stopped (RuntimeError); the log has the details."
+    assert "disk full" not in str(job.report), "the exception's text stays in the log"
+    assert [series.modality for series in case.series.all()] == ["CT"], "no half-made stage"
+    assert Image.objects.filter(series__case=case).count() == 1
+    assert orphans(before) == set()
+    assert response.status_code == 200
+
+
+def test_an_object_that_fails_while_rendering_is_refused_and_its_frames_deleted(
+    client, faculty, case, monkeypatch, django_capture_on_commit_callbacks
+):
+    real = ingest.render.render_dataset
+
+    def fail_after_one_frame(dataset, **options):
+        yield next(iter(real(dataset, **options)))
+        raise MemoryError
+
+    monkeypatch.setattr(ingest.render, "render_dataset", fail_after_one_frame)
+    before = media_files()
+    client.force_login(faculty)
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(client, case, examples.ct)
+    job = IngestJob.objects.get(case=case)
+    assert job.status == IngestJob.Status.DONE
+    assert job.report["series"][0]["refused"] == 1
+    assert not Image.objects.filter(series__case=case).exists()
+    assert orphans(before) == set(), "the frame written before the failure is deleted with the object"
+
+
+def test_the_command_rolls_back_a_failed_stage_and_deletes_what_it_rendered(case, tmp_path, monkeypatch):
+    monkeypatch.setattr(ingest, "_thumbnail_key_images", lambda series: (_ for _ in ()).throw(OSError("full")))
+    (tmp_path / "a.dcm").write_bytes(dicom_bytes(examples.ct))
+    before = media_files()
+    with pytest.raises(CommandError, match=r"The import stopped \(OSError\)"):
+        call_command("import_study", str(tmp_path), case=case.number, stdout=io.StringIO())
+    assert IngestJob.objects.get(case=case).status == IngestJob.Status.FAILED
+    assert not case.series.exists() and not Image.objects.filter(series__case=case).exists()
+    assert orphans(before) == set()
+
+
+def test_importing_a_study_again_skips_it_and_deletes_what_the_second_run_rendered(case, tmp_path):
+    (tmp_path / "a.dcm").write_bytes(dicom_bytes(examples.ct))
+    call_command("import_study", str(tmp_path), case=case.number, stdout=io.StringIO())
+    before = media_files()
+    call_command("import_study", str(tmp_path), case=case.number, stdout=io.StringIO())
+    assert Image.objects.filter(series__case=case).count() == 1
+    assert orphans(before) == set()

@@ -10,12 +10,14 @@ import pydicom
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pydicom.data import get_testdata_file
 
 from cases import services
-from cases.models import Annotation, CaseReference, Reveal
+from cases.models import Annotation, CaseReference, Image, Reveal
 from cases.tests.factories import make_case, make_dicom_image, make_image, make_series, make_topic
 
 
@@ -139,10 +141,13 @@ def test_list_filters_by_modality_region_and_difficulty(db, client, resident):
     assert client.get(listing + "?difficulty=banana").status_code == 200
 
 
-def test_media_names_that_are_not_stored_names_are_404_before_any_query(client, resident):
+def test_media_names_that_are_not_stored_names_are_404_before_any_image_query(client, resident):
     client.force_login(resident)
     for name in ("images/a%00b.png", "images/../../etc/passwd", "images/zz/not-hex.png"):
-        assert client.get(f"/media/{name}").status_code == 404
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/media/{name}").status_code == 404
+        looked_up = [query["sql"] for query in queries.captured_queries if '"cases_image"' in query["sql"]]
+        assert looked_up == [], "the name is refused before the image table is asked (the 404 page may query)"
 
 
 def test_pages_answer_head_requests(case, client, resident):
@@ -337,3 +342,53 @@ def test_the_topic_list_counts_no_cases_and_a_topic_lists_only_those_the_reader_
     assert not re.search(r"\d+ cases?\b", listing)
     page = client.get(topic.get_absolute_url()).content.decode()
     assert shown.get_absolute_url() in page and private.get_absolute_url() not in page
+
+
+def test_a_held_image_is_refused_to_readers_at_its_file_urls_and_values(client, resident, faculty):
+    image = make_dicom_image(series=make_series(case=make_case(authors=[faculty])))
+    urls = [
+        reverse("cases:media-file", args=[image.file.name]),
+        reverse("cases:media-file", args=[image.thumbnail.name]),
+        reverse("cases:image-values", args=[image.pk]),
+    ]
+    client.force_login(resident)
+    assert [client.get(url).status_code for url in urls] == [200, 200, 200]
+    Image.objects.filter(pk=image.pk).update(held_for_review=True)
+    assert [client.get(url).status_code for url in urls] == [404, 404, 404], "burned-in text may name the patient"
+    client.force_login(faculty)
+    assert [client.get(url).status_code for url in urls] == [200, 200, 200], "the author checks it"
+
+
+def test_viewer_data_carries_the_window_presets_of_each_stage(client, resident):
+    case = make_case()
+    pelvis = make_series(case=case, modality="CT", body_part="PELVIS")
+    head = make_series(case=case, modality="CT", body_part="HEAD")
+    radiograph = make_series(case=case)
+    for series in (pelvis, head, radiograph):
+        make_image(series=series)
+    client.force_login(resident)
+    presets = {series["id"]: series["presets"] for series in viewer_data(client, case)["series"]}
+    # Hand-checked against Radiopaedia's "Windowing (CT)": the viewer has no table of its own.
+    assert presets[pelvis.pk] == [
+        {"name": "Soft tissue", "center": 40, "width": 400},
+        {"name": "Bone", "center": 400, "width": 1800},
+        {"name": "Lung", "center": -600, "width": 1500},
+        {"name": "Brain", "center": 40, "width": 80},
+    ]
+    assert [preset["name"] for preset in presets[head.pk]] == ["Brain", "Bone", "Soft tissue"]
+    assert presets[radiograph.pk] == []
+
+
+def test_a_stage_whose_label_is_unconfirmed_is_hidden_from_readers_everywhere(client, resident, faculty):
+    case = make_case(authors=[faculty])
+    image = make_dicom_image(series=make_series(case=case, label_confirmed=False))
+    urls = [
+        reverse("cases:media-file", args=[image.file.name]),
+        reverse("cases:image-values", args=[image.pk]),
+        reverse("cases:series-values", args=[image.series_id]),
+    ]
+    client.force_login(resident)
+    assert [client.get(url).status_code for url in urls] == [404, 404, 404], "the import's label may name the answer"
+    assert viewer_data(client, case)["series"] == []
+    client.force_login(faculty)
+    assert [client.get(url).status_code for url in urls] == [200, 200, 200], "the author checks it"

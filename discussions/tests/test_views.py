@@ -1,6 +1,5 @@
 """The discussion: spoilers only after the reveal, safe Markdown, own edits and deletions, flags and moderation."""
 
-import logging
 import re
 
 import pytest
@@ -79,7 +78,6 @@ def test_user_text_is_sanitised(client, resident, body, absent):
 
 
 def test_an_overlong_comment_is_refused_with_a_message_and_nothing_stored(client, resident, caplog):
-    caplog.set_level(logging.INFO, logger="discussions")
     case = make_case()
     client.force_login(resident)
     revealed(client, case)
@@ -217,7 +215,7 @@ def test_a_reply_refused_for_its_length_comes_back_as_a_reply(client, resident):
     assert "Your reply to" in page
 
 
-def test_notifications_are_listed_and_marked_read(client, faculty, resident):
+def test_notifications_are_listed_by_get_and_marked_read_by_post(client, faculty, resident):
     case = make_case(authors=[faculty])
     reader = Client()
     reader.force_login(resident)
@@ -225,8 +223,13 @@ def test_notifications_are_listed_and_marked_read(client, faculty, resident):
     post(reader, case, "Nice case")
     client.force_login(faculty)
     assert '<span class="count">1</span>' in client.get(reverse("cases:home")).content.decode()
-    assert f"commented on your case {case.number}" in client.get(reverse("discussions:notifications")).content.decode()
+    page = client.get(reverse("discussions:notifications")).content.decode()
+    assert f"commented on your case {case.number}" in page and "Mark all as read" in page
+    assert Notification.objects.unread().filter(user=faculty).exists(), "a GET (a link prefetcher) reads, never writes"
+    response = client.post(reverse("discussions:notifications-read"))
+    assert response.status_code == 302 and response["Location"] == reverse("discussions:notifications")
     assert not Notification.objects.unread().filter(user=faculty).exists()
+    assert "Mark all as read" not in client.get(reverse("discussions:notifications")).content.decode()
 
 
 def test_a_review_notification_links_the_author_to_the_case_in_the_authoring_screen(client, faculty):

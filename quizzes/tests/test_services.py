@@ -11,7 +11,7 @@ from cases.services import case_reveal, reveal_assess
 from cases.tests.factories import make_case, make_image, make_series, make_user
 from quizzes import services
 from quizzes.models import Attempt, Question, Quiz, ReviewItem
-from quizzes.selectors import progress_for, review_queue_for
+from quizzes.selectors import cohort_results, progress_for, review_queue_for
 from quizzes.services import Answer, AnswerRefused, QuizUnavailable
 from quizzes.tests.factories import make_quiz, make_sba, pick
 
@@ -231,14 +231,19 @@ def test_practice_reveals_a_case_only_once_all_its_questions_are_answered(reside
     assert Reveal.objects.filter(user=resident, case=case).exists()
 
 
-def test_expired_attempts_are_finished_for_the_results(resident):
-    question = make_sba()
-    quiz = make_quiz(questions=[question], time_limit_minutes=5)
+def test_an_attempt_whose_time_is_up_counts_in_progress_and_results_without_being_written(resident):
+    first, second = make_sba(correct=1), make_sba(correct=1)
+    quiz = make_quiz(questions=[first, second], time_limit_minutes=5, mode=Quiz.Mode.EXAM)
     attempt = services.attempt_start(quiz=quiz, user=resident)
+    services.attempt_answer(attempt=attempt, question=first, answer=Answer(option_position=pick(attempt, first, 1)))
+    assert progress_for(resident)["attempts"] == [] and cohort_results(quiz)["attempts"] == []
     Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(seconds=1))
-    assert services.attempts_finish_expired(quiz=quiz) == 1
     attempt.refresh_from_db()
-    assert attempt.finished_at is not None and attempt.score == 0
+    shown = progress_for(resident)["attempts"]
+    assert [(a.pk, a.score, a.finished_at) for a in shown] == [(attempt.pk, 0.5, attempt.deadline)]
+    assert [a.score for a in cohort_results(quiz)["attempts"]] == [0.5]
+    attempt.refresh_from_db()
+    assert attempt.finished_at is None and attempt.score is None, "reading results writes nothing"
 
 
 @pytest.mark.parametrize("mode", [Quiz.Mode.PRACTICE, Quiz.Mode.EXAM])

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import Case, Reveal
-from cases.tests.factories import make_case, make_user
+from cases.tests.factories import make_case, make_image, make_series, make_user
 from quizzes import services
 from quizzes.models import Attempt, Question, Quiz
 from quizzes.selectors import REVIEW_SESSION_SIZE
@@ -121,6 +121,22 @@ def test_cohort_results_and_csv_for_the_quiz_author_only(client, resident, facul
     assert reverse("admin:login") in client.get(url)["Location"]
 
 
+def test_opening_an_attempt_after_its_time_is_up_offers_the_results_and_writes_nothing(client, resident):
+    quiz = make_quiz(questions=[make_sba()], time_limit_minutes=5, mode=Quiz.Mode.EXAM)
+    client.force_login(resident)
+    attempt = started(client, quiz)
+    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(seconds=1))
+    for name in ("quizzes:attempt-detail", "quizzes:attempt-results", "quizzes:progress"):
+        client.get(reverse(name, args=[attempt.pk] if name != "quizzes:progress" else []), follow=True)
+    attempt.refresh_from_db()
+    assert attempt.finished_at is None, "a GET (a link prefetcher) does not finish the attempt"
+    page = client.get(attempt.get_absolute_url()).content.decode()
+    assert "Time is up" in page and reverse("quizzes:attempt-finish", args=[attempt.pk]) in page
+    assert client.post(reverse("quizzes:attempt-finish", args=[attempt.pk])).status_code == 302
+    attempt.refresh_from_db()
+    assert attempt.finished_at is not None and attempt.score == 0
+
+
 def test_progress_shows_accuracy_by_topic(client, resident):
     question = make_sba(correct=0)
     quiz = make_quiz(questions=[question])
@@ -167,7 +183,7 @@ def test_counts_of_one_are_singular_on_the_quiz_pages(client, resident):
         assert "1 minutes" not in page and "1 questions" not in page
 
 
-def test_the_review_queue_names_questions_by_their_text_and_counts_what_a_session_holds(client, resident):
+def test_the_review_queue_names_questions_by_their_kind_and_counts_what_a_session_holds(client, resident):
     case = Case.objects.get(number="tf101")
     questions = [make_sba(stem=f"Which grade has a {n} mm gap?", case=case) for n in range(REVIEW_SESSION_SIZE + 3)]
     yesterday = timezone.localdate() - timedelta(days=1)
@@ -179,7 +195,7 @@ def test_the_review_queue_names_questions_by_their_text_and_counts_what_a_sessio
 
     page = client.get(reverse("quizzes:review-queue")).content.decode()
     assert f"Review {REVIEW_SESSION_SIZE} of {REVIEW_SESSION_SIZE + 3} questions" in page
-    assert "Single best answer: Which grade is ankylosis?" in page and "internal-slug-ankylosis" not in page
+    assert "Single best answer question" in page and "internal-slug-ankylosis" not in page
 
     client.post(reverse("quizzes:review-start"))
     session = Attempt.objects.get(user=resident, quiz__isnull=True)
@@ -274,3 +290,26 @@ def test_a_missed_case_comes_back_for_review_as_an_unknown(client, resident):
     assert case.diagnosis in page and "first guess" in page, "the first committed answer is kept"
     client.post(reverse("quizzes:review-case", args=[case.number]), {"outcome": "correct"})
     assert client.post(opener).status_code == 404, "no longer due"
+
+
+def test_a_click_question_never_serves_a_stage_shown_only_after_the_reveal(client, resident):
+    case = make_case()
+    series = make_series(case=case)
+    make_image(series=series)
+    question = Question.objects.create(
+        key="click-after",
+        kind=Question.Kind.CLICK,
+        case=case,
+        series=series,
+        stem="Mark it.",
+        target_x=0.5,
+        target_y=0.5,
+        target_radius=0.1,
+    )
+    client.force_login(resident)
+    attempt = started(client, make_quiz(questions=[question]))
+    url = reverse("quizzes:question-images", args=[attempt.pk, question.pk])
+    assert client.get(url).status_code == 200
+    series.after_reveal = True
+    series.save()
+    assert client.get(url).status_code == 404, "a stage hidden until the reveal (annotated key images) stays hidden"

@@ -3,9 +3,6 @@
 (function () {
   "use strict";
 
-  var PRESETS = {
-    CT: [["Soft tissue", 40, 400], ["Bone", 500, 2000], ["Lung", -600, 1500], ["Brain", 40, 80]],
-  };
   var IN_FLIGHT = 6; // concurrent slice requests per series
   var PX_PER_SLICE = 8; // drag or swipe distance that moves one slice
   var MARK_COLOUR = "#ffd400";
@@ -455,7 +452,10 @@
   Pane.prototype.presets = function () {
     if (!this.series.byValues) return [["Default", 127.5, 255]];
     var base = this.defaultWindow() || { center: null, width: null };
-    var extra = PRESETS[this.series.data.modality] || [];
+    // The server's presets for this stage (cases.imaging.render.PRESETS), the only table of them.
+    var extra = (this.series.data.presets || []).map(function (preset) {
+      return [preset.name, preset.center, preset.width];
+    });
     return [["Default", base.center, base.width], ["Auto", null, null]].concat(extra);
   };
   Pane.prototype.buildPresets = function () {
