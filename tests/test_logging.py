@@ -84,7 +84,7 @@ def change_a_status(request):
 
 def refuse_annotations(request):
     faculty = request.getfixturevalue("faculty")
-    image = make_image(series=make_series(case=make_case(authors=[faculty])))
+    image = make_image(series=make_series(case=make_case(status="draft", authors=[faculty])))
     client = Client()
     client.force_login(faculty)
     url = reverse("admin:cases_image_annotations", args=[image.pk])
