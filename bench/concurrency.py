@@ -23,11 +23,13 @@ import time
 import uuid
 import zipfile
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from http.cookiejar import CookieJar
 from pathlib import Path
+from typing import TypeVar
 from urllib.error import HTTPError
 from urllib.parse import urlencode
 from urllib.request import HTTPCookieProcessor, HTTPRedirectHandler, Request, build_opener
@@ -37,6 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from cases import synthetic  # noqa: E402 - framework-free: numpy and pydicom only
 
 REQUEST_TIMEOUT = 120  # seconds; a request waiting this long counts as failed
+SETUP_ATTEMPTS = 3
+T = TypeVar("T")
 
 
 @dataclass
@@ -111,6 +115,21 @@ class Answer:
     status: int
     text: str
     location: str
+
+
+class SetupFailed(Exception):
+    """A step that prepares the load (log in, invite, create a case, upload) did not succeed."""
+
+
+def with_retries(step: Callable[[], T], attempts: int = SETUP_ATTEMPTS) -> T:
+    """Run a set-up step again when it fails (its server errors are still counted), up to ``attempts`` times."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return step()
+        except SetupFailed:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
 
 
 class _NoRedirect(HTTPRedirectHandler):
@@ -225,7 +244,7 @@ class Browser:
             "log in", "/accounts/login/", form_fields(page.text, "username", username=username, password=password)
         )
         if answer.status != 302:
-            raise SystemExit(f"Could not log in as {username!r} (HTTP {answer.status}).")
+            raise SetupFailed(f"Could not log in as {username!r} (HTTP {answer.status}).")
 
 
 def _summary(text: str) -> str:
@@ -241,10 +260,10 @@ def invite(editor: Browser, email: str) -> str:
         "invite", "/admin/accounts/invitation/add/", form_fields(page.text, "email", email=email, _continue="1")
     )
     if answer.status != 302:
-        raise SystemExit(f"Could not invite {email} (HTTP {answer.status}).")
+        raise SetupFailed(f"Could not invite {email} (HTTP {answer.status}).")
     link = re.search(r"<code>(/accounts/signup/[^<]+/)</code>", editor.get("invite", answer.location).text)
     if link is None:
-        raise SystemExit("The invitation page shows no sign-up link.")
+        raise SetupFailed("The invitation page shows no sign-up link.")
     return link.group(1)
 
 
@@ -264,7 +283,7 @@ def case_create(author: Browser, number: str) -> int:
     answer = author.post("create case", "/admin/cases/case/add/", fields)
     found = re.search(r"/admin/cases/case/(\d+)/change/", answer.location)
     if answer.status != 302 or found is None:
-        raise SystemExit(f"Could not create case {number} (HTTP {answer.status}): {_summary(answer.text)}")
+        raise SetupFailed(f"Could not create case {number} (HTTP {answer.status}): {_summary(answer.text)}")
     return int(found.group(1))
 
 
@@ -298,7 +317,7 @@ def import_start(author: Browser, case_id: int, slices: int) -> str:
     )
     found = re.search(r'data-status-url="([^"]+)"', answer.text)
     if answer.status != 200 or found is None:
-        raise SystemExit(f"The upload was not accepted (HTTP {answer.status}).")
+        raise SetupFailed(f"The upload was not accepted (HTTP {answer.status}).")
     return found.group(1)
 
 
@@ -370,15 +389,20 @@ def run(
     report = Report(signups_requested=signups, saves_requested=saves)
     tag = secrets.token_hex(3)
     inviter = Browser(url, report)
-    inviter.log_in(*editor)
-    links = [invite(inviter, f"resident-{tag}-{number}@example.org") for number in range(signups)]
+    with_retries(lambda: inviter.log_in(*editor))
+    links = [
+        with_retries(lambda number=number: invite(inviter, f"resident-{tag}-{number}@example.org"))
+        for number in range(signups)
+    ]
     writers = []
     for number in range(authors):
         author = Browser(url, report)
-        author.log_in(*faculty)
-        writers.append((author, case_create(author, f"cc{tag}{number}")))
+        with_retries(lambda author=author: author.log_in(*faculty))
+        writers.append(
+            (author, with_retries(lambda author=author, number=number: case_create(author, f"cc{tag}{number}")))
+        )
     importer, import_case = writers[0]
-    progress = import_start(importer, import_case, slices)
+    progress = with_retries(lambda: import_start(importer, import_case, slices))
     status = import_status(importer, progress)
     deadline = time.monotonic() + import_timeout
     while status == "queued" and time.monotonic() < deadline:
@@ -417,17 +441,20 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     options = parser.parse_args()
     started = time.monotonic()
-    report = run(
-        url=options.url,
-        signups=options.signups,
-        saves=options.saves,
-        authors=options.authors,
-        slices=options.slices,
-        reveal_case=options.reveal_case,
-        editor=tuple(options.editor.split(":", 1)),
-        faculty=tuple(options.faculty.split(":", 1)),
-        import_timeout=options.import_timeout,
-    )
+    try:
+        report = run(
+            url=options.url,
+            signups=options.signups,
+            saves=options.saves,
+            authors=options.authors,
+            slices=options.slices,
+            reveal_case=options.reveal_case,
+            editor=tuple(options.editor.split(":", 1)),
+            faculty=tuple(options.faculty.split(":", 1)),
+            import_timeout=options.import_timeout,
+        )
+    except SetupFailed as failure:
+        sys.exit(f"{failure} The load was not run.")
     if options.json:
         print(json.dumps(report.as_dict()))  # noqa: T201
     else:
