@@ -1,9 +1,9 @@
 """Concurrency check against a running site (not a test; prints counts).
 
 Drives a server started with ``make run`` (or any deployment) over HTTP, as people would: the editor
-invites N residents; the faculty author uploads a synthetic CT to a case of their own and, once the task
-worker has started importing it, N invited sign-ups (each then reveals a published case) and M saves of
-cases in the authoring screen run from several threads at once. Afterwards it reads back every write it
+invites N residents; the faculty author uploads a synthetic CT to a case of their own and, while the task
+worker imports it, N invited sign-ups (each then reveals a published case) and M saves of cases in the
+authoring screen run from several threads at once. Afterwards it reads back every write it
 was answered for, waits for the import and prints the answers by status and what it found. Exits 1 on any
 5xx answer or missing write.
 
@@ -59,6 +59,9 @@ class Report:
     cases_saved: int = 0
     cases_with_last_save: int = 0
     import_status_at_start: str = ""
+    import_status_at_end: str = ""
+    load_started: float = 0.0  # seconds since the epoch, to compare with the worker's times
+    load_finished: float = 0.0
     import_status: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -105,7 +108,12 @@ class Report:
                 "cases": self.cases_saved,
                 "cases_with_last_save": self.cases_with_last_save,
             },
-            "import": {"status_at_start": self.import_status_at_start, "status": self.import_status},
+            "import": {
+                "status_at_start": self.import_status_at_start,
+                "status_at_end": self.import_status_at_end,
+                "status": self.import_status,
+            },
+            "load": {"started": self.load_started, "finished": self.load_finished},
             "ok": self.ok,
         }
 
@@ -403,13 +411,9 @@ def run(
         )
     importer, import_case = writers[0]
     progress = with_retries(lambda: import_start(importer, import_case, slices))
-    status = import_status(importer, progress)
-    deadline = time.monotonic() + import_timeout
-    while status == "queued" and time.monotonic() < deadline:
-        time.sleep(0.2)  # the load starts once the worker has begun importing
-        status = import_status(importer, progress)
-    report.import_status_at_start = status
-
+    # The load starts as soon as the import is queued; the worker takes it up within its polling interval.
+    report.import_status_at_start = import_status(importer, progress)
+    report.load_started = time.time()
     shares = [saves // authors + (index < saves % authors) for index in range(authors)]
     with ThreadPoolExecutor(max_workers=signups + authors) as pool:
         jobs = [pool.submit(sign_up_and_reveal, url, report, link, reveal_case) for link in links]
@@ -419,7 +423,9 @@ def run(
         ]
         for job in jobs:
             job.result()
-
+    report.load_finished = time.time()
+    status = report.import_status_at_end = import_status(importer, progress)
+    deadline = time.monotonic() + import_timeout
     while status in {"queued", "running"} and time.monotonic() < deadline:
         time.sleep(0.5)
         status = import_status(importer, progress)
@@ -466,7 +472,6 @@ def _table(report: Report, seconds: float) -> str:
     lines = [f"{'action':<16} answers by HTTP status"]
     for action, counter in sorted(report.statuses.items()):
         lines.append(f"{action:<16} " + ", ".join(f"{status}: {count}" for status, count in sorted(counter.items())))
-    summary = report.as_dict()
     lines += [
         "",
         f"server errors (5xx or no answer): {report.server_errors}",
@@ -475,7 +480,8 @@ def _table(report: Report, seconds: float) -> str:
         f"reveals: {report.reveals_answered} answered, {report.reveals_present} present afterwards",
         f"case saves: {report.saves_answered} of {report.saves_requested} answered; last save present on "
         f"{report.cases_with_last_save} of {report.cases_saved} cases",
-        f"import: {summary['import']['status_at_start']} when the load started, {report.import_status} at the end",
+        f"import: {report.import_status_at_start} when the load started, {report.import_status_at_end} when it "
+        f"ended, {report.import_status} at last",
         f"{seconds:.0f} s; {'OK' if report.ok else 'FAILED'}",
     ]
     lines += [f"  {failure}" for failure in report.failures[:20]]
