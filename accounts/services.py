@@ -204,7 +204,6 @@ def invitation_url(*, invitation: Invitation, site_url: str) -> str:
     return site_url.rstrip("/") + invitation.get_absolute_url()
 
 
-@transaction.atomic
 def user_sign_up(
     *,
     username: str,
@@ -219,12 +218,42 @@ def user_sign_up(
 
     An inactive account (``active=False``) cannot log in until ``user_activate``.
     """
+    # Hashing is slow on purpose: done before the transaction, so no one waits on the write lock meanwhile.
+    return _user_sign_up_hashed(
+        username=username,
+        password_hash=make_password(password),
+        email=email,
+        display_name=display_name,
+        training_level=training_level,
+        invitation=invitation,
+        active=active,
+    )
+
+
+@transaction.atomic
+def _user_sign_up_hashed(
+    *,
+    username: str,
+    password_hash: str,
+    email: str,
+    display_name: str,
+    training_level: str,
+    invitation: Invitation | None,
+    active: bool,
+) -> AbstractBaseUser:
     if invitation is not None:
         # Lock the row: two sign-ups racing on one link must not both succeed.
         invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
         if not invitation.is_usable():
             raise InvitationUnusable("This invitation has already been used or has expired.")
-    user = get_user_model().objects.create_user(username=username, email=email, password=password, is_active=active)
+    User = get_user_model()
+    user = User(
+        username=User.normalize_username(username),
+        email=User.objects.normalize_email(email),
+        password=password_hash,
+        is_active=active,
+    )
+    user.save()
     user_set_role(user=user, role=RESIDENT)
     Profile.objects.create(user=user, display_name=display_name, training_level=training_level)
     if invitation is not None:
@@ -234,7 +263,6 @@ def user_sign_up(
     return user
 
 
-@transaction.atomic
 def user_sign_up_open(
     *, username: str, password: str, email: str, display_name: str, training_level: str, site_url: str
 ) -> AbstractBaseUser | None:
@@ -244,11 +272,25 @@ def user_sign_up_open(
     new activation link if that account still waits for one): the visitor sees the same either way, so the
     form does not tell who has an account. Returns the new account, or None.
     """
+    # Hashed before the transaction (see user_sign_up), and whether or not an account is created: an address
+    # that has one gets its answer as late as a new one.
+    return _user_sign_up_open_hashed(
+        username=username,
+        password_hash=make_password(password),
+        email=email,
+        display_name=display_name,
+        training_level=training_level,
+        site_url=site_url,
+    )
+
+
+@transaction.atomic
+def _user_sign_up_open_hashed(
+    *, username: str, password_hash: str, email: str, display_name: str, training_level: str, site_url: str
+) -> AbstractBaseUser | None:
     User = get_user_model()
     owner = User._default_manager.filter(email__iexact=email).select_related("profile").first()
     if owner is not None:
-        # Creating an account hashes the password: so does this path, so its answer takes as long.
-        make_password(password)
         context = {"user": owner, "site_url": site_url.rstrip("/"), "reset_url": reverse("password_reset")}
         if _awaits_activation(owner):
             context["activation_url"] = activation_url(user=owner, site_url=site_url)
@@ -261,12 +303,13 @@ def user_sign_up_open(
             )
         )
         return None
-    user = user_sign_up(
+    user = _user_sign_up_hashed(
         username=username,
-        password=password,
+        password_hash=password_hash,
         email=email,
         display_name=display_name,
         training_level=training_level,
+        invitation=None,
         active=False,
     )
     context = {

@@ -1,6 +1,7 @@
 """The authoring screen: faculty edit their own cases, editors edit and publish all."""
 
 import logging
+import weakref
 
 from django import forms
 from django.contrib import admin, messages
@@ -671,6 +672,8 @@ class SeriesAdmin(OwnCaseMixin, admin.ModelAdmin):
     list_select_related = ["case"]
     inlines = [ImageInline]
     fields = ["case", *STAGE_FIELDS, "study_day", "label_confirmed", "add_images"]
+    # Per request being saved: the stage and the pictures to add once its form's transaction has committed.
+    uploads_to_add: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def has_change_permission(self, request, obj=None):
         allowed = super().has_change_permission(request, obj)
@@ -706,13 +709,20 @@ class SeriesAdmin(OwnCaseMixin, admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        uploads = form.cleaned_data.get("add_images") or []
-        rejected = services.series_add_images(series=form.instance, uploads=uploads)
-        added = len(uploads) - len(rejected)
-        if added:
-            messages.success(request, f"Added {added} image{pluralize(added)}.")
-        for name, reason in rejected:
-            messages.error(request, f"Not added: {name} — {reason}")
+        # Decoding pictures is slow: they are added once the form's transaction has committed (changeform_view).
+        self.uploads_to_add[request] = (form.instance, form.cleaned_data.get("add_images") or [])
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        response = super().changeform_view(request, object_id, form_url, extra_context)
+        series, uploads = self.uploads_to_add.pop(request, (None, []))
+        if uploads:
+            rejected = services.series_add_images(series=series, uploads=uploads)
+            added = len(uploads) - len(rejected)
+            if added:
+                messages.success(request, f"Added {added} image{pluralize(added)}.")
+            for name, reason in rejected:
+                messages.error(request, f"Not added: {name} — {reason}")
+        return response
 
     def get_model_perms(self, request):
         # Reached from the case's stage list, not from the index.

@@ -311,61 +311,80 @@ def _study_day(case: Case, study_date: datetime.date | None) -> int | None:
 
 
 def _ingest_group(job, series_group, progress, workers: int, used: set[str], prerendered=None) -> dict:
-    """Create (or extend) one stage from a series group; all or nothing for that stage."""
+    """Create (or extend) one stage from a series group; all or nothing for that stage.
+
+    Frames are rendered and stored first, outside any transaction; the stage and its image rows are then
+    written in one short one, so the write lock is never held while pixels are decoded.
+    """
     written: list[str] = []
-    images = refused = duplicates = 0
+    objects: list[tuple[str, RenderedObject]] = []
+    refused = 0
     try:
-        with transaction.atomic():
-            # One import at a time per case: two jobs must not both create the same stage or the same orders.
-            case = Case.objects.select_for_update().get(pk=job.case_id)
-            series = _series_for(case, series_group)
-            next_order = (series.images.aggregate(highest=Max("order"))["highest"] or 0) + 1
-            known = set(series.images.values_list("instance_uid", flat=True))
-            fresh = [header for header in series_group.instances if str(header.get("SOPInstanceUID", "")) not in known]
-            duplicates = len(series_group.instances) - len(fresh)
-            job.processed += duplicates
-            if fresh and series.label_confirmed:
-                # New images in a stage readers already see wait, like the stage did, for the author's check.
-                series.label_confirmed = False
-                series.save(update_fields=["label_confirmed"])
-            if prerendered is not None:
-                results = ((header.stored_name, *prerendered[header.stored_name][1:]) for header in fresh)
+        existing = Series.objects.filter(case=job.case, series_uid=series_group.series_uid).first()
+        known = set(existing.images.values_list("instance_uid", flat=True)) if existing else set()
+        fresh = [header for header in series_group.instances if str(header.get("SOPInstanceUID", "")) not in known]
+        job.processed += len(series_group.instances) - len(fresh)
+        if prerendered is not None:
+            results = ((header.stored_name, *prerendered[header.stored_name][1:]) for header in fresh)
+        else:
+            modality = existing.modality if existing else DICOM_MODALITIES.get(series_group.modality, Modality.OTHER)
+            invert = modality == Modality.NM  # nuclear medicine reads black on white
+            results = bounded_map(_render, ((header.stored_name, invert) for header in fresh), workers=workers)
+        for name, rendered, reason in results:
+            job.processed += 1
+            if rendered is None:
+                refused += 1
+                logger.warning("DICOM import %s could not render an object: %s", job.token, reason)
             else:
-                invert = series.modality == Modality.NM  # nuclear medicine reads black on white
-                tasks = ((header.stored_name, invert) for header in fresh)
-                results = bounded_map(_render, tasks, workers=workers)
-            new_images = []
-            for name, rendered, reason in results:
-                job.processed += 1
-                if rendered is None:
-                    refused += 1
-                    logger.warning("DICOM import %s could not render an object: %s", job.token, reason)
-                else:
-                    for frame_number, frame in enumerate(rendered.frames, start=1):
-                        new_images.append(_image_from_frame(series, frame, next_order, name, rendered, frame_number))
-                        written += [frame.file, frame.thumbnail]
-                        next_order += 1
-                    used.add(name)
-                if job.processed % PROGRESS_EVERY == 0 or job.processed == job.total:
-                    IngestJob.objects.filter(pk=job.pk).update(processed=job.processed)
-                if progress:
-                    progress(job.processed, job.total)
-            Image.objects.bulk_create(new_images, batch_size=500)
-            images = len(new_images)
-            _mark_key_image(series)
-            written += _thumbnail_key_images(series)
+                objects.append((name, rendered))
+                written += _frame_files(rendered)
+            if job.processed % PROGRESS_EVERY == 0 or job.processed == job.total:
+                IngestJob.objects.filter(pk=job.pk).update(processed=job.processed)
+            if progress:
+                progress(job.processed, job.total)
+        series, images, added = _save_stage(job, series_group, objects)
+        used.update(added)
     except Exception:
         _delete_files(written)
         used.difference_update(header.stored_name for header in series_group.instances)
         raise
+    _thumbnail_key_images(series)
     return {
         "label": series.label,
-        "files": len(series_group.instances) - refused - duplicates,
+        "files": len(added),
         "images": images,
         "refused": refused,
-        "duplicates": duplicates,
+        "duplicates": len(series_group.instances) - refused - len(added),
         "series": series.pk,
     }
+
+
+@transaction.atomic
+def _save_stage(job, series_group, objects: list[tuple[str, "RenderedObject"]]):
+    """Write the stage and the rows of its rendered objects; return (stage, images added, objects used)."""
+    # One import at a time per case: two jobs must not both create the same stage or the same orders.
+    case = Case.objects.select_for_update().get(pk=job.case_id)
+    series = _series_for(case, series_group)
+    next_order = (series.images.aggregate(highest=Max("order"))["highest"] or 0) + 1
+    # Checked again under the lock: another import of the same objects may have finished meanwhile.
+    known = set(series.images.values_list("instance_uid", flat=True))
+    new_images, added, raced = [], [], []
+    for name, rendered in objects:
+        if rendered.instance_uid in known:
+            raced += _frame_files(rendered)
+            continue
+        for frame_number, frame in enumerate(rendered.frames, start=1):
+            new_images.append(_image_from_frame(series, frame, next_order, name, rendered, frame_number))
+            next_order += 1
+        added.append(name)
+    if new_images and series.label_confirmed:
+        # New images in a stage readers already see wait, like the stage did, for the author's check.
+        series.label_confirmed = False
+        series.save(update_fields=["label_confirmed"])
+    Image.objects.bulk_create(new_images, batch_size=500)
+    _mark_key_image(series)
+    transaction.on_commit(lambda: _delete_files(raced))
+    return series, len(new_images), added
 
 
 def _mark_key_image(series: Series) -> None:

@@ -6,8 +6,10 @@ from unittest import mock
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 
 from accounts import services
@@ -71,6 +73,31 @@ def test_sign_up_creates_a_resident_with_a_profile_and_uses_the_invitation():
     assert user.profile.display_name == "Dr New Resident" and user.profile.training_level == "pgy2"
     invitation.refresh_from_db()
     assert invitation.used_at is not None and invitation.used_by == user
+
+
+@pytest.mark.parametrize(
+    "sign_up",
+    [
+        lambda: services.user_sign_up(**SIGN_UP, invitation=make_invitation()),
+        lambda: services.user_sign_up_open(**SIGN_UP, site_url="https://tf.example.org/"),
+    ],
+    ids=["invited", "open"],
+)
+def test_sign_up_hashes_the_password_before_its_transaction_takes_the_write_lock(monkeypatch, sign_up):
+    """Hashing takes a quarter of a second by design; other writers must not wait on the lock meanwhile."""
+    depths = []
+    encode = MD5PasswordHasher.encode
+
+    def recording_encode(hasher, password, salt):
+        depths.append(len(connection.atomic_blocks))
+        return encode(hasher, password, salt)
+
+    monkeypatch.setattr(MD5PasswordHasher, "encode", recording_encode)
+    outside = len(connection.atomic_blocks)
+    user = sign_up()
+    assert depths == [outside], "hashed once, outside the sign-up's transaction"
+    user.refresh_from_db()
+    assert user.check_password(SIGN_UP["password"]) and user.email == SIGN_UP["email"]
 
 
 def test_an_invitation_works_once():

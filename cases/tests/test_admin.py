@@ -7,6 +7,7 @@ import PIL.Image
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -180,6 +181,28 @@ def test_bulk_upload_keeps_good_files_and_reports_bad_ones_by_name(client, facul
     assert "Added 2 images." in body
     assert "SMITH" not in caplog.text, "upload file names are never logged"
     assert "Refused an image upload" in caplog.text
+
+
+def test_added_images_are_decoded_after_the_stage_form_has_committed(client, faculty, monkeypatch):
+    """Decoding pictures takes time: the authoring screen's transaction (the write lock) is not held meanwhile."""
+    series = make_series(case=make_case(authors=[faculty], status=Case.Status.DRAFT))
+    client.force_login(faculty)
+    depths = []
+    prepare = services.image_prepare
+
+    def recording_prepare(upload):
+        depths.append(len(connection.atomic_blocks))
+        return prepare(upload)
+
+    monkeypatch.setattr(services, "image_prepare", recording_prepare)
+    outside = len(connection.atomic_blocks)
+    upload = SimpleUploadedFile("first.png", png_bytes((100, 80)).getvalue(), "image/png")
+    response = client.post(
+        reverse("admin:cases_series_change", args=[series.pk]), series_form_data(series.case, add_images=[upload])
+    )
+    assert response.status_code == 302
+    assert depths == [outside]
+    assert series.images.count() == 1
 
 
 def run_action(client, action: str, *cases):

@@ -12,11 +12,13 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.urls import reverse
 from pydicom import examples
 from pydicom.data import get_testdata_file
 
 from cases import ingest
+from cases.imaging import read, render
 from cases.models import Image, IngestJob, Series
 from cases.tests.factories import make_case
 
@@ -150,6 +152,25 @@ def test_reimporting_skips_known_objects_and_new_ones_wait_for_the_author(case, 
     series = Series.objects.get(case=case)
     assert series.images.count() == 2, "the object imported before is not duplicated"
     assert not series.label_confirmed, "new images in a stage wait for the author's check"
+
+
+def test_frames_are_rendered_before_the_transaction_that_saves_the_stage(case, monkeypatch):
+    """The import holds the write lock only to save its rows, never while it decodes and renders pixels."""
+    depths = []
+    render_dataset = render.render_dataset
+
+    def recording_render(*args, **kwargs):
+        depths.append(len(connection.atomic_blocks))
+        yield from render_dataset(*args, **kwargs)
+
+    monkeypatch.setattr(render, "render_dataset", recording_render)
+    outside = len(connection.atomic_blocks)
+    job = IngestJob.objects.create(case=case)
+    ingest.ingest_stage(job=job, sources=[read.Source(name="ct.dcm", data=dicom_bytes(examples.ct))])
+    ingest.ingest_run(job=job)
+    assert job.status == IngestJob.Status.DONE, job.report
+    assert depths == [outside]
+    assert Image.objects.filter(series__case=case).count() == 1
 
 
 def test_a_damaged_archive_member_is_refused_without_logging_its_name(case, tmp_path, caplog):

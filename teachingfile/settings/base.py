@@ -91,6 +91,16 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and the task worker write to one file (docs/decisions.md, "SQLite under concurrent use").
+    # WAL lets pages read while one writer writes; NORMAL syncing is safe with WAL (a power cut may lose the
+    # last commits, never the file). BEGIN IMMEDIATE takes the write lock when a transaction starts, so a
+    # writer waits its turn (up to the timeout) instead of failing with "database is locked" mid-transaction.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        "timeout": int(os.environ.get("TEACHINGFILE_SQLITE_TIMEOUT", 20)),
+        "transaction_mode": "IMMEDIATE",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
