@@ -348,7 +348,12 @@ def _ingest_group(job, series_group, progress, workers: int, used: set[str], pre
         _delete_files(written)
         used.difference_update(header.stored_name for header in series_group.instances)
         raise
-    _thumbnail_key_images(series)
+    try:
+        _thumbnail_key_images(series)
+    except (OSError, PIL.UnidentifiedImageError) as error:
+        # The stage is saved and complete; pages show the key image's web image until a thumbnail exists.
+        reason = type(error).__name__
+        logger.warning("DICOM import %s made no thumbnail for stage %s (%s)", job.token, series.pk, reason)
     return {
         "label": series.label,
         "files": len(added),

@@ -517,7 +517,7 @@ def test_an_object_that_fails_while_rendering_is_refused_and_its_frames_deleted(
 
 
 def test_the_command_rolls_back_a_failed_stage_and_deletes_what_it_rendered(case, tmp_path, monkeypatch):
-    monkeypatch.setattr(ingest, "_thumbnail_key_images", lambda series: (_ for _ in ()).throw(OSError("full")))
+    monkeypatch.setattr(ingest, "_mark_key_image", lambda series: (_ for _ in ()).throw(OSError("full")))
     (tmp_path / "a.dcm").write_bytes(dicom_bytes(examples.ct))
     before = media_files()
     with pytest.raises(CommandError, match=r"The import stopped \(OSError\)"):
@@ -525,6 +525,16 @@ def test_the_command_rolls_back_a_failed_stage_and_deletes_what_it_rendered(case
     assert IngestJob.objects.get(case=case).status == IngestJob.Status.FAILED
     assert not case.series.exists() and not Image.objects.filter(series__case=case).exists()
     assert orphans(before) == set()
+
+
+def test_a_thumbnail_that_cannot_be_made_keeps_the_saved_stage_and_logs_it(case, tmp_path, monkeypatch, caplog):
+    """The thumbnail is made after the stage is saved: its failure neither fails the import nor loses the stage."""
+    monkeypatch.setattr(ingest, "_thumbnail_key_images", lambda series: (_ for _ in ()).throw(OSError("full")))
+    (tmp_path / "a.dcm").write_bytes(dicom_bytes(examples.ct))
+    call_command("import_study", str(tmp_path), case=case.number, stdout=io.StringIO())
+    assert IngestJob.objects.get(case=case).status == IngestJob.Status.DONE
+    assert Image.objects.filter(series__case=case).count() == 1
+    assert "made no thumbnail for stage" in caplog.text
 
 
 def test_importing_a_study_again_skips_it_and_deletes_what_the_second_run_rendered(case, tmp_path):
