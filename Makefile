@@ -41,7 +41,7 @@ lint: $(VENV)/.dev
 	$(PY) manage.py makemigrations --check --dry-run --settings=teachingfile.settings.test
 
 test: $(VENV)/.dev $(CHROMIUM) lint
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest --durations=10
 
 bench: $(VENV)/.dev
 	$(PY) bench/pages.py
