@@ -293,15 +293,20 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
         return request.user.has_perm("cases.publish_case")
 
     def _set_status(self, request, queryset, status: str, comments: str = "") -> None:
-        changed = 0
+        changed = refused = 0
         for case in queryset:
             try:
                 services.case_set_status(case=case, status=status, by=request.user, comments=comments)
             except (services.NotReadyToPublish, StatusChangeRefused) as problem:
+                refused += 1
                 self.message_user(request, f"Case {case.number} unchanged: {problem}", messages.ERROR)
             else:
                 changed += 1
-        self.message_user(request, f"{changed} case{pluralize(changed)} now {Case.Status(status).label.lower()}.")
+        if changed or not refused:
+            level = messages.SUCCESS if changed else messages.WARNING
+            self.message_user(
+                request, f"{changed} case{pluralize(changed)} now {Case.Status(status).label.lower()}.", level
+            )
 
     def save_model(self, request, obj, form, change):
         if change and not workflow.edits_apply_directly(user=request.user, case=obj):

@@ -54,6 +54,15 @@ def test_the_change_form_refuses_submission_naming_the_stages(client, waiting, f
     assert case.status == Case.Status.DRAFT
 
 
+def test_the_submit_action_refused_for_every_case_reports_no_success(client, waiting, faculty):
+    case, _, _ = waiting
+    client.force_login(faculty)
+    data = {"action": "submit_for_review", "_selected_action": [case.pk]}
+    page = client.post(reverse("admin:cases_case_changelist"), data, follow=True).content.decode()
+    assert f"Case {case.number} unchanged: Not submitted: Stage 1 · Radiograph" in page
+    assert "now in review" not in page
+
+
 def test_the_editors_publish_names_the_stages(client, waiting, editor):
     case, _, _ = waiting
     Case.objects.filter(pk=case.pk).update(status=Case.Status.IN_REVIEW)

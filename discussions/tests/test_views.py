@@ -1,6 +1,7 @@
 """The discussion: spoilers only after the reveal, safe Markdown, own edits and deletions, flags and moderation."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core import mail
@@ -230,6 +231,17 @@ def test_notifications_are_listed_by_get_and_marked_read_by_post(client, faculty
     assert response.status_code == 302 and response["Location"] == reverse("discussions:notifications")
     assert not Notification.objects.unread().filter(user=faculty).exists()
     assert "Mark all as read" not in client.get(reverse("discussions:notifications")).content.decode()
+
+
+def test_a_notification_of_this_minute_says_just_now_and_an_older_one_how_long_ago(client, faculty):
+    case = make_case(authors=[faculty])
+    Notification.objects.create(user=faculty, case=case, message="Fresh.")
+    older = Notification.objects.create(user=faculty, case=case, message="Older.")
+    Notification.objects.filter(pk=older.pk).update(created=older.created - timedelta(minutes=5))
+    client.force_login(faculty)
+    page = client.get(reverse("discussions:notifications")).content.decode()
+    assert "just now" in page and "5\xa0minutes ago" in page
+    assert "0\xa0minutes" not in page
 
 
 def test_a_review_notification_links_the_author_to_the_case_in_the_authoring_screen(client, faculty):

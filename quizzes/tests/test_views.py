@@ -313,3 +313,11 @@ def test_a_click_question_never_serves_a_stage_shown_only_after_the_reveal(clien
     series.after_reveal = True
     series.save()
     assert client.get(url).status_code == 404, "a stage hidden until the reveal (annotated key images) stays hidden"
+
+
+def test_an_attempt_started_this_minute_is_listed_as_started_just_now(client, resident):
+    quiz = make_quiz(questions=[make_sba()])
+    client.force_login(resident)
+    started(client, quiz)
+    listing = client.get(reverse("quizzes:quiz-list")).content.decode()
+    assert "started just now" in listing and "0\xa0minutes" not in listing
