@@ -534,3 +534,11 @@ def test_importing_a_study_again_skips_it_and_deletes_what_the_second_run_render
     call_command("import_study", str(tmp_path), case=case.number, stdout=io.StringIO())
     assert Image.objects.filter(series__case=case).count() == 1
     assert orphans(before) == set()
+
+
+def test_a_placeholder_study_date_a_century_away_imports_without_a_day(case, tmp_path):
+    """Archives write 19000101 where a date is unknown: the stage is imported, its day left for the author."""
+    import_batch(case, tmp_path / "first", ct_study("20200301", 1))
+    import_batch(case, tmp_path / "placeholder", ct_study("19000101", 2), ct_study("20200401", 3))
+    assert Image.objects.filter(series__case=case).count() == 3, "every stage of the batch is imported"
+    assert study_days(case) == [0, None, 31], "the real studies keep counting from the case's first"
