@@ -356,7 +356,11 @@ def _ingest_group(job, series_group, progress, workers: int, used: set[str], pre
         _delete_files(written)
         used.difference_update(header.stored_name for header in series_group.instances)
         raise
-    _thumbnail_key_images(series)
+    try:
+        _thumbnail_key_images(series)
+    except OSError:
+        # The stage is saved and complete: its card shows the key image's own picture instead (Case.for_list).
+        logger.warning("DICOM import %s made no thumbnail for stage %s", job.token, series.pk)
     return {
         "label": series.label,
         "files": len(added),

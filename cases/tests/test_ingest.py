@@ -517,7 +517,7 @@ def test_an_object_that_fails_while_rendering_is_refused_and_its_frames_deleted(
 
 
 def test_the_command_rolls_back_a_failed_stage_and_deletes_what_it_rendered(case, tmp_path, monkeypatch):
-    monkeypatch.setattr(ingest, "_thumbnail_key_images", lambda series: (_ for _ in ()).throw(OSError("full")))
+    monkeypatch.setattr(ingest, "_mark_key_image", lambda series: (_ for _ in ()).throw(OSError("full")))
     (tmp_path / "a.dcm").write_bytes(dicom_bytes(examples.ct))
     before = media_files()
     with pytest.raises(CommandError, match=r"The import stopped \(OSError\)"):
@@ -542,3 +542,14 @@ def test_a_placeholder_study_date_a_century_away_imports_without_a_day(case, tmp
     import_batch(case, tmp_path / "placeholder", ct_study("19000101", 2), ct_study("20200401", 3))
     assert Image.objects.filter(series__case=case).count() == 3, "every stage of the batch is imported"
     assert study_days(case) == [0, None, 31], "the real studies keep counting from the case's first"
+
+
+def test_a_thumbnail_that_cannot_be_made_leaves_the_saved_stage_and_the_import_done(
+    case, tmp_path, monkeypatch, caplog
+):
+    """The thumbnail is made after the stage's transaction: failing then must not call a saved stage a failure."""
+    monkeypatch.setattr(ingest, "_thumbnail_key_images", lambda series: (_ for _ in ()).throw(OSError("full")))
+    import_batch(case, tmp_path / "one", ct_study("20200301", 1), ct_study("20200401", 2))
+    assert IngestJob.objects.get(case=case).status == IngestJob.Status.DONE
+    assert Image.objects.filter(series__case=case).count() == 2, "the next stage of the batch is imported too"
+    assert "made no thumbnail for stage" in caplog.text
