@@ -184,3 +184,25 @@ def test_an_editor_clears_a_published_cases_images(client, waiting, editor):
     client.force_login(editor)
     client.post(check_url(case), {"clear": [held[0].pk]})
     assert not Image.objects.get(pk=held[0].pk).held_for_review
+
+
+def test_each_mask_is_drawn_in_a_transaction_of_its_own(client, waiting, faculty, monkeypatch):
+    """Masking decodes pixels: the write lock is never held across several images (SQLite has only one)."""
+    from django.db import connection
+
+    from cases.imaging import mask
+
+    case, held, _ = waiting
+    depths = []
+    mask_array = mask.mask_array
+
+    def recording(*args, **kwargs):
+        depths.append(len(connection.atomic_blocks))
+        return mask_array(*args, **kwargs)
+
+    monkeypatch.setattr(mask, "mask_array", recording)
+    client.force_login(faculty)
+    outside = len(connection.atomic_blocks)
+    client.post(check_url(case), {f"mask-{image.pk}": "0,0,10,10" for image in held})
+    assert depths == [outside + 1, outside + 1], "each mask in its own transaction, none inside another"
+    assert not Image.objects.filter(pk__in=[image.pk for image in held], held_for_review=True).exists()
