@@ -43,6 +43,16 @@ class EmailChangeForm(forms.Form):
         return password
 
 
+class ActivationForm(forms.Form):
+    """The password chosen at sign-up: whoever set up the account, not only whoever reads the address, activates it."""
+
+    password = forms.CharField(
+        label="The password you chose when signing up",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
 class SignUpForm(UserCreationForm):
     """Username, e-mail, the name to show, training level, and the password twice."""
 

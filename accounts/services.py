@@ -41,6 +41,10 @@ class EmailNotSent(Exception):
     """The mail server refused the e-mail; nothing was changed."""
 
 
+class ActivationRefused(Exception):
+    """The password given to activate an account is not the one it was signed up with."""
+
+
 class EmailTaken(Exception):
     """Another account uses this e-mail address."""
 
@@ -335,9 +339,28 @@ def _awaits_activation(user: AbstractBaseUser) -> bool:
     return not user.is_active and user.last_login is None
 
 
+def user_activate(*, user_id: int, password: str) -> AbstractBaseUser:
+    """Activate an account signed up openly, once, for the person who chose its password.
+
+    The link proves the address; the password proves that its reader also set the account up, so no one can
+    sign up with another person's address and have its owner activate an account whose password they know.
+    Raises ``LinkInvalid`` when the account is active or was switched off, ``ActivationRefused`` for another
+    password.
+    """
+    user = get_user_model()._default_manager.filter(pk=user_id).first()
+    if user is None or not _awaits_activation(user):
+        raise tokens.LinkInvalid("This account is active already, or no longer exists.")
+    # Hashing is slow on purpose: checked before the transaction, so no one waits on the write lock meanwhile.
+    if not user.check_password(password):
+        raise ActivationRefused(
+            "This is not the password the account was signed up with. If you did not sign up with this address, "
+            "someone else did: ask the site's administrator to remove that account."
+        )
+    return _user_activate(user_id=user_id)
+
+
 @transaction.atomic
-def user_activate(*, user_id: int) -> AbstractBaseUser:
-    """Activate an account signed up openly, once; raise ``LinkInvalid`` when it is active or was switched off."""
+def _user_activate(*, user_id: int) -> AbstractBaseUser:
     user = get_user_model()._default_manager.select_for_update().filter(pk=user_id).first()
     if user is None or not _awaits_activation(user):
         raise tokens.LinkInvalid("This account is active already, or no longer exists.")

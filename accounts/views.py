@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from . import limits, services, tokens
-from .forms import EmailChangeForm, ProfileForm, SignUpForm
+from .forms import ActivationForm, EmailChangeForm, ProfileForm, SignUpForm
 from .models import Invitation, Profile
 from .templatetags.accounts import display_name
 
@@ -174,13 +174,20 @@ def signup_activate(request, token: str):
     except tokens.LinkInvalid:
         logger.warning("Refused an activation link: not valid or expired")
         return _refused(request, "activation-invalid", status=HTTPStatus.BAD_REQUEST)
+    form = ActivationForm(request.POST or None)
     if request.method != "POST":
-        return render(request, "accounts/signup_activate.html")
+        return render(request, "accounts/signup_activate.html", {"form": form})
+    if not form.is_valid():
+        return render(request, "accounts/signup_activate.html", {"form": form}, status=HTTPStatus.BAD_REQUEST)
     try:
-        user = services.user_activate(user_id=user_id)
+        user = services.user_activate(user_id=user_id, password=form.cleaned_data["password"])
     except tokens.LinkInvalid:
         logger.warning("Refused an activation link for user %s: active already or switched off", user_id)
         return _refused(request, "activated", status=HTTPStatus.GONE)
+    except services.ActivationRefused as problem:
+        logger.warning("Refused an activation for user %s: not the password it was signed up with", user_id)
+        form.add_error("password", str(problem))
+        return render(request, "accounts/signup_activate.html", {"form": form}, status=HTTPStatus.BAD_REQUEST)
     login(request, user, backend=BACKEND)
     messages.success(request, f"Welcome, {display_name(user)}. Your account is ready.")
     return redirect(settings.LOGIN_REDIRECT_URL)

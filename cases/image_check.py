@@ -8,9 +8,10 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from . import services
+from . import services, workflow
 from .forms import ImageCheckForm
 from .models import Case
+from .revision_views import STAGES_LOCKED
 from .selectors import case_stage_problems, case_stages_to_check
 
 logger = logging.getLogger(__name__)
@@ -21,6 +22,10 @@ def image_check_view(request, pk: int):
     case = Case.objects.editable_by(request.user).filter(pk=pk).first()
     if case is None:
         raise PermissionDenied
+    if not workflow.edits_apply_directly(user=request.user, case=case):
+        # What this page clears or masks reaches readers at once: on a published case that is an editor's call.
+        messages.error(request, STAGES_LOCKED)
+        return HttpResponseRedirect(reverse("admin:cases_case_change", args=[case.pk]))
     stages = case_stages_to_check(case)
     problems = {problem.series_id: problem for problem in case_stage_problems(case)}
     held = []

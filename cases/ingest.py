@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from .imaging import deidentify as deid
 from .imaging import group, read, render
-from .models import Case, Image, IngestJob, Modality, Phase, Plane, Series, image_upload_to
+from .models import STUDY_DAY_LIMIT, Case, Image, IngestJob, Modality, Phase, Plane, Series, image_upload_to
 
 logger = logging.getLogger(__name__)
 
@@ -296,14 +296,22 @@ def _study_day(case: Case, study_date: datetime.date | None) -> int | None:
     """Return the day of a study after the case's first one (day 0), which every import of the case shares.
 
     A study earlier than the case's first moves day 0 back to it, and every stage's day (imported or corrected
-    by an author) moves by as many days, so the intervals between stages stay true. Call with the case locked.
+    by an author) moves by as many days, so the intervals between stages stay true. A date that would put a
+    stage more than ``STUDY_DAY_LIMIT`` days from another (an archive's placeholder such as 19000101) gives no
+    day: the author sets it. Call with the case locked.
     """
     if study_date is None:
         return None
     zero = case.study_day_zero
+    if zero is not None and study_date - zero > datetime.timedelta(days=STUDY_DAY_LIMIT):
+        return None
     if zero is None or study_date < zero:
         if zero is not None:
-            case.series.exclude(study_day=None).update(study_day=F("study_day") + (zero - study_date).days)
+            moved = (zero - study_date).days
+            highest = case.series.aggregate(highest=Max("study_day"))["highest"] or 0
+            if highest + moved > STUDY_DAY_LIMIT:
+                return None
+            case.series.exclude(study_day=None).update(study_day=F("study_day") + moved)
         # Not through save(): day 0 is bookkeeping of the imports, not an edit of the case for its history.
         Case.objects.filter(pk=case.pk).update(study_day_zero=study_date)
         case.study_day_zero = zero = study_date

@@ -24,6 +24,7 @@ from accounts.roles import EDITOR
 from accounts.templatetags.accounts import display_name
 from discussions.services import notifications_send
 
+from . import workflow
 from .diff import diff_html
 from .models import Case, CaseFinding, CaseReference, CaseRevision, DifferentialEntry, Topic
 
@@ -159,6 +160,12 @@ def case_revision_approve(*, revision: CaseRevision, by) -> Case:
     """Apply a waiting revision to its case: readers see the new values from now on."""
     revision = _waiting(revision, by)
     case = revision.case
+    if case.status not in workflow.LIVE:
+        # Back in draft, its authors change it directly: these older values would undo what they did since.
+        raise RevisionRefused(
+            f"Case {case.number} is no longer published: its authors change it directly now. Return these changes "
+            "to the author instead of approving them."
+        )
     previous = case_values(case)
     author = display_name(revision.author) if revision.author else "a former author"
     reason = f"Revision {revision.pk} by {author}, approved by {display_name(by)}"[:REASON_LIMIT]

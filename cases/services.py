@@ -248,7 +248,6 @@ class ChecksDone:
     labels: int
 
 
-@transaction.atomic
 def case_apply_checks(
     *,
     case: Case,
@@ -257,19 +256,28 @@ def case_apply_checks(
     masks: Sequence[tuple[Image, list[list[int]]]],
     labels: Sequence[Series],
 ) -> ChecksDone:
-    """Confirm held images clean, mask others and confirm stages' labels, all of one case, all or nothing."""
+    """Confirm held images clean and stages' labels, and mask others, all of one case.
+
+    The confirmations are saved together; each mask then in a transaction of its own: masking decodes and
+    encodes pixels, and SQLite's one write lock must not be held across many images (as for the admin's masks).
+    """
     if any(image.series.case_id != case.pk for image in [*clear, *(image for image, _ in masks)]) or any(
         series.case_id != case.pk for series in labels
     ):
         raise ValueError("Every image and stage checked must belong to the case.")
-    for image in clear:
-        image_confirm_clear(image=image, by=by)
+    _checks_confirm(clear=clear, labels=labels, by=by)
     for image, rectangles in masks:
         image_apply_masks(image=image, rectangles=rectangles)
         logger.info("Image %s masked by user %s", image.pk, by.pk)
+    return ChecksDone(cleared=len(clear), masked=len(masks), labels=len(labels))
+
+
+@transaction.atomic
+def _checks_confirm(*, clear: Sequence[Image], labels: Sequence[Series], by) -> None:
+    for image in clear:
+        image_confirm_clear(image=image, by=by)
     for series in labels:
         series_confirm_label(series=series, by=by)
-    return ChecksDone(cleared=len(clear), masked=len(masks), labels=len(labels))
 
 
 def _delete_files(names: list[str]) -> None:

@@ -108,7 +108,7 @@ class AttemptState:
         by_topic: dict[str, list[ResultRow]] = defaultdict(list)
         for row in rows:
             by_kind[row.question.get_kind_display()].append(row)
-            by_topic[row.question.subject.name if row.question.subject else "No topic"].append(row)
+            by_topic[row.question.named_topic.name if row.question.named_topic else "No topic"].append(row)
         return ResultSummary(
             right=sum(row.outcome == ResultRow.RIGHT for row in rows),
             wrong=sum(row.outcome in (ResultRow.WRONG, ResultRow.LATE) for row in rows),

@@ -325,11 +325,11 @@ def test_open_sign_up_activates_the_account_by_a_link_to_its_address(client, dja
     assert client.get(link).status_code == 200
     user.refresh_from_db()
     assert not user.is_active, "a GET activates nothing"
-    done = client.post(link, follow=True)
+    done = client.post(link, {"password": NEW_ACCOUNT["password1"]}, follow=True)
     assert done.context["user"] == user and "Welcome, Dr New Resident" in body(done)
     user.refresh_from_db()
     assert user.is_active
-    replay = Client().post(link)
+    replay = Client().post(link, {"password": NEW_ACCOUNT["password1"]})
     assert replay.status_code == 410 and "active already" in body(replay)
 
 
@@ -358,8 +358,26 @@ def test_signing_up_again_while_waiting_for_activation_mails_a_new_link(django_c
         open_sign_up(Client(), username="again")
     first, second = mail.outbox
     assert second.to == ["open@example.org"] and "already has an account: newres" in second.body
-    done = Client().post(activation_link(second))
+    done = Client().post(activation_link(second), {"password": NEW_ACCOUNT["password1"]})
     assert done.status_code == 302 and get_user_model().objects.get(username="newres").is_active
+
+
+@override_settings(TEACHINGFILE_OPEN_SIGNUP=True)
+def test_the_owner_of_an_address_cannot_be_made_to_activate_an_account_someone_else_set_up(
+    django_capture_on_commit_callbacks, caplog
+):
+    """Someone signs up with another person's address and a password of their own; when that person signs up in
+    turn, the link they are mailed must not log them into an account whose password the first one knows."""
+    with django_capture_on_commit_callbacks(execute=True):
+        open_sign_up(Client(), username="squatter", password1="squatters-pass-77", password2="squatters-pass-77")
+        open_sign_up(Client(), username="owner")
+    link = activation_link(mail.outbox[-1])
+    owner = Client()
+    refused = owner.post(link, {"password": NEW_ACCOUNT["password1"]})
+    assert refused.status_code == 400 and "not the password" in body(refused)
+    assert not get_user_model().objects.get(username="squatter").is_active
+    assert "_auth_user_id" not in owner.session, "nobody is logged in"
+    assert "Refused an activation for user" in caplog.text
 
 
 @override_settings(TEACHINGFILE_OPEN_SIGNUP=True)

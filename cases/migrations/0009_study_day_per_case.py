@@ -26,8 +26,4 @@ class Migration(migrations.Migration):
             name='study_day',
             field=models.IntegerField(blank=True, help_text="Days after the case's first study (day 0), shown beside the stage as “day N”. Imports fill it in from the study dates; correct it here if it is wrong, or leave it empty to show no day. A study before the first one has a negative day.", null=True, validators=[django.core.validators.MinValueValidator(-36500), django.core.validators.MaxValueValidator(36500)]),
         ),
-        migrations.AddConstraint(
-            model_name='series',
-            constraint=models.CheckConstraint(condition=models.Q(('study_day__isnull', True), models.Q(('study_day__gte', -36500), ('study_day__lte', 36500)), _connector='OR'), name='series_study_day_within_a_century'),
-        ),
     ]

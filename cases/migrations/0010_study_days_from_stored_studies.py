@@ -3,7 +3,7 @@
 Imports before this counted from the earliest study of each upload, so two uploads of one patient both began at
 day 0. The study dates are read again from each stage's stored (de-identified, date-shifted) DICOM header; no
 form let authors set a day before this, so no correction is overwritten. Stages without a readable date keep
-theirs.
+theirs, unless it lies beyond a century (then none); a date a century before the case's latest gives none.
 """
 
 import datetime
@@ -11,8 +11,10 @@ import datetime
 import pydicom
 from django.core.files.storage import default_storage
 from django.db import migrations
+from django.db.models import Q
 
 DATE_KEYWORDS = ("StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate")
+STUDY_DAY_LIMIT = 36_500  # cases.models.STUDY_DAY_LIMIT when this was written
 
 
 def _study_date(name: str) -> datetime.date | None:
@@ -41,10 +43,17 @@ def count_from_the_first_study(apps, schema_editor):
         if study_date is not None:
             dates_by_case.setdefault(case_pk, {})[series_pk] = study_date
     for case_pk, dates in dates_by_case.items():
-        zero = min(dates.values())
+        # A date a century before the case's latest study is an archive's placeholder (19000101), not day 0.
+        latest = max(dates.values())
+        plausible = {pk: day for pk, day in dates.items() if (latest - day).days <= STUDY_DAY_LIMIT}
+        zero = min(plausible.values())
         Case.objects.filter(pk=case_pk).update(study_day_zero=zero)
         for series_pk, study_date in dates.items():
-            Series.objects.filter(pk=series_pk).update(study_day=(study_date - zero).days)
+            day = (study_date - zero).days if series_pk in plausible else None
+            Series.objects.filter(pk=series_pk).update(study_day=day)
+    # Days the per-batch count stored that no date recounts may lie beyond the constraint the next migration adds.
+    outside = Q(study_day__gt=STUDY_DAY_LIMIT) | Q(study_day__lt=-STUDY_DAY_LIMIT)
+    Series.objects.filter(outside).update(study_day=None)
 
 
 class Migration(migrations.Migration):

@@ -169,3 +169,49 @@ def test_the_check_page_costs_the_same_queries_for_more_images(client, waiting, 
     for order in range(1, 5):
         Image.objects.filter(pk=make_image(series=more, order=order).pk).update(held_for_review=True)
     assert queries() == before
+
+
+def test_a_published_cases_images_are_not_cleared_by_its_faculty_author(client, waiting, faculty):
+    """Readers see what the check page clears: on a published case only an editor may (the revision rule)."""
+    case, held, ct = waiting
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.PUBLISHED)
+    client.force_login(faculty)
+    response = client.post(
+        check_url(case), {"clear": [held[0].pk], f"mask-{held[1].pk}": "0,0,10,10", "labels": [ct.pk]}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:cases_case_change", args=[case.pk])
+    assert Image.objects.filter(pk__in=[image.pk for image in held], held_for_review=True, masks=[]).count() == 2
+    ct.refresh_from_db()
+    assert not ct.label_confirmed
+    assert client.get(check_url(case)).status_code == 302
+
+
+def test_an_editor_clears_a_published_cases_images(client, waiting, editor):
+    case, held, _ = waiting
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.PUBLISHED)
+    client.force_login(editor)
+    client.post(check_url(case), {"clear": [held[0].pk]})
+    assert not Image.objects.get(pk=held[0].pk).held_for_review
+
+
+def test_each_mask_is_drawn_in_a_transaction_of_its_own(client, waiting, faculty, monkeypatch):
+    """Masking decodes pixels: the write lock is never held across several images (SQLite has only one)."""
+    from django.db import connection
+
+    from cases.imaging import mask
+
+    case, held, _ = waiting
+    depths = []
+    mask_array = mask.mask_array
+
+    def recording(*args, **kwargs):
+        depths.append(len(connection.atomic_blocks))
+        return mask_array(*args, **kwargs)
+
+    monkeypatch.setattr(mask, "mask_array", recording)
+    client.force_login(faculty)
+    outside = len(connection.atomic_blocks)
+    client.post(check_url(case), {f"mask-{image.pk}": "0,0,10,10" for image in held})
+    assert depths == [outside + 1, outside + 1], "each mask in its own transaction, none inside another"
+    assert not Image.objects.filter(pk__in=[image.pk for image in held], held_for_review=True).exists()

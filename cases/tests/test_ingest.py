@@ -527,16 +527,6 @@ def test_the_command_rolls_back_a_failed_stage_and_deletes_what_it_rendered(case
     assert orphans(before) == set()
 
 
-def test_a_thumbnail_that_cannot_be_made_keeps_the_saved_stage_and_logs_it(case, tmp_path, monkeypatch, caplog):
-    """The thumbnail is made after the stage is saved: its failure neither fails the import nor loses the stage."""
-    monkeypatch.setattr(ingest, "_thumbnail_key_images", lambda series: (_ for _ in ()).throw(OSError("full")))
-    (tmp_path / "a.dcm").write_bytes(dicom_bytes(examples.ct))
-    call_command("import_study", str(tmp_path), case=case.number, stdout=io.StringIO())
-    assert IngestJob.objects.get(case=case).status == IngestJob.Status.DONE
-    assert Image.objects.filter(series__case=case).count() == 1
-    assert "made no thumbnail for stage" in caplog.text
-
-
 def test_importing_a_study_again_skips_it_and_deletes_what_the_second_run_rendered(case, tmp_path):
     (tmp_path / "a.dcm").write_bytes(dicom_bytes(examples.ct))
     call_command("import_study", str(tmp_path), case=case.number, stdout=io.StringIO())
@@ -544,3 +534,22 @@ def test_importing_a_study_again_skips_it_and_deletes_what_the_second_run_render
     call_command("import_study", str(tmp_path), case=case.number, stdout=io.StringIO())
     assert Image.objects.filter(series__case=case).count() == 1
     assert orphans(before) == set()
+
+
+def test_a_placeholder_study_date_a_century_away_imports_without_a_day(case, tmp_path):
+    """Archives write 19000101 where a date is unknown: the stage is imported, its day left for the author."""
+    import_batch(case, tmp_path / "first", ct_study("20200301", 1))
+    import_batch(case, tmp_path / "placeholder", ct_study("19000101", 2), ct_study("20200401", 3))
+    assert Image.objects.filter(series__case=case).count() == 3, "every stage of the batch is imported"
+    assert study_days(case) == [0, None, 31], "the real studies keep counting from the case's first"
+
+
+def test_a_thumbnail_that_cannot_be_made_leaves_the_saved_stage_and_the_import_done(
+    case, tmp_path, monkeypatch, caplog
+):
+    """The thumbnail is made after the stage's transaction: failing then must not call a saved stage a failure."""
+    monkeypatch.setattr(ingest, "_thumbnail_key_images", lambda series: (_ for _ in ()).throw(OSError("full")))
+    import_batch(case, tmp_path / "one", ct_study("20200301", 1), ct_study("20200401", 2))
+    assert IngestJob.objects.get(case=case).status == IngestJob.Status.DONE
+    assert Image.objects.filter(series__case=case).count() == 2, "the next stage of the batch is imported too"
+    assert "made no thumbnail for stage" in caplog.text

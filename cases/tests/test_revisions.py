@@ -304,3 +304,20 @@ def test_the_annotation_editor_shows_but_does_not_save_marks_of_a_published_case
     response = client.post(url, body, content_type="application/json")
     assert response.status_code == 403 and "through an editor" in response.content.decode()
     assert not image.annotations.exists()
+
+
+def test_changes_proposed_before_a_return_to_draft_do_not_overwrite_the_authors_later_draft(
+    client, published, faculty, editor
+):
+    """Once the case is a draft its authors edit it directly: approving the older proposal would undo that."""
+    from cases import services
+
+    revision = propose_new_diagnosis(client, faculty, published)
+    services.case_set_status(case=published, status=Case.Status.DRAFT, by=editor, comments="Rework the findings.")
+    published.refresh_from_db()
+    assert edit(client, published, diagnosis="Fibrodysplasia ossificans progressiva").status_code == 302
+    with pytest.raises(revisions.RevisionRefused, match="no longer published"):
+        revisions.case_revision_approve(revision=revision, by=editor)
+    published.refresh_from_db()
+    assert published.diagnosis == "Fibrodysplasia ossificans progressiva"
+    assert list(published.findings.values_list("text", flat=True)) == ["Bone around the hip.", "Mature cortex."]

@@ -321,3 +321,31 @@ def test_an_attempt_started_this_minute_is_listed_as_started_just_now(client, re
     started(client, quiz)
     listing = client.get(reverse("quizzes:quiz-list")).content.decode()
     assert "started just now" in listing and "0\xa0minutes" not in listing
+
+
+def test_the_results_summary_does_not_name_the_topic_of_a_click_questions_case(client, resident):
+    """A click question leaves its case an unknown: its results count it under "No topic", as progress does."""
+    from cases.tests.factories import make_topic
+
+    secret, other = make_topic(name="Secret topic of the unknown"), make_topic(name="Topic asked openly")
+    case = make_case(topic=secret)
+    series = make_series(case=case)
+    make_image(series=series)
+    click = Question.objects.create(
+        key="click-summary",
+        kind=Question.Kind.CLICK,
+        case=case,
+        series=series,
+        stem="Mark it.",
+        target_x=0.5,
+        target_y=0.5,
+        target_radius=0.1,
+    )
+    quiz = make_quiz(questions=[click, make_sba(topic=other)], mode=Quiz.Mode.EXAM)
+    client.force_login(resident)
+    attempt = started(client, quiz)
+    client.post(reverse("quizzes:attempt-finish", args=[attempt.pk]))
+    assert not Reveal.objects.filter(user=resident, case=case).exists()
+    page = client.get(reverse("quizzes:attempt-results", args=[attempt.pk])).content.decode()
+    assert "Topic asked openly" in page and "<td>No topic</td>" in page
+    assert secret.name not in page and case.diagnosis not in page
