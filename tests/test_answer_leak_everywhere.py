@@ -125,6 +125,11 @@ def names_a_case(quiz: Quiz) -> bool:
     return quiz.questions.filter(case__isnull=False).exists()
 
 
+def first_middle_last(images: list) -> list:
+    """The images of a stage the guard fetches: access is decided per stage, so three stand for a stack of 64."""
+    return list({id(image): image for image in (images[:1] + images[len(images) // 2 :][:1] + images[-1:])}.values())
+
+
 def read_everything(reader: Reader, *, attempt: Attempt | None) -> None:
     """Fetch every page of the two URLconfs that does not depend on a quiz question being open."""
     topic_quizzes = [quiz for quiz in Quiz.objects.all() if not names_a_case(quiz)]
@@ -150,7 +155,7 @@ def read_everything(reader: Reader, *, attempt: Attempt | None) -> None:
         for series in Series.objects.filter(case=case):
             hidden = series.after_reveal and case.number not in reader.known
             reader.get(reverse("cases:series-values", args=[series.pk]), expect=(404,) if hidden else (200, 404))
-            for image in series.images.all():
+            for image in first_middle_last(list(series.images.order_by("order"))):
                 expected = (404,) if hidden else (200,)
                 for name in filter(None, (image.file.name, image.thumbnail.name)):
                     assert reader.client.get(reverse("cases:media-file", args=[name])).status_code in expected
