@@ -184,12 +184,12 @@ class ReturnForm(forms.Form):
     )
 
 
-class ReviewDecisionForm(forms.Form):
-    """An editor's decision on a case in review; returning it needs comments for the authors."""
+class EditorDecisionForm(forms.Form):
+    """An editor's decision whose ``RETURN`` choice needs comments; subclasses give the ``decision`` field."""
 
-    PUBLISH, RETURN = "publish", "return"
+    RETURN = "return"
+    return_needs = "Write what the authors should change."
 
-    decision = forms.ChoiceField(choices=[(PUBLISH, "Publish"), (RETURN, "Return to the authors")])
     comments = forms.CharField(
         required=False,
         max_length=REVIEW_COMMENTS_LIMIT,
@@ -199,11 +199,19 @@ class ReviewDecisionForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("decision") == self.RETURN and not cleaned.get("comments", "").strip():
-            self.add_error("comments", "Write what the authors should change.")
+            self.add_error("comments", self.return_needs)
         return cleaned
 
     def error_text(self) -> str:
         return " ".join(message for messages in self.errors.values() for message in messages)
+
+
+class ReviewDecisionForm(EditorDecisionForm):
+    """An editor's decision on a case in review; returning it needs comments for the authors."""
+
+    PUBLISH = "publish"
+
+    decision = forms.ChoiceField(choices=[(PUBLISH, "Publish"), (EditorDecisionForm.RETURN, "Return to the authors")])
 
 
 MASK_TEXT_LIMIT = 2000
@@ -296,23 +304,10 @@ class ProposedRowsFormSet(forms.BaseInlineFormSet):
         return self.proposed_rows
 
 
-class RevisionDecisionForm(forms.Form):
+class RevisionDecisionForm(EditorDecisionForm):
     """An editor's decision on a faculty author's changes to a published case; a return needs comments."""
 
-    APPROVE, RETURN = "approve", "return"
+    APPROVE = "approve"
+    return_needs = "Write what the author should change."
 
-    decision = forms.ChoiceField(choices=[(APPROVE, "Approve"), (RETURN, "Return to the author")])
-    comments = forms.CharField(
-        required=False,
-        max_length=REVIEW_COMMENTS_LIMIT,
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-    )
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("decision") == self.RETURN and not cleaned.get("comments", "").strip():
-            self.add_error("comments", "Write what the author should change.")
-        return cleaned
-
-    def error_text(self) -> str:
-        return " ".join(message for messages in self.errors.values() for message in messages)
+    decision = forms.ChoiceField(choices=[(APPROVE, "Approve"), (EditorDecisionForm.RETURN, "Return to the author")])
