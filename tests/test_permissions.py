@@ -15,8 +15,8 @@ from cases.models import Case, CaseRevision, IngestJob
 from cases.tests.factories import make_case, make_dicom_image, make_series, make_user
 from discussions.models import Comment, Notification
 from quizzes import services
-from quizzes.models import Attempt, Question
-from quizzes.tests.factories import make_quiz, make_sba
+from quizzes.models import Attempt
+from quizzes.tests.factories import make_click, make_quiz, make_sba
 
 ROLES = ["anonymous", "resident", "faculty_owner", "faculty_other", "editor", "inactive"]
 OK, LOGIN, NOT_FOUND, ADMIN_LOGIN, BAD, REDIRECT, FORBIDDEN = 200, "login", 404, "admin-login", 400, 302, 403
@@ -53,16 +53,7 @@ def world(db, resident, faculty, other_faculty, editor):
 def quiz_world(published, resident):
     """A published quiz with a click-the-finding question on the published case, and the resident's attempt."""
     case, shown, _ = published
-    click = Question.objects.create(
-        key="click-perm",
-        kind=Question.Kind.CLICK,
-        case=case,
-        series=shown.series,
-        stem="Mark it.",
-        target_x=0.5,
-        target_y=0.5,
-        target_radius=0.1,
-    )
+    click = make_click(case=case, series=shown.series, key="click-perm")
     quiz = make_quiz(questions=[click, make_sba()])
     return quiz, services.attempt_start(quiz=quiz, user=resident), click
 

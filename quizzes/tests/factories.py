@@ -23,6 +23,13 @@ def make_sba(*, correct: int = 0, **overrides) -> Question:
     return question
 
 
+def make_click(*, case, series, **overrides) -> Question:
+    """A click-the-finding question on ``series`` of ``case``: the target a circle of radius 0.1 at the centre."""
+    fields = {"key": f"click-{next(_numbers)}", "kind": Question.Kind.CLICK, "stem": "Mark it."}
+    target = {"target_x": 0.5, "target_y": 0.5, "target_radius": 0.1}
+    return Question.objects.create(**{**fields, **target, "case": case, "series": series, **overrides})
+
+
 def make_quiz(*, questions=(), **overrides) -> Quiz:
     number = next(_numbers)
     fields = {"slug": f"quiz-{number}", "title": f"Quiz {number}", "is_published": True, "shuffle_questions": False}

@@ -13,7 +13,7 @@ from quizzes import services
 from quizzes.models import Attempt, Question, Quiz, ReviewItem
 from quizzes.selectors import cohort_results, progress_for, review_queue_for
 from quizzes.services import Answer, AnswerRefused, QuizUnavailable
-from quizzes.tests.factories import make_quiz, make_sba, pick
+from quizzes.tests.factories import make_click, make_quiz, make_sba, pick
 
 pytestmark = pytest.mark.django_db
 
@@ -252,16 +252,7 @@ def test_a_click_question_never_reveals_its_case(resident, mode):
     case = make_case(topic=_topic())
     series = make_series(case=case, modality="CT")
     make_image(series=series)
-    click = Question.objects.create(
-        key="click-unrevealed",
-        kind=Question.Kind.CLICK,
-        case=case,
-        series=series,
-        stem="Mark it.",
-        target_x=0.5,
-        target_y=0.5,
-        target_radius=0.1,
-    )
+    click = make_click(case=case, series=series, key="click-unrevealed")
     attempt = services.attempt_start(quiz=make_quiz(questions=[click], mode=mode), user=resident)
     services.attempt_answer(attempt=attempt, question=click, answer=Answer(x=0.5, y=0.5, slice_number=1))
     services.attempt_finish(attempt=attempt)

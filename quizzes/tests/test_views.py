@@ -17,7 +17,7 @@ from cases.tests.factories import make_case, make_image, make_series, make_user
 from quizzes import services
 from quizzes.models import Attempt, Question, Quiz
 from quizzes.selectors import REVIEW_SESSION_SIZE
-from quizzes.tests.factories import make_quiz, make_sba, pick
+from quizzes.tests.factories import make_click, make_quiz, make_sba, pick
 
 pytestmark = pytest.mark.django_db
 
@@ -296,16 +296,7 @@ def test_a_click_question_never_serves_a_stage_shown_only_after_the_reveal(clien
     case = make_case()
     series = make_series(case=case)
     make_image(series=series)
-    question = Question.objects.create(
-        key="click-after",
-        kind=Question.Kind.CLICK,
-        case=case,
-        series=series,
-        stem="Mark it.",
-        target_x=0.5,
-        target_y=0.5,
-        target_radius=0.1,
-    )
+    question = make_click(case=case, series=series, key="click-after")
     client.force_login(resident)
     attempt = started(client, make_quiz(questions=[question]))
     url = reverse("quizzes:question-images", args=[attempt.pk, question.pk])
@@ -331,16 +322,7 @@ def test_the_results_summary_does_not_name_the_topic_of_a_click_questions_case(c
     case = make_case(topic=secret)
     series = make_series(case=case)
     make_image(series=series)
-    click = Question.objects.create(
-        key="click-summary",
-        kind=Question.Kind.CLICK,
-        case=case,
-        series=series,
-        stem="Mark it.",
-        target_x=0.5,
-        target_y=0.5,
-        target_radius=0.1,
-    )
+    click = make_click(case=case, series=series, key="click-summary")
     quiz = make_quiz(questions=[click, make_sba(topic=other)], mode=Quiz.Mode.EXAM)
     client.force_login(resident)
     attempt = started(client, quiz)
