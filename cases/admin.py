@@ -177,7 +177,7 @@ class CaseAdminForm(forms.ModelForm):
         status = self.cleaned_data["status"]
         checked = (Case.Status.IN_REVIEW, Case.Status.PUBLISHED)
         if status in checked and self.instance.pk and self.instance.status != status:
-            problems = services.case_publication_problems(self.instance)
+            problems = case_stage_problems(self.instance)
             if problems:
                 raise forms.ValidationError([str(problem) for problem in problems])
         return status

@@ -214,11 +214,6 @@ class NotReadyToPublish(ValueError):
         self.problems = problems
 
 
-def case_publication_problems(case: Case) -> list[StageProblem]:
-    """List, stage by stage, what must be checked before the case may be submitted or published."""
-    return case_stage_problems(case)
-
-
 @transaction.atomic
 def image_confirm_clear(*, image: Image, by) -> Image:
     """Record the author's check that a held image carries no identifying text: readers may then see it."""
@@ -330,7 +325,7 @@ def case_set_status(*, case: Case, status: str, by, comments: str = "") -> Case:
     if returned and not comments.strip():
         raise workflow.StatusChangeRefused("Write the comments the authors should act on.")
     if status in (Case.Status.IN_REVIEW, Case.Status.PUBLISHED) and status != case.status:
-        problems = case_publication_problems(case)
+        problems = case_stage_problems(case)
         if problems:
             verb = "submitted" if status == Case.Status.IN_REVIEW else "published"
             raise NotReadyToPublish(f"Not {verb}: {' '.join(map(str, problems))}", problems)
