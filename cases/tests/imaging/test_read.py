@@ -33,7 +33,6 @@ BUNDLED = sorted(path for path in TEST_FILES.rglob("*") if path.is_file())
 
 # Bundled files that carry pixel data and are still refused, with the reason the author sees.
 REFUSED_WITH_PIXELS = {
-    "JPEG-lossy.dcm": "unsupported compression: 12-bit JPEG Extended (lossy) cannot be decoded by pylibjpeg",
     "MR_truncated.dcm": "truncated pixel data",
     "badVR.dcm": "invalid image header (Number of Frames is '1A')",
     "meta_missing_tsyntax.dcm": "incomplete image header (no Rows)",
@@ -104,9 +103,10 @@ def test_every_bundled_file_reads_or_is_refused_with_its_reason(path):
         assert ds.file_meta.TransferSyntaxUID
 
 
-def test_well_formed_12_bit_jpeg_extended_is_accepted():
-    """pylibjpeg decodes it; only the malformed scan header of pylibjpeg issue 73 is refused."""
-    ds = read_dataset(Source("JPGExtended.dcm", bundled("JPGExtended.dcm")), limits=LIMITS)
+@pytest.mark.parametrize("name", ["JPGExtended.dcm", "JPEG-lossy.dcm"])
+def test_12_bit_jpeg_extended_is_accepted_with_or_without_the_scan_header_quirk(name):
+    """JPEG-lossy.dcm's scan header (pylibjpeg issue 73) is repaired as it is read (test_formats decodes both)."""
+    ds = read_dataset(Source(name, bundled(name)), limits=LIMITS)
     assert ds.BitsStored == 12
 
 

@@ -1,0 +1,125 @@
+"""Files real archives contain (issue 13 §5): 12-bit lossy JPEG, Siemens mosaics, segmentations, parametric maps."""
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from pydicom.data import get_testdata_file
+from pydicom.encaps import encapsulate, generate_frames
+
+from cases.imaging.jpeg import repair_pixel_data, repair_scan_headers
+from cases.imaging.read import FileSource, Limits, Source, read_dataset
+from cases.imaging.render import iter_frames, modality_lut
+from cases.tests.corpus import formats
+
+LIMITS = Limits()
+# IJG quality 90 (dcmcjpeg's default) on the phantom, in HU: the error is largest at the 1,200 HU bone edges.
+LOSSY_MEAN_HU = 2.0
+LOSSY_MAX_HU = 40.0
+
+
+@pytest.fixture(scope="module")
+def jpeg_files(tmp_path_factory) -> list[Path]:
+    return formats.make_jpeg_extended_12bit(tmp_path_factory.mktemp("jpeg12"))
+
+
+def dcmdjpeg(path: Path, tmp_path: Path) -> pydicom.Dataset:
+    """Return the file as dcmtk's ``dcmdjpeg`` (IJG) decompresses it: the independent oracle."""
+    out = tmp_path / f"{path.stem}_dcmdjpeg.dcm"
+    subprocess.run(["dcmdjpeg", str(path), str(out)], check=True, capture_output=True)
+    return pydicom.dcmread(out)
+
+
+def decoded(path: Path) -> tuple[pydicom.Dataset, np.ndarray]:
+    ds = read_dataset(FileSource(path.name, path), limits=LIMITS)
+    return ds, next(iter_frames(ds))
+
+
+# --------------------------------------------------------------------------
+# 12-bit JPEG Extended
+
+
+def test_dcmtk_writes_the_damaged_scan_header_the_corpus_promises(jpeg_files):
+    _, compressed, damaged = jpeg_files
+    assert pydicom.dcmread(compressed).file_meta.TransferSyntaxUID == pydicom.uid.JPEGExtended12Bit
+    good, bad = bytes(pydicom.dcmread(compressed).PixelData), bytes(pydicom.dcmread(damaged).PixelData)
+    assert good[formats.scan_header(good) : formats.scan_header(good) + 3] == bytes((0, 63, 0))
+    assert bad[formats.scan_header(bad) : formats.scan_header(bad) + 3] == bytes((0, 0, 0))
+
+
+@pytest.mark.parametrize("which", [1, 2], ids=["well-formed", "damaged-scan-header"])
+def test_12_bit_jpeg_extended_decodes_as_dcmtk_does(jpeg_files, tmp_path, which):
+    """Within one stored value of dcmdjpeg (the inverse DCTs round differently), both with and without the quirk."""
+    path = jpeg_files[which]
+    ds, frame = decoded(path)
+    reference = dcmdjpeg(path, tmp_path).pixel_array
+    assert frame.shape == reference.shape == (128, 128)
+    assert np.abs(frame.astype(int) - reference.astype(int)).max() <= 1
+
+
+@pytest.mark.parametrize("which", [1, 2], ids=["well-formed", "damaged-scan-header"])
+def test_12_bit_jpeg_extended_is_the_original_within_the_lossy_tolerance(jpeg_files, which):
+    original = pydicom.dcmread(jpeg_files[0])
+    expected = modality_lut(original.pixel_array, original)
+    ds, frame = decoded(jpeg_files[which])
+    error = np.abs(modality_lut(frame, ds) - expected)
+    assert error.mean() <= LOSSY_MEAN_HU
+    assert error.max() <= LOSSY_MAX_HU
+
+
+def test_the_repair_changes_only_the_scan_header(jpeg_files):
+    compressed, damaged = (pydicom.dcmread(path) for path in jpeg_files[1:])
+    ds = read_dataset(FileSource("damaged", jpeg_files[2]), limits=LIMITS)
+    assert bytes(ds.PixelData) == bytes(compressed.PixelData)
+    assert len(ds.PixelData) == len(damaged.PixelData)
+
+
+def test_the_bundled_file_with_the_quirk_decodes_as_dcmtk_does(tmp_path):
+    """pydicom's JPEG-lossy.dcm, whose Se is 0: refused before, decoded now."""
+    path = Path(get_testdata_file("JPEG-lossy.dcm", download=False))
+    ds = read_dataset(Source(path.name, path.read_bytes()), limits=LIMITS)
+    reference = dcmdjpeg(path, tmp_path).pixel_array
+    assert np.abs(next(iter_frames(ds)).astype(int) - reference.astype(int)).max() <= 1
+
+
+def test_every_frame_of_a_multi_frame_object_is_repaired(jpeg_files):
+    damaged = pydicom.dcmread(jpeg_files[2])
+    frame = next(generate_frames(damaged.PixelData, number_of_frames=1))
+    pixel_data = encapsulate([frame, frame, frame], has_bot=True)
+    repaired = repair_pixel_data(pixel_data)
+    assert repaired is not None and len(repaired) == len(pixel_data)
+    frames = list(generate_frames(repaired, number_of_frames=3))
+    for each in frames:
+        assert each[formats.scan_header(each) : formats.scan_header(each) + 3] == bytes((0, 63, 0))
+    assert repair_pixel_data(repaired) is None  # nothing left to repair: no copy
+
+
+def segment(marker: int, payload: bytes) -> bytes:
+    return bytes((0xFF, marker)) + (len(payload) + 2).to_bytes(2, "big") + payload
+
+
+def codestream(sof: int, scans: list[tuple[bytes, bytes]]) -> bytes:
+    """Return a JPEG marker skeleton: SOI, a frame header of three components, then (scan fields, entropy data)."""
+    frame = segment(sof, bytes((12, 0, 8, 0, 8, 3, 1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0)))
+    body = b"".join(segment(0xDA, bytes((1, 1, 0)) + fields) + data for fields, data in scans)
+    return b"\xff\xd8" + segment(0xDB, bytes(65)) + frame + body + b"\xff\xd9"
+
+
+def test_every_scan_of_a_frame_is_repaired_past_stuffed_bytes_and_restart_markers():
+    entropy = b"\x12\xff\x00\x34\xff\xd0\x56\xff\xff"  # a stuffed 0xFF, an RST0 marker, a fill byte
+    stream = codestream(0xC1, [(bytes((0, 0, 0)), entropy), (bytes((1, 5, 0x10)), entropy)])
+    required = bytes((0, 63, 0))
+    assert repair_scan_headers(stream) == codestream(0xC1, [(required, entropy), (required, entropy)])
+
+
+@pytest.mark.parametrize("sof", [0xC2, 0xC3], ids=["progressive", "lossless"])
+def test_frames_that_are_not_sequential_dct_are_left_alone(sof):
+    stream = codestream(sof, [(bytes((1, 5, 0x10)), b"\x12\x34")])
+    assert repair_scan_headers(stream) == stream
+
+
+@pytest.mark.parametrize("data", [b"", b"\xff\xd8", b"not a jpeg", b"\xff\xd8\xff\xda\x00"], ids=repr)
+def test_what_is_not_a_whole_codestream_is_left_alone(data):
+    assert repair_scan_headers(data) == data
