@@ -7,6 +7,7 @@ docstring says what is special about them and what the import must do.
 from __future__ import annotations
 
 import shutil
+import struct
 import subprocess
 from pathlib import Path
 
@@ -107,3 +108,111 @@ def make_jpeg_extended_12bit(folder: Path) -> list[Path]:
     bad.file_meta.MediaStorageSOPInstanceUID = bad.SOPInstanceUID
     bad.save_as(damaged, enforce_file_format=True)
     return [original, compressed, damaged]
+
+
+MR_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.4"
+MOSAIC_SLICES = 6  # in a 3 × 3 grid of 32 × 32 tiles: the last three tiles are empty, as on the scanner
+MOSAIC_TILE = 32
+MOSAIC_SPACING = 4.5  # mm between slice centres
+MOSAIC_PIXEL = 3.0  # mm
+MOSAIC_FIRST_CORNER = (-48.0, -60.0, -10.0)  # where the first slice's top left pixel is, mm
+
+
+def csa2_header(elements: dict[str, tuple[str, list[str]]]) -> bytes:
+    """Return a Siemens CSA header, version 2 ("SV10"), holding ``{name: (VR, values)}``.
+
+    Each element: a 64-byte name, VM, a 4-byte VR, SyngoDT, item count and a
+    check value (77); each item four int32 (the second its length) and the
+    NUL-terminated text padded to 4 bytes (the layout nibabel's csareader reads).
+    """
+    out = bytearray(b"SV10\x04\x03\x02\x01")
+    out += struct.pack("<2I", len(elements), 77)
+    for name, (vr, values) in elements.items():
+        out += struct.pack("<64si4s3i", name.encode(), len(values), vr.encode(), 0, len(values), 77)
+        for value in values:
+            text = value.encode() + b"\0"
+            out += struct.pack("<4i", len(text), len(text), 77, len(text)) + text + b"\0" * (-len(text) % 4)
+    return bytes(out)
+
+
+def mosaic_truth(normal: tuple[float, float, float]) -> list[np.ndarray]:
+    """Return the true Image Position (Patient) of each slice of the generated mosaics, in mosaic order."""
+    first = np.array(MOSAIC_FIRST_CORNER)
+    return [first + np.array(normal) * MOSAIC_SPACING * index for index in range(MOSAIC_SLICES)]
+
+
+def mosaic_slice(index: int) -> np.ndarray:
+    """Return the pixels of slice ``index``: its own level (100 a slice) plus a ramp, so a swapped tile shows."""
+    ramp = np.add.outer(np.arange(MOSAIC_TILE), np.arange(MOSAIC_TILE) * 2)
+    return (100 * (index + 1) + ramp).astype(np.uint16)
+
+
+def _mosaic(*, series: str, study: str, normal, count_in: str, sequence_name: str, number: int) -> Dataset:
+    """Return an axial EPI volume as a Siemens mosaic: slices tiled row by row, MOSAIC in Image Type."""
+    per_row = int(np.ceil(np.sqrt(MOSAIC_SLICES)))
+    tiles = np.zeros((per_row * MOSAIC_TILE, per_row * MOSAIC_TILE), dtype=np.uint16)
+    for index in range(MOSAIC_SLICES):
+        row, column = divmod(index, per_row)
+        tiles[row * MOSAIC_TILE : (row + 1) * MOSAIC_TILE, column * MOSAIC_TILE : (column + 1) * MOSAIC_TILE] = (
+            mosaic_slice(index)
+        )
+    ds = _base(MR_IMAGE_STORAGE, modality="MR", series=series)
+    ds.StudyInstanceUID = study
+    ds.SeriesNumber = number
+    _grey(ds, tiles, bits_stored=12)
+    ds.ImageType = ["ORIGINAL", "PRIMARY", "M", "ND", "MOSAIC"]
+    ds.ScanningSequence, ds.SequenceVariant = "EP", ["SK", "SS"]
+    ds.SequenceName = sequence_name
+    ds.RepetitionTime, ds.EchoTime = 2000, 30
+    ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+    ds.PixelSpacing = [MOSAIC_PIXEL, MOSAIC_PIXEL]
+    ds.SliceThickness = 4
+    ds.SpacingBetweenSlices = MOSAIC_SPACING
+    # Siemens: the position of the whole mosaic's corner, as if it were one slice centred on the first slice
+    shift = (tiles.shape[0] - MOSAIC_TILE) / 2 * MOSAIC_PIXEL
+    ds.ImagePositionPatient = list(np.array(MOSAIC_FIRST_CORNER) - np.array([shift, shift, 0.0]))
+    if count_in:
+        header = {
+            "SliceNormalVector": ("FD", [f"{value:.8f}" for value in normal]),
+            "AcquisitionMatrixText": ("SH", ["32p*32"]),
+        }
+        if count_in == "csa":
+            header["NumberOfImagesInMosaic"] = ("US", [str(MOSAIC_SLICES)])
+        else:
+            ds.private_block(0x0019, "SIEMENS MR HEADER", create=True).add_new(0x0A, "US", MOSAIC_SLICES)
+        ds.private_block(0x0029, "SIEMENS CSA HEADER", create=True).add_new(0x10, "OB", csa2_header(header))
+    return ds
+
+
+def make_siemens_mosaic(folder: Path) -> list[Path]:
+    """Write three Siemens EPI mosaics (6 slices of 32 × 32 tiled in a 3 × 3 grid of a 96 × 96 image).
+
+    Returns [bold, diffusion, anonymised]:
+    - ``bold``: BOLD EPI (TR 2000 ms, TE 30 ms: a weighting rule alone would say PD), the slice count in
+      the CSA image header, slice normal +z (slices ascending);
+    - ``diffusion``: a b=1000 volume whose count is only in (0019,xx0A), the CSA header giving the
+      slice normal -z (slices descending: the frames must come out ascending, as every stack does);
+    - ``anonymised``: a mosaic whose private attributes an earlier tool removed, so nothing says how
+      many slices it holds.
+    The first two must import as six slices each, at the positions of ``mosaic_truth``, in their own
+    series and labelled EPI and DWI; the third must import whole and be labelled a mosaic.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    study = generate_uid()
+    made = []
+    for name, count_in, normal, sequence_name, number in (
+        ("bold.dcm", "csa", (0.0, 0.0, 1.0), "*epfid2d1_32", 1),
+        ("diffusion.dcm", "mr-header", (0.0, 0.0, -1.0), "*ep_b1000t", 2),
+        ("anonymised.dcm", "", (0.0, 0.0, 1.0), "*epfid2d1_32", 3),
+    ):
+        ds = _mosaic(
+            series=generate_uid(),
+            study=study,
+            normal=normal,
+            count_in=count_in,
+            sequence_name=sequence_name,
+            number=number,
+        )
+        ds.save_as(folder / name, enforce_file_format=True)
+        made.append(folder / name)
+    return made

@@ -1,5 +1,7 @@
 """Files real archives contain (issue 13 §5): 12-bit lossy JPEG, Siemens mosaics, segmentations, parametric maps."""
 
+import io
+import struct
 import subprocess
 from pathlib import Path
 
@@ -9,7 +11,10 @@ import pytest
 from pydicom.data import get_testdata_file
 from pydicom.encaps import encapsulate, generate_frames
 
+from cases.imaging.deidentify import CaseKeys, deidentify
+from cases.imaging.group import group_series, slice_position
 from cases.imaging.jpeg import repair_pixel_data, repair_scan_headers
+from cases.imaging.mosaic import mosaic_layout, read_csa_header, split_mosaic
 from cases.imaging.read import FileSource, Limits, Source, read_dataset
 from cases.imaging.render import iter_frames, modality_lut
 from cases.tests.corpus import formats
@@ -123,3 +128,106 @@ def test_frames_that_are_not_sequential_dct_are_left_alone(sof):
 @pytest.mark.parametrize("data", [b"", b"\xff\xd8", b"not a jpeg", b"\xff\xd8\xff\xda\x00"], ids=repr)
 def test_what_is_not_a_whole_codestream_is_left_alone(data):
     assert repair_scan_headers(data) == data
+
+
+# --------------------------------------------------------------------------
+# Siemens mosaics
+
+
+@pytest.fixture
+def mosaics(tmp_path) -> list[Path]:
+    return formats.make_siemens_mosaic(tmp_path / "mosaic")
+
+
+def frame_positions(ds: pydicom.Dataset) -> list[list[float]]:
+    return [
+        [float(v) for v in item.PlanePositionSequence[0].ImagePositionPatient]
+        for item in ds.PerFrameFunctionalGroupsSequence
+    ]
+
+
+def test_a_mosaic_is_split_into_its_slices_at_their_own_positions(mosaics):
+    ds = pydicom.dcmread(mosaics[0])
+    assert split_mosaic(ds)
+    assert (int(ds.NumberOfFrames), ds.Rows, ds.Columns) == (formats.MOSAIC_SLICES, 32, 32)
+    frames = list(iter_frames(ds))
+    for index, frame in enumerate(frames):
+        np.testing.assert_array_equal(frame, formats.mosaic_slice(index))
+    truth = formats.mosaic_truth((0.0, 0.0, 1.0))
+    np.testing.assert_allclose(frame_positions(ds), truth, atol=1e-4)
+    assert [float(v) for v in ds.ImagePositionPatient] == pytest.approx(list(truth[0]))
+    assert "MOSAIC" not in ds.ImageType
+
+
+def test_a_descending_mosaic_comes_out_ascending_like_every_stack(mosaics):
+    """The CSA slice normal points to the feet; the count is only in (0019,xx0A)."""
+    ds = pydicom.dcmread(mosaics[1])
+    assert split_mosaic(ds)
+    for position, frame in enumerate(iter_frames(ds)):
+        np.testing.assert_array_equal(frame, formats.mosaic_slice(formats.MOSAIC_SLICES - 1 - position))
+    truth = formats.mosaic_truth((0.0, 0.0, -1.0))[::-1]
+    np.testing.assert_allclose(frame_positions(ds), truth, atol=1e-4)
+    assert [slice_position(ds, frame_index=index) for index in range(6)] == sorted(
+        slice_position(ds, frame_index=index) for index in range(6)
+    )
+
+
+def test_a_split_mosaic_keeps_its_slices_through_de_identification(mosaics):
+    ds = pydicom.dcmread(mosaics[0])
+    split_mosaic(ds)
+    cleaned = deidentify(ds, keys=CaseKeys.generate()).dataset
+    assert not any(element.tag.is_private for element in cleaned)
+    buffer = io.BytesIO()
+    cleaned.save_as(buffer, enforce_file_format=True)
+    stored = pydicom.dcmread(io.BytesIO(buffer.getvalue()))
+    assert int(stored.NumberOfFrames) == formats.MOSAIC_SLICES
+    np.testing.assert_allclose(frame_positions(stored), formats.mosaic_truth((0.0, 0.0, 1.0)), atol=1e-4)
+
+
+def test_a_mosaic_whose_header_says_nothing_stays_whole_and_is_labelled_a_mosaic(mosaics):
+    ds = pydicom.dcmread(mosaics[2])
+    assert mosaic_layout(ds) is None
+    assert not split_mosaic(ds)
+    assert (ds.Rows, ds.Columns, ds.get("NumberOfFrames")) == (96, 96, None)
+    (series,) = group_series([ds])
+    assert series.sequence == "EPI mosaic"
+
+
+def test_split_mosaics_are_labelled_by_their_sequence_not_as_proton_density(mosaics):
+    datasets = [pydicom.dcmread(path) for path in mosaics[:2]]
+    for ds in datasets:
+        split_mosaic(ds)
+    assert [series.sequence for series in group_series(datasets)] == ["EPI", "DWI"]
+
+
+def test_an_image_that_is_not_a_mosaic_is_left_alone():
+    ds = pydicom.dcmread(get_testdata_file("MR_small.dcm", download=False))
+    before = bytes(ds.PixelData)
+    assert not split_mosaic(ds)
+    assert bytes(ds.PixelData) == before
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"SV10\x04\x03\x02\x01", b"SV10\x04\x03\x02\x01" + struct.pack("<2I", 5000, 77)],
+    ids=["empty", "no-count", "implausible-count"],
+)
+def test_a_malformed_csa_header_is_refused_by_the_parser(data):
+    with pytest.raises(ValueError):
+        read_csa_header(data)
+
+
+def test_a_csa_header_cut_short_is_refused_by_the_parser():
+    header = formats.csa2_header(
+        {"NumberOfImagesInMosaic": ("US", ["6"]), "SliceNormalVector": ("FD", ["0", "0", "1"])}
+    )
+    assert read_csa_header(header)["NumberOfImagesInMosaic"] == ["6"]
+    with pytest.raises(ValueError):
+        read_csa_header(header[:-6])
+
+
+def test_a_mosaic_with_a_damaged_csa_header_stays_whole(mosaics):
+    ds = pydicom.dcmread(mosaics[0])
+    ds.private_block(0x0029, "SIEMENS CSA HEADER")[0x10].value = b"SV10\x04\x03\x02\x01" + b"\xff" * 40
+    assert not split_mosaic(ds)
+    assert ds.Rows == 96
