@@ -55,6 +55,7 @@ _ELEMENTS = {
     "copper": "Cu",
     "chromium": "Cr",
 }
+PARAMETRIC_MAP_STORAGE = "1.2.840.10008.5.1.4.1.1.30"
 _XRAY_MODALITIES = {"CT", "CR", "DX", "MG", "XA", "RF", "IO", "PX"}
 
 
@@ -364,7 +365,12 @@ def mr_sequence(dataset: Dataset) -> str:
 
 
 def _sequence_label(dataset: Dataset, modality: str) -> str:
-    """Return the MR sequence label, saying "mosaic" when the slices are still tiled in one image."""
+    """Return the MR sequence label, "parametric map" for one, and "mosaic" when slices are still tiled in one image.
+
+    A parametric map (ADC, T1 map, perfusion) has the timing of none of its sources: its values are computed.
+    """
+    if _text(dataset, "SOPClassUID") == PARAMETRIC_MAP_STORAGE:
+        return "parametric map"
     label = mr_sequence(dataset) if modality == "MR" else ""
     return f"{label} mosaic".strip() if is_mosaic(dataset) else label
 

@@ -70,6 +70,15 @@ _MAX_NESTING = 1  # a zip inside the upload's zip is expanded; one more level is
 _UID_PATTERN = re.compile(r"^[0-9]+(\.[0-9]+)+$")
 _SKIPPED_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
 
+#: SOP classes whose pixels are a mask over other images: shown alone they are a white silhouette on black,
+#: and the teaching file draws no overlays. Refused whatever their transfer syntax (PS3.3 A.51).
+NOT_SHOWN_ALONE = {
+    "1.2.840.10008.5.1.4.1.1.66.4": (
+        "segmentation object (a mask drawn on other images, not an image of its own): not imported; "
+        "import the images it was drawn on"
+    ),
+}
+
 
 class UnreadableFile(ValueError):
     """The file cannot be ingested; ``str(error)`` is the reason, in plain words for the author."""
@@ -457,6 +466,7 @@ def _with_preamble(data: bytes) -> bytes:
 
 def _check_image(dataset: Dataset, *, limits: Limits, ended_early: bool) -> None:
     """Raise UnreadableFile unless the dataset holds a complete, decodable image within the limits."""
+    _check_shown_alone(dataset)
     keyword = next((keyword for keyword in PIXEL_KEYWORDS if keyword in dataset), None)
     if keyword is None:
         if ended_early:
@@ -488,6 +498,13 @@ def _check_image(dataset: Dataset, *, limits: Limits, ended_early: bool) -> None
     expected = _expected_bytes(dataset, rows=rows, columns=columns, samples=samples, bits=bits, frames=frames)
     if len(pixels) < expected:
         raise UnreadableFile("truncated pixel data")
+
+
+def _check_shown_alone(dataset: Dataset) -> None:
+    """Raise UnreadableFile for objects whose pixels mean nothing without the images they were made on."""
+    sop_class = str(dataset.get("SOPClassUID") or "")
+    if sop_class in NOT_SHOWN_ALONE:
+        raise UnreadableFile(NOT_SHOWN_ALONE[sop_class])
 
 
 def _no_pixels_reason(dataset: Dataset) -> str:

@@ -51,3 +51,18 @@ def test_siemens_mosaics_import_as_stacks_of_slices_at_their_positions(case, tmp
     assert (whole.width, whole.height) == (96, 96)
     stored = pydicom.dcmread(stages["EPI"].images.first().dicom_file.path)
     assert not any(element.tag.is_private for element in stored), "the CSA header went with the private attributes"
+
+
+def test_parametric_maps_import_and_segmentations_are_refused_with_their_reason(case, tmp_path):
+    maps = formats.make_parametric_maps(tmp_path / "upload")
+    segmentations = formats.make_segmentations(tmp_path / "upload")
+    out, code = run_import(case, tmp_path / "upload")
+    assert code == 1
+    assert f"{len(maps)} files imported, {len(segmentations)} refused." in out
+    assert out.count("segmentation object (a mask drawn on other images") == len(segmentations)
+    stages = Series.objects.filter(case=case)
+    assert [stage.sequence for stage in stages] == ["parametric map"] * len(maps)
+    for stage in stages:
+        images = list(stage.images.order_by("order"))
+        assert [image.slice_position_mm for image in images] == [0.0, 5.0]
+        assert all(0 < image.window_width < 0.01 for image in images), "windowed from the map's own values"

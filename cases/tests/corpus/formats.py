@@ -9,14 +9,30 @@ from __future__ import annotations
 import shutil
 import struct
 import subprocess
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.encaps import encapsulate
+from pydicom.filebase import DicomBytesIO
+from pydicom.filewriter import write_dataset, write_file_meta_info
+from pydicom.uid import DeflatedExplicitVRLittleEndian, ExplicitVRLittleEndian, RLELossless, generate_uid
 
-__all__ = ["DCMCJPEG", "make_jpeg_extended_12bit", "phantom_12bit", "scan_header"]
+__all__ = [
+    "DCMCJPEG",
+    "adc_map",
+    "csa2_header",
+    "make_jpeg_extended_12bit",
+    "make_parametric_maps",
+    "make_segmentations",
+    "make_siemens_mosaic",
+    "mosaic_slice",
+    "mosaic_truth",
+    "phantom_12bit",
+    "scan_header",
+]
 
 DCMCJPEG = "dcmcjpeg"  # dcmtk; `make test` installs it (Debian package dcmtk)
 CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
@@ -215,4 +231,169 @@ def make_siemens_mosaic(folder: Path) -> list[Path]:
         )
         ds.save_as(folder / name, enforce_file_format=True)
         made.append(folder / name)
+    return made
+
+
+SEGMENTATION_STORAGE = "1.2.840.10008.5.1.4.1.1.66.4"
+PARAMETRIC_MAP_STORAGE = "1.2.840.10008.5.1.4.1.1.30"
+DEFLATED_IMAGE_FRAME_COMPRESSION = "1.2.840.10008.1.2.8.1"  # PS3.5 A.4.11 (2024): each frame deflated alone
+MAP_SIZE = 24
+ADC_RANGE = (0.0004, 0.0032)  # mm²/s: apparent diffusion coefficients from restricted diffusion to free water
+
+
+def _segmentation(transfer_syntax: str) -> Dataset:
+    """Return a two-frame BINARY segmentation of a round 'lesion' (1 bit a pixel, packed), as written by tools."""
+    ds = _base(SEGMENTATION_STORAGE, modality="SEG")
+    ds.file_meta.TransferSyntaxUID = transfer_syntax
+    ds.SegmentationType = "BINARY"
+    ds.ImageType = ["DERIVED", "PRIMARY"]
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.Rows = ds.Columns = MAP_SIZE
+    ds.BitsAllocated = ds.BitsStored = 1
+    ds.HighBit = 0
+    ds.PixelRepresentation = 0
+    ds.NumberOfFrames = 2
+    ds.LossyImageCompression = "00"
+    segment = Dataset()
+    segment.SegmentNumber = 1
+    segment.SegmentLabel = "Lesion"
+    segment.SegmentAlgorithmType = "MANUAL"
+    ds.SegmentSequence = [segment]
+    y, x = np.mgrid[0:MAP_SIZE, 0:MAP_SIZE]
+    masks = [(np.hypot(y - 12, x - 12) < radius).astype(np.uint8) for radius in (5, 8)]
+    frames = [np.packbits(mask.ravel(), bitorder="little").tobytes() for mask in masks]
+    if transfer_syntax == DEFLATED_IMAGE_FRAME_COMPRESSION:
+        ds.PixelData = encapsulate([_raw_deflate(frame) for frame in frames])
+        ds["PixelData"].VR = "OB"
+    elif transfer_syntax == RLELossless:
+        ds.PixelData = encapsulate([_rle_literal(frame) for frame in frames])
+        ds["PixelData"].VR = "OB"
+    else:
+        ds.PixelData = b"".join(frames)
+    return ds
+
+
+def _explicit_little_part10(ds: Dataset) -> bytes:
+    """Return a Part 10 file of a syntax pydicom 3.0 does not know: the data set explicit VR little endian."""
+    meta = DicomBytesIO()
+    write_file_meta_info(meta, ds.file_meta, enforce_standard=True)
+    body = DicomBytesIO()
+    body.is_little_endian, body.is_implicit_VR = True, False
+    write_dataset(body, ds)
+    return b"\0" * 128 + b"DICM" + meta.getvalue() + body.getvalue()
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)  # raw deflate, no zlib header (RFC 1951)
+    return packer.compress(data) + packer.flush()
+
+
+def _rle_literal(data: bytes) -> bytes:
+    """Return one RLE Lossless frame of a single segment written as literal runs (PS3.5 G.3)."""
+    segment = b"".join(
+        bytes((len(chunk) - 1,)) + chunk for chunk in (data[i : i + 128] for i in range(0, len(data), 128))
+    )
+    segment += b"\0" * (len(segment) % 2)
+    header = struct.pack("<16L", 1, 64, *([0] * 14))
+    return header + segment
+
+
+def make_segmentations(folder: Path) -> list[Path]:
+    """Write a binary segmentation (SEG) three ways: deflated data set, deflated frames, RLE.
+
+    Like pydicom-data's liver SEG objects: a mask of a lesion over images that
+    are not in the upload. Shown alone it is a white disc on black, and the
+    teaching file draws no overlays, so each must be refused, whatever its
+    transfer syntax, with a reason that says it is a segmentation.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    made = []
+    for name, syntax in (
+        ("seg_deflated.dcm", DeflatedExplicitVRLittleEndian),
+        ("seg_deflated_frames.dcm", DEFLATED_IMAGE_FRAME_COMPRESSION),
+        ("seg_rle.dcm", RLELossless),
+    ):
+        ds = _segmentation(syntax)
+        if syntax == DEFLATED_IMAGE_FRAME_COMPRESSION:
+            (folder / name).write_bytes(_explicit_little_part10(ds))
+        else:
+            ds.save_as(folder / name, enforce_file_format=True)
+        made.append(folder / name)
+    return made
+
+
+def adc_map() -> np.ndarray:
+    """Return two frames of an ADC map in mm²/s: a ramp over ``ADC_RANGE`` with a restricted spot."""
+    low, high = ADC_RANGE
+    ramp = np.linspace(low, high, MAP_SIZE * MAP_SIZE).reshape(MAP_SIZE, MAP_SIZE)
+    frames = np.stack([ramp, ramp[::-1]])
+    frames[:, 10:14, 10:14] = low
+    return frames
+
+
+def _parametric_map(kind: str, series: str) -> Dataset:
+    ds = _base(PARAMETRIC_MAP_STORAGE, modality="MR", series=series)
+    ds.ImageType = ["DERIVED", "PRIMARY"]
+    ds.ContentLabel = "ADC"
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.Rows = ds.Columns = MAP_SIZE
+    ds.NumberOfFrames = 2
+    ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+    ds.PixelSpacing = [2, 2]
+    values = adc_map()
+    mapping = Dataset()
+    mapping.LUTLabel = "ADC"
+    mapping.LUTExplanation = "apparent diffusion coefficient"
+    units = Dataset()
+    units.CodeValue, units.CodingSchemeDesignator, units.CodeMeaning = "mm2/s", "UCUM", "mm2/s"
+    mapping.MeasurementUnitsCodeSequence = [units]
+    if kind == "float":
+        ds.BitsAllocated = 32
+        ds.FloatPixelData = values.astype("<f4").tobytes()
+        slope, intercept = 1.0, 0.0
+    elif kind == "double":
+        ds.BitsAllocated = 64
+        ds.DoubleFloatPixelData = values.astype("<f8").tobytes()
+        slope, intercept = 1.0, 0.0
+    else:  # stored in µm²/s as integers; the mapping gives mm²/s
+        ds.BitsAllocated = ds.BitsStored = 16
+        ds.HighBit = 15
+        ds.PixelRepresentation = 0
+        ds.PixelData = np.rint(values * 1e6).astype("<u2").tobytes()
+        slope, intercept = 1e-6, 0.0
+    mapping.RealWorldValueFirstValueMapped = 0
+    mapping.RealWorldValueLastValueMapped = 65535
+    mapping.RealWorldValueSlope = slope
+    mapping.RealWorldValueIntercept = intercept
+    shared = Dataset()
+    shared.RealWorldValueMappingSequence = [mapping]
+    ds.SharedFunctionalGroupsSequence = [shared]
+    per_frame = []
+    for index in range(2):
+        plane = Dataset()
+        plane.ImagePositionPatient = [-24, -24, 5.0 * index]
+        item = Dataset()
+        item.PlanePositionSequence = [plane]
+        per_frame.append(item)
+    ds.PerFrameFunctionalGroupsSequence = per_frame
+    return ds
+
+
+def make_parametric_maps(folder: Path) -> list[Path]:
+    """Write an ADC parametric map three ways: 32-bit float, 64-bit float, and 16-bit integers with a mapping.
+
+    Values are in mm²/s, all between 0.0004 and 0.0032 (``adc_map``); the
+    integer map stores µm²/s and maps them to mm²/s with its Real World Value
+    Mapping slope of 1e-6. Each must import as two frames of one stage
+    labelled a parametric map, windowed from its real values (not a window of
+    width 1, which would show every pixel the same grey).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    made = []
+    for kind in ("float", "double", "integer"):
+        path = folder / f"adc_{kind}.dcm"
+        _parametric_map(kind, generate_uid()).save_as(path, enforce_file_format=True)
+        made.append(path)
     return made

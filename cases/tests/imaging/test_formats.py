@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import PIL.Image
 import pydicom
 import pytest
 from pydicom.data import get_testdata_file
@@ -15,8 +16,8 @@ from cases.imaging.deidentify import CaseKeys, deidentify
 from cases.imaging.group import group_series, slice_position
 from cases.imaging.jpeg import repair_pixel_data, repair_scan_headers
 from cases.imaging.mosaic import mosaic_layout, read_csa_header, split_mosaic
-from cases.imaging.read import FileSource, Limits, Source, read_dataset
-from cases.imaging.render import iter_frames, modality_lut
+from cases.imaging.read import FileSource, Limits, Source, UnreadableFile, read_dataset
+from cases.imaging.render import Window, auto_window, iter_frames, modality_lut, render_dataset, to_display
 from cases.tests.corpus import formats
 
 LIMITS = Limits()
@@ -231,3 +232,66 @@ def test_a_mosaic_with_a_damaged_csa_header_stays_whole(mosaics):
     ds.private_block(0x0029, "SIEMENS CSA HEADER")[0x10].value = b"SV10\x04\x03\x02\x01" + b"\xff" * 40
     assert not split_mosaic(ds)
     assert ds.Rows == 96
+
+
+# --------------------------------------------------------------------------
+# segmentations and parametric maps
+
+SEGMENTATION_REASON = (
+    "segmentation object (a mask drawn on other images, not an image of its own): not imported; "
+    "import the images it was drawn on"
+)
+
+
+def test_segmentations_are_refused_with_a_reason_whatever_their_transfer_syntax(tmp_path):
+    paths = formats.make_segmentations(tmp_path)
+    syntaxes = {str(pydicom.dcmread(path).file_meta.TransferSyntaxUID) for path in paths}
+    assert syntaxes == {"1.2.840.10008.1.2.1.99", formats.DEFLATED_IMAGE_FRAME_COMPRESSION, "1.2.840.10008.1.2.5"}
+    for path in paths:
+        with pytest.raises(UnreadableFile) as refused:
+            read_dataset(FileSource(path.name, path), limits=LIMITS)
+        assert str(refused.value) == SEGMENTATION_REASON
+
+
+@pytest.mark.parametrize("kind", ["float", "double", "integer"])
+def test_a_parametric_map_shows_its_real_values_windowed_from_their_range(tmp_path, kind):
+    path = next(path for path in formats.make_parametric_maps(tmp_path) if kind in path.name)
+    ds = read_dataset(FileSource(path.name, path), limits=LIMITS)
+    expected = formats.adc_map()
+    frames = list(iter_frames(ds))
+    assert len(frames) == 2
+    for index, frame in enumerate(frames):
+        # the integer map keeps whole µm²/s: half of one is its rounding
+        np.testing.assert_allclose(modality_lut(frame, ds, frame_index=index), expected[index], rtol=0, atol=0.5e-6)
+    rendered = list(render_dataset(ds))
+    low, high = formats.ADC_RANGE
+    window = rendered[0].window
+    assert low - 1e-9 <= window.center - window.width / 2 < window.center + window.width / 2 <= high + 1e-9
+    picture = np.asarray(PIL.Image.open(io.BytesIO(rendered[0].web)).convert("L"))
+    assert picture.min() == 0 and picture.max() == 255, "the map's range spans the grey scale"
+    assert picture[11, 11] == 0, "the restricted spot is dark on ADC"
+
+
+def test_parametric_maps_are_labelled_as_such_at_their_frames_positions(tmp_path):
+    datasets = [pydicom.dcmread(path) for path in formats.make_parametric_maps(tmp_path)]
+    assert {series.sequence for series in group_series(datasets)} == {"parametric map"}
+    assert [slice_position(datasets[0], frame_index=index) for index in range(2)] == [0.0, 5.0]
+
+
+def test_a_narrow_window_on_fractional_values_is_applied_exactly_not_as_a_threshold():
+    values = np.array([[0.0010, 0.0015, 0.0020]], np.float32)
+    grey = make_grey(np.zeros((1, 3), np.uint16))
+    np.testing.assert_array_equal(to_display(values, grey, Window(0.0015, 0.001)), [[0, 128, 255]])
+
+
+def test_the_automatic_window_of_whole_numbers_is_at_least_one_wide():
+    assert auto_window(np.array([[5, 5, 5, 5]], np.float32)).width == 1
+    assert auto_window(np.array([[0.0010, 0.0020]], np.float32)).width < 0.01
+
+
+def make_grey(pixels: np.ndarray) -> pydicom.Dataset:
+    ds = pydicom.Dataset()
+    ds.Modality = "MR"
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.Rows, ds.Columns = pixels.shape
+    return ds

@@ -32,8 +32,14 @@ TEST_FILES = Path(pydicom.data.__file__).parent / "test_files"
 BUNDLED = sorted(path for path in TEST_FILES.rglob("*") if path.is_file())
 
 # Bundled files that carry pixel data and are still refused, with the reason the author sees.
+SEGMENTATION = (
+    "segmentation object (a mask drawn on other images, not an image of its own): not imported; "
+    "import the images it was drawn on"
+)
 REFUSED_WITH_PIXELS = {
     "MR_truncated.dcm": "truncated pixel data",
+    "liver_1frame.dcm": SEGMENTATION,
+    "liver_expb_1frame.dcm": SEGMENTATION,
     "badVR.dcm": "invalid image header (Number of Frames is '1A')",
     "meta_missing_tsyntax.dcm": "incomplete image header (no Rows)",
     "nested_priv_SQ.dcm": "incomplete image header (no Rows)",
