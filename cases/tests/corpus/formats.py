@@ -24,6 +24,7 @@ __all__ = [
     "DCMCJPEG",
     "adc_map",
     "csa2_header",
+    "ct_12bit",
     "make_jpeg_extended_12bit",
     "make_parametric_maps",
     "make_segmentations",
@@ -93,6 +94,16 @@ def _grey(ds: Dataset, pixels: np.ndarray, *, bits_stored: int) -> None:
     ds.PixelData = np.ascontiguousarray(pixels, dtype="<u2").tobytes()
 
 
+def ct_12bit(rows: int = 128, columns: int = 128) -> Dataset:
+    """Return the phantom as an uncompressed 12-bit CT slice (stored value = HU + 1024)."""
+    ds = _base(CT_IMAGE_STORAGE, modality="CT")
+    _grey(ds, phantom_12bit(rows, columns), bits_stored=12)
+    ds.RescaleIntercept = -1024
+    ds.RescaleSlope = 1
+    ds.WindowCenter, ds.WindowWidth = 40, 400
+    return ds
+
+
 def make_jpeg_extended_12bit(folder: Path) -> list[Path]:
     """Write a 12-bit CT slice uncompressed, as dcmtk's lossy JPEG Extended (process 4), and with a damaged scan header.
 
@@ -107,11 +118,7 @@ def make_jpeg_extended_12bit(folder: Path) -> list[Path]:
     if shutil.which(DCMCJPEG) is None:
         raise RuntimeError("dcmtk's dcmcjpeg is missing: `make test` installs it (apt-get install dcmtk)")
     folder.mkdir(parents=True, exist_ok=True)
-    ds = _base(CT_IMAGE_STORAGE, modality="CT")
-    _grey(ds, phantom_12bit(), bits_stored=12)
-    ds.RescaleIntercept = -1024
-    ds.RescaleSlope = 1
-    ds.WindowCenter, ds.WindowWidth = 40, 400
+    ds = ct_12bit()
     original, compressed, damaged = folder / "ct12.dcm", folder / "ct12_jpeg.dcm", folder / "ct12_jpeg_bad_sos.dcm"
     ds.save_as(original, enforce_file_format=True)
     subprocess.run([DCMCJPEG, "+ee", str(original), str(compressed)], check=True, capture_output=True)
