@@ -188,8 +188,7 @@ def split_mosaic(ds: Dataset) -> bool:
         orientation = np.array([float(v) for v in ds.ImageOrientationPatient]).reshape(2, 3)
         along = [float(p @ np.cross(orientation[0], orientation[1])) for p in positions]
         order.sort(key=lambda index: along[index])
-    ds.PixelData = np.ascontiguousarray(tiles[order]).tobytes()
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    _set_native_pixels(ds, tiles[order])
     ds.Rows, ds.Columns = layout.rows, layout.columns
     ds.NumberOfFrames = layout.count
     ds.ImageType = [value for value in _as_list(ds.ImageType) if str(value).strip().upper() != "MOSAIC"]
@@ -213,6 +212,17 @@ def _tiles(ds: Dataset, layout: MosaicLayout) -> np.ndarray:
         raise ValueError("a mosaic is one grey-scale frame")
     grid = mosaic.reshape(layout.per_row, layout.rows, layout.per_row, layout.columns).swapaxes(1, 2)
     return grid.reshape(layout.per_row**2, layout.rows, layout.columns)[: layout.count]
+
+
+def _set_native_pixels(ds: Dataset, frames: np.ndarray) -> None:
+    """Store the frames uncompressed, in the dataset's byte order (explicit little endian if it was compressed)."""
+    if ds.file_meta.TransferSyntaxUID.is_compressed:
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    order = "<" if ds.file_meta.TransferSyntaxUID.is_little_endian else ">"
+    ds.PixelData = np.ascontiguousarray(frames, dtype=frames.dtype.newbyteorder(order)).tobytes()
+    element = ds["PixelData"]
+    element.is_undefined_length = False
+    element.VR = "OB" if int(ds.BitsAllocated) <= 8 else "OW"
 
 
 def _positions(ds: Dataset, layout: MosaicLayout) -> list[np.ndarray] | None:

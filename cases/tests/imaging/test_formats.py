@@ -11,6 +11,7 @@ import pydicom
 import pytest
 from pydicom.data import get_testdata_file
 from pydicom.encaps import encapsulate, generate_frames
+from pydicom.uid import ExplicitVRBigEndian, ImplicitVRLittleEndian, RLELossless
 
 from cases.imaging.deidentify import CaseKeys, deidentify
 from cases.imaging.group import group_series, slice_position
@@ -183,6 +184,26 @@ def test_a_split_mosaic_keeps_its_slices_through_de_identification(mosaics):
     stored = pydicom.dcmread(io.BytesIO(buffer.getvalue()))
     assert int(stored.NumberOfFrames) == formats.MOSAIC_SLICES
     np.testing.assert_allclose(frame_positions(stored), formats.mosaic_truth((0.0, 0.0, 1.0)), atol=1e-4)
+
+
+@pytest.mark.parametrize("syntax", [ImplicitVRLittleEndian, ExplicitVRBigEndian, RLELossless], ids=lambda uid: uid.name)
+def test_a_mosaic_is_split_whatever_its_transfer_syntax(mosaics, syntax):
+    ds = pydicom.dcmread(mosaics[0])
+    buffer = io.BytesIO()
+    if syntax.is_compressed:
+        ds.compress(syntax, generate_instance_uid=False)
+    elif not syntax.is_little_endian:
+        ds.PixelData = ds.pixel_array.astype(">u2").tobytes()
+    ds.file_meta.TransferSyntaxUID = syntax
+    little, implicit = syntax.is_little_endian, syntax.is_implicit_VR
+    pydicom.dcmwrite(buffer, ds, little_endian=little, implicit_vr=implicit, force_encoding=True)
+    read = read_dataset(Source("mosaic", buffer.getvalue()), limits=LIMITS)
+    assert split_mosaic(read)
+    stored = io.BytesIO()
+    deidentify(read, keys=CaseKeys.generate()).dataset.save_as(stored, enforce_file_format=True)
+    again = pydicom.dcmread(io.BytesIO(stored.getvalue()))
+    for index, frame in enumerate(iter_frames(again)):
+        np.testing.assert_array_equal(frame, formats.mosaic_slice(index))
 
 
 def test_a_mosaic_whose_header_says_nothing_stays_whole_and_is_labelled_a_mosaic(mosaics):
