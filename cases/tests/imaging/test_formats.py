@@ -91,6 +91,19 @@ def test_the_bundled_file_with_the_quirk_decodes_as_dcmtk_does(tmp_path):
     assert np.abs(next(iter_frames(ds)).astype(int) - reference.astype(int)).max() <= 1
 
 
+def test_a_colour_baseline_jpeg_with_the_quirk_decodes_as_the_intact_file():
+    """Three components in one scan header: the fields sit after three component specifications."""
+    intact = pydicom.dcmread(get_testdata_file("SC_rgb_dcmtk_+eb+cr.dcm", download=False))
+    data = bytearray(intact.PixelData)
+    data[formats.scan_header(data) + 1] = 0  # Se
+    damaged = pydicom.dcmread(get_testdata_file("SC_rgb_dcmtk_+eb+cr.dcm", download=False))
+    damaged.PixelData = bytes(data)
+    buffer = io.BytesIO()
+    damaged.save_as(buffer, enforce_file_format=True)
+    ds = read_dataset(Source("damaged", buffer.getvalue()), limits=LIMITS)
+    assert bytes(ds.PixelData) == bytes(intact.PixelData)
+
+
 def test_every_frame_of_a_multi_frame_object_is_repaired(jpeg_files):
     damaged = pydicom.dcmread(jpeg_files[2])
     frame = next(generate_frames(damaged.PixelData, number_of_frames=1))
