@@ -29,7 +29,7 @@ from typing import BinaryIO
 
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.encaps import generate_fragments, parse_basic_offsets, parse_fragments
+from pydicom.encaps import parse_basic_offsets, parse_fragments
 from pydicom.filebase import DicomBytesIO
 from pydicom.filereader import _read_file_meta_info  # File Meta only: cheap enough to run on every file listed
 from pydicom.filewriter import write_file_meta_info
@@ -40,9 +40,12 @@ from pydicom.uid import (
     ExplicitVRBigEndian,
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
+    JPEGBaseline8Bit,
     JPEGExtended12Bit,
     MediaStorageDirectoryStorage,
 )
+
+from . import jpeg
 
 __all__ = [
     "PIXEL_KEYWORDS",
@@ -66,6 +69,15 @@ _HEAD_BYTES = 8192  # enough for the preamble and File Meta Information of any r
 _MAX_NESTING = 1  # a zip inside the upload's zip is expanded; one more level is refused
 _UID_PATTERN = re.compile(r"^[0-9]+(\.[0-9]+)+$")
 _SKIPPED_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
+
+#: SOP classes whose pixels are a mask over other images: shown alone they are a white silhouette on black,
+#: and the teaching file draws no overlays. Refused whatever their transfer syntax (PS3.3 A.51).
+NOT_SHOWN_ALONE = {
+    "1.2.840.10008.5.1.4.1.1.66.4": (
+        "segmentation object (a mask drawn on other images, not an image of its own): not imported; "
+        "import the images it was drawn on"
+    ),
+}
 
 
 class UnreadableFile(ValueError):
@@ -454,6 +466,7 @@ def _with_preamble(data: bytes) -> bytes:
 
 def _check_image(dataset: Dataset, *, limits: Limits, ended_early: bool) -> None:
     """Raise UnreadableFile unless the dataset holds a complete, decodable image within the limits."""
+    _check_shown_alone(dataset)
     keyword = next((keyword for keyword in PIXEL_KEYWORDS if keyword in dataset), None)
     if keyword is None:
         if ended_early:
@@ -480,10 +493,18 @@ def _check_image(dataset: Dataset, *, limits: Limits, ended_early: bool) -> None
         raise UnreadableFile("damaged pixel data")  # compressed pixels are encapsulated, native ones never
     if element.is_undefined_length:
         _check_frames(pixels, frames, dataset)
+        _repair_jpeg_scans(syntax, dataset, pixels)
         return
     expected = _expected_bytes(dataset, rows=rows, columns=columns, samples=samples, bits=bits, frames=frames)
     if len(pixels) < expected:
         raise UnreadableFile("truncated pixel data")
+
+
+def _check_shown_alone(dataset: Dataset) -> None:
+    """Raise UnreadableFile for objects whose pixels mean nothing without the images they were made on."""
+    sop_class = str(dataset.get("SOPClassUID") or "")
+    if sop_class in NOT_SHOWN_ALONE:
+        raise UnreadableFile(NOT_SHOWN_ALONE[sop_class])
 
 
 def _no_pixels_reason(dataset: Dataset) -> str:
@@ -537,36 +558,19 @@ def _check_decoder(syntax: UID, dataset: Dataset) -> None:
         available = False
     if not available:
         raise UnreadableFile(f"unsupported compression: {syntax.name}")
-    if syntax == JPEGExtended12Bit and int(dataset.get("BitsStored") or 8) > 8 and not _sequential_scan_ok(dataset):
-        raise UnreadableFile("unsupported compression: 12-bit JPEG Extended (lossy) cannot be decoded by pylibjpeg")
 
 
-def _sequential_scan_ok(dataset: Dataset) -> bool:
-    """Return whether the first JPEG frame's scan header is one libjpeg accepts for 12-bit sequential mode.
-
-    pylibjpeg decodes well-formed 12-bit JPEG Extended frames (checked against
-    dcmtk's ``dcmdjpeg``), but refuses the ones whose Start of Scan header
-    gives a spectral selection other than 0…63, which sequential DCT coding
-    requires (ITU-T T.81 B.2.3; pylibjpeg issue 73).  Reads headers only.
-    """
+def _repair_jpeg_scans(syntax: UID, dataset: Dataset, pixels: bytes) -> None:
+    """Give sequential JPEG frames the scan header T.81 requires, which pylibjpeg insists on (see ``jpeg``)."""
+    if syntax not in (JPEGBaseline8Bit, JPEGExtended12Bit):
+        return
     try:
-        buffer = io.BytesIO(dataset.PixelData)
-        parse_basic_offsets(buffer)
-        fragment = next(generate_fragments(buffer))
-    except (ValueError, StopIteration):
-        return False
-    position = 2 if fragment[:2] == b"\xff\xd8" else -1
-    while 0 <= position < len(fragment) - 4:
-        if fragment[position] != 0xFF:
-            return False
-        marker = fragment[position + 1]
-        length = int.from_bytes(fragment[position + 2 : position + 4], "big")
-        if marker == 0xDA:
-            components = fragment[position + 4]
-            start = position + 5 + 2 * components
-            return fragment[start : start + 2] == b"\x00\x3f"
-        position += 2 + length
-    return False
+        repaired = jpeg.repair_pixel_data(pixels)
+    except ValueError as error:
+        raise UnreadableFile("damaged pixel data") from error
+    if repaired is not None:
+        dataset.PixelData = repaired
+        logger.info("Repaired the scan header of a sequential JPEG image")
 
 
 def _check_frames(pixels: bytes, frames: int, dataset: Dataset) -> None:

@@ -33,7 +33,7 @@ import PIL.Image
 from pydicom.dataset import Dataset
 from pydicom.pixels import apply_color_lut, apply_modality_lut, convert_color_space, iter_pixels
 
-from .group import first_number
+from .group import PARAMETRIC_MAP_STORAGE, first_number
 
 __all__ = [
     "PRESETS",
@@ -197,14 +197,16 @@ def modality_lut(frame: np.ndarray, ds: Dataset, *, frame_index: int = 0) -> np.
 
     Applies Rescale Slope and Intercept, from the dataset or, for enhanced
     objects, from the Pixel Value Transformation functional group, or else a
-    Modality LUT Sequence.  Colour frames are returned unchanged: the
+    Modality LUT Sequence; a parametric map's integer values go through the
+    slope and intercept of its (first) Real World Value Mapping.  Colour frames are returned unchanged: the
     Modality LUT applies to grey-scale images only.  Non-finite float pixel
     values become 0.
 
     References
     ----------
     DICOM PS3.3 C.11.1 (Modality LUT), C.7.6.16.2.9 (Pixel Value
-    Transformation), C.7.6.24 (Floating Point Image Pixel).
+    Transformation), C.7.6.16.2.11 (Real World Value Mapping), C.7.6.24
+    (Floating Point Image Pixel), A.75 (Parametric Map IOD).
     """
     if not is_greyscale(ds):
         return frame
@@ -216,10 +218,13 @@ def modality_lut(frame: np.ndarray, ds: Dataset, *, frame_index: int = 0) -> np.
     source: Dataset | None = ds if "RescaleSlope" in ds or "RescaleIntercept" in ds else None
     if source is None:
         source = _functional_item(ds, "PixelValueTransformationSequence", frame_index)
+    prefix = "Rescale"
+    if source is None and str(ds.get("SOPClassUID") or "") == PARAMETRIC_MAP_STORAGE:
+        source, prefix = _functional_item(ds, "RealWorldValueMappingSequence", frame_index), "RealWorldValue"
     if source is None:
         return values
-    slope = first_number(source.get("RescaleSlope"))
-    intercept = first_number(source.get("RescaleIntercept"))
+    slope = first_number(source.get(f"{prefix}Slope"))
+    intercept = first_number(source.get(f"{prefix}Intercept"))
     if slope is not None and slope != 1:
         values *= np.float32(slope)
     if intercept:
@@ -282,11 +287,17 @@ def _first_text(value: Any) -> str:
 
 
 def auto_window(values: np.ndarray) -> Window:
-    """Return a window spanning the 1st to 99th percentile of the values (a sample of them for large images)."""
+    """Return a window spanning the 1st to 99th percentile of the values (a sample of them for large images).
+
+    The window is at least 1 wide, unless the values are fractions spread over less than 1 (a parametric map).
+    """
     flat = values.reshape(-1)
     step = max(1, flat.size // AUTO_SAMPLE_PIXELS)
-    low, high = (float(v) for v in np.percentile(flat[::step], AUTO_PERCENTILES))
-    width = max(high - low, 1.0)
+    sample = flat[::step]
+    low, high = (float(v) for v in np.percentile(sample, AUTO_PERCENTILES))
+    width = high - low
+    if not 0 < width < 1 or np.array_equal(sample, np.round(sample)):
+        width = max(width, 1.0)  # whole numbers: never narrower than one step
     return Window(low + width / 2, width, "auto")
 
 
@@ -331,11 +342,12 @@ def _voi(values: np.ndarray, window: Window, function: str) -> np.ndarray:
         with np.errstate(over="ignore"):  # exp overflows to inf far below the centre, which maps to 0 as it should
             scaled = np.exp(values.astype(np.float32) * np.float32(-4 / width) + np.float32(4 * center / width))
             scaled = np.float32(255) / (np.float32(1) + scaled)
-    elif function == "LINEAR_EXACT":
-        # y = ((x - c) / w + 0.5) × 255, clipped
-        scale = 255 / max(width, 1e-6)
-        scaled = values * np.float32(scale) + np.float32((0.5 - center / max(width, 1e-6)) * 255)
-    elif width <= 1:
+    elif function == "LINEAR_EXACT" or width < 1:
+        # y = ((x - c) / w + 0.5) × 255, clipped. LINEAR needs a width of 1 or more: only values that are not whole
+        # numbers (a parametric map's, say 0.0005-0.003 mm²/s) need a narrower window, applied exactly.
+        scale = 255 / max(width, 1e-12)
+        scaled = values * np.float32(scale) + np.float32((0.5 - center / max(width, 1e-12)) * 255)
+    elif width == 1:
         return np.where(values > center - 0.5, np.uint8(255), np.uint8(0))
     else:
         # y = ((x - (c - 0.5)) / (w - 1) + 0.5) × 255, clipped
