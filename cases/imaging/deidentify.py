@@ -28,17 +28,13 @@ import hmac
 import inspect
 import re
 import secrets
-import threading
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
 
 from dicomanonymizer.dicom_anonymization_databases import dicomfields_2024b as table_e1_1
-from pydicom import config
 from pydicom.datadict import (
     dictionary_description,
     dictionary_has_tag,
@@ -51,6 +47,8 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag, Tag
+
+from .withheld import quiet_pydicom
 
 __all__ = [
     "CaseKeys",
@@ -540,7 +538,7 @@ def deidentify(ds: Dataset, *, keys: CaseKeys) -> Deidentified:
         raise DeidentificationError("keys must be CaseKeys")
     walk = _Walk(keys=keys)
     try:
-        with _quiet_value_validation():
+        with quiet_pydicom():
             risk = burned_in_risk(ds)
             _clean(ds, walk, depth=0)
             walk.path.clear()
@@ -568,6 +566,12 @@ def _clean(ds: Dataset, walk: _Walk, depth: int) -> None:
         walk.path.append(tag)
         vr = _resolved_vr(ds.get_item(tag))
         rule = _rule_for(int(tag), vr)
+        if rule.action == "K" and vr in ("DS", "IS") and _malformed_number(ds.get_item(tag).value, vr):
+            # A number that is not one is not what the attribute holds: it may be anything (an MRN), so it goes.
+            ds[tag].value = ""
+            walk.actions["Z malformed number"] += 1
+            walk.path.pop()
+            continue
         if rule.action == "K" and vr != "SQ":
             # Kept as read: never parsed, so written back byte for byte (and in half the time).
             if rule not in (_KEEP, _UID_KEPT):
@@ -603,31 +607,24 @@ def _clean(ds: Dataset, walk: _Walk, depth: int) -> None:
         walk.path.pop()
 
 
-_quiet_lock = threading.Lock()
-_quiet_depth = 0
-_quiet_saved = config.WARN
+_NUMBER_PATTERNS = {
+    "IS": re.compile(r"[+-]?[0-9]+"),
+    "DS": re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"),
+}
 
 
-@contextmanager
-def _quiet_value_validation() -> Iterator[None]:
-    """Stop pydicom validating values as they are parsed: its warnings quote the invalid value, which may be PHI.
-
-    The setting is global, so nested and concurrent callers share one switch
-    and the last one out restores it.
-    """
-    global _quiet_depth, _quiet_saved
-    with _quiet_lock:
-        if _quiet_depth == 0:
-            _quiet_saved = config.settings.reading_validation_mode
-            config.settings.reading_validation_mode = config.IGNORE
-        _quiet_depth += 1
-    try:
-        yield
-    finally:
-        with _quiet_lock:
-            _quiet_depth -= 1
-            if _quiet_depth == 0:
-                config.settings.reading_validation_mode = _quiet_saved
+def _malformed_number(value: Any, vr: str) -> bool:
+    """Return whether a DS or IS value (raw bytes or parsed) has an item that is not a number (PS3.5 6.2)."""
+    if value is None:
+        return False
+    if isinstance(value, bytes):
+        text = value.decode("latin-1")
+    elif isinstance(value, MultiValue | list | tuple):
+        text = "\\".join(str(item) for item in value)
+    else:
+        text = str(value)
+    items = (item.strip(" \x00") for item in text.split("\\"))
+    return any(item and not _NUMBER_PATTERNS[vr].fullmatch(item) for item in items)
 
 
 def _dummy_value(vr: str) -> Any:
