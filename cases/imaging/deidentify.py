@@ -35,6 +35,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from dicomanonymizer.dicom_anonymization_databases import dicomfields_2024b as table_e1_1
+from pydicom.charset import python_encoding
 from pydicom.datadict import (
     dictionary_description,
     dictionary_has_tag,
@@ -566,10 +567,10 @@ def _clean(ds: Dataset, walk: _Walk, depth: int) -> None:
         walk.path.append(tag)
         vr = _resolved_vr(ds.get_item(tag))
         rule = _rule_for(int(tag), vr)
-        if rule.action == "K" and vr in ("DS", "IS") and _malformed_number(ds.get_item(tag).value, vr):
-            # A number that is not one is not what the attribute holds: it may be anything (an MRN), so it goes.
+        if rule.action == "K" and _malformed(ds.get_item(tag), vr):
+            # A value its VR does not allow is not what the attribute holds: it may be anything (an MRN), so it goes.
             ds[tag].value = ""
-            walk.actions["Z malformed number"] += 1
+            walk.actions["Z malformed value"] += 1
             walk.path.pop()
             continue
         if rule.action == "K" and vr != "SQ":
@@ -607,15 +608,34 @@ def _clean(ds: Dataset, walk: _Walk, depth: int) -> None:
         walk.path.pop()
 
 
-_NUMBER_PATTERNS = {
-    "IS": re.compile(r"[+-]?[0-9]+"),
+#: What a kept value of these VRs may hold, item by item (PS3.5 6.2); others are kept as read.
+_VALUE_PATTERNS = {
+    "IS": re.compile(r"[+-]?[0-9]{1,11}"),
     "DS": re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"),
+    "CS": re.compile(r"[A-Za-z0-9 _]{1,16}"),  # lower case is invalid too, but common and harmless
+    "UI": re.compile(r"[0-9]+(\.[0-9]+)*"),
+    "TM": re.compile(r"[0-9]{2}(:?[0-9]{2}(:?[0-9]{2}(\.[0-9]{1,6})?)?)?"),  # the colons: ACR-NEMA's form
+    "AS": re.compile(r"[0-9]{3}[DWMY]"),
 }
+_SPECIFIC_CHARACTER_SET = 0x00080005
 
 
-def _malformed_number(value: Any, vr: str) -> bool:
-    """Return whether a DS or IS value (raw bytes or parsed) has an item that is not a number (PS3.5 6.2)."""
+def _malformed(elem: DataElement | RawDataElement, vr: str) -> bool:
+    """Return whether a kept value (raw bytes or parsed) has an item its VR does not allow.
+
+    A number the dictionary gives a binary VR but the file writes as text is
+    malformed whatever it says, and a Specific Character Set must name a
+    character set pydicom knows: an unknown term is text like any other
+    (PS3.3 C.12.1.1.2).
+    """
+    value = elem.value
     if value is None:
+        return False
+    if dictionary_has_tag(elem.tag) and vr in _TEXT_VRS | _VALUE_PATTERNS.keys():
+        expected = dictionary_VR(elem.tag).split(" or ")[0]
+        if expected in _NUMBER_VRS:
+            return True
+    if vr not in _VALUE_PATTERNS:
         return False
     if isinstance(value, bytes):
         text = value.decode("latin-1")
@@ -623,8 +643,10 @@ def _malformed_number(value: Any, vr: str) -> bool:
         text = "\\".join(str(item) for item in value)
     else:
         text = str(value)
-    items = (item.strip(" \x00") for item in text.split("\\"))
-    return any(item and not _NUMBER_PATTERNS[vr].fullmatch(item) for item in items)
+    items = [item.strip(" \x00") for item in text.split("\\")]
+    if elem.tag == _SPECIFIC_CHARACTER_SET:
+        return any(item and item not in python_encoding for item in items)
+    return any(item and not _VALUE_PATTERNS[vr].fullmatch(item) for item in items)
 
 
 def _dummy_value(vr: str) -> Any:

@@ -274,10 +274,9 @@ def _is_dicomdir(name: str, data: bytes) -> bool:
     if data[128:132] != b"DICM":
         return False
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with quiet_pydicom():  # reading a UID is checking it, and pydicom's check quotes an invalid one
             meta = _read_file_meta_info(io.BytesIO(data[132:_HEAD_BYTES]))
-        return meta.get("MediaStorageSOPClassUID") == MediaStorageDirectoryStorage
+            return meta.get("MediaStorageSOPClassUID") == MediaStorageDirectoryStorage
     except Exception:  # anything unreadable here is left for read_dataset to report
         return False
 

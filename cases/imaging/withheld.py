@@ -70,16 +70,13 @@ class WithheldMessage(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        detail = ""
         if record.name == "py.warnings":
             match = _WARNING.match(str(record.args[0] if record.args else record.msg))
-            detail = f"{match['category']} at {match['where']}: " if match else "a warning: "
-        elif record.exc_info and record.exc_info[0] is not None:
-            detail = f"{record.exc_info[0].__name__}: "
-        record.msg = (
-            f"{detail}{record.name} reported a problem with a file it read "
-            "(message withheld: it may quote values from an uploaded file)"
-        )
+            what = f"A {match['category']} at {match['where']}" if match else "A warning"
+        else:
+            error = record.exc_info[0] if record.exc_info else None
+            what = f"{record.name} reported a problem" + (f" ({error.__name__})" if error else "")
+        record.msg = f"{what} (message withheld: it may quote values from an uploaded file)"
         record.args = ()
         record.exc_info = None
         record.exc_text = None

@@ -1,0 +1,145 @@
+"""Issue 13 §3: an identifier planted in any attribute the import parses never comes out of it.
+
+Each file of ``cases.tests.corpus.reasons`` holds "MRN8675309", "8675309" or "DOE^JANE" in one attribute that
+makes it invalid or odd. The files go through both paths (the web's ``ingest_stage`` then ``ingest_run``, and
+the ``import_study`` command) with every logger at DEBUG. The values must be in no log record (its message,
+arguments and traceback, as every handler receives it), no configured handler's output, no job report, no
+refusal reason, no database row and no stored file.
+"""
+
+import io
+import logging
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from cases import ingest
+from cases.imaging import read
+from cases.models import IngestJob
+from cases.tests.corpus import reasons
+from cases.tests.factories import make_case
+from tests.test_no_phi import database_dump
+
+pytestmark = pytest.mark.django_db
+
+
+class Everything(logging.Handler):
+    """Keep every record it sees, formatted with its traceback."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+        self.records: list[logging.LogRecord] = []
+        self.lines: list[str] = []
+
+    def emit(self, record):
+        self.records.append(record)
+        self.lines.append(self.format(record) + repr(record.args))
+
+
+@pytest.fixture
+def every_log(caplog):
+    """Every log line at DEBUG: what the root sees, what the withheld loggers' handlers receive and write."""
+    caplog.set_level(logging.DEBUG)
+    seen = Everything()
+    root = logging.getLogger()
+    root.addHandler(seen)
+    configured = [handler for handler in [*root.handlers, *logging.getLogger("pydicom").handlers] if handler.name]
+    written = io.StringIO()
+    streams = {handler: handler.setStream(written) for handler in configured}
+    withheld = [logging.getLogger(name) for name in settings.WITHHELD_LOGGERS]
+    levels = {logger: logger.level for logger in withheld}
+    for logger in withheld:
+        logger.setLevel(logging.DEBUG)
+        logger.addHandler(seen)  # after the configured handler: sees the record as every handler gets it
+    try:
+        yield seen, written, caplog
+    finally:
+        for logger in withheld:
+            logger.removeHandler(seen)
+            logger.setLevel(levels[logger])
+        root.removeHandler(seen)
+        for handler, stream in streams.items():
+            handler.setStream(stream)
+
+
+def corpus(folder: Path) -> list[Path]:
+    return reasons.make_planted_headers(folder)
+
+
+def media_files() -> dict[Path, bytes]:
+    return {path: path.read_bytes() for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file()}
+
+
+def assert_nothing_quoted(texts: dict[str, str]) -> None:
+    for where, text in texts.items():
+        for value in reasons.PLANTED:
+            assert value not in text, f"{value!r} in {where}"
+
+
+def assert_no_planted_bytes(before: dict[Path, bytes]) -> None:
+    for path, data in media_files().items():
+        for value in reasons.PLANTED:
+            assert path in before or value.encode() not in data, f"{value!r} in a stored file"
+
+
+def log_texts(seen: Everything, written: io.StringIO, caplog) -> dict[str, str]:
+    return {
+        "a log record (every handler's view)": "\n".join(seen.lines),
+        "a root log record's message or arguments": "\n".join(
+            f"{record.getMessage()} {record.args!r} {record.exc_text or ''}" for record in caplog.records
+        ),
+        "a configured handler's output": written.getvalue(),
+    }
+
+
+def test_the_web_path_quotes_no_planted_value(tmp_path, every_log):
+    seen, written, caplog = every_log
+    files = corpus(tmp_path)
+    before = media_files()
+    job = IngestJob.objects.create(case=make_case(status="draft"))
+    report = ingest.ingest_stage(job=job, sources=read.sources_from_paths([tmp_path], limits=ingest.ingest_limits()))
+    ingest.ingest_run(job=job)
+    job.refresh_from_db()
+
+    reasons_given = [rejected.reason for rejected in report.rejected]
+    assert len(reasons_given) >= 10, "the corpus has files that must be refused"
+    assert "invalid image header (Number of Frames is not a positive whole number)" in reasons_given
+    assert_nothing_quoted(
+        {
+            "a refusal reason": "\n".join(reasons_given),
+            "the job report": repr(job.report),
+            "a database row": database_dump(),
+            **log_texts(seen, written, caplog),
+        }
+    )
+    assert "withheld" in "\n".join(seen.lines), "pydicom did report problems, withheld"
+    assert len(files) == len(reasons.PLANTS) + len(reasons.META_PLANTS)
+    assert_no_planted_bytes(before)
+
+
+def test_the_command_quotes_no_planted_value(tmp_path, every_log):
+    seen, written, caplog = every_log
+    corpus(tmp_path)
+    before = media_files()
+    case = make_case(status="draft")
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("import_study", str(tmp_path), case=case.number, stdout=out)
+    job = IngestJob.objects.get(case=case)
+
+    # The command prints file names (ours, made up here) and reasons, which must not quote the files.
+    assert "refused number-of-frames.dcm: invalid image header (Number of Frames is not a positive whole number)" in (
+        out.getvalue()
+    )
+    assert_nothing_quoted(
+        {
+            "the command's output": out.getvalue(),
+            "the job report": repr(job.report),
+            "a database row": database_dump(),
+            **log_texts(seen, written, caplog),
+        }
+    )
+    assert_no_planted_bytes(before)
