@@ -9,6 +9,9 @@ refusal reason, no database row and no stored file.
 
 import io
 import logging
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -143,3 +146,19 @@ def test_the_command_quotes_no_planted_value(tmp_path, every_log):
         }
     )
     assert_no_planted_bytes(before)
+
+
+def test_a_warning_reaches_the_log_as_its_category_and_place_only():
+    """Django does not capture warnings into logging; the settings' LOGGING_CONFIG does, and withholds the text."""
+    code = (
+        "import django, warnings; django.setup(); "
+        f"warnings.warn('Invalid value for VR IS: {reasons.MRN}'); "
+        f"import logging; logging.getLogger('pydicom.pixels.utils').warning('frame of %s', '{reasons.NAME}')"
+    )
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "teachingfile.settings.test"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=environment, cwd=settings.BASE_DIR, capture_output=True, text=True, check=True
+    )
+    assert "py.warnings: A UserWarning at <string>:1 (message withheld" in result.stderr
+    assert "pydicom.pixels.utils: pydicom.pixels.utils reported a problem (message withheld" in result.stderr
+    assert_nothing_quoted({"the process's output": result.stdout + result.stderr})
