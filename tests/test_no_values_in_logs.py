@@ -162,3 +162,24 @@ def test_a_warning_reaches_the_log_as_its_category_and_place_only():
     assert "py.warnings: A UserWarning at <string>:1 (message withheld" in result.stderr
     assert "pydicom.pixels.utils: pydicom.pixels.utils reported a problem (message withheld" in result.stderr
     assert_nothing_quoted({"the process's output": result.stdout + result.stderr})
+
+
+def test_the_command_shows_a_withheld_description_once_and_nowhere_else(tmp_path, every_log):
+    """Kept by decision (docs/decisions.md): the author reads it on the terminal; no log, report or row has it."""
+    seen, written, caplog = every_log
+    ct = reasons.synthetic_ct()
+    ct.SeriesDescription = f"CT CHEST {reasons.MRN}"
+    ct.save_as(tmp_path / "ct.dcm", enforce_file_format=True)
+    case = make_case(status="draft")
+    out = io.StringIO()
+    call_command("import_study", str(tmp_path), case=case.number, stdout=out)
+
+    assert f"(not stored): CT CHEST {reasons.MRN}" in out.getvalue()
+    assert out.getvalue().count(reasons.MRN) == 1
+    assert_nothing_quoted(
+        {
+            "the job report": repr(IngestJob.objects.get(case=case).report),
+            "a database row": database_dump(),
+            **log_texts(seen, written, caplog),
+        }
+    )

@@ -775,6 +775,14 @@ _BEYOND_TABLE: tuple[TableRow, ...] = (
     _beyond("(gggg,eeee)", "Any person name not in Table E.1-1", "PN", "X", _PERSON_NAME.reason),
     _beyond("(gggg,eeee)", "Any date or date-time not in Table E.1-1", "DA, DT", "shift", _R_SHIFT),
     _beyond("(gggg,eeee)", "Any UID not in Table E.1-1", "UI", "U", _UID_BEYOND.reason),
+    _beyond(
+        "(gggg,eeee)",
+        "Any kept value its VR does not allow (a number that is not one, a binary number written as text, "
+        "an unknown Specific Character Set)",
+        ", ".join(sorted(_VALUE_PATTERNS)),
+        "Z",
+        "it is not what the attribute holds and may be anything, an MRN included",
+    ),
     *(
         _beyond(
             _format_tag(tag_for_keyword(keyword)),
