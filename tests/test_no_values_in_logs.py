@@ -183,3 +183,21 @@ def test_the_command_shows_a_withheld_description_once_and_nowhere_else(tmp_path
             **log_texts(seen, written, caplog),
         }
     )
+
+
+def test_a_failed_import_logs_its_traceback_without_the_exception_text(tmp_path, every_log, monkeypatch):
+    seen, written, caplog = every_log
+
+    def broken(headers):
+        raise ValueError(f"Invalid value for VR IS: '{reasons.MRN}'")  # as pydicom words it
+
+    monkeypatch.setattr(ingest.group, "group_series", broken)
+    reasons.synthetic_ct().save_as(tmp_path / "ct.dcm", enforce_file_format=True)
+    job = IngestJob.objects.create(case=make_case(status="draft"))
+    ingest.ingest_stage(job=job, sources=read.sources_from_paths([tmp_path], limits=ingest.ingest_limits()))
+    ingest.ingest_run(job=job)
+
+    assert job.status == IngestJob.Status.FAILED
+    failed = [line for line in seen.lines if "failed" in line and line.startswith("cases.ingest ERROR")]
+    assert failed and "in broken" in failed[0] and "ValueError (message withheld" in failed[0]
+    assert_nothing_quoted({"the job report": repr(job.report), **log_texts(seen, written, caplog)})
