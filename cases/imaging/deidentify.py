@@ -617,6 +617,7 @@ _VALUE_PATTERNS = {
     "TM": re.compile(r"[0-9]{2}(:?[0-9]{2}(:?[0-9]{2}(\.[0-9]{1,6})?)?)?"),  # the colons: ACR-NEMA's form
     "AS": re.compile(r"[0-9]{3}[DWMY]"),
 }
+_TEXT_LIKE_VRS = _TEXT_VRS | frozenset(_VALUE_PATTERNS)
 _SPECIFIC_CHARACTER_SET = 0x00080005
 
 
@@ -629,12 +630,10 @@ def _malformed(elem: DataElement | RawDataElement, vr: str) -> bool:
     (PS3.3 C.12.1.1.2).
     """
     value = elem.value
-    if value is None:
+    if vr not in _TEXT_LIKE_VRS or value is None:
         return False
-    if dictionary_has_tag(elem.tag) and vr in _TEXT_VRS | _VALUE_PATTERNS.keys():
-        expected = dictionary_VR(elem.tag).split(" or ")[0]
-        if expected in _NUMBER_VRS:
-            return True
+    if _binary_number(int(elem.tag)):
+        return True
     if vr not in _VALUE_PATTERNS:
         return False
     if isinstance(value, bytes):
@@ -647,6 +646,12 @@ def _malformed(elem: DataElement | RawDataElement, vr: str) -> bool:
     if elem.tag == _SPECIFIC_CHARACTER_SET:
         return any(item and item not in python_encoding for item in items)
     return any(item and not _VALUE_PATTERNS[vr].fullmatch(item) for item in items)
+
+
+@lru_cache(maxsize=4096)
+def _binary_number(tag: int) -> bool:
+    """Return whether the dictionary gives the attribute a binary number VR (US, SS, UL, FL…)."""
+    return dictionary_has_tag(tag) and dictionary_VR(tag).split(" or ")[0] in _NUMBER_VRS
 
 
 def _dummy_value(vr: str) -> Any:
