@@ -237,8 +237,9 @@ def ingest_run(
         job.report = {**job.report, "series": series_reports}
         job.status = IngestJob.Status.DONE
     except Exception as error:
-        logger.exception("DICOM import %s failed", job.token)
-        # The exception's text stays in the operator's log: it may quote values.
+        # The traceback's frames, not the exception's text: pydicom's may quote a header value.
+        withheld = RuntimeError(f"{type(error).__name__} (message withheld: it may quote values from a file)")
+        logger.error("DICOM import %s failed", job.token, exc_info=(RuntimeError, withheld, error.__traceback__))
         job.report = {**job.report, "error": f"The import stopped ({type(error).__name__}); the log has the details."}
         job.status = IngestJob.Status.FAILED
     finally:

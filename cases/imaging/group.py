@@ -22,6 +22,7 @@ import numpy as np
 from pydicom.dataset import Dataset
 
 from .mosaic import is_mosaic
+from .withheld import quiet_pydicom
 
 __all__ = ["SeriesGroup", "group_series", "mr_sequence", "nm_phase", "orientation_plane", "technique"]
 
@@ -91,10 +92,10 @@ def group_series(datasets: Iterable[Dataset]) -> list[SeriesGroup]:
     (Patient)), C.7.6.16 (Multi-frame Functional Groups).
     """
     by_series: dict[str, list[Dataset]] = {}
-    for dataset in datasets:
-        by_series.setdefault(_series_key(dataset), []).append(dataset)
-
-    groups = [_make_group(instances) for instances in by_series.values()]
+    with quiet_pydicom():  # reading header values: pydicom's warnings would quote an invalid one
+        for dataset in datasets:
+            by_series.setdefault(_series_key(dataset), []).append(dataset)
+        groups = [_make_group(instances) for instances in by_series.values()]
     groups.sort(key=lambda group: (group.order_key, group.series_uid))
     _phases_from_study_timing(groups)
     return groups

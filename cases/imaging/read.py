@@ -46,6 +46,7 @@ from pydicom.uid import (
 )
 
 from . import jpeg
+from .withheld import quiet_pydicom
 
 __all__ = [
     "PIXEL_KEYWORDS",
@@ -57,6 +58,7 @@ __all__ = [
     "read_dataset",
     "sources_from_bytes",
     "sources_from_paths",
+    "uid_name",
 ]
 
 logger = logging.getLogger(__name__)
@@ -283,10 +285,9 @@ def _is_dicomdir(name: str, data: bytes) -> bool:
     if data[128:132] != b"DICM":
         return False
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with quiet_pydicom():  # reading a UID is checking it, and pydicom's check quotes an invalid one
             meta = _read_file_meta_info(io.BytesIO(data[132:_HEAD_BYTES]))
-        return meta.get("MediaStorageSOPClassUID") == MediaStorageDirectoryStorage
+            return meta.get("MediaStorageSOPClassUID") == MediaStorageDirectoryStorage
     except Exception:  # anything unreadable here is left for read_dataset to report
         return False
 
@@ -383,11 +384,13 @@ def read_dataset(source: Source, *, limits: Limits) -> Dataset:
     ------
     UnreadableFile
         With one of these reasons: "file cannot be opened", "empty file", "file too large", "not a DICOM
-        file", "damaged DICOM file", "no pixel data (structured report)", "no
-        pixel data (<SOP class name>)", "incomplete image header (…)",
-        "invalid image header (…)", "image too large (…)", "unsupported
-        compression: <transfer syntax name>", "truncated pixel data",
-        "damaged pixel data".
+        file", "damaged DICOM file", "incomplete DICOM header (no SOP Instance
+        UID)" and the like, "invalid DICOM header (…)", "no pixel data
+        (structured report)", "no pixel data (<SOP class name>)", "incomplete
+        image header (…)", "invalid image header (…)", "image too large (…)",
+        "unsupported compression: <transfer syntax name>", "truncated pixel
+        data", "damaged pixel data".  A reason names attributes and the
+        limits, never a value read from the file.
 
     References
     ----------
@@ -404,8 +407,9 @@ def read_dataset(source: Source, *, limits: Limits) -> Dataset:
         raise UnreadableFile("empty file")
     if len(data) > limits.max_file_bytes:
         raise UnreadableFile("file too large")
-    dataset, ended_early = _parse(data)
-    _check_image(dataset, limits=limits, ended_early=ended_early)
+    with quiet_pydicom():  # pydicom's checks quote the invalid value; ours name the attribute
+        dataset, ended_early = _parse(data)
+        _check_image(dataset, limits=limits, ended_early=ended_early)
     return dataset
 
 
@@ -448,9 +452,13 @@ def _with_preamble(data: bytes) -> bytes:
         encoding = probe.original_encoding
     except Exception as error:  # forced parsing of arbitrary bytes fails in many ways
         raise UnreadableFile("not a DICOM file") from error
-    plausible = has_syntax or first_group == 0x0008
-    if not (plausible and _UID_PATTERN.match(sop_class) and _UID_PATTERN.match(sop_instance)):
+    has_class, has_instance = bool(_UID_PATTERN.match(sop_class)), bool(_UID_PATTERN.match(sop_instance))
+    if not (has_syntax or (first_group == 0x0008 and (has_class or has_instance))):
         raise UnreadableFile("not a DICOM file")
+    labels = (("SOP Class UID", has_class), ("SOP Instance UID", has_instance))
+    missing = [label for label, present in labels if not present]
+    if missing:  # DICOM all the same: say what it lacks
+        raise UnreadableFile(f"incomplete DICOM header (no {' and no '.join(missing)})")
     if data[:2] == b"\x02\x00":  # File Meta Information without the preamble: only the prefix is missing
         return _PREAMBLE + data
     implicit, little = encoding
@@ -472,6 +480,7 @@ def _check_image(dataset: Dataset, *, limits: Limits, ended_early: bool) -> None
         if ended_early:
             raise UnreadableFile("truncated pixel data")
         raise UnreadableFile(_no_pixels_reason(dataset))
+    _check_identity(dataset)
 
     rows = _header_int(dataset, "Rows", "Rows")
     columns = _header_int(dataset, "Columns", "Columns")
@@ -479,16 +488,14 @@ def _check_image(dataset: Dataset, *, limits: Limits, ended_early: bool) -> None
     samples = _header_int(dataset, "SamplesPerPixel", "Samples per Pixel", default=1)
     frames = _header_int(dataset, "NumberOfFrames", "Number of Frames", default=1)
     if rows * columns > limits.max_pixels_per_frame:
-        raise UnreadableFile(
-            f"image too large ({columns} × {rows} pixels; the limit is {limits.max_pixels_per_frame:,} per frame)"
-        )
+        raise UnreadableFile(f"image too large (more than {limits.max_pixels_per_frame:,} pixels per frame)")
     if frames > limits.max_frames:
-        raise UnreadableFile(f"image too large ({frames:,} frames; the limit is {limits.max_frames:,})")
+        raise UnreadableFile(f"image too large (more than {limits.max_frames:,} frames)")
 
     element = dataset[keyword]
     pixels = element.value or b""
     syntax = _transfer_syntax(dataset, encapsulated=element.is_undefined_length)
-    _check_decoder(syntax, dataset)
+    _check_decoder(syntax)
     if element.is_undefined_length != syntax.is_compressed:
         raise UnreadableFile("damaged pixel data")  # compressed pixels are encapsulated, native ones never
     if element.is_undefined_length:
@@ -509,18 +516,35 @@ def _check_shown_alone(dataset: Dataset) -> None:
 
 def _no_pixels_reason(dataset: Dataset) -> str:
     """Return the "no pixel data (…)" reason naming what the object is instead."""
-    sop_class = dataset.get("SOPClassUID")
-    name = UID(str(sop_class)).name if sop_class else ""
+    name = uid_name(dataset.get("SOPClassUID"))
     if dataset.get("Modality") == "SR" or " SR " in f" {name} ":
         return "no pixel data (structured report)"
     return f"no pixel data ({name})" if name else "no pixel data"
 
 
+def uid_name(value: object) -> str:
+    """Return the name DICOM's UID registry gives a UID, or "" for one it does not list (never the UID itself)."""
+    uid = UID(str(value or "").strip())
+    return uid.name if uid and uid.name != str(uid) else ""
+
+
+# The attributes that identify an object (PS3.3 C.12.1): without them it cannot be told apart from another.
+_IDENTITY = (("SOPClassUID", "SOP Class UID"), ("SOPInstanceUID", "SOP Instance UID"))
+
+
+def _check_identity(dataset: Dataset) -> None:
+    """Raise UnreadableFile naming a missing or malformed SOP Class or Instance UID."""
+    for keyword, label in _IDENTITY:
+        value = str(dataset.get(keyword) or "").strip()
+        if not value:
+            raise UnreadableFile(f"incomplete DICOM header (no {label})")
+        if not _UID_PATTERN.match(value):
+            raise UnreadableFile(f"invalid DICOM header ({label} is not a UID)")
+
+
 def _header_int(dataset: Dataset, keyword: str, label: str, *, default: int | None = None) -> int:
     """Return a positive integer header value or raise UnreadableFile naming the attribute."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # pydicom warns about invalid IS values; the reason below says it
-        value = dataset.get(keyword)
+    value = dataset.get(keyword)
     if value is None or value == "":
         if default is None:
             raise UnreadableFile(f"incomplete image header (no {label})")
@@ -528,9 +552,9 @@ def _header_int(dataset: Dataset, keyword: str, label: str, *, default: int | No
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise UnreadableFile(f"invalid image header ({label} is {str(value)!r})") from None
+        number = 0
     if number < 1:
-        raise UnreadableFile(f"invalid image header ({label} is {number})")
+        raise UnreadableFile(f"invalid image header ({label} is not a positive whole number)")
     return number
 
 
@@ -539,7 +563,9 @@ def _transfer_syntax(dataset: Dataset, *, encapsulated: bool) -> UID:
     meta = dataset.file_meta if hasattr(dataset, "file_meta") else None
     syntax = meta.get("TransferSyntaxUID") if meta is not None else None
     if syntax:
-        return UID(str(syntax))
+        if not _UID_PATTERN.match(str(syntax).strip()):
+            raise UnreadableFile("invalid DICOM header (Transfer Syntax UID is not a UID)")
+        return UID(str(syntax).strip())
     if encapsulated:
         raise UnreadableFile("unsupported compression: unknown (the file names no transfer syntax)")
     implicit, little = dataset.original_encoding
@@ -550,14 +576,15 @@ def _transfer_syntax(dataset: Dataset, *, encapsulated: bool) -> UID:
     return syntax
 
 
-def _check_decoder(syntax: UID, dataset: Dataset) -> None:
+def _check_decoder(syntax: UID) -> None:
     """Raise UnreadableFile when no installed decoder handles the transfer syntax."""
     try:
         available = syntax.is_transfer_syntax and get_decoder(syntax).is_available
     except (NotImplementedError, ValueError):
         available = False
     if not available:
-        raise UnreadableFile(f"unsupported compression: {syntax.name}")
+        name = uid_name(syntax) or "a transfer syntax DICOM does not define"
+        raise UnreadableFile(f"unsupported compression: {name}")
 
 
 def _repair_jpeg_scans(syntax: UID, dataset: Dataset, pixels: bytes) -> None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import io
 import logging
 import math
-import warnings
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,6 +33,8 @@ from pydicom.dataset import Dataset
 from pydicom.pixels import apply_color_lut, apply_modality_lut, convert_color_space, iter_pixels
 
 from .group import PARAMETRIC_MAP_STORAGE, first_number
+from .read import uid_name
+from .withheld import quiet_pydicom
 
 __all__ = [
     "PRESETS",
@@ -147,15 +148,15 @@ def iter_frames(ds: Dataset, *, indices: list[int] | None = None) -> Iterator[np
     frames = iter_pixels(ds, raw=True, indices=indices)
     while True:
         try:
-            # Recorded and dropped: pydicom's notes on padding and such may quote element values.
-            with warnings.catch_warnings(record=True):
-                warnings.simplefilter("always")
+            # pydicom's notes on padding and such may quote element values: never let them out.
+            with quiet_pydicom():
                 frame = next(frames)
         except StopIteration:
             return
         except Exception as error:  # decoders raise RuntimeError, ValueError, struct.error, …
             syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
-            what = f" ({syntax.name})" if syntax is not None else ""
+            name = uid_name(syntax)
+            what = f" ({name})" if name else ""
             logger.info("Decoding failed%s (%s)", what, type(error).__name__)
             raise RenderError(f"the image data could not be decoded{what}") from error
         yield frame
@@ -332,7 +333,9 @@ def to_display(values: np.ndarray, ds: Dataset, window: Window | None, *, invert
         return _to_8_bit(values, bits)
     if photometric in _YBR:
         return convert_color_space(_to_8_bit(values, bits), "YBR_FULL", "RGB")
-    raise RenderError(f"unsupported colour model: {photometric}")
+    raise RenderError(
+        "unsupported colour model (Photometric Interpretation is not MONOCHROME, RGB, YBR or PALETTE COLOR)"
+    )
 
 
 def _voi(values: np.ndarray, window: Window, function: str) -> np.ndarray:
@@ -408,7 +411,7 @@ def render_frame(
         window = None
         pixels = to_display(values_or_frame, ds, None)
     if pixels.ndim not in (2, 3) or 0 in pixels.shape[:2]:
-        raise RenderError(f"unexpected frame shape {pixels.shape}")
+        raise RenderError("unexpected frame shape (Rows, Columns or Samples per Pixel do not match the pixel data)")
 
     picture = PIL.Image.fromarray(np.ascontiguousarray(pixels))
     aspect, column_mm = _spacing(ds, frame_index)
@@ -489,11 +492,14 @@ def render_dataset(
     automatic window pooled over a sample of their frames, so a dynamic or
     cine study does not flicker from frame to frame.
     """
-    automatic = is_greyscale(ds) and _header_window(ds, 0) is None and str(ds.get("Modality") or "").upper() != "CT"
-    if window is None and automatic and _frame_total(ds) > 1:
-        window = _pooled_window(ds)
+    with quiet_pydicom():  # reading the header's values: pydicom's warnings would quote an invalid one
+        automatic = is_greyscale(ds) and _header_window(ds, 0) is None and str(ds.get("Modality") or "").upper() != "CT"
+        if window is None and automatic and _frame_total(ds) > 1:
+            window = _pooled_window(ds)
     for index, frame in enumerate(iter_frames(ds)):
-        yield render_frame(frame, ds, window=window, frame_index=index, invert=invert, thumbnail=thumbnails)
+        with quiet_pydicom():
+            rendered = render_frame(frame, ds, window=window, frame_index=index, invert=invert, thumbnail=thumbnails)
+        yield rendered
 
 
 def _frame_total(ds: Dataset) -> int:
