@@ -9,8 +9,9 @@ held, identifier lines covered by the boxes (80 % of a line's area), images with
 positives) and marker-only images held.
 
 Engines: tesserocr (Tesseract in process; the project's reads twice, binarised by Otsu and by Sauvola, at
-1,024 px), pytesseract (the ``tesseract`` program per image, its default Otsu) and RapidOCR (ONNX models); the last two are skipped when not installed (``pip install pytesseract==0.3.13
-rapidocr-onnxruntime==1.4.4``). Run: ``.venv/bin/python bench/burned_in_text.py [--quick]``.
+1,024 px), pytesseract (the ``tesseract`` program per image, its default Otsu) and RapidOCR (ONNX models);
+the last two are skipped when not installed (``pip install pytesseract==0.3.13 rapidocr-onnxruntime==1.4.4``).
+Run: ``.venv/bin/python bench/burned_in_text.py [--quick]``.
 """
 
 import argparse
