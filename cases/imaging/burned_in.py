@@ -154,12 +154,16 @@ def is_text(word: Word) -> bool:
     return word.confidence >= MIN_CONFIDENCE and len(letters) >= 2 and letters not in MARKERS
 
 
-def text_regions(words: Iterable[Word], *, scale: float = 1.0, pad: float = 0.25) -> list[tuple[int, int, int, int]]:
+def text_regions(
+    words: Iterable[Word], *, pixels: np.ndarray | None = None, scale: float = 1.0, pad: float = 0.25
+) -> list[tuple[int, int, int, int]]:
     """Return boxes around the text among `words`, one per line, padded by `pad` of the line's height.
 
     A line starts from the words that count as text (`is_text`) and takes in every other word read on its row
-    within two heights, whatever its confidence: a name half over bone is read in pieces, and the mask must
-    cover all of it. `scale` maps the boxes from the picture read to the image (the OCR reads a reduced copy).
+    within two heights, whatever its confidence; then, given the grey `pixels` read, the strokes of the text's
+    colour that continue it and the lines of the same colour just above or below (`_complete`): a name half
+    over bone is read in pieces, or not at all, and the mask must cover all of it. `scale` maps the boxes
+    from the picture read to the image (the OCR reads a reduced copy).
     """
     words = sorted(words, key=lambda word: (word.box[1], word.box[0]))
     lines: list[list[int]] = []  # left, top, right, bottom
@@ -170,6 +174,8 @@ def text_regions(words: Iterable[Word], *, scale: float = 1.0, pad: float = 0.25
     for word in words:
         if not is_text(word) and _WORD_CHARACTERS.sub("", word.text.upper()) not in MARKERS:
             any(_join(line, word) for line in lines)
+    if pixels is not None:
+        lines = _complete(lines, pixels)
     regions = []
     for left, top, right, bottom in lines:
         margin = pad * (bottom - top)
@@ -177,6 +183,98 @@ def text_regions(words: Iterable[Word], *, scale: float = 1.0, pad: float = 0.25
         x1, y1 = int(np.ceil((right + margin) * scale)), int(np.ceil((bottom + margin) * scale))
         regions.append((x0, y0, x1 - x0, y1 - y0))
     return regions
+
+
+def _ink(line: list[int], pixels: np.ndarray) -> tuple[float, float]:
+    """Return the grey level of a line's text and the tolerance around it.
+
+    The background is the median of a ring just outside the line; the text is whichever extreme of the line's
+    pixels lies farther from it: white or black text.
+    """
+    left, top, right, bottom = line
+    word = pixels[top:bottom, left:right].astype(np.int16)
+    ring = pixels[max(0, top - 2) : bottom + 2, max(0, left - 2) : right + 2].astype(np.int16)
+    background = float(np.median(np.concatenate([ring[0], ring[-1], ring[:, 0], ring[:, -1]])))
+    low, high = np.percentile(word, (5, 95))
+    ink = high if high - background >= background - low else low
+    return float(ink), max(8.0, 0.12 * abs(ink - background))
+
+
+def _inked(pixels: np.ndarray, top: int, bottom: int, ink: float, tolerance: float) -> np.ndarray:
+    band = pixels[max(0, top) : max(0, bottom)].astype(np.int16)
+    return np.abs(band - ink) <= tolerance
+
+
+def _extend_along_ink(line: list[int], pixels: np.ndarray, ink: float, tolerance: float) -> None:
+    """Widen `line` over the columns beside it that hold strokes of its text's colour, gaps under one height.
+
+    A column counts when some but not all of the line's band (its rows and a fifth of its height above and
+    below) has the text's colour, so a uniform bright bone behind white text does not.
+    """
+    left, top, right, bottom = line
+    height = bottom - top
+    margin = max(1, height // 5)
+    inked = _inked(pixels, top - margin, bottom + margin, ink, tolerance)
+    counts = inked.sum(axis=0)
+    strokes = (counts > 0) & (counts < inked.shape[0])
+    for step, edge in ((1, right), (-1, left - 1)):
+        x, gap, reach = edge, 0, edge - step
+        while 0 <= x < pixels.shape[1] and gap <= height:
+            if strokes[x]:
+                reach, gap = x, 0
+            else:
+                gap += 1
+            x += step
+        if step == 1:
+            line[2] = max(right, reach + 1)
+        else:
+            line[0] = min(left, reach)
+
+
+def _line_beside(line: list[int], pixels: np.ndarray, ink: float, tolerance: float, step: int) -> list[int] | None:
+    """Return a line of the same text's colour just above (``step`` -1) or below (1) `line`, if there is one.
+
+    OCR loses whole lines of a block (a name over bright soft tissue); the lines it read say where to look.
+    """
+    left, top, right, bottom = line
+    height = bottom - top
+    start, stop = (
+        (max(0, top - 2 * height), top - 1) if step < 0 else (bottom + 1, min(pixels.shape[0], bottom + 2 * height))
+    )
+    if stop - start < height / 2:
+        return None
+    inked = _inked(pixels, start, stop, ink, tolerance)[:, left:right]
+    share = inked.mean(axis=0)
+    columns = (share > 0) & (share < 0.8)  # strokes; not a bone of the text's brightness crossing the band
+    if columns.mean() < 0.25:
+        return None
+    per_row = inked[:, columns].sum(axis=1)
+    rows = np.flatnonzero(per_row >= max(2.0, 0.2 * per_row.max(initial=0)))
+    runs = [run for run in np.split(rows, np.flatnonzero(np.diff(rows) > 2) + 1) if run.size]
+    runs = [run for run in runs if height / 2 <= run[-1] - run[0] + 1 <= 1.5 * height]
+    if not runs:
+        return None
+    best = max(runs, key=lambda run: per_row[run[0] : run[-1] + 1].sum())
+    return [left, start + int(best[0]), right, start + int(best[-1]) + 1]
+
+
+def _complete(lines: list[list[int]], pixels: np.ndarray) -> list[list[int]]:
+    """Widen each line over its text's strokes and add the lines of the same block the OCR did not read."""
+    pending, done = list(lines), []
+    while pending and len(done) < 4 * len(lines) + 8:
+        line = pending.pop()
+        ink, tolerance = _ink(line, pixels)
+        _extend_along_ink(line, pixels, ink, tolerance)
+        done.append(line)
+        for step in (-1, 1):
+            beside = _line_beside(line, pixels, ink, tolerance, step)
+            if beside is not None and not any(_overlap(beside, other) for other in done + pending):
+                pending.append(beside)
+    return done
+
+
+def _overlap(a: list[int], b: list[int]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _join(line: list[int], word: Word) -> bool:
@@ -214,7 +312,7 @@ def find_text(picture: PIL.Image.Image, *, read_words: WordReader | None = None,
     except Exception as error:  # noqa: BLE001 - an OCR failure holds the image; the rest of the import goes on
         logger.warning("OCR failed (%s): the image is held unchecked", type(error).__name__)
         return TextFound(regions=[], checked=False)
-    found = text_regions(words, scale=picture.width / grey.width)
+    found = text_regions(words, pixels=np.asarray(grey), scale=picture.width / grey.width)
     return TextFound(regions=[_clip(region, picture.width, picture.height) for region in found], checked=True)
 
 

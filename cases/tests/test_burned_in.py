@@ -68,13 +68,29 @@ def test_the_text_drawn_in_is_boxed_for_the_mask(imported, name):
     assert min(y for _, y, _, _ in rendered.text_regions) < height / 4
 
 
-def test_a_box_starts_over_each_drawn_line_of_a_radiograph(imported):
-    """Each identifier line of the DX (drawn from (32, 32), 32 px high) has its first word inside a box; the
-    OCR may lose the end of a line that crosses bone, which the author then widens."""
-    regions = imported["dx-text"].text_regions
-    for line in ((32, 41, 60, 27), (32, 83, 60, 23), (32, 124, 60, 25)):  # Pillow's textbbox of the first words
-        x, y, w, h = line
-        assert any(rx <= x and ry <= y and rx + rw >= x + w and ry + rh >= y + h for rx, ry, rw, rh in regions), line
+def drawn_lines(at: tuple[int, int], size: int) -> list[tuple[int, int, int, int]]:
+    """Pillow's own boxes (left, top, right, bottom) of the identifier lines as ``corpus.draw_text`` draws them."""
+    from PIL import Image as Picture
+    from PIL import ImageDraw
+
+    measure = ImageDraw.Draw(Picture.new("L", (1, 1)))
+    x, y = at
+    boxes = []
+    for line in corpus.IDENTIFIERS:
+        boxes.append(measure.textbbox((x, y), line, font=corpus._font(size)))
+        y += round(size * 1.3)
+    return boxes
+
+
+@pytest.mark.parametrize(("name", "at", "size"), [("dx-text", (32, 32), 32), ("mg-text", (300, 24), 28)])
+def test_the_boxes_cover_every_drawn_line_of_a_radiograph(imported, name, at, size):
+    """The OCR reads pieces of lines that cross bone; the boxes still cover each whole line."""
+    regions = imported[name].text_regions
+    for left, top, right, bottom in drawn_lines(at, size):
+        assert any(x <= left and y <= top and x + w >= right and y + h >= bottom for x, y, w, h in regions), (
+            (left, top, right, bottom),
+            regions,
+        )
 
 
 def test_an_import_stores_the_boxes_as_masks_to_confirm_and_no_text(corpus_folder, db):
