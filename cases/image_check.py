@@ -64,6 +64,7 @@ def image_check_view(request, pk: int):
         "title": f"Check the images of {case.number}",
         "case": case,
         "stages": stages,
+        "held": held,
         "form": form,
     }
     return TemplateResponse(request, "admin/cases/case/image_check.html", context)

@@ -55,7 +55,7 @@
     document.querySelectorAll("button.check-stage").forEach(function (button) {
       button.hidden = false;
       button.addEventListener("click", function () {
-        document.getElementById(button.dataset.stage).querySelectorAll(".check-tile").forEach(function (tile) {
+        document.querySelectorAll('.check-tile[data-stage="' + button.dataset.stage + '"]').forEach(function (tile) {
           choose(tile, "clear");
         });
       });

@@ -43,6 +43,7 @@ def test_the_author_confirms_masks_and_deletes_with_the_keyboard(browser, live_s
     case, (us, dx, xa, ct) = held
     page = browser.new_page(viewport={"width": 1400, "height": 1100})
     log_in(page, live_server.url, "author", reverse("admin:cases_case_image_check", args=[case.pk]))
+    page.wait_for_load_state("networkidle")
     expect(page.locator("#check-keys")).to_contain_text("c no identifying text")
     tiles = page.locator(".check-tile")
     expect(tiles).to_have_count(4)
@@ -68,6 +69,8 @@ def test_the_author_confirms_masks_and_deletes_with_the_keyboard(browser, live_s
         page.keyboard.press("Enter")
     expect(page.locator(".messagelist")).to_contain_text("1 image(s) confirmed free of identifying text, 1 masked")
     expect(page.locator(".check-tile")).to_have_count(1)
+    page.wait_for_load_state("networkidle")  # no image request may outlive the live server
+    page.close()
 
     us.refresh_from_db()
     dx.refresh_from_db()
