@@ -49,12 +49,13 @@ TEXT_CHECKED_MODALITIES = frozenset({"CR", "DX", "MG", "RG", "PX", "IO"})
 
 _HELD_SOP_CLASSES = (
     "1.2.840.10008.5.1.4.1.1.7",  # Secondary Capture and its multi-frame classes (.7.1 - .7.4)
-    "1.2.840.10008.5.1.4.1.1.77.",  # VL: endoscopic, microscopic, photographic, ophthalmic, dermoscopic, slides
-    "1.2.840.10008.5.1.4.1.1.6.",  # Ultrasound, Enhanced US Volume
+    "1.2.840.10008.5.1.4.1.1.77",  # VL: endoscopic, microscopic, photographic, ophthalmic, dermoscopic, slides
+    "1.2.840.10008.5.1.4.1.1.6",  # Ultrasound (.6.1), Enhanced US Volume (.6.2)
     "1.2.840.10008.5.1.4.1.1.3.1",  # Ultrasound Multi-frame
-    "1.2.840.10008.5.1.4.1.1.12.",  # X-Ray Angiographic and Radiofluoroscopic, enhanced or not
-    "1.2.840.10008.5.1.4.1.1.104.",  # encapsulated documents (PDF, CDA): reports
+    "1.2.840.10008.5.1.4.1.1.12",  # X-Ray Angiographic and Radiofluoroscopic, enhanced or not
+    "1.2.840.10008.5.1.4.1.1.104",  # encapsulated documents (PDF, CDA): reports
 )
+"""SOP classes held, with every class under them (a UID that starts with one and a dot)."""
 
 _CAPTURE_TYPES = frozenset(
     {"SCREEN SAVE", "SCREENSHOT", "SCREEN CAPTURE", "SECONDARY CAPTURE", "DOSE INFO", "DOSE REPORT", "REPORT"}
@@ -113,7 +114,7 @@ def burned_in_risk(ds: Dataset, *, extra_modalities: Iterable[str] = ()) -> bool
     meta = getattr(ds, "file_meta", None)
     if not sop_class and meta is not None:
         sop_class = str(meta.get("MediaStorageSOPClassUID", "") or "")
-    if any(sop_class == held.rstrip(".") or sop_class.startswith(held.rstrip(".") + ".") for held in _HELD_SOP_CLASSES):
+    if any(sop_class == held or sop_class.startswith(held + ".") for held in _HELD_SOP_CLASSES):
         return True
     image_type = _upper_values(ds.get("ImageType") or [])
     if len(image_type) > 1 and image_type[1] == "SECONDARY" or _CAPTURE_TYPES.intersection(image_type):
