@@ -131,3 +131,10 @@ def test_a_site_adds_its_own_modalities(settings, tmp_path, db):
     other = make_case()
     call_command("import_study", str(path), case=other.number, stdout=io.StringIO())
     assert Image.objects.get(series__case=other).held_for_review
+
+
+def test_without_an_ocr_engine_the_import_holds_a_radiograph_without_text(corpus_folder, monkeypatch):
+    """Never shown unchecked: with no engine even a radiograph without text waits for the author."""
+    monkeypatch.setattr(burned_in, "tesseract_reader", lambda: None)
+    rendered, _ = ingest._render_dataset(pydicom.dcmread(corpus_folder / "dx-clean.dcm"), invert=False)
+    assert rendered.held and rendered.text_regions == []
