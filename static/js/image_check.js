@@ -30,7 +30,7 @@
     });
   }
 
-  function columns(tiles, tile) {
+  function columns(tile) {
     var grid = tile.parentElement;
     var top = grid.firstElementChild.offsetTop;
     return Math.max(1, Array.prototype.filter.call(grid.children, function (item) { return item.offsetTop === top; }).length);
@@ -65,7 +65,7 @@
       if (!tile.classList || !tile.classList.contains("check-tile") || document.querySelector(".mask-editor")) return;
       if (event.altKey || event.ctrlKey || event.metaKey) return;
       var index = tiles.indexOf(tile);
-      var step = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: columns(tiles, tile), ArrowUp: -columns(tiles, tile) }[event.key];
+      var step = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: columns(tile), ArrowUp: -columns(tile) }[event.key];
       if (step !== undefined) {
         var target = tiles[Math.min(tiles.length - 1, Math.max(0, index + step))];
         target.focus();
