@@ -64,11 +64,31 @@ def test_the_author_confirms_masks_and_deletes_with_the_keyboard(browser, live_s
     expect(page.locator(f"#image-{ct.pk}")).to_have_attribute("data-check", "")
     page.screenshot(path=str(artifacts / "burned-in-review-grid.png"), full_page=True)
 
+    # The CT's boxes miss nothing here, but the author adds one: e opens the editor on the boxes found.
+    page.locator(f"#image-{ct.pk}").focus()
+    page.keyboard.press("e")
+    editor = page.locator(".mask-editor")
+    expect(editor).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(editor).to_have_count(0)
+    expect(page.locator(f"#image-{ct.pk}")).to_be_focused()
+    page.keyboard.press("e")
+    canvas = page.locator(".mask-editor canvas")
+    expect(canvas).to_have_attribute("width", str(ct.width))  # the image has loaded
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + 0.5 * box["height"])
+    page.mouse.down()
+    page.mouse.move(box["x"] + 0.7 * box["width"], box["y"] + 0.6 * box["height"], steps=5)
+    page.mouse.up()
+    page.get_by_role("button", name="Done").click()
+    expect(page.locator(f"#image-{ct.pk}")).to_have_attribute("data-check", "mask")
+    expect(page.locator(f"#image-{ct.pk} svg.check-boxes rect")).to_have_count(len(ct.text_regions) + 1)
+
     page.get_by_role("button", name="Save the checks").focus()
     with page.expect_navigation(wait_until="load"):
         page.keyboard.press("Enter")
-    expect(page.locator(".messagelist")).to_contain_text("1 image(s) confirmed free of identifying text, 1 masked")
-    expect(page.locator(".check-tile")).to_have_count(1)
+    expect(page.locator(".messagelist")).to_contain_text("1 image(s) confirmed free of identifying text, 2 masked")
+    expect(page.locator(".check-tile")).to_have_count(0)  # the stages still wait for their labels
     page.wait_for_load_state("networkidle")  # no image request may outlive the live server
     page.close()
 
@@ -78,4 +98,5 @@ def test_the_author_confirms_masks_and_deletes_with_the_keyboard(browser, live_s
     assert not us.held_for_review and us.masks == []
     assert not dx.held_for_review and dx.masks == dx.text_regions
     assert not Image.objects.filter(pk=xa.pk).exists()
-    assert ct.held_for_review
+    assert not ct.held_for_review and len(ct.masks) == len(ct.text_regions) + 1
+    assert ct.masks[: len(ct.text_regions)] == ct.text_regions
