@@ -7,6 +7,8 @@ PORT ?= 8000
 CHROMIUM := /usr/bin/chromium
 # dcmtk: the imaging tests make lossy 12-bit JPEG files with dcmcjpeg and check our decoding against dcmdjpeg.
 DCMTK := /usr/bin/dcmcjpeg
+# Tesseract's English model: the OCR that looks for burned-in text on radiographs (tesserocr bundles the engine).
+TESSDATA := /usr/share/tesseract-ocr/5/tessdata/eng.traineddata
 
 .PHONY: run test lint serve-check bench clean
 
@@ -33,7 +35,14 @@ $(DCMTK):
 		echo "dcmtk is missing: install Debian's dcmtk package (apt-get install dcmtk) as root."; exit 1; \
 	fi
 
-run: $(VENV)/.runtime
+$(TESSDATA):
+	@if [ "$$(id -u)" = "0" ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr-eng >/dev/null; \
+	else \
+		echo "tesseract-ocr-eng is missing: radiographs are held for review unchecked until it is installed (as root)."; \
+	fi
+
+run: $(VENV)/.runtime $(TESSDATA)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo --accounts
 	$(PY) manage.py load_demo_quizzes
@@ -49,7 +58,7 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run --settings=teachingfile.settings.test
 
-test: $(VENV)/.dev $(CHROMIUM) $(DCMTK) lint
+test: $(VENV)/.dev $(CHROMIUM) $(DCMTK) $(TESSDATA) lint
 	$(VENV)/bin/pytest --durations=10
 
 bench: $(VENV)/.dev

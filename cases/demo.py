@@ -198,7 +198,8 @@ def _dicom_series_create(case: Case, order: int, data: dict) -> None:
         series.label_confirmed = True
         series.full_clean()
         series.save()
-        series.images.update(caption=data["image_caption"], alt_text=data["image_alt"])
+        # The author's check: the only text in the pixels is the synthetic label and the side marker.
+        series.images.update(caption=data["image_caption"], alt_text=data["image_alt"], held_for_review=False)
         key_image = series.images.filter(is_key=True).first()
         for mark in data.get("annotations", []) if key_image else []:
             x1, y1, x2, y2 = mark["points"]

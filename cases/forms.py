@@ -232,43 +232,66 @@ def mask_rectangles_from_text(text: str, *, width: int, height: int) -> list[lis
         raise forms.ValidationError(str(error)) from error
 
 
-class ImageCheckForm(forms.Form):
-    """The case's one page of checks: held images confirmed clean or masked, imported stages' labels confirmed.
+def mask_rectangles_as_text(rectangles: list[list[int]]) -> str:
+    """Write rectangles as the mask field reads them: "x,y,width,height; …"."""
+    return "; ".join(",".join(str(int(value)) for value in rectangle) for rectangle in rectangles)
 
-    ``held`` and ``unconfirmed`` are what the case still holds: anything else posted is refused.
+
+class ImageCheckForm(forms.Form):
+    """The case's one page of checks: each held image confirmed clean, masked or deleted; imported stages'
+    labels confirmed.
+
+    ``held`` and ``unconfirmed`` are what the case still holds: anything else posted is refused. A held image's
+    mask field starts with the boxes the import found text in (``Image.text_regions``), so masking it is a
+    confirmation rather than a drawing.
     """
+
+    CLEAR, MASK, DELETE = "clear", "mask", "delete"
+    CHECKS = [("", "Not checked yet"), (CLEAR, "No identifying text"), (MASK, "Mask the boxes"), (DELETE, "Delete")]
 
     def __init__(self, *args, held: list[Image], unconfirmed: list[Series], **kwargs):
         super().__init__(*args, **kwargs)
         self.held = {image.pk: image for image in held}
         self.unconfirmed = {series.pk: series for series in unconfirmed}
-        self.fields["clear"] = forms.TypedMultipleChoiceField(
-            choices=[(pk, pk) for pk in self.held], coerce=int, required=False
-        )
         self.fields["labels"] = forms.TypedMultipleChoiceField(
             choices=[(pk, pk) for pk in self.unconfirmed], coerce=int, required=False
         )
-        for pk in self.held:
-            self.fields[f"mask-{pk}"] = forms.CharField(required=False, max_length=MASK_TEXT_LIMIT)
+        for pk, image in self.held.items():
+            self.fields[f"check-{pk}"] = forms.ChoiceField(
+                choices=self.CHECKS, required=False, widget=forms.RadioSelect
+            )
+            self.fields[f"mask-{pk}"] = forms.CharField(
+                required=False,
+                max_length=MASK_TEXT_LIMIT,
+                initial=mask_rectangles_as_text(image.text_regions),
+                widget=forms.TextInput(attrs={"class": "mask-rectangles"}),
+            )
 
     def clean(self):
         cleaned = super().clean()
-        masks = {}
+        cleaned["masks"], cleaned["clear_images"], cleaned["delete_images"] = [], [], []
         for pk, image in self.held.items():
-            try:
-                rectangles = mask_rectangles_from_text(
-                    cleaned.get(f"mask-{pk}", ""), width=image.width, height=image.height
-                )
-            except forms.ValidationError as error:
-                self.add_error(f"mask-{pk}", error)
-                continue
-            if rectangles:
-                masks[pk] = rectangles
-        cleaned["masks"] = [(self.held[pk], rectangles) for pk, rectangles in masks.items()]
-        cleaned["clear_images"] = [self.held[pk] for pk in cleaned.get("clear", []) if pk not in masks]
+            check = cleaned.get(f"check-{pk}")
+            if check == self.CLEAR:
+                cleaned["clear_images"].append(image)
+            elif check == self.DELETE:
+                cleaned["delete_images"].append(image)
+            elif check == self.MASK:
+                try:
+                    rectangles = mask_rectangles_from_text(
+                        cleaned.get(f"mask-{pk}", ""), width=image.width, height=image.height
+                    )
+                except forms.ValidationError as error:
+                    self.add_error(f"mask-{pk}", error)
+                    continue
+                if not rectangles:
+                    self.add_error(f"mask-{pk}", "Draw a mask over the text, or choose another check.")
+                    continue
+                cleaned["masks"].append((image, rectangles))
         cleaned["label_series"] = [self.unconfirmed[pk] for pk in cleaned.get("labels", [])]
-        if not (cleaned["masks"] or cleaned["clear_images"] or cleaned["label_series"] or self.errors):
-            raise forms.ValidationError("Tick the images you have checked, or draw a mask, then save.")
+        done = cleaned["masks"] or cleaned["clear_images"] or cleaned["delete_images"] or cleaned["label_series"]
+        if not (done or self.errors):
+            raise forms.ValidationError("Choose a check for the images you have looked at, then save.")
         return cleaned
 
 

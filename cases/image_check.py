@@ -18,7 +18,8 @@ logger = logging.getLogger(__name__)
 
 
 def image_check_view(request, pk: int):
-    """Show every held image and unconfirmed stage of a case; confirm, mask or accept several at once (POST)."""
+    """Show every held image and unconfirmed stage of a case; confirm clean, mask or delete images and accept
+    labels, several at once (POST)."""
     case = Case.objects.editable_by(request.user).filter(pk=pk).first()
     if case is None:
         raise PermissionDenied
@@ -45,23 +46,25 @@ def image_check_view(request, pk: int):
                 clear=form.cleaned_data["clear_images"],
                 masks=form.cleaned_data["masks"],
                 labels=form.cleaned_data["label_series"],
+                delete=form.cleaned_data["delete_images"],
             )
             messages.success(
                 request,
                 f"{done.cleared} image(s) confirmed free of identifying text, {done.masked} masked, "
-                f"{done.labels} stage label(s) confirmed.",
+                f"{done.deleted} deleted, {done.labels} stage label(s) confirmed.",
             )
             return HttpResponseRedirect(reverse("admin:cases_case_image_check", args=[case.pk]))
         logger.info("Check page of case %s refused a save from user %s", case.pk, request.user.pk)
-        for image in held:
-            image.mask_errors = form.errors.get(f"mask-{image.pk}")
-            image.mask_text = form.data.get(f"mask-{image.pk}", "")
+    for image in held:
+        image.check_field = form[f"check-{image.pk}"]
+        image.mask_field = form[f"mask-{image.pk}"]
     context = {
         **admin.site.each_context(request),
         "opts": Case._meta,
         "title": f"Check the images of {case.number}",
         "case": case,
         "stages": stages,
+        "held": held,
         "form": form,
     }
     return TemplateResponse(request, "admin/cases/case/image_check.html", context)

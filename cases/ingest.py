@@ -29,8 +29,8 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from .imaging import burned_in, group, mosaic, read, render
 from .imaging import deidentify as deid
-from .imaging import group, mosaic, read, render
 from .models import STUDY_DAY_LIMIT, Case, Image, IngestJob, Modality, Phase, Plane, Series, image_upload_to
 
 logger = logging.getLogger(__name__)
@@ -443,6 +443,7 @@ class StoredFrame:
 class RenderedObject:
     frames: list[StoredFrame]
     held: bool
+    text_regions: list  # boxes [x, y, width, height] of text found in the first frame, in web-image pixels
     instance_uid: str
 
 
@@ -490,12 +491,32 @@ def _render_dataset(dataset: pydicom.Dataset, *, invert: bool) -> tuple[Rendered
         return None, "could not be rendered"
     if not frames:
         return None, "no frames to show"
+    held, regions = _burned_in_check(dataset, frames)
     rendered = RenderedObject(
         frames=frames,
-        held=deid.burned_in_risk(dataset),
+        held=held,
+        text_regions=regions,
         instance_uid=str(dataset.get("SOPInstanceUID", "")),
     )
     return rendered, ""
+
+
+def _burned_in_check(dataset: pydicom.Dataset, frames: list[StoredFrame]) -> tuple[bool, list[list[int]]]:
+    """Return whether the object is held for burned-in text and the boxes of text found in its first frame.
+
+    Held by its header (``burned_in.burned_in_risk``, with the site's modalities) or, for a radiograph, by
+    text in its pixels; a multi-frame radiograph is held unread. Held objects are read too, for pre-drawn masks.
+    """
+    held = burned_in.burned_in_risk(dataset, extra_modalities=settings.TEACHINGFILE_BURNED_IN_MODALITIES)
+    if not held and not burned_in.needs_text_check(dataset):
+        return False, []
+    if not held and len(frames) > 1:
+        return True, []
+    with default_storage.open(frames[0].file) as handle:
+        picture = PIL.Image.open(io.BytesIO(handle.read()))
+        picture.load()
+    found = burned_in.find_text(picture)
+    return held or found.held, [list(region) for region in found.regions]
 
 
 def _frame_files(rendered: RenderedObject) -> list[str]:
@@ -546,4 +567,5 @@ def _image_from_frame(series, frame: StoredFrame, order, dicom_name, rendered: R
         window_width=frame.window.width if frame.window else None,
         pixel_spacing_mm=frame.pixel_spacing_mm,
         held_for_review=rendered.held,
+        text_regions=rendered.text_regions,
     )

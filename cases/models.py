@@ -716,6 +716,13 @@ class Image(models.Model):
     masks = models.JSONField(
         default=list, blank=True, editable=False, help_text="Rectangles [x, y, width, height] blacked out."
     )
+    # Boxes only, never the text read (it may be a name): the check page offers them as masks to confirm.
+    text_regions = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="Rectangles [x, y, width, height] where the import found text in the pixels.",
+    )
 
     objects = ImageQuerySet.as_manager()
     history = HistoricalRecords()

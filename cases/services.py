@@ -241,6 +241,7 @@ class ChecksDone:
     cleared: int
     masked: int
     labels: int
+    deleted: int = 0
 
 
 def case_apply_checks(
@@ -250,29 +251,34 @@ def case_apply_checks(
     clear: Sequence[Image],
     masks: Sequence[tuple[Image, list[list[int]]]],
     labels: Sequence[Series],
+    delete: Sequence[Image] = (),
 ) -> ChecksDone:
-    """Confirm held images clean and stages' labels, and mask others, all of one case.
+    """Confirm held images clean and stages' labels, delete held images, and mask others, all of one case.
 
-    The confirmations are saved together; each mask then in a transaction of its own: masking decodes and
-    encodes pixels, and SQLite's one write lock must not be held across many images (as for the admin's masks).
+    The confirmations and deletions are saved together; each mask then in a transaction of its own: masking
+    decodes and encodes pixels, and SQLite's one write lock must not be held across many images (as for the
+    admin's masks).
     """
-    if any(image.series.case_id != case.pk for image in [*clear, *(image for image, _ in masks)]) or any(
-        series.case_id != case.pk for series in labels
-    ):
+    images = [*clear, *delete, *(image for image, _ in masks)]
+    if any(image.series.case_id != case.pk for image in images) or any(series.case_id != case.pk for series in labels):
         raise ValueError("Every image and stage checked must belong to the case.")
-    _checks_confirm(clear=clear, labels=labels, by=by)
+    _checks_confirm(clear=clear, labels=labels, delete=delete, by=by)
     for image, rectangles in masks:
         image_apply_masks(image=image, rectangles=rectangles)
         logger.info("Image %s masked by user %s", image.pk, by.pk)
-    return ChecksDone(cleared=len(clear), masked=len(masks), labels=len(labels))
+    return ChecksDone(cleared=len(clear), masked=len(masks), labels=len(labels), deleted=len(delete))
 
 
 @transaction.atomic
-def _checks_confirm(*, clear: Sequence[Image], labels: Sequence[Series], by) -> None:
+def _checks_confirm(*, clear: Sequence[Image], labels: Sequence[Series], delete: Sequence[Image], by) -> None:
     for image in clear:
         image_confirm_clear(image=image, by=by)
     for series in labels:
         series_confirm_label(series=series, by=by)
+    for image in delete:
+        pk = image.pk
+        image_delete(image=image)
+        logger.info("Held image %s deleted by user %s", pk, by.pk)
 
 
 def _delete_files(names: list[str]) -> None:

@@ -49,6 +49,7 @@ from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag, Tag
 
+from .burned_in import burned_in_risk
 from .withheld import quiet_pydicom
 
 __all__ = [
@@ -141,8 +142,6 @@ _DICOM_UID_ROOT = "1.2.840.10008."
 #: titles, private information) are removed. PS3.10 7.1.
 _FILE_META_KEPT = frozenset({0x00020000, 0x00020001, 0x00020002, 0x00020003, 0x00020010, 0x00020012})
 
-_BURNED_IN_MODALITIES = frozenset({"US", "SC", "OT", "XC", "ES"})
-_SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
 
 #: Dummy value for D on text VRs: neutral, valid for every text VR (≤ 16 characters).
 DUMMY_TEXT = "ANONYMIZED"
@@ -213,7 +212,9 @@ class Deidentified:
         Clean Descriptors option: non-empty free-text descriptors removed from
         the data set, keyed by keyword, for the author to confirm or edit.
     burned_in_risk : bool
-        Whether the pixels may carry burned-in text (see `deidentify`).
+        Whether the image is held for burned-in text by its header alone
+        (`burned_in.burned_in_risk`; radiographs are checked in their pixels
+        when rendered).
     actions : Counter
         How many elements each action touched, for the ingest report.
     """
@@ -450,31 +451,6 @@ def _shift_datetime(text: str, days: int) -> str:
         moved = date(year, int(parts["month"]), int(parts["day"])) + timedelta(days=days)
         head = f"{moved:%Y%m%d}"
     return head + (parts["time"] or "") + (parts["zone"] or "")
-
-
-def burned_in_risk(ds: Dataset) -> bool:
-    """Return whether the pixels of `ds` may carry burned-in text.
-
-    True when Burned In Annotation is ``YES``; when it is absent or empty,
-    also for modalities and SOP classes that are usually screen or video
-    captures (US, SC, OT, XC, ES, any Secondary Capture class, or any object
-    with a Conversion Type). An explicit ``NO`` is trusted.
-
-    References
-    ----------
-    DICOM PS3.15 E.3.1 (Clean Pixel Data Option: burned-in text is not cleaned
-    here, so such images are held for the author); PS3.3 C.7.6.1.1.5.
-    """
-    flag = str(ds.get("BurnedInAnnotation", "") or "").strip().upper()
-    if flag in ("YES", "NO"):
-        return flag == "YES"
-    modality = str(ds.get("Modality", "") or "").strip().upper()
-    sop_class = str(ds.get("SOPClassUID", "") or "")
-    meta = getattr(ds, "file_meta", None)
-    if not sop_class and meta is not None:
-        sop_class = str(meta.get("MediaStorageSOPClassUID", "") or "")
-    secondary_capture = sop_class == _SECONDARY_CAPTURE or sop_class.startswith(_SECONDARY_CAPTURE + ".")
-    return modality in _BURNED_IN_MODALITIES or secondary_capture or "ConversionType" in ds
 
 
 @dataclass

@@ -100,16 +100,16 @@ def test_the_check_page_shows_every_held_image_and_waiting_stage(client, waiting
     client.force_login(faculty)
     body = client.get(check_url(case)).content.decode()
     for image in held:
-        assert f'name="clear" value="{image.pk}"' in body
+        assert f'name="check-{image.pk}" value="clear"' in body
         assert f'name="mask-{image.pk}"' in body
     assert f'name="labels" value="{ct.pk}"' in body
-    assert body.count('name="clear"') == 2, "images not held are not offered"
+    assert body.count('value="clear"') == 2, "images not held are not offered"
 
 
 def test_several_images_are_confirmed_and_a_label_accepted_at_once(client, waiting, faculty):
     case, held, ct = waiting
     client.force_login(faculty)
-    response = client.post(check_url(case), {"clear": [image.pk for image in held], "labels": [ct.pk]})
+    response = client.post(check_url(case), {**{f"check-{image.pk}": "clear" for image in held}, "labels": [ct.pk]})
     assert response.status_code == 302
     assert not Image.objects.filter(series__case=case, held_for_review=True).exists()
     ct.refresh_from_db()
@@ -122,7 +122,7 @@ def test_several_images_are_confirmed_and_a_label_accepted_at_once(client, waiti
 def test_a_mask_drawn_on_the_check_page_blacks_out_the_text(client, waiting, faculty):
     case, held, _ = waiting
     client.force_login(faculty)
-    client.post(check_url(case), {f"mask-{held[0].pk}": "0,0,10,10"})
+    client.post(check_url(case), {f"check-{held[0].pk}": "mask", f"mask-{held[0].pk}": "0,0,10,10"})
     masked = Image.objects.get(pk=held[0].pk)
     assert not masked.held_for_review and masked.masks == [[0, 0, 10, 10]]
     assert Image.objects.get(pk=held[1].pk).held_for_review
@@ -131,7 +131,9 @@ def test_a_mask_drawn_on_the_check_page_blacks_out_the_text(client, waiting, fac
 def test_a_bad_mask_is_refused_and_nothing_changes(client, waiting, faculty):
     case, held, _ = waiting
     client.force_login(faculty)
-    response = client.post(check_url(case), {f"mask-{held[0].pk}": "a,b", "clear": [held[1].pk]})
+    response = client.post(
+        check_url(case), {f"check-{held[0].pk}": "mask", f"mask-{held[0].pk}": "a,b", f"check-{held[1].pk}": "clear"}
+    )
     assert response.status_code == 200
     assert "four whole numbers" in response.content.decode()
     assert Image.objects.filter(pk__in=[image.pk for image in held], held_for_review=True).count() == 2
@@ -143,7 +145,7 @@ def test_images_of_another_case_cannot_be_cleared_through_this_one(client, waiti
     foreign = make_image(series=make_series(case=other))
     Image.objects.filter(pk=foreign.pk).update(held_for_review=True)
     client.force_login(faculty)
-    assert client.post(check_url(case), {"clear": [foreign.pk]}).status_code == 200
+    assert client.post(check_url(case), {f"check-{foreign.pk}": "clear"}).status_code == 200
     assert Image.objects.get(pk=foreign.pk).held_for_review
 
 
@@ -151,7 +153,7 @@ def test_another_faculty_member_can_neither_see_nor_clear(client, waiting, other
     case, held, _ = waiting
     client.force_login(other_faculty)
     assert client.get(check_url(case)).status_code == 403
-    assert client.post(check_url(case), {"clear": [held[0].pk]}).status_code == 403
+    assert client.post(check_url(case), {f"check-{held[0].pk}": "clear"}).status_code == 403
     assert Image.objects.get(pk=held[0].pk).held_for_review
 
 
@@ -177,7 +179,13 @@ def test_a_published_cases_images_are_not_cleared_by_its_faculty_author(client, 
     Case.objects.filter(pk=case.pk).update(status=Case.Status.PUBLISHED)
     client.force_login(faculty)
     response = client.post(
-        check_url(case), {"clear": [held[0].pk], f"mask-{held[1].pk}": "0,0,10,10", "labels": [ct.pk]}
+        check_url(case),
+        {
+            f"check-{held[0].pk}": "clear",
+            f"check-{held[1].pk}": "mask",
+            f"mask-{held[1].pk}": "0,0,10,10",
+            "labels": [ct.pk],
+        },
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:cases_case_change", args=[case.pk])
@@ -191,7 +199,7 @@ def test_an_editor_clears_a_published_cases_images(client, waiting, editor):
     case, held, _ = waiting
     Case.objects.filter(pk=case.pk).update(status=Case.Status.PUBLISHED)
     client.force_login(editor)
-    client.post(check_url(case), {"clear": [held[0].pk]})
+    client.post(check_url(case), {f"check-{held[0].pk}": "clear"})
     assert not Image.objects.get(pk=held[0].pk).held_for_review
 
 
@@ -212,6 +220,74 @@ def test_each_mask_is_drawn_in_a_transaction_of_its_own(client, waiting, faculty
     monkeypatch.setattr(mask, "mask_array", recording)
     client.force_login(faculty)
     outside = len(connection.atomic_blocks)
-    client.post(check_url(case), {f"mask-{image.pk}": "0,0,10,10" for image in held})
+    data = {f"check-{image.pk}": "mask" for image in held}
+    client.post(check_url(case), {**data, **{f"mask-{image.pk}": "0,0,10,10" for image in held}})
     assert depths == [outside + 1, outside + 1], "each mask in its own transaction, none inside another"
     assert not Image.objects.filter(pk__in=[image.pk for image in held], held_for_review=True).exists()
+
+
+def test_the_boxes_found_are_outlined_and_offered_as_the_mask(client, waiting, faculty):
+    case, held, _ = waiting
+    Image.objects.filter(pk=held[0].pk).update(text_regions=[[2, 3, 40, 12], [2, 20, 30, 12]])
+    client.force_login(faculty)
+    body = client.get(check_url(case)).content.decode()
+    assert 'value="2,3,40,12; 2,20,30,12"' in body, "the mask field starts with the boxes"
+    assert '<rect x="2" y="3" width="40" height="12"></rect>' in body
+    assert "Text found: 2 boxes ready to mask." in body
+    assert "<kbd>Delete</kbd> delete" in body, "the keys are shown on the page"
+
+
+def test_confirming_the_pre_drawn_mask_blacks_out_those_boxes(client, waiting, faculty):
+    case, held, _ = waiting
+    Image.objects.filter(pk=held[0].pk).update(text_regions=[[0, 0, 10, 10]])
+    client.force_login(faculty)
+    client.post(check_url(case), {f"check-{held[0].pk}": "mask", f"mask-{held[0].pk}": "0,0,10,10"})
+    masked = Image.objects.get(pk=held[0].pk)
+    assert not masked.held_for_review and masked.masks == [[0, 0, 10, 10]]
+
+
+def test_a_mask_check_without_rectangles_is_refused(client, waiting, faculty):
+    case, held, _ = waiting
+    client.force_login(faculty)
+    response = client.post(check_url(case), {f"check-{held[0].pk}": "mask", f"mask-{held[0].pk}": ""})
+    assert response.status_code == 200
+    assert "Draw a mask over the text" in response.content.decode()
+    assert Image.objects.get(pk=held[0].pk).held_for_review
+
+
+def test_a_held_image_is_deleted_with_its_files(client, waiting, faculty, django_capture_on_commit_callbacks):
+    from django.core.files.storage import default_storage
+
+    case, held, _ = waiting
+    name = held[0].file.name
+    client.force_login(faculty)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(check_url(case), {f"check-{held[0].pk}": "delete", f"check-{held[1].pk}": "clear"})
+    assert response.status_code == 302
+    assert not Image.objects.filter(pk=held[0].pk).exists()
+    assert not default_storage.exists(name)
+    assert not Image.objects.get(pk=held[1].pk).held_for_review
+
+
+def test_an_image_not_held_cannot_be_deleted_through_the_check_page(client, waiting, faculty):
+    case, _, _ = waiting
+    clear = case.series.get(order=1).images.get(order=3)
+    client.force_login(faculty)
+    assert client.post(check_url(case), {f"check-{clear.pk}": "delete"}).status_code == 200
+    assert Image.objects.filter(pk=clear.pk).exists()
+
+
+def test_a_published_cases_images_are_not_deleted_by_its_faculty_author(client, waiting, faculty):
+    case, held, _ = waiting
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.PUBLISHED)
+    client.force_login(faculty)
+    assert client.post(check_url(case), {f"check-{held[0].pk}": "delete"}).status_code == 302
+    assert Image.objects.filter(pk=held[0].pk).exists()
+
+
+def test_the_check_page_refuses_a_get_that_would_write(client, waiting, faculty):
+    """Only a POST writes: a GET with the same fields changes nothing."""
+    case, held, _ = waiting
+    client.force_login(faculty)
+    client.get(check_url(case), {f"check-{held[0].pk}": "delete"})
+    assert Image.objects.filter(pk=held[0].pk, held_for_review=True).exists()

@@ -15,7 +15,10 @@
     var img = overlay.querySelector("img");
     var canvas = overlay.querySelector("canvas");
     var context = canvas.getContext("2d");
-    var rectangles = [];
+    // Start from what the field holds: the boxes the import found text in, or an earlier drawing.
+    var rectangles = field.value.split(";").map(function (part) {
+      return part.split(",").map(function (value) { return parseInt(value, 10); });
+    }).filter(function (r) { return r.length === 4 && r.every(function (v) { return !isNaN(v); }); });
     var start = null;
 
     function draw(extra) {
@@ -54,12 +57,22 @@
       draw();
     });
     overlay.querySelector(".mask-undo").addEventListener("click", function () { rectangles.pop(); draw(); });
-    overlay.querySelector(".mask-cancel").addEventListener("click", function () { overlay.remove(); });
+    function close() {
+      overlay.remove();
+      var back = field.closest("[tabindex]") || field;
+      back.focus();
+    }
+    overlay.querySelector(".mask-cancel").addEventListener("click", close);
     overlay.querySelector(".mask-done").addEventListener("click", function () {
       field.value = rectangles.map(function (r) { return r.join(","); }).join("; ");
-      overlay.remove();
-      field.focus();
+      field.dispatchEvent(new Event("change", { bubbles: true }));
+      close();
     });
+    overlay.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") close();
+      if (event.key === "Enter" && event.target.tagName !== "BUTTON") overlay.querySelector(".mask-done").click();
+    });
+    overlay.querySelector(".mask-done").focus();
   }
 
   function bindAll() {
@@ -70,7 +83,7 @@
     if (!link) return;
     var button = document.createElement("button");
     button.type = "button";
-    button.className = "button";
+    button.className = "button mask-draw";
     button.textContent = "Draw mask";
     button.addEventListener("click", function () { openEditor(link, field); });
     field.insertAdjacentElement("afterend", button);

@@ -158,6 +158,12 @@ TEACHINGFILE_MAX_UPLOAD_BYTES = int(os.environ.get("TEACHINGFILE_MAX_UPLOAD_BYTE
 # Larger images are refused as possible decompression bombs (Pillow's check, made strict).
 TEACHINGFILE_MAX_IMAGE_PIXELS = int(os.environ.get("TEACHINGFILE_MAX_IMAGE_PIXELS", 64_000_000))
 
+# Modalities a site knows to carry burned-in text, held for review like ultrasound (e.g. "NM,PT" where the
+# nuclear medicine workstation prints names on its pages); comma-separated.
+TEACHINGFILE_BURNED_IN_MODALITIES = frozenset(
+    item.strip().upper() for item in os.environ.get("TEACHINGFILE_BURNED_IN_MODALITIES", "").split(",") if item.strip()
+)
+
 # Worker processes for reading, de-identifying and rendering DICOM (command and background task).
 TEACHINGFILE_INGEST_WORKERS = int(os.environ.get("TEACHINGFILE_INGEST_WORKERS", min(os.cpu_count() or 1, 4)))
 

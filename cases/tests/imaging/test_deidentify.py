@@ -655,9 +655,23 @@ def test_dicomdir_patient_ids_and_folder_names_vanish():
         ({"Modality": "CT", "SOPClassUID": SecondaryCaptureImageStorage}, True),
         ({"Modality": "CT", "SOPClassUID": "1.2.840.10008.5.1.4.1.1.7.4"}, True),  # multi-frame true colour SC
         ({"Modality": "XC", "SOPClassUID": "1.2.840.10008.5.1.4.1.1.77.1.4"}, True),
-        ({"Modality": "SM", "SOPClassUID": "1.2.840.10008.5.1.4.1.1.77.1.6"}, False),  # VL, not SC
+        ({"Modality": "SM", "SOPClassUID": "1.2.840.10008.5.1.4.1.1.77.1.6"}, True),  # whole-slide microscopy
         ({"Modality": "CR", "ConversionType": "DF"}, True),
-        ({"Modality": "US", "BurnedInAnnotation": "NO"}, False),
+        ({"Modality": "US", "BurnedInAnnotation": "NO"}, True),  # machines write NO over burned-in names
+        ({"Modality": "XA", "BurnedInAnnotation": "NO"}, True),
+        ({"Modality": "RF"}, True),
+        ({"Modality": "OP"}, True),
+        ({"Modality": "GM"}, True),
+        ({"Modality": "ES"}, True),
+        ({"Modality": "OT", "SOPClassUID": "1.2.840.10008.5.1.4.1.1.77.1.4"}, True),  # VL Photographic
+        ({"Modality": "OT", "SOPClassUID": "1.2.840.10008.5.1.4.1.1.6.1"}, True),  # Ultrasound Image Storage
+        ({"Modality": "CT", "SOPClassUID": "1.2.840.10008.5.1.4.1.1.2", "ImageType": "DERIVED\\SECONDARY"}, True),
+        ({"Modality": "CT", "ImageType": "ORIGINAL\\PRIMARY\\SCREEN_SAVE"}, True),
+        ({"Modality": "CT", "ImageType": "DERIVED\\SECONDARY\\DOSE_INFO"}, True),
+        ({"Modality": "CT", "ImageType": "DERIVED\\PRIMARY\\AXIAL"}, False),  # a reconstruction, not a capture
+        ({"Modality": "CT", "ImageType": "ORIGINAL\\PRIMARY\\AXIAL", "BurnedInAnnotation": "NO"}, False),
+        ({"Modality": "DX"}, False),  # radiographs: their pixels decide (cases.tests.test_burned_in)
+        ({"Modality": "MR", "ImageType": "DERIVED"}, False),
     ],
 )
 def test_burned_in_risk(attributes, expected):
