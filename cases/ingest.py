@@ -404,7 +404,9 @@ def ingest_run(
     job.save(update_fields=["status"])
     folder = _stored_folder(job)
     stored = sorted(f"{folder}/{name}" for name in default_storage.listdir(folder)[1]) if job.total else []
-    outcomes: dict[int, tuple[str, str]] = {index: (outcome, reason) for index, outcome, reason in job.report["files"]}
+    outcomes: dict[int, tuple[str, str]] = {
+        index: (outcome, reason) for index, outcome, reason in job.report.get("files", [])
+    }
     tracker = _Progress(job, progress)
     used: set[str] = set()
     series_reports = []
