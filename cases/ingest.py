@@ -31,9 +31,6 @@ from typing import Any
 
 import PIL.Image
 import pydicom
-import pydicom.filebase
-import pydicom.filereader
-import pydicom.filewriter
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -104,7 +101,7 @@ class StageReport:
 
     # (series, text) of free-text descriptors: shown to the author once, never stored (they may carry PHI).
     withheld_descriptions: list[tuple[str, str]] = field(default_factory=list)
-    # stored name → (header without pixels as bytes, rendered object or None, reason), when rendered while staging.
+    # stored name → (header without pixels, rendered object or None, reason), when rendered while staging.
     prerendered: dict[str, tuple] = field(default_factory=dict)
 
 
@@ -232,7 +229,7 @@ def _clean(task: tuple[int, read.Source | read.FileSource, deid.CaseKeys, read.L
     buffer = io.BytesIO()
     try:
         cleaned.dataset.save_as(buffer, enforce_file_format=True)
-        header = _header(dataset) if render_now else b""
+        header = _header(dataset) if render_now else None
     except Exception as error:  # noqa: BLE001
         logger.warning("Unexpected %s while writing a de-identified file", type(error).__name__)
         return index, None, "damaged DICOM file", {}, Counter(), None
@@ -469,7 +466,7 @@ class _Progress:
 def _stored_header(name: str, prerendered: dict[str, tuple] | None) -> pydicom.Dataset | None:
     """Return the header of a stored object (sent back by the worker that rendered it, or read), or None."""
     if prerendered is not None:
-        return _header_from_bytes(prerendered[name][0])
+        return prerendered[name][0]
     try:
         with default_storage.open(name) as handle:
             return pydicom.dcmread(handle, stop_before_pixels=True)
@@ -692,29 +689,24 @@ class RenderedObject:
     slice_position_mm: float | None
 
 
-def _header(dataset: pydicom.Dataset) -> tuple[bool, bool, bytes]:
-    """Return the data elements the grouping needs, without the pixels, encoded: (implicit VR, little endian, bytes).
+def _header(dataset: pydicom.Dataset) -> pydicom.Dataset:
+    """Return the data elements the grouping needs, without the pixels, lookup tables or the buffer read from.
 
-    Bytes, not a Dataset, cross back from the worker: pydicom keeps some parsed values with a converter that
-    cannot be pickled (a palette's lookup-table descriptor, once rendered), which crashed imports with workers.
+    The header is pickled back from the worker. Lookup tables are left out: grouping never reads them, a palette
+    can weigh 384 kB, and pydicom keeps a parsed lookup-table descriptor (a palette's read as Implicit VR, once
+    rendered) with a local converter function that pickle refuses, which crashed imports with workers.
     """
     header = pydicom.Dataset()
     for tag in dataset.keys():  # noqa: SIM118 - iterating a Dataset itself parses every element
-        if tag != PIXEL_DATA:
+        if tag != PIXEL_DATA and not _lookup_table(tag):
             header[tag] = dataset.get_item(tag)  # as read: parsed only if grouping asks for it
-    implicit, little = dataset.original_encoding
-    if implicit is None:  # made in memory rather than read: the encoding of its file
-        syntax = dataset.file_meta.TransferSyntaxUID
-        implicit, little = syntax.is_implicit_VR, syntax.is_little_endian
-    buffer = pydicom.filebase.DicomBytesIO()
-    buffer.is_implicit_VR, buffer.is_little_endian = implicit, little
-    pydicom.filewriter.write_dataset(buffer, header)
-    return implicit, little, buffer.getvalue()
+    return header
 
 
-def _header_from_bytes(encoded: tuple[bool, bool, bytes]) -> pydicom.Dataset:
-    implicit, little, data = encoded
-    return pydicom.filereader.read_dataset(io.BytesIO(data), implicit, little)
+def _lookup_table(tag: int) -> bool:
+    """Return whether the tag is a palette (0028,11xx-12xx) or a modality or VOI LUT (0028,3xxx), PS3.3 C.7.9, C.11."""
+    element = tag & 0xFFFF
+    return tag >> 16 == 0x0028 and (0x1100 <= element <= 0x12FF or 0x3000 <= element <= 0x3FFF)
 
 
 PIXEL_DATA = 0x7FE00010

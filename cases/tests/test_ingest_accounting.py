@@ -53,18 +53,18 @@ def test_palette_colour_files_import_with_two_workers(case, tmp_path, settings):
     assert {(image.width, image.height) for image in images} == {(80, 64), (48, 48)}
 
 
-def test_the_header_sent_back_by_a_worker_crosses_a_process_boundary(case, tmp_path):
+def test_the_header_sent_back_by_a_worker_pickles_once_its_palette_was_rendered(tmp_path):
     import pickle
 
-    from pydicom.uid import ImplicitVRLittleEndian
+    from cases.imaging import render
 
-    path = accounting.make_palette_color(tmp_path)[0]
-    assert pydicom.dcmread(path).file_meta.TransferSyntaxUID == ImplicitVRLittleEndian
-    task = (1, read.FileSource(path.name, path), ingest.case_keys(case), ingest.ingest_limits(), "dicom/x", True)
-    index, stored, _, _, _, (header, rendered, _) = ingest._clean(task)
-    copy = ingest._header_from_bytes(pickle.loads(pickle.dumps(header)))
-    assert copy.Modality == "US" and copy.PatientName == "" and "PixelData" not in copy
-    ingest._discard_cleaned((index, stored, "", {}, None, (header, rendered, "")))
+    dataset = pydicom.dcmread(accounting.make_palette_color(tmp_path)[0])
+    list(render.render_dataset(dataset, invert=False, thumbnails=False))
+    descriptor = 0x00281101
+    assert isinstance(dataset.get_item(descriptor), pydicom.DataElement), "rendering parsed the palette descriptor"
+    copy = pickle.loads(pickle.dumps(ingest._header(dataset)))
+    assert copy.Modality == "US" and copy.SOPInstanceUID == dataset.SOPInstanceUID
+    assert "PixelData" not in copy and descriptor not in copy, "grouping needs neither pixels nor lookup tables"
 
 
 def test_a_file_that_cannot_be_rendered_is_named_with_its_reason_and_makes_no_stage(case, tmp_path):
