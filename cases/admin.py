@@ -549,6 +549,9 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
     def _progress_response(self, request, case: Case, job: IngestJob, report: ingest.StageReport | None):
         context = {**self.admin_site.each_context(request), "case": case, "job": job, "opts": self.opts}
         context |= {"title": f"DICOM import into {case.number}", "upload": report}
+        context["not_imported"] = [
+            outcome for outcome in ingest.file_outcomes(job=job, names={}) if outcome.outcome != ingest.IMPORTED
+        ]
         context["progress_url"] = reverse("admin:cases_case_dicom_progress", args=[case.pk, job.token])
         return TemplateResponse(request, "admin/cases/case/dicom_progress.html", context)
 

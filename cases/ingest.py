@@ -7,6 +7,9 @@ under ``dicom/<job>/``; the original bytes and file names are never stored.
 series, renders every frame and saves stages and images, updating the job's
 progress as it goes; objects that end up in no image are deleted whatever
 happens. Both steps can spread the per-file work over worker processes.
+
+Every candidate file ends with one outcome (``OUTCOMES``) and a reason; the job
+keeps them by the file's position in the upload, never by its name.
 """
 
 import datetime
@@ -14,11 +17,17 @@ import gc
 import io
 import logging
 import multiprocessing
+import pickle
+import re
+import time
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
 
 import PIL.Image
 import pydicom
@@ -50,13 +59,40 @@ DICOM_MODALITIES = {
 }
 
 
+IMPORTED = "imported"
+ALREADY_IMPORTED = "already imported"  # the case has the object from an earlier import
+DUPLICATE = "duplicate"  # the same object came earlier in this upload
+REFUSED = "refused"  # could not be read or de-identified
+NOT_RENDERED = "not rendered"  # de-identified, but no image could be made of it
+OUTCOMES = (IMPORTED, ALREADY_IMPORTED, DUPLICATE, REFUSED, NOT_RENDERED)
+ALREADY_IN_CASE = "the case has this object already"
+STOPPED = "the import stopped before this file was saved"
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What became of one candidate file; ``index`` is its 1-based place in the upload, ``name`` is never stored."""
+
+    index: int
+    name: str
+    outcome: str
+    reason: str
+
+
 @dataclass
 class StageReport:
-    """What the in-request step did: files staged, and each refused file with its reason."""
+    """What the in-request step did: files staged, each refused file with its reason, and every file's name."""
 
     staged: int = 0
-    rejected: list[read.Rejected] = field(default_factory=list)
+    refused: list[FileOutcome] = field(default_factory=list)
     actions: Counter = field(default_factory=Counter)
+    # index → name of every candidate: shown by the command and the upload's answer, never stored.
+    names: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def rejected(self) -> list[FileOutcome]:
+        """The refused files, in upload order."""
+        return sorted(self.refused, key=lambda outcome: outcome.index)
 
     @property
     def action_summary(self) -> str:
@@ -67,6 +103,39 @@ class StageReport:
     withheld_descriptions: list[tuple[str, str]] = field(default_factory=list)
     # stored name → (header without pixels, rendered object or None, reason), when rendered while staging.
     prerendered: dict[str, tuple] = field(default_factory=dict)
+
+
+def file_outcomes(*, job: IngestJob, names: dict[int, str]) -> list[FileOutcome]:
+    """Return every file's outcome from the job's report, named from the upload's own list (names are not kept).
+
+    A duplicate's reason names the file it repeats: "the same object as file 3 (IM0003)".
+    """
+
+    def named(match: re.Match) -> str:
+        index = int(match[1])
+        return f"file {index} ({names[index]})" if index in names else match[0]
+
+    return [
+        FileOutcome(index, names.get(index, f"file {index}"), outcome, _FILE_REFERENCE.sub(named, reason))
+        for index, outcome, reason in job.report.get("files", [])
+    ]
+
+
+_FILE_REFERENCE = re.compile(r"\bfile (\d+)$")
+
+
+def imported_all(job: IngestJob) -> bool:
+    """Return whether the job is done and every one of its files (at least one) is in the case."""
+    counts = job.report.get("counts", {})
+    total = sum(counts.values())
+    return job.status == IngestJob.Status.DONE and total > 0 and counts[IMPORTED] + counts[ALREADY_IMPORTED] == total
+
+
+def _report_files(job: IngestJob, outcomes: dict[int, tuple[str, str]]) -> None:
+    """Put the files' outcomes (index, outcome, reason — no names) and their counts into the job's report."""
+    files = [[index, *outcomes[index]] for index in sorted(outcomes)]
+    counts = Counter(outcome for _, outcome, _ in files)
+    job.report = {**job.report, "files": files, "counts": {outcome: counts[outcome] for outcome in OUTCOMES}}
 
 
 def case_keys(case: Case) -> deid.CaseKeys:
@@ -109,68 +178,92 @@ def ingest_stage(
     report = StageReport()
     keys = case_keys(job.case)
     limits = ingest_limits()
+    folder = _stored_folder(job)
 
     def candidates():
-        for source in sources:
+        for index, source in enumerate(sources, start=1):
+            report.names[index] = source.name
             if isinstance(source, read.Rejected):
-                report.rejected.append(source)
+                report.refused.append(FileOutcome(index, source.name, REFUSED, source.reason))
             else:
-                yield (source, keys, limits, _stored_folder(job), render_now)
+                yield (index, source, keys, limits, folder, render_now)
 
-    for name, stored, reason, held, actions, rendered in bounded_map(_clean, candidates(), workers=workers):
+    staged = set()
+    cleaned = bounded_map(_clean, candidates(), workers=workers, failed=_clean_failed, discard=_discard_cleaned)
+    for index, stored, reason, held, actions, rendered in cleaned:
         if stored is None:
-            report.rejected.append(read.Rejected(name=name, reason=reason))
+            report.refused.append(FileOutcome(index, report.names[index], REFUSED, reason))
             continue
         if rendered is not None:
             report.prerendered[stored] = rendered
-        report.staged += 1
+        staged.add(stored)
         report.actions.update(actions)
         _note_descriptions(report, held)
-    for rejected in report.rejected:
+    # A worker that died mid-file may have stored its object before dying: only what was staged is rendered.
+    if default_storage.exists(folder):
+        _delete_files({f"{folder}/{name}" for name in default_storage.listdir(folder)[1]} - staged)
+    for refused in report.rejected:
         # The reason only: file names may carry PHI.
-        logger.warning("DICOM import %s refused a file: %s", job.token, rejected.reason)
-    job.total = report.staged
-    job.report = {
-        "rejected_count": len(report.rejected),
-        "rejected_reasons": dict(Counter(rejected.reason for rejected in report.rejected)),
-    }
+        logger.warning("DICOM import %s refused a file: %s", job.token, refused.reason)
+    report.staged = job.total = len(staged)
+    _report_files(job, {outcome.index: (REFUSED, outcome.reason) for outcome in report.refused})
     job.save(update_fields=["total", "report"])
     return report
 
 
-def _clean(task: tuple[read.Source | read.FileSource, deid.CaseKeys, read.Limits, str, bool]):
+def _clean(task: tuple[int, read.Source | read.FileSource, deid.CaseKeys, read.Limits, str, bool]):
     """Read, de-identify, store (and maybe render) one source in a worker.
 
-    Returns (name, stored name or None, reason, held descriptors, actions, rendered or None).
+    Returns (index, stored name or None, reason, held descriptors, actions, rendered or None); the stored name
+    begins with the index, so the task that renders it later knows which file of the upload it came from.
     """
-    source, keys, limits, folder, render_now = task
+    index, source, keys, limits, folder, render_now = task
     try:
         dataset = read.read_dataset(source, limits=limits)
         mosaic.split_mosaic(dataset)  # before de-identification removes the private header that describes it
         cleaned = deid.deidentify(dataset, keys=keys)
     except (read.UnreadableFile, deid.DeidentificationError) as error:
-        return source.name, None, str(error), {}, Counter(), None
+        return index, None, str(error), {}, Counter(), None
     except Exception as error:  # noqa: BLE001 - one odd file must not stop the others
         logger.warning("Unexpected %s while reading a DICOM file", type(error).__name__)
-        return source.name, None, "damaged DICOM file", {}, Counter(), None
+        return index, None, "damaged DICOM file", {}, Counter(), None
     buffer = io.BytesIO()
     try:
         cleaned.dataset.save_as(buffer, enforce_file_format=True)
+        header = _header(dataset) if render_now else None
     except Exception as error:  # noqa: BLE001
         logger.warning("Unexpected %s while writing a de-identified file", type(error).__name__)
-        return source.name, None, "damaged DICOM file", {}, Counter(), None
-    stored = default_storage.save(f"{folder}/{uuid.uuid4().hex}.dcm", ContentFile(buffer.getvalue()))
+        return index, None, "damaged DICOM file", {}, Counter(), None
+    stored = default_storage.save(f"{folder}/{index:06d}-{uuid.uuid4().hex}.dcm", ContentFile(buffer.getvalue()))
     series = f"series {dataset.get('SeriesNumber', '?')} ({dataset.get('Modality', '?')})"
     held = {(series, cleaned.held_descriptors[key]) for key in DESCRIPTORS_SHOWN if key in cleaned.held_descriptors}
     rendered = None
     if render_now:
         result, reason = _render_dataset(dataset, invert=str(dataset.get("Modality", "")) == "NM")
-        rendered = (_header(dataset), result, reason)
-    return source.name, stored, "", held, cleaned.actions, rendered
+        rendered = (header, result, reason)
+    return index, stored, "", held, cleaned.actions, rendered
+
+
+def _clean_failed(task: tuple, problem: str) -> tuple:
+    """The result of a file whose worker raised, returned something unsendable, or died."""
+    reason = "the file crashed the process reading it" if problem == CRASHED else "damaged DICOM file"
+    return task[0], None, reason, {}, Counter(), None
+
+
+def _discard_cleaned(result: tuple) -> None:
+    """Delete what ``_clean`` stored when its result cannot be sent back."""
+    _delete_files([result[1] or ""])
+    if result[5] is not None and result[5][1] is not None:
+        _delete_files(_frame_files(result[5][1]))
+
+
+def _index_of(stored: str) -> int:
+    """Return the upload position a stored object's name begins with (see ``_clean``)."""
+    return int(PurePosixPath(stored).name.split("-", 1)[0])
 
 
 DESCRIPTORS_SHOWN = ("SeriesDescription", "StudyDescription", "ProtocolName")
-PROGRESS_EVERY = 5  # files between progress writes: the bar moves smoothly without a query per slice
+PROGRESS_SECONDS = 0.5  # between progress writes: the bar moves twice a second without a query per slice
 
 
 def _note_descriptions(report: StageReport, held: set[tuple[str, str]]) -> None:
@@ -184,27 +277,113 @@ def _stored_folder(job: IngestJob) -> str:
     return f"dicom/{job.token}"
 
 
-def bounded_map(function: Callable, items: Iterable, *, workers: int) -> Iterator:
-    """Map in worker processes, results in order, with few items in flight so memory stays flat."""
+CRASHED = "crashed"  # the worker process died
+RAISED = "raised"  # the function raised, or its result could not be sent back
+
+
+def bounded_map(
+    function: Callable,
+    items: Iterable,
+    *,
+    workers: int,
+    failed: Callable[[Any, str], Any],
+    discard: Callable[[Any], None],
+) -> Iterator:
+    """Map in worker processes, results in order, with few items in flight so memory stays flat.
+
+    One item never costs the others: when ``function`` raises, when its result cannot be pickled back (then
+    ``discard(result)`` runs in the worker, to delete what it stored), or when its worker process dies, the
+    item's result is ``failed(item, RAISED or CRASHED)`` instead. After a worker died, the files that were in
+    flight run again one at a time, so only the one that kills its worker is lost.
+    """
     if workers <= 1:
-        yield from map(function, items)
+        for item in items:
+            yield _settle(item, _call(function, item), failed, pickled=False)
         return
     window = workers * 3
-    context = multiprocessing.get_context("fork")
     # Frozen objects are never scanned by the workers' garbage collector, which would otherwise touch (and so
     # copy) every page inherited from this process: measured 40 % of the workers' CPU time on a CT series.
     gc.freeze()
+    pool = _pool(workers)
+    pending: deque[tuple[Any, Future]] = deque()
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            pending = deque()
-            for item in items:
-                pending.append(pool.submit(function, item))
-                if len(pending) >= window:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
+        items = iter(items)
+        while True:
+            item = next(items, _END)
+            if item is not _END:
+                pending.append((item, pool.submit(_call_in_worker, function, discard, item)))
+            while pending and (len(pending) >= window or item is _END):
+                first, future = pending.popleft()
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:
+                    pool.shutdown(wait=True)
+                    for again, done in [(first, future), *pending]:
+                        yield _settle(again, _result_or_alone(done, function, discard, again), failed)
+                    pending.clear()
+                    pool = _pool(workers)
+                    continue
+                except Exception as error:  # noqa: BLE001 - e.g. the item itself could not be pickled
+                    outcome = _Failure(RAISED, type(error).__name__)
+                yield _settle(first, outcome, failed)
+            if item is _END:
+                return
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         gc.unfreeze()
+
+
+_END = object()
+
+
+@dataclass(frozen=True)
+class _Failure:
+    problem: str  # RAISED or CRASHED
+    error: str  # the exception's type, for the log
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+
+
+def _call(function: Callable, item: Any) -> Any:
+    """Return ``function(item)``, or a _Failure when it raises."""
+    try:
+        return function(item)
+    except Exception as error:  # noqa: BLE001 - the caller turns it into the item's outcome
+        return _Failure(RAISED, type(error).__name__)
+
+
+def _call_in_worker(function: Callable, discard: Callable, item: Any) -> bytes | _Failure:
+    """Run in a worker: the pickled result, or a _Failure when the function raises or its result won't pickle."""
+    result = _call(function, item)
+    if isinstance(result, _Failure):
+        return result
+    try:
+        return pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as error:  # noqa: BLE001 - pickle raises many types for one problem
+        discard(result)
+        return _Failure(RAISED, type(error).__name__)
+
+
+def _result_or_alone(future: Future, function: Callable, discard: Callable, item: Any) -> bytes | _Failure:
+    """After the pool broke: the item's result if it had one, else the item run again alone in a fresh worker."""
+    if future.done() and not isinstance(future.exception(), BrokenProcessPool):
+        error = future.exception()
+        return future.result() if error is None else _Failure(RAISED, type(error).__name__)
+    with _pool(1) as alone:
+        try:
+            return alone.submit(_call_in_worker, function, discard, item).result()
+        except BrokenProcessPool:
+            return _Failure(CRASHED, "BrokenProcessPool")
+
+
+def _settle(item: Any, outcome: Any, failed: Callable[[Any, str], Any], *, pickled: bool = True) -> Any:
+    """Return a worker's result (unpickled), or what ``failed`` makes of a failure (logged by its type only)."""
+    if isinstance(outcome, _Failure):
+        logger.warning("A DICOM import worker %s on one file (%s)", outcome.problem, outcome.error)
+        return failed(item, outcome.problem)
+    return pickle.loads(outcome) if pickled else outcome  # noqa: S301 - bytes our own worker pickled
 
 
 def ingest_run(
@@ -214,27 +393,35 @@ def ingest_run(
     workers: int = 1,
     prerendered: dict[str, tuple] | None = None,
 ) -> IngestJob:
-    """Group the stored objects into stages of the case and render their frames (unless ``ingest_stage`` did)."""
+    """Group the stored objects into stages of the case and render their frames (unless ``ingest_stage`` did).
+
+    Call it outside any transaction: each stage is saved in a short transaction of its own, and the progress
+    written meanwhile must be seen by the page that polls it.
+    """
     job.status = IngestJob.Status.RUNNING
     job.save(update_fields=["status"])
     folder = _stored_folder(job)
     stored = sorted(f"{folder}/{name}" for name in default_storage.listdir(folder)[1]) if job.total else []
+    outcomes: dict[int, tuple[str, str]] = {
+        index: (outcome, reason) for index, outcome, reason in job.report.get("files", [])
+    }
+    tracker = _Progress(job, progress)
     used: set[str] = set()
+    series_reports = []
     try:
         headers = []
         for name in stored:
-            if prerendered is not None:
-                dataset = prerendered[name][0]
-            else:
-                with default_storage.open(name) as handle:
-                    dataset = pydicom.dcmread(handle, stop_before_pixels=True)
-            dataset.stored_name = name
-            headers.append(dataset)
-        groups = group.group_series(headers)
-        series_reports = []
-        for series_group in groups:
-            series_reports.append(_ingest_group(job, series_group, progress, workers, used, prerendered))
-        job.report = {**job.report, "series": series_reports}
+            header = _stored_header(name, prerendered)
+            if header is None:
+                outcomes[_index_of(name)] = (NOT_RENDERED, "its de-identified copy could not be read back")
+                tracker.advance()
+                continue
+            header.stored_name = name
+            headers.append(header)
+        for series_group in group.group_series(_first_copies(headers, outcomes, tracker)):
+            series_report = _ingest_group(job, series_group, tracker, workers, used, outcomes, prerendered)
+            if series_report is not None:
+                series_reports.append(series_report)
         job.status = IngestJob.Status.DONE
     except Exception as error:
         # The traceback's frames, not the exception's text: pydicom's may quote a header value.
@@ -248,9 +435,65 @@ def ingest_run(
             rendered = (prerendered or {}).get(name, (None, None))[1]
             if rendered is not None:  # rendered while staging, then skipped (already imported) or rolled back
                 _delete_files(_frame_files(rendered))
+    for name in stored:
+        outcomes.setdefault(_index_of(name), (NOT_RENDERED, STOPPED))
+    job.report = {**job.report, "series": series_reports}
+    _report_files(job, outcomes)
     job.finished = timezone.now()
     job.save(update_fields=["status", "report", "finished", "processed"])
     return job
+
+
+class _Progress:
+    """Counts the job's processed objects; writes the count at most every PROGRESS_SECONDS, and at the end.
+
+    Written by an UPDATE of its own, in autocommit, so the page polling the job from another connection sees
+    it move while the stages are rendered.
+    """
+
+    def __init__(self, job: IngestJob, callback: Callable[[int, int], None] | None):
+        self.job, self.callback = job, callback
+        self.written = time.monotonic()
+
+    def advance(self, count: int = 1) -> None:
+        self.job.processed += count
+        now = time.monotonic()
+        if now - self.written >= PROGRESS_SECONDS or self.job.processed >= self.job.total:
+            IngestJob.objects.filter(pk=self.job.pk).update(processed=self.job.processed)
+            self.written = now
+        if self.callback:
+            self.callback(self.job.processed, self.job.total)
+
+
+def _stored_header(name: str, prerendered: dict[str, tuple] | None) -> pydicom.Dataset | None:
+    """Return the header of a stored object (sent back by the worker that rendered it, or read), or None."""
+    if prerendered is not None:
+        return prerendered[name][0]
+    try:
+        with default_storage.open(name) as handle:
+            return pydicom.dcmread(handle, stop_before_pixels=True)
+    except Exception as error:  # noqa: BLE001 - storage and parser fail in many ways; the object is dropped
+        logger.warning("Unexpected %s while reading a stored DICOM object", type(error).__name__)
+        return None
+
+
+def _first_copies(headers: list[pydicom.Dataset], outcomes: dict, tracker: "_Progress") -> list[pydicom.Dataset]:
+    """Return the headers whose object (de-identified SOP Instance UID) came first in the upload.
+
+    The later copies — the same file twice, or a file and its copy inside a zip — are "duplicate"; their stored
+    copies are in no image and so are deleted with the rest.
+    """
+    first: dict[str, int] = {}
+    kept = []
+    for header in sorted(headers, key=lambda header: _index_of(header.stored_name)):
+        index, uid = _index_of(header.stored_name), str(header.get("SOPInstanceUID", ""))
+        if uid in first:
+            outcomes[index] = (DUPLICATE, f"the same object as file {first[uid]}")
+            tracker.advance()
+        else:
+            first[uid] = index
+            kept.append(header)
+    return kept
 
 
 def ingest_sweep(*, older_than, now) -> list[IngestJob]:
@@ -320,58 +563,60 @@ def _study_day(case: Case, study_date: datetime.date | None) -> int | None:
     return (study_date - zero).days
 
 
-def _ingest_group(job, series_group, progress, workers: int, used: set[str], prerendered=None) -> dict:
-    """Create (or extend) one stage from a series group; all or nothing for that stage.
+def _ingest_group(job, series_group, tracker, workers: int, used: set[str], outcomes: dict, prerendered=None):
+    """Create (or extend) one stage from a series group; all or nothing for that stage; return its report or None.
 
     Frames are rendered and stored first, outside any transaction; the stage and its image rows are then
-    written in one short one, so the write lock is never held while pixels are decoded.
+    written in one short one, so the write lock is never held while pixels are decoded. A group none of whose
+    objects could be rendered (or all of which the case has) makes no stage.
     """
     written: list[str] = []
     objects: list[tuple[str, RenderedObject]] = []
-    refused = 0
     try:
         existing = Series.objects.filter(case=job.case, series_uid=series_group.series_uid).first()
         known = set(existing.images.values_list("instance_uid", flat=True)) if existing else set()
-        fresh = [header for header in series_group.instances if str(header.get("SOPInstanceUID", "")) not in known]
-        job.processed += len(series_group.instances) - len(fresh)
+        fresh = []
+        for header in series_group.instances:
+            if str(header.get("SOPInstanceUID", "")) in known:
+                outcomes[_index_of(header.stored_name)] = (ALREADY_IMPORTED, ALREADY_IN_CASE)
+                tracker.advance()
+            else:
+                fresh.append(header)
         if prerendered is not None:
             results = ((header.stored_name, *prerendered[header.stored_name][1:]) for header in fresh)
         else:
             modality = existing.modality if existing else DICOM_MODALITIES.get(series_group.modality, Modality.OTHER)
             invert = modality == Modality.NM  # nuclear medicine reads black on white
-            results = bounded_map(_render, ((header.stored_name, invert) for header in fresh), workers=workers)
+            tasks = ((header.stored_name, invert) for header in fresh)
+            results = bounded_map(_render, tasks, workers=workers, failed=_render_failed, discard=_discard_rendered)
         for name, rendered, reason in results:
-            job.processed += 1
             if rendered is None:
-                refused += 1
+                outcomes[_index_of(name)] = (NOT_RENDERED, reason)
                 logger.warning("DICOM import %s could not render an object: %s", job.token, reason)
             else:
                 objects.append((name, rendered))
                 written += _frame_files(rendered)
-            if job.processed % PROGRESS_EVERY == 0 or job.processed == job.total:
-                IngestJob.objects.filter(pk=job.pk).update(processed=job.processed)
-            if progress:
-                progress(job.processed, job.total)
+            tracker.advance()
+        if not objects:
+            return None
         series, images, added = _save_stage(job, series_group, objects)
         used.update(added)
     except Exception:
         _delete_files(written)
         used.difference_update(header.stored_name for header in series_group.instances)
         raise
+    for name, _ in objects:
+        # Not added: another import saved the same object while this one rendered it.
+        outcomes[_index_of(name)] = (IMPORTED, "") if name in added else (ALREADY_IMPORTED, ALREADY_IN_CASE)
+    if not added:
+        return None
     try:
         _thumbnail_key_images(series)
     except (OSError, PIL.UnidentifiedImageError) as error:
         # The stage is saved and complete; pages show the key image's web image until a thumbnail exists.
         reason = type(error).__name__
         logger.warning("DICOM import %s made no thumbnail for stage %s (%s)", job.token, series.pk, reason)
-    return {
-        "label": series.label,
-        "files": len(added),
-        "images": images,
-        "refused": refused,
-        "duplicates": len(series_group.instances) - refused - len(added),
-        "series": series.pk,
-    }
+    return {"label": series.label, "files": len(added), "images": images, "series": series.pk}
 
 
 @transaction.atomic
@@ -448,12 +693,23 @@ class RenderedObject:
 
 
 def _header(dataset: pydicom.Dataset) -> pydicom.Dataset:
-    """Return the data elements the grouping needs, without the pixels or the buffer they were read from."""
+    """Return the data elements the grouping needs, without the pixels, lookup tables or the buffer read from.
+
+    The header is pickled back from the worker. Lookup tables are left out: grouping never reads them, a palette
+    can weigh 384 kB, and pydicom keeps a parsed lookup-table descriptor (a palette's read as Implicit VR, once
+    rendered) with a local converter function that pickle refuses, which crashed imports with workers.
+    """
     header = pydicom.Dataset()
     for tag in dataset.keys():  # noqa: SIM118 - iterating a Dataset itself parses every element
-        if tag != PIXEL_DATA:
+        if tag != PIXEL_DATA and not _lookup_table(tag):
             header[tag] = dataset.get_item(tag)  # as read: parsed only if grouping asks for it
     return header
+
+
+def _lookup_table(tag: int) -> bool:
+    """Return whether the tag is a palette (0028,11xx-12xx) or a modality or VOI LUT (0028,3xxx), PS3.3 C.7.9, C.11."""
+    element = tag & 0xFFFF
+    return tag >> 16 == 0x0028 and (0x1100 <= element <= 0x12FF or 0x3000 <= element <= 0x3FFF)
 
 
 PIXEL_DATA = 0x7FE00010
@@ -465,6 +721,21 @@ def _render(task: tuple[str, bool]):
     with default_storage.open(name) as handle:
         dataset = pydicom.dcmread(io.BytesIO(handle.read()))
     return (name, *_render_dataset(dataset, invert=invert))
+
+
+def _render_failed(task: tuple[str, bool], problem: str) -> tuple:
+    """The result of an object whose worker raised, returned something unsendable, or died."""
+    return (
+        task[0],
+        None,
+        "the image crashed the process rendering it" if problem == CRASHED else "could not be rendered",
+    )
+
+
+def _discard_rendered(result: tuple) -> None:
+    """Delete the frames ``_render`` stored when its result cannot be sent back."""
+    if result[1] is not None:
+        _delete_files(_frame_files(result[1]))
 
 
 def _render_dataset(dataset: pydicom.Dataset, *, invert: bool) -> tuple[RenderedObject | None, str]:

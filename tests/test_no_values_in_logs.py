@@ -10,6 +10,7 @@ refusal reason, no database row and no stored file.
 import io
 import logging
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -134,8 +135,10 @@ def test_the_command_quotes_no_planted_value(tmp_path, every_log):
     job = IngestJob.objects.get(case=case)
 
     # The command prints file names (ours, made up here) and reasons, which must not quote the files.
-    assert "refused number-of-frames.dcm: invalid image header (Number of Frames is not a positive whole number)" in (
-        out.getvalue()
+    assert re.search(
+        r"refused number-of-frames\.dcm \(file \d+\): "
+        r"invalid image header \(Number of Frames is not a positive whole number\)",
+        out.getvalue(),
     )
     assert_nothing_quoted(
         {

@@ -24,7 +24,7 @@ import warnings
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 import pydicom
@@ -174,21 +174,31 @@ def sources_from_paths(paths: Iterable[Path], *, limits: Limits) -> Iterator[Sou
     """Yield the candidate files under the given files and folders, expanding zip archives.
 
     Folders are walked recursively in sorted order, skipping hidden files and
-    folders (names starting with a dot) and not following symbolic links;
-    display names are relative to the folder given.
+    folders (names starting with a dot); symbolic links are followed while
+    their target stays inside the folder given, and refused by name when it
+    does not or is missing; display names are relative to the folder given.
     """
     for path in paths:
         path = Path(path)
         if path.is_dir():
-            for file in _walk(path):
-                yield from _source_from_file(file, file.relative_to(path).as_posix(), limits=limits)
+            for name, found in _walk(path):
+                if isinstance(found, Rejected):
+                    yield found
+                else:
+                    yield from _source_from_file(found, name, limits=limits)
         else:
             yield from _source_from_file(path, path.name, limits=limits)
 
 
-def _walk(folder: Path) -> list[Path]:
-    """Return the visible regular files under folder, sorted by their relative path."""
-    found: list[Path] = []
+def _walk(folder: Path) -> list[tuple[str, Path | Rejected]]:
+    """Return the visible regular files under folder and the links refused, sorted by their relative path.
+
+    A link is followed when its target is inside the folder, a link to a folder only if that folder was not
+    walked yet (so a loop of links ends); a file reached under two names is listed once, under the first.
+    """
+    root = folder.resolve()
+    listed: list[tuple[str, Path | Rejected, Path | None]] = []
+    walked = {root}
     pending = [folder]
     while pending:
         current = pending.pop()
@@ -199,13 +209,31 @@ def _walk(folder: Path) -> list[Path]:
             logger.info("Skipped a folder that cannot be listed (%s)", type(error).__name__)
             continue
         for entry in entries:
-            if entry.name.startswith(".") or entry.is_symlink():
+            if entry.name.startswith("."):
                 continue
-            if entry.is_dir():
+            name, link = entry.relative_to(folder).as_posix(), entry.is_symlink()
+            try:
+                target = entry.resolve(strict=True)
+            except (OSError, RuntimeError):  # RuntimeError: links that lead round in a circle
+                listed.append((name, Rejected(name, "broken link"), None))
+                continue
+            if link and not target.is_relative_to(root):
+                kind = "folder" if target.is_dir() else "file"
+                listed.append((name, Rejected(name, f"link to a {kind} outside the folder"), None))
+            elif target.is_dir() and (not link or target not in walked):
+                walked.add(target)
                 pending.append(entry)
-            elif entry.is_file():
-                found.append(entry)
-    return sorted(found, key=lambda file: file.relative_to(folder).parts)
+            elif target.is_file():
+                listed.append((name, entry, target))
+    listed.sort(key=lambda item: PurePosixPath(item[0]).parts)
+    seen: set[Path] = set()
+    files = []
+    for name, entry, target in listed:
+        if target not in seen:
+            files.append((name, entry))
+        if target is not None:
+            seen.add(target)
+    return files
 
 
 def _source_from_file(path: Path, name: str, *, limits: Limits) -> Iterator[Source | Rejected]:

@@ -196,7 +196,7 @@ def test_command_exit_codes(case, tmp_path):
     (good / "a.dcm").write_bytes(dicom_bytes(examples.ct))
     out = io.StringIO()
     call_command("import_study", str(good), case=case.number, stdout=out)
-    assert "1 file imported, 0 refused." in out.getvalue()
+    assert "1 file: 1 imported, 0 already imported, 0 duplicate, 0 refused, 0 not rendered." in out.getvalue()
     assert "de-identification (attributes per action): " in out.getvalue()
 
     (good / "readme.txt").write_text("not dicom")
@@ -288,7 +288,7 @@ def test_each_bad_input_gets_its_reason_and_the_good_file_is_ingested(case, tmp_
         line = next((line for line in report.splitlines() if line.startswith("refused") and name in line), "")
         assert reason in line, f"{name}: {line or 'not reported'}"
     assert Image.objects.filter(series__case=case).count() == 1
-    assert "1 file imported" in report
+    assert "10 files: 1 imported, 0 already imported, 0 duplicate, 9 refused, 0 not rendered." in report
 
 
 def test_parallel_workers_give_the_same_stages_in_spatial_order(case, tmp_path, settings):
@@ -511,8 +511,9 @@ def test_an_object_that_fails_while_rendering_is_refused_and_its_frames_deleted(
         upload(client, case, examples.ct)
     job = IngestJob.objects.get(case=case)
     assert job.status == IngestJob.Status.DONE
-    assert job.report["series"][0]["refused"] == 1
+    assert job.report["files"] == [[1, "not rendered", "could not be rendered"]]
     assert not Image.objects.filter(series__case=case).exists()
+    assert not case.series.exists(), "no empty stage"
     assert orphans(before) == set(), "the frame written before the failure is deleted with the object"
 
 

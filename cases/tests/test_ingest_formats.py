@@ -29,7 +29,7 @@ def run_import(case, *paths) -> tuple[str, int]:
 def test_12_bit_lossy_jpeg_imports_with_and_without_the_scan_header_quirk(case, tmp_path):
     paths = formats.make_jpeg_extended_12bit(tmp_path / "jpeg")
     out, code = run_import(case, tmp_path / "jpeg")
-    assert code == 0 and "3 files imported, 0 refused." in out
+    assert code == 0 and "3 files: 3 imported, 0 already imported, 0 duplicate, 0 refused, 0 not rendered." in out
     series = Series.objects.get(case=case)
     assert series.images.count() == len(paths)
 
@@ -58,7 +58,8 @@ def test_parametric_maps_import_and_segmentations_are_refused_with_their_reason(
     segmentations = formats.make_segmentations(tmp_path / "upload")
     out, code = run_import(case, tmp_path / "upload")
     assert code == 1
-    assert f"{len(maps)} files imported, {len(segmentations)} refused." in out
+    counts = f"{len(maps)} imported, 0 already imported, 0 duplicate, {len(segmentations)} refused, 0 not rendered."
+    assert counts in out
     assert out.count("segmentation object (a mask drawn on other images") == len(segmentations)
     stages = Series.objects.filter(case=case)
     assert [stage.sequence for stage in stages] == ["parametric map"] * len(maps)

@@ -6,7 +6,10 @@
   if (!root) return;
   // The upload's answer lives at the POST address; a reload should show the job, not post the files again.
   if (window.location.pathname !== root.dataset.statusUrl) window.history.replaceState(null, "", root.dataset.statusUrl);
-  if (root.dataset.status === "done" || root.dataset.status === "failed") return;
+  if (root.dataset.status === "done" || root.dataset.status === "failed") {
+    nameFiles();
+    return;
+  }
   var bar = root.querySelector("progress");
   var count = root.querySelector(".import-count");
   function poll() {
@@ -27,7 +30,18 @@
       .then(function (html) {
         var fresh = new DOMParser().parseFromString(html, "text/html").querySelector(".dicom-import");
         if (fresh) root.innerHTML = fresh.innerHTML;
+        nameFiles();
       });
+  }
+  // The upload's own answer carries its file names (never stored): put each beside its place in the report.
+  function nameFiles() {
+    var list = document.getElementById("upload-names");
+    if (!list) return;
+    var names = JSON.parse(list.textContent);
+    root.querySelectorAll("[data-file-index]").forEach(function (item) {
+      var name = names[item.dataset.fileIndex];
+      if (name) item.querySelector(".file-name").textContent = " (" + name + ")";
+    });
   }
   window.setTimeout(poll, 500);
 })();

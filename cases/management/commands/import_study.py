@@ -13,10 +13,12 @@ from cases.tasks import prepare_viewer_values
 
 class Command(BaseCommand):
     help = (
-        "Import DICOM files, folders (recursively) or zip archives into a case: de-identify, group into "
-        "stages, render. Exits 0 when every file was imported, 1 when some were refused, 2 on a usage error. "
-        "Prints the refused files' names with reasons, and the descriptions de-identification withheld (they may "
-        "name the patient): shown here once, never stored or logged."
+        "Import DICOM files, folders (recursively; symbolic links followed only while they stay inside the "
+        "folder) or zip archives into a case: de-identify, group into stages, render. Prints each file that was "
+        "not imported, by name, with its outcome (already imported, duplicate, refused, not rendered) and the "
+        "reason, the series descriptions withheld from the stages (shown here only, never stored: they may name "
+        "the patient), and a count per outcome. Exits 0 when every file was imported or already imported, 1 "
+        "otherwise, 2 on a usage error. Names and descriptions are shown here once, never stored or logged."
     )
 
     def add_arguments(self, parser):
@@ -44,7 +46,7 @@ class Command(BaseCommand):
             prepare_viewer_values.enqueue(series_ids=[item["series"] for item in job.report.get("series", [])])
         if job.status == IngestJob.Status.FAILED:
             raise CommandError(job.report.get("error", "The import failed."), returncode=1)
-        if report.rejected:
+        if not ingest.imported_all(job):
             sys.exit(1)
 
     def _progress_bar(self):
@@ -65,9 +67,15 @@ class Command(BaseCommand):
             self.stdout.write(f"{files:>5} file{pluralize(files)} → {label} ({images} image{pluralize(images)})")
         for series, description in report.withheld_descriptions:
             self.stdout.write(f"withheld description of {series} (not stored): {description}")
-        for rejected in report.rejected:
-            self.stdout.write(f"refused {rejected.name}: {rejected.reason}")
+        outcomes = ingest.file_outcomes(job=job, names=report.names)
+        for outcome in outcomes:
+            if outcome.outcome != ingest.IMPORTED:
+                self.stdout.write(f"{outcome.outcome} {outcome.name} (file {outcome.index}): {outcome.reason}")
         if report.actions:
             self.stdout.write(f"de-identification (attributes per action): {report.action_summary}")
-        imported = sum(item["files"] for item in job.report.get("series", []))
-        self.stdout.write(f"{imported} file{pluralize(imported)} imported, {len(report.rejected)} refused.")
+        if not outcomes:
+            self.stdout.write("No files found.")
+            return
+        counts = job.report["counts"]
+        summary = ", ".join(f"{counts[outcome]} {outcome}" for outcome in ingest.OUTCOMES)
+        self.stdout.write(f"{len(outcomes)} file{pluralize(len(outcomes))}: {summary}.")
