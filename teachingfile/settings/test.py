@@ -10,6 +10,7 @@ SECRET_KEY = "test-only-key-not-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="teachingfile-test-media-"))
+TEACHINGFILE_UPLOAD_SPOOL = Path(tempfile.mkdtemp(prefix="teachingfile-test-spool-"))
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="teachingfile-test-static-"))
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Hashed static names need collectstatic; tests serve from the finders instead.
