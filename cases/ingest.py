@@ -170,7 +170,7 @@ def ingest_spooled(*, job: IngestJob, workers: int = 1) -> IngestJob:
         if job.phase == IngestJob.Phase.DEIDENTIFY:
             _delete_orphans(job, keep_stored=False)  # a retry starts this phase afresh
             job.report = {"candidates": job.report.get("candidates", 0)}
-            ingest_stage(job=job, sources=_spooled_sources(job), workers=workers)
+            ingest_stage(job=job, sources=_spooled_sources(job), workers=workers, lease=lease)
             _spool_delete(job)
         return ingest_run(job=job, workers=workers, lease=lease)
 
@@ -184,6 +184,7 @@ def ingest_stage(
     sources: Iterable[tuple[int, read.Source | read.FileSource | read.Rejected]],
     workers: int = 1,
     render_now: bool = False,
+    lease: "Heartbeat | None" = None,
 ) -> StageReport:
     """Read and de-identify every source in memory; store the de-identified objects for the job.
 
@@ -200,6 +201,8 @@ def ingest_stage(
 
     def step() -> None:
         nonlocal done
+        if lease is not None and lease.lost.is_set():
+            raise LeaseLost
         done += 1
         if done % PROGRESS_EVERY == 0:
             IngestJob.objects.filter(pk=job.pk).update(processed=done)
@@ -260,7 +263,9 @@ def _clean(task: tuple[int, read.Source | read.FileSource, deid.CaseKeys, read.L
     except Exception as error:  # noqa: BLE001
         logger.warning("Unexpected %s while writing a de-identified file", type(error).__name__)
         return index, source.name, None, "damaged DICOM file", {}, Counter(), None
-    stored = default_storage.save(f"{folder}/{index}.dcm", ContentFile(buffer.getvalue()))
+    # Named by its candidate's index (what the report of a killed job goes by) and unique (viewer values are
+    # stored by the name's stem).
+    stored = default_storage.save(f"{folder}/{index}-{uuid.uuid4().hex}.dcm", ContentFile(buffer.getvalue()))
     series = f"series {dataset.get('SeriesNumber', '?')} ({dataset.get('Modality', '?')})"
     held = {(series, cleaned.held_descriptors[key]) for key in DESCRIPTORS_SHOWN if key in cleaned.held_descriptors}
     rendered = None
@@ -328,7 +333,9 @@ def ingest_run(
     """
     job.status = IngestJob.Status.RUNNING
     job.phase = IngestJob.Phase.RENDER
-    job.save(update_fields=["status", "phase"])
+    IngestJob.objects.filter(pk=job.pk, attempts=job.attempts).update(status=job.status, phase=job.phase)
+    if lease is not None:
+        progress = lease.checked(progress)
     folder = _stored_folder(job)
     stored = _listed(folder) if job.total else []
     used: set[str] = set()
@@ -348,6 +355,8 @@ def ingest_run(
             series_reports.append(_ingest_group(job, series_group, progress, workers, used, prerendered))
         job.report = {**job.report, "series": series_reports}
         job.status = IngestJob.Status.DONE
+    except LeaseLost:
+        return job  # the run that took the job over owns its files and its report now
     except Exception as error:
         logger.exception("DICOM import %s failed", job.token)
         # The exception's text stays in the operator's log: it may quote values.
@@ -390,6 +399,10 @@ class WorkerLost(Exception):  # noqa: N818 - the task row shows this class name 
     """What a task row records when the lease check finds that its worker died."""
 
 
+class LeaseLost(Exception):  # noqa: N818 - a state, not an error: another run owns the job now
+    """Raised in a run whose lease the lease check took over: it stops, leaving the job to its new owner."""
+
+
 class Heartbeat:
     """The lease of a running import: a thread writes its heartbeat every few seconds until the block ends.
 
@@ -425,6 +438,17 @@ class Heartbeat:
                 self.beat()
         finally:
             connection.close()
+
+    def checked(self, progress: Callable[[int, int], None] | None) -> Callable[[int, int], None]:
+        """Wrap a progress callback so that a run whose lease was lost stops at its next file."""
+
+        def step(done: int, total: int) -> None:
+            if self.lost.is_set():
+                raise LeaseLost
+            if progress:
+                progress(done, total)
+
+        return step
 
     def beat(self) -> None:
         try:
@@ -534,7 +558,7 @@ def _close(job: IngestJob, *, now: datetime.datetime, error: str) -> None:
 
 
 def _index_of(stored: str) -> int:
-    """Return the candidate index a stored object is named by (``<index>.dcm``, or ``<index>_<suffix>.dcm``)."""
+    """Return the candidate index a stored object is named by (``<index>-<random>.dcm``)."""
     found = re.match(r"(\d+)", stored.rsplit("/", 1)[-1])
     return int(found.group(1)) if found else 0
 
