@@ -482,12 +482,13 @@ def ingest_lease_check(*, now: datetime.datetime | None = None, jobs=None) -> li
     expired = jobs.filter(status__in=LIVE, heartbeat__lt=now - lease).select_related("case")
     handled = []
     for job in expired:
-        # Taken over by one checker only (the worker's, the sweep's and the progress page's may race).
+        # Taken over by one checker only (the worker's, the sweep's and the progress page's may race). The new
+        # heartbeat is the checker's lease: should it die before it is done, the next check takes over again.
         taken = IngestJob.objects.filter(pk=job.pk, attempts=job.attempts, heartbeat=job.heartbeat)
-        if not taken.update(attempts=F("attempts") + 1, heartbeat=None):
+        if not taken.update(attempts=F("attempts") + 1, heartbeat=now):
             continue
         job.attempts += 1
-        job.heartbeat = None
+        job.heartbeat = now
         task_rows = _task_rows_fail(job)
         if task_rows and job.attempts < MAX_ATTEMPTS and _inputs_remain(job):
             _requeue(job)
@@ -521,9 +522,11 @@ def _requeue(job: IngestJob) -> None:
     _delete_orphans(job, keep_stored=job.phase == IngestJob.Phase.RENDER)
     job.status = IngestJob.Status.QUEUED
     job.processed = 0
-    job.save(update_fields=["status", "processed"])
+    job.heartbeat = None  # a queued job waits for a worker; the sweep closes it if none comes
+    with transaction.atomic():  # queued and its task row made together, or neither
+        job.save(update_fields=["status", "processed", "heartbeat"])
+        ingest_job.enqueue(token=str(job.token))
     logger.warning("DICOM import %s lost its process and has been queued again", job.token)
-    transaction.on_commit(lambda: ingest_job.enqueue(token=str(job.token)))
 
 
 def _close(job: IngestJob, *, now: datetime.datetime, error: str) -> None:
