@@ -170,9 +170,24 @@ def ingest_spooled(*, job: IngestJob, workers: int = 1) -> IngestJob:
         if job.phase == IngestJob.Phase.DEIDENTIFY:
             _delete_orphans(job, keep_stored=False)  # a retry starts this phase afresh
             job.report = {"candidates": job.report.get("candidates", 0)}
-            ingest_stage(job=job, sources=_spooled_sources(job), workers=workers, lease=lease)
+            try:
+                ingest_stage(job=job, sources=_spooled_sources(job), workers=workers, lease=lease)
+            except LeaseLost:
+                return job
+            except Exception as error:
+                ingest_abandon(job=job, error=error)
+                return job
             _spool_delete(job)
         return ingest_run(job=job, workers=workers, lease=lease)
+
+
+def ingest_abandon(*, job: IngestJob, error: Exception) -> None:
+    """Close a job whose de-identification raised: failed, a report of every file, nothing of it left."""
+    if isinstance(error, LeaseLost):
+        return  # the lease check has taken the job over
+    logger.exception("DICOM import %s failed", job.token)
+    # The exception's text stays in the operator's log: it may quote values.
+    _close(job, now=timezone.now(), error=f"The import stopped ({type(error).__name__}); the log has the details.")
 
 
 LIVE = (IngestJob.Status.QUEUED, IngestJob.Status.RUNNING)

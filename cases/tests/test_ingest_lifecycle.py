@@ -216,6 +216,24 @@ def test_a_killed_command_is_closed_not_retried_and_what_it_imported_stays(case,
     assert orphans(before) == set()
 
 
+def test_a_task_whose_de_identification_raises_is_closed_at_once_with_nothing_left(
+    client, faculty, case, django_capture_on_commit_callbacks, monkeypatch
+):
+    def broken(task):
+        raise MemoryError
+
+    monkeypatch.setattr(ingest, "_clean", broken)
+    before = media_files()
+    client.force_login(faculty)
+    with django_capture_on_commit_callbacks(execute=True):
+        post_upload(client, case, *study_upload())
+    job = IngestJob.objects.get(case=case)
+    assert job.status == IngestJob.Status.FAILED and job.cleaned
+    assert job.report["error"].startswith("The import stopped (MemoryError)")
+    assert [index for index, _, _ in job.report["files"]] == [1, 2, 3, 4]
+    assert not spool_of(job).exists() and orphans(before) == set()
+
+
 def test_the_progress_page_sees_a_dead_worker_without_waiting_for_the_sweep(client, faculty, case):
     client.force_login(faculty)
     job = IngestJob.objects.create(case=case, report={"candidates": 2})

@@ -36,7 +36,11 @@ class Command(BaseCommand):
         workers = settings.TEACHINGFILE_INGEST_WORKERS
         # The heartbeat lets the lease check close the job and delete its files if this process is killed.
         with ingest.ingest_heartbeat(job=job) as lease:
-            report = ingest.ingest_stage(job=job, sources=sources, workers=workers, render_now=True)
+            try:
+                report = ingest.ingest_stage(job=job, sources=sources, workers=workers, render_now=True, lease=lease)
+            except Exception as error:
+                ingest.ingest_abandon(job=job, error=error)
+                raise CommandError(job.report["error"], returncode=1) from None
             progress = self._progress_bar() if sys.stderr.isatty() else None
             ingest.ingest_run(job=job, progress=progress, workers=workers, prerendered=report.prerendered, lease=lease)
         self._print_report(job, report)
