@@ -353,7 +353,6 @@ def ingest_run(
         progress = lease.checked(progress)
     folder = _stored_folder(job)
     stored = _listed(folder) if job.total else []
-    used: set[str] = set()
     try:
         headers = []
         for name in stored:
@@ -367,7 +366,7 @@ def ingest_run(
         groups = group.group_series(headers)
         series_reports = []
         for series_group in groups:
-            series_reports.append(_ingest_group(job, series_group, progress, workers, used, prerendered))
+            series_reports.append(_ingest_group(job, series_group, progress, workers, prerendered))
         job.report = {**job.report, "series": series_reports}
         job.status = IngestJob.Status.DONE
     except LeaseLost:
@@ -401,7 +400,8 @@ def _delete_orphans(job: IngestJob, *, keep_stored: bool) -> int:
     used: set[str] = set()
     for folder in folders:
         prefix = f"{folder}/"
-        rows = Image.objects.filter(
+        # A job's files go into its own case's images only: the case's index spares a scan of every image.
+        rows = Image.objects.filter(series__case_id=job.case_id).filter(
             Q(file__startswith=prefix) | Q(thumbnail__startswith=prefix) | Q(dicom_file__startswith=prefix)
         )
         used.update(name for row in rows.values_list("file", "thumbnail", "dicom_file") for name in row)
@@ -549,7 +549,9 @@ def _close(job: IngestJob, *, now: datetime.datetime, error: str) -> None:
     prefix = f"{_stored_folder(job)}/"
     imported = {
         _index_of(name)
-        for name in Image.objects.filter(dicom_file__startswith=prefix).values_list("dicom_file", flat=True)
+        for name in Image.objects.filter(series__case_id=job.case_id, dicom_file__startswith=prefix).values_list(
+            "dicom_file", flat=True
+        )
     }
     reported = {item[0]: item for item in job.report.get("files", [])}
     stored = {_index_of(name) for name in _listed(_stored_folder(job))}
@@ -609,7 +611,11 @@ def _sweep_spool(*, now: datetime.datetime, older_than: datetime.timedelta) -> N
     live = {job.hex for job in IngestJob.objects.filter(status__in=LIVE).values_list("token", flat=True)}
     limit = (now - older_than).timestamp()
     for folder in root.iterdir():
-        if folder.name not in live and folder.stat().st_mtime < limit:
+        try:
+            old = folder.stat().st_mtime < limit
+        except FileNotFoundError:  # deleted meanwhile by the task or another sweep
+            continue
+        if folder.name not in live and old:
             shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -672,7 +678,7 @@ def _study_day(case: Case, study_date: datetime.date | None) -> int | None:
     return (study_date - zero).days
 
 
-def _ingest_group(job, series_group, progress, workers: int, used: set[str], prerendered=None) -> dict:
+def _ingest_group(job, series_group, progress, workers: int, prerendered=None) -> dict:
     """Create (or extend) one stage from a series group; all or nothing for that stage.
 
     Frames are rendered and stored first, outside any transaction; the stage and its image rows are then
@@ -706,10 +712,8 @@ def _ingest_group(job, series_group, progress, workers: int, used: set[str], pre
             if progress:
                 progress(job.processed, job.total)
         series, images, added = _save_stage(job, series_group, objects)
-        used.update(added)
     except Exception:
         _delete_files(written)
-        used.difference_update(header.stored_name for header in series_group.instances)
         raise
     try:
         _thumbnail_key_images(series, folder=_images_folder(job))
