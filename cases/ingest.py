@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import threading
+import time
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
@@ -619,20 +620,16 @@ def _sweep_spool(*, now: datetime.datetime, older_than: datetime.timedelta) -> N
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def ingest_watchdog(*, stop: threading.Event) -> None:
-    """Run the lease check every half lease until ``stop`` is set (a thread of the task worker)."""
+def ingest_watchdog() -> None:
+    """Run the lease check every half lease, for good (a daemon thread of the task worker)."""
     interval = settings.TEACHINGFILE_INGEST_LEASE_SECONDS / 2
-    try:
-        while True:
-            close_old_connections()
-            try:
-                ingest_lease_check()
-            except Exception:
-                logger.exception("The DICOM import lease check failed")
-            if stop.wait(interval):
-                return
-    finally:
-        connection.close()
+    while True:
+        close_old_connections()
+        try:
+            ingest_lease_check()
+        except Exception:
+            logger.exception("The DICOM import lease check failed")
+        time.sleep(interval)
 
 
 # The day of a stage is the day of its study: a series made later from the same study (a reformat, a screen

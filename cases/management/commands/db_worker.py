@@ -16,6 +16,5 @@ class Command(db_worker.Command):
     def handle(self, *args, **options):
         # With --reload the parent only restarts the child that runs the tasks: the child checks.
         if not options["reload"] or os.environ.get(DJANGO_AUTORELOAD_ENV) == "true":
-            stop = threading.Event()
-            threading.Thread(target=ingest.ingest_watchdog, kwargs={"stop": stop}, daemon=True).start()
+            threading.Thread(target=ingest.ingest_watchdog, name="ingest-lease-check", daemon=True).start()
         super().handle(*args, **options)
