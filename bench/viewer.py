@@ -141,7 +141,8 @@ def build_site(slices: int) -> dict:
     datasets = synthetic.ct_pelvis(patient=synthetic.Patient(), slices=slices, seed=7)
     files = synthetic.planted_study_files(datasets)
     job = IngestJob.objects.create(case=case)
-    ingest.ingest_stage(job=job, sources=[read.Source(name=name, data=data) for name, data in files.items()])
+    sources = [read.Source(name=name, data=data) for name, data in files.items()]
+    ingest.ingest_stage(job=job, sources=enumerate(sources, start=1))
     ingest.ingest_run(job=job)
     Series.objects.filter(case=case).update(label_confirmed=True)
     images = Image.objects.filter(series__case=case)

@@ -521,17 +521,17 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
         return case
 
     def dicom_upload_view(self, request, pk: int):
-        """Upload DICOM to a case: de-identify in memory now, render in the background."""
+        """Upload DICOM to a case: spool it now; de-identify and render in the background."""
         case = self._editable_case(request, pk)
         if not workflow.edits_apply_directly(user=request.user, case=case):
             self.message_user(request, revision_views.STAGES_LOCKED, messages.ERROR)
             return HttpResponseRedirect(reverse("admin:cases_case_change", args=[case.pk]))
         form = DicomUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            job, report = ingest.ingest_upload(case=case, uploads=form.uploads(), user=request.user)
-            # Answered directly, not through messages: refused file names and withheld descriptions may carry
-            # PHI, and messages can end up in the session table. This page is the only place they appear.
-            return self._progress_response(request, case, job, report)
+            job, names = ingest.ingest_upload(case=case, uploads=form.uploads(), user=request.user)
+            # Answered directly, not through messages: file names may carry PHI, and messages can end up in the
+            # session table. This page (its script keeps them to name the files of the report) is the only place.
+            return self._progress_response(request, case, job, names)
         context = {**self.admin_site.each_context(request), "case": case, "form": form, "opts": self.opts}
         context["title"] = f"Import DICOM into {case.number}"
         return TemplateResponse(request, "admin/cases/case/dicom_upload.html", context)
@@ -539,16 +539,14 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
     def dicom_progress_view(self, request, pk: int, token):
         """Show the progress bar of an import; answer JSON to the page's polling."""
         case = self._editable_case(request, pk)
-        job = get_object_or_404(IngestJob, case=case, token=token)
+        job = ingest.ingest_job_checked(job=get_object_or_404(IngestJob, case=case, token=token))
         if request.headers.get("Accept") == "application/json":
-            return JsonResponse(
-                {"status": job.status, "processed": job.processed, "total": job.total, "percent": job.percent}
-            )
+            return JsonResponse(ingest.ingest_job_state(job=job))
         return self._progress_response(request, case, job, None)
 
-    def _progress_response(self, request, case: Case, job: IngestJob, report: ingest.StageReport | None):
+    def _progress_response(self, request, case: Case, job: IngestJob, names: list[str] | None):
         context = {**self.admin_site.each_context(request), "case": case, "job": job, "opts": self.opts}
-        context |= {"title": f"DICOM import into {case.number}", "upload": report}
+        context |= {"title": f"DICOM import into {case.number}", "names": names}
         context["not_imported"] = [
             outcome for outcome in ingest.file_outcomes(job=job, names={}) if outcome.outcome != ingest.IMPORTED
         ]

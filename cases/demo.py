@@ -185,7 +185,8 @@ def _dicom_series_create(case: Case, order: int, data: dict) -> None:
         dataset.SeriesInstanceUID = datasets[0].SeriesInstanceUID
     files = synthetic.planted_study_files(datasets)
     job = IngestJob.objects.create(case=case)
-    ingest.ingest_stage(job=job, sources=[read.Source(name=name, data=content) for name, content in files.items()])
+    sources = [read.Source(name=name, data=content) for name, content in files.items()]
+    ingest.ingest_stage(job=job, sources=enumerate(sources, start=1))
     ingest.ingest_run(job=job)
     if not ingest.imported_all(job):
         raise RuntimeError(f"The demo study {data['dicom']['study']} did not import: {job.report}")

@@ -1,12 +1,16 @@
 """DICOM ingest: feed uploads to the imaging package and save what it returns.
 
-Two steps. ``ingest_stage`` runs in the request (or the command): each file is
-read and de-identified in memory, and only the de-identified object is written,
-under ``dicom/<job>/``; the original bytes and file names are never stored.
-``ingest_run`` (the background task, or the command) groups those objects into
-series, renders every frame and saves stages and images, updating the job's
-progress as it goes; objects that end up in no image are deleted whatever
-happens. Both steps can spread the per-file work over worker processes.
+The web request only spools the upload (``ingest_upload``: a private folder outside the media, never
+served) and lists its candidate files by name for the author's page; the task (``ingest_spooled``) or the
+command then runs two steps. ``ingest_stage`` reads and de-identifies each file in memory and writes only
+the de-identified object, under ``dicom/<job>/``; the original bytes and file names are never stored, and
+the spooled upload is deleted once it is done. ``ingest_run`` groups those objects into series, renders
+every frame under ``images/<job>/`` and saves stages and images, updating the job's progress as it goes.
+Both steps can spread the per-file work over worker processes.
+
+Everything a job writes is in its own folders, so whatever ends up in no image can be found and deleted:
+by the job when it ends, by the lease check when its process died (``ingest_lease_check``: a running job
+keeps a heartbeat), and by ``ingest_sweep``.
 
 Every candidate file ends with one outcome (``OUTCOMES``) and a reason; the job
 keeps them by the file's position in the upload, never by its name.
@@ -17,8 +21,11 @@ import gc
 import io
 import logging
 import multiprocessing
+import os
 import pickle
 import re
+import shutil
+import threading
 import time
 import uuid
 from collections import Counter, deque
@@ -26,21 +33,22 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import PIL.Image
 import pydicom
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.move import file_move_safe
 from django.core.files.storage import default_storage
-from django.db import transaction
-from django.db.models import F, Max
+from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from .imaging import burned_in, group, mosaic, read, render
 from .imaging import deidentify as deid
-from .models import STUDY_DAY_LIMIT, Case, Image, IngestJob, Modality, Phase, Plane, Series, image_upload_to
+from .models import STUDY_DAY_LIMIT, Case, Image, IngestJob, Modality, Phase, Plane, Series
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +74,7 @@ REFUSED = "refused"  # could not be read or de-identified
 NOT_RENDERED = "not rendered"  # de-identified, but no image could be made of it
 OUTCOMES = (IMPORTED, ALREADY_IMPORTED, DUPLICATE, REFUSED, NOT_RENDERED)
 ALREADY_IN_CASE = "the case has this object already"
-STOPPED = "the import stopped before this file was saved"
+STOPPED = "the import stopped before this file was done; import it again"
 
 
 @dataclass(frozen=True)
@@ -131,6 +139,16 @@ def imported_all(job: IngestJob) -> bool:
     return job.status == IngestJob.Status.DONE and total > 0 and counts[IMPORTED] + counts[ALREADY_IMPORTED] == total
 
 
+def _note(outcomes: dict[int, tuple[str, str]], index: int, outcome: str, reason: str) -> None:
+    """Record a file's outcome; files that share an index (the members of a zip inside the upload's zip, which
+    the request lists as one candidate) keep the one furthest from "imported", so the author sees what failed."""
+    if index not in outcomes or _SEVERITY[outcome] > _SEVERITY[outcomes[index][0]]:
+        outcomes[index] = (outcome, reason)
+
+
+_SEVERITY = {IMPORTED: 0, ALREADY_IMPORTED: 1, DUPLICATE: 2, NOT_RENDERED: 3, REFUSED: 4}
+
+
 def _report_files(job: IngestJob, outcomes: dict[int, tuple[str, str]]) -> None:
     """Put the files' outcomes (index, outcome, reason — no names) and their counts into the job's report."""
     files = [[index, *outcomes[index]] for index in sorted(outcomes)]
@@ -146,51 +164,152 @@ def ingest_limits() -> read.Limits:
     return read.Limits(max_pixels_per_frame=settings.TEACHINGFILE_MAX_IMAGE_PIXELS)
 
 
-def ingest_upload(*, case: Case, uploads: list, user) -> tuple[IngestJob, StageReport]:
-    """Stage an author's uploaded files and queue their rendering."""
+def ingest_upload(*, case: Case, uploads: list, user) -> tuple[IngestJob, list[str]]:
+    """Spool an author's uploaded files and queue their import; return the job and its candidates' names.
+
+    Nothing is de-identified here: the request only moves the files into the spool and lists the candidates
+    from each zip's central directory. The names are for the answer page alone (a candidate's 1-based place
+    in the list is its index in the job's report); they are never stored.
+    """
     from .tasks import ingest_job  # the task module imports this one
 
     job = IngestJob.objects.create(case=case, created_by=user)
     limits = ingest_limits()
-    # Uploads stay in Django's files (memory or a request-scoped temporary file); zips are read member by member.
-    sources = (
-        item
-        for upload in uploads
-        for item in read.sources_from_file(upload.name, upload.file, size=upload.size, limits=limits)
-    )
-    report = ingest_stage(job=job, sources=sources)
+    folder = _spool_folder(job)
+    names: list[str] = []
+    try:
+        folder.mkdir(mode=0o700, parents=True)
+        for number, upload in enumerate(uploads, start=1):
+            path = folder / str(number)
+            _spool(upload, path)
+            with path.open("rb") as handle:
+                names += read.candidate_names(upload.name, handle, size=path.stat().st_size, limits=limits)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    job.total = len(names)
+    job.report = {"candidates": len(names)}
+    job.save(update_fields=["total", "report"])
     transaction.on_commit(lambda: ingest_job.enqueue(token=str(job.token)))
-    return job, report
+    return job, names
+
+
+def _spool_folder(job: IngestJob) -> Path:
+    root = Path(settings.TEACHINGFILE_UPLOAD_SPOOL)
+    if not root.exists():
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return root / job.token.hex
+
+
+def _spool(upload, path: Path) -> None:
+    """Move (or write) one uploaded file into the spool, readable by its owner only; the name is not kept."""
+    if hasattr(upload, "temporary_file_path"):  # Django spooled a large upload to a temporary file already
+        file_move_safe(upload.temporary_file_path(), str(path))
+        os.chmod(path, 0o600)
+        return
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as spooled:
+        for chunk in upload.chunks():
+            spooled.write(chunk)
+
+
+def _spool_delete(job: IngestJob) -> None:
+    shutil.rmtree(_spool_folder(job), ignore_errors=True)
+
+
+def _spooled_sources(job: IngestJob) -> Iterator[tuple[int, read.Source | read.Rejected]]:
+    """Yield the spooled upload's candidates with the index the request gave each (see ``ingest_upload``)."""
+    limits = ingest_limits()
+    folder = _spool_folder(job)
+    offset = 0
+    for path in sorted(folder.iterdir(), key=lambda spooled: int(spooled.name)):
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            listed = read.candidate_names(path.name, handle, size=size, limits=limits)
+            places = {name: offset + place for place, name in enumerate(listed, start=1)}
+            for source in read.sources_from_file(path.name, handle, size=size, limits=limits):
+                yield _place_of(places, source.name, default=offset + 1), source
+        offset += len(listed)
+
+
+def _place_of(places: dict[str, int], name: str, *, default: int) -> int:
+    """Return a candidate's index; a file inside a nested zip shares the index of that zip."""
+    while name not in places and "/" in name:
+        name = name.rsplit("/", 1)[0]
+    return places.get(name, default)
+
+
+def ingest_spooled(*, job: IngestJob, workers: int = 1) -> IngestJob:
+    """The import task: de-identify the spooled upload (unless done before a retry) and delete it, then render."""
+    if job.status not in LIVE:
+        return job  # closed by the lease check or the sweep meanwhile
+    with ingest_heartbeat(job=job) as lease:
+        if job.phase == IngestJob.Phase.DEIDENTIFY:
+            _delete_orphans(job, keep_stored=False)  # a retry starts this phase afresh
+            job.report = {"candidates": job.report.get("candidates", 0)}
+            try:
+                ingest_stage(job=job, sources=_spooled_sources(job), workers=workers, lease=lease)
+            except LeaseLost:
+                return job
+            except Exception as error:
+                ingest_abandon(job=job, error=error)
+                return job
+            _spool_delete(job)
+        return ingest_run(job=job, workers=workers, lease=lease)
+
+
+def ingest_abandon(*, job: IngestJob, error: Exception) -> None:
+    """Close a job whose de-identification raised: failed, a report of every file, nothing of it left."""
+    if isinstance(error, LeaseLost):
+        return  # the lease check has taken the job over
+    _log_failure(job, error)
+    _close(job, now=timezone.now(), error=f"The import stopped ({type(error).__name__}); the log has the details.")
+
+
+LIVE = (IngestJob.Status.QUEUED, IngestJob.Status.RUNNING)
+
+
+def _log_failure(job: IngestJob, error: Exception) -> None:
+    """Log a failed import with the traceback's frames, not the exception's text: pydicom's may quote a value."""
+    withheld = RuntimeError(f"{type(error).__name__} (message withheld: it may quote values from a file)")
+    logger.error("DICOM import %s failed", job.token, exc_info=(RuntimeError, withheld, error.__traceback__))
 
 
 def ingest_stage(
     *,
     job: IngestJob,
-    sources: Iterable[read.Source | read.FileSource | read.Rejected],
+    sources: Iterable[tuple[int, read.Source | read.FileSource | read.Rejected]],
     workers: int = 1,
     render_now: bool = False,
+    lease: "Heartbeat | None" = None,
 ) -> StageReport:
     """Read and de-identify every source in memory; store the de-identified objects for the job.
 
-    With ``render_now`` (the command, which renders straight after) each object is also rendered while it is
-    in memory, sparing a second read; a request leaves rendering to the background task.
+    ``sources`` are (index, source) pairs, the index being the candidate's 1-based place in the upload's
+    listing; each stored object is named by it, so a job's report can say what became of each candidate
+    even when its process was killed. With ``render_now`` (the command, which renders straight after) each
+    object is also rendered while it is in memory, sparing a second read; the task renders afterwards.
     """
     report = StageReport()
     keys = case_keys(job.case)
     limits = ingest_limits()
     folder = _stored_folder(job)
+    job.processed = 0
+    tracker = _Progress(job, lease.checked(None) if lease is not None else None)
 
     def candidates():
-        for index, source in enumerate(sources, start=1):
+        for index, source in sources:
             report.names[index] = source.name
             if isinstance(source, read.Rejected):
                 report.refused.append(FileOutcome(index, source.name, REFUSED, source.reason))
+                tracker.advance()
             else:
-                yield (index, source, keys, limits, folder, render_now)
+                yield (index, source, keys, limits, folder, _images_folder(job), render_now)
 
     staged = set()
     cleaned = bounded_map(_clean, candidates(), workers=workers, failed=_clean_failed, discard=_discard_cleaned)
     for index, stored, reason, held, actions, rendered in cleaned:
+        tracker.advance()
         if stored is None:
             report.refused.append(FileOutcome(index, report.names[index], REFUSED, reason))
             continue
@@ -200,24 +319,25 @@ def ingest_stage(
         report.actions.update(actions)
         _note_descriptions(report, held)
     # A worker that died mid-file may have stored its object before dying: only what was staged is rendered.
-    if default_storage.exists(folder):
-        _delete_files({f"{folder}/{name}" for name in default_storage.listdir(folder)[1]} - staged)
+    _delete_files(set(_listed(folder)) - staged)
     for refused in report.rejected:
         # The reason only: file names may carry PHI.
         logger.warning("DICOM import %s refused a file: %s", job.token, refused.reason)
     report.staged = job.total = len(staged)
+    job.phase = IngestJob.Phase.RENDER
+    job.processed = 0
     _report_files(job, {outcome.index: (REFUSED, outcome.reason) for outcome in report.refused})
-    job.save(update_fields=["total", "report"])
+    job.save(update_fields=["phase", "total", "processed", "report"])
     return report
 
 
-def _clean(task: tuple[int, read.Source | read.FileSource, deid.CaseKeys, read.Limits, str, bool]):
+def _clean(task: tuple[int, read.Source | read.FileSource, deid.CaseKeys, read.Limits, str, str, bool]):
     """Read, de-identify, store (and maybe render) one source in a worker.
 
     Returns (index, stored name or None, reason, held descriptors, actions, rendered or None); the stored name
     begins with the index, so the task that renders it later knows which file of the upload it came from.
     """
-    index, source, keys, limits, folder, render_now = task
+    index, source, keys, limits, folder, images, render_now = task
     try:
         dataset = read.read_dataset(source, limits=limits)
         mosaic.split_mosaic(dataset)  # before de-identification removes the private header that describes it
@@ -239,7 +359,7 @@ def _clean(task: tuple[int, read.Source | read.FileSource, deid.CaseKeys, read.L
     held = {(series, cleaned.held_descriptors[key]) for key in DESCRIPTORS_SHOWN if key in cleaned.held_descriptors}
     rendered = None
     if render_now:
-        result, reason = _render_dataset(dataset, invert=str(dataset.get("Modality", "")) == "NM")
+        result, reason = _render_dataset(dataset, invert=str(dataset.get("Modality", "")) == "NM", folder=images)
         rendered = (header, result, reason)
     return index, stored, "", held, cleaned.actions, rendered
 
@@ -257,11 +377,6 @@ def _discard_cleaned(result: tuple) -> None:
         _delete_files(_frame_files(result[5][1]))
 
 
-def _index_of(stored: str) -> int:
-    """Return the upload position a stored object's name begins with (see ``_clean``)."""
-    return int(PurePosixPath(stored).name.split("-", 1)[0])
-
-
 DESCRIPTORS_SHOWN = ("SeriesDescription", "StudyDescription", "ProtocolName")
 PROGRESS_SECONDS = 0.5  # between progress writes: the bar moves twice a second without a query per slice
 
@@ -275,6 +390,11 @@ def _note_descriptions(report: StageReport, held: set[tuple[str, str]]) -> None:
 def _stored_folder(job: IngestJob) -> str:
     """Where the job's de-identified objects are stored: each stays as its images' DICOM if it renders."""
     return f"dicom/{job.token}"
+
+
+def _images_folder(job: IngestJob) -> str:
+    """Where the job's rendered web images and thumbnails are stored (the names ``views.media_file`` serves)."""
+    return f"images/{job.token.hex}"
 
 
 CRASHED = "crashed"  # the worker process died
@@ -392,55 +512,59 @@ def ingest_run(
     progress: Callable[[int, int], None] | None = None,
     workers: int = 1,
     prerendered: dict[str, tuple] | None = None,
+    lease: "Heartbeat | None" = None,
 ) -> IngestJob:
     """Group the stored objects into stages of the case and render their frames (unless ``ingest_stage`` did).
 
     Call it outside any transaction: each stage is saved in a short transaction of its own, and the progress
-    written meanwhile must be seen by the page that polls it.
+    written meanwhile must be seen by the page that polls it. Whatever happens, every file of the job that ends
+    up in no image is deleted before the job is closed. Under a ``lease`` that was lost (the lease check took
+    the job over) the job is left as the check left it.
     """
     job.status = IngestJob.Status.RUNNING
-    job.save(update_fields=["status"])
-    folder = _stored_folder(job)
-    stored = sorted(f"{folder}/{name}" for name in default_storage.listdir(folder)[1]) if job.total else []
+    job.phase = IngestJob.Phase.RENDER
+    IngestJob.objects.filter(pk=job.pk, attempts=job.attempts).update(status=job.status, phase=job.phase)
+    if lease is not None:
+        progress = lease.checked(progress)
+    stored = _listed(_stored_folder(job)) if job.total else []
     outcomes: dict[int, tuple[str, str]] = {
         index: (outcome, reason) for index, outcome, reason in job.report.get("files", [])
     }
     tracker = _Progress(job, progress)
-    used: set[str] = set()
     series_reports = []
     try:
         headers = []
         for name in stored:
             header = _stored_header(name, prerendered)
             if header is None:
-                outcomes[_index_of(name)] = (NOT_RENDERED, "its de-identified copy could not be read back")
+                _note(outcomes, _index_of(name), NOT_RENDERED, "its de-identified copy could not be read back")
                 tracker.advance()
                 continue
             header.stored_name = name
             headers.append(header)
         for series_group in group.group_series(_first_copies(headers, outcomes, tracker)):
-            series_report = _ingest_group(job, series_group, tracker, workers, used, outcomes, prerendered)
+            series_report = _ingest_group(job, series_group, tracker, workers, outcomes, prerendered)
             if series_report is not None:
                 series_reports.append(series_report)
         job.status = IngestJob.Status.DONE
+    except LeaseLost:
+        return job  # the run that took the job over owns its files and its report now
     except Exception as error:
-        # The traceback's frames, not the exception's text: pydicom's may quote a header value.
-        withheld = RuntimeError(f"{type(error).__name__} (message withheld: it may quote values from a file)")
-        logger.error("DICOM import %s failed", job.token, exc_info=(RuntimeError, withheld, error.__traceback__))
+        _log_failure(job, error)
         job.report = {**job.report, "error": f"The import stopped ({type(error).__name__}); the log has the details."}
         job.status = IngestJob.Status.FAILED
-    finally:
-        for name in set(stored) - used:
-            default_storage.delete(name)
-            rendered = (prerendered or {}).get(name, (None, None))[1]
-            if rendered is not None:  # rendered while staging, then skipped (already imported) or rolled back
-                _delete_files(_frame_files(rendered))
+    if lease is not None and lease.lost.is_set():
+        return job
+    _delete_orphans(job, keep_stored=False)
     for name in stored:
         outcomes.setdefault(_index_of(name), (NOT_RENDERED, STOPPED))
     job.report = {**job.report, "series": series_reports}
     _report_files(job, outcomes)
     job.finished = timezone.now()
-    job.save(update_fields=["status", "report", "finished", "processed"])
+    job.cleaned = True
+    IngestJob.objects.filter(pk=job.pk, attempts=job.attempts).update(
+        status=job.status, report=job.report, finished=job.finished, processed=job.processed, cleaned=True
+    )
     return job
 
 
@@ -458,7 +582,7 @@ class _Progress:
     def advance(self, count: int = 1) -> None:
         self.job.processed += count
         now = time.monotonic()
-        if now - self.written >= PROGRESS_SECONDS or self.job.processed >= self.job.total:
+        if now - self.written >= PROGRESS_SECONDS or 0 < self.job.total <= self.job.processed:
             IngestJob.objects.filter(pk=self.job.pk).update(processed=self.job.processed)
             self.written = now
         if self.callback:
@@ -488,7 +612,7 @@ def _first_copies(headers: list[pydicom.Dataset], outcomes: dict, tracker: "_Pro
     for header in sorted(headers, key=lambda header: _index_of(header.stored_name)):
         index, uid = _index_of(header.stored_name), str(header.get("SOPInstanceUID", ""))
         if uid in first:
-            outcomes[index] = (DUPLICATE, f"the same object as file {first[uid]}")
+            _note(outcomes, index, DUPLICATE, f"the same object as file {first[uid]}")
             tracker.advance()
         else:
             first[uid] = index
@@ -496,28 +620,244 @@ def _first_copies(headers: list[pydicom.Dataset], outcomes: dict, tracker: "_Pro
     return kept
 
 
-def ingest_sweep(*, older_than, now) -> list[IngestJob]:
-    """Fail imports left queued or running (a killed worker) and delete their objects that are in no image."""
-    stale = IngestJob.objects.filter(
-        status__in=[IngestJob.Status.QUEUED, IngestJob.Status.RUNNING], created__lt=now - older_than
-    )
-    swept = []
-    for job in stale:
-        folder = _stored_folder(job)
-        stored = (
-            {f"{folder}/{name}" for name in default_storage.listdir(folder)[1]}
-            if default_storage.exists(folder)
-            else set()
+def _listed(folder: str) -> list[str]:
+    """Return the sorted names of the files in one storage folder (none when it does not exist)."""
+    if not default_storage.exists(folder):
+        return []
+    return sorted(f"{folder}/{name}" for name in default_storage.listdir(folder)[1])
+
+
+def _delete_orphans(job: IngestJob, *, keep_stored: bool) -> int:
+    """Delete the job's files that are in no image (de-identified objects too, unless ``keep_stored``)."""
+    folders = [_images_folder(job)] + ([] if keep_stored else [_stored_folder(job)])
+    used: set[str] = set()
+    for folder in folders:
+        prefix = f"{folder}/"
+        # A job's files go into its own case's images only: the case's index spares a scan of every image.
+        rows = Image.objects.filter(series__case_id=job.case_id).filter(
+            Q(file__startswith=prefix) | Q(thumbnail__startswith=prefix) | Q(dicom_file__startswith=prefix)
         )
-        used = set(Image.objects.filter(dicom_file__in=stored).values_list("dicom_file", flat=True))
-        _delete_files(stored - used)
-        job.status = IngestJob.Status.FAILED
-        job.finished = now
-        job.report = {**job.report, "error": "The import stopped before it finished; import the files again."}
-        job.save(update_fields=["status", "finished", "report"])
+        used.update(name for row in rows.values_list("file", "thumbnail", "dicom_file") for name in row)
+    orphans = [name for folder in folders for name in _listed(folder) if name not in used]
+    _delete_files(orphans)
+    return len(orphans)
+
+
+class WorkerLost(Exception):  # noqa: N818 - the task row shows this class name as what ended the task
+    """What a task row records when the lease check finds that its worker died."""
+
+
+class LeaseLost(Exception):  # noqa: N818 - a state, not an error: another run owns the job now
+    """Raised in a run whose lease the lease check took over: it stops, leaving the job to its new owner."""
+
+
+class Heartbeat:
+    """The lease of a running import: a thread writes its heartbeat every few seconds until the block ends.
+
+    The thread has a connection of its own, so the heartbeat is committed at once whatever transaction the
+    import is in. It beats only while the job is still live and its attempt the current one; otherwise the
+    lease check has taken the job over and ``lost`` is set.
+    """
+
+    def __init__(self, job: IngestJob) -> None:
+        self.job_id, self.attempts = job.pk, job.attempts
+        self.lost = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"ingest-heartbeat-{job.pk}", daemon=True)
+        self.interval = max(settings.TEACHINGFILE_INGEST_LEASE_SECONDS / 6, 0.2)
+
+    def __enter__(self) -> "Heartbeat":
+        now = timezone.now()
+        claimed = IngestJob.objects.filter(pk=self.job_id, attempts=self.attempts, status__in=LIVE).update(
+            status=IngestJob.Status.RUNNING, heartbeat=now
+        )
+        if not claimed:
+            self.lost.set()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self.interval) and not self.lost.is_set():
+                self.beat()
+        finally:
+            connection.close()
+
+    def checked(self, progress: Callable[[int, int], None] | None) -> Callable[[int, int], None]:
+        """Wrap a progress callback so that a run whose lease was lost stops at its next file."""
+
+        def step(done: int, total: int) -> None:
+            if self.lost.is_set():
+                raise LeaseLost
+            if progress:
+                progress(done, total)
+
+        return step
+
+    def beat(self) -> None:
+        try:
+            beating = IngestJob.objects.filter(pk=self.job_id, attempts=self.attempts, status__in=LIVE)
+            if not beating.update(heartbeat=timezone.now()):
+                self.lost.set()
+        except DatabaseError as error:  # a busy database: the next beat tries again, well within the lease
+            logger.info("DICOM import heartbeat not written (%s)", type(error).__name__)
+
+
+def ingest_heartbeat(*, job: IngestJob) -> Heartbeat:
+    """Return the context manager that holds a job's lease while it runs (see ``Heartbeat``)."""
+    return Heartbeat(job)
+
+
+MAX_ATTEMPTS = 2  # a job whose worker died is run once more; a file that kills its worker cannot loop
+
+
+def ingest_lease_check(*, now: datetime.datetime | None = None, jobs=None) -> list[IngestJob]:
+    """Retry or close every live import whose heartbeat is older than the lease (its process died).
+
+    A job run by the task worker is queued again when it has not been retried yet and its inputs are still
+    there (the spooled upload, or the de-identified objects once those are all made); any other is closed
+    as failed with a per-file report. Either way the files it wrote that are in no image are deleted and
+    its task row, left running by the dead worker, is marked failed.
+    """
+    now = now or timezone.now()
+    lease = datetime.timedelta(seconds=settings.TEACHINGFILE_INGEST_LEASE_SECONDS)
+    jobs = IngestJob.objects.all() if jobs is None else jobs
+    expired = jobs.filter(status__in=LIVE, heartbeat__lt=now - lease).select_related("case")
+    handled = []
+    for job in expired:
+        # Taken over by one checker only (the worker's, the sweep's and the progress page's may race). The new
+        # heartbeat is the checker's lease: should it die before it is done, the next check takes over again.
+        taken = IngestJob.objects.filter(pk=job.pk, attempts=job.attempts, heartbeat=job.heartbeat)
+        if not taken.update(attempts=F("attempts") + 1, heartbeat=now):
+            continue
+        job.attempts += 1
+        job.heartbeat = now
+        task_rows = _task_rows_fail(job)
+        if task_rows and job.attempts < MAX_ATTEMPTS and _inputs_remain(job):
+            _requeue(job)
+        else:
+            _close(job, now=now, error="The import stopped before it finished (its process was stopped).")
+            logger.warning("DICOM import %s lost its process and has been closed", job.token)
+        handled.append(job)
+    return handled
+
+
+def _task_rows_fail(job: IngestJob) -> int:
+    """Mark the job's task rows that a dead worker left running as failed; return how many rows it has."""
+    from django_tasks_db.models import DBTaskResult
+
+    rows = DBTaskResult.objects.filter(task_path="cases.tasks.ingest_job", args_kwargs__kwargs__token=str(job.token))
+    for row in rows.filter(status="RUNNING"):
+        row.set_failed(WorkerLost("the worker running this DICOM import stopped"))
+    return rows.count()
+
+
+def _inputs_remain(job: IngestJob) -> bool:
+    if job.phase == IngestJob.Phase.DEIDENTIFY:
+        return _spool_folder(job).is_dir()
+    return bool(_listed(_stored_folder(job))) or not job.total
+
+
+def _requeue(job: IngestJob) -> None:
+    """Run a job whose worker died once more, from the start of the phase it was in."""
+    from .tasks import ingest_job
+
+    _delete_orphans(job, keep_stored=job.phase == IngestJob.Phase.RENDER)
+    job.status = IngestJob.Status.QUEUED
+    job.processed = 0
+    job.heartbeat = None  # a queued job waits for a worker; the sweep closes it if none comes
+    with transaction.atomic():  # queued and its task row made together, or neither
+        job.save(update_fields=["status", "processed", "heartbeat"])
+        ingest_job.enqueue(token=str(job.token))
+    logger.warning("DICOM import %s lost its process and has been queued again", job.token)
+
+
+def _close(job: IngestJob, *, now: datetime.datetime, error: str) -> None:
+    """Fail a job that will not run again: a report for each candidate, and every file in no image deleted."""
+    prefix = f"{_stored_folder(job)}/"
+    imported = {
+        _index_of(name)
+        for name in Image.objects.filter(series__case_id=job.case_id, dicom_file__startswith=prefix).values_list(
+            "dicom_file", flat=True
+        )
+    }
+    reported = {index: (outcome, reason) for index, outcome, reason in job.report.get("files", [])}
+    stored = {_index_of(name) for name in _listed(_stored_folder(job))}
+    last = max([job.report.get("candidates", 0), *reported, *stored, 0])
+    outcomes = {}
+    for index in range(1, last + 1):
+        if index in imported:
+            outcomes[index] = (IMPORTED, "")
+        elif index in reported:
+            outcomes[index] = reported[index]
+        else:  # never reached, or de-identified but not saved in a stage
+            outcomes[index] = (REFUSED if job.phase == IngestJob.Phase.DEIDENTIFY else NOT_RENDERED, STOPPED)
+    _delete_orphans(job, keep_stored=False)
+    _spool_delete(job)
+    job.status = IngestJob.Status.FAILED
+    job.finished = now
+    job.cleaned = True
+    _report_files(job, outcomes)
+    job.report["error"] = f"{error} Import the files again: those already imported are skipped."
+    job.save(update_fields=["status", "finished", "cleaned", "report"])
+
+
+def _index_of(stored: str) -> int:
+    """Return the candidate index a stored object is named by (``<index>-<random>.dcm``)."""
+    found = re.match(r"(\d+)", stored.rsplit("/", 1)[-1])
+    return int(found.group(1)) if found else 0
+
+
+def ingest_sweep(*, now: datetime.datetime, queued_for: datetime.timedelta) -> list[IngestJob]:
+    """Close imports whose process died or that no worker took up, and delete every file they left.
+
+    Runs the lease check; fails jobs still queued after ``queued_for``; deletes the orphans of ended jobs
+    not yet cleaned up (a process killed while it cleaned) and spooled uploads that no live job owns.
+    """
+    closed = ingest_lease_check(now=now)
+    waiting = IngestJob.objects.filter(status=IngestJob.Status.QUEUED, heartbeat=None, created__lt=now - queued_for)
+    for job in waiting.select_related("case"):
+        _close(job, now=now, error="No worker took the import up.")
         logger.warning("DICOM import %s was stale and has been closed", job.token)
-        swept.append(job)
-    return swept
+        closed.append(job)
+    for job in IngestJob.objects.exclude(status__in=LIVE).filter(cleaned=False):
+        _delete_orphans(job, keep_stored=False)
+        _spool_delete(job)
+        IngestJob.objects.filter(pk=job.pk).update(cleaned=True)
+    _sweep_spool(now=now, older_than=queued_for)
+    return closed
+
+
+def _sweep_spool(*, now: datetime.datetime, older_than: datetime.timedelta) -> None:
+    """Delete spooled uploads of no live job (a request that failed after spooling), once old enough."""
+    root = Path(settings.TEACHINGFILE_UPLOAD_SPOOL)
+    if not root.is_dir():
+        return
+    live = {job.hex for job in IngestJob.objects.filter(status__in=LIVE).values_list("token", flat=True)}
+    limit = (now - older_than).timestamp()
+    for folder in root.iterdir():
+        try:
+            old = folder.stat().st_mtime < limit
+        except FileNotFoundError:  # deleted meanwhile by the task or another sweep
+            continue
+        if folder.name not in live and old:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def ingest_watchdog() -> None:
+    """Run the lease check every half lease, for good (a daemon thread of the task worker)."""
+    interval = settings.TEACHINGFILE_INGEST_LEASE_SECONDS / 2
+    while True:
+        close_old_connections()
+        try:
+            ingest_lease_check()
+        except Exception:
+            logger.exception("The DICOM import lease check failed")
+        time.sleep(interval)
 
 
 # The day of a stage is the day of its study: a series made later from the same study (a reformat, a screen
@@ -563,7 +903,7 @@ def _study_day(case: Case, study_date: datetime.date | None) -> int | None:
     return (study_date - zero).days
 
 
-def _ingest_group(job, series_group, tracker, workers: int, used: set[str], outcomes: dict, prerendered=None):
+def _ingest_group(job, series_group, tracker, workers: int, outcomes: dict, prerendered=None):
     """Create (or extend) one stage from a series group; all or nothing for that stage; return its report or None.
 
     Frames are rendered and stored first, outside any transaction; the stage and its image rows are then
@@ -578,7 +918,7 @@ def _ingest_group(job, series_group, tracker, workers: int, used: set[str], outc
         fresh = []
         for header in series_group.instances:
             if str(header.get("SOPInstanceUID", "")) in known:
-                outcomes[_index_of(header.stored_name)] = (ALREADY_IMPORTED, ALREADY_IN_CASE)
+                _note(outcomes, _index_of(header.stored_name), ALREADY_IMPORTED, ALREADY_IN_CASE)
                 tracker.advance()
             else:
                 fresh.append(header)
@@ -587,11 +927,11 @@ def _ingest_group(job, series_group, tracker, workers: int, used: set[str], outc
         else:
             modality = existing.modality if existing else DICOM_MODALITIES.get(series_group.modality, Modality.OTHER)
             invert = modality == Modality.NM  # nuclear medicine reads black on white
-            tasks = ((header.stored_name, invert) for header in fresh)
+            tasks = ((header.stored_name, invert, _images_folder(job)) for header in fresh)
             results = bounded_map(_render, tasks, workers=workers, failed=_render_failed, discard=_discard_rendered)
         for name, rendered, reason in results:
             if rendered is None:
-                outcomes[_index_of(name)] = (NOT_RENDERED, reason)
+                _note(outcomes, _index_of(name), NOT_RENDERED, reason)
                 logger.warning("DICOM import %s could not render an object: %s", job.token, reason)
             else:
                 objects.append((name, rendered))
@@ -600,18 +940,19 @@ def _ingest_group(job, series_group, tracker, workers: int, used: set[str], outc
         if not objects:
             return None
         series, images, added = _save_stage(job, series_group, objects)
-        used.update(added)
     except Exception:
         _delete_files(written)
-        used.difference_update(header.stored_name for header in series_group.instances)
         raise
     for name, _ in objects:
         # Not added: another import saved the same object while this one rendered it.
-        outcomes[_index_of(name)] = (IMPORTED, "") if name in added else (ALREADY_IMPORTED, ALREADY_IN_CASE)
+        if name in added:
+            _note(outcomes, _index_of(name), IMPORTED, "")
+        else:
+            _note(outcomes, _index_of(name), ALREADY_IMPORTED, ALREADY_IN_CASE)
     if not added:
         return None
     try:
-        _thumbnail_key_images(series)
+        _thumbnail_key_images(series, folder=_images_folder(job))
     except (OSError, PIL.UnidentifiedImageError) as error:
         # The stage is saved and complete; pages show the key image's web image until a thumbnail exists.
         reason = type(error).__name__
@@ -656,7 +997,7 @@ def _mark_key_image(series: Series) -> None:
         Image.objects.filter(pk=orders[len(orders) // 2]).update(is_key=True)
 
 
-def _thumbnail_key_images(series: Series) -> list[str]:
+def _thumbnail_key_images(series: Series, *, folder: str) -> list[str]:
     """Give the stage's key images that have none a thumbnail made from their web image; return the names."""
     written = []
     for image in series.images.filter(is_key=True, thumbnail=""):
@@ -664,7 +1005,7 @@ def _thumbnail_key_images(series: Series) -> list[str]:
             picture = PIL.Image.open(io.BytesIO(handle.read()))
             picture.load()
         image.thumbnail.name = default_storage.save(
-            image_upload_to(None, "image.jpg"), ContentFile(render.thumbnail_of(picture))
+            _frame_name(folder, ".jpg"), ContentFile(render.thumbnail_of(picture))
         )
         image.save(update_fields=["thumbnail"])
         written.append(image.thumbnail.name)
@@ -715,15 +1056,15 @@ def _lookup_table(tag: int) -> bool:
 PIXEL_DATA = 0x7FE00010
 
 
-def _render(task: tuple[str, bool]):
+def _render(task: tuple[str, bool, str]):
     """Render and store every frame of one stored object (runs in a worker): (name, RenderedObject or None, reason)."""
-    name, invert = task
+    name, invert, folder = task
     with default_storage.open(name) as handle:
         dataset = pydicom.dcmread(io.BytesIO(handle.read()))
-    return (name, *_render_dataset(dataset, invert=invert))
+    return (name, *_render_dataset(dataset, invert=invert, folder=folder))
 
 
-def _render_failed(task: tuple[str, bool], problem: str) -> tuple:
+def _render_failed(task: tuple[str, bool, str], problem: str) -> tuple:
     """The result of an object whose worker raised, returned something unsendable, or died."""
     return (
         task[0],
@@ -738,18 +1079,23 @@ def _discard_rendered(result: tuple) -> None:
         _delete_files(_frame_files(result[1]))
 
 
-def _render_dataset(dataset: pydicom.Dataset, *, invert: bool) -> tuple[RenderedObject | None, str]:
-    """Render and store every frame of a de-identified dataset: (RenderedObject or None, reason)."""
+def _frame_name(folder: str, suffix: str) -> str:
+    """Name a rendered file in its job's folder: random, so it says nothing about the image."""
+    return f"{folder}/{uuid.uuid4().hex}{suffix}"
+
+
+def _render_dataset(dataset: pydicom.Dataset, *, invert: bool, folder: str) -> tuple[RenderedObject | None, str]:
+    """Render and store every frame of a de-identified dataset in ``folder``: (RenderedObject or None, reason)."""
     frames: list[StoredFrame] = []
     # A CT, MR or PET slice is one of hundreds in its stack: only the stage's key image needs a thumbnail,
     # made once the stack is grouped (_thumbnail_key_image).
     thumbnails = str(dataset.get("Modality", "")).upper() not in render.CROSS_SECTIONAL
     try:
         for index, frame in enumerate(render.render_dataset(dataset, invert=invert, thumbnails=thumbnails)):
-            web = default_storage.save(image_upload_to(None, f"image{frame.web_suffix}"), ContentFile(frame.web))
+            web = default_storage.save(_frame_name(folder, frame.web_suffix), ContentFile(frame.web))
             thumbnail = ""
             if frame.thumbnail is not None:
-                thumbnail = default_storage.save(image_upload_to(None, "image.jpg"), ContentFile(frame.thumbnail))
+                thumbnail = default_storage.save(_frame_name(folder, ".jpg"), ContentFile(frame.thumbnail))
             position = group.slice_position(dataset, frame_index=index)
             frames.append(
                 StoredFrame(web, thumbnail, frame.width, frame.height, frame.window, frame.pixel_spacing_mm, position)
@@ -840,3 +1186,25 @@ def _image_from_frame(series, frame: StoredFrame, order, dicom_name, rendered: R
         held_for_review=rendered.held,
         text_regions=rendered.text_regions,
     )
+
+
+def ingest_job_checked(*, job: IngestJob) -> IngestJob:
+    """Return the job after a lease check of its own, so the author's page sees a dead worker at once."""
+    if job.status in LIVE and ingest_lease_check(jobs=IngestJob.objects.filter(pk=job.pk)):
+        job.refresh_from_db()
+    return job
+
+
+def ingest_job_state(*, job: IngestJob) -> dict:
+    """What the progress page polls: the phase and counts, and once the job ended its per-file report."""
+    state = {
+        "status": job.status,
+        "phase": job.phase,
+        "phase_label": job.get_phase_display(),
+        "processed": job.processed,
+        "total": job.total,
+        "percent": job.percent,
+    }
+    if job.status not in LIVE:
+        state |= {"files": job.report.get("files", []), "error": job.report.get("error", "")}
+    return state

@@ -3,16 +3,16 @@
 from django.conf import settings
 from django_tasks import task
 
-from .ingest import ingest_run
+from .ingest import ingest_spooled
 from .models import IngestJob, Series
 from .services import series_prepare_values
 
 
 @task()
 def ingest_job(token: str) -> str:
-    """Render the staged objects of one import job; return its final status."""
+    """De-identify the spooled upload of one import job and render it; return the job's final status."""
     job = IngestJob.objects.select_related("case").get(token=token)
-    status = ingest_run(job=job, workers=settings.TEACHINGFILE_INGEST_WORKERS).status
+    status = ingest_spooled(job=job, workers=settings.TEACHINGFILE_INGEST_WORKERS).status
     if status == IngestJob.Status.DONE:
         prepare_viewer_values.enqueue(series_ids=[item["series"] for item in job.report.get("series", [])])
     return status

@@ -22,7 +22,8 @@ from .selectors import ReaderState, reader_reveals, series_images_for_values
 
 logger = logging.getLogger(__name__)
 
-STORED_IMAGE_NAME = re.compile(r"images/[0-9a-f]{2}/[0-9a-f]{32}\.(?:png|jpg)")
+# Uploaded images sit under images/<2 hex>/, an import's under images/<its job's 32 hex>/.
+STORED_IMAGE_NAME = re.compile(r"images/(?:[0-9a-f]{2}|[0-9a-f]{32})/[0-9a-f]{32}\.(?:png|jpg)")
 
 
 def reader_required(view):

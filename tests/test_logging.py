@@ -16,6 +16,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 from pydicom import examples
 
 from cases import ingest, services
@@ -129,9 +130,26 @@ def read_an_invalid_value(request):
 
 
 def sweep_a_stale_import(request):
-    job = IngestJob.objects.create(case=make_case(status="draft"), status=IngestJob.Status.RUNNING)
-    IngestJob.objects.filter(pk=job.pk).update(created=timezone.now() - timedelta(days=1))
-    call_command("ingest_sweep", "--hours", "6", stdout=io.StringIO())
+    job = IngestJob.objects.create(case=make_case(status="draft"))
+    IngestJob.objects.filter(pk=job.pk).update(created=timezone.now() - timedelta(hours=1))
+    call_command("ingest_sweep", "--minutes", "30", stdout=io.StringIO())
+
+
+def lose_an_import(*, task: bool):
+    def trigger(request):
+        job = IngestJob.objects.create(case=make_case(status="draft"), phase=IngestJob.Phase.RENDER)
+        IngestJob.objects.filter(pk=job.pk).update(status="running", heartbeat=timezone.now() - timedelta(hours=1))
+        if task:
+            DBTaskResult.objects.create(
+                task_path="cases.tasks.ingest_job",
+                args_kwargs={"args": [], "kwargs": {"token": str(job.token)}},
+                status="RUNNING",
+                backend_name="default",
+                run_after=timezone.now(),
+            )
+        ingest.ingest_lease_check()
+
+    return trigger
 
 
 def refuse_a_quiz_answer(request):
@@ -204,6 +222,8 @@ TRIGGERS = {
     ("cases.ingest", "DICOM import … failed"): fail_an_import,
     ("cases.ingest", "DICOM import … was stale and has been closed"): sweep_a_stale_import,
     ("pydicom", "pydicom reported a problem (message withheld: …)"): read_an_invalid_value,
+    ("cases.ingest", "DICOM import … lost its process and has been closed"): lose_an_import(task=False),
+    ("cases.ingest", "DICOM import … lost its process and has been queued again"): lose_an_import(task=True),
     ("quizzes.views", "Refused an answer in attempt …"): refuse_a_quiz_answer,
     ("discussions.views", "Refused a comment on …"): refuse_a_comment,
     ("discussions.services", "Comment … hidden by user …"): moderate("comment-hide"),

@@ -104,7 +104,9 @@ def test_the_web_path_quotes_no_planted_value(tmp_path, every_log):
     files = corpus(tmp_path)
     before = media_files()
     job = IngestJob.objects.create(case=make_case(status="draft"))
-    report = ingest.ingest_stage(job=job, sources=read.sources_from_paths([tmp_path], limits=ingest.ingest_limits()))
+    report = ingest.ingest_stage(
+        job=job, sources=enumerate(read.sources_from_paths([tmp_path], limits=ingest.ingest_limits()), start=1)
+    )
     ingest.ingest_run(job=job)
     job.refresh_from_db()
 
@@ -197,7 +199,9 @@ def test_a_failed_import_logs_its_traceback_without_the_exception_text(tmp_path,
     monkeypatch.setattr(ingest.group, "group_series", broken)
     reasons.synthetic_ct().save_as(tmp_path / "ct.dcm", enforce_file_format=True)
     job = IngestJob.objects.create(case=make_case(status="draft"))
-    ingest.ingest_stage(job=job, sources=read.sources_from_paths([tmp_path], limits=ingest.ingest_limits()))
+    ingest.ingest_stage(
+        job=job, sources=enumerate(read.sources_from_paths([tmp_path], limits=ingest.ingest_limits()), start=1)
+    )
     ingest.ingest_run(job=job)
 
     assert job.status == IngestJob.Status.FAILED

@@ -55,6 +55,7 @@ __all__ = [
     "Rejected",
     "Source",
     "UnreadableFile",
+    "candidate_names",
     "read_dataset",
     "sources_from_bytes",
     "sources_from_paths",
@@ -282,6 +283,39 @@ def sources_from_file(name: str, handle: BinaryIO, *, size: int, limits: Limits)
         return
     budget = _Budget(members=limits.max_archive_members, bytes=limits.max_archive_bytes)
     yield from _expand_zip(name, handle, limits=limits, budget=budget, depth=0)
+
+
+def candidate_names(name: str, handle: BinaryIO, *, size: int, limits: Limits) -> list[str]:
+    """List one file's candidates by name, cheaply: a zip's central directory, nothing decompressed.
+
+    The names are those ``sources_from_file`` gives the same file's candidates, in the same order, so a
+    candidate's 1-based place in the list of an upload's files identifies it without its name: a zip inside
+    the zip is one candidate here, however many files it holds, and a refused archive is one candidate.
+    """
+    handle.seek(0)
+    is_zip = handle.read(4) in _ZIP_MAGIC
+    handle.seek(0)
+    if not is_zip or size > limits.max_archive_bytes:
+        return [name]
+    try:
+        with zipfile.ZipFile(handle) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        return [name]
+    finally:
+        handle.seek(0)
+    declared = sum(member.file_size for member in members)
+    files = [member for member in members if not member.is_dir()]
+    if not files or len(members) > limits.max_archive_members or declared > limits.max_archive_bytes:
+        return [name]
+    names = []
+    for member in files:
+        path = _member_path(member.filename)
+        if path is None:
+            names.append(member.filename)
+        elif not _skipped_member(path):
+            names.append(path)
+    return names
 
 
 def _sources(name: str, data: bytes, *, limits: Limits, budget: _Budget, depth: int) -> Iterator[Source | Rejected]:

@@ -41,7 +41,7 @@ def imported(corpus_folder):
     """Render the corpus once as the import does (OCR is the slow part): {file stem: RenderedObject}."""
     rendered = {}
     for path in sorted(corpus_folder.glob("*.dcm")):
-        rendered[path.stem], reason = ingest._render_dataset(pydicom.dcmread(path), invert=False)
+        rendered[path.stem], reason = ingest._render_dataset(pydicom.dcmread(path), invert=False, folder="images/test")
         assert reason == ""
     return rendered
 
@@ -136,5 +136,7 @@ def test_a_site_adds_its_own_modalities(settings, tmp_path, db):
 def test_without_an_ocr_engine_the_import_holds_a_radiograph_without_text(corpus_folder, monkeypatch):
     """Never shown unchecked: with no engine even a radiograph without text waits for the author."""
     monkeypatch.setattr(burned_in, "tesseract_reader", lambda: None)
-    rendered, _ = ingest._render_dataset(pydicom.dcmread(corpus_folder / "dx-clean.dcm"), invert=False)
+    rendered, _ = ingest._render_dataset(
+        pydicom.dcmread(corpus_folder / "dx-clean.dcm"), invert=False, folder="images/test"
+    )
     assert rendered.held and rendered.text_regions == []

@@ -2,6 +2,8 @@
 
 import copy
 import io
+import json
+import re
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -81,11 +83,14 @@ def test_upload_ingests_good_files_and_reports_bad_ones_by_name(
     upload = SimpleUploadedFile("export.zip", ct_zip_with_problems(), "application/zip")
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("admin:cases_case_dicom", args=[case.pk]), {"files": [upload]}, follow=True)
-    body = response.content.decode()
+    names = json.loads(re.search(r'id="import-names"[^>]*>(.*?)</script>', response.content.decode()).group(1))
+    assert names == ["STUDY/SERIES1/IM0001", "STUDY/SERIES2/IM0001", "STUDY/notes.txt", "../../escape.dcm"]
     job = IngestJob.objects.get(case=case)
     assert job.status == IngestJob.Status.DONE, job.report
-    assert "notes.txt — not a DICOM file" in body
-    assert "escape.dcm — path outside the archive" in body
+    refused = {names[index - 1]: reason for index, outcome, reason in job.report["files"] if outcome == "refused"}
+    assert refused == {"STUDY/notes.txt": "not a DICOM file", "../../escape.dcm": "path outside the archive"}
+    page = client.get(reverse("admin:cases_case_dicom_progress", args=[case.pk, job.token])).content.decode()
+    assert '<li data-index="3">File 3<span class="import-name"></span> — refused: not a DICOM file' in page
     series = list(case.series.order_by("order"))
     assert [item.modality for item in series] == ["CT", "MR"] or [item.modality for item in series] == ["MR", "CT"]
     assert all(not item.label_confirmed for item in series), "imported labels wait for the author"
@@ -128,7 +133,16 @@ def test_progress_page_reports_json_for_polling(client, faculty, case, django_ca
     job = IngestJob.objects.get(case=case)
     url = reverse("admin:cases_case_dicom_progress", args=[case.pk, job.token])
     status = client.get(url, HTTP_ACCEPT="application/json").json()
-    assert status == {"status": "done", "processed": 1, "total": 1, "percent": 100}
+    assert status == {
+        "status": "done",
+        "phase": "render",
+        "phase_label": "Rendering",
+        "processed": 1,
+        "total": 1,
+        "percent": 100,
+        "files": [[1, "imported", ""]],
+        "error": "",
+    }
     page = client.get(url).content.decode()
     assert "<progress" in page and "1 file → " in page and "1 image" in page and "(s)" not in page
 
@@ -166,7 +180,7 @@ def test_frames_are_rendered_before_the_transaction_that_saves_the_stage(case, m
     monkeypatch.setattr(render, "render_dataset", recording_render)
     outside = len(connection.atomic_blocks)
     job = IngestJob.objects.create(case=case)
-    ingest.ingest_stage(job=job, sources=[read.Source(name="ct.dcm", data=dicom_bytes(examples.ct))])
+    ingest.ingest_stage(job=job, sources=[(1, read.Source(name="ct.dcm", data=dicom_bytes(examples.ct)))])
     ingest.ingest_run(job=job)
     assert job.status == IngestJob.Status.DONE, job.report
     assert depths == [outside]
@@ -371,25 +385,24 @@ def test_demo_studies_keep_none_of_their_planted_identifiers(db):
         assert value.encode() not in stored, value
 
 
-def test_sweep_closes_stale_imports_and_deletes_their_unused_objects(case):
+def test_sweep_closes_imports_no_worker_took_up_and_deletes_their_unused_objects(case):
     from datetime import timedelta
 
     from django.core.files.base import ContentFile
-    from django.core.files.storage import default_storage
     from django.utils import timezone
 
-    stale = IngestJob.objects.create(case=case, status=IngestJob.Status.RUNNING, total=1)
-    IngestJob.objects.filter(pk=stale.pk).update(created=timezone.now() - timedelta(hours=7))
-    fresh = IngestJob.objects.create(case=case, status=IngestJob.Status.RUNNING, total=1)
-    left = default_storage.save(f"dicom/{stale.token}/left.dcm", ContentFile(b"de-identified"))
-    kept = default_storage.save(f"dicom/{fresh.token}/kept.dcm", ContentFile(b"de-identified"))
+    stale = IngestJob.objects.create(case=case, total=1)
+    IngestJob.objects.filter(pk=stale.pk).update(created=timezone.now() - timedelta(minutes=31))
+    fresh = IngestJob.objects.create(case=case, total=1)
+    left = default_storage.save(f"dicom/{stale.token}/1.dcm", ContentFile(b"de-identified"))
+    kept = default_storage.save(f"dicom/{fresh.token}/1.dcm", ContentFile(b"de-identified"))
     out = io.StringIO()
-    call_command("ingest_sweep", "--hours", "6", stdout=out)
+    call_command("ingest_sweep", "--minutes", "30", stdout=out)
     stale.refresh_from_db()
     fresh.refresh_from_db()
-    assert stale.status == IngestJob.Status.FAILED and fresh.status == IngestJob.Status.RUNNING
+    assert stale.status == IngestJob.Status.FAILED and fresh.status == IngestJob.Status.QUEUED
     assert not default_storage.exists(left) and default_storage.exists(kept)
-    assert "1 stale import closed." in out.getvalue()
+    assert "1 stale import closed or queued again." in out.getvalue()
 
 
 ROOT = "1.2.826.0.1.3680043.10.4242"
@@ -549,7 +562,7 @@ def test_a_thumbnail_that_cannot_be_made_leaves_the_saved_stage_and_the_import_d
     case, tmp_path, monkeypatch, caplog
 ):
     """The thumbnail is made after the stage's transaction: failing then must not call a saved stage a failure."""
-    monkeypatch.setattr(ingest, "_thumbnail_key_images", lambda series: (_ for _ in ()).throw(OSError("full")))
+    monkeypatch.setattr(ingest, "_thumbnail_key_images", lambda series, folder: (_ for _ in ()).throw(OSError("full")))
     import_batch(case, tmp_path / "one", ct_study("20200301", 1), ct_study("20200401", 2))
     assert IngestJob.objects.get(case=case).status == IngestJob.Status.DONE
     assert Image.objects.filter(series__case=case).count() == 2, "the next stage of the batch is imported too"

@@ -1,17 +1,18 @@
 // DICOM import page: poll the job and move the progress bar; when it ends, swap in the report
-// without reloading, so the list of refused files (shown once, never stored) stays on screen.
+// without reloading and name each file of it from the list the upload's answer holds (shown once,
+// never stored: after a reload the files are known by their number only).
 (function () {
   "use strict";
   var root = document.querySelector(".dicom-import");
   if (!root) return;
   // The upload's answer lives at the POST address; a reload should show the job, not post the files again.
   if (window.location.pathname !== root.dataset.statusUrl) window.history.replaceState(null, "", root.dataset.statusUrl);
-  if (root.dataset.status === "done" || root.dataset.status === "failed") {
-    nameFiles();
-    return;
-  }
+  var listed = document.getElementById("import-names");
+  var names = listed ? JSON.parse(listed.textContent) : [];
+  if (root.dataset.status === "done" || root.dataset.status === "failed") return nameFiles();
   var bar = root.querySelector("progress");
   var count = root.querySelector(".import-count");
+  var phase = root.querySelector(".import-phase");
   function poll() {
     fetch(root.dataset.statusUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (response) { return response.json(); })
@@ -19,6 +20,7 @@
         bar.value = job.percent;
         bar.textContent = job.percent + "%";
         count.textContent = job.processed + " of " + job.total;
+        phase.textContent = job.phase_label;
         if (job.status === "done" || job.status === "failed") showReport();
         else window.setTimeout(poll, 800);
       })
@@ -33,14 +35,10 @@
         nameFiles();
       });
   }
-  // The upload's own answer carries its file names (never stored): put each beside its place in the report.
   function nameFiles() {
-    var list = document.getElementById("upload-names");
-    if (!list) return;
-    var names = JSON.parse(list.textContent);
-    root.querySelectorAll("[data-file-index]").forEach(function (item) {
-      var name = names[item.dataset.fileIndex];
-      if (name) item.querySelector(".file-name").textContent = " (" + name + ")";
+    root.querySelectorAll(".import-files [data-index]").forEach(function (item) {
+      var name = names[Number(item.dataset.index) - 1];
+      if (name) item.querySelector(".import-name").textContent = " (" + name + ")";
     });
   }
   window.setTimeout(poll, 500);

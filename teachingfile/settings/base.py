@@ -38,13 +38,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    "django_tasks",
-    "django_tasks_db",
     "axes",
     "django_ratelimit",
     "csp",
     "simple_history",
     *PROJECT_APPS,
+    # After ours: the first app wins a command's name, and cases' db_worker adds the import lease check to theirs.
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -166,6 +167,12 @@ TEACHINGFILE_BURNED_IN_MODALITIES = frozenset(
 
 # Worker processes for reading, de-identifying and rendering DICOM (command and background task).
 TEACHINGFILE_INGEST_WORKERS = int(os.environ.get("TEACHINGFILE_INGEST_WORKERS", min(os.cpu_count() or 1, 4)))
+# Raw DICOM uploads wait here (never under MEDIA_ROOT, never served, files 0600) until the import task has
+# de-identified them; the web server and the task worker must share this folder.
+TEACHINGFILE_UPLOAD_SPOOL = Path(os.environ.get("TEACHINGFILE_UPLOAD_SPOOL", BASE_DIR / "spool"))
+# A running import writes a heartbeat every few seconds; one silent for this long is taken as dead (its
+# process was killed) and is retried or closed by the lease check.
+TEACHINGFILE_INGEST_LEASE_SECONDS = float(os.environ.get("TEACHINGFILE_INGEST_LEASE_SECONDS", 30))
 
 # Off by default: a hospital decides to open cases to visitors who are not logged in.
 TEACHINGFILE_ANONYMOUS_BROWSING = env_bool("TEACHINGFILE_ANONYMOUS_BROWSING", False)

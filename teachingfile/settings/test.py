@@ -10,6 +10,10 @@ SECRET_KEY = "test-only-key-not-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="teachingfile-test-media-"))
+TEACHINGFILE_UPLOAD_SPOOL = Path(tempfile.mkdtemp(prefix="teachingfile-test-spool-"))
+# No heartbeat beats within a test: its thread's connection cannot see rows of the test's open transaction.
+# Tests of the lease set a short one (and commit), as do the tests that kill real processes.
+TEACHINGFILE_INGEST_LEASE_SECONDS = 3600
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="teachingfile-test-static-"))
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Hashed static names need collectstatic; tests serve from the finders instead.

@@ -36,11 +36,17 @@ class Command(BaseCommand):
             raise CommandError(f"No case numbered {case!r}.", returncode=2)
 
         job = IngestJob.objects.create(case=target)
-        sources = read.sources_from_paths(paths, limits=ingest.ingest_limits())
+        sources = enumerate(read.sources_from_paths(paths, limits=ingest.ingest_limits()), start=1)
         workers = settings.TEACHINGFILE_INGEST_WORKERS
-        report = ingest.ingest_stage(job=job, sources=sources, workers=workers, render_now=True)
-        progress = self._progress_bar() if sys.stderr.isatty() else None
-        ingest.ingest_run(job=job, progress=progress, workers=workers, prerendered=report.prerendered)
+        # The heartbeat lets the lease check close the job and delete its files if this process is killed.
+        with ingest.ingest_heartbeat(job=job) as lease:
+            try:
+                report = ingest.ingest_stage(job=job, sources=sources, workers=workers, render_now=True, lease=lease)
+            except Exception as error:
+                ingest.ingest_abandon(job=job, error=error)
+                raise CommandError(job.report["error"], returncode=1) from None
+            progress = self._progress_bar() if sys.stderr.isatty() else None
+            ingest.ingest_run(job=job, progress=progress, workers=workers, prerendered=report.prerendered, lease=lease)
         self._print_report(job, report)
         if job.status == IngestJob.Status.DONE:
             prepare_viewer_values.enqueue(series_ids=[item["series"] for item in job.report.get("series", [])])

@@ -9,13 +9,20 @@ from cases import ingest
 
 class Command(BaseCommand):
     help = (
-        "Fail DICOM imports that have been queued or running for too long (their worker died) and delete "
-        "their de-identified objects that ended up in no image. Safe to run from cron."
+        "Close DICOM imports whose process died (no heartbeat within TEACHINGFILE_INGEST_LEASE_SECONDS) or that "
+        "no worker took up, and delete every file an import left that is in no image: de-identified objects, "
+        "rendered images, thumbnails and spooled uploads. Safe to run from cron, e.g. every minute."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--hours", type=float, default=6, help="Age after which an unfinished import is stale.")
+        parser.add_argument(
+            "--minutes",
+            type=float,
+            default=30,
+            help="Age after which a queued import that no worker took up is closed, and an unowned spooled "
+            "upload deleted (default: 30).",
+        )
 
-    def handle(self, *args, hours: float, **options):
-        swept = ingest.ingest_sweep(older_than=timedelta(hours=hours), now=timezone.now())
-        self.stdout.write(f"{len(swept)} stale import{pluralize(len(swept))} closed.")
+    def handle(self, *args, minutes: float, **options):
+        closed = ingest.ingest_sweep(now=timezone.now(), queued_for=timedelta(minutes=minutes))
+        self.stdout.write(f"{len(closed)} stale import{pluralize(len(closed))} closed or queued again.")

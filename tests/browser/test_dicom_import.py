@@ -1,0 +1,50 @@
+"""A faculty author imports a zip in the authoring screen and reads, by name, which files were not imported."""
+
+import io
+import zipfile
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from playwright.sync_api import expect
+from pydicom import examples
+
+from cases.models import IngestJob
+from cases.tests.factories import make_case
+
+from .conftest import log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def dicom_bytes(dataset) -> bytes:
+    buffer = io.BytesIO()
+    dataset.save_as(buffer)
+    return buffer.getvalue()
+
+
+def test_the_report_names_each_file_not_imported_from_the_list_the_answer_page_keeps(browser, demo_site, artifacts):
+    case = make_case(authors=[get_user_model().objects.get(username="faculty")], status="draft")
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as export:
+        export.writestr("STUDY/IM0001", dicom_bytes(examples.ct))
+        export.writestr("STUDY/DOE^JOHN notes.txt", b"call back")
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    log_in(page, demo_site, "faculty", reverse("admin:cases_case_dicom", args=[case.pk]))
+    page.set_input_files(
+        "input[name=files]", files=[{"name": "export.zip", "mimeType": "application/zip", "buffer": archive.getvalue()}]
+    )
+    page.get_by_role("button", name="Import").click()
+
+    report = page.locator(".import-files li")
+    expect(report).to_have_text("File 2 (STUDY/DOE^JOHN notes.txt) — refused: not a DICOM file", timeout=30_000)
+    expect(page.locator(".import-status")).to_have_text("Status: Done")
+    expect(page.locator(".import-counts")).to_have_text(
+        "Files: 1 imported, 0 already imported, 0 duplicate, 1 refused, 0 not rendered."
+    )
+    page.screenshot(path=artifacts / "dicom-import-report.png", full_page=True)
+    job = IngestJob.objects.get(case=case)
+    assert "DOE" not in str(job.report), "the name was shown, not stored"
+
+    page.reload()
+    expect(page.locator(".import-files li")).to_have_text("File 2 — refused: not a DICOM file")
