@@ -14,6 +14,7 @@ import gc
 import io
 import logging
 import multiprocessing
+import tempfile
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 import PIL.Image
 import pydicom
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, Max
@@ -74,7 +75,12 @@ def case_keys(case: Case) -> deid.CaseKeys:
 
 
 def ingest_limits() -> read.Limits:
-    return read.Limits(max_pixels_per_frame=settings.TEACHINGFILE_MAX_IMAGE_PIXELS)
+    return read.Limits(
+        max_file_bytes=settings.TEACHINGFILE_MAX_DICOM_FILE_BYTES,
+        max_archive_members=settings.TEACHINGFILE_MAX_ARCHIVE_FILES,
+        max_archive_bytes=settings.TEACHINGFILE_MAX_ARCHIVE_BYTES,
+        max_pixels_per_frame=settings.TEACHINGFILE_MAX_IMAGE_PIXELS,
+    )
 
 
 def ingest_upload(*, case: Case, uploads: list, user) -> tuple[IngestJob, StageReport]:
@@ -152,13 +158,16 @@ def _clean(task: tuple[read.Source | read.FileSource, deid.CaseKeys, read.Limits
     except Exception as error:  # noqa: BLE001 - one odd file must not stop the others
         logger.warning("Unexpected %s while reading a DICOM file", type(error).__name__)
         return source.name, None, "damaged DICOM file", {}, Counter(), None
-    buffer = io.BytesIO()
-    try:
-        cleaned.dataset.save_as(buffer, enforce_file_format=True)
-    except Exception as error:  # noqa: BLE001
-        logger.warning("Unexpected %s while writing a de-identified file", type(error).__name__)
-        return source.name, None, "damaged DICOM file", {}, Counter(), None
-    stored = default_storage.save(f"{folder}/{uuid.uuid4().hex}.dcm", ContentFile(buffer.getvalue()))
+    # Written through a temporary file, not a bytes buffer: a buffer's copy would be a third copy of the
+    # pixel data in memory at the same time (docs/decisions.md, "Junk refused early, uploads streamed").
+    with tempfile.TemporaryFile() as buffer:
+        try:
+            cleaned.dataset.save_as(buffer, enforce_file_format=True)
+        except Exception as error:  # noqa: BLE001
+            logger.warning("Unexpected %s while writing a de-identified file", type(error).__name__)
+            return source.name, None, "damaged DICOM file", {}, Counter(), None
+        buffer.seek(0)
+        stored = default_storage.save(f"{folder}/{uuid.uuid4().hex}.dcm", File(buffer))
     series = f"series {dataset.get('SeriesNumber', '?')} ({dataset.get('Modality', '?')})"
     held = {(series, cleaned.held_descriptors[key]) for key in DESCRIPTORS_SHOWN if key in cleaned.held_descriptors}
     rendered = None

@@ -157,6 +157,11 @@ DATA_UPLOAD_MAX_NUMBER_FILES = int(os.environ.get("TEACHINGFILE_MAX_UPLOAD_FILES
 TEACHINGFILE_MAX_UPLOAD_BYTES = int(os.environ.get("TEACHINGFILE_MAX_UPLOAD_BYTES", 40 * 1024 * 1024))
 # Larger images are refused as possible decompression bombs (Pillow's check, made strict).
 TEACHINGFILE_MAX_IMAGE_PIXELS = int(os.environ.get("TEACHINGFILE_MAX_IMAGE_PIXELS", 64_000_000))
+# DICOM import limits, sized for real studies and a worker's memory (a file costs about twice its size there):
+# see docs/decisions.md, "Junk refused early, uploads streamed".
+TEACHINGFILE_MAX_DICOM_FILE_BYTES = int(os.environ.get("TEACHINGFILE_MAX_DICOM_FILE_BYTES", 128 * 1024**2))
+TEACHINGFILE_MAX_ARCHIVE_BYTES = int(os.environ.get("TEACHINGFILE_MAX_ARCHIVE_BYTES", 2 * 1024**3))
+TEACHINGFILE_MAX_ARCHIVE_FILES = int(os.environ.get("TEACHINGFILE_MAX_ARCHIVE_FILES", 20_000))
 
 # Worker processes for reading, de-identifying and rendering DICOM (command and background task).
 TEACHINGFILE_INGEST_WORKERS = int(os.environ.get("TEACHINGFILE_INGEST_WORKERS", min(os.cpu_count() or 1, 4)))
