@@ -79,7 +79,7 @@ def ingest_limits() -> read.Limits:
         max_file_bytes=settings.TEACHINGFILE_MAX_DICOM_FILE_BYTES,
         max_archive_members=settings.TEACHINGFILE_MAX_ARCHIVE_FILES,
         max_archive_bytes=settings.TEACHINGFILE_MAX_ARCHIVE_BYTES,
-        max_pixels_per_frame=settings.TEACHINGFILE_MAX_IMAGE_PIXELS,
+        max_pixels_per_frame=settings.TEACHINGFILE_MAX_DICOM_FRAME_PIXELS,
     )
 
 

@@ -90,7 +90,8 @@ class Limits:
     The defaults are sized for real studies and for a worker's memory (docs/decisions.md, "Junk refused
     early, uploads streamed"): one object may hold 128 MiB (a 250-slice enhanced CT, an angiography or
     ultrasound cine, a compressed breast tomosynthesis object), an archive may declare 2 GiB in 20,000
-    files.  The archive limits are checked against the sizes an archive declares before anything is
+    files, one frame 32 million pixels (a 28-megapixel mammogram, a stitched long-leg radiograph).  The
+    archive limits are checked against the sizes an archive declares before anything is
     decompressed; a member is never decompressed past its declared size, nor a deflated data set past
     ``max_file_bytes``.
     """
@@ -98,7 +99,7 @@ class Limits:
     max_file_bytes: int = 128 * 1024**2
     max_archive_members: int = 20_000
     max_archive_bytes: int = 2 * 1024**3
-    max_pixels_per_frame: int = 64_000_000
+    max_pixels_per_frame: int = 32_000_000
     max_frames: int = 2_000
 
 

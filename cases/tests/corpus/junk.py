@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.encaps import encapsulate
 from pydicom.filewriter import write_file_meta_info
 from pydicom.uid import (
     DeflatedExplicitVRLittleEndian,
@@ -186,15 +187,15 @@ def make_image_bombs(folder: Path) -> list[Path]:
 
     ``huge-frame.dcm`` declares 65,535 × 65,535 pixels and ``many-frames.dcm`` 1,000,000 frames, each with a
     few bytes of pixel data: refused "image too large (…)" from the header, nothing decoded.
-    ``rle-64-mpixel.dcm`` is a valid RLE image of 8,000 × 8,000 16-bit pixels (64 million, the default
-    limit) in about 2 MB: it is imported, and decoding it costs what the largest allowed frame costs.
+    ``rle-32-mpixel.dcm`` is a valid RLE image of 5,656 × 5,656 16-bit pixels (just under 32 million, the
+    default limit) in about 1 MB: it is imported, and rendering it costs what the largest allowed frame costs.
     """
     huge = image_dataset()
     huge.Rows = huge.Columns = 65_535
     many = image_dataset()
     many.NumberOfFrames = 1_000_000
     paths = []
-    for name, ds in (("huge-frame.dcm", huge), ("many-frames.dcm", many), ("rle-64-mpixel.dcm", rle_image(8000))):
+    for name, ds in (("huge-frame.dcm", huge), ("many-frames.dcm", many), ("rle-32-mpixel.dcm", rle_image(5656))):
         path = folder / name
         path.write_bytes(image_bytes(ds))
         paths.append(path)
@@ -208,10 +209,7 @@ def rle_image(side: int) -> Dataset:
     ds.file_meta.TransferSyntaxUID = RLELossless
     segments = [_rle_segment(value, side) for value in (0x03, 0xE8)]  # 1000 = 0x03E8, high byte first
     header = struct.pack("<16I", 2, 64, 64 + len(segments[0]), *([0] * 13))
-    frame = header + b"".join(segments)
-    item = b"\xfe\xff\x00\xe0" + struct.pack("<I", len(frame) + len(frame) % 2) + frame + b"\x00" * (len(frame) % 2)
-    table = b"\xfe\xff\x00\xe0\x00\x00\x00\x00"
-    ds.PixelData = table + item + b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"
+    ds.PixelData = encapsulate([header + b"".join(segments)])
     ds["PixelData"].is_undefined_length = True
     ds["PixelData"].VR = "OB"
     return ds
