@@ -161,6 +161,8 @@ def junk_inputs(folder: Path) -> list[tuple[str, list[Path]]]:
         ("64 MiB junk file", junk.make_junk_file, {"size": 64 * MiB}),
         ("200 MiB junk file", junk.make_junk_file, {"size": 200 * MiB}),
         ("64 MiB: valid File Meta, then zeros", junk.make_header_then_zeros, {"size": 64 * MiB}),
+        ("64 MiB: an image, then zeros; a header, then zeros", junk.make_zeros_after_a_data_set, {"size": 64 * MiB}),
+        ("1,000,000 empty elements (8 MB)", junk.make_element_flood, {}),
         ("zip in zip in zip in zip (16 MiB of zeros)", junk.make_nested_zips, {"member_bytes": 16 * MiB}),
         ("zip of 20,001 members", junk.make_many_members, {}),
         ("member declaring 2 kB, inflating to 200 MiB", junk.make_declared_size_lie, {"real_bytes": 200 * MiB}),

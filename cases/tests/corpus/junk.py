@@ -102,6 +102,44 @@ def make_header_then_zeros(folder: Path, *, size: int = 16 * MiB) -> list[Path]:
     return [path]
 
 
+def make_zeros_after_a_data_set(folder: Path, *, size: int = 16 * MiB) -> list[Path]:
+    """Two files whose data set is followed by zeros: pydicom would read them as millions of empty elements.
+
+    ``padded.dcm`` is a complete image followed by zeros: imported, the zeros ignored.  ``no-pixels.dcm``
+    has the image's header but zeros where its pixel data should be: refused "no pixel data".  Both are
+    read no further than the first zeros.
+    """
+    image = image_bytes()
+    header = image_dataset()
+    del header.PixelData
+    paths = []
+    for name, data in (("padded.dcm", image), ("no-pixels.dcm", image_bytes(header))):
+        path = folder / name
+        with path.open("wb") as stream:
+            stream.write(data)
+            _write_zeros(stream, size - len(data))
+        paths.append(path)
+    return paths
+
+
+def make_element_flood(folder: Path, *, elements: int = 1_000_000) -> list[Path]:
+    """A data set of ``elements`` empty private elements, each of a new tag (8 bytes apiece).
+
+    pydicom would keep every one in memory (about 300 bytes each): refused "damaged DICOM file" after
+    100,000 top-level elements.
+    """
+    ds = image_dataset()
+    del ds.PixelData
+    path = folder / "element-flood.dcm"
+    with path.open("wb") as stream:
+        stream.write(image_bytes(ds))
+        per_group = 0x10000 - 0x1000  # private data elements of each odd group, (gggg,1000) to (gggg,FFFF)
+        for index in range(elements):
+            group, element = 0x0009 + 2 * (index // per_group), 0x1000 + index % per_group
+            stream.write(struct.pack("<HH", group, element) + b"LO\x00\x00")
+    return [path]
+
+
 def make_nested_zips(folder: Path, *, depth: int = 4, member_bytes: int = 4 * MiB) -> list[Path]:
     """Zips inside zips around a member of zeros: the third level is refused "archive nested too deeply".
 

@@ -205,3 +205,15 @@ def test_limits_come_from_the_settings(settings):
     assert ingest_limits() == Limits(
         max_file_bytes=1000, max_archive_bytes=2000, max_archive_members=3, max_pixels_per_frame=4
     )
+
+
+def test_zeros_after_a_data_set_end_it(tmp_path):
+    """Trailing zeros are padding, not elements: the image imports, a header without pixels says so."""
+    assert outcomes(junk.make_zeros_after_a_data_set(tmp_path, size=MiB)) == {
+        "no-pixels.dcm": "no pixel data (Secondary Capture Image Storage)",
+        "padded.dcm": "read",
+    }
+
+
+def test_data_set_of_a_million_elements_is_damaged(tmp_path):
+    assert outcomes(junk.make_element_flood(tmp_path, elements=200_000)) == {"element-flood.dcm": "damaged DICOM file"}
