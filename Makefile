@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 CHROMIUM := /usr/bin/chromium
+# dcmtk: the imaging tests make lossy 12-bit JPEG files with dcmcjpeg and check our decoding against dcmdjpeg.
+DCMTK := /usr/bin/dcmcjpeg
 
 .PHONY: run test lint serve-check bench clean
 
@@ -24,6 +26,13 @@ $(CHROMIUM):
 		echo "Chromium is missing: install Debian's chromium package (apt-get install chromium) as root."; exit 1; \
 	fi
 
+$(DCMTK):
+	@if [ "$$(id -u)" = "0" ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dcmtk >/dev/null; \
+	else \
+		echo "dcmtk is missing: install Debian's dcmtk package (apt-get install dcmtk) as root."; exit 1; \
+	fi
+
 run: $(VENV)/.runtime
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo --accounts
@@ -40,7 +49,7 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run --settings=teachingfile.settings.test
 
-test: $(VENV)/.dev $(CHROMIUM) lint
+test: $(VENV)/.dev $(CHROMIUM) $(DCMTK) lint
 	$(VENV)/bin/pytest --durations=10
 
 bench: $(VENV)/.dev

@@ -191,9 +191,8 @@ def junk_child(paths: list[Path]) -> None:
 
     settings.MEDIA_ROOT = Path(os.environ["TEACHINGFILE_MEDIA_ROOT"])
     settings.TEACHINGFILE_INGEST_WORKERS = int(os.environ.get("TEACHINGFILE_INGEST_WORKERS", os.cpu_count() or 1))
-    settings.TEACHINGFILE_MAX_DICOM_FILE_BYTES = int(
-        os.environ.get("TEACHINGFILE_MAX_DICOM_FILE_BYTES", settings.TEACHINGFILE_MAX_DICOM_FILE_BYTES)
-    )
+    if "TEACHINGFILE_MAX_DICOM_FILE_BYTES" in os.environ:  # settings read it at start-up; this reads it again
+        settings.TEACHINGFILE_MAX_DICOM_FILE_BYTES = int(os.environ["TEACHINGFILE_MAX_DICOM_FILE_BYTES"])
     # As deployed: the viewer values are prepared afterwards by the task worker, not within the import.
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     connection.creation.create_test_db(verbosity=0)

@@ -31,7 +31,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from .imaging import deidentify as deid
-from .imaging import group, read, render
+from .imaging import group, mosaic, read, render
 from .models import STUDY_DAY_LIMIT, Case, Image, IngestJob, Modality, Phase, Plane, Series, image_upload_to
 
 logger = logging.getLogger(__name__)
@@ -152,6 +152,7 @@ def _clean(task: tuple[read.Source | read.FileSource, deid.CaseKeys, read.Limits
     source, keys, limits, folder, render_now = task
     try:
         dataset = read.read_dataset(source, limits=limits)
+        mosaic.split_mosaic(dataset)  # before de-identification removes the private header that describes it
         cleaned = deid.deidentify(dataset, keys=keys)
     except (read.UnreadableFile, deid.DeidentificationError) as error:
         return source.name, None, str(error), {}, Counter(), None
@@ -245,8 +246,9 @@ def ingest_run(
         job.report = {**job.report, "series": series_reports}
         job.status = IngestJob.Status.DONE
     except Exception as error:
-        logger.exception("DICOM import %s failed", job.token)
-        # The exception's text stays in the operator's log: it may quote values.
+        # The traceback's frames, not the exception's text: pydicom's may quote a header value.
+        withheld = RuntimeError(f"{type(error).__name__} (message withheld: it may quote values from a file)")
+        logger.error("DICOM import %s failed", job.token, exc_info=(RuntimeError, withheld, error.__traceback__))
         job.report = {**job.report, "error": f"The import stopped ({type(error).__name__}); the log has the details."}
         job.status = IngestJob.Status.FAILED
     finally:
@@ -443,6 +445,7 @@ class StoredFrame:
     height: int
     window: render.Window | None
     pixel_spacing_mm: float | None
+    slice_position_mm: float | None  # each frame's own: the slices of a split mosaic or an enhanced object
 
 
 @dataclass(frozen=True)
@@ -450,7 +453,6 @@ class RenderedObject:
     frames: list[StoredFrame]
     held: bool
     instance_uid: str
-    slice_position_mm: float | None
 
 
 def _header(dataset: pydicom.Dataset) -> pydicom.Dataset:
@@ -480,12 +482,15 @@ def _render_dataset(dataset: pydicom.Dataset, *, invert: bool) -> tuple[Rendered
     # made once the stack is grouped (_thumbnail_key_image).
     thumbnails = str(dataset.get("Modality", "")).upper() not in render.CROSS_SECTIONAL
     try:
-        for frame in render.render_dataset(dataset, invert=invert, thumbnails=thumbnails):
+        for index, frame in enumerate(render.render_dataset(dataset, invert=invert, thumbnails=thumbnails)):
             web = default_storage.save(image_upload_to(None, f"image{frame.web_suffix}"), ContentFile(frame.web))
             thumbnail = ""
             if frame.thumbnail is not None:
                 thumbnail = default_storage.save(image_upload_to(None, "image.jpg"), ContentFile(frame.thumbnail))
-            frames.append(StoredFrame(web, thumbnail, frame.width, frame.height, frame.window, frame.pixel_spacing_mm))
+            position = group.slice_position(dataset, frame_index=index)
+            frames.append(
+                StoredFrame(web, thumbnail, frame.width, frame.height, frame.window, frame.pixel_spacing_mm, position)
+            )
     except Exception as error:  # noqa: BLE001 - RenderError has the author's reason; anything else is damage
         _delete_files(stored for frame in frames for stored in (frame.file, frame.thumbnail))
         if isinstance(error, render.RenderError):
@@ -498,7 +503,6 @@ def _render_dataset(dataset: pydicom.Dataset, *, invert: bool) -> tuple[Rendered
         frames=frames,
         held=deid.burned_in_risk(dataset),
         instance_uid=str(dataset.get("SOPInstanceUID", "")),
-        slice_position_mm=group.slice_position(dataset),
     )
     return rendered, ""
 
@@ -546,7 +550,7 @@ def _image_from_frame(series, frame: StoredFrame, order, dicom_name, rendered: R
         dicom_file=dicom_name,
         frame_number=frame_number,
         instance_uid=rendered.instance_uid,
-        slice_position_mm=rendered.slice_position_mm,
+        slice_position_mm=frame.slice_position_mm,
         window_center=frame.window.center if frame.window else None,
         window_width=frame.window.width if frame.window else None,
         pixel_spacing_mm=frame.pixel_spacing_mm,

@@ -3,9 +3,11 @@
 import io
 import logging
 import re
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
+import pydicom
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -18,6 +20,7 @@ from pydicom import examples
 
 from cases import ingest, services
 from cases.models import IngestJob
+from cases.tests.corpus import reasons
 from cases.tests.factories import make_case, make_image, make_series, png_bytes
 from discussions import services as discussion_services
 from discussions.models import Comment
@@ -113,6 +116,18 @@ def fail_an_import(request):
     import_study(request, ("ct.dcm", ct.getvalue()))
 
 
+def read_an_invalid_value(request):
+    """pydicom checks a value as it converts it, and reports an invalid one by quoting it."""
+    ds = reasons.synthetic_ct()
+    ds.NumberOfFrames = 1
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    planted = buffer.getvalue().replace(b"IS\x02\x001 ", b"IS\x0a\x00" + reasons.MRN.encode())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the warning half; the log half is the line
+        pydicom.dcmread(io.BytesIO(planted)).get("NumberOfFrames")
+
+
 def sweep_a_stale_import(request):
     job = IngestJob.objects.create(case=make_case(status="draft"), status=IngestJob.Status.RUNNING)
     IngestJob.objects.filter(pk=job.pk).update(created=timezone.now() - timedelta(days=1))
@@ -188,6 +203,7 @@ TRIGGERS = {
     ("cases.ingest", "DICOM import … refused a file: …"): refuse_a_dicom_file,
     ("cases.ingest", "DICOM import … failed"): fail_an_import,
     ("cases.ingest", "DICOM import … was stale and has been closed"): sweep_a_stale_import,
+    ("pydicom", "pydicom reported a problem (message withheld: …)"): read_an_invalid_value,
     ("quizzes.views", "Refused an answer in attempt …"): refuse_a_quiz_answer,
     ("discussions.views", "Refused a comment on …"): refuse_a_comment,
     ("discussions.services", "Comment … hidden by user …"): moderate("comment-hide"),

@@ -28,17 +28,14 @@ import hmac
 import inspect
 import re
 import secrets
-import threading
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
 
 from dicomanonymizer.dicom_anonymization_databases import dicomfields_2024b as table_e1_1
-from pydicom import config
+from pydicom.charset import python_encoding
 from pydicom.datadict import (
     dictionary_description,
     dictionary_has_tag,
@@ -51,6 +48,8 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag, Tag
+
+from .withheld import quiet_pydicom
 
 __all__ = [
     "CaseKeys",
@@ -540,7 +539,7 @@ def deidentify(ds: Dataset, *, keys: CaseKeys) -> Deidentified:
         raise DeidentificationError("keys must be CaseKeys")
     walk = _Walk(keys=keys)
     try:
-        with _quiet_value_validation():
+        with quiet_pydicom():
             risk = burned_in_risk(ds)
             _clean(ds, walk, depth=0)
             walk.path.clear()
@@ -568,6 +567,12 @@ def _clean(ds: Dataset, walk: _Walk, depth: int) -> None:
         walk.path.append(tag)
         vr = _resolved_vr(ds.get_item(tag))
         rule = _rule_for(int(tag), vr)
+        if rule.action == "K" and _malformed(ds.get_item(tag), vr):
+            # A value its VR does not allow is not what the attribute holds: it may be anything (an MRN), so it goes.
+            ds[tag].value = ""
+            walk.actions["Z malformed value"] += 1
+            walk.path.pop()
+            continue
         if rule.action == "K" and vr != "SQ":
             # Kept as read: never parsed, so written back byte for byte (and in half the time).
             if rule not in (_KEEP, _UID_KEPT):
@@ -603,31 +608,50 @@ def _clean(ds: Dataset, walk: _Walk, depth: int) -> None:
         walk.path.pop()
 
 
-_quiet_lock = threading.Lock()
-_quiet_depth = 0
-_quiet_saved = config.WARN
+#: What a kept value of these VRs may hold, item by item (PS3.5 6.2); others are kept as read.
+_VALUE_PATTERNS = {
+    "IS": re.compile(r"[+-]?[0-9]{1,11}"),
+    "DS": re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"),
+    "CS": re.compile(r"[A-Za-z0-9 _]{1,16}"),  # lower case is invalid too, but common and harmless
+    "UI": re.compile(r"[0-9]+(\.[0-9]+)*"),
+    "TM": re.compile(r"[0-9]{2}(:?[0-9]{2}(:?[0-9]{2}(\.[0-9]{1,6})?)?)?"),  # the colons: ACR-NEMA's form
+    "AS": re.compile(r"[0-9]{3}[DWMY]"),
+}
+_TEXT_LIKE_VRS = _TEXT_VRS | frozenset(_VALUE_PATTERNS)
+_SPECIFIC_CHARACTER_SET = 0x00080005
 
 
-@contextmanager
-def _quiet_value_validation() -> Iterator[None]:
-    """Stop pydicom validating values as they are parsed: its warnings quote the invalid value, which may be PHI.
+def _malformed(elem: DataElement | RawDataElement, vr: str) -> bool:
+    """Return whether a kept value (raw bytes or parsed) has an item its VR does not allow.
 
-    The setting is global, so nested and concurrent callers share one switch
-    and the last one out restores it.
+    A number the dictionary gives a binary VR but the file writes as text is
+    malformed whatever it says, and a Specific Character Set must name a
+    character set pydicom knows: an unknown term is text like any other
+    (PS3.3 C.12.1.1.2).
     """
-    global _quiet_depth, _quiet_saved
-    with _quiet_lock:
-        if _quiet_depth == 0:
-            _quiet_saved = config.settings.reading_validation_mode
-            config.settings.reading_validation_mode = config.IGNORE
-        _quiet_depth += 1
-    try:
-        yield
-    finally:
-        with _quiet_lock:
-            _quiet_depth -= 1
-            if _quiet_depth == 0:
-                config.settings.reading_validation_mode = _quiet_saved
+    value = elem.value
+    if vr not in _TEXT_LIKE_VRS or value is None:
+        return False
+    if _binary_number(int(elem.tag)):
+        return True
+    if vr not in _VALUE_PATTERNS:
+        return False
+    if isinstance(value, bytes):
+        text = value.decode("latin-1")
+    elif isinstance(value, MultiValue | list | tuple):
+        text = "\\".join(str(item) for item in value)
+    else:
+        text = str(value)
+    items = [item.strip(" \x00") for item in text.split("\\")]
+    if elem.tag == _SPECIFIC_CHARACTER_SET:
+        return any(item and item not in python_encoding for item in items)
+    return any(item and not _VALUE_PATTERNS[vr].fullmatch(item) for item in items)
+
+
+@lru_cache(maxsize=4096)
+def _binary_number(tag: int) -> bool:
+    """Return whether the dictionary gives the attribute a binary number VR (US, SS, UL, FL…)."""
+    return dictionary_has_tag(tag) and dictionary_VR(tag).split(" or ")[0] in _NUMBER_VRS
 
 
 def _dummy_value(vr: str) -> Any:
@@ -756,6 +780,14 @@ _BEYOND_TABLE: tuple[TableRow, ...] = (
     _beyond("(gggg,eeee)", "Any person name not in Table E.1-1", "PN", "X", _PERSON_NAME.reason),
     _beyond("(gggg,eeee)", "Any date or date-time not in Table E.1-1", "DA, DT", "shift", _R_SHIFT),
     _beyond("(gggg,eeee)", "Any UID not in Table E.1-1", "UI", "U", _UID_BEYOND.reason),
+    _beyond(
+        "(gggg,eeee)",
+        "Any kept value its VR does not allow (a number that is not one, a binary number written as text, "
+        "an unknown Specific Character Set)",
+        ", ".join(sorted(_VALUE_PATTERNS)),
+        "Z",
+        "it is not what the attribute holds and may be anything, an MRN included",
+    ),
     *(
         _beyond(
             _format_tag(tag_for_keyword(keyword)),

@@ -21,6 +21,9 @@ from typing import Any
 import numpy as np
 from pydicom.dataset import Dataset
 
+from .mosaic import is_mosaic
+from .withheld import quiet_pydicom
+
 __all__ = ["SeriesGroup", "group_series", "mr_sequence", "nm_phase", "orientation_plane", "technique"]
 
 MBQ_PER_MCI = 37.0
@@ -53,6 +56,7 @@ _ELEMENTS = {
     "copper": "Cu",
     "chromium": "Cr",
 }
+PARAMETRIC_MAP_STORAGE = "1.2.840.10008.5.1.4.1.1.30"
 _XRAY_MODALITIES = {"CT", "CR", "DX", "MG", "XA", "RF", "IO", "PX"}
 
 
@@ -88,10 +92,10 @@ def group_series(datasets: Iterable[Dataset]) -> list[SeriesGroup]:
     (Patient)), C.7.6.16 (Multi-frame Functional Groups).
     """
     by_series: dict[str, list[Dataset]] = {}
-    for dataset in datasets:
-        by_series.setdefault(_series_key(dataset), []).append(dataset)
-
-    groups = [_make_group(instances) for instances in by_series.values()]
+    with quiet_pydicom():  # reading header values: pydicom's warnings would quote an invalid one
+        for dataset in datasets:
+            by_series.setdefault(_series_key(dataset), []).append(dataset)
+        groups = [_make_group(instances) for instances in by_series.values()]
     groups.sort(key=lambda group: (group.order_key, group.series_uid))
     _phases_from_study_timing(groups)
     return groups
@@ -114,7 +118,7 @@ def _make_group(instances: list[Dataset]) -> SeriesGroup:
         modality=modality,
         body_part=_text(first, "BodyPartExamined"),
         plane=_series_plane(ordered),
-        sequence=mr_sequence(first) if modality == "MR" else "",
+        sequence=_sequence_label(first, modality),
         phase=nm_phase(first) if modality == "NM" else "",
         technique=technique(first),
         description=_text(first, "SeriesDescription"),
@@ -189,8 +193,17 @@ def _orientation(dataset: Dataset) -> np.ndarray | None:
     return cosines
 
 
-def _position(dataset: Dataset) -> np.ndarray | None:
-    value = dataset.get("ImagePositionPatient")
+def _position(dataset: Dataset, frame_index: int | None = None) -> np.ndarray | None:
+    """Return Image Position (Patient): of one frame's Plane Position functional group when asked and given."""
+    value = None
+    if frame_index is not None:
+        try:
+            item = dataset.PerFrameFunctionalGroupsSequence[frame_index].PlanePositionSequence[0]
+            value = item.get("ImagePositionPatient")
+        except (AttributeError, IndexError, TypeError):
+            value = None
+    if value is None:
+        value = dataset.get("ImagePositionPatient")
     if value is None:
         value = _functional(dataset, "PlanePositionSequence", "ImagePositionPatient")
     try:
@@ -205,14 +218,18 @@ def _normal(cosines: np.ndarray) -> np.ndarray:
     return normal / (np.linalg.norm(normal) or 1.0)
 
 
-def slice_position(dataset: Dataset) -> float | None:
-    """Return the position of the (first) frame along its slice normal in mm, or None without geometry.
+def slice_position(dataset: Dataset, *, frame_index: int = 0) -> float | None:
+    """Return the position of a frame along its slice normal in mm, or None without geometry.
+
+    A frame's own Plane Position (Per-frame Functional Groups) counts first;
+    without one, the object's Image Position (Patient) stands for every frame.
 
     References
     ----------
-    DICOM PS3.3 C.7.6.2.1.1: the normal is the cross product of the row and column direction cosines.
+    DICOM PS3.3 C.7.6.2.1.1: the normal is the cross product of the row and column direction cosines;
+    C.7.6.16.2.3 (Plane Position (Patient) macro).
     """
-    cosines, position = _orientation(dataset), _position(dataset)
+    cosines, position = _orientation(dataset), _position(dataset, frame_index)
     if cosines is None or position is None:
         return None
     return float(position @ _normal(cosines))
@@ -292,11 +309,13 @@ def _series_plane(instances: list[Dataset]) -> str:
 
 
 def mr_sequence(dataset: Dataset) -> str:
-    """Return a short MR weighting label: T1, T2, PD, STIR, FLAIR, GRE, DWI, or "" when unsure.
+    """Return a short MR weighting label: T1, T2, PD, STIR, FLAIR, GRE, DWI, EPI, or "" when unsure.
 
     Reads Scanning Sequence, Sequence Variant, Sequence Name and the timing
     (Repetition, Echo and Inversion Time, PS3.3 C.8.3.1) or, for enhanced
-    MR, Echo Pulse Sequence and the MR timing macros (C.8.13.5).
+    MR, Echo Pulse Sequence and the MR timing macros (C.8.13.5).  Echo planar
+    imaging other than diffusion (BOLD, perfusion) is "EPI": its long TR and
+    short TE say nothing of proton density.
     """
     scanning = {str(v).upper() for v in _as_list(dataset.get("ScanningSequence"))}
     variant = {str(v).upper() for v in _as_list(dataset.get("SequenceVariant"))}
@@ -331,6 +350,8 @@ def mr_sequence(dataset: Dataset) -> str:
         if ti >= 1500:
             return "FLAIR"
         return "T1"  # T1 FLAIR and MP-RAGE invert at 700-1200 ms for T1 contrast
+    if "EP" in scanning:
+        return "EPI"
     if gradient:
         return "GRE"
     if tr is None or te is None:
@@ -342,6 +363,17 @@ def mr_sequence(dataset: Dataset) -> str:
     if tr >= 1500 and te <= 40:
         return "PD"
     return ""
+
+
+def _sequence_label(dataset: Dataset, modality: str) -> str:
+    """Return the MR sequence label, "parametric map" for one, and "mosaic" when slices are still tiled in one image.
+
+    A parametric map (ADC, T1 map, perfusion) has the timing of none of its sources: its values are computed.
+    """
+    if _text(dataset, "SOPClassUID") == PARAMETRIC_MAP_STORAGE:
+        return "parametric map"
+    label = mr_sequence(dataset) if modality == "MR" else ""
+    return f"{label} mosaic".strip() if is_mosaic(dataset) else label
 
 
 def _text_functional(dataset: Dataset, sequence: str, keyword: str) -> str:

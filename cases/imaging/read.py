@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.encaps import generate_fragments, parse_basic_offsets, parse_fragments
+from pydicom.encaps import parse_basic_offsets, parse_fragments
 from pydicom.filebase import DicomBytesIO
 from pydicom.filereader import (
     _read_file_meta_info,  # File Meta only: cheap enough to run on every file listed
@@ -48,9 +48,13 @@ from pydicom.uid import (
     ExplicitVRBigEndian,
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
+    JPEGBaseline8Bit,
     JPEGExtended12Bit,
     MediaStorageDirectoryStorage,
 )
+
+from . import jpeg
+from .withheld import quiet_pydicom
 
 __all__ = [
     "PIXEL_KEYWORDS",
@@ -65,6 +69,7 @@ __all__ = [
     "sources_from_bytes",
     "sources_from_file",
     "sources_from_paths",
+    "uid_name",
 ]
 
 logger = logging.getLogger(__name__)
@@ -80,6 +85,15 @@ _MAX_ELEMENTS = 100_000  # top-level elements of one data set; real files have h
 _MAX_NESTING = 1  # a zip inside the upload's zip is expanded; one more level is refused
 _UID_PATTERN = re.compile(r"^[0-9]+(\.[0-9]+)+$")
 _SKIPPED_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
+
+#: SOP classes whose pixels are a mask over other images: shown alone they are a white silhouette on black,
+#: and the teaching file draws no overlays. Refused whatever their transfer syntax (PS3.3 A.51).
+NOT_SHOWN_ALONE = {
+    "1.2.840.10008.5.1.4.1.1.66.4": (
+        "segmentation object (a mask drawn on other images, not an image of its own): not imported; "
+        "import the images it was drawn on"
+    ),
+}
 
 
 class UnreadableFile(ValueError):
@@ -357,7 +371,8 @@ def head_reason(head: bytes) -> str | None:
     if head[:2] not in (b"\x02\x00", b"\x08\x00", b"\x00\x08"):  # group 0002 or 0008, little or big endian
         return "not a DICOM file"
     try:
-        _with_preamble(head[:_PROBE_BYTES])
+        with quiet_pydicom():  # the probe reads values, and pydicom's checks quote invalid ones
+            _with_preamble(head[:_PROBE_BYTES])
     except UnreadableFile as error:
         return str(error)
     return None
@@ -371,8 +386,7 @@ def _data_set_follows(head: bytes) -> bool:
     """
     stream = io.BytesIO(head[132:_PROBE_BYTES])
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with quiet_pydicom():  # reading a UID is checking it, and pydicom's check quotes an invalid one
             meta = _read_file_meta_info(stream)
     except Exception:  # noqa: BLE001 - a damaged meta is read_dataset's to report
         return True
@@ -398,10 +412,9 @@ def _is_dicomdir(name: str, data: bytes) -> bool:
     if data[128:132] != b"DICM":
         return False
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with quiet_pydicom():  # reading a UID is checking it, and pydicom's check quotes an invalid one
             meta = _read_file_meta_info(io.BytesIO(data[132:_HEAD_BYTES]))
-        return meta.get("MediaStorageSOPClassUID") == MediaStorageDirectoryStorage
+            return meta.get("MediaStorageSOPClassUID") == MediaStorageDirectoryStorage
     except Exception:  # anything unreadable here is left for read_dataset to report
         return False
 
@@ -532,11 +545,13 @@ def read_dataset(source: Source, *, limits: Limits) -> Dataset:
     ------
     UnreadableFile
         With one of these reasons: "file cannot be opened", "empty file", "file too large", "not a DICOM
-        file", "damaged DICOM file", "no pixel data (structured report)", "no
-        pixel data (<SOP class name>)", "incomplete image header (…)",
-        "invalid image header (…)", "image too large (…)", "unsupported
-        compression: <transfer syntax name>", "truncated pixel data",
-        "damaged pixel data".
+        file", "damaged DICOM file", "incomplete DICOM header (no SOP Instance
+        UID)" and the like, "invalid DICOM header (…)", "no pixel data
+        (structured report)", "no pixel data (<SOP class name>)", "incomplete
+        image header (…)", "invalid image header (…)", "image too large (…)",
+        "unsupported compression: <transfer syntax name>", "truncated pixel
+        data", "damaged pixel data".  A reason names attributes and the
+        limits, never a value read from the file.
 
     References
     ----------
@@ -553,9 +568,10 @@ def read_dataset(source: Source, *, limits: Limits) -> Dataset:
         raise UnreadableFile("empty file")
     if len(data) > limits.max_file_bytes:
         raise UnreadableFile("file too large")
-    _check_head(data, limits=limits)
-    dataset, ended_early = _parse(data)
-    _check_image(dataset, limits=limits, ended_early=ended_early)
+    with quiet_pydicom():  # pydicom's checks quote the invalid value; ours name the attribute
+        _check_head(data, limits=limits)
+        dataset, ended_early = _parse(data)
+        _check_image(dataset, limits=limits, ended_early=ended_early)
     return dataset
 
 
@@ -573,8 +589,7 @@ def _check_head(data: bytes, *, limits: Limits) -> None:
         return
     stream = io.BytesIO(data[132:_PROBE_BYTES])
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with quiet_pydicom():  # reading a UID is checking it, and pydicom's check quotes an invalid one
             meta = _read_file_meta_info(stream)
     except Exception:  # noqa: BLE001 - a damaged meta is reported by the parse that follows
         return
@@ -677,9 +692,13 @@ def _with_preamble(data: bytes) -> bytes:
         encoding = probe.original_encoding
     except Exception as error:  # forced parsing of arbitrary bytes fails in many ways
         raise UnreadableFile("not a DICOM file") from error
-    plausible = has_syntax or first_group == 0x0008
-    if not (plausible and _UID_PATTERN.match(sop_class) and _UID_PATTERN.match(sop_instance)):
+    has_class, has_instance = bool(_UID_PATTERN.match(sop_class)), bool(_UID_PATTERN.match(sop_instance))
+    if not (has_syntax or (first_group == 0x0008 and (has_class or has_instance))):
         raise UnreadableFile("not a DICOM file")
+    labels = (("SOP Class UID", has_class), ("SOP Instance UID", has_instance))
+    missing = [label for label, present in labels if not present]
+    if missing:  # DICOM all the same: say what it lacks
+        raise UnreadableFile(f"incomplete DICOM header (no {' and no '.join(missing)})")
     if data[:2] == b"\x02\x00":  # File Meta Information without the preamble: only the prefix is missing
         return _PREAMBLE + data
     implicit, little = encoding
@@ -695,11 +714,13 @@ def _with_preamble(data: bytes) -> bytes:
 
 def _check_image(dataset: Dataset, *, limits: Limits, ended_early: bool) -> None:
     """Raise UnreadableFile unless the dataset holds a complete, decodable image within the limits."""
+    _check_shown_alone(dataset)
     keyword = next((keyword for keyword in PIXEL_KEYWORDS if keyword in dataset), None)
     if keyword is None:
         if ended_early:
             raise UnreadableFile("truncated pixel data")
         raise UnreadableFile(_no_pixels_reason(dataset))
+    _check_identity(dataset)
 
     rows = _header_int(dataset, "Rows", "Rows")
     columns = _header_int(dataset, "Columns", "Columns")
@@ -707,40 +728,63 @@ def _check_image(dataset: Dataset, *, limits: Limits, ended_early: bool) -> None
     samples = _header_int(dataset, "SamplesPerPixel", "Samples per Pixel", default=1)
     frames = _header_int(dataset, "NumberOfFrames", "Number of Frames", default=1)
     if rows * columns > limits.max_pixels_per_frame:
-        raise UnreadableFile(
-            f"image too large ({columns} × {rows} pixels; the limit is {limits.max_pixels_per_frame:,} per frame)"
-        )
+        raise UnreadableFile(f"image too large (more than {limits.max_pixels_per_frame:,} pixels per frame)")
     if frames > limits.max_frames:
-        raise UnreadableFile(f"image too large ({frames:,} frames; the limit is {limits.max_frames:,})")
+        raise UnreadableFile(f"image too large (more than {limits.max_frames:,} frames)")
 
     element = dataset[keyword]
     pixels = element.value or b""
     syntax = _transfer_syntax(dataset, encapsulated=element.is_undefined_length)
-    _check_decoder(syntax, dataset)
+    _check_decoder(syntax)
     if element.is_undefined_length != syntax.is_compressed:
         raise UnreadableFile("damaged pixel data")  # compressed pixels are encapsulated, native ones never
     if element.is_undefined_length:
         _check_frames(pixels, frames, dataset)
+        _repair_jpeg_scans(syntax, dataset, pixels)
         return
     expected = _expected_bytes(dataset, rows=rows, columns=columns, samples=samples, bits=bits, frames=frames)
     if len(pixels) < expected:
         raise UnreadableFile("truncated pixel data")
 
 
+def _check_shown_alone(dataset: Dataset) -> None:
+    """Raise UnreadableFile for objects whose pixels mean nothing without the images they were made on."""
+    sop_class = str(dataset.get("SOPClassUID") or "")
+    if sop_class in NOT_SHOWN_ALONE:
+        raise UnreadableFile(NOT_SHOWN_ALONE[sop_class])
+
+
 def _no_pixels_reason(dataset: Dataset) -> str:
     """Return the "no pixel data (…)" reason naming what the object is instead."""
-    sop_class = dataset.get("SOPClassUID")
-    name = UID(str(sop_class)).name if sop_class else ""
+    name = uid_name(dataset.get("SOPClassUID"))
     if dataset.get("Modality") == "SR" or " SR " in f" {name} ":
         return "no pixel data (structured report)"
     return f"no pixel data ({name})" if name else "no pixel data"
 
 
+def uid_name(value: object) -> str:
+    """Return the name DICOM's UID registry gives a UID, or "" for one it does not list (never the UID itself)."""
+    uid = UID(str(value or "").strip())
+    return uid.name if uid and uid.name != str(uid) else ""
+
+
+# The attributes that identify an object (PS3.3 C.12.1): without them it cannot be told apart from another.
+_IDENTITY = (("SOPClassUID", "SOP Class UID"), ("SOPInstanceUID", "SOP Instance UID"))
+
+
+def _check_identity(dataset: Dataset) -> None:
+    """Raise UnreadableFile naming a missing or malformed SOP Class or Instance UID."""
+    for keyword, label in _IDENTITY:
+        value = str(dataset.get(keyword) or "").strip()
+        if not value:
+            raise UnreadableFile(f"incomplete DICOM header (no {label})")
+        if not _UID_PATTERN.match(value):
+            raise UnreadableFile(f"invalid DICOM header ({label} is not a UID)")
+
+
 def _header_int(dataset: Dataset, keyword: str, label: str, *, default: int | None = None) -> int:
     """Return a positive integer header value or raise UnreadableFile naming the attribute."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # pydicom warns about invalid IS values; the reason below says it
-        value = dataset.get(keyword)
+    value = dataset.get(keyword)
     if value is None or value == "":
         if default is None:
             raise UnreadableFile(f"incomplete image header (no {label})")
@@ -748,9 +792,9 @@ def _header_int(dataset: Dataset, keyword: str, label: str, *, default: int | No
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise UnreadableFile(f"invalid image header ({label} is {str(value)!r})") from None
+        number = 0
     if number < 1:
-        raise UnreadableFile(f"invalid image header ({label} is {number})")
+        raise UnreadableFile(f"invalid image header ({label} is not a positive whole number)")
     return number
 
 
@@ -759,7 +803,9 @@ def _transfer_syntax(dataset: Dataset, *, encapsulated: bool) -> UID:
     meta = dataset.file_meta if hasattr(dataset, "file_meta") else None
     syntax = meta.get("TransferSyntaxUID") if meta is not None else None
     if syntax:
-        return UID(str(syntax))
+        if not _UID_PATTERN.match(str(syntax).strip()):
+            raise UnreadableFile("invalid DICOM header (Transfer Syntax UID is not a UID)")
+        return UID(str(syntax).strip())
     if encapsulated:
         raise UnreadableFile("unsupported compression: unknown (the file names no transfer syntax)")
     implicit, little = dataset.original_encoding
@@ -770,44 +816,28 @@ def _transfer_syntax(dataset: Dataset, *, encapsulated: bool) -> UID:
     return syntax
 
 
-def _check_decoder(syntax: UID, dataset: Dataset) -> None:
+def _check_decoder(syntax: UID) -> None:
     """Raise UnreadableFile when no installed decoder handles the transfer syntax."""
     try:
         available = syntax.is_transfer_syntax and get_decoder(syntax).is_available
     except (NotImplementedError, ValueError):
         available = False
     if not available:
-        raise UnreadableFile(f"unsupported compression: {syntax.name}")
-    if syntax == JPEGExtended12Bit and int(dataset.get("BitsStored") or 8) > 8 and not _sequential_scan_ok(dataset):
-        raise UnreadableFile("unsupported compression: 12-bit JPEG Extended (lossy) cannot be decoded by pylibjpeg")
+        name = uid_name(syntax) or "a transfer syntax DICOM does not define"
+        raise UnreadableFile(f"unsupported compression: {name}")
 
 
-def _sequential_scan_ok(dataset: Dataset) -> bool:
-    """Return whether the first JPEG frame's scan header is one libjpeg accepts for 12-bit sequential mode.
-
-    pylibjpeg decodes well-formed 12-bit JPEG Extended frames (checked against
-    dcmtk's ``dcmdjpeg``), but refuses the ones whose Start of Scan header
-    gives a spectral selection other than 0…63, which sequential DCT coding
-    requires (ITU-T T.81 B.2.3; pylibjpeg issue 73).  Reads headers only.
-    """
+def _repair_jpeg_scans(syntax: UID, dataset: Dataset, pixels: bytes) -> None:
+    """Give sequential JPEG frames the scan header T.81 requires, which pylibjpeg insists on (see ``jpeg``)."""
+    if syntax not in (JPEGBaseline8Bit, JPEGExtended12Bit):
+        return
     try:
-        buffer = io.BytesIO(dataset.PixelData)
-        parse_basic_offsets(buffer)
-        fragment = next(generate_fragments(buffer))
-    except (ValueError, StopIteration):
-        return False
-    position = 2 if fragment[:2] == b"\xff\xd8" else -1
-    while 0 <= position < len(fragment) - 4:
-        if fragment[position] != 0xFF:
-            return False
-        marker = fragment[position + 1]
-        length = int.from_bytes(fragment[position + 2 : position + 4], "big")
-        if marker == 0xDA:
-            components = fragment[position + 4]
-            start = position + 5 + 2 * components
-            return fragment[start : start + 2] == b"\x00\x3f"
-        position += 2 + length
-    return False
+        repaired = jpeg.repair_pixel_data(pixels)
+    except ValueError as error:
+        raise UnreadableFile("damaged pixel data") from error
+    if repaired is not None:
+        dataset.PixelData = repaired
+        logger.info("Repaired the scan header of a sequential JPEG image")
 
 
 def _check_frames(pixels: bytes, frames: int, dataset: Dataset) -> None:

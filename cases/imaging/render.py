@@ -22,7 +22,6 @@ from __future__ import annotations
 import io
 import logging
 import math
-import warnings
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,7 +32,9 @@ import PIL.Image
 from pydicom.dataset import Dataset
 from pydicom.pixels import apply_color_lut, apply_modality_lut, convert_color_space, iter_pixels
 
-from .group import first_number
+from .group import PARAMETRIC_MAP_STORAGE, first_number
+from .read import uid_name
+from .withheld import quiet_pydicom
 
 __all__ = [
     "PRESETS",
@@ -147,15 +148,15 @@ def iter_frames(ds: Dataset, *, indices: list[int] | None = None) -> Iterator[np
     frames = iter_pixels(ds, raw=True, indices=indices)
     while True:
         try:
-            # Recorded and dropped: pydicom's notes on padding and such may quote element values.
-            with warnings.catch_warnings(record=True):
-                warnings.simplefilter("always")
+            # pydicom's notes on padding and such may quote element values: never let them out.
+            with quiet_pydicom():
                 frame = next(frames)
         except StopIteration:
             return
         except Exception as error:  # decoders raise RuntimeError, ValueError, struct.error, …
             syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
-            what = f" ({syntax.name})" if syntax is not None else ""
+            name = uid_name(syntax)
+            what = f" ({name})" if name else ""
             logger.info("Decoding failed%s (%s)", what, type(error).__name__)
             raise RenderError(f"the image data could not be decoded{what}") from error
         yield frame
@@ -197,14 +198,16 @@ def modality_lut(frame: np.ndarray, ds: Dataset, *, frame_index: int = 0) -> np.
 
     Applies Rescale Slope and Intercept, from the dataset or, for enhanced
     objects, from the Pixel Value Transformation functional group, or else a
-    Modality LUT Sequence.  Colour frames are returned unchanged: the
+    Modality LUT Sequence; a parametric map's integer values go through the
+    slope and intercept of its (first) Real World Value Mapping.  Colour frames are returned unchanged: the
     Modality LUT applies to grey-scale images only.  Non-finite float pixel
     values become 0.
 
     References
     ----------
     DICOM PS3.3 C.11.1 (Modality LUT), C.7.6.16.2.9 (Pixel Value
-    Transformation), C.7.6.24 (Floating Point Image Pixel).
+    Transformation), C.7.6.16.2.11 (Real World Value Mapping), C.7.6.24
+    (Floating Point Image Pixel), A.75 (Parametric Map IOD).
     """
     if not is_greyscale(ds):
         return frame
@@ -216,10 +219,13 @@ def modality_lut(frame: np.ndarray, ds: Dataset, *, frame_index: int = 0) -> np.
     source: Dataset | None = ds if "RescaleSlope" in ds or "RescaleIntercept" in ds else None
     if source is None:
         source = _functional_item(ds, "PixelValueTransformationSequence", frame_index)
+    prefix = "Rescale"
+    if source is None and str(ds.get("SOPClassUID") or "") == PARAMETRIC_MAP_STORAGE:
+        source, prefix = _functional_item(ds, "RealWorldValueMappingSequence", frame_index), "RealWorldValue"
     if source is None:
         return values
-    slope = first_number(source.get("RescaleSlope"))
-    intercept = first_number(source.get("RescaleIntercept"))
+    slope = first_number(source.get(f"{prefix}Slope"))
+    intercept = first_number(source.get(f"{prefix}Intercept"))
     if slope is not None and slope != 1:
         values *= np.float32(slope)
     if intercept:
@@ -282,11 +288,17 @@ def _first_text(value: Any) -> str:
 
 
 def auto_window(values: np.ndarray) -> Window:
-    """Return a window spanning the 1st to 99th percentile of the values (a sample of them for large images)."""
+    """Return a window spanning the 1st to 99th percentile of the values (a sample of them for large images).
+
+    The window is at least 1 wide, unless the values are fractions spread over less than 1 (a parametric map).
+    """
     flat = values.reshape(-1)
     step = max(1, flat.size // AUTO_SAMPLE_PIXELS)
-    low, high = (float(v) for v in np.percentile(flat[::step], AUTO_PERCENTILES))
-    width = max(high - low, 1.0)
+    sample = flat[::step]
+    low, high = (float(v) for v in np.percentile(sample, AUTO_PERCENTILES))
+    width = high - low
+    if not 0 < width < 1 or np.array_equal(sample, np.round(sample)):
+        width = max(width, 1.0)  # whole numbers: never narrower than one step
     return Window(low + width / 2, width, "auto")
 
 
@@ -321,7 +333,9 @@ def to_display(values: np.ndarray, ds: Dataset, window: Window | None, *, invert
         return _to_8_bit(values, bits)
     if photometric in _YBR:
         return convert_color_space(_to_8_bit(values, bits), "YBR_FULL", "RGB")
-    raise RenderError(f"unsupported colour model: {photometric}")
+    raise RenderError(
+        "unsupported colour model (Photometric Interpretation is not MONOCHROME, RGB, YBR or PALETTE COLOR)"
+    )
 
 
 def _voi(values: np.ndarray, window: Window, function: str) -> np.ndarray:
@@ -331,11 +345,12 @@ def _voi(values: np.ndarray, window: Window, function: str) -> np.ndarray:
         with np.errstate(over="ignore"):  # exp overflows to inf far below the centre, which maps to 0 as it should
             scaled = np.exp(values.astype(np.float32) * np.float32(-4 / width) + np.float32(4 * center / width))
             scaled = np.float32(255) / (np.float32(1) + scaled)
-    elif function == "LINEAR_EXACT":
-        # y = ((x - c) / w + 0.5) × 255, clipped
-        scale = 255 / max(width, 1e-6)
-        scaled = values * np.float32(scale) + np.float32((0.5 - center / max(width, 1e-6)) * 255)
-    elif width <= 1:
+    elif function == "LINEAR_EXACT" or width < 1:
+        # y = ((x - c) / w + 0.5) × 255, clipped. LINEAR needs a width of 1 or more: only values that are not whole
+        # numbers (a parametric map's, say 0.0005-0.003 mm²/s) need a narrower window, applied exactly.
+        scale = 255 / max(width, 1e-12)
+        scaled = values * np.float32(scale) + np.float32((0.5 - center / max(width, 1e-12)) * 255)
+    elif width == 1:
         return np.where(values > center - 0.5, np.uint8(255), np.uint8(0))
     else:
         # y = ((x - (c - 0.5)) / (w - 1) + 0.5) × 255, clipped
@@ -396,7 +411,7 @@ def render_frame(
         window = None
         pixels = to_display(values_or_frame, ds, None)
     if pixels.ndim not in (2, 3) or 0 in pixels.shape[:2]:
-        raise RenderError(f"unexpected frame shape {pixels.shape}")
+        raise RenderError("unexpected frame shape (Rows, Columns or Samples per Pixel do not match the pixel data)")
 
     picture = PIL.Image.fromarray(np.ascontiguousarray(pixels))
     aspect, column_mm = _spacing(ds, frame_index)
@@ -477,11 +492,14 @@ def render_dataset(
     automatic window pooled over a sample of their frames, so a dynamic or
     cine study does not flicker from frame to frame.
     """
-    automatic = is_greyscale(ds) and _header_window(ds, 0) is None and str(ds.get("Modality") or "").upper() != "CT"
-    if window is None and automatic and _frame_total(ds) > 1:
-        window = _pooled_window(ds)
+    with quiet_pydicom():  # reading the header's values: pydicom's warnings would quote an invalid one
+        automatic = is_greyscale(ds) and _header_window(ds, 0) is None and str(ds.get("Modality") or "").upper() != "CT"
+        if window is None and automatic and _frame_total(ds) > 1:
+            window = _pooled_window(ds)
     for index, frame in enumerate(iter_frames(ds)):
-        yield render_frame(frame, ds, window=window, frame_index=index, invert=invert, thumbnail=thumbnails)
+        with quiet_pydicom():
+            rendered = render_frame(frame, ds, window=window, frame_index=index, invert=invert, thumbnail=thumbnails)
+        yield rendered
 
 
 def _frame_total(ds: Dataset) -> int:

@@ -205,13 +205,28 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# The libraries that parse uploaded DICOM quote header values in their messages ("Invalid value for VR IS:
+# 'MRN8675309'"), and so may any warning (Django captures warnings into the "py.warnings" logger). Their records
+# go to a handler of their own that replaces the text with a fixed one, and stop there (docs/decisions.md,
+# "Refusal reasons never quote the file").
+WITHHELD_LOGGERS = ["pydicom", "pylibjpeg", "openjpeg", "libjpeg", "py.warnings"]
+
+LOGGING_CONFIG = "teachingfile.logs.configure"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"withheld": {"()": "cases.imaging.withheld.WithheldMessage"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "withheld": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["withheld"]},
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
     # Our apps' INFO lines (refused input, moderation, rate limits) are for the operator; they reach the console
     # through the root logger, so nothing is configured twice. Libraries stay at WARNING.
-    "loggers": {name: {"level": "INFO"} for name in [*PROJECT_APPS, "teachingfile"]},
+    "loggers": {
+        **{name: {"level": "INFO"} for name in [*PROJECT_APPS, "teachingfile"]},
+        **{name: {"handlers": ["withheld"], "level": "WARNING", "propagate": False} for name in WITHHELD_LOGGERS},
+    },
 }

@@ -14,7 +14,9 @@ from cases.tasks import prepare_viewer_values
 class Command(BaseCommand):
     help = (
         "Import DICOM files, folders (recursively) or zip archives into a case: de-identify, group into "
-        "stages, render. Exits 0 when every file was imported, 1 when some were refused, 2 on a usage error."
+        "stages, render. Exits 0 when every file was imported, 1 when some were refused, 2 on a usage error. "
+        "Prints the refused files' names with reasons, and the descriptions de-identification withheld (they may "
+        "name the patient): shown here once, never stored or logged."
     )
 
     def add_arguments(self, parser):

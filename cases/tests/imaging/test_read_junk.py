@@ -96,8 +96,8 @@ def test_deflated_file_within_the_limit_still_reads():
 
 def test_huge_declared_images_are_refused_from_the_header(tmp_path):
     found = outcomes(junk.make_image_bombs(tmp_path))
-    assert found["huge-frame.dcm"].startswith("image too large (65535 × 65535 pixels")
-    assert found["many-frames.dcm"].startswith("image too large (1,000,000 frames")
+    assert found["huge-frame.dcm"] == "image too large (more than 32,000,000 pixels per frame)"
+    assert found["many-frames.dcm"] == "image too large (more than 2,000 frames)"
     assert found["rle-32-mpixel.dcm"] == "read"
 
 
