@@ -158,8 +158,9 @@ def junk_inputs(folder: Path) -> list[tuple[str, list[Path]]]:
     inputs = [
         ("zip holding a 200 MiB member of zeros", junk.make_zip_of_zeros, {"member_bytes": 200 * MiB}),
         (RAISED + "zip holding a 200 MiB member of zeros", junk.make_zip_of_zeros, {"member_bytes": 200 * MiB}),
-        ("64 MiB junk file", junk.make_junk_file, {"size": 64 * MiB}),
-        ("200 MiB junk file", junk.make_junk_file, {"size": 200 * MiB}),
+        ("64 MiB file of zeros", junk.make_junk_file, {"size": 64 * MiB, "zeros": True}),
+        ("64 MiB file of random bytes", junk.make_junk_file, {"size": 64 * MiB}),
+        ("200 MiB file of random bytes", junk.make_junk_file, {"size": 200 * MiB}),
         ("64 MiB: valid File Meta, then zeros", junk.make_header_then_zeros, {"size": 64 * MiB}),
         ("64 MiB: an image, then zeros; a header, then zeros", junk.make_zeros_after_a_data_set, {"size": 64 * MiB}),
         ("1,000,000 empty elements (8 MB)", junk.make_element_flood, {}),

@@ -79,12 +79,17 @@ def make_zip_of_zeros(folder: Path, *, member_bytes: int = 16 * MiB) -> list[Pat
     return [path]
 
 
-def make_junk_file(folder: Path, *, size: int = 16 * MiB) -> list[Path]:
-    """A file of pseudo-random bytes named like DICOM: refused "not a DICOM file" from its first bytes."""
-    path = folder / "junk.dcm"
+def make_junk_file(folder: Path, *, size: int = 16 * MiB, zeros: bool = False) -> list[Path]:
+    """A file of pseudo-random bytes, or of zeros, named like DICOM: refused "not a DICOM file" from its first bytes.
+
+    Zeros were the slow kind: without a preamble, the probe read them as millions of empty elements.
+    """
+    path = folder / ("zeros.dcm" if zeros else "junk.dcm")
     generator = np.random.default_rng(13)
     with path.open("wb") as stream:
-        for start in range(0, size, _CHUNK):
+        if zeros:
+            _write_zeros(stream, size)
+        for start in range(0, 0 if zeros else size, _CHUNK):
             stream.write(generator.bytes(min(_CHUNK, size - start)))
     return [path]
 

@@ -52,6 +52,7 @@ def test_zip_member_of_zeros_is_not_dicom(tmp_path):
 
 def test_junk_file_is_not_dicom(tmp_path):
     assert outcomes(junk.make_junk_file(tmp_path, size=MiB)) == {"junk.dcm": "not a DICOM file"}
+    assert outcomes(junk.make_junk_file(tmp_path, size=MiB, zeros=True)) == {"zeros.dcm": "not a DICOM file"}
 
 
 def test_zeros_after_a_valid_file_meta_are_not_dicom(tmp_path):
