@@ -388,9 +388,9 @@ def _data_set_follows(head: bytes) -> bool:
     try:
         with quiet_pydicom():  # reading a UID is checking it, and pydicom's check quotes an invalid one
             meta = _read_file_meta_info(stream)
+            syntax = str(meta.get("TransferSyntaxUID", ""))
     except Exception:  # noqa: BLE001 - a damaged meta is read_dataset's to report
         return True
-    syntax = str(meta.get("TransferSyntaxUID", ""))
     if syntax == DeflatedExplicitVRLittleEndian:
         return True
     tag = stream.read(4)
