@@ -25,6 +25,7 @@ import os
 import pickle
 import re
 import shutil
+import tempfile
 import threading
 import time
 import uuid
@@ -39,7 +40,7 @@ from typing import Any
 import PIL.Image
 import pydicom
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.move import file_move_safe
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, close_old_connections, connection, transaction
@@ -161,7 +162,12 @@ def case_keys(case: Case) -> deid.CaseKeys:
 
 
 def ingest_limits() -> read.Limits:
-    return read.Limits(max_pixels_per_frame=settings.TEACHINGFILE_MAX_IMAGE_PIXELS)
+    return read.Limits(
+        max_file_bytes=settings.TEACHINGFILE_MAX_DICOM_FILE_BYTES,
+        max_archive_members=settings.TEACHINGFILE_MAX_ARCHIVE_FILES,
+        max_archive_bytes=settings.TEACHINGFILE_MAX_ARCHIVE_BYTES,
+        max_pixels_per_frame=settings.TEACHINGFILE_MAX_DICOM_FRAME_PIXELS,
+    )
 
 
 def ingest_upload(*, case: Case, uploads: list, user) -> tuple[IngestJob, list[str]]:
@@ -226,9 +232,10 @@ def _spooled_sources(job: IngestJob) -> Iterator[tuple[int, read.Source | read.R
         size = path.stat().st_size
         with path.open("rb") as handle:
             listed = read.candidate_names(path.name, handle, size=size, limits=limits)
-            places = {name: offset + place for place, name in enumerate(listed, start=1)}
-            for source in read.sources_from_file(path.name, handle, size=size, limits=limits):
-                yield _place_of(places, source.name, default=offset + 1), source
+        places = {name: offset + place for place, name in enumerate(listed, start=1)}
+        # Listed from the path: a zip's members are then decompressed by the workers that parse them.
+        for source in read.sources_from_paths([path], limits=limits):
+            yield _place_of(places, source.name, default=offset + 1), source
         offset += len(listed)
 
 
@@ -347,14 +354,17 @@ def _clean(task: tuple[int, read.Source | read.FileSource, deid.CaseKeys, read.L
     except Exception as error:  # noqa: BLE001 - one odd file must not stop the others
         logger.warning("Unexpected %s while reading a DICOM file", type(error).__name__)
         return index, None, "damaged DICOM file", {}, Counter(), None
-    buffer = io.BytesIO()
-    try:
-        cleaned.dataset.save_as(buffer, enforce_file_format=True)
-        header = _header(dataset) if render_now else None
-    except Exception as error:  # noqa: BLE001
-        logger.warning("Unexpected %s while writing a de-identified file", type(error).__name__)
-        return index, None, "damaged DICOM file", {}, Counter(), None
-    stored = default_storage.save(f"{folder}/{index:06d}-{uuid.uuid4().hex}.dcm", ContentFile(buffer.getvalue()))
+    # Written through a temporary file, not a bytes buffer: a buffer's copy would be a third copy of the
+    # pixel data in memory at the same time (docs/decisions.md, "Junk refused early, uploads streamed").
+    with tempfile.TemporaryFile() as buffer:
+        try:
+            cleaned.dataset.save_as(buffer, enforce_file_format=True)
+            header = _header(dataset) if render_now else None
+        except Exception as error:  # noqa: BLE001
+            logger.warning("Unexpected %s while writing a de-identified file", type(error).__name__)
+            return index, None, "damaged DICOM file", {}, Counter(), None
+        buffer.seek(0)
+        stored = default_storage.save(f"{folder}/{index:06d}-{uuid.uuid4().hex}.dcm", File(buffer))
     series = f"series {dataset.get('SeriesNumber', '?')} ({dataset.get('Modality', '?')})"
     held = {(series, cleaned.held_descriptors[key]) for key in DESCRIPTORS_SHOWN if key in cleaned.held_descriptors}
     rendered = None

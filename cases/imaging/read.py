@@ -16,27 +16,35 @@ after which it is rebuilt as a standard Part 10 file and read normally.
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
+import os
 import posixpath
 import re
+import shutil
+import tempfile
 import warnings
 import zipfile
-from collections.abc import Iterable, Iterator
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import parse_basic_offsets, parse_fragments
 from pydicom.filebase import DicomBytesIO
-from pydicom.filereader import _read_file_meta_info  # File Meta only: cheap enough to run on every file listed
+from pydicom.filereader import (
+    _read_file_meta_info,  # File Meta only: cheap enough to run on every file listed
+    read_partial,
+)
 from pydicom.filewriter import write_file_meta_info
 from pydicom.pixels import get_decoder
 from pydicom.pixels.utils import get_expected_length
 from pydicom.uid import (
     UID,
+    DeflatedExplicitVRLittleEndian,
     ExplicitVRBigEndian,
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
@@ -55,9 +63,12 @@ __all__ = [
     "Rejected",
     "Source",
     "UnreadableFile",
+    "ZipMemberSource",
     "candidate_names",
+    "head_reason",
     "read_dataset",
     "sources_from_bytes",
+    "sources_from_file",
     "sources_from_paths",
     "uid_name",
 ]
@@ -69,6 +80,9 @@ PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _PREAMBLE = b"\x00" * 128 + b"DICM"
 _HEAD_BYTES = 8192  # enough for the preamble and File Meta Information of any real file
+_PROBE_BYTES = 64 * 1024  # the first bytes in which a file must show that it is DICOM
+_COPY_BYTES = 1024 * 1024
+_MAX_ELEMENTS = 100_000  # top-level elements of one data set; real files have hundreds, a few thousand at most
 _MAX_NESTING = 1  # a zip inside the upload's zip is expanded; one more level is refused
 _UID_PATTERN = re.compile(r"^[0-9]+(\.[0-9]+)+$")
 _SKIPPED_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
@@ -91,15 +105,19 @@ class UnreadableFile(ValueError):
 class Limits:
     """Upper bounds that keep one upload from exhausting memory or time.
 
-    The archive limits guard against zip bombs: they are checked against the
-    sizes an archive declares before anything is decompressed (Python's zip
-    reader never returns more than the declared size).
+    The defaults are sized for real studies and for a worker's memory (docs/decisions.md, "Junk refused
+    early, uploads streamed"): one object may hold 128 MiB (a 250-slice enhanced CT, an angiography or
+    ultrasound cine, a compressed breast tomosynthesis object), an archive may declare 2 GiB in 20,000
+    files, one frame 32 million pixels (a 28-megapixel mammogram, a stitched long-leg radiograph).  The
+    archive limits are checked against the sizes an archive declares before anything is
+    decompressed; a member is never decompressed past its declared size, nor a deflated data set past
+    ``max_file_bytes``.
     """
 
-    max_file_bytes: int = 512 * 1024 * 1024
+    max_file_bytes: int = 128 * 1024**2
     max_archive_members: int = 20_000
-    max_archive_bytes: int = 4 * 1024**3
-    max_pixels_per_frame: int = 64_000_000
+    max_archive_bytes: int = 2 * 1024**3
+    max_pixels_per_frame: int = 32_000_000
     max_frames: int = 2_000
 
 
@@ -131,6 +149,45 @@ class FileSource:
 
 
 @dataclass(frozen=True)
+class ZipMemberSource:
+    """A candidate file inside a zip archive on disk, decompressed only when parsed, by the process parsing it.
+
+    The member is found again by its ``ZipInfo`` (names may repeat inside an archive) and never read past
+    the size the archive declares for it.
+    """
+
+    name: str
+    archive: Path
+    member: zipfile.ZipInfo
+
+    def __repr__(self) -> str:
+        return f"ZipMemberSource(name={self.name!r}, size={self.member.file_size})"
+
+    @property
+    def data(self) -> bytes:
+        try:
+            stat = self.archive.stat()
+            archive = _open_archive(self.archive, os.getpid(), stat.st_ino, stat.st_mtime_ns, stat.st_size)
+            with archive.open(self.member) as stream:
+                return stream.read(self.member.file_size)
+        except OSError:
+            raise
+        except Exception as error:  # noqa: BLE001 - zlib, lzma, bz2 and zipfile fail in their own ways
+            logger.info("Damaged zip member (%s)", type(error).__name__)
+            raise UnreadableFile("damaged file in the archive") from None
+
+
+@functools.lru_cache(maxsize=4)
+def _open_archive(path: Path, pid: int, *version: int) -> zipfile.ZipFile:
+    """Return the archive open in this process, its central directory read once for all its members.
+
+    Keyed by process (a forked worker must not share its parent's file offset) and by the file's inode, time
+    and size (an archive rewritten in place is opened again).
+    """
+    return zipfile.ZipFile(path)
+
+
+@dataclass(frozen=True)
 class Rejected:
     """A file of an upload that was set aside, with the reason in plain words."""
 
@@ -155,8 +212,9 @@ def sources_from_bytes(name: str, data: bytes, *, limits: Limits) -> Iterator[So
 
     A zip is recognised by its magic bytes, not its extension.  Members whose
     normalised path is absolute or climbs out with ``..`` are rejected, so are
-    empty files and archives larger than ``limits`` allow; macOS ``__MACOSX/``
-    and ``.DS_Store`` entries and DICOMDIR index files are skipped silently.
+    empty files, files whose first bytes are not DICOM and archives larger than
+    ``limits`` allow; macOS ``__MACOSX/`` and ``.DS_Store`` entries and
+    DICOMDIR index files are skipped silently.
 
     Parameters
     ----------
@@ -167,17 +225,20 @@ def sources_from_bytes(name: str, data: bytes, *, limits: Limits) -> Iterator[So
     limits : Limits
         Size limits for files and archives.
     """
-    budget = _Budget(members=limits.max_archive_members, bytes=limits.max_archive_bytes)
-    yield from _sources(name, data, limits=limits, budget=budget, depth=0)
+    yield from sources_from_file(name, io.BytesIO(data), size=len(data), limits=limits)
 
 
-def sources_from_paths(paths: Iterable[Path], *, limits: Limits) -> Iterator[Source | Rejected]:
+def sources_from_paths(
+    paths: Iterable[Path], *, limits: Limits
+) -> Iterator[FileSource | ZipMemberSource | Source | Rejected]:
     """Yield the candidate files under the given files and folders, expanding zip archives.
 
     Folders are walked recursively in sorted order, skipping hidden files and
     folders (names starting with a dot); symbolic links are followed while
     their target stays inside the folder given, and refused by name when it
-    does not or is missing; display names are relative to the folder given.
+    does not or is missing; display names are relative to the folder given.  Files and members of
+    archives on disk are listed by their first bytes only and read in full by
+    whoever parses them.
     """
     for path in paths:
         path = Path(path)
@@ -237,8 +298,8 @@ def _walk(folder: Path) -> list[tuple[str, Path | Rejected]]:
     return files
 
 
-def _source_from_file(path: Path, name: str, *, limits: Limits) -> Iterator[Source | Rejected]:
-    """Yield the candidates of one file on disk."""
+def _source_from_file(path: Path, name: str, *, limits: Limits) -> Iterator[FileSource | ZipMemberSource | Rejected]:
+    """Yield the candidates of one file on disk, judged by its first bytes."""
     try:
         handle = path.open("rb")
     except FileNotFoundError:
@@ -248,18 +309,18 @@ def _source_from_file(path: Path, name: str, *, limits: Limits) -> Iterator[Sour
         yield Rejected(name, "file cannot be opened")
         return
     with handle:
-        size = path.stat().st_size
-        head = handle.read(_HEAD_BYTES)
-        if not 0 < size <= limits.max_file_bytes or _is_zip(head):
-            yield from sources_from_file(name, handle, size=size, limits=limits)
-        elif _is_dicomdir(name, head):
-            logger.debug("Skipped a DICOMDIR index")
+        size = os.fstat(handle.fileno()).st_size
+        head = handle.read(_PROBE_BYTES)
+        if _is_zip(head):
+            yield from _archive(name, handle, size=size, limits=limits, on_disk=path)
         else:
-            yield FileSource(name, path)
+            yield from _single(name, head, size=size, limits=limits, source=lambda: FileSource(name, path))
 
 
 def sources_from_file(name: str, handle: BinaryIO, *, size: int, limits: Limits) -> Iterator[Source | Rejected]:
     """Yield the candidate files of one open, seekable file; a zip is read member by member, never whole.
+
+    Each file and member is judged by its first bytes before the rest is read.
 
     Parameters
     ----------
@@ -273,16 +334,11 @@ def sources_from_file(name: str, handle: BinaryIO, *, size: int, limits: Limits)
         Size limits for files and archives.
     """
     handle.seek(0)
-    is_zip = handle.read(4) in _ZIP_MAGIC
-    handle.seek(0)
-    if size > (limits.max_archive_bytes if is_zip else limits.max_file_bytes):
-        yield Rejected(name, "archive too large" if is_zip else "file too large")
-        return
-    if not is_zip:
-        yield from sources_from_bytes(name, handle.read(), limits=limits)
-        return
-    budget = _Budget(members=limits.max_archive_members, bytes=limits.max_archive_bytes)
-    yield from _expand_zip(name, handle, limits=limits, budget=budget, depth=0)
+    head = handle.read(_PROBE_BYTES)
+    if _is_zip(head):
+        yield from _archive(name, handle, size=size, limits=limits, on_disk=None)
+    else:
+        yield from _single(name, head, size=size, limits=limits, source=lambda: Source(name, _rest(head, handle, size)))
 
 
 def candidate_names(name: str, handle: BinaryIO, *, size: int, limits: Limits) -> list[str]:
@@ -293,7 +349,7 @@ def candidate_names(name: str, handle: BinaryIO, *, size: int, limits: Limits) -
     the zip is one candidate here, however many files it holds, and a refused archive is one candidate.
     """
     handle.seek(0)
-    is_zip = handle.read(4) in _ZIP_MAGIC
+    is_zip = _is_zip(handle.read(_PROBE_BYTES))
     handle.seek(0)
     if not is_zip or size > limits.max_archive_bytes:
         return [name]
@@ -318,21 +374,92 @@ def candidate_names(name: str, handle: BinaryIO, *, size: int, limits: Limits) -
     return names
 
 
-def _sources(name: str, data: bytes, *, limits: Limits, budget: _Budget, depth: int) -> Iterator[Source | Rejected]:
-    """Yield the candidates of one file's bytes (the recursive step behind sources_from_bytes)."""
-    if not data:
+def _archive(
+    name: str, handle: BinaryIO, *, size: int, limits: Limits, on_disk: Path | None
+) -> Iterator[Source | ZipMemberSource | Rejected]:
+    """Yield the candidates of a top-level archive."""
+    if size > limits.max_archive_bytes:
+        yield Rejected(name, "archive too large")
+        return
+    handle.seek(0)
+    budget = _Budget(members=limits.max_archive_members, bytes=limits.max_archive_bytes)
+    yield from _expand_zip(name, handle, limits=limits, budget=budget, depth=0, on_disk=on_disk)
+
+
+def _single(
+    name: str, head: bytes, *, size: int, limits: Limits, source: Callable[[], Source | FileSource | ZipMemberSource]
+) -> Iterator[Source | FileSource | ZipMemberSource | Rejected]:
+    """Yield one file that is not an archive, or why it is refused, from its first bytes and its size."""
+    if not head:
         yield Rejected(name, "empty file")
-    elif _is_zip(data):
-        if depth > _MAX_NESTING:
-            yield Rejected(name, "archive nested too deeply")
-        else:
-            yield from _expand_zip(name, data, limits=limits, budget=budget, depth=depth)
-    elif _is_dicomdir(name, data):
+    elif _is_dicomdir(name, head):
         logger.debug("Skipped a DICOMDIR index")
-    elif len(data) > limits.max_file_bytes:
+    elif size > limits.max_file_bytes:
         yield Rejected(name, "file too large")
+    elif reason := head_reason(head):
+        yield Rejected(name, reason)
     else:
-        yield Source(name, data)
+        yield source()
+
+
+def _rest(head: bytes, stream: BinaryIO, size: int) -> bytes:
+    """Return the head and the rest of the stream, up to size bytes in all, copied once."""
+    buffer = io.BytesIO()
+    buffer.write(head)
+    while buffer.tell() < size:
+        chunk = stream.read(min(_COPY_BYTES, size - buffer.tell()))
+        if not chunk:
+            break
+        buffer.write(chunk)
+    return buffer.getvalue()
+
+
+def head_reason(head: bytes) -> str | None:
+    """Return why a file is refused judging by its first bytes, or None when they may start a DICOM file.
+
+    A Part 10 file has the 128-byte preamble and ``DICM``, then File Meta
+    Information and a data set whose first element is not of group 0000.  A
+    file without the preamble must begin with a group 0002 or 0008 element and
+    pass ``_with_preamble``'s probe within its first bytes, as every such file
+    pydicom bundles does.  Nothing is decoded, and at most ``_PROBE_BYTES`` are
+    parsed, so a large junk file costs the same as a small one.
+
+    References
+    ----------
+    DICOM PS3.10 7.1 (preamble, prefix, File Meta Information), PS3.5 7.1 (data elements in tag order).
+    """
+    if head[128:132] == b"DICM":
+        return None if _data_set_follows(head) else "not a DICOM file"
+    if head[:2] not in (b"\x02\x00", b"\x08\x00", b"\x00\x08"):  # group 0002 or 0008, little or big endian
+        return "not a DICOM file"
+    try:
+        with quiet_pydicom():  # the probe reads values, and pydicom's checks quote invalid ones
+            _with_preamble(head[:_PROBE_BYTES])
+    except UnreadableFile as error:
+        return str(error)
+    return None
+
+
+def _data_set_follows(head: bytes) -> bool:
+    """Return whether the first element after a Part 10 file's File Meta Information could start a data set.
+
+    Only a plain group number is checked: what the meta itself gets wrong is left for ``read_dataset`` to
+    report, and a deflated data set is bounded when it is read.
+    """
+    stream = io.BytesIO(head[132:_PROBE_BYTES])
+    try:
+        with quiet_pydicom():  # reading a UID is checking it, and pydicom's check quotes an invalid one
+            meta = _read_file_meta_info(stream)
+            syntax = str(meta.get("TransferSyntaxUID", ""))
+    except Exception:  # noqa: BLE001 - a damaged meta is read_dataset's to report
+        return True
+    if syntax == DeflatedExplicitVRLittleEndian:
+        return True
+    tag = stream.read(4)
+    if len(tag) < 4:
+        return True
+    group = int.from_bytes(tag[:2], "big" if syntax == ExplicitVRBigEndian else "little")
+    return 0x0000 < group < 0xFFFE  # command group 0000 and item tags never start a stored data set
 
 
 def _is_zip(data: bytes) -> bool:
@@ -372,11 +499,16 @@ def _skipped_member(path: str) -> bool:
 
 
 def _expand_zip(
-    name: str, data: bytes | BinaryIO, *, limits: Limits, budget: _Budget, depth: int
-) -> Iterator[Source | Rejected]:
-    """Yield the candidates inside one zip archive, given as bytes or as an open file."""
+    name: str, handle: BinaryIO, *, limits: Limits, budget: _Budget, depth: int, on_disk: Path | None
+) -> Iterator[Source | ZipMemberSource | Rejected]:
+    """Yield the candidates inside one zip archive, each member judged by its first bytes before the rest is read.
+
+    Members of an archive on disk (``on_disk``) come as ``ZipMemberSource``, decompressed later by the
+    process that parses them; the others are read here, one at a time.  A nested archive is copied to an
+    anonymous temporary file, so that it is never held in memory either.
+    """
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data)
+        archive = zipfile.ZipFile(handle)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
         yield Rejected(name, "damaged archive")
         return
@@ -404,23 +536,52 @@ def _expand_zip(
             if member.file_size == 0:
                 yield Rejected(shown, "empty file")
                 continue
-            if member.file_size > limits.max_file_bytes:
-                yield Rejected(shown, "file too large")
-                continue
-            try:
-                content = archive.read(member)
-            except RuntimeError:  # zipfile's signal for an encrypted member
-                yield Rejected(shown, "encrypted file in the archive")
-                continue
-            except NotImplementedError:
-                yield Rejected(shown, "unsupported compression in the archive")
-                continue
-            except Exception as error:  # noqa: BLE001 - zlib, lzma, bz2 and zipfile fail in their own ways
-                # The reason only: member names and zipfile's messages carry the path.
-                logger.info("Damaged zip member (%s)", type(error).__name__)
-                yield Rejected(shown, "damaged file in the archive")
-                continue
-            yield from _sources(shown, content, limits=limits, budget=budget, depth=depth + 1)
+            yield from _member(shown, archive, member, limits=limits, budget=budget, depth=depth, on_disk=on_disk)
+
+
+def _member(
+    shown: str,
+    archive: zipfile.ZipFile,
+    member: zipfile.ZipInfo,
+    *,
+    limits: Limits,
+    budget: _Budget,
+    depth: int,
+    on_disk: Path | None,
+) -> Iterator[Source | ZipMemberSource | Rejected]:
+    """Yield the candidates of one zip member: itself, what a nested archive holds, or why it is refused."""
+    try:
+        with archive.open(member) as stream:
+            head = stream.read(_PROBE_BYTES)
+            if _is_zip(head):
+                if depth >= _MAX_NESTING:
+                    yield Rejected(shown, "archive nested too deeply")
+                    return
+                with tempfile.TemporaryFile() as spool:
+                    spool.write(head)
+                    shutil.copyfileobj(stream, spool, _COPY_BYTES)
+                    yield from _expand_zip(shown, spool, limits=limits, budget=budget, depth=depth + 1, on_disk=None)
+                return
+            if on_disk is not None and depth == 0:
+                source = functools.partial(ZipMemberSource, shown, on_disk, member)
+            else:
+                source = functools.partial(_eager_member, shown, head, stream, member.file_size)
+            yield from _single(shown, head, size=member.file_size, limits=limits, source=source)
+    except RuntimeError:  # zipfile's signal for an encrypted member
+        yield Rejected(shown, "encrypted file in the archive")
+    except NotImplementedError:
+        yield Rejected(shown, "unsupported compression in the archive")
+    except UnreadableFile as error:
+        yield Rejected(shown, str(error))
+    except Exception as error:  # noqa: BLE001 - zlib, lzma, bz2 and zipfile fail in their own ways
+        # The reason only: member names and zipfile's messages carry the path.
+        logger.info("Damaged zip member (%s)", type(error).__name__)
+        yield Rejected(shown, "damaged file in the archive")
+
+
+def _eager_member(name: str, head: bytes, stream: BinaryIO, size: int) -> Source:
+    """Return a member read in full, its head included; zipfile stops at the declared size."""
+    return Source(name, _rest(head, stream, size))
 
 
 # --------------------------------------------------------------------------
@@ -470,9 +631,52 @@ def read_dataset(source: Source, *, limits: Limits) -> Dataset:
     if len(data) > limits.max_file_bytes:
         raise UnreadableFile("file too large")
     with quiet_pydicom():  # pydicom's checks quote the invalid value; ours name the attribute
+        _check_head(data, limits=limits)
         dataset, ended_early = _parse(data)
         _check_image(dataset, limits=limits, ended_early=ended_early)
     return dataset
+
+
+def _check_head(data: bytes, *, limits: Limits) -> None:
+    """Raise UnreadableFile when the first bytes are not DICOM or a deflated data set inflates past the limit.
+
+    pydicom inflates a Deflated Explicit VR Little Endian data set whole before parsing it (PS3.5 A.5), so
+    a small file could otherwise expand to any size in memory; here it is inflated a chunk at a time and
+    thrown away, only counted.
+    """
+    reason = head_reason(data[:_PROBE_BYTES])
+    if reason:
+        raise UnreadableFile(reason)
+    if data[128:132] != b"DICM":
+        return
+    stream = io.BytesIO(data[132:_PROBE_BYTES])
+    try:
+        with quiet_pydicom():  # reading a UID is checking it, and pydicom's check quotes an invalid one
+            meta = _read_file_meta_info(stream)
+    except Exception:  # noqa: BLE001 - a damaged meta is reported by the parse that follows
+        return
+    deflated = meta.get("TransferSyntaxUID") == DeflatedExplicitVRLittleEndian
+    if deflated and _inflates_past(memoryview(data)[132 + stream.tell() :], limits.max_file_bytes):
+        raise UnreadableFile("file too large")
+
+
+def _inflates_past(body: memoryview, limit: int) -> bool:
+    """Return whether a raw deflate stream inflates to more than limit bytes, holding one chunk at a time."""
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    total = 0
+    try:
+        for start in range(0, len(body), _COPY_BYTES):
+            pending = body[start : start + _COPY_BYTES]
+            while pending:
+                total += len(inflater.decompress(pending, _COPY_BYTES))
+                if total > limit:
+                    return True
+                pending = inflater.unconsumed_tail
+            if inflater.eof:
+                break
+    except zlib.error:
+        return False  # damage: the parse that follows reports it
+    return False
 
 
 def _parse(data: bytes) -> tuple[Dataset, bool]:
@@ -481,20 +685,56 @@ def _parse(data: bytes) -> tuple[Dataset, bool]:
         warnings.simplefilter("always")
         if data[128:132] == b"DICM":
             try:
-                dataset = pydicom.dcmread(io.BytesIO(data))
+                dataset = _read(data)
             except Exception as error:  # any parser failure is the same news for the author
                 logger.info("Damaged DICOM header (%s)", type(error).__name__)  # pydicom's text may quote values
                 raise UnreadableFile("damaged DICOM file") from error
         else:
             rebuilt = _with_preamble(data)
             try:
-                dataset = pydicom.dcmread(io.BytesIO(rebuilt))
+                dataset = _read(rebuilt)
             except Exception as error:  # the probe parsed it, so this is damage further on
                 logger.info("Damaged DICOM file without preamble (%s)", type(error).__name__)
                 raise UnreadableFile("damaged DICOM file") from error
+    # Nothing is read lazily, so the file's bytes need not outlive this call (they would double its memory).
+    dataset.buffer = None
     # pydicom's warnings may quote element values (a name, an ID): they are read here, never logged.
     messages = [str(warning.message) for warning in caught]
     return dataset, any("End of file reached" in message for message in messages)
+
+
+def _read(data: bytes, *, force: bool = False) -> Dataset:
+    """Parse a file with pydicom, ending its top-level data set where junk begins.
+
+    pydicom walks zeros as empty (0000,0000) elements, about 2 µs per 8 bytes, and keeps every distinct tag:
+    a stored data set never holds the command group 0000 nor the same element twice in a row (PS3.5 7.1),
+    so reading stops there, and a data set of more than ``_MAX_ELEMENTS`` top-level elements is refused.
+    """
+    guard = _ElementGuard()
+    dataset = read_partial(io.BytesIO(data), stop_when=guard, force=force)
+    if guard.flooded:
+        raise UnreadableFile("damaged DICOM file")
+    return dataset
+
+
+class _ElementGuard:
+    """The ``stop_when`` callback of pydicom's reader for the top-level data set (see ``_read``)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.previous: tuple[int, str | None, int] | None = None
+        self.flooded = False
+
+    def __call__(self, tag: int, vr: str | None, length: int) -> bool:
+        self.count += 1
+        if self.count > _MAX_ELEMENTS:
+            self.flooded = True
+            return True
+        # pydicom asks twice about an element whose VR it guessed wrong, with another VR: not a repeat.
+        if tag >> 16 == 0 or (tag, vr, length) == self.previous:
+            return True
+        self.previous = (tag, vr, length)
+        return False
 
 
 def _with_preamble(data: bytes) -> bytes:
@@ -506,7 +746,7 @@ def _with_preamble(data: bytes) -> bytes:
     with a group 0008 element (PS3.10 7.1; PS3.5 7.1).
     """
     try:
-        probe = pydicom.dcmread(io.BytesIO(data), force=True)
+        probe = _read(data, force=True)
         sop_class = str(probe.get("SOPClassUID", ""))
         sop_instance = str(probe.get("SOPInstanceUID", ""))
         has_syntax = "TransferSyntaxUID" in probe.file_meta

@@ -158,6 +158,12 @@ DATA_UPLOAD_MAX_NUMBER_FILES = int(os.environ.get("TEACHINGFILE_MAX_UPLOAD_FILES
 TEACHINGFILE_MAX_UPLOAD_BYTES = int(os.environ.get("TEACHINGFILE_MAX_UPLOAD_BYTES", 40 * 1024 * 1024))
 # Larger images are refused as possible decompression bombs (Pillow's check, made strict).
 TEACHINGFILE_MAX_IMAGE_PIXELS = int(os.environ.get("TEACHINGFILE_MAX_IMAGE_PIXELS", 64_000_000))
+# DICOM import limits, sized for real studies and a worker's memory (a file costs about twice its size there):
+# see docs/decisions.md, "Junk refused early, uploads streamed".
+TEACHINGFILE_MAX_DICOM_FILE_BYTES = int(os.environ.get("TEACHINGFILE_MAX_DICOM_FILE_BYTES", 128 * 1024**2))
+TEACHINGFILE_MAX_ARCHIVE_BYTES = int(os.environ.get("TEACHINGFILE_MAX_ARCHIVE_BYTES", 2 * 1024**3))
+TEACHINGFILE_MAX_ARCHIVE_FILES = int(os.environ.get("TEACHINGFILE_MAX_ARCHIVE_FILES", 20_000))
+TEACHINGFILE_MAX_DICOM_FRAME_PIXELS = int(os.environ.get("TEACHINGFILE_MAX_DICOM_FRAME_PIXELS", 32_000_000))
 
 # Modalities a site knows to carry burned-in text, held for review like ultrasound (e.g. "NM,PT" where the
 # nuclear medicine workstation prints names on its pages); comma-separated.

@@ -22,6 +22,7 @@ from cases.imaging.read import (
     Rejected,
     Source,
     UnreadableFile,
+    ZipMemberSource,
     read_dataset,
     sources_from_bytes,
     sources_from_paths,
@@ -337,7 +338,8 @@ def test_nested_archives_share_one_budget():
     outer = make_zip({"a.zip": inner, "b.zip": inner})
     found = sources("outer.zip", outer, Limits(max_archive_members=10))
     assert Rejected("b.zip", "archive too large") in found
-    assert sum(isinstance(item, Source) for item in found) == 6
+    assert [item.name for item in found].count("b.zip") == 1
+    assert sum(item.name.startswith("a.zip/") for item in found) == 6
 
 
 def test_damaged_zip_is_rejected():
@@ -378,11 +380,14 @@ def test_sources_from_paths_walks_folders_sorted_and_skips_hidden_files(tmp_path
         FileSource("series1/a.dcm", tmp_path / "study" / "series1" / "a.dcm"),
         FileSource("series1/b.dcm", tmp_path / "study" / "series1" / "b.dcm"),
         FileSource("series2/b.dcm", tmp_path / "study" / "series2" / "b.dcm"),
-        Source("z/c.dcm", ct),
+        found[4],
         FileSource("single.dcm", tmp_path / "single.dcm"),
         Rejected("gone.dcm", "file not found"),
     ]
     assert found[1].data == ct
+    # A member of an archive on disk is decompressed only by whoever parses it.
+    assert isinstance(found[4], ZipMemberSource)
+    assert (found[4].name, found[4].data) == ("z/c.dcm", ct)
 
 
 def test_a_listed_file_that_disappears_is_reported_when_read(tmp_path):
@@ -400,6 +405,9 @@ def test_good_and_bad_files_of_one_upload_are_reported_separately():
     ct, sr = bundled("CT_small.dcm"), bundled("test-SR.dcm")
     outcomes = {}
     for item in sources("upload.zip", make_zip({"ct.dcm": ct, "report.dcm": sr, "notes.txt": b"hello"})):
+        if isinstance(item, Rejected):
+            outcomes[item.name] = item.reason
+            continue
         try:
             outcomes[item.name] = read_dataset(item, limits=LIMITS).Modality
         except UnreadableFile as error:
