@@ -3,10 +3,12 @@
 import io
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from accounts.roles import groups_sync
 from cases.models import Case, Image
 from cases.tests.corpus import burned_in as corpus
 from cases.tests.factories import make_case, make_user
@@ -20,6 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def held(live_server, tmp_path):
     """A faculty author's draft with four held images, one stage each: an ultrasound, a radiograph with text
     found (its boxes pre-drawn), an angiogram and a CT screen save."""
+    groups_sync(group_model=Group, permission_model=Permission)  # an earlier browser test's flush took the roles
     author = make_user("author", "faculty")
     author.set_password("author")
     author.save()
