@@ -39,6 +39,12 @@
     root.querySelectorAll(".import-files [data-index]").forEach(function (item) {
       var name = names[Number(item.dataset.index) - 1];
       if (name) item.querySelector(".import-name").textContent = " (" + name + ")";
+      // A duplicate's reason points at the file it repeats: name that one too.
+      var reason = item.querySelector(".import-reason");
+      reason.textContent = reason.textContent.replace(/\bfile (\d+)$/, function (text, index) {
+        var repeated = names[Number(index) - 1];
+        return repeated ? text + " (" + repeated + ")" : text;
+      });
     });
   }
   window.setTimeout(poll, 500);

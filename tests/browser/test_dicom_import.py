@@ -29,6 +29,7 @@ def test_the_report_names_each_file_not_imported_from_the_list_the_answer_page_k
     with zipfile.ZipFile(archive, "w") as export:
         export.writestr("STUDY/IM0001", dicom_bytes(examples.ct))
         export.writestr("STUDY/DOE^JOHN notes.txt", b"call back")
+        export.writestr("STUDY/COPY", dicom_bytes(examples.ct))
     page = browser.new_page(viewport={"width": 1200, "height": 900})
     log_in(page, demo_site, "faculty", reverse("admin:cases_case_dicom", args=[case.pk]))
     page.set_input_files(
@@ -37,14 +38,22 @@ def test_the_report_names_each_file_not_imported_from_the_list_the_answer_page_k
     page.get_by_role("button", name="Import").click()
 
     report = page.locator(".import-files li")
-    expect(report).to_have_text("File 2 (STUDY/DOE^JOHN notes.txt) — refused: not a DICOM file", timeout=30_000)
+    expect(report).to_have_text(
+        [
+            "File 2 (STUDY/DOE^JOHN notes.txt) — refused: not a DICOM file",
+            "File 3 (STUDY/COPY) — duplicate: the same object as file 1 (STUDY/IM0001)",
+        ],
+        timeout=30_000,
+    )
     expect(page.locator(".import-status")).to_have_text("Status: Done")
     expect(page.locator(".import-counts")).to_have_text(
-        "Files: 1 imported, 0 already imported, 0 duplicate, 1 refused, 0 not rendered."
+        "Files: 1 imported, 0 already imported, 1 duplicate, 1 refused, 0 not rendered."
     )
     page.screenshot(path=artifacts / "dicom-import-report.png", full_page=True)
     job = IngestJob.objects.get(case=case)
     assert "DOE" not in str(job.report), "the name was shown, not stored"
 
     page.reload()
-    expect(page.locator(".import-files li")).to_have_text("File 2 — refused: not a DICOM file")
+    expect(page.locator(".import-files li")).to_have_text(
+        ["File 2 — refused: not a DICOM file", "File 3 — duplicate: the same object as file 1"]
+    )
