@@ -90,7 +90,7 @@ class FileOutcome:
 
 @dataclass
 class StageReport:
-    """What the in-request step did: files staged, each refused file with its reason, and every file's name."""
+    """What de-identification did: files staged, each refused file with its reason, and every file's name."""
 
     staged: int = 0
     refused: list[FileOutcome] = field(default_factory=list)
@@ -251,6 +251,8 @@ def ingest_spooled(*, job: IngestJob, workers: int = 1) -> IngestJob:
     if job.status not in LIVE:
         return job  # closed by the lease check or the sweep meanwhile
     with ingest_heartbeat(job=job) as lease:
+        if lease.lost.is_set():
+            return job  # another run or the lease check got there first
         if job.phase == IngestJob.Phase.DEIDENTIFY:
             _delete_orphans(job, keep_stored=False)  # a retry starts this phase afresh
             job.report = {"candidates": job.report.get("candidates", 0)}
@@ -261,7 +263,7 @@ def ingest_spooled(*, job: IngestJob, workers: int = 1) -> IngestJob:
             except Exception as error:
                 ingest_abandon(job=job, error=error)
                 return job
-            _spool_delete(job)
+        _spool_delete(job)  # de-identified now or before a retry: the raw upload waits no longer
         return ingest_run(job=job, workers=workers, lease=lease)
 
 
@@ -441,7 +443,7 @@ def bounded_map(
         while True:
             item = next(items, _END)
             if item is not _END:
-                pending.append((item, pool.submit(_call_in_worker, function, discard, item)))
+                pending.append((item, _submit(pool, function, discard, item)))
             while pending and (len(pending) >= window or item is _END):
                 first, future = pending.popleft()
                 try:
@@ -470,6 +472,16 @@ _END = object()
 class _Failure:
     problem: str  # RAISED or CRASHED
     error: str  # the exception's type, for the log
+
+
+def _submit(pool: ProcessPoolExecutor, function: Callable, discard: Callable, item: Any) -> Future:
+    """Submit an item; into a pool a dead worker broke, as a future that says so (the item is then run again)."""
+    try:
+        return pool.submit(_call_in_worker, function, discard, item)
+    except BrokenProcessPool as error:
+        broken: Future = Future()
+        broken.set_exception(error)
+        return broken
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
@@ -592,7 +604,7 @@ class _Progress:
     def advance(self, count: int = 1) -> None:
         self.job.processed += count
         now = time.monotonic()
-        if now - self.written >= PROGRESS_SECONDS or 0 < self.job.total <= self.job.processed:
+        if now - self.written >= PROGRESS_SECONDS or self.job.processed == self.job.total:
             IngestJob.objects.filter(pk=self.job.pk).update(processed=self.job.processed)
             self.written = now
         if self.callback:
@@ -713,8 +725,9 @@ class Heartbeat:
             beating = IngestJob.objects.filter(pk=self.job_id, attempts=self.attempts, status__in=LIVE)
             if not beating.update(heartbeat=timezone.now()):
                 self.lost.set()
-        except DatabaseError as error:  # a busy database: the next beat tries again, well within the lease
+        except DatabaseError as error:  # a busy or restarted database: the next beat tries again, reconnected
             logger.info("DICOM import heartbeat not written (%s)", type(error).__name__)
+            connection.close()
 
 
 def ingest_heartbeat(*, job: IngestJob) -> Heartbeat:
@@ -736,7 +749,8 @@ def ingest_lease_check(*, now: datetime.datetime | None = None, jobs=None) -> li
     now = now or timezone.now()
     lease = datetime.timedelta(seconds=settings.TEACHINGFILE_INGEST_LEASE_SECONDS)
     jobs = IngestJob.objects.all() if jobs is None else jobs
-    expired = jobs.filter(status__in=LIVE, heartbeat__lt=now - lease).select_related("case")
+    # A queued job's heartbeat is when it was queued again (``_requeue``); only a running one has a lease.
+    expired = jobs.filter(status=IngestJob.Status.RUNNING, heartbeat__lt=now - lease).select_related("case")
     handled = []
     for job in expired:
         # Taken over by one checker only (the worker's, the sweep's and the progress page's may race). The new
@@ -779,7 +793,7 @@ def _requeue(job: IngestJob) -> None:
     _delete_orphans(job, keep_stored=job.phase == IngestJob.Phase.RENDER)
     job.status = IngestJob.Status.QUEUED
     job.processed = 0
-    job.heartbeat = None  # a queued job waits for a worker; the sweep closes it if none comes
+    job.heartbeat = timezone.now()  # when it was queued: the sweep closes it if no worker takes it up
     with transaction.atomic():  # queued and its task row made together, or neither
         job.save(update_fields=["status", "processed", "heartbeat"])
         ingest_job.enqueue(token=str(job.token))
@@ -798,13 +812,13 @@ def _close(job: IngestJob, *, now: datetime.datetime, error: str) -> None:
     reported = {index: (outcome, reason) for index, outcome, reason in job.report.get("files", [])}
     stored = {_index_of(name) for name in _listed(_stored_folder(job))}
     last = max([job.report.get("candidates", 0), *reported, *stored, 0])
-    outcomes = {}
+    outcomes: dict[int, tuple[str, str]] = {}
     for index in range(1, last + 1):
+        if index in reported:
+            _note(outcomes, index, *reported[index])
         if index in imported:
-            outcomes[index] = (IMPORTED, "")
-        elif index in reported:
-            outcomes[index] = reported[index]
-        else:  # never reached, or de-identified but not saved in a stage
+            _note(outcomes, index, IMPORTED, "")
+        elif index not in reported:  # never reached, or de-identified but not saved in a stage
             outcomes[index] = (REFUSED if job.phase == IngestJob.Phase.DEIDENTIFY else NOT_RENDERED, STOPPED)
     _delete_orphans(job, keep_stored=False)
     _spool_delete(job)
@@ -829,7 +843,10 @@ def ingest_sweep(*, now: datetime.datetime, queued_for: datetime.timedelta) -> l
     not yet cleaned up (a process killed while it cleaned) and spooled uploads that no live job owns.
     """
     closed = ingest_lease_check(now=now)
-    waiting = IngestJob.objects.filter(status=IngestJob.Status.QUEUED, heartbeat=None, created__lt=now - queued_for)
+    since = now - queued_for
+    waiting = IngestJob.objects.filter(status=IngestJob.Status.QUEUED).filter(
+        Q(heartbeat=None, created__lt=since) | Q(heartbeat__lt=since)
+    )
     for job in waiting.select_related("case"):
         _close(job, now=now, error="No worker took the import up.")
         logger.warning("DICOM import %s was stale and has been closed", job.token)

@@ -873,4 +873,5 @@ class IngestJob(models.Model):
     def percent(self) -> int:
         if self.status == self.Status.DONE:
             return 100
-        return int(100 * self.processed / self.total) if self.total else 0
+        # A zip inside the upload's zip is one listed file but many processed ones: never past 100 %.
+        return min(100, int(100 * self.processed / self.total)) if self.total else 0

@@ -90,7 +90,8 @@ def test_upload_ingests_good_files_and_reports_bad_ones_by_name(
     refused = {names[index - 1]: reason for index, outcome, reason in job.report["files"] if outcome == "refused"}
     assert refused == {"STUDY/notes.txt": "not a DICOM file", "../../escape.dcm": "path outside the archive"}
     page = client.get(reverse("admin:cases_case_dicom_progress", args=[case.pk, job.token])).content.decode()
-    assert '<li data-index="3">File 3<span class="import-name"></span> — refused: not a DICOM file' in page
+    item = '<li data-index="3">File 3<span class="import-name"></span> — refused: '
+    assert item + '<span class="import-reason">not a DICOM file</span></li>' in page
     series = list(case.series.order_by("order"))
     assert [item.modality for item in series] == ["CT", "MR"] or [item.modality for item in series] == ["MR", "CT"]
     assert all(not item.label_confirmed for item in series), "imported labels wait for the author"

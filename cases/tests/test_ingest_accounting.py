@@ -3,6 +3,7 @@
 import io
 import os
 import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -332,3 +333,20 @@ def test_a_zip_and_its_member_file_count_as_one_object_each_by_position(case, tm
     code, out = import_study(case, archive)
     assert code == 1
     assert printed(out, "refused", "inner/notes.txt") == "refused inner/notes.txt (file 2): not a DICOM file"
+
+
+def exiting_on_three(item):
+    if item == 3:
+        os._exit(70)
+    return item
+
+
+def test_a_worker_that_dies_while_the_consumer_is_slow_costs_only_its_item():
+    """Items submitted after the death, into the broken pool, run again rather than sinking the run."""
+    results = []
+    for result in ingest.bounded_map(
+        exiting_on_three, range(1, 13), workers=2, failed=lambda item, problem: ("failed", problem), discard=print
+    ):
+        results.append(result)
+        time.sleep(0.2)  # a slow consumer: the pool breaks before the next items are submitted
+    assert results == [1, 2, ("failed", "crashed"), *range(4, 13)]

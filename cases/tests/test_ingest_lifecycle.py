@@ -129,7 +129,8 @@ def test_the_page_shows_the_report_by_index_and_polling_returns_it_when_done(
     state = client.get(url, HTTP_ACCEPT="application/json").json()
     assert state["status"] == "done" and [2, "refused", "not a DICOM file"] in state["files"]
     page = client.get(url).content.decode()
-    assert '<li data-index="3">File 3<span class="import-name"></span> — refused: not a DICOM file</li>' in page
+    item = '<li data-index="3">File 3<span class="import-name"></span> — refused: '
+    assert item + '<span class="import-reason">not a DICOM file</span></li>' in page
     assert "import-names" not in page, "a reload knows the files by number only"
 
 
@@ -296,3 +297,31 @@ def wait_until(condition, seconds: float = 10) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def test_the_sweep_runs_a_dead_workers_old_job_again_rather_than_closing_it_as_never_taken_up(
+    case, client, faculty, django_capture_on_commit_callbacks
+):
+    """A job made long ago whose worker just died is run again, not closed at once as "no worker took it up"."""
+    client.force_login(faculty)
+    with django_capture_on_commit_callbacks():
+        post_upload(client, case, *study_upload())
+    job = IngestJob.objects.get(case=case)
+    IngestJob.objects.filter(pk=job.pk).update(created=timezone.now() - timedelta(hours=2))
+    dead(job, phase=IngestJob.Phase.DEIDENTIFY, task=True)
+    out = io.StringIO()
+    call_command("ingest_sweep", "--minutes", "30", stdout=out)  # the test backend runs the queued task at once
+    job.refresh_from_db()
+    assert job.status == IngestJob.Status.DONE and job.attempts == 1, job.report
+    assert "1 " in out.getvalue() and Image.objects.filter(series__case=case).count() == 3
+
+
+def test_a_job_queued_again_waits_the_sweeps_time_from_when_it_was_queued(case):
+    now = timezone.now()
+    old = now - timedelta(hours=2)
+    waiting = IngestJob.objects.create(case=case, heartbeat=now - timedelta(minutes=5))  # queued again lately
+    forgotten = IngestJob.objects.create(case=case, heartbeat=now - timedelta(minutes=31))
+    IngestJob.objects.filter(pk__in=[waiting.pk, forgotten.pk]).update(created=old)
+    closed = ingest.ingest_sweep(now=now, queued_for=timedelta(minutes=30))
+    assert [job.pk for job in closed] == [forgotten.pk]
+    assert IngestJob.objects.get(pk=waiting.pk).status == IngestJob.Status.QUEUED

@@ -44,7 +44,8 @@ class Command(BaseCommand):
                 report = ingest.ingest_stage(job=job, sources=sources, workers=workers, render_now=True, lease=lease)
             except Exception as error:
                 ingest.ingest_abandon(job=job, error=error)
-                raise CommandError(job.report["error"], returncode=1) from None
+                job.refresh_from_db()  # closed here, or by the lease check that took it over
+                raise CommandError(job.report.get("error", "The import was stopped."), returncode=1) from None
             progress = self._progress_bar() if sys.stderr.isatty() else None
             ingest.ingest_run(job=job, progress=progress, workers=workers, prerendered=report.prerendered, lease=lease)
         self._print_report(job, report)
