@@ -90,9 +90,8 @@ class FileOutcome:
 
 @dataclass
 class StageReport:
-    """What de-identification did: files staged, each refused file with its reason, and every file's name."""
+    """What de-identification did: each refused file with its reason, and every file's name."""
 
-    staged: int = 0
     refused: list[FileOutcome] = field(default_factory=list)
     actions: Counter = field(default_factory=Counter)
     # index → name of every candidate: shown by the command and the upload's answer, never stored.
@@ -332,7 +331,7 @@ def ingest_stage(
     for refused in report.rejected:
         # The reason only: file names may carry PHI.
         logger.warning("DICOM import %s refused a file: %s", job.token, refused.reason)
-    report.staged = job.total = len(staged)
+    job.total = len(staged)
     job.phase = IngestJob.Phase.RENDER
     job.processed = 0
     _report_files(job, {outcome.index: (REFUSED, outcome.reason) for outcome in report.refused})
