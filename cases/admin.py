@@ -550,6 +550,7 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
         context["not_imported"] = [
             outcome for outcome in ingest.file_outcomes(job=job, names={}) if outcome.outcome != ingest.IMPORTED
         ]
+        context["counts"] = ingest.file_counts(job=job)
         context["progress_url"] = reverse("admin:cases_case_dicom_progress", args=[case.pk, job.token])
         return TemplateResponse(request, "admin/cases/case/dicom_progress.html", context)
 

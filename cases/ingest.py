@@ -129,6 +129,12 @@ def file_outcomes(*, job: IngestJob, names: dict[int, str]) -> list[FileOutcome]
     ]
 
 
+def file_counts(*, job: IngestJob) -> list[tuple[str, int]]:
+    """Return (outcome, count) in the order of ``OUTCOMES`` (a JSON column need not keep its keys' order)."""
+    counts = job.report.get("counts", {})
+    return [(outcome, counts.get(outcome, 0)) for outcome in OUTCOMES] if counts else []
+
+
 _FILE_REFERENCE = re.compile(r"\bfile (\d+)$")
 
 
