@@ -1119,12 +1119,14 @@ def _frame_name(folder: str, suffix: str) -> str:
 def _render_dataset(dataset: pydicom.Dataset, *, invert: bool, folder: str) -> tuple[RenderedObject | None, str]:
     """Render and store every frame of a de-identified dataset in ``folder``: (RenderedObject or None, reason)."""
     frames: list[StoredFrame] = []
+    first_web = b""  # the first frame's web image, read for burned-in text without reading it back from storage
     # A CT, MR or PET slice is one of hundreds in its stack: only the stage's key image needs a thumbnail,
     # made once the stack is grouped (_thumbnail_key_image).
     thumbnails = str(dataset.get("Modality", "")).upper() not in render.CROSS_SECTIONAL
     try:
         for index, frame in enumerate(render.render_dataset(dataset, invert=invert, thumbnails=thumbnails)):
             web = default_storage.save(_frame_name(folder, frame.web_suffix), ContentFile(frame.web))
+            first_web = first_web or frame.web
             thumbnail = ""
             if frame.thumbnail is not None:
                 thumbnail = default_storage.save(_frame_name(folder, ".jpg"), ContentFile(frame.thumbnail))
@@ -1140,7 +1142,7 @@ def _render_dataset(dataset: pydicom.Dataset, *, invert: bool, folder: str) -> t
         return None, "could not be rendered"
     if not frames:
         return None, "no frames to show"
-    held, regions = _burned_in_check(dataset, frames)
+    held, regions = _burned_in_check(dataset, frames, first_web)
     rendered = RenderedObject(
         frames=frames,
         held=held,
@@ -1150,7 +1152,9 @@ def _render_dataset(dataset: pydicom.Dataset, *, invert: bool, folder: str) -> t
     return rendered, ""
 
 
-def _burned_in_check(dataset: pydicom.Dataset, frames: list[StoredFrame]) -> tuple[bool, list[list[int]]]:
+def _burned_in_check(
+    dataset: pydicom.Dataset, frames: list[StoredFrame], first_web: bytes
+) -> tuple[bool, list[list[int]]]:
     """Return whether the object is held for burned-in text and the boxes of text found in its first frame.
 
     Held by its header (``burned_in.burned_in_risk``, with the site's modalities) or, for a radiograph, by
@@ -1161,9 +1165,8 @@ def _burned_in_check(dataset: pydicom.Dataset, frames: list[StoredFrame]) -> tup
         return False, []
     if not held and len(frames) > 1:
         return True, []
-    with default_storage.open(frames[0].file) as handle:
-        picture = PIL.Image.open(io.BytesIO(handle.read()))
-        picture.load()
+    picture = PIL.Image.open(io.BytesIO(first_web))
+    picture.load()
     found = burned_in.find_text(picture)
     return held or found.held, [list(region) for region in found.regions]
 

@@ -12,7 +12,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 
 from cases import ingest
@@ -20,6 +19,7 @@ from cases.imaging import read
 from cases.models import Image, IngestJob
 from cases.tests.corpus import accounting, burned_in, formats, junk, reasons
 from cases.tests.factories import make_case
+from cases.tests.test_ingest import media_files, orphans
 
 pytestmark = pytest.mark.django_db
 
@@ -131,7 +131,7 @@ def test_a_folder_of_every_kind_imports_the_good_names_the_rest_and_leaves_no_or
         assert all(held[relative(upload, path)] for path in made[make.__name__.removeprefix("make_")]), make
     for make in NOT_HELD:
         assert not any(held[relative(upload, path)] for path in made[make.__name__.removeprefix("make_")]), make
-    assert orphans(before, case) == set(), "every file written is an image's, or deleted"
+    assert orphans_or_missing(before, case) == set(), "every file written is an image's, or deleted"
 
 
 def held_by_name(upload: Path, case) -> dict[str, bool]:
@@ -149,23 +149,12 @@ def relative(upload: Path, path: Path) -> str:
     return path.relative_to(upload).as_posix()
 
 
-def media_files() -> set[str]:
-    root = Path(settings.MEDIA_ROOT)
-    return {path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file()}
-
-
-def orphans(before: set[str], case) -> set[str]:
-    """Files the import wrote that no image of the case names (and images whose files are missing)."""
+def orphans_or_missing(before: set[str], case) -> set[str]:
+    """Files the import wrote that no image names, and files the case's images name that are missing."""
     used = {
         name
         for row in Image.objects.filter(series__case=case).values_list("file", "thumbnail", "dicom_file")
         for name in row
         if name
     }
-    stems = {Path(name).stem for name in used if name.endswith(".dcm")}
-    # Viewer values are prepared per stored object, under its name's stem.
-    written = {
-        name for name in media_files() - before if not (name.startswith("values/") and name.split("/")[1] in stems)
-    }
-    missing = {name for name in used if name not in media_files()}
-    return (written - used) | missing
+    return orphans(before) | (used - media_files())

@@ -16,13 +16,13 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 from pydicom import examples
 
 from cases import ingest, services
 from cases.models import IngestJob
 from cases.tests.corpus import reasons
 from cases.tests.factories import make_case, make_image, make_series, png_bytes
+from cases.tests.test_ingest_lifecycle import dead
 from discussions import services as discussion_services
 from discussions.models import Comment
 from quizzes.models import Attempt
@@ -137,16 +137,8 @@ def sweep_a_stale_import(request):
 
 def lose_an_import(*, task: bool):
     def trigger(request):
-        job = IngestJob.objects.create(case=make_case(status="draft"), phase=IngestJob.Phase.RENDER)
-        IngestJob.objects.filter(pk=job.pk).update(status="running", heartbeat=timezone.now() - timedelta(hours=1))
-        if task:
-            DBTaskResult.objects.create(
-                task_path="cases.tasks.ingest_job",
-                args_kwargs={"args": [], "kwargs": {"token": str(job.token)}},
-                status="RUNNING",
-                backend_name="default",
-                run_after=timezone.now(),
-            )
+        job = IngestJob.objects.create(case=make_case(status="draft"))
+        dead(job, phase=IngestJob.Phase.RENDER, task=task)
         ingest.ingest_lease_check()
 
     return trigger

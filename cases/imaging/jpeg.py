@@ -40,12 +40,7 @@ def repair_scan_headers(frame: bytes) -> bytes:
     Ah = Al = 0 in the sequential DCT processes).
     """
     fields = _bad_scan_fields(frame, 0, len(frame))
-    if not fields:
-        return frame
-    repaired = bytearray(frame)
-    for field in fields:
-        repaired[field : field + 3] = _REQUIRED
-    return bytes(repaired)
+    return _with_required(frame, fields) if fields else frame
 
 
 def repair_pixel_data(pixel_data: bytes) -> bytes | None:
@@ -69,9 +64,12 @@ def repair_pixel_data(pixel_data: bytes) -> bytes | None:
         begin = item + 8
         length = int.from_bytes(pixel_data[item + 4 : begin], "little")
         fields += _bad_scan_fields(pixel_data, begin, min(begin + length, len(pixel_data)))
-    if not fields:
-        return None
-    repaired = bytearray(pixel_data)
+    return _with_required(pixel_data, fields) if fields else None
+
+
+def _with_required(data: bytes, fields: list[int]) -> bytes:
+    """Return a copy of data with the three scan-header bytes at each of ``fields`` set to 0, 63, 0."""
+    repaired = bytearray(data)
     for field in fields:
         repaired[field : field + 3] = _REQUIRED
     return bytes(repaired)
