@@ -13,7 +13,7 @@ and 256×1024 whole-body NM images (each twice: stored uncompressed for the
 run, which dcmj2pnm can read, and JPEG 2000 as bundled, which it cannot), a
 12-bit JPEG Extended NM image, an MR slice, an ultrasound RGB frame, and a
 synthetic 12-bit 2048×1720 pelvis radiograph (pydicom bundles no full-size
-CR/DX) built from ``cases.phantoms`` with quantum noise.
+CR/DX) built from ``demo.phantoms`` with quantum noise.
 
 Run: ``.venv/bin/python bench/dicom_render.py [--repeat N]``.  dcmtk is
 Debian's ``dcmtk`` package (``apt-get install -y dcmtk``); without it the
@@ -48,7 +48,6 @@ from pydicom.data import get_testdata_file  # noqa: E402
 from pydicom.dataset import FileMetaDataset  # noqa: E402
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid  # noqa: E402
 
-from cases import phantoms  # noqa: E402
 from cases.imaging.read import Limits, Source, read_dataset  # noqa: E402
 from cases.imaging.render import (  # noqa: E402
     compact_values,
@@ -59,6 +58,7 @@ from cases.imaging.render import (  # noqa: E402
     render_frame,
     to_display,
 )
+from demo import phantoms  # noqa: E402
 
 DCMJ2PNM = Path("/usr/bin/dcmj2pnm")
 LIMITS = Limits()

@@ -1,7 +1,7 @@
 """Benchmark: DICOM ingest against dcmtk and against a bare pydicom loop (not a test; prints figures).
 
 Generates a synthetic CT series (default 300 slices of 512×512, 16-bit) with
-``cases.synthetic``, then times, one after the other in fresh processes:
+``demo.synthetic``, then times, one after the other in fresh processes:
 
 (a) dcmtk's ``dcmj2pnm`` converting each file to PNG with a soft-tissue window
     (one process per file, as a script around dcmtk would run it);
@@ -49,7 +49,7 @@ def peak_rss_mib() -> tuple[float, float]:
 
 
 def write_series(folder: Path, slices: int) -> int:
-    from cases import synthetic
+    from demo import synthetic
 
     datasets = synthetic.ct_pelvis(patient=synthetic.Patient(), slices=slices, seed=7)
     total = 0

@@ -307,7 +307,7 @@ def test_each_bad_input_gets_its_reason_and_the_good_file_is_ingested(case, tmp_
 
 
 def test_parallel_workers_give_the_same_stages_in_spatial_order(case, tmp_path, settings):
-    from cases import synthetic
+    from demo import synthetic
 
     settings.TEACHINGFILE_INGEST_WORKERS = 2
     folder = tmp_path / "ct"
@@ -325,7 +325,7 @@ def test_parallel_workers_give_the_same_stages_in_spatial_order(case, tmp_path, 
 
 
 def test_a_stack_gets_one_thumbnail_for_its_key_image(client, resident, case, tmp_path):
-    from cases import synthetic
+    from demo import synthetic
 
     folder = tmp_path / "ct"
     folder.mkdir()
@@ -377,7 +377,7 @@ def test_masking_burned_in_text_blacks_out_every_stored_form(case, tmp_path, dja
 
 
 def test_demo_studies_keep_none_of_their_planted_identifiers(db):
-    from cases import synthetic
+    from demo import synthetic
 
     demo_files = Image.objects.filter(series__case__number__in=["tf101", "tf102", "tf103"]).exclude(dicom_file="")
     assert demo_files.exists(), "the demo imaging went through the DICOM pipeline"

@@ -28,7 +28,8 @@ DEBUG = False
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
 
 # Our own apps: installed, and given an INFO logger, from this one list so a new app cannot be forgotten.
-PROJECT_APPS = ["accounts", "cases", "quizzes", "discussions"]
+# "demo" (the demonstration content and its load_demo commands) is for development and tests: prod.py leaves it out.
+PROJECT_APPS = ["accounts", "cases", "quizzes", "discussions", "demo"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -13,8 +13,7 @@ from pathlib import Path
 from django.db import transaction
 
 from cases.models import Case, Series, Topic
-
-from .models import Option, Question, Quiz, QuizQuestion
+from quizzes.models import Option, Question, Quiz, QuizQuestion
 
 
 @transaction.atomic

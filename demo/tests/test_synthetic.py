@@ -10,8 +10,8 @@ import pytest
 from pydicom.dataset import Dataset
 from pydicom.tag import Tag
 
-from cases import synthetic
-from cases.synthetic import (
+from demo import synthetic
+from demo.synthetic import (
     PLANTED,
     Patient,
     SyntheticError,

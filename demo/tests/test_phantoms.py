@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cases import phantoms
-from cases.phantoms import PHANTOMS, PhantomError, render
+from demo import phantoms
+from demo.phantoms import PHANTOMS, PhantomError, render
 
 # (name, options, expected size as (width, height))
 CASES = [

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from accounts.services import DEMO_ACCOUNTS, demo_accounts_ensure
-from cases.demo import demo_load
+from demo.cases import demo_load
 
 
 class Command(BaseCommand):

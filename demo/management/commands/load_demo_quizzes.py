@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from quizzes.demo import quiz_demo_load
+from demo.quizzes import quiz_demo_load
 
 
 class Command(BaseCommand):

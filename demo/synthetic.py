@@ -11,7 +11,7 @@ patient coordinates (millimetres, DICOM LPS: x to the patient's left, y
 posterior, z superior; z = 0 at the centres of the femoral heads).  Each
 tissue is composited in order, so one model gives Hounsfield units, MR signal
 or tracer uptake depending on the palette.  The radiograph reuses the 2-D
-phantom of :mod:`cases.phantoms`.
+phantom of :mod:`demo.phantoms`.
 
 Each function returns the datasets of one series or phase: one per slice for
 CT and MR; one CR object; for the bone scan, "flow" is one dynamic NM object
