@@ -108,7 +108,7 @@ SCROLL = """async (seconds) => {
 def prepare_values(series_id: int) -> None:
     """Prepare the stack's viewer values as the import's second task does."""
     from cases.models import Series
-    from cases.services import series_prepare_values
+    from cases.values import series_prepare_values
 
     started = time.perf_counter()
     prepared = series_prepare_values(series=Series.objects.get(pk=series_id))

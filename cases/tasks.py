@@ -5,7 +5,7 @@ from django_tasks import task
 
 from .ingest import ingest_spooled
 from .models import IngestJob, Series
-from .services import series_prepare_values
+from .values import series_prepare_values
 
 
 @task()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from cases import ingest, services
+from cases import ingest, services, values
 from cases.imaging import read
 from cases.models import (
     Annotation,
@@ -218,4 +218,4 @@ def _dicom_series_create(case: Case, order: int, data: dict) -> None:
             )
             annotation.full_clean()
             annotation.save()
-        services.series_prepare_values(series=series)
+        values.series_prepare_values(series=series)

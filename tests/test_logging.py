@@ -209,7 +209,7 @@ TRIGGERS = {
     ("cases.views", "Image … has a row but no stored file"): lose_an_image_file,
     ("cases.services", "Refused an image upload for series …"): refuse_an_upload,
     ("cases.services", "Case … is now …"): change_a_status,
-    ("cases.admin", "Refused annotations for image …"): refuse_annotations,
+    ("cases.admin.annotations", "Refused annotations for image …"): refuse_annotations,
     ("cases.ingest", "DICOM import … refused a file: …"): refuse_a_dicom_file,
     ("cases.ingest", "DICOM import … failed"): fail_an_import,
     ("cases.ingest", "DICOM import … was stale and has been closed"): sweep_a_stale_import,

@@ -358,7 +358,7 @@ def test_masking_burned_in_text_blacks_out_every_stored_form(case, tmp_path, dja
     import numpy
     import PIL.Image
 
-    from cases import services
+    from cases import masking
 
     path = tmp_path / "us.dcm"
     path.write_bytes(dicom_bytes(examples.rgb_color))
@@ -366,7 +366,7 @@ def test_masking_burned_in_text_blacks_out_every_stored_form(case, tmp_path, dja
     image = Image.objects.get(series__case=case)
     assert image.held_for_review
     with django_capture_on_commit_callbacks(execute=True):
-        services.image_apply_masks(image=image, rectangles=[[0, 0, 100, 40]])
+        masking.image_apply_masks(image=image, rectangles=[[0, 0, 100, 40]])
     image.refresh_from_db()
     assert not image.held_for_review and image.masks == [[0, 0, 100, 40]]
     web = numpy.asarray(PIL.Image.open(image.file.open()).convert("L"))

@@ -8,14 +8,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from . import revisions
-from .forms import RevisionDecisionForm
-from .models import Case, CaseRevision
-
-STAGES_LOCKED = (
-    "The stages and images of a published case change only through an editor: ask one to return the case to "
-    "draft, or to make the change."
-)
+from .. import revisions
+from ..forms import RevisionDecisionForm
+from ..models import Case, CaseRevision
 
 
 def urls(admin_site) -> list:

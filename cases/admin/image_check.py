@@ -8,11 +8,11 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from . import services, workflow
-from .forms import ImageCheckForm
-from .models import Case
-from .revision_views import STAGES_LOCKED
-from .selectors import case_stage_problems, case_stages_to_check
+from .. import checks, workflow
+from ..forms import ImageCheckForm
+from ..models import Case
+from ..selectors import case_stage_problems, case_stages_to_check
+from .access import STAGES_LOCKED
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def image_check_view(request, pk: int):
     form = ImageCheckForm(request.POST or None, held=held, unconfirmed=unconfirmed)
     if request.method == "POST":
         if form.is_valid():
-            done = services.case_apply_checks(
+            done = checks.case_apply_checks(
                 case=case,
                 by=request.user,
                 clear=form.cleaned_data["clear_images"],
