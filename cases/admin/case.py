@@ -3,12 +3,9 @@
 Its URLs also carry the plain views of the other case pages (review queue, revisions, DICOM import, check page).
 """
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db import models
 from django.http import Http404, HttpResponseRedirect
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
@@ -18,94 +15,17 @@ from django.views.decorators.http import require_http_methods, require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
 from .. import history, revisions, services, workflow
-from ..forms import REVIEW_COMMENTS_LIMIT, CaseStatusField, ProposedRowsFormSet, ReturnForm, StoredTextField
-from ..models import Case, CaseFinding, CaseReference, CaseReview, DifferentialEntry, Series
+from ..forms import ProposedRowsFormSet, ReturnForm
+from ..models import Case, CaseReview, Series
 from ..selectors import case_stage_problems
 from ..workflow import StatusChangeRefused
 from . import revision_review
 from .access import STORED_TEXT, OwnCaseMixin
+from .case_form import CaseAdminForm, CaseReferenceInline, DifferentialInline, FindingInline
 from .dicom_import import dicom_progress_view, dicom_upload_view
 from .image_check import image_check_view
 from .review import review_decision_view, review_queue_view
 from .stages import SeriesInline
-
-
-class FindingInline(admin.TabularInline):
-    model = CaseFinding
-    formset = ProposedRowsFormSet
-    extra = 0
-    fields = ["order", "text"]
-    formfield_overrides = {
-        models.TextField: {"form_class": StoredTextField, "widget": forms.Textarea(attrs={"rows": 2, "cols": 90})}
-    }
-
-
-class DifferentialInline(admin.StackedInline):
-    model = DifferentialEntry
-    formset = ProposedRowsFormSet
-    formfield_overrides = STORED_TEXT
-    extra = 0
-    autocomplete_fields = ["topic"]
-    fields = [("order", "diagnosis", "topic"), "reasoning"]
-
-
-class CaseReferenceInline(admin.TabularInline):
-    model = CaseReference
-    formset = ProposedRowsFormSet
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}, **STORED_TEXT}
-    extra = 0
-    fields = ["order", "citation", "url"]
-
-
-class CaseAdminForm(forms.ModelForm):
-    """The case form, with status choices limited to what this user may set (fields come from the admin).
-
-    An editor who moves a case back to draft writes the comments its authors get with it.
-    """
-
-    review_comments = forms.CharField(
-        label="Comments for the authors",
-        required=False,
-        max_length=REVIEW_COMMENTS_LIMIT,
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
-        help_text="Required when you return the case to draft: what should change. The authors see it here.",
-    )
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not workflow.may_return(user=user, case=self.instance):
-            del self.fields["review_comments"]
-        self.fields["status"] = CaseStatusField(
-            user=user,
-            current=self.instance.status if self.instance.pk else None,
-            initial=self.instance.status,
-            help_text="Faculty submit for review; editors publish and retire.",
-        )
-        if "authors" in self.fields:
-            self.fields["authors"].queryset = (
-                get_user_model().objects.filter(groups__name__in=["faculty", "editor"]).distinct()
-            )
-
-    def clean_status(self):
-        status = self.cleaned_data["status"]
-        checked = (Case.Status.IN_REVIEW, Case.Status.PUBLISHED)
-        if status in checked and self.instance.pk and self.instance.status != status:
-            problems = case_stage_problems(self.instance)
-            if problems:
-                raise forms.ValidationError([str(problem) for problem in problems])
-        return status
-
-    def clean(self):
-        cleaned = super().clean()
-        if "review_comments" not in self.fields:
-            return cleaned
-        returned = cleaned.get("status") == Case.Status.DRAFT
-        comments = cleaned.get("review_comments", "").strip()
-        if returned and not comments:
-            self.add_error("review_comments", "Write what the authors should change before returning the case.")
-        elif comments and not returned:
-            self.add_error("review_comments", "Comments go with a return: set the status to Draft, or clear them.")
-        return cleaned
 
 
 @admin.register(Case)
