@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from demo import phantoms
-from demo.phantoms import PHANTOMS, PhantomError, render
+from demo.phantoms import PHANTOMS, PhantomError, drawing, render
 
 # (name, options, expected size as (width, height))
 CASES = [
@@ -61,7 +61,7 @@ def test_a_different_seed_changes_the_pixels(name, options, size):
 @pytest.mark.parametrize(("name", "options", "size"), CASES, ids=CASE_IDS)
 def test_every_image_carries_the_burned_in_label_in_the_bottom_right_corner(name, options, size):
     reference = Image.new("L", size, 128)
-    phantoms._label(reference)
+    drawing._label(reference)
     expected = np.asarray(reference, dtype=np.int16)
     # pixels the outlined text covers completely look the same on any background
     solid = np.isin(expected, phantoms.LABEL_ON_DARK)
