@@ -181,8 +181,18 @@ def _scene(seed: int, severity: int) -> _Scene:
         _layer("table_core", [_Table(table_top + 1.5, 232.0, 13.0, table_curve)]),
         _Layer("fat", body=True),
         _Layer("muscle", body=True, inset=lambda x, y, z: _fat_thickness(x, y, z, fat_extra)),
+        *_muscle_layers(),
+        *_pelvic_organ_layers(seed),
+        *_vessel_layers(),
+        *_ho_layers(seed, severity),
+        *_spine_layers(),
+        *_hip_layers(),
     ]
+    return _Scene(tuple(body), tuple(layers))
 
+
+def _muscle_layers() -> list[_Layer]:
+    """The fat planes between the muscles, then the deep muscles."""
     planes: list[_Shape] = []
     for s in SIDES:
         planes += [
@@ -196,8 +206,7 @@ def _scene(seed: int, severity: int) -> _Scene:
             _sheet((s * 150, 28, 80), 45, 40, s * 65.0),  # gluteus medius / minimus
             _sheet((s * 35, 70, 160), 40, 60, s * 80.0),  # erector spinae / quadratus lumborum
         ]
-    layers.append(_layer("fat", planes, within=10.0))
-
+    layers = [_layer("fat", planes, within=10.0)]
     layers.append(_layer("fat", [_Ellipsoid((0, 20, 30), (66, 60, 75)), _Ellipsoid((0, -15, 190), (118, 75, 120))]))
     muscles: list[_Shape] = []
     for s in SIDES:
@@ -208,12 +217,20 @@ def _scene(seed: int, severity: int) -> _Scene:
         muscles.append(_Ellipsoid((s * 54, 26, -8), (11, 30, 40), yaw=s * 10.0))  # obturator internus
         muscles.append(_Ellipsoid((s * 22, 55, -40), (10, 22, 22), yaw=s * 40.0))  # levator ani
     layers.append(_layer("muscle", muscles))
+    return layers
 
+
+def _pelvic_organ_layers(seed: int) -> list[_Layer]:
+    """The bladder and the bowel (its own random stream)."""
     bladder = _Ellipsoid((0, -38, -8), (44, 33, 32))
-    layers += [_layer("bladder_wall", [bladder]), _layer("urine", [_Inset(bladder, 3.0)])]
+    layers = [_layer("bladder_wall", [bladder]), _layer("urine", [_Inset(bladder, 3.0)])]
     walls, contents, gas = _bowel(np.random.default_rng([seed, 102]))
     layers += [_layer("bowel_wall", walls), _layer("bowel", contents), _layer("gas", gas)]
+    return layers
 
+
+def _vessel_layers() -> list[_Layer]:
+    """The iliac and femoral arteries and veins, each in its sheath of fat."""
     arteries = [*_chain([(12, 5, 330), (8, 12, 245)], [10, 9])]
     veins = [*_chain([(-22, 15, 330), (-10, 25, 235)], [12, 11])]
     for s in SIDES:
@@ -229,17 +246,24 @@ def _scene(seed: int, severity: int) -> _Scene:
         )
         veins += _chain([(s * 75, -44, -60), (s * 72, -24, -250), (s * 66, 14, -450)], [6, 5.5, 5])
     sheaths = [_Inset(v, -4.0) for v in arteries + veins]  # the vessels run in fat
-    layers += [_layer("fat", sheaths), _layer("artery", arteries), _layer("vein", veins)]
+    return [_layer("fat", sheaths), _layer("artery", arteries), _layer("vein", veins)]
 
+
+def _ho_layers(seed: int, severity: int) -> list[_Layer]:
+    """The heterotopic ossification, with the oedema round it once it is marked."""
+    layers: list[_Layer] = []
     ho = _ho_shapes(seed, severity)
     if severity >= 2:
         reach = 8.0 + 6.0 * severity  # oedema fades from the surface of the new bone out to this distance
         layers.append(_layer("oedema", ho, inset=-reach / 2, within=6.0, edge=reach))
     if ho:
         layers += [_layer("ho_rim", ho), _layer("ho_core", ho, inset=3.0)]
+    return layers
 
-    # spine and sacrum
-    layers.append(_layer("csf", [_Capsule((0, 60, 300), (0, 61, 118), 9.0, 8.0)]))
+
+def _spine_layers() -> list[_Layer]:
+    """The lumbar spine with its discs and canal, and the sacrum."""
+    layers = [_layer("csf", [_Capsule((0, 60, 300), (0, 61, 118), 9.0, 8.0)])]
     discs = [_Cylinder((0, 32, zc), 25, 18, hh) for zc, hh in ((119, 3), (152.5, 4.5), (187.5, 4.5), (222.5, 4.5))]
     discs.append(_Cylinder((0, 32, 257.5), 25, 18, 4.5))
     layers.append(_layer("disc", discs))
@@ -257,10 +281,13 @@ def _scene(seed: int, severity: int) -> _Scene:
     ]
     layers += [_layer("cortex", sacrum), _layer("trabecular", sacrum, inset=1.6)]
     layers.append(_layer("canal", _chain([(0, 60, 112), (0, 74, 62), (0, 86, 28)], [8, 5, 3])))
+    return layers
 
-    # hip bones, hip joints, femora
+
+def _hip_layers() -> list[_Layer]:
+    """The hip bones, the hip joints' cartilage and the femora."""
     pelvis = _innominate(-1) + _innominate(1)
-    layers += [_layer("cortex", pelvis), _layer("trabecular", pelvis, inset=1.8)]
+    layers = [_layer("cortex", pelvis), _layer("trabecular", pelvis, inset=1.8)]
     layers.append(_layer("cartilage", [_Ellipsoid((s * HEAD_CENTRE_X, 0, 0), (26.5,) * 3) for s in SIDES]))
     for s in SIDES:
         femur: list[_Shape] = [
@@ -274,8 +301,7 @@ def _scene(seed: int, severity: int) -> _Scene:
         canal = _Capsule((s * 131, 9.5, -66), (s * 106, 3, -455), 8.5, 7.0)  # below the lesser trochanter
         # the diaphysis is cortical bone round the fatty marrow of its canal
         layers += [_layer("cortex", femur), _layer("trabecular", femur[:-1], inset=1.6), _layer("marrow", [canal])]
-
-    return _Scene(tuple(body), tuple(layers))
+    return layers
 
 
 # Hounsfield units; texture amplitudes multiply band-pass noise

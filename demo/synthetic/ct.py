@@ -19,6 +19,40 @@ CT_TOP, CT_BOTTOM = 116.0, -73.0  # iliac crests to the proximal femoral shafts
 TABLE_Z = -350.0  # patient z of the femoral head centres on the scanner
 
 
+# What every slice's header says of its acquisition and display, beside what changes from slice to slice.
+CT_ACQUISITION = {
+    "PatientPosition": "FFS",
+    "ScanOptions": "HELICAL MODE",
+    "SliceThickness": "3",
+    "KVP": "120",
+    "DataCollectionDiameter": "500",
+    "ReconstructionDiameter": _ds_number(CT_FOV),
+    "DistanceSourceToDetector": "1085.6",
+    "DistanceSourceToPatient": "595",
+    "GantryDetectorTilt": "0",
+    "TableHeight": "160",
+    "RotationDirection": "CW",
+    "ExposureTime": "500",
+    "XRayTubeCurrent": 280,
+    "Exposure": 140,
+    "FilterType": "BODY",
+    "GeneratorPower": 34,
+    "FocalSpots": "1.2",
+    "ConvolutionKernel": "BONE",
+    "SpiralPitchFactor": 0.8,
+    "CTDIvol": 12.4,
+}
+CT_DISPLAY = {
+    "ImageOrientationPatient": [1, 0, 0, 0, 1, 0],
+    "WindowCenter": [40, 400],
+    "WindowWidth": [400, 1800],
+    "WindowCenterWidthExplanation": ["SOFT TISSUE", "BONE"],
+    "RescaleIntercept": "-1024",
+    "RescaleSlope": "1",
+    "RescaleType": "HU",
+}
+
+
 def ct_pelvis(
     *, patient: Patient, slices: int = 64, severity: int = 3, size: int = 512, seed: int = 0
 ) -> list[Dataset]:
@@ -39,22 +73,7 @@ def ct_pelvis(
     label_size = max(7, round(11 * size / 512))
 
     start = _start(patient, 1, 0)
-    date = _day(patient, 0)
-    study = _Study(
-        _uid(1, patient.seed, "CT", date),
-        date,
-        _clock(start),
-        "CT PELVIS WO CONTRAST",
-        "Bilateral hip pain 8 months after road traffic accident. ?Heterotopic ossification",
-    )
-    series = _Series(
-        _uid(2, study.uid, 2, seed),
-        2,
-        "CT PELVIS BONE R/O HO",
-        "PELVIS BONE 3MM",
-        _clock(start + 120),
-        _uid(4, study.uid, "CT", seed),
-    )
+    study, series = _ct_study(patient, seed, start)
     event = _uid(5, series.uid)
     out = []
     for k in range(slices):
@@ -82,38 +101,15 @@ def ct_pelvis(
             image_type=["ORIGINAL", "PRIMARY", "AXIAL"],
             model="Synthetic CT 64",
         )
-        ds.PatientPosition = "FFS"
-        ds.ScanOptions = "HELICAL MODE"
-        ds.SliceThickness = "3"
+        for keyword, value in CT_ACQUISITION.items():
+            setattr(ds, keyword, value)
         ds.SpacingBetweenSlices = _ds_number(spacing)
-        ds.KVP = "120"
-        ds.DataCollectionDiameter = "500"
-        ds.ReconstructionDiameter = _ds_number(CT_FOV)
-        ds.DistanceSourceToDetector = "1085.6"
-        ds.DistanceSourceToPatient = "595"
-        ds.GantryDetectorTilt = "0"
-        ds.TableHeight = "160"
-        ds.RotationDirection = "CW"
-        ds.ExposureTime = "500"
-        ds.XRayTubeCurrent = 280
-        ds.Exposure = 140
-        ds.FilterType = "BODY"
-        ds.GeneratorPower = 34
-        ds.FocalSpots = "1.2"
-        ds.ConvolutionKernel = "BONE"
-        ds.SpiralPitchFactor = 0.8
-        ds.CTDIvol = 12.4
         ds.IrradiationEventUID = event
         ds.ImagePositionPatient = [_ds_number(plane.x0), _ds_number(plane.v0), _ds_number(z + TABLE_Z)]
-        ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
         ds.SliceLocation = _ds_number(z + TABLE_Z)
         ds.PixelSpacing = [_ds_number(px, 6), _ds_number(px, 6)]
-        ds.WindowCenter = [40, 400]
-        ds.WindowWidth = [400, 1800]
-        ds.WindowCenterWidthExplanation = ["SOFT TISSUE", "BONE"]
-        ds.RescaleIntercept = "-1024"
-        ds.RescaleSlope = "1"
-        ds.RescaleType = "HU"
+        for keyword, value in CT_DISPLAY.items():
+            setattr(ds, keyword, value)
         _pixels(ds, stored, 12)
         out.append(ds)
     return out
@@ -121,3 +117,24 @@ def ct_pelvis(
 
 # --------------------------------------------------------------------------
 # MR
+
+
+def _ct_study(patient: Patient, seed: int, start: float) -> tuple[_Study, _Series]:
+    """Return the CT's study and its one series."""
+    date = _day(patient, 0)
+    study = _Study(
+        _uid(1, patient.seed, "CT", date),
+        date,
+        _clock(start),
+        "CT PELVIS WO CONTRAST",
+        "Bilateral hip pain 8 months after road traffic accident. ?Heterotopic ossification",
+    )
+    series = _Series(
+        _uid(2, study.uid, 2, seed),
+        2,
+        "CT PELVIS BONE R/O HO",
+        "PELVIS BONE 3MM",
+        _clock(start + 120),
+        _uid(4, study.uid, "CT", seed),
+    )
+    return study, series

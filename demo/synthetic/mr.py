@@ -67,23 +67,8 @@ def mr_pelvis(
     shading = (0.86 + 0.28 * r2) * (1.0 - 0.12 * ((yy - n / 2) / (n / 2)) ** 2)
 
     start = _start(patient, 2, 0)
-    date = _day(patient, 0)
-    study = _Study(
-        _uid(1, patient.seed, "MR", date),
-        date,
-        _clock(start),
-        "MRI PELVIS WO CONTRAST",
-        "Bilateral hip pain after trauma. Known HO on CT, assess maturity",
-    )
     series_time = start + (300 if sequence == "T1" else 660)
-    series = _Series(
-        _uid(2, study.uid, params.number, seed),
-        params.number,
-        params.description,
-        params.protocol,
-        _clock(series_time),
-        _uid(4, study.uid, "MR"),
-    )
+    study, series = _mr_study(patient, seed, start, series_time, params)
     out = []
     for k in range(slices):
         y = (k - (slices - 1) / 2) * MR_SLICE_GAP + 5.0
@@ -107,31 +92,7 @@ def mr_pelvis(
             image_type=["ORIGINAL", "PRIMARY", "M", "ND"],
             model="Synthetic MR 1.5T",
         )
-        ds.PatientPosition = "HFS"
-        ds.ScanningSequence = list(params.scanning) if len(params.scanning) > 1 else params.scanning[0]
-        ds.SequenceVariant = list(params.variant)
-        ds.ScanOptions = params.options
-        ds.MRAcquisitionType = "2D"
-        ds.SequenceName = params.name
-        ds.SliceThickness = "5"
-        ds.RepetitionTime = params.tr
-        ds.EchoTime = params.te
-        if params.ti is not None:
-            ds.InversionTime = params.ti
-        ds.NumberOfAverages = "2"
-        ds.ImagingFrequency = "63.677"
-        ds.ImagedNucleus = "1H"
-        ds.EchoNumbers = "1"
-        ds.MagneticFieldStrength = "1.5"
-        ds.SpacingBetweenSlices = _ds_number(MR_SLICE_GAP)
-        ds.EchoTrainLength = params.echo_train
-        ds.PixelBandwidth = "200"
-        ds.ReceiveCoilName = "BODY ARRAY"
-        ds.TransmitCoilName = "BODY"
-        ds.AcquisitionMatrix = [0, 320, 256, 0]
-        ds.InPlanePhaseEncodingDirection = "ROW"
-        ds.FlipAngle = "150"
-        ds.SAR = "1.2"
+        _mr_acquisition(ds, params)
         ds.ImagePositionPatient = [_ds_number(plane.x0), _ds_number(y), _ds_number(plane.v0 + TABLE_Z)]
         ds.ImageOrientationPatient = [1, 0, 0, 0, 0, -1]
         ds.SliceLocation = _ds_number(y)
@@ -147,3 +108,53 @@ def mr_pelvis(
 
 # --------------------------------------------------------------------------
 # CR
+
+
+def _mr_study(patient: Patient, seed: int, start: float, series_time: float, params: _Sequence):
+    """Return the MR's study and the series of this sequence."""
+    date = _day(patient, 0)
+    study = _Study(
+        _uid(1, patient.seed, "MR", date),
+        date,
+        _clock(start),
+        "MRI PELVIS WO CONTRAST",
+        "Bilateral hip pain after trauma. Known HO on CT, assess maturity",
+    )
+    series = _Series(
+        _uid(2, study.uid, params.number, seed),
+        params.number,
+        params.description,
+        params.protocol,
+        _clock(series_time),
+        _uid(4, study.uid, "MR"),
+    )
+    return study, series
+
+
+def _mr_acquisition(ds: Dataset, params: _Sequence) -> None:
+    """Write how a slice of this sequence was acquired into its header."""
+    ds.PatientPosition = "HFS"
+    ds.ScanningSequence = list(params.scanning) if len(params.scanning) > 1 else params.scanning[0]
+    ds.SequenceVariant = list(params.variant)
+    ds.ScanOptions = params.options
+    ds.MRAcquisitionType = "2D"
+    ds.SequenceName = params.name
+    ds.SliceThickness = "5"
+    ds.RepetitionTime = params.tr
+    ds.EchoTime = params.te
+    if params.ti is not None:
+        ds.InversionTime = params.ti
+    ds.NumberOfAverages = "2"
+    ds.ImagingFrequency = "63.677"
+    ds.ImagedNucleus = "1H"
+    ds.EchoNumbers = "1"
+    ds.MagneticFieldStrength = "1.5"
+    ds.SpacingBetweenSlices = _ds_number(MR_SLICE_GAP)
+    ds.EchoTrainLength = params.echo_train
+    ds.PixelBandwidth = "200"
+    ds.ReceiveCoilName = "BODY ARRAY"
+    ds.TransmitCoilName = "BODY"
+    ds.AcquisitionMatrix = [0, 320, 256, 0]
+    ds.InPlanePhaseEncodingDirection = "ROW"
+    ds.FlipAngle = "150"
+    ds.SAR = "1.2"
