@@ -110,18 +110,7 @@ def _header(
     ds.InstitutionalDepartmentName = "RADIOLOGY"
     ds.OperatorsName = PLANTED["OperatorsName"]
     ds.ManufacturerModelName = model
-    ds.PatientName = PLANTED["PatientName"]
-    ds.PatientID = PLANTED["PatientID"]
-    ds.PatientBirthDate = PLANTED["BirthDate"]
-    ds.PatientSex = patient.sex
-    other = Dataset()
-    other.PatientID = PLANTED["OtherPatientID"]
-    other.TypeOfPatientID = "TEXT"
-    ds.OtherPatientIDsSequence = DicomSequence([other])
-    ds.PatientAge = patient.age
-    ds.PatientSize = "1.78"
-    ds.PatientWeight = "78"
-    ds.AdditionalPatientHistory = study.history
+    _patient(ds, patient, study)
     ds.BodyPartExamined = "PELVIS"
     ds.DeviceSerialNumber = PLANTED["DeviceSerialNumber"]
     ds.SoftwareVersions = SOFTWARE
@@ -137,6 +126,35 @@ def _header(
         ds.PositionReferenceIndicator = ""
     ds.BurnedInAnnotation = "NO"
     ds.LossyImageCompression = "00"
+    _request(ds, study)
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = sop_class
+    meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
+    ds.file_meta = meta
+    return ds
+
+
+def _patient(ds: Dataset, patient: Patient, study: _Study) -> None:
+    """Write the patient's attributes, planted identifiers among them."""
+    ds.PatientName = PLANTED["PatientName"]
+    ds.PatientID = PLANTED["PatientID"]
+    ds.PatientBirthDate = PLANTED["BirthDate"]
+    ds.PatientSex = patient.sex
+    other = Dataset()
+    other.PatientID = PLANTED["OtherPatientID"]
+    other.TypeOfPatientID = "TEXT"
+    ds.OtherPatientIDsSequence = DicomSequence([other])
+    ds.PatientAge = patient.age
+    ds.PatientSize = "1.78"
+    ds.PatientWeight = "78"
+    ds.AdditionalPatientHistory = study.history
+
+
+def _request(ds: Dataset, study: _Study) -> None:
+    """Write the performed procedure step, and the request with its planted accession number and physician."""
     ds.PerformedProcedureStepStartDate = study.date
     ds.PerformedProcedureStepStartTime = study.time
     ds.PerformedProcedureStepID = f"PPS{int(hashlib.sha256(study.uid.encode()).hexdigest()[:6], 16)}"
@@ -156,14 +174,6 @@ def _header(
 
     block = ds.private_block(PRIVATE_GROUP, PRIVATE_CREATOR, create=True)
     block.add_new(0x10, "LO", PLANTED["PrivateName"])
-
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = sop_class
-    meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
-    ds.file_meta = meta
-    return ds
 
 
 def _pixels(ds: Dataset, frames: npt.NDArray[np.uint16], bits_stored: int, photometric: str = "MONOCHROME2") -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
@@ -10,14 +11,12 @@ import numpy.typing as npt
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.tag import Tag
-from pydicom.uid import (
-    NuclearMedicineImageStorage,
-)
 
 from .anatomy import NM_CLASSES, SIDES, _nm_palette, _scene
 from .common import SCAN_PHASES, SEVERITIES, FloatArray, Patient, _burn_label, _check_choice, _check_int, _gauss
 from .geometry import _coronal, _render
-from .header import _clock, _code, _day, _ds_number, _header, _pixels, _Series, _start, _Study, _uid
+from .header import _clock, _day, _Series, _start, _Study, _uid
+from .nm_object import _nm_dataset
 
 NM_MU = 0.011  # broad-beam attenuation of 140 keV photons in soft tissue, per mm
 NM_Y = np.arange(-150.0, 151.0, 6.0)  # coronal planes projected onto the camera
@@ -28,10 +27,8 @@ SPOT_PX = 1.77  # zoom 1.25
 WB_PX = 2.4
 WB_SHAPE = (1024, 256)
 WB_TOP = 1200.0
-DOSE_MBQ = "799.2"  # 21.6 mCi
 FLOW_FRAMES = 30  # of 2 s each
 FLOW_LAST_COUNTS = 30_000.0  # in the last flow frame
-HALF_LIFE_S = "21624.12"
 
 
 @lru_cache(maxsize=6)
@@ -224,47 +221,78 @@ def bone_scan(*, patient: Patient, phase: str, activity: int = 3, seed: int = 0,
     def series(number: int, description: str, protocol: str, at: float) -> _Series:
         return _Series(_uid(2, study.uid, number, seed), number, description, protocol, _clock(at), frame_of_reference)
 
-    if phase == "flow":
-        proj = _projection(patient.seed, (256, 256), CAMERA_PX, CAMERA_CENTRE)[0]
-        proj = proj.reshape(128, 2, 128, 2, len(NM_CLASSES)).sum(axis=(1, 3))
-        scale = FLOW_LAST_COUNTS / float((proj @ _flow_weights(FLOW_FRAMES * 2.0 - 1.0, activity)).sum())
-        frames = []
-        for k in range(FLOW_FRAMES):
-            expected = _gauss(proj @ _flow_weights(2.0 * k + 1.0, activity), NM_BLUR_MM / (2 * CAMERA_PX))
-            frames.append(_nm_label(_poisson(rng, expected * scale), 7))
-        s = series(1, "FLOW ANT PELVIS 2S/FR R/O HO", "3PH BONE FLOW", injected)
-        ds = _nm_dataset(patient, study, s, np.stack(frames), "DYNAMIC", 2 * CAMERA_PX, ("ANT",), injected)
-        ds.ActualFrameDuration = 2000
-        ds.FrameTime = "2000"
-        ds.AcquisitionTerminationCondition = "TIME"
-        ds.NumberOfPhases = 1
-        ds.PhaseVector = [1] * FLOW_FRAMES
-        ds.NumberOfTimeSlices = FLOW_FRAMES
-        ds.TimeSliceVector = list(range(1, FLOW_FRAMES + 1))
-        info = Dataset()
-        info.PhaseDelay = 0
-        info.ActualFrameDuration = 2000
-        info.PauseBetweenFrames = 0
-        info.NumberOfFramesInPhase = FLOW_FRAMES
-        info.PhaseDescription = "FLOW"
-        ds.PhaseInformationSequence = DicomSequence([info])
-        ds.FrameIncrementPointer = [Tag(0x0054, 0x0010), Tag(0x0054, 0x0020), Tag(0x0054, 0x0030), Tag(0x0054, 0x0100)]
-        return [ds]
+    make = {"flow": _flow, "blood_pool": _blood_pool, "delayed": _delayed}[phase]
+    return make(patient, study, series, rng, activity, injected)
 
-    if phase == "blood_pool":
-        proj = _projection(patient.seed, (256, 256), CAMERA_PX, CAMERA_CENTRE)[0]
-        weights = np.array(
-            [0.05, 0.06, 0.08 * (1 + activity), 0.05 * (1 + 1.5 * activity), 0.35, 0.45, 0.15], dtype=np.float32
-        )
-        expected = _gauss(proj @ weights, NM_BLUR_MM / CAMERA_PX)
-        frame = _nm_label(_counts(rng, expected, 450_000.0), 8)
-        at = injected + 300
-        s = series(2, "BLOOD POOL ANT PELVIS R/O HO", "3PH BONE BLOOD POOL", at)
-        ds = _nm_dataset(patient, study, s, frame[None], "STATIC", CAMERA_PX, ("ANT",), at)
-        ds.ActualFrameDuration = 180_000
-        ds.AcquisitionTerminationCondition = "CNTS"
-        return [ds]
 
+def _flow(
+    patient: Patient,
+    study: _Study,
+    series: Callable[..., _Series],
+    rng: np.random.Generator,
+    activity: int,
+    injected: float,
+) -> list[Dataset]:
+    """The flow phase: one dynamic object of two-second anterior frames from the injection."""
+    proj = _projection(patient.seed, (256, 256), CAMERA_PX, CAMERA_CENTRE)[0]
+    proj = proj.reshape(128, 2, 128, 2, len(NM_CLASSES)).sum(axis=(1, 3))
+    scale = FLOW_LAST_COUNTS / float((proj @ _flow_weights(FLOW_FRAMES * 2.0 - 1.0, activity)).sum())
+    frames = []
+    for k in range(FLOW_FRAMES):
+        expected = _gauss(proj @ _flow_weights(2.0 * k + 1.0, activity), NM_BLUR_MM / (2 * CAMERA_PX))
+        frames.append(_nm_label(_poisson(rng, expected * scale), 7))
+    s = series(1, "FLOW ANT PELVIS 2S/FR R/O HO", "3PH BONE FLOW", injected)
+    ds = _nm_dataset(patient, study, s, np.stack(frames), "DYNAMIC", 2 * CAMERA_PX, ("ANT",), injected)
+    ds.ActualFrameDuration = 2000
+    ds.FrameTime = "2000"
+    ds.AcquisitionTerminationCondition = "TIME"
+    ds.NumberOfPhases = 1
+    ds.PhaseVector = [1] * FLOW_FRAMES
+    ds.NumberOfTimeSlices = FLOW_FRAMES
+    ds.TimeSliceVector = list(range(1, FLOW_FRAMES + 1))
+    info = Dataset()
+    info.PhaseDelay = 0
+    info.ActualFrameDuration = 2000
+    info.PauseBetweenFrames = 0
+    info.NumberOfFramesInPhase = FLOW_FRAMES
+    info.PhaseDescription = "FLOW"
+    ds.PhaseInformationSequence = DicomSequence([info])
+    ds.FrameIncrementPointer = [Tag(0x0054, 0x0010), Tag(0x0054, 0x0020), Tag(0x0054, 0x0030), Tag(0x0054, 0x0100)]
+    return [ds]
+
+
+def _blood_pool(
+    patient: Patient,
+    study: _Study,
+    series: Callable[..., _Series],
+    rng: np.random.Generator,
+    activity: int,
+    injected: float,
+) -> list[Dataset]:
+    """The blood-pool phase: one static anterior image five minutes after the injection."""
+    proj = _projection(patient.seed, (256, 256), CAMERA_PX, CAMERA_CENTRE)[0]
+    weights = np.array(
+        [0.05, 0.06, 0.08 * (1 + activity), 0.05 * (1 + 1.5 * activity), 0.35, 0.45, 0.15], dtype=np.float32
+    )
+    expected = _gauss(proj @ weights, NM_BLUR_MM / CAMERA_PX)
+    frame = _nm_label(_counts(rng, expected, 450_000.0), 8)
+    at = injected + 300
+    s = series(2, "BLOOD POOL ANT PELVIS R/O HO", "3PH BONE BLOOD POOL", at)
+    ds = _nm_dataset(patient, study, s, frame[None], "STATIC", CAMERA_PX, ("ANT",), at)
+    ds.ActualFrameDuration = 180_000
+    ds.AcquisitionTerminationCondition = "CNTS"
+    return [ds]
+
+
+def _delayed(
+    patient: Patient,
+    study: _Study,
+    series: Callable[..., _Series],
+    rng: np.random.Generator,
+    activity: int,
+    injected: float,
+) -> list[Dataset]:
+    """The delayed phase: anterior and posterior whole-body views, and an anterior spot view of the pelvis."""
     at = injected + 3 * 3600 + 600
     ant, post = _whole_body(patient.seed, activity)
     sigma = NM_BLUR_MM / WB_PX
@@ -286,93 +314,3 @@ def bone_scan(*, patient: Patient, phase: str, activity: int = 3, seed: int = 0,
     ds_spot.ActualFrameDuration = 240_000
     ds_spot.AcquisitionTerminationCondition = "CNTS"
     return [ds_wb, ds_spot]
-
-
-VIEWS = {
-    "ANT": (("G-5215", "SRT", "Anterior projection"), [1, 0, 0, 0, 0, -1], ["L", "F"]),
-    "POST": (("G-5216", "SRT", "Posterior projection"), [-1, 0, 0, 0, 0, -1], ["R", "F"]),
-}
-
-
-def _nm_dataset(
-    patient: Patient,
-    study: _Study,
-    series: _Series,
-    frames: npt.NDArray[np.uint16],
-    kind: str,
-    px: float,
-    views: tuple[str, ...],
-    acquired: float,
-    zoom: float = 1.0,
-) -> Dataset:
-    """Return an NM Image object: isotope, detectors, frame vectors and counts."""
-    ds = _header(
-        patient,
-        study,
-        series,
-        sop_class=NuclearMedicineImageStorage,
-        modality="NM",
-        instance=1,
-        acquired=_clock(acquired),
-        image_type=["ORIGINAL", "PRIMARY", kind, "EMISSION"],
-        model="Synthetic Dual-Head Camera",
-    )
-    n = frames.shape[0]
-    ds.PatientOrientation = VIEWS[views[0]][2]
-    ds.NumberOfFrames = n
-    ds.FrameIncrementPointer = [Tag(0x0054, 0x0010), Tag(0x0054, 0x0020)]
-    ds.NumberOfEnergyWindows = 1
-    ds.EnergyWindowVector = [1] * n
-    detectors = len(views)
-    ds.NumberOfDetectors = detectors
-    ds.DetectorVector = [1] * n if detectors == 1 else list(range(1, detectors + 1))
-    ds.CountsAccumulated = int(frames.astype(np.int64).sum())
-    ds.CorrectedImage = ["UNIF", "LIN", "ENER"]
-    ds.PixelSpacing = [_ds_number(px), _ds_number(px)]
-
-    window = Dataset()
-    window.EnergyWindowName = "TC99M"
-    limits = Dataset()
-    limits.EnergyWindowLowerLimit = "126"
-    limits.EnergyWindowUpperLimit = "154"
-    window.EnergyWindowRangeSequence = DicomSequence([limits])
-    ds.EnergyWindowInformationSequence = DicomSequence([window])
-    drug = Dataset()
-    drug.Radiopharmaceutical = "Tc-99m MDP"
-    drug.RadiopharmaceuticalRoute = "IV"
-    drug.RadiopharmaceuticalStartTime = _clock(_seconds(study.time) + 300)
-    drug.RadiopharmaceuticalStartDateTime = study.date + drug.RadiopharmaceuticalStartTime
-    drug.RadionuclideTotalDose = DOSE_MBQ
-    drug.RadionuclideHalfLife = HALF_LIFE_S
-    drug.RadionuclideCodeSequence = DicomSequence([_code("C-163A8", "SRT", "^99m^Technetium")])
-    ds.RadiopharmaceuticalInformationSequence = DicomSequence([drug])
-
-    items = []
-    for view in views:
-        code, orientation, _ = VIEWS[view]
-        item = Dataset()
-        item.CollimatorGridName = "LEHR"
-        item.CollimatorType = "PARA"
-        item.FieldOfViewShape = "RECTANGLE"
-        item.FieldOfViewDimensions = [533, 387]
-        item.ZoomFactor = [_ds_number(zoom), _ds_number(zoom)]
-        item.ImageOrientationPatient = orientation
-        item.ViewCodeSequence = DicomSequence([_code(*code)])
-        items.append(item)
-    ds.DetectorInformationSequence = DicomSequence(items)
-    ds.PatientOrientationCodeSequence = DicomSequence([_code("F-10450", "99SDM", "recumbent")])
-    ds.PatientOrientationCodeSequence[0].PatientOrientationModifierCodeSequence = DicomSequence(
-        [_code("F-10340", "99SDM", "supine")]
-    )
-    ds.PatientGantryRelationshipCodeSequence = DicomSequence([_code("F-10470", "99SDM", "headfirst")])
-    _pixels(ds, frames, 16)
-    return ds
-
-
-def _seconds(tm: str) -> float:
-    """Return a TM value as seconds after midnight."""
-    return int(tm[0:2]) * 3600 + int(tm[2:4]) * 60 + float(tm[4:])
-
-
-# --------------------------------------------------------------------------
-# files
