@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 
 from PIL import ImageDraw
 
-from .drawing import Blob, FloatArray, Painter, Point, _arc_pts, _chaikin, _Frame, _mask, _stroke
+from .drawing import Blob, FloatArray, Point, _arc_pts, _chaikin, _Frame, _mask, _stroke
 
 SIDES = (-1, 1)
 
@@ -88,114 +89,144 @@ _TRANSVERSE = (((72, 66), (116, 60), 16.0), ((74, 184), (114, 198), 22.0))
 
 def _pelvis_masks(size: tuple[int, int], fr: _Frame, blur: float, keys: Sequence[str]) -> dict[str, FloatArray]:
     """Rasterise the named bony and soft-tissue parts of an AP pelvis."""
+    masks = {}
+    for key in keys:
+        paint, part_blur = PAINTERS[key]
+        masks[key] = _mask(size, partial(paint, fr=fr), part_blur(blur, fr.scale))
+    return masks
+
+
+def _paint_body(d: ImageDraw.ImageDraw, fr: _Frame) -> None:
+    half = _BODY_LATERAL + _BODY_MEDIAL
+    d.polygon(fr.poly(half, -1) + fr.poly(half[::-1], 1), fill=255)
+
+
+def _paint_innominate(d: ImageDraw.ImageDraw, fr: _Frame) -> None:
+    for s in SIDES:
+        d.polygon(fr.poly(_chaikin(_ILIUM, 2), s), fill=255)
+        d.polygon(fr.poly(_chaikin(_OBTURATOR), s), fill=0)
+
+
+def _paint_sacrum(d: ImageDraw.ImageDraw, fr: _Frame) -> None:
+    d.polygon(_chaikin(fr.sym(_SACRUM_HALF), 2), fill=255)
+    for blob in _COCCYX:
+        d.polygon(fr.ellipse(blob, 1), fill=255)
+
+
+def _paint_foramina(d: ImageDraw.ImageDraw, fr: _Frame) -> None:
+    for s in SIDES:
+        for u, v, r in _SACRAL_FORAMINA:
+            d.polygon(fr.ellipse((u, v, r, r * 1.1, 0), s), fill=255)
+
+
+def _paint_vertebrae(d: ImageDraw.ImageDraw, fr: _Frame) -> None:
+    for half in _VERTEBRA_HALVES:
+        d.polygon(_chaikin(fr.sym(half), 2), fill=255)
+
+
+def _paint_posterior(d: ImageDraw.ImageDraw, fr: _Frame) -> None:
     sc = fr.scale
+    for blob in _SPINOUS:
+        d.polygon(fr.ellipse(blob, 1), fill=255)
+    for s in SIDES:
+        for p0, p1, w in _TRANSVERSE:
+            _stroke(d, fr.poly([p0, p1], s), w * sc)
+        for blob in _PEDICLES:
+            d.polygon(fr.ellipse(blob, s), outline=255, width=max(1, round(4 * sc)))
 
-    def body(d: ImageDraw.ImageDraw) -> None:
-        half = _BODY_LATERAL + _BODY_MEDIAL
-        d.polygon(fr.poly(half, -1) + fr.poly(half[::-1], 1), fill=255)
 
-    def innominate(d: ImageDraw.ImageDraw) -> None:
-        for s in SIDES:
-            d.polygon(fr.poly(_chaikin(_ILIUM, 2), s), fill=255)
-            d.polygon(fr.poly(_chaikin(_OBTURATOR), s), fill=0)
+def _paint_femur(d: ImageDraw.ImageDraw, fr: _Frame) -> None:
+    u, v = HEAD_UV
+    for s in SIDES:
+        d.polygon(fr.ellipse((u, v, HEAD_R, HEAD_R, 0), s, n=96), fill=255)
+        d.polygon(fr.poly(_chaikin(_PROXIMAL_FEMUR, 2), s), fill=255)
 
-    def sacrum(d: ImageDraw.ImageDraw) -> None:
-        d.polygon(_chaikin(fr.sym(_SACRUM_HALF), 2), fill=255)
-        for blob in _COCCYX:
-            d.polygon(fr.ellipse(blob, 1), fill=255)
 
-    def foramina(d: ImageDraw.ImageDraw) -> None:
-        for s in SIDES:
-            for u, v, r in _SACRAL_FORAMINA:
-                d.polygon(fr.ellipse((u, v, r, r * 1.1, 0), s), fill=255)
+def _paint_shaft(d: ImageDraw.ImageDraw, fr: _Frame) -> None:
+    for s in SIDES:
+        d.polygon(fr.poly(_chaikin(_SHAFT, 2), s), fill=255)
 
-    def vertebrae(d: ImageDraw.ImageDraw) -> None:
-        for half in _VERTEBRA_HALVES:
-            d.polygon(_chaikin(fr.sym(half), 2), fill=255)
 
-    def posterior(d: ImageDraw.ImageDraw) -> None:
-        for blob in _SPINOUS:
-            d.polygon(fr.ellipse(blob, 1), fill=255)
-        for s in SIDES:
-            for p0, p1, w in _TRANSVERSE:
-                _stroke(d, fr.poly([p0, p1], s), w * sc)
-            for blob in _PEDICLES:
-                d.polygon(fr.ellipse(blob, s), outline=255, width=max(1, round(4 * sc)))
+def _paint_canal(d: ImageDraw.ImageDraw, fr: _Frame) -> None:
+    for s in SIDES:
+        d.polygon(fr.poly(_chaikin(_CANAL, 2), s), fill=255)
 
-    def femur(d: ImageDraw.ImageDraw) -> None:
-        u, v = HEAD_UV
-        for s in SIDES:
-            d.polygon(fr.ellipse((u, v, HEAD_R, HEAD_R, 0), s, n=96), fill=255)
-            d.polygon(fr.poly(_chaikin(_PROXIMAL_FEMUR, 2), s), fill=255)
 
-    def shaft(d: ImageDraw.ImageDraw) -> None:
-        for s in SIDES:
-            d.polygon(fr.poly(_chaikin(_SHAFT, 2), s), fill=255)
+def _paint_trochanter(d: ImageDraw.ImageDraw, fr: _Frame) -> None:
+    for s in SIDES:
+        d.polygon(fr.ellipse(_GREATER_TROCHANTER, s), fill=255)
 
-    def canal(d: ImageDraw.ImageDraw) -> None:
-        for s in SIDES:
-            d.polygon(fr.poly(_chaikin(_CANAL, 2), s), fill=255)
 
-    def trochanter(d: ImageDraw.ImageDraw) -> None:
-        for s in SIDES:
-            d.polygon(fr.ellipse(_GREATER_TROCHANTER, s), fill=255)
+def _paint_trabecular_groups(d: ImageDraw.ImageDraw, fr: _Frame) -> None:
+    sc = fr.scale
+    for s in SIDES:
+        _stroke(d, fr.poly(_COMPRESSIVE, s), 30 * sc)
+        _stroke(d, fr.poly(_TENSILE, s), 14 * sc)
 
-    def trabecular_groups(d: ImageDraw.ImageDraw) -> None:
-        for s in SIDES:
-            _stroke(d, fr.poly(_COMPRESSIVE, s), 30 * sc)
-            _stroke(d, fr.poly(_TENSILE, s), 14 * sc)
 
-    def lines(d: ImageDraw.ImageDraw) -> None:
-        u, v = HEAD_UV
-        for s in SIDES:
-            _stroke(d, fr.poly(_BRIM, s), 5 * sc)
-            _stroke(d, fr.poly(_ILIOISCHIAL, s), 4 * sc)
-            _stroke(d, fr.poly(_TEARDROP, s), 5 * sc)
-            _stroke(d, fr.poly(_arc_pts(u, v, HEAD_R + 7, 196, 306), s), 7 * sc)
-            _stroke(d, fr.poly(_CREST, s), 6 * sc)
+def _paint_lines(d: ImageDraw.ImageDraw, fr: _Frame) -> None:
+    sc = fr.scale
+    u, v = HEAD_UV
+    for s in SIDES:
+        _stroke(d, fr.poly(_BRIM, s), 5 * sc)
+        _stroke(d, fr.poly(_ILIOISCHIAL, s), 4 * sc)
+        _stroke(d, fr.poly(_TEARDROP, s), 5 * sc)
+        _stroke(d, fr.poly(_arc_pts(u, v, HEAD_R + 7, 196, 306), s), 7 * sc)
+        _stroke(d, fr.poly(_CREST, s), 6 * sc)
 
-    def faint_lines(d: ImageDraw.ImageDraw) -> None:
-        for s in SIDES:
-            _stroke(d, fr.poly(_POSTERIOR_WALL, s), 3 * sc)
-            _stroke(d, fr.poly(_ANTERIOR_WALL, s), 3 * sc)
 
-    def thick(d: ImageDraw.ImageDraw) -> None:
-        for s in SIDES:
-            d.polygon(fr.ellipse(_SUPRA_ACETABULAR, s), fill=255)
-            _stroke(d, fr.poly(_PILLAR, s), 40 * sc)
-            _stroke(d, fr.poly(_SI_JOINT, s), 40 * sc)
+def _paint_faint_lines(d: ImageDraw.ImageDraw, fr: _Frame) -> None:
+    sc = fr.scale
+    for s in SIDES:
+        _stroke(d, fr.poly(_POSTERIOR_WALL, s), 3 * sc)
+        _stroke(d, fr.poly(_ANTERIOR_WALL, s), 3 * sc)
 
-    def si_joint(d: ImageDraw.ImageDraw) -> None:
-        for s in SIDES:
-            _stroke(d, fr.poly(_SI_JOINT, s), 4 * sc)
 
-    def sacral_ridges(d: ImageDraw.ImageDraw) -> None:
-        for v, hw in ((252, 84), (318, 62), (362, 54), (404, 44), (444, 30)):
-            _stroke(d, [fr.xy(hw, v, -1), fr.xy(0, v + 5, 1), fr.xy(hw, v, 1)], 3 * sc)
-        _stroke(d, [fr.xy(0, 270, 1), fr.xy(0, 500, 1)], 5 * sc)
+def _paint_thick(d: ImageDraw.ImageDraw, fr: _Frame) -> None:
+    sc = fr.scale
+    for s in SIDES:
+        d.polygon(fr.ellipse(_SUPRA_ACETABULAR, s), fill=255)
+        _stroke(d, fr.poly(_PILLAR, s), 40 * sc)
+        _stroke(d, fr.poly(_SI_JOINT, s), 40 * sc)
 
-    def joint_space(d: ImageDraw.ImageDraw) -> None:
-        u, v = HEAD_UV
-        for s in SIDES:
-            _stroke(d, fr.poly(_arc_pts(u, v, HEAD_R + 3.5, 200, 300), s), 5 * sc)
 
-    painters: dict[str, tuple[Painter, float]] = {
-        "body": (body, blur * 2),
-        "innominate": (innominate, blur),
-        "sacrum": (sacrum, blur),
-        "foramina": (foramina, blur * 1.5),
-        "vertebrae": (vertebrae, blur),
-        "posterior": (posterior, blur * 1.5),
-        "femur": (femur, blur),
-        "shaft": (shaft, blur + 24 * sc),
-        "canal": (canal, blur + 12 * sc),
-        "trochanter": (trochanter, blur + 12 * sc),
-        "trabecular_groups": (trabecular_groups, blur + 8 * sc),
-        "lines": (lines, blur + 0.5),
-        "faint_lines": (faint_lines, blur + 0.5 + sc),
-        "thick": (thick, blur + 16 * sc),
-        "si_joint": (si_joint, blur),
-        "sacral_ridges": (sacral_ridges, blur + 1.0),
-        "joint_space": (joint_space, blur),
-    }
-    return {k: _mask(size, *painters[k]) for k in keys}
+def _paint_si_joint(d: ImageDraw.ImageDraw, fr: _Frame) -> None:
+    sc = fr.scale
+    for s in SIDES:
+        _stroke(d, fr.poly(_SI_JOINT, s), 4 * sc)
+
+
+def _paint_sacral_ridges(d: ImageDraw.ImageDraw, fr: _Frame) -> None:
+    sc = fr.scale
+    for v, hw in ((252, 84), (318, 62), (362, 54), (404, 44), (444, 30)):
+        _stroke(d, [fr.xy(hw, v, -1), fr.xy(0, v + 5, 1), fr.xy(hw, v, 1)], 3 * sc)
+    _stroke(d, [fr.xy(0, 270, 1), fr.xy(0, 500, 1)], 5 * sc)
+
+
+def _paint_joint_space(d: ImageDraw.ImageDraw, fr: _Frame) -> None:
+    sc = fr.scale
+    u, v = HEAD_UV
+    for s in SIDES:
+        _stroke(d, fr.poly(_arc_pts(u, v, HEAD_R + 3.5, 200, 300), s), 5 * sc)
+
+
+# Each part's painter, and its blur from the frame's blur and scale.
+PAINTERS: dict[str, tuple[Callable[[ImageDraw.ImageDraw, _Frame], None], Callable[[float, float], float]]] = {
+    "body": (_paint_body, lambda blur, sc: blur * 2),
+    "innominate": (_paint_innominate, lambda blur, sc: blur),
+    "sacrum": (_paint_sacrum, lambda blur, sc: blur),
+    "foramina": (_paint_foramina, lambda blur, sc: blur * 1.5),
+    "vertebrae": (_paint_vertebrae, lambda blur, sc: blur),
+    "posterior": (_paint_posterior, lambda blur, sc: blur * 1.5),
+    "femur": (_paint_femur, lambda blur, sc: blur),
+    "shaft": (_paint_shaft, lambda blur, sc: blur + 24 * sc),
+    "canal": (_paint_canal, lambda blur, sc: blur + 12 * sc),
+    "trochanter": (_paint_trochanter, lambda blur, sc: blur + 12 * sc),
+    "trabecular_groups": (_paint_trabecular_groups, lambda blur, sc: blur + 8 * sc),
+    "lines": (_paint_lines, lambda blur, sc: blur + 0.5),
+    "faint_lines": (_paint_faint_lines, lambda blur, sc: blur + 0.5 + sc),
+    "thick": (_paint_thick, lambda blur, sc: blur + 16 * sc),
+    "si_joint": (_paint_si_joint, lambda blur, sc: blur),
+    "sacral_ridges": (_paint_sacral_ridges, lambda blur, sc: blur + 1.0),
+    "joint_space": (_paint_joint_space, lambda blur, sc: blur),
+}

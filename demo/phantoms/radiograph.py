@@ -51,36 +51,10 @@ def pelvis_radiograph(*, severity: int = 2, arrows: bool = False, seed: int = 0)
     body = m["body"]
     atten = body * (0.06 + 0.25 * _blur(body, 70))
 
-    # bowel gas over the flanks and the rectosigmoid
-    g = _rng(seed, 3)
-    gas_blobs: list[Blob] = []
-    for _ in range(int(g.integers(3, 7))):
-        u = float(g.uniform(-300, 300))
-        v = float(g.uniform(20, 300)) if abs(u) > 150 else float(g.uniform(300, 420))
-        r = float(g.uniform(14, 34))
-        gas_blobs.append((width / 2 + u, v, r, r * float(g.uniform(0.5, 0.8)), float(g.uniform(0, 180))))
-    gas = _blur(_blob_mask(shape, gas_blobs, g, edge=3.0), 4)
+    gas = _bowel_gas(_rng(seed, 3), shape)
     atten -= 0.1 * gas * np.clip(1.0 + 0.3 * trab, 0, 2)
 
-    def rim(mask: FloatArray, radius: float) -> FloatArray:
-        return np.clip(2.2 * (1.0 - _blur(mask, radius)) - 0.1, 0, 1) * mask
-
-    # pelvis: thin iliac fossae, denser margins, pillars and joint lines
-    inn = m["innominate"]
-    bone = inn * (0.11 + 0.02 * trab) + 0.26 * rim(inn, 4) + 0.16 * rim(inn, 18)
-    bone += 0.22 * m["thick"] * inn + 0.26 * m["lines"] + 0.07 * m["faint_lines"]
-    sac = m["sacrum"]
-    bone += sac * (0.11 + 0.02 * trab) + 0.1 * rim(sac, 5) - 0.07 * m["foramina"] * sac
-    bone += 0.08 * m["sacral_ridges"] * sac - 0.08 * m["si_joint"] - 0.12 * m["joint_space"]
-    vert = m["vertebrae"]
-    bone += vert * (0.2 + 0.03 * trab) + 0.24 * rim(vert, 4) + 0.18 * m["posterior"]
-
-    # femora: cortex, medullary canal and trabecular groups
-    fem = m["femur"]
-    shaft = m["shaft"]
-    bone += fem * (0.3 + 0.035 * trab_v) + 0.32 * rim(fem, 6)
-    bone += 0.36 * shaft * rim(fem, 14) + 0.08 * m["trabecular_groups"] * fem
-    bone -= 0.1 * m["canal"] + 0.06 * m["trochanter"] * fem
+    bone = _bone(m, trab, trab_v)
 
     # heterotopic new bone: denser periphery, trabecular centre
     ho, targets = _ho_mask(shape, fr, severity, _rng(seed, 4))
@@ -98,6 +72,44 @@ def pelvis_radiograph(*, severity: int = 2, arrows: bool = False, seed: int = 0)
         out = _draw_arrows(out, _arrow_specs(fr, targets, _rng(seed, 6)))
     _text(out, (64, 36), "R", fill=225, size=30)
     return _label(out)
+
+
+def _bowel_gas(g: np.random.Generator, shape: tuple[int, int]) -> FloatArray:
+    """Bowel gas over the flanks and the rectosigmoid."""
+    gas_blobs: list[Blob] = []
+    for _ in range(int(g.integers(3, 7))):
+        u = float(g.uniform(-300, 300))
+        v = float(g.uniform(20, 300)) if abs(u) > 150 else float(g.uniform(300, 420))
+        r = float(g.uniform(14, 34))
+        gas_blobs.append((shape[1] / 2 + u, v, r, r * float(g.uniform(0.5, 0.8)), float(g.uniform(0, 180))))
+    return _blur(_blob_mask(shape, gas_blobs, g, edge=3.0), 4)
+
+
+def _rim(mask: FloatArray, radius: float) -> FloatArray:
+    """The margin of a bone, denser than its inside."""
+    return np.clip(2.2 * (1.0 - _blur(mask, radius)) - 0.1, 0, 1) * mask
+
+
+def _bone(m: dict[str, FloatArray], trab: FloatArray, trab_v: FloatArray) -> FloatArray:
+    """The attenuation of the pelvis (thin iliac fossae, denser margins, pillars, joint lines) and of the femora
+    (cortex, medullary canal, trabecular groups)."""
+    # pelvis: thin iliac fossae, denser margins, pillars and joint lines
+    inn = m["innominate"]
+    bone = inn * (0.11 + 0.02 * trab) + 0.26 * _rim(inn, 4) + 0.16 * _rim(inn, 18)
+    bone += 0.22 * m["thick"] * inn + 0.26 * m["lines"] + 0.07 * m["faint_lines"]
+    sac = m["sacrum"]
+    bone += sac * (0.11 + 0.02 * trab) + 0.1 * _rim(sac, 5) - 0.07 * m["foramina"] * sac
+    bone += 0.08 * m["sacral_ridges"] * sac - 0.08 * m["si_joint"] - 0.12 * m["joint_space"]
+    vert = m["vertebrae"]
+    bone += vert * (0.2 + 0.03 * trab) + 0.24 * _rim(vert, 4) + 0.18 * m["posterior"]
+
+    # femora: cortex, medullary canal and trabecular groups
+    fem = m["femur"]
+    shaft = m["shaft"]
+    bone += fem * (0.3 + 0.035 * trab_v) + 0.32 * _rim(fem, 6)
+    bone += 0.36 * shaft * _rim(fem, 14) + 0.08 * m["trabecular_groups"] * fem
+    bone -= 0.1 * m["canal"] + 0.06 * m["trochanter"] * fem
+    return bone
 
 
 # --------------------------------------------------------------------------
