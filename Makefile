@@ -9,6 +9,8 @@ CHROMIUM := /usr/bin/chromium
 DCMTK := /usr/bin/dcmcjpeg
 # Tesseract's English model: the OCR that looks for burned-in text on radiographs (tesserocr bundles the engine).
 TESSDATA := /usr/share/tesseract-ocr/5/tessdata/eng.traineddata
+# The tesseract program: the OCR benchmark's peer (the same engine run as a process), for `make bench` only.
+TESSERACT := /usr/bin/tesseract
 
 .PHONY: run test lint serve-check bench clean
 
@@ -42,6 +44,13 @@ $(TESSDATA):
 		echo "tesseract-ocr-eng is missing: radiographs are held for review unchecked until it is installed (as root)."; \
 	fi
 
+$(TESSERACT):
+	@if [ "$$(id -u)" = "0" ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr >/dev/null; \
+	else \
+		echo "tesseract is missing: install Debian's tesseract-ocr package (apt-get install tesseract-ocr) as root."; exit 1; \
+	fi
+
 run: $(VENV)/.runtime $(TESSDATA)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo --accounts
@@ -61,8 +70,12 @@ lint: $(VENV)/.dev
 test: $(VENV)/.dev $(CHROMIUM) $(DCMTK) $(TESSDATA) lint
 	$(VENV)/bin/pytest --durations=10
 
-bench: $(VENV)/.dev
+# The benchmarks that need no server or browser, a few minutes in all (docs/benchmarks.md has the others).
+bench: $(VENV)/.dev $(DCMTK) $(TESSDATA) $(TESSERACT)
 	$(PY) bench/pages.py
+	$(PY) bench/jpeg12.py
+	$(PY) bench/burned_in_text.py
+	$(PY) bench/upload.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

@@ -12,15 +12,15 @@ with the options a teaching file needs:
 
 UIDs are replaced consistently within a case (the Retain UIDs option is not
 used). Private attributes, overlay and curve groups are removed. Table E.1-1
-itself is read from the 2024b action lists that the ``dicom-anonymizer``
+itself is read from the 2026c action lists that the ``dicom-anonymizer``
 package ships as data; the walker, the options and the checks are ours.
 
 Nothing is written to disk or logged; errors name tags, never values.
 
 References
 ----------
-DICOM PS3.15 2024b, Annex E "Attribute Confidentiality Profiles",
-https://dicom.nema.org/medical/dicom/2024b/output/chtml/part15/chapter_E.html
+DICOM PS3.15 2026c, Annex E "Attribute Confidentiality Profiles",
+https://dicom.nema.org/medical/dicom/2026c/output/chtml/part15/chapter_E.html
 """
 
 import hashlib
@@ -34,7 +34,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from dicomanonymizer.dicom_anonymization_databases import dicomfields_2024b as table_e1_1
+from dicomanonymizer.dicom_anonymization_databases import dicomfields_2026c as table_e1_1
 from pydicom.charset import python_encoding
 from pydicom.datadict import (
     dictionary_description,
@@ -65,7 +65,7 @@ __all__ = [
 ]
 
 #: Edition of PS3.15 whose Table E.1-1 drives the profile.
-TABLE_EDITION = "2024b"
+TABLE_EDITION = "2026c"
 
 #: Table E.1-1 as action lists, keyed by the Basic Profile action the standard gives.
 _ACTION_LISTS: dict[str, list[tuple[int, ...]]] = {
@@ -118,8 +118,9 @@ HELD_DESCRIPTORS = (
     "AdmittingDiagnosesDescription",
 )
 
-#: Removed although their VR would have them shifted or kept: the age stays instead.
-_BIRTH = frozenset({"PatientBirthDate", "PatientBirthTime"})
+#: Dates and times the Modified Dates option (E.3.6) does not list: they get the Basic Profile's action, not a
+#: shift (the age stays instead of the birth date).
+_NOT_SHIFTED = frozenset({"PatientBirthDate", "PatientBirthTime", "GPSTimeStamp"})
 
 #: Attributes outside Table E.1-1 that we remove too.
 _REMOVED_BEYOND_TABLE = {
@@ -147,6 +148,9 @@ _FILE_META_KEPT = frozenset({0x00020000, 0x00020001, 0x00020002, 0x00020003, 0x0
 DUMMY_TEXT = "ANONYMIZED"
 _TEXT_VRS = frozenset({"AE", "CS", "LO", "LT", "PN", "SH", "ST", "UC", "UT"})
 _NUMBER_VRS = frozenset({"SL", "SS", "SV", "UL", "US", "UV", "FL", "FD"})
+#: Dummy value for D on the other-byte VRs: eight zero bytes, a length every one of them allows.
+DUMMY_BYTES = bytes(8)
+_BYTES_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW"})
 
 DEIDENTIFICATION_METHOD = (
     "PS3.15 Basic Application Level Confidentiality Profile",
@@ -279,8 +283,9 @@ def _table_rule(keyword: str, vr: str, basic: str) -> _Rule:
         return _Rule(
             "held", "emptied (Type 2), returned for the author to review: Clean Descriptors option (E.3.5)", basic
         )
-    if keyword in _BIRTH:
-        return _Rule("X", "the age is kept as Patient's Age instead", basic)
+    if keyword in _NOT_SHIFTED:
+        action = "X" if "X" in basic else "Z"
+        return _Rule(action, "not shifted: the Modified Dates option (E.3.6) does not list it", basic)
     if vr in ("DA", "DT"):
         return _Rule("shift", _R_SHIFT, basic)
     if vr == "TM":
@@ -472,12 +477,13 @@ def deidentify(ds: Dataset, *, keys: CaseKeys) -> Deidentified:
     Modified Dates and Clean Descriptors options to every element of the data
     set and of every item of every sequence, at any depth:
 
-    - Table E.1-1 (2024b) attributes get the action in `attribute_table`;
+    - Table E.1-1 (2026c) attributes get the action in `attribute_table`;
       where the standard allows a choice (X/Z, X/D, X/Z/D, X/Z/U*) they are
       removed, Z/D become zero-length, U and UIDs under D are replaced with
       `new_uid`, D gets a dummy of its VR (an empty sequence for SQ).
-    - Every DA and DT value is shifted by ``keys.date_offset_days``; Patient's
-      Birth Date and Time are removed; times are kept.
+    - Every DA and DT value is shifted by ``keys.date_offset_days``, but for
+      those the Modified Dates option does not list: Patient's Birth Date is
+      emptied, Patient's Birth Time and GPS Time Stamp removed; times are kept.
     - Private attributes, overlay groups (60xx), curve groups (50xx), group
       lengths, public attributes unknown to the dictionary and person names
       outside the table are removed; other UIDs outside the table are replaced
@@ -631,9 +637,13 @@ def _binary_number(tag: int) -> bool:
 
 
 def _dummy_value(vr: str) -> Any:
-    """Return the dummy for D on `vr`, or None for a zero-length value (SQ, binary VRs, UR, AT)."""
-    if vr in _TEXT_VRS:
+    """Return the dummy for D on `vr` (PS3.15 E.1.1: non-zero length), or None for a zero-length value (SQ, AT)."""
+    if vr in _TEXT_VRS or vr == "UR":  # a relative URI reference is a valid UR
         return DUMMY_TEXT
+    if vr == "AS":
+        return "000D"
+    if vr in _BYTES_VRS:
+        return DUMMY_BYTES
     if vr in ("DS", "IS"):
         return "0"
     if vr in _NUMBER_VRS:
@@ -643,7 +653,9 @@ def _dummy_value(vr: str) -> Any:
 
 def _dummy_description(vr: str) -> str:
     dummy = _dummy_value(vr)
-    return "a zero-length value" if dummy is None else f"{dummy!r}"
+    if dummy is None:
+        return "a zero-length value"
+    return f"{len(dummy)} zero bytes" if isinstance(dummy, bytes) else f"{dummy!r}"
 
 
 def _dummy(elem: DataElement) -> None:
@@ -729,7 +741,7 @@ def _format_tag(value: int, mask: int = 0xFFFFFFFF) -> str:
 
 
 def _source_names() -> dict[tuple[int, ...], str]:
-    """Return the attribute names written as comments beside each entry of the 2024b lists."""
+    """Return the attribute names written as comments beside each entry of the 2026c lists."""
     try:
         source = inspect.getsource(table_e1_1)
     except (OSError, TypeError):
@@ -806,10 +818,10 @@ _BEYOND_TABLE: tuple[TableRow, ...] = (
 
 
 def attribute_table() -> list[TableRow]:
-    """Return every attribute of Table E.1-1 (2024b) with the action we apply, then our rules beyond it.
+    """Return every attribute of Table E.1-1 (2026c) with the action we apply, then our rules beyond it.
 
     The rows are computed by the same rules `deidentify` applies, from the
-    action lists of ``dicomanonymizer.dicom_anonymization_databases.dicomfields_2024b``,
+    action lists of ``dicomanonymizer.dicom_anonymization_databases.dicomfields_2026c``,
     so the documentation cannot drift from the behaviour.
 
     Returns
