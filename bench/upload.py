@@ -1,7 +1,7 @@
 """Benchmark: the web upload's request, ours against a plain Django view that saves the upload (not a test).
 
 Issue 13 asks that the request store the upload and answer in under 2 s after the bytes arrive, and leave the
-rest to a task. Generates a synthetic CT series (``cases.synthetic.ct_pelvis``, default 600 slices of 128×128,
+rest to a task. Generates a synthetic CT series (``demo.synthetic.ct_pelvis``, default 600 slices of 128×128,
 16-bit, about 20 MB) zipped, builds one multipart body of it, then posts that same body with
 Django's test client (one process, a throw-away SQLite database, the request's body parsed as a server would)
 to two views in turns, round after round (a, b, a, b, …):
@@ -64,7 +64,7 @@ urlpatterns = [path("bench/plain-upload/", plain_upload), path("", include("teac
 
 def series_zip(slices: int, size: int) -> bytes:
     """Return a zip of a synthetic CT series, one DICOM file a slice (stored: CT pixels deflate poorly)."""
-    from cases import synthetic
+    from demo import synthetic
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
