@@ -258,14 +258,14 @@ def ingest_spooled(*, job: IngestJob, workers: int = 1) -> IngestJob:
         return job  # closed by the lease check or the sweep meanwhile
     with ingest_heartbeat(job=job) as lease:
         if lease.lost.is_set():
-            return job  # another run or the lease check got there first
+            return _lost(job, None)  # another run or the lease check got there first
         if job.phase == IngestJob.Phase.DEIDENTIFY:
             _delete_orphans(job, keep_stored=False)  # a retry starts this phase afresh
             job.report = {"candidates": job.report.get("candidates", 0)}
             try:
                 ingest_stage(job=job, sources=_spooled_sources(job), workers=workers, lease=lease)
             except LeaseLost:
-                return job
+                return _lost(job, None)
             except Exception as error:
                 ingest_abandon(job=job, error=error)
                 return job
@@ -647,6 +647,7 @@ def ingest_run(
 def _lost(job: IngestJob, prerendered: dict[str, tuple] | None) -> IngestJob:
     """Stop a run whose claim was taken over: delete the frames it made for no stage; the job as its owner has it."""
     _delete_unused(job, _prerendered_files(prerendered or {}))
+    logger.warning("DICOM import %s: a run that lost its claim (paused past its lease) stopped", job.token)
     job.refresh_from_db()
     return job
 
