@@ -33,6 +33,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -257,14 +258,14 @@ def ingest_spooled(*, job: IngestJob, workers: int = 1) -> IngestJob:
         return job  # closed by the lease check or the sweep meanwhile
     with ingest_heartbeat(job=job) as lease:
         if lease.lost.is_set():
-            return job  # another run or the lease check got there first
+            return _lost(job, None)  # another run or the lease check got there first
         if job.phase == IngestJob.Phase.DEIDENTIFY:
             _delete_orphans(job, keep_stored=False)  # a retry starts this phase afresh
             job.report = {"candidates": job.report.get("candidates", 0)}
             try:
                 ingest_stage(job=job, sources=_spooled_sources(job), workers=workers, lease=lease)
             except LeaseLost:
-                return job
+                return _lost(job, None)
             except Exception as error:
                 ingest_abandon(job=job, error=error)
                 return job
@@ -277,7 +278,10 @@ def ingest_abandon(*, job: IngestJob, error: Exception) -> None:
     if isinstance(error, LeaseLost):
         return  # the lease check has taken the job over
     _log_failure(job, error)
-    _close(job, now=timezone.now(), error=f"The import stopped ({type(error).__name__}); the log has the details.")
+    try:
+        _close(job, now=timezone.now(), error=f"The import stopped ({type(error).__name__}); the log has the details.")
+    except LeaseLost:
+        return  # taken over meanwhile: the run that owns the job now reports and cleans
 
 
 LIVE = (IngestJob.Status.QUEUED, IngestJob.Status.RUNNING)
@@ -322,27 +326,53 @@ def ingest_stage(
 
     staged = set()
     cleaned = bounded_map(_clean, candidates(), workers=workers, failed=_clean_failed, discard=_discard_cleaned)
-    for index, stored, reason, held, actions, rendered in cleaned:
-        tracker.advance()
-        if stored is None:
-            report.refused.append(FileOutcome(index, report.names[index], REFUSED, reason))
-            continue
-        if rendered is not None:
-            report.prerendered[stored] = rendered
-        staged.add(stored)
-        report.actions.update(actions)
-        _note_descriptions(report, held)
-    # A worker that died mid-file may have stored its object before dying: only what was staged is rendered.
-    _delete_files(set(_listed(folder)) - staged)
+    try:
+        with closing(cleaned):  # a stop mid-way discards what the workers still had in flight
+            for index, stored, reason, held, actions, rendered in cleaned:
+                if stored is not None:
+                    staged.add(stored)
+                if rendered is not None:
+                    report.prerendered[stored] = rendered
+                tracker.advance()
+                if stored is None:
+                    report.refused.append(FileOutcome(index, report.names[index], REFUSED, reason))
+                    continue
+                report.actions.update(actions)
+                _note_descriptions(report, held)
+        # A worker that died mid-file may have stored its object before dying: only what was staged is
+        # rendered. Checked first: a run that lost its claim must not delete what the run after it stored.
+        _claim(job)
+        _delete_files(set(_listed(folder)) - staged)
+        job.total = len(staged)
+        job.phase = IngestJob.Phase.RENDER
+        job.processed = 0
+        _report_files(job, {outcome.index: (REFUSED, outcome.reason) for outcome in report.refused})
+        _claim(job, phase=job.phase, total=job.total, processed=0, report=job.report)
+    except Exception:
+        # What this run stored is nobody's now: the caller closes the job, or another run owns it.
+        _delete_files([*staged, *_prerendered_files(report.prerendered)])
+        raise
     for refused in report.rejected:
         # The reason only: file names may carry PHI.
         logger.warning("DICOM import %s refused a file: %s", job.token, refused.reason)
-    job.total = len(staged)
-    job.phase = IngestJob.Phase.RENDER
-    job.processed = 0
-    _report_files(job, {outcome.index: (REFUSED, outcome.reason) for outcome in report.refused})
-    job.save(update_fields=["phase", "total", "processed", "report"])
     return report
+
+
+def _claim(job: IngestJob, **fields) -> None:
+    """Write ``fields`` to the job (or only check) if this run still holds it; else raise ``LeaseLost``.
+
+    The fence of every write a run makes: the lease check that takes a job over adds one to its attempts, so
+    a run paused beyond its lease (SIGSTOP, swapping, a slow disk) that wakes up matches no row and stops
+    before it writes. An UPDATE, not a read, so inside a transaction it holds the job's row (PostgreSQL) or
+    the write lock (SQLite) until the commit: the lease check cannot take the job over half-way.
+    """
+    fields = fields or {"processed": job.processed}
+    if not IngestJob.objects.filter(pk=job.pk, attempts=job.attempts, status__in=LIVE).update(**fields):
+        raise LeaseLost
+
+
+def _prerendered_files(prerendered: dict[str, tuple]) -> list[str]:
+    return [name for _, rendered, _ in prerendered.values() if rendered is not None for name in _frame_files(rendered)]
 
 
 def _clean(task: tuple[int, read.Source | read.FileSource, deid.CaseKeys, read.Limits, str, str, bool]):
@@ -431,7 +461,8 @@ def bounded_map(
     One item never costs the others: when ``function`` raises, when its result cannot be pickled back (then
     ``discard(result)`` runs in the worker, to delete what it stored), or when its worker process dies, the
     item's result is ``failed(item, RAISED or CRASHED)`` instead. After a worker died, the files that were in
-    flight run again one at a time, so only the one that kills its worker is lost.
+    flight run again one at a time, so only the one that kills its worker is lost. Closed before the end (the
+    caller stopped), the results still in flight are waited for and discarded, so nothing they stored stays.
     """
     if workers <= 1:
         for item in items:
@@ -467,6 +498,8 @@ def bounded_map(
                 return
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        for _, future in pending:
+            _discard_unread(future, discard)
         gc.unfreeze()
 
 
@@ -477,6 +510,15 @@ _END = object()
 class _Failure:
     problem: str  # RAISED or CRASHED
     error: str  # the exception's type, for the log
+
+
+def _discard_unread(future: Future, discard: Callable) -> None:
+    """Discard the result of a future nobody will read (its worker ran it before the pool was shut down)."""
+    if future.cancelled() or future.exception() is not None:
+        return
+    outcome = future.result()
+    if not isinstance(outcome, _Failure):
+        discard(pickle.loads(outcome))  # noqa: S301 - bytes our own worker pickled
 
 
 def _submit(pool: ProcessPoolExecutor, function: Callable, discard: Callable, item: Any) -> Future:
@@ -545,12 +587,16 @@ def ingest_run(
 
     Call it outside any transaction: each stage is saved in a short transaction of its own, and the progress
     written meanwhile must be seen by the page that polls it. Whatever happens, every file of the job that ends
-    up in no image is deleted before the job is closed. Under a ``lease`` that was lost (the lease check took
-    the job over) the job is left as the check left it.
+    up in no image is deleted before the job is closed. A run that lost its claim (``_claim``: the lease check
+    took the job over) stops at its next write, writes nothing, deletes the files it made for no stage and
+    returns the job as its new owner has it.
     """
     job.status = IngestJob.Status.RUNNING
     job.phase = IngestJob.Phase.RENDER
-    IngestJob.objects.filter(pk=job.pk, attempts=job.attempts).update(status=job.status, phase=job.phase)
+    try:
+        _claim(job, status=job.status, phase=job.phase)
+    except LeaseLost:
+        return _lost(job, prerendered)
     if lease is not None:
         progress = lease.checked(progress)
     stored = _listed(_stored_folder(job)) if job.total else []
@@ -575,23 +621,34 @@ def ingest_run(
                 series_reports.append(series_report)
         job.status = IngestJob.Status.DONE
     except LeaseLost:
-        return job  # the run that took the job over owns its files and its report now
+        # The run that took the job over owns its report; of the files, this run deletes those it wrote that
+        # are in no stage (the frames of the stage it was making are deleted by ``_ingest_group``).
+        return _lost(job, prerendered)
     except Exception as error:
         _log_failure(job, error)
         job.report = {**job.report, "error": f"The import stopped ({type(error).__name__}); the log has the details."}
         job.status = IngestJob.Status.FAILED
-    if lease is not None and lease.lost.is_set():
-        return job
-    _delete_orphans(job, keep_stored=False)
     for name in stored:
         outcomes.setdefault(_index_of(name), (NOT_RENDERED, STOPPED))
     job.report = {**job.report, "series": series_reports}
     _report_files(job, outcomes)
     job.finished = timezone.now()
+    final = {"status": job.status, "report": job.report, "finished": job.finished, "processed": job.processed}
+    try:
+        _claim(job, **final, cleaned=False)  # ended first: no other run can take the job over and use its files
+    except LeaseLost:
+        return _lost(job, prerendered)
+    _delete_orphans(job, keep_stored=False)
     job.cleaned = True
-    IngestJob.objects.filter(pk=job.pk, attempts=job.attempts).update(
-        status=job.status, report=job.report, finished=job.finished, processed=job.processed, cleaned=True
-    )
+    IngestJob.objects.filter(pk=job.pk, attempts=job.attempts).update(cleaned=True)
+    return job
+
+
+def _lost(job: IngestJob, prerendered: dict[str, tuple] | None) -> IngestJob:
+    """Stop a run whose claim was taken over: delete the frames it made for no stage; the job as its owner has it."""
+    _delete_unused(job, _prerendered_files(prerendered or {}))
+    logger.warning("DICOM import %s: a run that lost its claim (paused past its lease) stopped", job.token)
+    job.refresh_from_db()
     return job
 
 
@@ -599,7 +656,7 @@ class _Progress:
     """Counts the job's processed objects; writes the count at most every PROGRESS_SECONDS, and at the end.
 
     Written by an UPDATE of its own, in autocommit, so the page polling the job from another connection sees
-    it move while the stages are rendered.
+    it move while the stages are rendered; fenced like every write of a run (``_claim``).
     """
 
     def __init__(self, job: IngestJob, callback: Callable[[int, int], None] | None):
@@ -610,7 +667,7 @@ class _Progress:
         self.job.processed += count
         now = time.monotonic()
         if now - self.written >= PROGRESS_SECONDS or self.job.processed == self.job.total:
-            IngestJob.objects.filter(pk=self.job.pk).update(processed=self.job.processed)
+            _claim(self.job, processed=self.job.processed)
             self.written = now
         if self.callback:
             self.callback(self.job.processed, self.job.total)
@@ -657,6 +714,22 @@ def _listed(folder: str) -> list[str]:
 def _delete_orphans(job: IngestJob, *, keep_stored: bool) -> int:
     """Delete the job's files that are in no image (de-identified objects too, unless ``keep_stored``)."""
     folders = [_images_folder(job)] + ([] if keep_stored else [_stored_folder(job)])
+    used = _used(job, folders)
+    orphans = [name for folder in folders for name in _listed(folder) if name not in used]
+    _delete_files(orphans)
+    return len(orphans)
+
+
+def _delete_unused(job: IngestJob, names: Iterable[str]) -> None:
+    """Delete those of ``names`` (files one run wrote) that are in no image: a stalled run's own leftovers."""
+    names = list(names)
+    if names:
+        used = _used(job, [_images_folder(job), _stored_folder(job)])
+        _delete_files(name for name in names if name not in used)
+
+
+def _used(job: IngestJob, folders: list[str]) -> set[str]:
+    """Return the names of the files in ``folders`` that an image names."""
     used: set[str] = set()
     for folder in folders:
         prefix = f"{folder}/"
@@ -665,9 +738,7 @@ def _delete_orphans(job: IngestJob, *, keep_stored: bool) -> int:
             Q(file__startswith=prefix) | Q(thumbnail__startswith=prefix) | Q(dicom_file__startswith=prefix)
         )
         used.update(name for row in rows.values_list("file", "thumbnail", "dicom_file") for name in row)
-    orphans = [name for folder in folders for name in _listed(folder) if name not in used]
-    _delete_files(orphans)
-    return len(orphans)
+    return used
 
 
 class WorkerLost(Exception):  # noqa: N818 - the task row shows this class name as what ended the task
@@ -763,8 +834,7 @@ def ingest_lease_check(*, now: datetime.datetime | None = None, jobs=None) -> li
         taken = IngestJob.objects.filter(pk=job.pk, attempts=job.attempts, heartbeat=job.heartbeat)
         if not taken.update(attempts=F("attempts") + 1, heartbeat=now):
             continue
-        job.attempts += 1
-        job.heartbeat = now
+        job.refresh_from_db()  # the phase, total and report the run wrote since this check read the job
         task_rows = _task_rows_fail(job)
         if task_rows and job.attempts < MAX_ATTEMPTS and _inputs_remain(job):
             _requeue(job)
@@ -825,14 +895,15 @@ def _close(job: IngestJob, *, now: datetime.datetime, error: str) -> None:
             _note(outcomes, index, IMPORTED, "")
         elif index not in reported:  # never reached, or de-identified but not saved in a stage
             outcomes[index] = (REFUSED if job.phase == IngestJob.Phase.DEIDENTIFY else NOT_RENDERED, STOPPED)
-    _delete_orphans(job, keep_stored=False)
-    _spool_delete(job)
     job.status = IngestJob.Status.FAILED
     job.finished = now
-    job.cleaned = True
     _report_files(job, outcomes)
     job.report["error"] = f"{error} Import the files again: those already imported are skipped."
-    job.save(update_fields=["status", "finished", "cleaned", "report"])
+    _claim(job, status=job.status, finished=now, report=job.report, cleaned=False)  # closed first, then cleaned
+    _delete_orphans(job, keep_stored=False)
+    _spool_delete(job)
+    job.cleaned = True
+    IngestJob.objects.filter(pk=job.pk).update(cleaned=True)
 
 
 def _index_of(stored: str) -> int:
@@ -853,7 +924,10 @@ def ingest_sweep(*, now: datetime.datetime, queued_for: datetime.timedelta) -> l
         Q(heartbeat=None, created__lt=since) | Q(heartbeat__lt=since)
     )
     for job in waiting.select_related("case"):
-        _close(job, now=now, error="No worker took the import up.")
+        try:
+            _close(job, now=now, error="No worker took the import up.")
+        except LeaseLost:
+            continue  # ended meanwhile
         logger.warning("DICOM import %s was stale and has been closed", job.token)
         closed.append(job)
     for job in IngestJob.objects.exclude(status__in=LIVE).filter(cleaned=False):
@@ -961,14 +1035,15 @@ def _ingest_group(job, series_group, tracker, workers: int, outcomes: dict, prer
             invert = modality == Modality.NM  # nuclear medicine reads black on white
             tasks = ((header.stored_name, invert, _images_folder(job)) for header in fresh)
             results = bounded_map(_render, tasks, workers=workers, failed=_render_failed, discard=_discard_rendered)
-        for name, rendered, reason in results:
-            if rendered is None:
-                _note(outcomes, _index_of(name), NOT_RENDERED, reason)
-                logger.warning("DICOM import %s could not render an object: %s", job.token, reason)
-            else:
-                objects.append((name, rendered))
-                written += _frame_files(rendered)
-            tracker.advance()
+        with closing(results):  # a stop mid-way discards what the workers still had in flight
+            for name, rendered, reason in results:
+                if rendered is None:
+                    _note(outcomes, _index_of(name), NOT_RENDERED, reason)
+                    logger.warning("DICOM import %s could not render an object: %s", job.token, reason)
+                else:
+                    objects.append((name, rendered))
+                    written += _frame_files(rendered)
+                tracker.advance()
         if not objects:
             return None
         series, images, added = _save_stage(job, series_group, objects)
@@ -984,7 +1059,7 @@ def _ingest_group(job, series_group, tracker, workers: int, outcomes: dict, prer
     if not added:
         return None
     try:
-        _thumbnail_key_images(series, folder=_images_folder(job))
+        _thumbnail_key_images(job, series)
     except (OSError, PIL.UnidentifiedImageError) as error:
         # The stage is saved and complete; pages show the key image's web image until a thumbnail exists.
         reason = type(error).__name__
@@ -995,6 +1070,7 @@ def _ingest_group(job, series_group, tracker, workers: int, outcomes: dict, prer
 @transaction.atomic
 def _save_stage(job, series_group, objects: list[tuple[str, "RenderedObject"]]):
     """Write the stage and the rows of its rendered objects; return (stage, images added, objects used)."""
+    _claim(job)  # first: a run that lost its claim saves no stage, and the job's row stays held until the commit
     # One import at a time per case: two jobs must not both create the same stage or the same orders.
     case = Case.objects.select_for_update().get(pk=job.case_id)
     series = _series_for(case, series_group)
@@ -1029,7 +1105,7 @@ def _mark_key_image(series: Series) -> None:
         Image.objects.filter(pk=orders[len(orders) // 2]).update(is_key=True)
 
 
-def _thumbnail_key_images(series: Series, *, folder: str) -> list[str]:
+def _thumbnail_key_images(job: IngestJob, series: Series) -> list[str]:
     """Give the stage's key images that have none a thumbnail made from their web image; return the names."""
     written = []
     for image in series.images.filter(is_key=True, thumbnail=""):
@@ -1037,9 +1113,15 @@ def _thumbnail_key_images(series: Series, *, folder: str) -> list[str]:
             picture = PIL.Image.open(io.BytesIO(handle.read()))
             picture.load()
         image.thumbnail.name = default_storage.save(
-            _frame_name(folder, ".jpg"), ContentFile(render.thumbnail_of(picture))
+            _frame_name(_images_folder(job), ".jpg"), ContentFile(render.thumbnail_of(picture))
         )
-        image.save(update_fields=["thumbnail"])
+        try:
+            with transaction.atomic():  # named only under the claim: else the next run's cleanup may delete it
+                _claim(job)
+                image.save(update_fields=["thumbnail"])
+        except LeaseLost:
+            _delete_files([image.thumbnail.name])
+            raise
         written.append(image.thumbnail.name)
     return written
 

@@ -75,7 +75,13 @@ def series(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def site(database_url, tmp_path):  # noqa: F811 - the fixture imported above
+def lease() -> int:
+    """The lease the processes run with (a module that imports ``site`` may override it)."""
+    return LEASE
+
+
+@pytest.fixture
+def site(database_url, tmp_path, lease):  # noqa: F811 - the fixture imported above
     """The environment of the site's processes, its database migrated and a draft case tf101 made."""
     env = {
         **os.environ,
@@ -84,7 +90,7 @@ def site(database_url, tmp_path):  # noqa: F811 - the fixture imported above
         "TEACHINGFILE_MEDIA_ROOT": str(tmp_path / "media"),
         "TEACHINGFILE_UPLOAD_SPOOL": str(tmp_path / "spool"),
         "TEACHINGFILE_INGEST_WORKERS": "1",
-        "TEACHINGFILE_INGEST_LEASE_SECONDS": str(LEASE),
+        "TEACHINGFILE_INGEST_LEASE_SECONDS": str(lease),
         "PYTHONUNBUFFERED": "1",
     }
     started: list[subprocess.Popen] = []
@@ -277,3 +283,39 @@ def test_a_web_import_whose_worker_is_killed_twice_is_closed_with_nothing_left_a
     state = site["state"]()
     assert state["images"] == SLICES
     assert_clean(state)
+
+
+@pytest.fixture(scope="module")
+def short_series(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("corpus") / "short"
+    make_long_ct_series(folder, slices=SHORT)
+    return folder
+
+
+SHORT = 150  # slices: the paused run is stopped at STOPPED_AT of them, while it de-identifies
+STOPPED_AT = 20
+
+
+def test_a_worker_paused_past_its_lease_wakes_up_after_the_retry_and_changes_nothing(site, short_series):
+    """SIGSTOP, not SIGKILL: the paused run comes back after another worker has run the job again and ended it."""
+    upload_series(site, short_series)
+    paused = site["start"]("paused", "db_worker", "--no-reload")
+    wait_for(
+        lambda: (job := latest_job(site["url"])) and job["phase"] == "deidentify" and job["processed"] >= STOPPED_AT,
+        "the first run to be in the middle",
+    )
+    os.killpg(paused.pid, signal.SIGSTOP)
+    site["start"]("worker", "db_worker", "--no-reload")  # its lease check takes the job over, then it runs it
+    wait_for(lambda: (job := latest_job(site["url"])) and job["status"] == "done" and job, "the retry")
+    os.killpg(paused.pid, signal.SIGCONT)
+    wait_for(lambda: site["state"]()["tasks"][0] == ["FAILED", "cases.ingest.LeaseLost"], "the paused run to stop", 30)
+    assert paused.poll() is None, "the paused worker goes on to its next task"
+    state = site["state"]()
+    [job] = state["jobs"]
+    assert (job["status"], job["attempts"], job["cleaned"]) == ("done", 1, True)
+    assert [outcome for _, outcome, _ in job["report"]["files"]] == ["imported"] * SHORT
+    assert latest_job(site["url"])["processed"] == SHORT, "the paused run's progress did not overwrite the retry's"
+    assert state["images"] == SHORT
+    assert state["tasks"] == [["FAILED", "cases.ingest.LeaseLost"], ["SUCCESSFUL", ""]]
+    assert_clean(state)
+    assert "a run that lost its claim" in (site["logs"] / "paused.log").read_text()

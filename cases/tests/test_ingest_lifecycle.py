@@ -325,3 +325,107 @@ def test_a_job_queued_again_waits_the_sweeps_time_from_when_it_was_queued(case):
     closed = ingest.ingest_sweep(now=now, queued_for=timedelta(minutes=30))
     assert [job.pk for job in closed] == [forgotten.pk]
     assert IngestJob.objects.get(pk=waiting.pk).status == IngestJob.Status.QUEUED
+
+
+def take_over(job: IngestJob, *, phase: str, capture) -> None:
+    """What happens while a run is paused beyond its lease: the check takes the job over, a second run ends it."""
+    dead(job, phase=phase, task=True)
+    with capture(execute=True):  # the test backend runs the queued task at once: the second run
+        ingest.ingest_lease_check()
+
+
+def test_a_run_paused_while_rendering_past_its_lease_saves_nothing_when_it_wakes_up(
+    case, django_capture_on_commit_callbacks, monkeypatch
+):
+    """Paused after its first stage, the first run wakes once the second has ended the job: it stops at once."""
+    monkeypatch.setattr(ingest, "PROGRESS_SECONDS", 0)  # a run that wakes from a pause writes its progress first
+    before = media_files()
+    job = IngestJob.objects.create(case=case)
+    sources = [
+        (1, ingest.read.Source("ct.dcm", dicom_bytes(examples.ct))),
+        (2, ingest.read.Source("mr.dcm", dicom_bytes(examples.mr))),
+    ]
+    ingest.ingest_stage(job=job, sources=sources)
+    render, calls = ingest._render, []
+
+    def paused(task):
+        result = render(task)
+        calls.append(task[0])
+        if len(calls) == 2:  # the first stage is saved; the second object is rendered, its stage not yet saved
+            take_over(
+                IngestJob.objects.get(pk=job.pk),
+                phase=IngestJob.Phase.RENDER,
+                capture=django_capture_on_commit_callbacks,
+            )
+        return result
+
+    monkeypatch.setattr(ingest, "_render", paused)
+    first = ingest.ingest_run(job=job)
+    assert len(calls) == 3, "the second run renders the object the first had not saved; the first stops at once"
+    assert first.attempts == 1 and first.status == IngestJob.Status.DONE, "returned as the second run left it"
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.cleaned) == (IngestJob.Status.DONE, 1, True)
+    assert sorted(outcome for _, outcome, _ in job.report["files"]) == ["already imported", "imported"]
+    assert [len(item) for item in [job.report["series"]]] == [1], "the report is the second run's"
+    series = case.series.all()
+    assert series.count() == 2 and [stage.images.count() for stage in series] == [1, 1], "no stage twice"
+    assert orphans(before) == set()
+
+
+def test_a_run_paused_while_de_identifying_past_its_lease_leaves_nothing_when_it_wakes_up(
+    client, faculty, case, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr(ingest, "PROGRESS_SECONDS", 0)
+    before = media_files()
+    client.force_login(faculty)
+    with django_capture_on_commit_callbacks():
+        post_upload(client, case, *study_upload())
+    job = IngestJob.objects.get(case=case)
+    clean, calls = ingest._clean, []
+
+    def paused(task):
+        result = clean(task)
+        calls.append(task[0])
+        if len(calls) == 2:  # two objects de-identified and stored by the first run
+            take_over(
+                IngestJob.objects.get(pk=job.pk),
+                phase=IngestJob.Phase.DEIDENTIFY,
+                capture=django_capture_on_commit_callbacks,
+            )
+        return result
+
+    monkeypatch.setattr(ingest, "_clean", paused)
+    first = ingest.ingest_spooled(job=job)
+    assert len(calls) == 2 + 3, "the first run stopped at the object it held when it woke up"
+    assert first.attempts == 1, "returned as the second run left it"
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.phase, job.cleaned) == (
+        IngestJob.Status.DONE,
+        1,
+        IngestJob.Phase.RENDER,
+        True,
+    )
+    assert job.processed == job.total == 3, "the first run's progress did not overwrite the second's"
+    refused = {index: reason for index, outcome, reason in job.report["files"] if outcome == "refused"}
+    assert refused == {2: "not a DICOM file", 3: "not a DICOM file"}, "the second run's report, whole"
+    assert case.series.count() == 3 and Image.objects.filter(series__case=case).count() == 3
+    assert orphans(before) == set() and not spool_of(job).exists()
+
+
+def test_a_paused_run_that_wakes_before_its_stage_is_saved_saves_no_stage(case, monkeypatch):
+    """The fence in the stage's own transaction: the check that took the job over may come just before it."""
+    job = IngestJob.objects.create(case=case)
+    ingest.ingest_stage(job=job, sources=[(1, ingest.read.Source("ct.dcm", dicom_bytes(examples.ct)))])
+    before = media_files()  # the stored object, which the next run renders
+    save_stage = ingest._save_stage
+
+    def taken_over_first(job_, series_group, objects):
+        IngestJob.objects.filter(pk=job.pk).update(attempts=1, status="queued", processed=0)  # requeued
+        return save_stage(job_, series_group, objects)
+
+    monkeypatch.setattr(ingest, "_save_stage", taken_over_first)
+    ingest.ingest_run(job=job)
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.processed, job.report.get("series")) == (IngestJob.Status.QUEUED, 1, 0, None)
+    assert not case.series.exists()
+    assert media_files() == before, "its frames deleted, the stored object left for the next run to render"
