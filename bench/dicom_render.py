@@ -48,8 +48,9 @@ from pydicom.data import get_testdata_file  # noqa: E402
 from pydicom.dataset import FileMetaDataset  # noqa: E402
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid  # noqa: E402
 
-from cases.imaging.read import Limits, Source, read_dataset  # noqa: E402
-from cases.imaging.render import (  # noqa: E402
+from demo import phantoms  # noqa: E402
+from imaging.read import Limits, Source, read_dataset  # noqa: E402
+from imaging.render import (  # noqa: E402
     compact_values,
     default_window,
     is_greyscale,
@@ -58,7 +59,6 @@ from cases.imaging.render import (  # noqa: E402
     render_frame,
     to_display,
 )
-from demo import phantoms  # noqa: E402
 
 DCMJ2PNM = Path("/usr/bin/dcmj2pnm")
 LIMITS = Limits()

@@ -18,7 +18,7 @@ process's: the workers of (c), dcmj2pnm for (a)); the ratios follow. With
 alone and prints the peak RSS. Run: ``.venv/bin/python bench/ingest.py``.
 
 With ``--junk`` it instead imports, each in a fresh process with ``import_study``, the junk and bomb inputs of
-``cases/tests/corpus/junk.py`` at full size (a zip holding a 200 MiB member of zeros, a 64 MiB junk file, a
+``imaging/tests/corpus/junk.py`` at full size (a zip holding a 200 MiB member of zeros, a 64 MiB junk file, a
 deflated data set of 1 GiB, nested zips, 20,001 members, a member larger than it declares, images announcing
 huge sizes) and the largest file the limits allow, all generated into a temporary folder, and prints for
 each its size, the outcome, the time and the peak RSS of the process and of its largest worker.
@@ -149,7 +149,7 @@ RAISED = "per-file limit raised to 256 MiB: "
 
 def junk_inputs(folder: Path) -> list[tuple[str, list[Path]]]:
     """Write the junk and bomb inputs at full size; return (label, paths) for each."""
-    from cases.tests.corpus import junk
+    from imaging.tests.corpus import junk
 
     MiB = junk.MiB
     largest = junk.image_dataset(rows=512, columns=512, frames=250)  # 125 MiB: the largest the limit allows

@@ -129,10 +129,10 @@ def build_site(slices: int) -> dict:
     from django.core.management import call_command
 
     from cases import ingest
-    from cases.imaging import read
     from cases.models import Case, Image, IngestJob, Series
     from cases.tests.factories import make_case, make_user
     from demo import synthetic
+    from imaging import read
 
     call_command("migrate", verbosity=0)
     resident = make_user(USER, "resident")

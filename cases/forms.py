@@ -2,7 +2,8 @@ import json
 
 from django import forms
 
-from .imaging import mask
+from imaging import mask
+
 from .models import Annotation, CaseReview, Image, Modality, Rating, Region, Reveal, Series
 from .workflow import allowed_statuses
 

@@ -48,8 +48,9 @@ from django.db import DatabaseError, close_old_connections, connection, transact
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
-from .imaging import burned_in, group, mosaic, read, render
-from .imaging import deidentify as deid
+from imaging import burned_in, group, mosaic, read, render
+from imaging import deidentify as deid
+
 from .models import STUDY_DAY_LIMIT, Case, Image, IngestJob, Modality, Phase, Plane, Series
 
 logger = logging.getLogger(__name__)

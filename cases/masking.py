@@ -12,8 +12,9 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 
+from imaging import mask
+
 from . import services, values
-from .imaging import mask
 from .models import Image
 
 

@@ -6,7 +6,8 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, prefetch_rela
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 
-from .imaging import render
+from imaging import render
+
 from .models import Annotation, Case, Image, Phase, Reveal, Series
 from .review_hold import held_cases
 

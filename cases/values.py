@@ -36,7 +36,8 @@ import pydicom
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from .imaging import render
+from imaging import render
+
 from .models import Image, Modality, Series
 
 logger = logging.getLogger(__name__)

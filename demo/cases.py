@@ -18,7 +18,6 @@ from pathlib import Path
 from django.db import transaction
 
 from cases import ingest, services, values
-from cases.imaging import read
 from cases.models import (
     Annotation,
     Case,
@@ -33,6 +32,7 @@ from cases.models import (
     TopicReference,
     TopicSection,
 )
+from imaging import read
 
 from . import phantoms, synthetic
 

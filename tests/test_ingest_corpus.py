@@ -15,11 +15,11 @@ import pytest
 from django.core.management import call_command
 
 from cases import ingest
-from cases.imaging import read
 from cases.models import Image, IngestJob
-from cases.tests.corpus import accounting, burned_in, formats, junk, reasons
 from cases.tests.factories import make_case
 from cases.tests.test_ingest import media_files, orphans
+from imaging import read
+from imaging.tests.corpus import accounting, burned_in, formats, junk, reasons
 
 pytestmark = pytest.mark.django_db
 

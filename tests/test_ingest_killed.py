@@ -2,7 +2,7 @@
 
 Real processes on a database of their own (a SQLite file, or a PostgreSQL database when the tests use one):
 ``manage.py import_study``, and ``runserver`` with ``db_worker`` as ``make run`` starts them. The long series
-(``cases/tests/corpus/lifecycle.py``) makes an import last seconds, so the test can wait until the job's
+(``imaging/tests/corpus/lifecycle.py``) makes an import last seconds, so the test can wait until the job's
 processed count shows it is in the middle, then kill. Afterwards the media must hold no file that is in no
 image (nor an image without its file), the spool nothing, and the job must have ended.
 """
@@ -24,7 +24,7 @@ import pytest
 from django.conf import settings
 
 from bench.concurrency import Browser, Report, form_fields
-from cases.tests.corpus.lifecycle import SLICES, make_long_ct_series
+from imaging.tests.corpus.lifecycle import SLICES, make_long_ct_series
 from tests.test_concurrency import _free_port, _wait_for, database_url  # noqa: F401 - database_url: a fixture
 
 ROOT = Path(settings.BASE_DIR)

@@ -20,11 +20,11 @@ from pydicom import examples
 
 from cases import ingest, services
 from cases.models import IngestJob
-from cases.tests.corpus import reasons
 from cases.tests.factories import make_case, make_image, make_series, png_bytes
 from cases.tests.test_ingest_lifecycle import dead
 from discussions import services as discussion_services
 from discussions.models import Comment
+from imaging.tests.corpus import reasons
 from quizzes.models import Attempt
 from quizzes.tests.factories import make_quiz, make_sba
 

@@ -28,7 +28,7 @@ from pydicom.tag import Tag
 
 from cases.models import Case, Image, IngestJob, Series
 from cases.tests.factories import make_case
-from cases.tests.imaging.standard_table import exact_tag, load_standard_table
+from imaging.tests.standard_table import exact_tag, load_standard_table
 
 TEXT_VRS = {"LO", "SH", "PN", "LT", "ST", "UT", "UC", "AE", "CS"}
 ORIGINAL_DATE = "19770707"

@@ -1,6 +1,6 @@
 """Issue 13 §3: an identifier planted in any attribute the import parses never comes out of it.
 
-Each file of ``cases.tests.corpus.reasons`` holds "MRN8675309", "8675309" or "DOE^JANE" in one attribute that
+Each file of ``imaging.tests.corpus.reasons`` holds "MRN8675309", "8675309" or "DOE^JANE" in one attribute that
 makes it invalid or odd. The files go through both paths (the web's ``ingest_stage`` then ``ingest_run``, and
 the ``import_study`` command) with every logger at DEBUG. The values must be in no log record (its message,
 arguments and traceback, as every handler receives it), no configured handler's output, no job report, no
@@ -20,10 +20,10 @@ from django.conf import settings
 from django.core.management import call_command
 
 from cases import ingest
-from cases.imaging import read
 from cases.models import IngestJob
-from cases.tests.corpus import reasons
 from cases.tests.factories import make_case
+from imaging import read
+from imaging.tests.corpus import reasons
 from tests.test_no_phi import database_dump
 
 pytestmark = pytest.mark.django_db

@@ -8,10 +8,10 @@ import pytest
 from django.core.management import call_command
 
 from cases import ingest
-from cases.imaging import burned_in
 from cases.models import Image
-from cases.tests.corpus import burned_in as corpus
 from cases.tests.factories import make_case
+from imaging import burned_in
+from imaging.tests.corpus import burned_in as corpus
 
 HELD = ["xa", "rf", "dx-text", "mg-text", "op", "ct-screen", "us-no"]
 NOT_HELD = ["dx-marker", "dx-clean"]
@@ -108,7 +108,7 @@ def test_without_an_ocr_engine_a_radiograph_is_held_unchecked_and_that_is_logged
     burned_in._log_missing.cache_clear()
     monkeypatch.setenv("TESSDATA_PREFIX", "/nonexistent/tessdata")
     picture = Picture.new("L", (64, 64))
-    with caplog.at_level(logging.WARNING, logger="cases.imaging.burned_in"):
+    with caplog.at_level(logging.WARNING, logger="imaging.burned_in"):
         first = burned_in.find_text(picture)
         burned_in._tesseract_api.cache_clear()
         second = burned_in.find_text(picture)

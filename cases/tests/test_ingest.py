@@ -20,9 +20,9 @@ from pydicom import examples
 from pydicom.data import get_testdata_file
 
 from cases import ingest
-from cases.imaging import read, render
 from cases.models import Image, IngestJob, Series
 from cases.tests.factories import make_case
+from imaging import read, render
 
 PHI = [b"CompressedSamples", b"1CT1", b"4MR1", b"Sssssss", b"021234567"]
 

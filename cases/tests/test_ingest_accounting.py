@@ -15,11 +15,11 @@ from django.db import connections
 from django.urls import reverse
 
 from cases import ingest
-from cases.imaging import read
 from cases.models import Image, IngestJob, Series
-from cases.tests.corpus import accounting
 from cases.tests.factories import make_case
 from cases.tests.test_ingest import media_files, orphans
+from imaging import read
+from imaging.tests.corpus import accounting
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ def test_palette_colour_files_import_with_two_workers(case, tmp_path, settings):
 def test_the_header_sent_back_by_a_worker_pickles_once_its_palette_was_rendered(tmp_path):
     import pickle
 
-    from cases.imaging import render
+    from imaging import render
 
     dataset = pydicom.dcmread(accounting.make_palette_color(tmp_path)[0])
     list(render.render_dataset(dataset, invert=False, thumbnails=False))

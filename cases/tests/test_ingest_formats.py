@@ -7,8 +7,8 @@ import pytest
 from django.core.management import call_command
 
 from cases.models import Series
-from cases.tests.corpus import formats
 from cases.tests.factories import make_case
+from imaging.tests.corpus import formats
 
 
 @pytest.fixture

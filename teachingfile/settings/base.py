@@ -231,7 +231,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"}},
-    "filters": {"withheld": {"()": "cases.imaging.withheld.WithheldMessage"}},
+    "filters": {"withheld": {"()": "imaging.withheld.WithheldMessage"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
         "withheld": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["withheld"]},

@@ -3,8 +3,8 @@
 import pytest
 from playwright.sync_api import expect
 
-from cases.imaging import render
 from cases.models import Case, Phase, Series
+from imaging import render
 
 from .conftest import log_in
 

@@ -6,9 +6,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.template.defaultfilters import pluralize
 
 from cases import ingest
-from cases.imaging import read
 from cases.models import Case, IngestJob
 from cases.tasks import prepare_viewer_values
+from imaging import read
 
 
 class Command(BaseCommand):

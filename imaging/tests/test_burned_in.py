@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cases.imaging.burned_in import MIN_CONFIDENCE, TextFound, Word, is_text, text_regions
+from imaging.burned_in import MIN_CONFIDENCE, TextFound, Word, is_text, text_regions
 
 
 @pytest.mark.parametrize(

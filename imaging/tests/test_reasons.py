@@ -12,9 +12,9 @@ import pytest
 from pydicom import config
 from pydicom.uid import ExplicitVRLittleEndian
 
-from cases.imaging import deidentify, read, render
-from cases.imaging.withheld import WithheldMessage, quiet_pydicom
-from cases.tests.corpus import reasons
+from imaging import deidentify, read, render
+from imaging.tests.corpus import reasons
+from imaging.withheld import WithheldMessage, quiet_pydicom
 
 LIMITS = read.Limits()
 KEYS = deidentify.CaseKeys(uid_secret=secrets.token_bytes(32), date_offset_days=-400)

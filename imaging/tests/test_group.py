@@ -1,4 +1,4 @@
-"""Tests for cases.imaging.group: series, their order, and their labels."""
+"""Tests for imaging.group: series, their order, and their labels."""
 
 import math
 import random
@@ -8,7 +8,7 @@ import pytest
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-from cases.imaging.group import group_series, mr_sequence, nm_phase, orientation_plane, technique
+from imaging.group import group_series, mr_sequence, nm_phase, orientation_plane, technique
 
 AXIAL = [1, 0, 0, 0, 1, 0]
 CORONAL = [1, 0, 0, 0, 0, -1]

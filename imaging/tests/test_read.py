@@ -1,4 +1,4 @@
-"""Tests for cases.imaging.read: uploads → candidate files → checked datasets."""
+"""Tests for imaging.read: uploads → candidate files → checked datasets."""
 
 import gzip
 import io
@@ -15,7 +15,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate
 from pydicom.uid import MPEG4HP41, ExplicitVRLittleEndian, ImplicitVRLittleEndian, RLELossless, generate_uid
 
-from cases.imaging.read import (
+from imaging.read import (
     PIXEL_KEYWORDS,
     FileSource,
     Limits,

@@ -1,7 +1,7 @@
 """DICOM PS3.15 Table E.1-1 as the standard publishes it: the de-identifier's test oracle.
 
 The rows are read from ``data/ps3.15-2025-table-e1-1.csv``, a copy made from another source than the one
-``cases.imaging.deidentify`` takes its rules from; its header lines name the source, edition and licence.
+``imaging.deidentify`` takes its rules from; its header lines name the source, edition and licence.
 """
 
 import csv

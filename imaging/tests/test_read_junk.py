@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from pydicom.data import get_testdata_file
 
-from cases.imaging.read import (
+from cases.ingest import ingest_limits
+from imaging.read import (
     FileSource,
     Limits,
     Rejected,
@@ -24,8 +25,7 @@ from cases.imaging.read import (
     sources_from_file,
     sources_from_paths,
 )
-from cases.ingest import ingest_limits
-from cases.tests.corpus import junk
+from imaging.tests.corpus import junk
 
 LIMITS = Limits()
 MiB = junk.MiB

@@ -1,4 +1,4 @@
-"""Tests for cases.imaging.deidentify: PS3.15 Annex E profile, options, UIDs, dates and the attribute table."""
+"""Tests for imaging.deidentify: PS3.15 Annex E profile, options, UIDs, dates and the attribute table."""
 
 import copy
 import logging
@@ -19,8 +19,8 @@ from pydicom.datadict import dictionary_has_tag, dictionary_VR, keyword_for_tag
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.uid import UID, CTImageStorage, ExplicitVRLittleEndian, SecondaryCaptureImageStorage
 
-from cases.imaging import deidentify as deidentify_module
-from cases.imaging.deidentify import (
+from imaging import deidentify as deidentify_module
+from imaging.deidentify import (
     CaseKeys,
     DeidentificationError,
     attribute_table,
@@ -28,7 +28,7 @@ from cases.imaging.deidentify import (
     new_uid,
     shift_date,
 )
-from cases.tests.imaging.standard_table import exact_tag, load_standard_table
+from imaging.tests.standard_table import exact_tag, load_standard_table
 
 KEYS = CaseKeys(uid_secret=b"case-one-secret-0123456789abcdef", date_offset_days=-1000)
 OTHER_KEYS = CaseKeys(uid_secret=b"case-two-secret-0123456789abcdef", date_offset_days=-400)

@@ -1,4 +1,4 @@
-"""Tests for cases.imaging.render: stored values → real-world values → display pixels → web images."""
+"""Tests for imaging.render: stored values → real-world values → display pixels → web images."""
 
 import io
 from pathlib import Path
@@ -12,8 +12,8 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.pixels import convert_color_space
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-from cases.imaging.read import Limits, Source, UnreadableFile, read_dataset
-from cases.imaging.render import (
+from imaging.read import Limits, Source, UnreadableFile, read_dataset
+from imaging.render import (
     BONE,
     BRAIN,
     SOFT_TISSUE,
