@@ -12,7 +12,7 @@ to two views in turns, round after round (a, b, a, b, …):
 - the peer: a plain Django view that saves each uploaded file with ``FileSystemStorage`` and answers "saved".
 
 Printed: the data size, each view's median request time over the rounds and the ratio; then the time the
-import task (``cases.tasks.ingest_job``: de-identify, render, group; ``TEACHINGFILE_INGEST_WORKERS`` processes,
+import task (``ingest.tasks.ingest_job``: de-identify, render, group; ``TEACHINGFILE_INGEST_WORKERS`` processes,
 default the machine's cores) takes to finish the upload of ours' first round (``--task-runs N``: of the first N
 rounds, and their median).
 Run: ``.venv/bin/python bench/upload.py [--slices N] [--size PIXELS] [--rounds N] [--task-runs N]``.
@@ -89,9 +89,9 @@ def main() -> None:
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     settings.TEACHINGFILE_INGEST_WORKERS = int(os.environ.get("TEACHINGFILE_INGEST_WORKERS", os.cpu_count() or 1))
     connection.creation.create_test_db(verbosity=0)
-    from cases import tasks
-    from cases.models import IngestJob
     from cases.tests.factories import make_case, make_user
+    from ingest import tasks
+    from ingest.models import IngestJob
 
     try:
         started = time.perf_counter()

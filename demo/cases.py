@@ -17,7 +17,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from cases import ingest, services, values
+from cases import services, values
 from cases.models import (
     Annotation,
     Case,
@@ -26,13 +26,16 @@ from cases.models import (
     ClassificationGrade,
     ClassificationSystem,
     DifferentialEntry,
-    IngestJob,
     Series,
     Topic,
     TopicReference,
     TopicSection,
 )
 from imaging import read
+from ingest.clean import ingest_stage
+from ingest.models import IngestJob
+from ingest.outcomes import imported_all
+from ingest.run import ingest_run
 
 from . import phantoms, synthetic
 
@@ -188,9 +191,9 @@ def _dicom_series_create(case: Case, order: int, data: dict) -> None:
     files = synthetic.planted_study_files(datasets)
     job = IngestJob.objects.create(case=case)
     sources = [read.Source(name=name, data=content) for name, content in files.items()]
-    ingest.ingest_stage(job=job, sources=enumerate(sources, start=1))
-    ingest.ingest_run(job=job)
-    if not ingest.imported_all(job):
+    ingest_stage(job=job, sources=enumerate(sources, start=1))
+    ingest_run(job=job)
+    if not imported_all(job):
         raise RuntimeError(f"The demo study {data['dicom']['study']} did not import: {job.report}")
     imported = Series.objects.filter(pk__in=[item["series"] for item in job.report["series"]]).order_by("pk")
     for offset, series in enumerate(imported):

@@ -14,6 +14,8 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
+from ingest.views import dicom_progress_view, dicom_upload_view
+
 from .. import history, revisions, services, workflow
 from ..forms import ProposedRowsFormSet, ReturnForm
 from ..models import Case, CaseReview, Series
@@ -22,7 +24,6 @@ from ..workflow import StatusChangeRefused
 from . import revision_review
 from .access import STORED_TEXT, OwnCaseMixin
 from .case_form import CaseAdminForm, CaseReferenceInline, DifferentialInline, FindingInline
-from .dicom_import import dicom_progress_view, dicom_upload_view
 from .image_check import image_check_view
 from .review import review_decision_view, review_queue_view
 from .stages import SeriesInline

@@ -1,6 +1,6 @@
-"""The case domain's models: topics, cases with their answer and reviews, stages and images, reveals, imports.
+"""The case domain's models: topics, cases with their answer and reviews, stages and images, reveals.
 
-The modules import one another in one direction only: choices, topics, cases, stages, reveals, ingest jobs.
+The modules import one another in one direction only: choices, topics, cases, stages, reveals.
 Every name is also here, where the migrations name the default and upload functions (``cases.models.…``).
 """
 
@@ -17,7 +17,6 @@ from .cases import (
     random_secret,
 )
 from .choices import AcrAnatomy, AcrPathology, Modality, Phase, Plane, Rating, Region, Sex
-from .ingest_jobs import IngestJob
 from .reveals import Reveal, RevealQuerySet
 from .stages import (
     STUDY_DAY_LIMIT,
@@ -59,7 +58,6 @@ __all__ = [
     "DifferentialEntry",
     "Image",
     "ImageQuerySet",
-    "IngestJob",
     "Modality",
     "Phase",
     "Plane",

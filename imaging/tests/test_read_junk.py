@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from pydicom.data import get_testdata_file
 
-from cases.ingest import ingest_limits
 from imaging.read import (
     FileSource,
     Limits,
@@ -26,6 +25,7 @@ from imaging.read import (
     sources_from_paths,
 )
 from imaging.tests.corpus import junk
+from ingest.spool import ingest_limits
 
 LIMITS = Limits()
 MiB = junk.MiB

@@ -29,7 +29,7 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
 
 # Our own apps: installed, and given an INFO logger, from this one list so a new app cannot be forgotten.
 # "demo" (the demonstration content and its load_demo commands) is for development and tests: prod.py leaves it out.
-PROJECT_APPS = ["accounts", "cases", "quizzes", "discussions", "demo"]
+PROJECT_APPS = ["accounts", "cases", "ingest", "quizzes", "discussions", "demo"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -44,7 +44,7 @@ INSTALLED_APPS = [
     "csp",
     "simple_history",
     *PROJECT_APPS,
-    # After ours: the first app wins a command's name, and cases' db_worker adds the import lease check to theirs.
+    # After ours: the first app wins a command's name, and ingest's db_worker adds the import lease check to theirs.
     "django_tasks",
     "django_tasks_db",
 ]

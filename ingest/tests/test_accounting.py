@@ -9,17 +9,23 @@ from pathlib import Path
 
 import pydicom
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connections
 from django.urls import reverse
 
-from cases import ingest
-from cases.models import Image, IngestJob, Series
+from cases.models import Image, Series
 from cases.tests.factories import make_case
-from cases.tests.test_ingest import media_files, orphans
-from imaging import read
+from imaging import read, render
 from imaging.tests.corpus import accounting
+from ingest import lease
+from ingest.clean import ingest_stage
+from ingest.frames import header_without_pixels
+from ingest.models import IngestJob
+from ingest.pool import bounded_map
+from ingest.run import ingest_run
+from ingest.tests.test_pipeline import media_files, orphans
 
 
 @pytest.fixture
@@ -63,7 +69,7 @@ def test_the_header_sent_back_by_a_worker_pickles_once_its_palette_was_rendered(
     list(render.render_dataset(dataset, invert=False, thumbnails=False))
     descriptor = 0x00281101
     assert isinstance(dataset.get_item(descriptor), pydicom.DataElement), "rendering parsed the palette descriptor"
-    copy = pickle.loads(pickle.dumps(ingest._header(dataset)))
+    copy = pickle.loads(pickle.dumps(header_without_pixels(dataset)))
     assert copy.Modality == "US" and copy.SOPInstanceUID == dataset.SOPInstanceUID
     assert "PixelData" not in copy and descriptor not in copy, "grouping needs neither pixels nor lookup tables"
 
@@ -166,7 +172,7 @@ def test_a_file_that_makes_the_renderer_raise_costs_only_that_file(
     client, faculty, case, tmp_path, monkeypatch, settings, workers, django_capture_on_commit_callbacks
 ):
     settings.TEACHINGFILE_INGEST_WORKERS = workers
-    monkeypatch.setattr(ingest.render, "render_dataset", failing_on_small_images(ingest.render.render_dataset))
+    monkeypatch.setattr(render, "render_dataset", failing_on_small_images(render.render_dataset))
     paths = accounting.make_palette_color(tmp_path) + accounting.make_rle_wrong_segment_length(tmp_path)
     client.force_login(faculty)
     before = media_files()
@@ -198,7 +204,7 @@ def crashing_on_small_images(real):
 
 def test_a_file_that_kills_its_worker_costs_only_that_file(case, tmp_path, monkeypatch, settings):
     settings.TEACHINGFILE_INGEST_WORKERS = 2
-    monkeypatch.setattr(ingest.render, "render_dataset", crashing_on_small_images(ingest.render.render_dataset))
+    monkeypatch.setattr(render, "render_dataset", crashing_on_small_images(render.render_dataset))
     accounting.make_palette_color(tmp_path)
     small = accounting.ct_slice("CRASH^ME")
     small.save_as(tmp_path / "zz_crash.dcm", enforce_file_format=True)
@@ -215,20 +221,20 @@ def test_a_file_that_kills_its_worker_costs_only_that_file(case, tmp_path, monke
     assert "7 files: 6 imported, 0 already imported, 0 duplicate, 1 refused, 0 not rendered." in out
     job = IngestJob.objects.get(case=case)
     assert job.status == IngestJob.Status.DONE and job.total == 6
-    assert len(os.listdir(Path(ingest.default_storage.path(f"dicom/{job.token}")))) == 6, "no object left over"
+    assert len(os.listdir(Path(default_storage.path(f"dicom/{job.token}")))) == 6, "no object left over"
 
 
 def test_a_render_task_whose_worker_dies_costs_only_that_object(case, monkeypatch):
     """The background task renders with workers too: the object that kills its worker is "not rendered"."""
-    monkeypatch.setattr(ingest.render, "render_dataset", crashing_on_small_images(ingest.render.render_dataset))
+    monkeypatch.setattr(render, "render_dataset", crashing_on_small_images(render.render_dataset))
     job = IngestJob.objects.create(case=case)
     datasets = [accounting.ct_slice("CRASH^ME"), *(accounting.ct_slice(f"OTHER^{n}", seed=n) for n in range(3))]
     for dataset in datasets[1:]:
         dataset.Rows = dataset.Columns = 16
         dataset.PixelData = dataset.PixelData[: 16 * 16 * 2]
     sources = [read.Source(f"{n}.dcm", accounting.dicom_bytes(dataset)) for n, dataset in enumerate(datasets)]
-    ingest.ingest_stage(job=job, sources=enumerate(sources, start=1))
-    ingest.ingest_run(job=job, workers=2)
+    ingest_stage(job=job, sources=enumerate(sources, start=1))
+    ingest_run(job=job, workers=2)
     assert job.status == IngestJob.Status.DONE
     assert job.report["files"][0] == [1, "not rendered", "the image crashed the process rendering it"]
     assert job.report["counts"]["imported"] == 3
@@ -253,7 +259,7 @@ def discard_by_touching(result):
 def test_a_result_that_cannot_cross_back_or_an_exception_costs_only_that_item(function, tmp_path):
     marker = tmp_path / "discarded"
     items = [1, str(marker), 3, 4, 5, 6, 7]
-    results = ingest.bounded_map(
+    results = bounded_map(
         function, items, workers=2, failed=lambda item, problem: ("failed", problem), discard=discard_by_touching
     )
     assert list(results) == [1, ("failed", "raised"), 3, 4, 5, 6, 7]
@@ -274,14 +280,14 @@ def test_progress_is_seen_by_another_connection_while_the_stages_are_rendered(co
     """The polling page reads the job from its own connection: it must see ``processed`` rise, not jump to the end."""
     case = make_case(status="draft")
     committed.append(case)
-    monkeypatch.setattr(ingest, "PROGRESS_SECONDS", 0)  # a write per object: the test needs no clock
+    monkeypatch.setattr(lease, "PROGRESS_SECONDS", 0)  # a write per object: the test needs no clock
     job = IngestJob.objects.create(case=case)
     sources = [
         read.Source(f"{n}.dcm", accounting.dicom_bytes(accounting.ct_slice(f"SLICE^{n}", seed=n))) for n in range(5)
     ]
-    ingest.ingest_stage(job=job, sources=enumerate(sources, start=1))
+    ingest_stage(job=job, sources=enumerate(sources, start=1))
     seen = []
-    real = ingest.render.render_dataset
+    real = render.render_dataset
 
     def render_watching(dataset, **options):
         def read_from_another_connection():
@@ -293,8 +299,8 @@ def test_progress_is_seen_by_another_connection_while_the_stages_are_rendered(co
         reader.join()
         yield from real(dataset, **options)
 
-    monkeypatch.setattr(ingest.render, "render_dataset", render_watching)
-    ingest.ingest_run(job=job)
+    monkeypatch.setattr(render, "render_dataset", render_watching)
+    ingest_run(job=job)
     assert job.status == IngestJob.Status.DONE
     assert seen == [0, 1, 2, 3, 4], "each object's progress is committed before the next one renders"
 
@@ -344,7 +350,7 @@ def exiting_on_three(item):
 def test_a_worker_that_dies_while_the_consumer_is_slow_costs_only_its_item():
     """Items submitted after the death, into the broken pool, run again rather than sinking the run."""
     results = []
-    for result in ingest.bounded_map(
+    for result in bounded_map(
         exiting_on_three, range(1, 13), workers=2, failed=lambda item, problem: ("failed", problem), discard=print
     ):
         results.append(result)

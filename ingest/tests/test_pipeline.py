@@ -19,10 +19,14 @@ from django.urls import reverse
 from pydicom import examples
 from pydicom.data import get_testdata_file
 
-from cases import ingest
-from cases.models import Image, IngestJob, Series
+from cases.models import Image, Series
 from cases.tests.factories import make_case
 from imaging import read, render
+from ingest import stages
+from ingest.clean import ingest_stage
+from ingest.models import IngestJob
+from ingest.run import ingest_run
+from ingest.stages import _mark_key_image
 
 PHI = [b"CompressedSamples", b"1CT1", b"4MR1", b"Sssssss", b"021234567"]
 
@@ -181,8 +185,8 @@ def test_frames_are_rendered_before_the_transaction_that_saves_the_stage(case, m
     monkeypatch.setattr(render, "render_dataset", recording_render)
     outside = len(connection.atomic_blocks)
     job = IngestJob.objects.create(case=case)
-    ingest.ingest_stage(job=job, sources=[(1, read.Source(name="ct.dcm", data=dicom_bytes(examples.ct)))])
-    ingest.ingest_run(job=job)
+    ingest_stage(job=job, sources=[(1, read.Source(name="ct.dcm", data=dicom_bytes(examples.ct)))])
+    ingest_run(job=job)
     assert job.status == IngestJob.Status.DONE, job.report
     assert depths == [outside]
     assert Image.objects.filter(series__case=case).count() == 1
@@ -487,14 +491,14 @@ def test_a_stage_that_fails_midway_is_rolled_back_and_leaves_no_files(
     client, faculty, case, monkeypatch, django_capture_on_commit_callbacks
 ):
     """The CT stage is made; the MR stage fails after its images were rendered: no MR stage, no orphan file."""
-    real = ingest._mark_key_image
+    real = _mark_key_image
 
     def fail_on_mr(series):
         if series.modality == "MR":
             raise RuntimeError("disk full")
         real(series)
 
-    monkeypatch.setattr(ingest, "_mark_key_image", fail_on_mr)
+    monkeypatch.setattr(stages, "_mark_key_image", fail_on_mr)
     before = media_files()
     client.force_login(faculty)
     with django_capture_on_commit_callbacks(execute=True):
@@ -512,13 +516,13 @@ def test_a_stage_that_fails_midway_is_rolled_back_and_leaves_no_files(
 def test_an_object_that_fails_while_rendering_is_refused_and_its_frames_deleted(
     client, faculty, case, monkeypatch, django_capture_on_commit_callbacks
 ):
-    real = ingest.render.render_dataset
+    real = render.render_dataset
 
     def fail_after_one_frame(dataset, **options):
         yield next(iter(real(dataset, **options)))
         raise MemoryError
 
-    monkeypatch.setattr(ingest.render, "render_dataset", fail_after_one_frame)
+    monkeypatch.setattr(render, "render_dataset", fail_after_one_frame)
     before = media_files()
     client.force_login(faculty)
     with django_capture_on_commit_callbacks(execute=True):
@@ -532,7 +536,7 @@ def test_an_object_that_fails_while_rendering_is_refused_and_its_frames_deleted(
 
 
 def test_the_command_rolls_back_a_failed_stage_and_deletes_what_it_rendered(case, tmp_path, monkeypatch):
-    monkeypatch.setattr(ingest, "_mark_key_image", lambda series: (_ for _ in ()).throw(OSError("full")))
+    monkeypatch.setattr(stages, "_mark_key_image", lambda series: (_ for _ in ()).throw(OSError("full")))
     (tmp_path / "a.dcm").write_bytes(dicom_bytes(examples.ct))
     before = media_files()
     with pytest.raises(CommandError, match=r"The import stopped \(OSError\)"):
@@ -563,7 +567,7 @@ def test_a_thumbnail_that_cannot_be_made_leaves_the_saved_stage_and_the_import_d
     case, tmp_path, monkeypatch, caplog
 ):
     """The thumbnail is made after the stage's transaction: failing then must not call a saved stage a failure."""
-    monkeypatch.setattr(ingest, "_thumbnail_key_images", lambda series, folder: (_ for _ in ()).throw(OSError("full")))
+    monkeypatch.setattr(stages, "_thumbnail_key_images", lambda series, folder: (_ for _ in ()).throw(OSError("full")))
     import_batch(case, tmp_path / "one", ct_study("20200301", 1), ct_study("20200401", 2))
     assert IngestJob.objects.get(case=case).status == IngestJob.Status.DONE
     assert Image.objects.filter(series__case=case).count() == 2, "the next stage of the batch is imported too"

@@ -5,10 +5,15 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.template.defaultfilters import pluralize
 
-from cases import ingest
-from cases.models import Case, IngestJob
+from cases.models import Case
 from cases.tasks import prepare_viewer_values
 from imaging import read
+from ingest.clean import ingest_stage
+from ingest.lease import ingest_heartbeat
+from ingest.models import IngestJob
+from ingest.outcomes import IMPORTED, OUTCOMES, StageReport, file_outcomes, imported_all
+from ingest.run import ingest_abandon, ingest_run
+from ingest.spool import ingest_limits
 
 
 class Command(BaseCommand):
@@ -36,24 +41,24 @@ class Command(BaseCommand):
             raise CommandError(f"No case numbered {case!r}.", returncode=2)
 
         job = IngestJob.objects.create(case=target)
-        sources = enumerate(read.sources_from_paths(paths, limits=ingest.ingest_limits()), start=1)
+        sources = enumerate(read.sources_from_paths(paths, limits=ingest_limits()), start=1)
         workers = settings.TEACHINGFILE_INGEST_WORKERS
         # The heartbeat lets the lease check close the job and delete its files if this process is killed.
-        with ingest.ingest_heartbeat(job=job) as lease:
+        with ingest_heartbeat(job=job) as lease:
             try:
-                report = ingest.ingest_stage(job=job, sources=sources, workers=workers, render_now=True, lease=lease)
+                report = ingest_stage(job=job, sources=sources, workers=workers, render_now=True, lease=lease)
             except Exception as error:
-                ingest.ingest_abandon(job=job, error=error)
+                ingest_abandon(job=job, error=error)
                 job.refresh_from_db()  # closed here, or by the lease check that took it over
                 raise CommandError(job.report.get("error", "The import was stopped."), returncode=1) from None
             progress = self._progress_bar() if sys.stderr.isatty() else None
-            ingest.ingest_run(job=job, progress=progress, workers=workers, prerendered=report.prerendered, lease=lease)
+            ingest_run(job=job, progress=progress, workers=workers, prerendered=report.prerendered, lease=lease)
         self._print_report(job, report)
         if job.status == IngestJob.Status.DONE:
             prepare_viewer_values.enqueue(series_ids=[item["series"] for item in job.report.get("series", [])])
         if job.status == IngestJob.Status.FAILED:
             raise CommandError(job.report.get("error", "The import failed."), returncode=1)
-        if not ingest.imported_all(job):
+        if not imported_all(job):
             sys.exit(1)
 
     def _progress_bar(self):
@@ -67,16 +72,16 @@ class Command(BaseCommand):
 
         return show
 
-    def _print_report(self, job: IngestJob, report: ingest.StageReport) -> None:
+    def _print_report(self, job: IngestJob, report: StageReport) -> None:
         for item in job.report.get("series", []):
             files, images = item["files"], item["images"]
             label = item["label"]
             self.stdout.write(f"{files:>5} file{pluralize(files)} → {label} ({images} image{pluralize(images)})")
         for series, description in report.withheld_descriptions:
             self.stdout.write(f"withheld description of {series} (not stored): {description}")
-        outcomes = ingest.file_outcomes(job=job, names=report.names)
+        outcomes = file_outcomes(job=job, names=report.names)
         for outcome in outcomes:
-            if outcome.outcome != ingest.IMPORTED:
+            if outcome.outcome != IMPORTED:
                 self.stdout.write(f"{outcome.outcome} {outcome.name} (file {outcome.index}): {outcome.reason}")
         if report.actions:
             self.stdout.write(f"de-identification (attributes per action): {report.action_summary}")
@@ -84,5 +89,5 @@ class Command(BaseCommand):
             self.stdout.write("No files found.")
             return
         counts = job.report["counts"]
-        summary = ", ".join(f"{counts[outcome]} {outcome}" for outcome in ingest.OUTCOMES)
+        summary = ", ".join(f"{counts[outcome]} {outcome}" for outcome in OUTCOMES)
         self.stdout.write(f"{len(outcomes)} file{pluralize(len(outcomes))}: {summary}.")

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
-from cases import ingest
+from ingest.watch import ingest_sweep
 
 
 class Command(BaseCommand):
@@ -24,5 +24,5 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, minutes: float, **options):
-        closed = ingest.ingest_sweep(now=timezone.now(), queued_for=timedelta(minutes=minutes))
+        closed = ingest_sweep(now=timezone.now(), queued_for=timedelta(minutes=minutes))
         self.stdout.write(f"{len(closed)} stale import{pluralize(len(closed))} closed or queued again.")

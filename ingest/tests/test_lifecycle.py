@@ -21,10 +21,18 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from pydicom import examples
 
-from cases import ingest
-from cases.models import Image, IngestJob
+from cases.models import Image
 from cases.tests.factories import make_case
-from cases.tests.test_ingest import dicom_bytes, media_files, orphans
+from imaging import read
+from ingest import clean, lease, stages
+from ingest.clean import _clean, ingest_stage
+from ingest.lease import Heartbeat, ingest_heartbeat
+from ingest.models import IngestJob
+from ingest.outcomes import STOPPED
+from ingest.run import ingest_run, ingest_spooled
+from ingest.stages import _render, _save_stage
+from ingest.tests.test_pipeline import dicom_bytes, media_files, orphans
+from ingest.watch import ingest_lease_check, ingest_sweep
 
 
 @pytest.fixture
@@ -70,7 +78,7 @@ def dead(job: IngestJob, *, phase: str, task: bool, attempts: int = 0) -> None:
     )
     if task:
         DBTaskResult.objects.create(
-            task_path="cases.tasks.ingest_job",
+            task_path="ingest.tasks.ingest_job",
             args_kwargs={"args": [], "kwargs": {"token": str(job.token)}},
             status="RUNNING",
             backend_name="default",
@@ -145,13 +153,13 @@ def test_a_worker_that_died_while_de_identifying_is_replaced_by_a_second_run_tha
     dead(job, phase=IngestJob.Phase.DEIDENTIFY, task=True)
     leftovers = left_behind(job)
     with django_capture_on_commit_callbacks(execute=True):
-        handled = ingest.ingest_lease_check()
+        handled = ingest_lease_check()
     assert [item.pk for item in handled] == [job.pk]
     job.refresh_from_db()
     assert job.status == IngestJob.Status.DONE and job.attempts == 1, job.report
     assert not any(default_storage.exists(name) for name in leftovers)
     killed = DBTaskResult.objects.get(status="FAILED")
-    assert killed.exception_class_path == "cases.ingest.WorkerLost" and killed.finished_at is not None
+    assert killed.exception_class_path == "ingest.lease.WorkerLost" and killed.finished_at is not None
     assert Image.objects.filter(series__case=case).count() == 3
     assert orphans(before) == set() and not spool_of(job).exists()
 
@@ -161,12 +169,12 @@ def test_a_worker_that_died_while_rendering_is_replaced_by_a_run_that_renders_th
 ):
     before = media_files()
     job = IngestJob.objects.create(case=case)
-    sources = [(1, ingest.read.Source("ct.dcm", dicom_bytes(examples.ct))), (2, ingest.read.Rejected("x", "empty"))]
-    ingest.ingest_stage(job=job, sources=sources)
+    sources = [(1, read.Source("ct.dcm", dicom_bytes(examples.ct))), (2, read.Rejected("x", "empty"))]
+    ingest_stage(job=job, sources=sources)
     dead(job, phase=IngestJob.Phase.RENDER, task=True)
     [leftover] = left_behind(job, stored=False)
     with django_capture_on_commit_callbacks(execute=True):  # the test backend runs the queued task at once
-        ingest.ingest_lease_check()
+        ingest_lease_check()
     job.refresh_from_db()
     assert job.status == IngestJob.Status.DONE, job.report
     assert [2, "refused", "empty"] in job.report["files"], "the first run's report of the de-identification stays"
@@ -185,12 +193,12 @@ def test_a_job_whose_second_worker_died_too_is_closed_with_a_report_of_every_fil
     job = IngestJob.objects.get(case=case)
     dead(job, phase=IngestJob.Phase.DEIDENTIFY, task=True, attempts=1)
     leftovers = left_behind(job)
-    ingest.ingest_lease_check()
+    ingest_lease_check()
     job.refresh_from_db()
     assert job.status == IngestJob.Status.FAILED and job.cleaned and job.finished
     assert [outcome for _, outcome, _ in job.report["files"]] == ["refused"] * 4
     assert [index for index, _, _ in job.report["files"]] == [1, 2, 3, 4]
-    assert job.report["files"][0][2] == ingest.STOPPED
+    assert job.report["files"][0][2] == STOPPED
     assert "Import the files again" in job.report["error"]
     assert not any(default_storage.exists(name) for name in leftovers)
     assert not spool_of(job).exists(), "the raw upload does not wait for a run that will not come"
@@ -208,7 +216,7 @@ def test_a_killed_command_is_closed_not_retried_and_what_it_imported_stays(case,
     job = IngestJob.objects.create(case=case)  # a second command, killed while it de-identified its 3 files
     stored = default_storage.save(f"dicom/{job.token}/2-{'c' * 32}.dcm", ContentFile(b"de-identified"))
     dead(job, phase=IngestJob.Phase.DEIDENTIFY, task=False)
-    ingest.ingest_lease_check()
+    ingest_lease_check()
     job.refresh_from_db()
     assert job.status == IngestJob.Status.FAILED, "no task row: the command's inputs are the author's to give again"
     assert [index for index, _, _ in job.report["files"]] == [1, 2]
@@ -223,7 +231,7 @@ def test_a_task_whose_de_identification_raises_is_closed_at_once_with_nothing_le
     def broken(case):
         raise MemoryError
 
-    monkeypatch.setattr(ingest, "case_keys", broken)
+    monkeypatch.setattr(clean, "case_keys", broken)
     before = media_files()
     client.force_login(faculty)
     with django_capture_on_commit_callbacks(execute=True):
@@ -242,23 +250,23 @@ def test_the_progress_page_sees_a_dead_worker_without_waiting_for_the_sweep(clie
     url = reverse("admin:cases_case_dicom_progress", args=[case.pk, job.token])
     state = client.get(url, HTTP_ACCEPT="application/json").json()
     assert state["status"] == "failed"
-    assert state["files"] == [[1, "refused", ingest.STOPPED], [2, "refused", ingest.STOPPED]]
+    assert state["files"] == [[1, "refused", STOPPED], [2, "refused", STOPPED]]
 
 
 def test_a_live_job_is_left_alone(case):
     job = IngestJob.objects.create(case=case, status=IngestJob.Status.RUNNING, heartbeat=timezone.now())
-    assert ingest.ingest_lease_check() == []
+    assert ingest_lease_check() == []
     job.refresh_from_db()
     assert job.status == IngestJob.Status.RUNNING
 
 
 def test_a_run_that_lost_its_lease_leaves_the_job_to_the_check_that_took_it_over(case):
     job = IngestJob.objects.create(case=case)
-    ingest.ingest_stage(job=job, sources=[(1, ingest.read.Source("ct.dcm", dicom_bytes(examples.ct)))])
-    lease = ingest.Heartbeat(job)
+    ingest_stage(job=job, sources=[(1, read.Source("ct.dcm", dicom_bytes(examples.ct)))])
+    lease = Heartbeat(job)
     lease.lost.set()
     IngestJob.objects.filter(pk=job.pk).update(status=IngestJob.Status.FAILED, attempts=1)
-    ingest.ingest_run(job=job, lease=lease)
+    ingest_run(job=job, lease=lease)
     assert IngestJob.objects.get(pk=job.pk).status == IngestJob.Status.FAILED
 
 
@@ -282,7 +290,7 @@ def test_the_sweep_deletes_what_ended_jobs_left_and_spooled_uploads_no_live_job_
 def test_the_heartbeat_beats_from_its_own_connection_and_stops_when_the_job_is_taken_over(settings, faculty):
     settings.TEACHINGFILE_INGEST_LEASE_SECONDS = 0.6
     job = IngestJob.objects.create(case=make_case(authors=[faculty], status="draft"))
-    with ingest.ingest_heartbeat(job=job) as lease:
+    with ingest_heartbeat(job=job) as lease:
         first = IngestJob.objects.get(pk=job.pk).heartbeat
         assert IngestJob.objects.get(pk=job.pk).status == IngestJob.Status.RUNNING
         assert wait_until(lambda: IngestJob.objects.get(pk=job.pk).heartbeat > first), "the thread beats"
@@ -322,7 +330,7 @@ def test_a_job_queued_again_waits_the_sweeps_time_from_when_it_was_queued(case):
     waiting = IngestJob.objects.create(case=case, heartbeat=now - timedelta(minutes=5))  # queued again lately
     forgotten = IngestJob.objects.create(case=case, heartbeat=now - timedelta(minutes=31))
     IngestJob.objects.filter(pk__in=[waiting.pk, forgotten.pk]).update(created=old)
-    closed = ingest.ingest_sweep(now=now, queued_for=timedelta(minutes=30))
+    closed = ingest_sweep(now=now, queued_for=timedelta(minutes=30))
     assert [job.pk for job in closed] == [forgotten.pk]
     assert IngestJob.objects.get(pk=waiting.pk).status == IngestJob.Status.QUEUED
 
@@ -331,22 +339,22 @@ def take_over(job: IngestJob, *, phase: str, capture) -> None:
     """What happens while a run is paused beyond its lease: the check takes the job over, a second run ends it."""
     dead(job, phase=phase, task=True)
     with capture(execute=True):  # the test backend runs the queued task at once: the second run
-        ingest.ingest_lease_check()
+        ingest_lease_check()
 
 
 def test_a_run_paused_while_rendering_past_its_lease_saves_nothing_when_it_wakes_up(
     case, django_capture_on_commit_callbacks, monkeypatch
 ):
     """Paused after its first stage, the first run wakes once the second has ended the job: it stops at once."""
-    monkeypatch.setattr(ingest, "PROGRESS_SECONDS", 0)  # a run that wakes from a pause writes its progress first
+    monkeypatch.setattr(lease, "PROGRESS_SECONDS", 0)  # a run that wakes from a pause writes its progress first
     before = media_files()
     job = IngestJob.objects.create(case=case)
     sources = [
-        (1, ingest.read.Source("ct.dcm", dicom_bytes(examples.ct))),
-        (2, ingest.read.Source("mr.dcm", dicom_bytes(examples.mr))),
+        (1, read.Source("ct.dcm", dicom_bytes(examples.ct))),
+        (2, read.Source("mr.dcm", dicom_bytes(examples.mr))),
     ]
-    ingest.ingest_stage(job=job, sources=sources)
-    render, calls = ingest._render, []
+    ingest_stage(job=job, sources=sources)
+    render, calls = _render, []
 
     def paused(task):
         result = render(task)
@@ -359,8 +367,8 @@ def test_a_run_paused_while_rendering_past_its_lease_saves_nothing_when_it_wakes
             )
         return result
 
-    monkeypatch.setattr(ingest, "_render", paused)
-    first = ingest.ingest_run(job=job)
+    monkeypatch.setattr(stages, "_render", paused)
+    first = ingest_run(job=job)
     assert len(calls) == 3, "the second run renders the object the first had not saved; the first stops at once"
     assert first.attempts == 1 and first.status == IngestJob.Status.DONE, "returned as the second run left it"
     job.refresh_from_db()
@@ -375,16 +383,16 @@ def test_a_run_paused_while_rendering_past_its_lease_saves_nothing_when_it_wakes
 def test_a_run_paused_while_de_identifying_past_its_lease_leaves_nothing_when_it_wakes_up(
     client, faculty, case, django_capture_on_commit_callbacks, monkeypatch
 ):
-    monkeypatch.setattr(ingest, "PROGRESS_SECONDS", 0)
+    monkeypatch.setattr(lease, "PROGRESS_SECONDS", 0)
     before = media_files()
     client.force_login(faculty)
     with django_capture_on_commit_callbacks():
         post_upload(client, case, *study_upload())
     job = IngestJob.objects.get(case=case)
-    clean, calls = ingest._clean, []
+    real_clean, calls = _clean, []
 
     def paused(task):
-        result = clean(task)
+        result = real_clean(task)
         calls.append(task[0])
         if len(calls) == 2:  # two objects de-identified and stored by the first run
             take_over(
@@ -394,8 +402,8 @@ def test_a_run_paused_while_de_identifying_past_its_lease_leaves_nothing_when_it
             )
         return result
 
-    monkeypatch.setattr(ingest, "_clean", paused)
-    first = ingest.ingest_spooled(job=job)
+    monkeypatch.setattr(clean, "_clean", paused)
+    first = ingest_spooled(job=job)
     assert len(calls) == 2 + 3, "the first run stopped at the object it held when it woke up"
     assert first.attempts == 1, "returned as the second run left it"
     job.refresh_from_db()
@@ -415,16 +423,16 @@ def test_a_run_paused_while_de_identifying_past_its_lease_leaves_nothing_when_it
 def test_a_paused_run_that_wakes_before_its_stage_is_saved_saves_no_stage(case, monkeypatch):
     """The fence in the stage's own transaction: the check that took the job over may come just before it."""
     job = IngestJob.objects.create(case=case)
-    ingest.ingest_stage(job=job, sources=[(1, ingest.read.Source("ct.dcm", dicom_bytes(examples.ct)))])
+    ingest_stage(job=job, sources=[(1, read.Source("ct.dcm", dicom_bytes(examples.ct)))])
     before = media_files()  # the stored object, which the next run renders
-    save_stage = ingest._save_stage
+    save_stage = _save_stage
 
     def taken_over_first(job_, series_group, objects):
         IngestJob.objects.filter(pk=job.pk).update(attempts=1, status="queued", processed=0)  # requeued
         return save_stage(job_, series_group, objects)
 
-    monkeypatch.setattr(ingest, "_save_stage", taken_over_first)
-    ingest.ingest_run(job=job)
+    monkeypatch.setattr(stages, "_save_stage", taken_over_first)
+    ingest_run(job=job)
     job.refresh_from_db()
     assert (job.status, job.attempts, job.processed, job.report.get("series")) == (IngestJob.Status.QUEUED, 1, 0, None)
     assert not case.series.exists()
