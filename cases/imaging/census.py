@@ -30,14 +30,14 @@ _LONG_VRS = frozenset(vr.encode() for vr in EXPLICIT_VR_LENGTH_32)
 
 
 def census_reason(
-    data: bytes, start: int, *, implicit: bool, little: bool, max_count: int, max_depth: int
+    data: bytes, start: int, *, implicit: bool, little: bool, max_top_level: int, max_count: int, max_depth: int
 ) -> str | None:
     """Return why the data set at ``data[start:]`` is refused, or None when it is within the limits.
 
-    ``max_count`` bounds its elements and sequence items together, at all levels; ``max_depth`` bounds how
-    deeply sequences nest.  The top-level data set ends, as ``read._ElementGuard`` ends it, at an element
-    of group 0000 or at the same element twice in a row.  Damage (a length past the end) ends the walk
-    quietly: the parse that follows reports it.
+    ``max_top_level`` bounds its own elements, ``max_count`` its elements and sequence items together at all
+    levels, ``max_depth`` how deeply sequences nest.  The top-level data set ends, as ``read._ElementGuard``
+    ends it, at an element of group 0000 or at the same element twice in a row.  Damage (a length past the
+    end) ends the walk quietly: the parse that follows reports it.
 
     References
     ----------
@@ -54,7 +54,7 @@ def census_reason(
     # delimiter; its VR encoding), and the levels around it, innermost last.
     is_sequence, end, implicit = False, None, _looks_implicit(data, start, implicit)
     outer: list[tuple[bool, int | None, bool]] = []
-    position, count, depth, previous = start, 0, 0, None
+    position, count, top_level, depth, previous = start, 0, 0, 0, None
     while True:
         if (end is not None and position >= end) or position + 8 > size:
             closed = True
@@ -96,6 +96,9 @@ def census_reason(
             if group == 0 or (tag, vr, length) == previous:
                 return None
             previous = (tag, vr, length)
+            top_level += 1
+            if top_level > max_top_level:
+                return f"damaged DICOM file (more than {max_top_level:,} top-level elements)"
         if _is_sequence(data, position, tag, vr, length, tag_at):
             depth += 1
             if depth > max_depth:

@@ -718,10 +718,9 @@ def _read(data: bytes, *, force: bool = False) -> Dataset:
 
     pydicom walks zeros as empty (0000,0000) elements, about 2 µs per 8 bytes, and keeps every distinct tag:
     a stored data set never holds the command group 0000 nor the same element twice in a row (PS3.5 7.1),
-    so reading stops there, and a data set of more than ``_MAX_ELEMENTS`` top-level elements is refused.
-    Sequences are counted first, at every level (``census``): more than ``_MAX_ELEMENTS_IN_ALL`` elements
-    and items, or sequences nested more than ``_MAX_SEQUENCE_DEPTH`` deep, are refused before pydicom
-    builds a data set for each item.
+    so reading stops there.  The elements are counted first, at every level (``census``): more than
+    ``_MAX_ELEMENTS`` at the top level, more than ``_MAX_ELEMENTS_IN_ALL`` elements and sequence items in
+    all, or sequences nested more than ``_MAX_SEQUENCE_DEPTH`` deep are refused before pydicom keeps one.
     """
     # Stopped at the first element: the File Meta read, the encoding known, a deflated data set inflated.
     head = read_partial(io.BytesIO(data), stop_when=_at_once, force=force)
@@ -732,17 +731,14 @@ def _read(data: bytes, *, force: bool = False) -> Dataset:
         body.tell(),
         implicit=implicit,
         little=little,
+        max_top_level=_MAX_ELEMENTS,
         max_count=_MAX_ELEMENTS_IN_ALL,
         max_depth=_MAX_SEQUENCE_DEPTH,
     )
     if reason:
         logger.info("Refused a data set past the element or nesting limit")
         raise UnreadableFile(reason)
-    guard = _ElementGuard()
-    dataset = read_partial(io.BytesIO(data), stop_when=guard, force=force)
-    if guard.flooded:
-        raise UnreadableFile("damaged DICOM file")
-    return dataset
+    return read_partial(io.BytesIO(data), stop_when=_ElementGuard(), force=force)
 
 
 def _at_once(tag: int, vr: str | None, length: int) -> bool:
@@ -754,15 +750,9 @@ class _ElementGuard:
     """The ``stop_when`` callback of pydicom's reader for the top-level data set (see ``_read``)."""
 
     def __init__(self) -> None:
-        self.count = 0
         self.previous: tuple[int, str | None, int] | None = None
-        self.flooded = False
 
     def __call__(self, tag: int, vr: str | None, length: int) -> bool:
-        self.count += 1
-        if self.count > _MAX_ELEMENTS:
-            self.flooded = True
-            return True
         # pydicom asks twice about an element whose VR it guessed wrong, with another VR: not a repeat.
         if tag >> 16 == 0 or (tag, vr, length) == self.previous:
             return True

@@ -134,8 +134,8 @@ def make_zeros_after_a_data_set(folder: Path, *, size: int = 16 * MiB) -> list[P
 def make_element_flood(folder: Path, *, elements: int = 1_000_000) -> list[Path]:
     """A data set of ``elements`` empty private elements, each of a new tag (8 bytes apiece).
 
-    pydicom would keep every one in memory (about 300 bytes each): refused "damaged DICOM file" after
-    100,000 top-level elements.
+    pydicom would keep every one in memory (about 300 bytes each): refused "damaged DICOM file (more than
+    100,000 top-level elements)" before pydicom reads one.
     """
     ds = image_dataset()
     del ds.PixelData

@@ -13,8 +13,9 @@ import pytest
 from pydicom import filereader
 from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset
+from pydicom.uid import DeflatedExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from cases.imaging import jpeg
+from cases.imaging import jpeg, read
 from cases.imaging.census import census_reason
 from cases.imaging.read import (
     FileSource,
@@ -222,7 +223,9 @@ def test_zeros_after_a_data_set_end_it(tmp_path):
 
 
 def test_data_set_of_a_million_elements_is_damaged(tmp_path):
-    assert outcomes(junk.make_element_flood(tmp_path, elements=200_000)) == {"element-flood.dcm": "damaged DICOM file"}
+    assert outcomes(junk.make_element_flood(tmp_path, elements=200_000)) == {
+        "element-flood.dcm": "damaged DICOM file (more than 100,000 top-level elements)"
+    }
 
 
 # --------------------------------------------------------------------------
@@ -303,11 +306,11 @@ def test_the_census_counts_every_level_in_every_encoding(implicit, little, undef
     buffer = io.BytesIO()
     nested_data_set(undefined=undefined).save_as(buffer, implicit_vr=implicit, little_endian=little)
     data = buffer.getvalue()
-    assert census_reason(data, 0, implicit=implicit, little=little, max_count=20, max_depth=2) is None
-    assert census_reason(data, 0, implicit=implicit, little=little, max_count=19, max_depth=2) == (
+    assert census_reason(data, 0, implicit=implicit, little=little, max_top_level=2, max_count=20, max_depth=2) is None
+    assert census_reason(data, 0, implicit=implicit, little=little, max_top_level=2, max_count=19, max_depth=2) == (
         "damaged DICOM file (more than 19 elements and sequence items)"
     )
-    assert census_reason(data, 0, implicit=implicit, little=little, max_count=20, max_depth=1) == (
+    assert census_reason(data, 0, implicit=implicit, little=little, max_top_level=2, max_count=20, max_depth=1) == (
         "damaged DICOM file (sequences nested more than 1 deep)"
     )
 
@@ -338,3 +341,28 @@ def test_frame_size_reads_the_codestream_header(options, expected):
     buffer = io.BytesIO()
     PIL.Image.new("RGB", (20, 12)).save(buffer, **options)
     assert jpeg.frame_size(buffer.getvalue()) == expected
+
+
+@pytest.mark.parametrize("form", ["deflated", "without preamble", "implicit VR"])
+def test_sequences_are_counted_in_every_form_of_file(monkeypatch, form):
+    """The census walks what pydicom would parse: the inflated data set, a file read by the probe."""
+    monkeypatch.setattr(read, "_MAX_ELEMENTS_IN_ALL", 100)
+    ds = junk.image_dataset()
+    ds.ReferencedImageSequence = [Dataset() for _ in range(101)]
+    syntax = {"deflated": DeflatedExplicitVRLittleEndian, "implicit VR": ImplicitVRLittleEndian}
+    ds.file_meta.TransferSyntaxUID = syntax.get(form, ds.file_meta.TransferSyntaxUID)
+    data = junk.image_bytes(ds)
+    if form == "without preamble":
+        data = data[132:]
+    assert outcomes_of(data) == "damaged DICOM file (more than 100 elements and sequence items)"
+    del ds.ReferencedImageSequence[-80:]
+    data = junk.image_bytes(ds)
+    assert outcomes_of(data[132:] if form == "without preamble" else data) == "read"
+
+
+def outcomes_of(data: bytes) -> str:
+    try:
+        read_dataset(Source("upload", data), limits=LIMITS)
+    except UnreadableFile as error:
+        return str(error)
+    return "read"
