@@ -88,7 +88,7 @@ _MAX_ELEMENTS = 100_000  # top-level elements of one data set; real files have h
 # Elements and sequence items at all levels: an enhanced multi-frame object of 2,000 frames holds some 100,000;
 # pydicom keeps about 700 bytes an item, so a data set of 300,000 empty items still fits a worker's 400 MB.
 _MAX_ELEMENTS_IN_ALL = 300_000
-_MAX_SEQUENCE_DEPTH = 32  # real objects nest a few levels, structured reports a dozen at most
+_MAX_SEQUENCE_DEPTH = 32  # real objects nest a few levels, structured reports a dozen or so
 _MAX_NESTING = 1  # a zip inside the upload's zip is expanded; one more level is refused
 _UID_PATTERN = re.compile(r"^[0-9]+(\.[0-9]+)+$")
 _SKIPPED_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
@@ -722,23 +722,30 @@ def _read(data: bytes, *, force: bool = False) -> Dataset:
     ``_MAX_ELEMENTS`` at the top level, more than ``_MAX_ELEMENTS_IN_ALL`` elements and sequence items in
     all, or sequences nested more than ``_MAX_SEQUENCE_DEPTH`` deep are refused before pydicom keeps one.
     """
-    # Stopped at the first element: the File Meta read, the encoding known, a deflated data set inflated.
+    reason = _census(data, force=force)
+    if reason:
+        logger.info("Refused a data set past the element or nesting limit")
+        raise UnreadableFile(reason)
+    return read_partial(io.BytesIO(data), stop_when=_ElementGuard(), force=force)
+
+
+def _census(data: bytes, *, force: bool) -> str | None:
+    """Return why the file's data set holds too many elements or nests too deeply, or None.
+
+    pydicom reads the File Meta and stops at the data set's first element, so the census walks what pydicom
+    will read, in the encoding pydicom will read it in (a deflated data set inflated, released on return).
+    """
     head = read_partial(io.BytesIO(data), stop_when=_at_once, force=force)
     implicit, little = head.original_encoding
-    body = head.buffer
-    reason = census_reason(
-        body.getvalue(),
-        body.tell(),
+    return census_reason(
+        head.buffer.getvalue(),
+        head.buffer.tell(),
         implicit=implicit,
         little=little,
         max_top_level=_MAX_ELEMENTS,
         max_count=_MAX_ELEMENTS_IN_ALL,
         max_depth=_MAX_SEQUENCE_DEPTH,
     )
-    if reason:
-        logger.info("Refused a data set past the element or nesting limit")
-        raise UnreadableFile(reason)
-    return read_partial(io.BytesIO(data), stop_when=_ElementGuard(), force=force)
 
 
 def _at_once(tag: int, vr: str | None, length: int) -> bool:

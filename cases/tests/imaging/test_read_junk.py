@@ -4,6 +4,7 @@ Time and memory are measured by ``bench/ingest.py --junk``; these tests hold the
 """
 
 import io
+import struct
 import zipfile
 import zlib
 from pathlib import Path
@@ -366,3 +367,20 @@ def outcomes_of(data: bytes) -> str:
     except UnreadableFile as error:
         return str(error)
     return "read"
+
+
+@pytest.mark.parametrize("implicit", [False, True], ids=["explicit UN", "implicit"])
+def test_the_census_counts_a_private_sequence_pydicom_would_parse(implicit):
+    """A private element of undefined length holding items: pydicom parses it as a sequence (PS3.5 6.2.2)."""
+    items = struct.pack("<HHI", 0xFFFE, 0xE000, 0) * 3 + struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
+    if implicit:
+        data = struct.pack("<HHI", 0x0008, 0x0060, 2) + b"OT" + struct.pack("<HHI", 0x0009, 0x1001, 0xFFFFFFFF)
+    else:
+        data = struct.pack("<HH", 0x0008, 0x0060) + b"CS\x02\x00OT" + struct.pack("<HH", 0x0009, 0x1001)
+        data += b"UN\x00\x00" + struct.pack("<I", 0xFFFFFFFF)
+    data += items
+    limits = {"implicit": implicit, "little": True, "max_top_level": 2, "max_depth": 1}
+    assert census_reason(data, 0, max_count=5, **limits) is None
+    assert census_reason(data, 0, max_count=4, **limits) == (
+        "damaged DICOM file (more than 4 elements and sequence items)"
+    )
