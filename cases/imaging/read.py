@@ -806,6 +806,10 @@ def _with_preamble(data: bytes) -> bytes:
     return _PREAMBLE + buffer.getvalue() + data
 
 
+# Grey or palette, colour, and the retired four-sample models (PS3.3 C.7.6.3.1.1): a decoder allocates by it.
+_SAMPLES_PER_PIXEL = (1, 3, 4)
+
+
 def _check_image(dataset: Dataset, *, limits: Limits, ended_early: bool) -> None:
     """Raise UnreadableFile unless the dataset holds a complete, decodable image within the limits."""
     _check_shown_alone(dataset)
@@ -821,6 +825,8 @@ def _check_image(dataset: Dataset, *, limits: Limits, ended_early: bool) -> None
     bits = _header_int(dataset, "BitsAllocated", "Bits Allocated")
     samples = _header_int(dataset, "SamplesPerPixel", "Samples per Pixel", default=1)
     frames = _header_int(dataset, "NumberOfFrames", "Number of Frames", default=1)
+    if samples not in _SAMPLES_PER_PIXEL:
+        raise UnreadableFile("invalid image header (Samples per Pixel is not 1, 3 or 4)")
     if rows * columns > limits.max_pixels_per_frame:
         raise UnreadableFile(f"image too large (more than {limits.max_pixels_per_frame:,} pixels per frame)")
     if frames > limits.max_frames:

@@ -327,6 +327,16 @@ def test_compressed_frames_declaring_their_rows_and_columns_read(tmp_path):
     assert outcomes(paths) == {"jpeg.dcm": "read", "jpeg-ls.dcm": "read", "jpeg-2000.dcm": "read"}
 
 
+@pytest.mark.parametrize("samples", [2, 1000])
+def test_samples_per_pixel_other_than_one_three_or_four_is_refused_before_decoding(tmp_path, samples):
+    """A codestream may declare as many components as the header claims: the header is bounded first."""
+    path = junk.make_frame_size_lies(tmp_path, side=16)[0]
+    dataset = filereader.dcmread(path)
+    dataset.SamplesPerPixel = samples
+    dataset.save_as(path)
+    assert outcomes([path]) == {"jpeg.dcm": "invalid image header (Samples per Pixel is not 1, 3 or 4)"}
+
+
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
