@@ -20,14 +20,17 @@ alone and prints the peak RSS. Run: ``.venv/bin/python bench/ingest.py``.
 With ``--junk`` it instead imports, each in a fresh process with ``import_study``, the junk and bomb inputs of
 ``imaging/tests/corpus/junk.py`` at full size (a zip holding a 200 MiB member of zeros, a 64 MiB junk file, a
 deflated data set of 1 GiB, nested zips, 20,001 members, a member larger than it declares, images announcing
-huge sizes) and the largest file the limits allow, all generated into a temporary folder, and prints for
-each its size, the outcome, the time and the peak RSS of the process and of its largest worker.
+huge sizes, sequences of millions of items or nested 100,000 deep, compressed frames whose own header declares
+65,535² pixels) and the largest file the limits allow, all generated into a temporary folder, and prints for
+each its size, the outcome, the time and the peak RSS of the process and of its largest worker.  ``--only REGEX``
+runs the inputs whose label matches it.
 """
 
 import argparse
 import contextlib
 import io
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -145,16 +148,18 @@ def measure(mode: str, folder: Path) -> tuple[int, float, float, float]:
 
 
 RAISED = "per-file limit raised to 256 MiB: "
+LARGEST = "largest allowed: 250 frames of 512² (125 MiB)"
 
 
-def junk_inputs(folder: Path) -> list[tuple[str, list[Path]]]:
-    """Write the junk and bomb inputs at full size; return (label, paths) for each."""
+def junk_inputs(folder: Path, only: str = "") -> list[tuple[str, list[Path]]]:
+    """Write the junk and bomb inputs at full size, those whose label matches ``only``; return (label, paths)."""
     from imaging.tests.corpus import junk
 
     MiB = junk.MiB
-    largest = junk.image_dataset(rows=512, columns=512, frames=250)  # 125 MiB: the largest the limit allows
-    (folder / "largest").mkdir()
-    (folder / "largest" / "multiframe.dcm").write_bytes(junk.image_bytes(largest))
+    if re.search(only, LARGEST):
+        largest = junk.image_dataset(rows=512, columns=512, frames=250)  # 125 MiB: the largest the limit allows
+        (folder / "largest").mkdir()
+        (folder / "largest" / "multiframe.dcm").write_bytes(junk.image_bytes(largest))
     inputs = [
         ("zip holding a 200 MiB member of zeros", junk.make_zip_of_zeros, {"member_bytes": 200 * MiB}),
         (RAISED + "zip holding a 200 MiB member of zeros", junk.make_zip_of_zeros, {"member_bytes": 200 * MiB}),
@@ -169,13 +174,24 @@ def junk_inputs(folder: Path) -> list[tuple[str, list[Path]]]:
         ("member declaring 2 kB, inflating to 200 MiB", junk.make_declared_size_lie, {"real_bytes": 200 * MiB}),
         ("deflated data set inflating to 1 GiB", junk.make_deflate_bomb, {"inflated_bytes": 1024 * MiB}),
         ("65,535² pixels; 1,000,000 frames; 5,656² RLE", junk.make_image_bombs, {}),
+        ("a sequence of 2,000,000 tiny items: parsed at once; when touched", junk.make_sequence_floods, {}),
+        (
+            "299,000 empty items (within the limit); 299,000 of an element each",
+            junk.make_sequence_floods,
+            {"items": 299_000},
+        ),
+        ("sequences nested 100,000 deep; 40 deep of defined length", junk.make_deep_sequences, {}),
+        ("frames declaring 65,535² pixels: JPEG, JPEG-LS, JPEG 2000", junk.make_frame_size_lies, {}),
     ]
     made = []
     for index, (label, make, options) in enumerate(inputs):
+        if not re.search(only, label):
+            continue
         subfolder = folder / f"{index:02d}"
         subfolder.mkdir()
         made.append((label, make(subfolder, **options)))
-    made.append(("largest allowed: 250 frames of 512² (125 MiB)", [folder / "largest" / "multiframe.dcm"]))
+    if re.search(only, LARGEST):
+        made.append((LARGEST, [folder / "largest" / "multiframe.dcm"]))
     return made
 
 
@@ -212,11 +228,14 @@ def junk_child(paths: list[Path]) -> None:
     print(f"{elapsed:.4f} {before:.1f} {own:.1f} {child_peak:.1f} {outcome or 'imported'}")  # noqa: T201
 
 
-def junk_bench() -> None:
+def junk_bench(only: str) -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-junk-"))
     try:
         result = subprocess.run(
-            [sys.executable, __file__, "--junk-generate", str(folder)], capture_output=True, text=True, check=True
+            [sys.executable, __file__, "--junk-generate", str(folder), "--only", only],
+            capture_output=True,
+            text=True,
+            check=True,
         )
         print(  # noqa: T201
             "| input | on disk | outcome | time | peak RSS, main process (before the import) | largest worker |\n"
@@ -254,14 +273,15 @@ def main() -> None:
     parser.add_argument("--child", nargs=2, metavar=("MODE", "FOLDER"))
     parser.add_argument("--generate", nargs=2, metavar=("SLICES", "FOLDER"))
     parser.add_argument("--junk", action="store_true", help="import junk and bomb inputs; print time and memory")
+    parser.add_argument("--only", default="", metavar="REGEX", help="with --junk: the inputs whose label matches TEXT")
     parser.add_argument("--junk-generate", metavar="FOLDER")
     parser.add_argument("--junk-child", nargs="+", metavar="PATH")
     arguments = parser.parse_args()
     if arguments.junk:
-        junk_bench()
+        junk_bench(arguments.only)
         return
     if arguments.junk_generate:
-        for label, paths in junk_inputs(Path(arguments.junk_generate)):
+        for label, paths in junk_inputs(Path(arguments.junk_generate), arguments.only):
             print(f"{label}\t{'|'.join(map(str, paths))}")  # noqa: T201
         return
     if arguments.junk_child:

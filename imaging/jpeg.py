@@ -17,7 +17,7 @@ import io
 
 from pydicom.encaps import parse_basic_offsets, parse_fragments
 
-__all__ = ["repair_pixel_data", "repair_scan_headers"]
+__all__ = ["frame_size", "repair_pixel_data", "repair_scan_headers"]
 
 _SOI = b"\xff\xd8"
 _SOS = 0xDA
@@ -26,6 +26,11 @@ _SEQUENTIAL_SOF = frozenset({0xC0, 0xC1, 0xC9})
 _OTHER_SOF = frozenset({0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
 _STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})  # TEM and RSTn carry no length
 _REQUIRED = bytes((0, 63, 0))  # Ss, Se, and Ah:Al packed in one byte
+# Markers whose segment gives the image's lines, samples per line and components: every SOFn, the
+# hierarchical DHP (the final image's size) and JPEG-LS's SOF55.
+_SIZE_MARKERS = _SEQUENTIAL_SOF | _OTHER_SOF | {0xDE, 0xF7}
+_J2K_SIZ = b"\xff\x4f\xff\x51"  # SOC, then SIZ: a JPEG 2000 codestream's first two markers
+_JP2_SIGNATURE = b"\x00\x00\x00\x0cjP  \r\n\x87\n"
 
 
 def repair_scan_headers(frame: bytes) -> bytes:
@@ -127,3 +132,60 @@ def _after_entropy_data(data: bytes, position: int, end: int) -> int:
             position += 1
         else:
             return position
+
+
+def frame_size(frame: bytes) -> tuple[int, int, int] | None:
+    """Return the rows, columns and components a JPEG, JPEG-LS or JPEG 2000 frame declares, or None.
+
+    The decoders allocate what the codestream's own header declares, whatever the data set says, so a frame
+    must be checked against Rows and Columns before it is decoded.  None means no such header was found
+    (another compression, or damage the decoder reports).  A JPEG frame whose number of lines is 0 (to be
+    given by a DNL marker after the first scan) comes back with 0 rows.
+
+    References
+    ----------
+    ITU-T T.81 B.2.2 (frame header: P, Y, X, Nf) and B.3.2 (DHP); ITU-T T.87 C.2.2 (SOF55); ITU-T T.800
+    A.5.1 (SIZ: Xsiz, Ysiz, XOsiz, YOsiz, Csiz) and I.5 (JP2 boxes).
+    """
+    if frame.startswith(_JP2_SIGNATURE):
+        frame = _jp2_codestream(frame)
+    if frame.startswith(_J2K_SIZ):
+        if len(frame) < 42:
+            return None
+        width, height, left, top = (int.from_bytes(frame[at : at + 4], "big") for at in (8, 12, 16, 20))
+        return max(height - top, 0), max(width - left, 0), int.from_bytes(frame[40:42], "big")
+    if not frame.startswith(_SOI):
+        return None
+    position = 2
+    while position + 4 <= len(frame) and frame[position] == 0xFF:
+        marker = frame[position + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            position += 1
+        elif marker in _STANDALONE:
+            position += 2
+        elif marker in (_SOS, 0xD9):  # a scan or the end before any frame header
+            return None
+        elif marker in _SIZE_MARKERS:
+            header = frame[position + 4 : position + 10]
+            if len(header) < 6:
+                return None
+            return int.from_bytes(header[1:3], "big"), int.from_bytes(header[3:5], "big"), header[5]
+        else:
+            position += 2 + int.from_bytes(frame[position + 2 : position + 4], "big")
+    return None
+
+
+def _jp2_codestream(data: bytes) -> bytes:
+    """Return the codestream inside a JP2 file (its ``jp2c`` box), or b"" when there is none."""
+    position = 0
+    while position + 8 <= len(data):
+        length, kind = int.from_bytes(data[position : position + 4], "big"), data[position + 4 : position + 8]
+        header = 8
+        if length == 1:  # the length follows as 8 bytes
+            length, header = int.from_bytes(data[position + 8 : position + 16], "big"), 16
+        if kind == b"jp2c":
+            return data[position + header : position + length if length else len(data)]
+        if length < header:
+            return b""
+        position += length
+    return b""

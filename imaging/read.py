@@ -23,6 +23,7 @@ import os
 import posixpath
 import re
 import shutil
+import struct
 import tempfile
 import warnings
 import zipfile
@@ -33,7 +34,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.encaps import parse_basic_offsets, parse_fragments
+from pydicom.encaps import generate_fragmented_frames, parse_basic_offsets, parse_fragments
 from pydicom.filebase import DicomBytesIO
 from pydicom.filereader import (
     _read_file_meta_info,  # File Meta only: cheap enough to run on every file listed
@@ -54,6 +55,7 @@ from pydicom.uid import (
 )
 
 from . import jpeg
+from .census import census_reason
 from .withheld import quiet_pydicom
 
 __all__ = [
@@ -83,6 +85,10 @@ _HEAD_BYTES = 8192  # enough for the preamble and File Meta Information of any r
 _PROBE_BYTES = 64 * 1024  # the first bytes in which a file must show that it is DICOM
 _COPY_BYTES = 1024 * 1024
 _MAX_ELEMENTS = 100_000  # top-level elements of one data set; real files have hundreds, a few thousand at most
+# Elements and sequence items at all levels: an enhanced multi-frame object of 2,000 frames holds some 100,000;
+# pydicom keeps about 700 bytes an item, so a data set of 300,000 empty items still fits a worker's 400 MB.
+_MAX_ELEMENTS_IN_ALL = 300_000
+_MAX_SEQUENCE_DEPTH = 32  # real objects nest a few levels, structured reports a dozen or so
 _MAX_NESTING = 1  # a zip inside the upload's zip is expanded; one more level is refused
 _UID_PATTERN = re.compile(r"^[0-9]+(\.[0-9]+)+$")
 _SKIPPED_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
@@ -686,6 +692,8 @@ def _parse(data: bytes) -> tuple[Dataset, bool]:
         if data[128:132] == b"DICM":
             try:
                 dataset = _read(data)
+            except UnreadableFile:
+                raise
             except Exception as error:  # any parser failure is the same news for the author
                 logger.info("Damaged DICOM header (%s)", type(error).__name__)  # pydicom's text may quote values
                 raise UnreadableFile("damaged DICOM file") from error
@@ -693,6 +701,8 @@ def _parse(data: bytes) -> tuple[Dataset, bool]:
             rebuilt = _with_preamble(data)
             try:
                 dataset = _read(rebuilt)
+            except UnreadableFile:
+                raise
             except Exception as error:  # the probe parsed it, so this is damage further on
                 logger.info("Damaged DICOM file without preamble (%s)", type(error).__name__)
                 raise UnreadableFile("damaged DICOM file") from error
@@ -708,28 +718,48 @@ def _read(data: bytes, *, force: bool = False) -> Dataset:
 
     pydicom walks zeros as empty (0000,0000) elements, about 2 µs per 8 bytes, and keeps every distinct tag:
     a stored data set never holds the command group 0000 nor the same element twice in a row (PS3.5 7.1),
-    so reading stops there, and a data set of more than ``_MAX_ELEMENTS`` top-level elements is refused.
+    so reading stops there.  The elements are counted first, at every level (``census``): more than
+    ``_MAX_ELEMENTS`` at the top level, more than ``_MAX_ELEMENTS_IN_ALL`` elements and sequence items in
+    all, or sequences nested more than ``_MAX_SEQUENCE_DEPTH`` deep are refused before pydicom keeps one.
     """
-    guard = _ElementGuard()
-    dataset = read_partial(io.BytesIO(data), stop_when=guard, force=force)
-    if guard.flooded:
-        raise UnreadableFile("damaged DICOM file")
-    return dataset
+    reason = _census(data, force=force)
+    if reason:
+        logger.info("Refused a data set past the element or nesting limit")
+        raise UnreadableFile(reason)
+    return read_partial(io.BytesIO(data), stop_when=_ElementGuard(), force=force)
+
+
+def _census(data: bytes, *, force: bool) -> str | None:
+    """Return why the file's data set holds too many elements or nests too deeply, or None.
+
+    pydicom reads the File Meta and stops at the data set's first element, so the census walks what pydicom
+    will read, in the encoding pydicom will read it in (a deflated data set inflated, released on return).
+    """
+    head = read_partial(io.BytesIO(data), stop_when=_at_once, force=force)
+    implicit, little = head.original_encoding
+    return census_reason(
+        head.buffer.getvalue(),
+        head.buffer.tell(),
+        implicit=implicit,
+        little=little,
+        max_top_level=_MAX_ELEMENTS,
+        max_count=_MAX_ELEMENTS_IN_ALL,
+        max_depth=_MAX_SEQUENCE_DEPTH,
+    )
+
+
+def _at_once(tag: int, vr: str | None, length: int) -> bool:
+    """The ``stop_when`` callback that stops pydicom's reader before the data set's first element."""
+    return True
 
 
 class _ElementGuard:
     """The ``stop_when`` callback of pydicom's reader for the top-level data set (see ``_read``)."""
 
     def __init__(self) -> None:
-        self.count = 0
         self.previous: tuple[int, str | None, int] | None = None
-        self.flooded = False
 
     def __call__(self, tag: int, vr: str | None, length: int) -> bool:
-        self.count += 1
-        if self.count > _MAX_ELEMENTS:
-            self.flooded = True
-            return True
         # pydicom asks twice about an element whose VR it guessed wrong, with another VR: not a repeat.
         if tag >> 16 == 0 or (tag, vr, length) == self.previous:
             return True
@@ -752,6 +782,8 @@ def _with_preamble(data: bytes) -> bytes:
         has_syntax = "TransferSyntaxUID" in probe.file_meta
         first_group = next((element.tag.group for element in probe if element.tag.group != 0x0002), None)
         encoding = probe.original_encoding
+    except UnreadableFile:
+        raise
     except Exception as error:  # forced parsing of arbitrary bytes fails in many ways
         raise UnreadableFile("not a DICOM file") from error
     has_class, has_instance = bool(_UID_PATTERN.match(sop_class)), bool(_UID_PATTERN.match(sop_instance))
@@ -774,6 +806,10 @@ def _with_preamble(data: bytes) -> bytes:
     return _PREAMBLE + buffer.getvalue() + data
 
 
+# Grey or palette, colour, and the retired four-sample models (PS3.3 C.7.6.3.1.1): a decoder allocates by it.
+_SAMPLES_PER_PIXEL = (1, 3, 4)
+
+
 def _check_image(dataset: Dataset, *, limits: Limits, ended_early: bool) -> None:
     """Raise UnreadableFile unless the dataset holds a complete, decodable image within the limits."""
     _check_shown_alone(dataset)
@@ -789,6 +825,8 @@ def _check_image(dataset: Dataset, *, limits: Limits, ended_early: bool) -> None
     bits = _header_int(dataset, "BitsAllocated", "Bits Allocated")
     samples = _header_int(dataset, "SamplesPerPixel", "Samples per Pixel", default=1)
     frames = _header_int(dataset, "NumberOfFrames", "Number of Frames", default=1)
+    if samples not in _SAMPLES_PER_PIXEL:
+        raise UnreadableFile("invalid image header (Samples per Pixel is not 1, 3 or 4)")
     if rows * columns > limits.max_pixels_per_frame:
         raise UnreadableFile(f"image too large (more than {limits.max_pixels_per_frame:,} pixels per frame)")
     if frames > limits.max_frames:
@@ -802,6 +840,7 @@ def _check_image(dataset: Dataset, *, limits: Limits, ended_early: bool) -> None
         raise UnreadableFile("damaged pixel data")  # compressed pixels are encapsulated, native ones never
     if element.is_undefined_length:
         _check_frames(pixels, frames, dataset)
+        _check_frame_sizes(pixels, frames, dataset, rows=rows, columns=columns, samples=samples)
         _repair_jpeg_scans(syntax, dataset, pixels)
         return
     expected = _expected_bytes(dataset, rows=rows, columns=columns, samples=samples, bits=bits, frames=frames)
@@ -921,6 +960,29 @@ def _check_frames(pixels: bytes, frames: int, dataset: Dataset) -> None:
         found = frames if fragments >= frames else fragments  # without a table a frame has one fragment or more
     if fragments == 0 or found < frames:
         raise UnreadableFile("truncated pixel data")
+
+
+def _check_frame_sizes(pixels: bytes, frames: int, dataset: Dataset, *, rows: int, columns: int, samples: int) -> None:
+    """Raise UnreadableFile when a compressed frame's own header declares another size than the data set.
+
+    JPEG, JPEG-LS and JPEG 2000 decoders allocate what the codestream declares (T.81 SOF, T.87 SOF55, T.800
+    SIZ), so a frame of a few bytes declaring 65,535 × 65,535 pixels would take gigabytes however small
+    Rows and Columns are.  Each frame's header is read, never its data; a frame of another compression
+    (RLE) has no such header and is left to its decoder.
+    """
+    extended = None
+    if "ExtendedOffsetTable" in dataset and "ExtendedOffsetTableLengths" in dataset:
+        extended = (dataset.ExtendedOffsetTable, dataset.ExtendedOffsetTableLengths)
+    try:
+        declared = {
+            jpeg.frame_size(fragments[0] if len(fragments) == 1 else b"".join(fragments))
+            for fragments in generate_fragmented_frames(pixels, number_of_frames=frames, extended_offsets=extended)
+        }
+    except (ValueError, EOFError, struct.error) as error:
+        raise UnreadableFile("damaged pixel data") from error
+    if any(size is not None and (size[:2] != (rows, columns) or size[2] > samples) for size in declared):
+        logger.info("A compressed frame declares another size than its data set")
+        raise UnreadableFile("damaged pixel data (a frame declares another size than Rows, Columns, Samples per Pixel)")
 
 
 def _expected_bytes(dataset: Dataset, *, rows: int, columns: int, samples: int, bits: int, frames: int) -> int:

@@ -45,6 +45,9 @@ REFUSED_WITH_PIXELS = {
     "meta_missing_tsyntax.dcm": "incomplete DICOM header (no SOP Class UID)",
     "nested_priv_SQ.dcm": "incomplete DICOM header (no SOP Class UID)",
     "no_meta.dcm": "not a DICOM file",  # a CT dataset shifted by one stray leading byte
+    # Its codestream's header is cut by a stray delimiter: it declares 1024 × 3,722,445,056 pixels.
+    "JPEG2000-embedded-sequence-delimiter.dcm": "damaged pixel data (a frame declares another size than Rows, "
+    "Columns, Samples per Pixel)",
 }
 # The reasons a file without pixel data may get.
 NO_IMAGE_REASONS = ("no pixel data", "not a DICOM file")

@@ -4,13 +4,20 @@ Time and memory are measured by ``bench/ingest.py --junk``; these tests hold the
 """
 
 import io
+import struct
 import zipfile
 import zlib
 from pathlib import Path
 
+import PIL.Image
 import pytest
+from pydicom import filereader
 from pydicom.data import get_testdata_file
+from pydicom.dataset import Dataset
+from pydicom.uid import DeflatedExplicitVRLittleEndian, ImplicitVRLittleEndian
 
+from imaging import jpeg, read
+from imaging.census import census_reason
 from imaging.read import (
     FileSource,
     Limits,
@@ -217,4 +224,173 @@ def test_zeros_after_a_data_set_end_it(tmp_path):
 
 
 def test_data_set_of_a_million_elements_is_damaged(tmp_path):
-    assert outcomes(junk.make_element_flood(tmp_path, elements=200_000)) == {"element-flood.dcm": "damaged DICOM file"}
+    assert outcomes(junk.make_element_flood(tmp_path, elements=200_000)) == {
+        "element-flood.dcm": "damaged DICOM file (more than 100,000 top-level elements)"
+    }
+
+
+# --------------------------------------------------------------------------
+# sequences and compressed frames
+
+
+TOO_MANY = "damaged DICOM file (more than 300,000 elements and sequence items)"
+TOO_DEEP = "damaged DICOM file (sequences nested more than 32 deep)"
+FRAME_SIZE = "damaged pixel data (a frame declares another size than Rows, Columns, Samples per Pixel)"
+
+
+@pytest.fixture
+def parsed_items(monkeypatch):
+    """Count the sequence items pydicom parses (each ``read_sequence_item`` call), wherever it parses them."""
+    counted = []
+    original = filereader.read_sequence_item
+
+    def counting(*args, **kwargs):
+        counted.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(filereader, "read_sequence_item", counting)
+    return counted
+
+
+def test_a_sequence_of_many_items_is_refused_before_pydicom_parses_one(tmp_path, parsed_items):
+    """300,000 elements and items at all levels: one more is refused, parsed now or when first touched."""
+    paths = junk.make_sequence_floods(tmp_path, items=300_001)
+    assert outcomes(paths) == {"items-undefined.dcm": TOO_MANY, "items-defined.dcm": TOO_MANY}
+    assert parsed_items == []
+
+
+def test_a_sequence_of_a_thousand_items_reads(tmp_path):
+    assert outcomes(junk.make_sequence_floods(tmp_path, items=1000)) == {
+        "items-undefined.dcm": "read",
+        "items-defined.dcm": "read",
+    }
+
+
+@pytest.mark.parametrize("depth", [33, 100_000])
+def test_sequences_nested_more_than_32_deep_are_refused_before_pydicom_parses_them(tmp_path, parsed_items, depth):
+    paths = junk.make_deep_sequences(tmp_path, depth=depth, defined_depth=33)
+    assert outcomes(paths) == {"nested-undefined.dcm": TOO_DEEP, "nested-defined.dcm": TOO_DEEP}
+    assert parsed_items == []
+
+
+def test_sequences_nested_32_deep_read(tmp_path):
+    paths = junk.make_deep_sequences(tmp_path, depth=32, defined_depth=32)
+    assert outcomes(paths) == {"nested-undefined.dcm": "read", "nested-defined.dcm": "read"}
+
+
+def nested_data_set(*, undefined: bool) -> Dataset:
+    """Return a data set of 20 elements and items on 3 levels: 2 at the top, 3 items of 3 elements, a
+    sequence of one item of one element in each."""
+    ds = Dataset()
+    ds.Modality = "OT"
+    items = []
+    for _ in range(3):
+        code = Dataset()
+        code.CodeValue = "121311"
+        item = Dataset()
+        item.ReferencedSOPClassUID = item.ReferencedSOPInstanceUID = "1.2.3"
+        item.PurposeOfReferenceCodeSequence = [code]
+        item["PurposeOfReferenceCodeSequence"].is_undefined_length = undefined
+        for each in (item, code):
+            each.is_undefined_length_sequence_item = undefined
+        items.append(item)
+    ds.ReferencedImageSequence = items
+    ds["ReferencedImageSequence"].is_undefined_length = undefined
+    return ds
+
+
+@pytest.mark.parametrize("undefined", [False, True], ids=["defined", "undefined"])
+@pytest.mark.parametrize(
+    ("implicit", "little"), [(True, True), (False, True), (False, False)], ids=["implicit", "explicit", "big"]
+)
+def test_the_census_counts_every_level_in_every_encoding(implicit, little, undefined):
+    buffer = io.BytesIO()
+    nested_data_set(undefined=undefined).save_as(buffer, implicit_vr=implicit, little_endian=little)
+    data = buffer.getvalue()
+    assert census_reason(data, 0, implicit=implicit, little=little, max_top_level=2, max_count=20, max_depth=2) is None
+    assert census_reason(data, 0, implicit=implicit, little=little, max_top_level=2, max_count=19, max_depth=2) == (
+        "damaged DICOM file (more than 19 elements and sequence items)"
+    )
+    assert census_reason(data, 0, implicit=implicit, little=little, max_top_level=2, max_count=20, max_depth=1) == (
+        "damaged DICOM file (sequences nested more than 1 deep)"
+    )
+
+
+def test_compressed_frames_declaring_more_pixels_than_rows_and_columns_are_refused(tmp_path):
+    """JPEG's SOF, JPEG-LS's SOF55 and JPEG 2000's SIZ are read before any decoder allocates by them."""
+    paths = junk.make_frame_size_lies(tmp_path)
+    assert outcomes(paths) == {"jpeg.dcm": FRAME_SIZE, "jpeg-ls.dcm": FRAME_SIZE, "jpeg-2000.dcm": FRAME_SIZE}
+
+
+def test_compressed_frames_declaring_their_rows_and_columns_read(tmp_path):
+    paths = junk.make_frame_size_lies(tmp_path, side=16)
+    assert outcomes(paths) == {"jpeg.dcm": "read", "jpeg-ls.dcm": "read", "jpeg-2000.dcm": "read"}
+
+
+@pytest.mark.parametrize("samples", [2, 1000])
+def test_samples_per_pixel_other_than_one_three_or_four_is_refused_before_decoding(tmp_path, samples):
+    """A codestream may declare as many components as the header claims: the header is bounded first."""
+    path = junk.make_frame_size_lies(tmp_path, side=16)[0]
+    dataset = filereader.dcmread(path)
+    dataset.SamplesPerPixel = samples
+    dataset.save_as(path)
+    assert outcomes([path]) == {"jpeg.dcm": "invalid image header (Samples per Pixel is not 1, 3 or 4)"}
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"format": "JPEG"}, (12, 20, 3)),
+        ({"format": "JPEG", "progressive": True}, (12, 20, 3)),
+        ({"format": "JPEG2000", "no_jp2": True}, (12, 20, 3)),
+        ({"format": "JPEG2000"}, (12, 20, 3)),  # wrapped in JP2 boxes
+        ({"format": "PNG"}, None),
+    ],
+    ids=["baseline", "progressive", "j2k", "jp2", "png"],
+)
+def test_frame_size_reads_the_codestream_header(options, expected):
+    buffer = io.BytesIO()
+    PIL.Image.new("RGB", (20, 12)).save(buffer, **options)
+    assert jpeg.frame_size(buffer.getvalue()) == expected
+
+
+@pytest.mark.parametrize("form", ["deflated", "without preamble", "implicit VR"])
+def test_sequences_are_counted_in_every_form_of_file(monkeypatch, form):
+    """The census walks what pydicom would parse: the inflated data set, a file read by the probe."""
+    monkeypatch.setattr(read, "_MAX_ELEMENTS_IN_ALL", 100)
+    ds = junk.image_dataset()
+    ds.ReferencedImageSequence = [Dataset() for _ in range(101)]
+    syntax = {"deflated": DeflatedExplicitVRLittleEndian, "implicit VR": ImplicitVRLittleEndian}
+    ds.file_meta.TransferSyntaxUID = syntax.get(form, ds.file_meta.TransferSyntaxUID)
+    data = junk.image_bytes(ds)
+    if form == "without preamble":
+        data = data[132:]
+    assert outcomes_of(data) == "damaged DICOM file (more than 100 elements and sequence items)"
+    del ds.ReferencedImageSequence[-80:]
+    data = junk.image_bytes(ds)
+    assert outcomes_of(data[132:] if form == "without preamble" else data) == "read"
+
+
+def outcomes_of(data: bytes) -> str:
+    try:
+        read_dataset(Source("upload", data), limits=LIMITS)
+    except UnreadableFile as error:
+        return str(error)
+    return "read"
+
+
+@pytest.mark.parametrize("implicit", [False, True], ids=["explicit UN", "implicit"])
+def test_the_census_counts_a_private_sequence_pydicom_would_parse(implicit):
+    """A private element of undefined length holding items: pydicom parses it as a sequence (PS3.5 6.2.2)."""
+    items = struct.pack("<HHI", 0xFFFE, 0xE000, 0) * 3 + struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
+    if implicit:
+        data = struct.pack("<HHI", 0x0008, 0x0060, 2) + b"OT" + struct.pack("<HHI", 0x0009, 0x1001, 0xFFFFFFFF)
+    else:
+        data = struct.pack("<HH", 0x0008, 0x0060) + b"CS\x02\x00OT" + struct.pack("<HH", 0x0009, 0x1001)
+        data += b"UN\x00\x00" + struct.pack("<I", 0xFFFFFFFF)
+    data += items
+    limits = {"implicit": implicit, "little": True, "max_top_level": 2, "max_depth": 1}
+    assert census_reason(data, 0, max_count=5, **limits) is None
+    assert census_reason(data, 0, max_count=4, **limits) == (
+        "damaged DICOM file (more than 4 elements and sequence items)"
+    )

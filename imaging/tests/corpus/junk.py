@@ -13,12 +13,16 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+import PIL.Image
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate
 from pydicom.filewriter import write_file_meta_info
 from pydicom.uid import (
     DeflatedExplicitVRLittleEndian,
     ExplicitVRLittleEndian,
+    JPEG2000Lossless,
+    JPEGBaseline8Bit,
+    JPEGLSLossless,
     RLELossless,
     SecondaryCaptureImageStorage,
     generate_uid,
@@ -130,8 +134,8 @@ def make_zeros_after_a_data_set(folder: Path, *, size: int = 16 * MiB) -> list[P
 def make_element_flood(folder: Path, *, elements: int = 1_000_000) -> list[Path]:
     """A data set of ``elements`` empty private elements, each of a new tag (8 bytes apiece).
 
-    pydicom would keep every one in memory (about 300 bytes each): refused "damaged DICOM file" after
-    100,000 top-level elements.
+    pydicom would keep every one in memory (about 300 bytes each): refused "damaged DICOM file (more than
+    100,000 top-level elements)" before pydicom reads one.
     """
     ds = image_dataset()
     del ds.PixelData
@@ -264,3 +268,114 @@ def _rle_segment(value: int, side: int) -> bytes:
     row = bytes([129, value]) * full + (bytes([257 - rest, value]) if rest > 1 else bytes([0, value]) * rest)
     segment = row * side
     return segment + b"\x00" * (len(segment) % 2)
+
+
+def _with_sequence(keyword: str, value: bytes, *, defined_length: bool) -> bytes:
+    """Return a small valid image whose sequence ``keyword`` holds the raw items ``value``, written by hand."""
+    ds = image_dataset()
+    setattr(ds, keyword, [])
+    data = image_bytes(ds)
+    tag = ds.data_element(keyword).tag
+    start = data.index(struct.pack("<HH", tag.group, tag.element) + b"SQ\x00\x00")
+    written = 12 + (8 if struct.unpack_from("<I", data, start + 8)[0] == 0xFFFFFFFF else 0)  # empty: just a delimiter
+    return (
+        data[:start] + _sequence(tag.group, tag.element, value, defined_length=defined_length) + data[start + written :]
+    )
+
+
+def _sequence(group: int, element: int, value: bytes, *, defined_length: bool) -> bytes:
+    """Return an explicit VR little endian sequence element around raw items (PS3.5 7.5.2)."""
+    if defined_length:
+        return struct.pack("<HH", group, element) + b"SQ\x00\x00" + struct.pack("<I", len(value)) + value
+    return struct.pack("<HH", group, element) + b"SQ\x00\x00" + b"\xff" * 4 + value + _SEQUENCE_END
+
+
+def _item(value: bytes) -> bytes:
+    """Return an item of defined length."""
+    return struct.pack("<HHI", 0xFFFE, 0xE000, len(value)) + value
+
+
+_ITEM_UNDEFINED = struct.pack("<HHI", 0xFFFE, 0xE000, 0xFFFFFFFF)
+_ITEM_END = struct.pack("<HHI", 0xFFFE, 0xE00D, 0)
+_SEQUENCE_END = struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
+
+
+def make_sequence_floods(folder: Path, *, items: int = 2_000_000) -> list[Path]:
+    """Two images whose Referenced Image Sequence holds ``items`` tiny items, a few bytes each.
+
+    ``items-undefined.dcm``: a sequence of undefined length of empty items (8 bytes apiece), which pydicom
+    parses while it reads the file, one data set of about 700 bytes per item; ``items-defined.dcm``: a
+    sequence of defined length of items holding one empty element each (16 bytes apiece), which pydicom
+    parses when the sequence is first touched (by de-identification).  Both are refused "damaged DICOM file
+    (more than 300,000 elements and sequence items)" before pydicom parses any item.
+    """
+    empty_item, one_element = _item(b""), _item(struct.pack("<HH", 0x0008, 0x1150) + b"UI\x00\x00")
+    paths = []
+    for name, item, defined in (("items-undefined.dcm", empty_item, False), ("items-defined.dcm", one_element, True)):
+        path = folder / name
+        path.write_bytes(_with_sequence("ReferencedImageSequence", item * items, defined_length=defined))
+        paths.append(path)
+    return paths
+
+
+def make_deep_sequences(folder: Path, *, depth: int = 100_000, defined_depth: int = 40) -> list[Path]:
+    """Two images whose Content Sequence nests levels of one item holding the next sequence.
+
+    ``nested-undefined.dcm`` nests ``depth`` sequences and items of undefined length (36 bytes a level),
+    which pydicom parses by recursion while it reads the file; ``nested-defined.dcm`` nests
+    ``defined_depth`` of defined length, which pydicom parses one level at a time as they are touched.
+    Past 32 levels both are refused "damaged DICOM file (sequences nested more than 32 deep)" before pydicom
+    parses any item.
+    """
+    tag = (0x0040, 0xA730)
+    opening = struct.pack("<HH", *tag) + b"SQ\x00\x00" + b"\xff" * 4 + _ITEM_UNDEFINED
+    closing = _ITEM_END + _SEQUENCE_END
+    undefined = _ITEM_UNDEFINED + opening * (depth - 1) + closing * (depth - 1) + _ITEM_END
+    defined = _item(b"")
+    for _ in range(defined_depth - 1):  # and the Content Sequence around them
+        defined = _item(_sequence(*tag, defined, defined_length=True))
+    paths = []
+    for name, value, is_defined in (("nested-undefined.dcm", undefined, False), ("nested-defined.dcm", defined, True)):
+        path = folder / name
+        path.write_bytes(_with_sequence("ContentSequence", value, defined_length=is_defined))
+        paths.append(path)
+    return paths
+
+
+def make_frame_size_lies(folder: Path, *, side: int = 65_535) -> list[Path]:
+    """Three 16 × 16 images whose one compressed frame declares ``side`` × ``side`` pixels in its own header.
+
+    ``jpeg.dcm`` (baseline JPEG, the SOF's lines and samples per line), ``jpeg-ls.dcm`` (JPEG-LS, SOF55) and
+    ``jpeg-2000.dcm`` (JPEG 2000, SIZ).  The decoders allocate what the codestream declares: 65,535² pixels
+    would take 4 GiB and more.  Refused "damaged pixel data (a frame declares another size than Rows,
+    Columns, Samples per Pixel)" before anything is decoded; with ``side=16`` they are honest and read.
+    """
+    grey = PIL.Image.new("L", (16, 16), 128)
+    frames = {}
+    for name, syntax, options in (
+        ("jpeg.dcm", JPEGBaseline8Bit, {"format": "JPEG", "quality": 90}),
+        ("jpeg-2000.dcm", JPEG2000Lossless, {"format": "JPEG2000", "no_jp2": True}),
+    ):
+        buffer = io.BytesIO()
+        grey.save(buffer, **options)
+        frames[name] = (syntax, bytearray(buffer.getvalue()))
+    jpeg = frames["jpeg.dcm"][1]
+    lines = jpeg.index(b"\xff\xc0") + 5  # SOF0: marker, Lf (2), P (1), then Y and X (T.81 B.2.2)
+    jpeg[lines : lines + 4] = struct.pack(">HH", side, side)
+    frames["jpeg-2000.dcm"][1][8:16] = struct.pack(">II", side, side)  # SIZ's Xsiz and Ysiz (T.800 A.5.1)
+    # JPEG-LS by hand (T.87 C.2): SOF55 with Y and X, one 8-bit component; a scan header; a little data.
+    size = struct.pack(">BHHB", 8, side, side, 1) + b"\x01\x11\x00"
+    scan = b"\xff\xda\x00\x08\x01\x01\x00\x00\x00\x00"
+    frames["jpeg-ls.dcm"] = (JPEGLSLossless, b"\xff\xd8\xff\xf7\x00\x0b" + size + scan + bytes(64) + b"\xff\xd9")
+    paths = []
+    for name, (syntax, frame) in frames.items():
+        ds = image_dataset()
+        ds.file_meta.TransferSyntaxUID = syntax
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit = 8, 8, 7
+        ds.PixelData = encapsulate([bytes(frame)])
+        ds["PixelData"].is_undefined_length = True
+        ds["PixelData"].VR = "OB"
+        path = folder / name
+        path.write_bytes(image_bytes(ds))
+        paths.append(path)
+    return paths
