@@ -17,7 +17,10 @@ MODULE_LINES = 400
 FUNCTION_LINES = 60
 
 # Modules still longer than MODULE_LINES, and why (docs/decisions.md, "The shape of the code").
-AWAITING_MERGE = "split once the memory-bound reading of DICOM (another branch editing this package) is merged"
+AWAITING_MERGE = (
+    "imaging's reading, de-identifying, grouping and rendering: the memory-bound reading of DICOM (another branch"
+    " editing this package) was merged after this step began; split next, behind ``read`` etc. as faces"
+)
 LONG_MODULES: dict[str, str] = {
     "imaging/read.py": AWAITING_MERGE,
     "imaging/deidentify.py": AWAITING_MERGE,
@@ -26,6 +29,7 @@ LONG_MODULES: dict[str, str] = {
 }
 # Functions still longer than FUNCTION_LINES ("path:qualified name"), and why.
 LONG_FUNCTIONS: dict[str, str] = {
+    "imaging/census.py:census_reason": AWAITING_MERGE,
     "imaging/deidentify.py:deidentify": AWAITING_MERGE,
     "imaging/render.py:render_frame": AWAITING_MERGE,
 }
