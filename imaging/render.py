@@ -32,7 +32,8 @@ import PIL.Image
 from pydicom.dataset import Dataset
 from pydicom.pixels import apply_color_lut, apply_modality_lut, convert_color_space, iter_pixels
 
-from .group import PARAMETRIC_MAP_STORAGE, first_number
+from .attributes import first_number
+from .labels import PARAMETRIC_MAP_STORAGE
 from .read import uid_name
 from .withheld import quiet_pydicom
 
