@@ -38,7 +38,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 import numpy as np  # noqa: E402
 import PIL  # noqa: E402
 import PIL.Image  # noqa: E402
@@ -51,14 +50,14 @@ from pydicom.uid import ExplicitVRLittleEndian, generate_uid  # noqa: E402
 from demo import phantoms  # noqa: E402
 from imaging.read import Limits, Source, read_dataset  # noqa: E402
 from imaging.render import (  # noqa: E402
-    compact_values,
-    default_window,
     is_greyscale,
     iter_frames,
     modality_lut,
     render_frame,
     to_display,
 )
+from imaging.values import compact_values  # noqa: E402
+from imaging.windows import default_window  # noqa: E402
 
 DCMJ2PNM = Path("/usr/bin/dcmj2pnm")
 LIMITS = Limits()

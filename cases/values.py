@@ -11,7 +11,7 @@ Stored format, one file per frame at ``values/<DICOM object's stem>/<frame numbe
     offset 0  uint8    flags: bit 0 set = float32 values, clear = int16; bit 1 set = MONOCHROME1
     offset 1  uint32   length N of the values that follow, little-endian
     offset 5  N bytes  the frame's values, row by row, little-endian int16 or float32, zlib-compressed
-                       (``imaging.render.compact_values``)
+                       (``imaging.values.compact_values``)
 
 A file shorter than 5 + N bytes is still being written and is read as absent.
 
@@ -37,6 +37,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from imaging import render
+from imaging import values as imaging_values
 
 from .models import Image, Modality, Series
 
@@ -142,12 +143,12 @@ def _values_dataset(image: Image) -> pydicom.Dataset | None:
 def _values_compute(image: Image, dataset: pydicom.Dataset) -> bytes | None:
     """Return the frame's values as they are kept: header, then zlib-compacted int16 or float32."""
     try:
-        values = render.frame_values(dataset, image.frame_number - 1, (image.width, image.height))
+        values = imaging_values.frame_values(dataset, image.frame_number - 1, (image.width, image.height))
     except render.RenderError as error:
         logger.info("Image %s has no values to window (%s)", image.pk, error)
         return None
-    data = render.compact_values(values)
-    flags = PREPARED_FLOAT32 if render.values_dtype(values).name == "float32" else 0
+    data = imaging_values.compact_values(values)
+    flags = PREPARED_FLOAT32 if imaging_values.values_dtype(values).name == "float32" else 0
     flags |= PREPARED_MONOCHROME1 if render.is_monochrome1(dataset) else 0
     return PREPARED_HEADER.pack(flags, len(data)) + data
 

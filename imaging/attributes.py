@@ -66,3 +66,13 @@ def as_list(value: Any) -> list[Any]:
     if isinstance(value, str | bytes) or not isinstance(value, Sequence):
         return [value]
     return list(value)
+
+
+def functional_item(ds: Dataset, sequence: str, frame_index: int) -> Dataset | None:
+    """Return the functional group macro item for one frame (PS3.3 C.7.6.16): per-frame first, else shared."""
+    for groups, index in (("PerFrameFunctionalGroupsSequence", frame_index), ("SharedFunctionalGroupsSequence", 0)):
+        try:
+            return ds.get(groups)[index].get(sequence)[0]
+        except (TypeError, IndexError, AttributeError):
+            continue
+    return None

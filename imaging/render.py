@@ -17,95 +17,67 @@ quality 85.  The display pixels match dcmtk's ``dcmj2pnm`` with the same
 window to within one grey level.
 """
 
-from __future__ import annotations
-
 import io
 import logging
 import math
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import PIL.Image
 from pydicom.dataset import Dataset
 from pydicom.pixels import apply_color_lut, apply_modality_lut, convert_color_space, iter_pixels
 
-from .attributes import first_number
+from .attributes import first_number, functional_item
 from .labels import PARAMETRIC_MAP_STORAGE
+from .pictures import as_grey_palette, thumbnail_of
 from .read import uid_name
+from .windows import (
+    AUTO_SAMPLE_PIXELS,
+    CROSS_SECTIONAL,
+    Window,
+    auto_window,
+    default_window,
+    header_window,
+)
 from .withheld import quiet_pydicom
-
-__all__ = [
-    "PRESETS",
-    "RenderError",
-    "RenderedFrame",
-    "Window",
-    "auto_window",
-    "compact_values",
-    "default_window",
-    "expand_values",
-    "frame_values",
-    "is_greyscale",
-    "iter_frames",
-    "modality_lut",
-    "presets_for",
-    "presets_for_part",
-    "render_dataset",
-    "render_frame",
-    "thumbnail_of",
-    "to_display",
-    "values_dtype",
-]
 
 logger = logging.getLogger(__name__)
 
+
+__all__ = [
+    "RenderError",
+    "RenderedFrame",
+    "is_greyscale",
+    "iter_frames",
+    "modality_lut",
+    "render_dataset",
+    "render_frame",
+    "to_display",
+]
+
+
 WEB_SUFFIX = ".png"
+
+
 PNG_LEVEL = 1
-CROSS_SECTIONAL = frozenset({"CT", "MR", "PT"})
-THUMBNAIL_QUALITY = 85
-AUTO_PERCENTILES = (1.0, 99.0)
-AUTO_SAMPLE_PIXELS = 262_144  # percentiles of a 512×512 sample are as good as of the whole image, and cheaper
+
+
 POOLED_SAMPLE_FRAMES = 32
+
+
 _GREY = ("MONOCHROME1", "MONOCHROME2")
+
+
 _RGB_ALREADY = ("RGB", "YBR_RCT", "YBR_ICT")  # JPEG 2000 decoders undo the RCT/ICT themselves
+
+
 _YBR = ("YBR_FULL", "YBR_FULL_422")
-_HEAD_PARTS = {"HEAD", "BRAIN", "SKULL", "HEADNECK", "IAC", "ORBIT", "SINUS", "FACE"}
-_CHEST_PARTS = {"CHEST", "LUNG", "THORAX", "CHESTABDOMEN", "CHESTABDPELVIS"}
 
 
 class RenderError(ValueError):
     """The frame cannot be turned into a web image; ``str(error)`` is the reason for the author."""
-
-
-@dataclass(frozen=True)
-class Window:
-    """A VOI linear window: centre and width in real-world values (HU for CT)."""
-
-    center: float
-    width: float
-    name: str = ""
-
-
-SOFT_TISSUE = Window(40, 400, "soft tissue")
-BONE = Window(400, 1800, "bone")  # Radiopaedia, "Windowing (CT)": bones W1800 L400
-LUNG = Window(-600, 1500, "lung")
-BRAIN = Window(40, 80, "brain")
-
-PRESETS: dict[str, list[Window]] = {
-    "CT": [SOFT_TISSUE, BONE, LUNG, BRAIN],
-    "CT:HEAD": [BRAIN, BONE, SOFT_TISSUE],
-    "CT:CHEST": [LUNG, SOFT_TISSUE, BONE],
-    "MR": [],
-    "NM": [],
-    "PT": [],
-    "CR": [],
-    "DX": [],
-    "US": [],
-}
-"""Window presets by modality, or "modality:region" for a body part; empty means automatic. The viewer gets
-them with each stage's data (``cases.selectors``): this table is their only source."""
 
 
 @dataclass(frozen=True)
@@ -129,10 +101,6 @@ class RenderedFrame:
             f"RenderedFrame({self.width}×{self.height}, web={len(self.web)} bytes, "
             f"thumbnail={len(self.thumbnail or b'')} bytes, window={self.window})"
         )
-
-
-# --------------------------------------------------------------------------
-# decoding
 
 
 def iter_frames(ds: Dataset, *, indices: list[int] | None = None) -> Iterator[np.ndarray]:
@@ -180,20 +148,6 @@ def is_monochrome1(ds: Dataset) -> bool:
     return _photometric(ds) == "MONOCHROME1"
 
 
-# --------------------------------------------------------------------------
-# Modality LUT and VOI window
-
-
-def _functional_item(ds: Dataset, sequence: str, frame_index: int) -> Dataset | None:
-    """Return the functional group macro item for one frame (PS3.3 C.7.6.16): per-frame first, else shared."""
-    for groups, index in (("PerFrameFunctionalGroupsSequence", frame_index), ("SharedFunctionalGroupsSequence", 0)):
-        try:
-            return ds.get(groups)[index].get(sequence)[0]
-        except (TypeError, IndexError, AttributeError):
-            continue
-    return None
-
-
 def modality_lut(frame: np.ndarray, ds: Dataset, *, frame_index: int = 0) -> np.ndarray:
     """Return a grey-scale frame's real-world values (HU for CT) as float32.
 
@@ -219,10 +173,10 @@ def modality_lut(frame: np.ndarray, ds: Dataset, *, frame_index: int = 0) -> np.
         return apply_modality_lut(frame, ds).astype(np.float32, copy=False)
     source: Dataset | None = ds if "RescaleSlope" in ds or "RescaleIntercept" in ds else None
     if source is None:
-        source = _functional_item(ds, "PixelValueTransformationSequence", frame_index)
+        source = functional_item(ds, "PixelValueTransformationSequence", frame_index)
     prefix = "Rescale"
     if source is None and str(ds.get("SOPClassUID") or "") == PARAMETRIC_MAP_STORAGE:
-        source, prefix = _functional_item(ds, "RealWorldValueMappingSequence", frame_index), "RealWorldValue"
+        source, prefix = functional_item(ds, "RealWorldValueMappingSequence", frame_index), "RealWorldValue"
     if source is None:
         return values
     slope = first_number(source.get(f"{prefix}Slope"))
@@ -232,75 +186,6 @@ def modality_lut(frame: np.ndarray, ds: Dataset, *, frame_index: int = 0) -> np.
     if intercept:
         values += np.float32(intercept)
     return values
-
-
-def presets_for(ds: Dataset) -> list[Window]:
-    """Return the window presets for a dataset's modality and body part, the most likely first."""
-    return presets_for_part(str(ds.get("Modality") or ""), str(ds.get("BodyPartExamined") or ""))
-
-
-def presets_for_part(modality: str, body_part: str = "") -> list[Window]:
-    """Return the window presets for a modality and body part (as DICOM names them), the most likely first."""
-    modality = modality.upper()
-    part = body_part.upper().replace(" ", "")
-    if modality == "CT" and part in _HEAD_PARTS:
-        return list(PRESETS["CT:HEAD"])
-    if modality == "CT" and part in _CHEST_PARTS:
-        return list(PRESETS["CT:CHEST"])
-    return list(PRESETS.get(modality, []))
-
-
-def default_window(ds: Dataset, values: np.ndarray, *, frame_index: int = 0) -> Window:
-    """Return the window to show a grey-scale frame with first.
-
-    The file's own Window Center and Width (first pair, or the Frame VOI LUT
-    functional group) win; then a CT preset by body part (brain for the head,
-    soft tissue otherwise); then the 1st to 99th percentile of the values.
-
-    References
-    ----------
-    DICOM PS3.3 C.11.2 (VOI LUT module), C.7.6.16.2.10 (Frame VOI LUT).
-    """
-    window = _header_window(ds, frame_index)
-    if window is not None:
-        return window
-    if str(ds.get("Modality") or "").upper() == "CT":
-        part = str(ds.get("BodyPartExamined") or "").upper().replace(" ", "")
-        return BRAIN if part in _HEAD_PARTS else SOFT_TISSUE
-    return auto_window(values)
-
-
-def _header_window(ds: Dataset, frame_index: int) -> Window | None:
-    source: Dataset | None = ds if "WindowCenter" in ds else _functional_item(ds, "FrameVOILUTSequence", frame_index)
-    if source is None:
-        return None
-    center, width = first_number(source.get("WindowCenter")), first_number(source.get("WindowWidth"))
-    if center is None or width is None or width < 1:
-        return None
-    return Window(center, width, _first_text(source.get("WindowCenterWidthExplanation")))
-
-
-def _first_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str | bytes) and hasattr(value, "__len__"):
-        value = value[0] if len(value) else ""
-    return str(value).strip()
-
-
-def auto_window(values: np.ndarray) -> Window:
-    """Return a window spanning the 1st to 99th percentile of the values (a sample of them for large images).
-
-    The window is at least 1 wide, unless the values are fractions spread over less than 1 (a parametric map).
-    """
-    flat = values.reshape(-1)
-    step = max(1, flat.size // AUTO_SAMPLE_PIXELS)
-    sample = flat[::step]
-    low, high = (float(v) for v in np.percentile(sample, AUTO_PERCENTILES))
-    width = high - low
-    if not 0 < width < 1 or np.array_equal(sample, np.round(sample)):
-        width = max(width, 1.0)  # whole numbers: never narrower than one step
-    return Window(low + width / 2, width, "auto")
 
 
 def to_display(values: np.ndarray, ds: Dataset, window: Window | None, *, invert: bool = False) -> np.ndarray:
@@ -371,10 +256,6 @@ def _to_8_bit(values: np.ndarray, bits: int) -> np.ndarray:
     return (values.astype(np.uint64 if shift > 16 else np.uint32) >> shift).clip(0, 255).astype(np.uint8)
 
 
-# --------------------------------------------------------------------------
-# encoding
-
-
 def render_frame(
     values_or_frame: np.ndarray,
     ds: Dataset,
@@ -426,7 +307,7 @@ def render_frame(
     web = io.BytesIO()
     # zlib's run-length strategy: measured faster and smaller than the default on windowed CT slices.
     fast = str(ds.get("Modality") or "").upper() in CROSS_SECTIONAL
-    (_as_grey_palette(picture) if fast else picture).save(
+    (as_grey_palette(picture) if fast else picture).save(
         web, format="PNG", compress_level=PNG_LEVEL, compress_type=zlib.Z_RLE
     )
     return RenderedFrame(
@@ -440,39 +321,11 @@ def render_frame(
     )
 
 
-def thumbnail_of(picture: PIL.Image.Image, side: int = 360) -> bytes:
-    """Return a JPEG of a rendered picture (grey, RGB, or a web image read back) no larger than side × side."""
-    thumb = picture.convert("L") if picture.mode == "P" else picture.copy()  # P: our grey-ramp PNGs
-    # Bilinear after a box reduction: a third of Lanczos's cost, no visible difference at thumbnail size.
-    thumb.thumbnail((side, side), PIL.Image.Resampling.BILINEAR, reducing_gap=2.0)
-    buffer = io.BytesIO()
-    thumb.save(buffer, format="JPEG", quality=THUMBNAIL_QUALITY)
-    return buffer.getvalue()
-
-
-_GREY_RAMP = [level for grey in range(256) for level in (grey, grey, grey)]
-
-
-def _as_grey_palette(picture: PIL.Image.Image) -> PIL.Image.Image:
-    """Return a grey picture as palette indices over a grey ramp: the same pixels, encoded without PNG's filters.
-
-    Pillow tries every PNG row filter on grey images, which costs more than the compression itself on a CT
-    slice; palette images are written unfiltered.  ``bench/dicom_render.py``: the same size in 1.2 ms against
-    3.1 ms for a 512×512 CT slice, but 70 % larger for a noisy radiograph, so only the cross-sectional
-    modalities, imported by the hundred slices, take this path.
-    """
-    if picture.mode != "L":
-        return picture
-    indexed = picture.copy()
-    indexed.putpalette(_GREY_RAMP)
-    return indexed
-
-
 def _spacing(ds: Dataset, frame_index: int) -> tuple[float, float | None]:
     """Return (pixel height ÷ pixel width, pixel width in mm or None)."""
     value = ds.get("PixelSpacing") or ds.get("ImagerPixelSpacing")
     if value is None:
-        measures = _functional_item(ds, "PixelMeasuresSequence", frame_index)
+        measures = functional_item(ds, "PixelMeasuresSequence", frame_index)
         value = measures.get("PixelSpacing") if measures is not None else None
     for pair, in_mm in ((value, True), (ds.get("PixelAspectRatio"), False)):
         try:
@@ -494,8 +347,8 @@ def render_dataset(
     cine study does not flicker from frame to frame.
     """
     with quiet_pydicom():  # reading the header's values: pydicom's warnings would quote an invalid one
-        automatic = is_greyscale(ds) and _header_window(ds, 0) is None and str(ds.get("Modality") or "").upper() != "CT"
-        if window is None and automatic and _frame_total(ds) > 1:
+        automatic = is_greyscale(ds) and header_window(ds, 0) is None and str(ds.get("Modality") or "").upper() != "CT"
+        if window is None and automatic and frame_total(ds) > 1:
             window = _pooled_window(ds)
     for index, frame in enumerate(iter_frames(ds)):
         with quiet_pydicom():
@@ -503,7 +356,7 @@ def render_dataset(
         yield rendered
 
 
-def _frame_total(ds: Dataset) -> int:
+def frame_total(ds: Dataset) -> int:
     try:
         return max(1, int(ds.get("NumberOfFrames") or 1))
     except (TypeError, ValueError):
@@ -511,7 +364,7 @@ def _frame_total(ds: Dataset) -> int:
 
 
 def _pooled_window(ds: Dataset) -> Window:
-    total = _frame_total(ds)
+    total = frame_total(ds)
     step = max(1, math.ceil(total / POOLED_SAMPLE_FRAMES))
     samples = []
     for index, frame in enumerate(iter_frames(ds)):
@@ -519,63 +372,3 @@ def _pooled_window(ds: Dataset) -> Window:
             values = modality_lut(frame, ds, frame_index=index).reshape(-1)
             samples.append(values[:: max(1, values.size // (AUTO_SAMPLE_PIXELS // POOLED_SAMPLE_FRAMES))])
     return auto_window(np.concatenate(samples)) if samples else Window(0.5, 1.0, "auto")
-
-
-# --------------------------------------------------------------------------
-# values for live windowing
-
-
-def frame_values(ds: Dataset, frame_index: int, size: tuple[int, int]) -> np.ndarray:
-    """Return one grey-scale frame's real-world values, resampled to the web image's (width, height).
-
-    The viewer windows these live; resampled as the web image was, so a point
-    in the web image is the same point in the values.
-
-    Raises
-    ------
-    RenderError
-        When the frame is not grey-scale or cannot be decoded.
-    """
-    if not is_greyscale(ds):
-        raise RenderError("only grey-scale images have values to window")
-    if not 0 <= frame_index < _frame_total(ds):
-        raise RenderError("no such frame")
-    frame = next(iter_frames(ds, indices=[frame_index]))
-    values = modality_lut(frame, ds, frame_index=frame_index)
-    if values.shape[::-1] != tuple(size):
-        whole = values_dtype(values) == np.dtype("<i2")
-        values = np.asarray(PIL.Image.fromarray(values, mode="F").resize(size, PIL.Image.Resampling.LANCZOS))
-        if whole:
-            values = np.clip(np.rint(values), -32768, 32767)
-    return values
-
-
-def values_dtype(values: np.ndarray) -> np.dtype:
-    """Return the dtype compact_values stores: little-endian int16 when every value is a whole number in range."""
-    if values.dtype.kind in "iu":
-        fits = values.size == 0 or (int(values.min()) >= -32768 and int(values.max()) <= 32767)
-    else:
-        fits = values.size == 0 or (
-            bool(np.isfinite(values).all())
-            and float(values.min()) >= -32768
-            and float(values.max()) <= 32767
-            and bool(np.array_equal(values, np.round(values)))
-        )
-    return np.dtype("<i2") if fits else np.dtype("<f4")
-
-
-def compact_values(values: np.ndarray) -> bytes:
-    """Return the real-world values zlib-compressed as int16 when they fit (CT HU), else float32, little-endian.
-
-    A browser can inflate them (``DecompressionStream("deflate")``) into an
-    ``Int16Array`` or ``Float32Array`` and window live; ``values_dtype`` says
-    which, and ``expand_values`` is the inverse.
-    """
-    # Level 1: served per request, so speed first (a 512×512 CT slice: about 3 ms and 240 kB).
-    return zlib.compress(np.ascontiguousarray(values, dtype=values_dtype(values)).tobytes(), 1)
-
-
-def expand_values(data: bytes, shape: tuple[int, ...], dtype: np.dtype | str) -> np.ndarray:
-    """Return the array compact_values packed, given its shape and ``values_dtype``."""
-    array = np.frombuffer(zlib.decompress(data), dtype=np.dtype(dtype))
-    return array.reshape(shape)

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from imaging import burned_in, group, render
+from imaging import burned_in, group, render, windows
 
 from .storage import discard_files
 
@@ -27,7 +27,7 @@ class StoredFrame:
     thumbnail: str  # empty for a stack's slices
     width: int
     height: int
-    window: render.Window | None
+    window: windows.Window | None
     pixel_spacing_mm: float | None
     slice_position_mm: float | None  # each frame's own: the slices of a split mosaic or an enhanced object
 
@@ -74,7 +74,7 @@ def render_object(dataset: pydicom.Dataset, *, invert: bool, folder: str) -> tup
     first_web = b""  # the first frame's web image, read for burned-in text without reading it back from storage
     # A CT, MR or PET slice is one of hundreds in its stack: only the stage's key image needs a thumbnail,
     # made once the stack is grouped (_thumbnail_key_image).
-    thumbnails = str(dataset.get("Modality", "")).upper() not in render.CROSS_SECTIONAL
+    thumbnails = str(dataset.get("Modality", "")).upper() not in windows.CROSS_SECTIONAL
     try:
         for index, frame in enumerate(render.render_dataset(dataset, invert=invert, thumbnails=thumbnails)):
             web = default_storage.save(frame_name(folder, frame.web_suffix), ContentFile(frame.web))

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import F, Max
 
 from cases.models import STUDY_DAY_LIMIT, Case, Image, Modality, Phase, Plane, Series
-from imaging import group, render
+from imaging import group, pictures
 
 from .frames import RenderedObject, StoredFrame, frame_files, frame_name, render_object
 from .lease import LeaseLost, Progress, claim
@@ -204,7 +204,7 @@ def _thumbnail_key_images(job: IngestJob, series: Series) -> list[str]:
             picture = PIL.Image.open(io.BytesIO(handle.read()))
             picture.load()
         image.thumbnail.name = default_storage.save(
-            frame_name(images_folder(job), ".jpg"), ContentFile(render.thumbnail_of(picture))
+            frame_name(images_folder(job), ".jpg"), ContentFile(pictures.thumbnail_of(picture))
         )
         try:
             with transaction.atomic():  # named only under the claim: else the next run's cleanup may delete it

@@ -18,8 +18,9 @@ from imaging.group import group_series, slice_position
 from imaging.jpeg import repair_pixel_data, repair_scan_headers
 from imaging.mosaic import mosaic_layout, read_csa_header, split_mosaic
 from imaging.read import FileSource, Limits, Source, UnreadableFile, read_dataset
-from imaging.render import Window, auto_window, iter_frames, modality_lut, render_dataset, to_display
+from imaging.render import iter_frames, modality_lut, render_dataset, to_display
 from imaging.tests.corpus import formats
+from imaging.windows import Window, auto_window
 
 LIMITS = Limits()
 # IJG quality 90 (dcmcjpeg's default) on the phantom, in HU: the error is largest at the 1,200 HU bone edges.

@@ -14,24 +14,16 @@ from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from imaging.read import Limits, Source, UnreadableFile, read_dataset
 from imaging.render import (
-    BONE,
-    BRAIN,
-    SOFT_TISSUE,
     RenderError,
-    Window,
-    compact_values,
-    default_window,
-    expand_values,
-    frame_values,
     is_monochrome1,
     iter_frames,
     modality_lut,
-    presets_for,
     render_dataset,
     render_frame,
     to_display,
-    values_dtype,
 )
+from imaging.values import compact_values, expand_values, frame_values, values_dtype
+from imaging.windows import BONE, BRAIN, SOFT_TISSUE, Window, default_window, presets_for
 
 TEST_FILES = Path(pydicom.data.__file__).parent / "test_files"
 
