@@ -352,7 +352,8 @@ def main() -> None:
     ]
     if peer_site:
         ours_js = script_bytes(
-            [ROOT / "static" / "js" / name for name in ("viewer.js", "viewer-inflate.js", "case.js")]
+            [ROOT / "static" / "js" / name for name in ("viewer-inflate.js", "case.js", "annotation-geometry.js")]
+            + sorted((ROOT / "static" / "js" / "viewer").glob("*.js"))
         )
         peer_js = script_bytes(sorted((ROOT / "bench" / "viewer_peer" / "dist").rglob("*.js")))
         own_median = {key: statistics.median(run[key] for run in own) for key in own[0]}
