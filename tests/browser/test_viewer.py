@@ -52,6 +52,7 @@ def test_ct_stack_scrolls_windows_and_zooms(browser, demo_site, artifacts):
     expect(counter).to_have_text(f"{slices // 2 + 1} / {slices}")
     expect(canvas).to_have_attribute("data-slice", str(slices // 2 + 1))
     wait_for_stack(page, slices)
+    assert page.workers, "the stack is inflated in Web Workers (viewer-inflate.js), not on the page's thread"
     first = canvas.evaluate(CANVAS_SUM)
 
     canvas.hover()
