@@ -7,6 +7,8 @@ PORT ?= 8000
 CHROMIUM := /usr/bin/chromium
 # dcmtk: the imaging tests make lossy 12-bit JPEG files with dcmcjpeg and check our decoding against dcmdjpeg.
 DCMTK := /usr/bin/dcmcjpeg
+# Node.js: ESLint and the unit tests of the pages' JavaScript (static/js) under Node's test runner.
+NODE := /usr/bin/node
 # Tesseract's English model: the OCR that looks for burned-in text on radiographs (tesserocr bundles the engine).
 TESSDATA := /usr/share/tesseract-ocr/5/tessdata/eng.traineddata
 # The tesseract program: the OCR benchmark's peer (the same engine run as a process), for `make bench` only.
@@ -37,6 +39,18 @@ $(DCMTK):
 		echo "dcmtk is missing: install Debian's dcmtk package (apt-get install dcmtk) as root."; exit 1; \
 	fi
 
+$(NODE):
+	@if [ "$$(id -u)" = "0" ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+	else \
+		echo "Node.js is missing: install Debian's nodejs and npm packages (apt-get install nodejs npm) as root."; exit 1; \
+	fi
+
+# ESLint, pinned by package-lock.json.
+node_modules/.installed: package.json package-lock.json | $(NODE)
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 $(TESSDATA):
 	@if [ "$$(id -u)" = "0" ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr-eng >/dev/null; \
@@ -62,12 +76,14 @@ run: $(VENV)/.runtime $(TESSDATA)
 		$(PY) manage.py db_worker & \
 		$(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
-lint: $(VENV)/.dev
+lint: $(VENV)/.dev node_modules/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	node_modules/.bin/eslint
 	$(PY) manage.py makemigrations --check --dry-run --settings=teachingfile.settings.test
 
 test: $(VENV)/.dev $(CHROMIUM) $(DCMTK) $(TESSDATA) lint
+	node --test tests/js/
 	$(VENV)/bin/pytest --durations=10
 
 # The benchmarks that need no server or browser, a few minutes in all (docs/benchmarks.md has the others).
@@ -78,4 +94,4 @@ bench: $(VENV)/.dev $(DCMTK) $(TESSDATA) $(TESSERACT)
 	$(PY) bench/upload.py
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules db.sqlite3 staticfiles .pytest_cache .ruff_cache

@@ -328,8 +328,8 @@ def main() -> None:
             runs += [
                 run_once(browser, base, f"/cases/{CASE_NUMBER}/", options.slices) for _ in range(options.repeat - 1)
             ]
+            own = [run_own_page(browser, base, own_page) for _ in range(options.repeat)]
             if peer_site:
-                own = [run_own_page(browser, base, own_page) for _ in range(options.repeat)]
                 peer = [run_peer(browser, peer_site[1], options.slices) for _ in range(options.repeat)]
             browser.close()
     finally:
@@ -353,12 +353,17 @@ def main() -> None:
         f"{median['animation_frames']:.1f})",
         f"main-thread time per drawn slice: {median['busy_ms']:5.2f} ms (a frame at 60/s lasts 16.7)",
     ]
+    own_median = {key: statistics.median(run[key] for run in own) for key in own[0]}
+    lines += [
+        f"viewer page alone, from navigation start (scripts fetched, median of {options.repeat}): first slice "
+        f"{own_median['first']:.0f} ms, whole stack {own_median['loaded']:.0f} ms",
+    ]
     if peer_site:
         ours_js = script_bytes(
-            [ROOT / "static" / "js" / name for name in ("viewer.js", "viewer-inflate.js", "case.js")]
+            [ROOT / "static" / "js" / name for name in ("viewer-inflate.js", "case.js", "annotation-geometry.js")]
+            + sorted((ROOT / "static" / "js" / "viewer").glob("*.js"))
         )
         peer_js = script_bytes(sorted((ROOT / "bench" / "viewer_peer" / "dist").rglob("*.js")))
-        own_median = {key: statistics.median(run[key] for run in own) for key in own[0]}
         peer_median = {key: statistics.median(run[key] for run in peer) for key in peer[0]}
         dicom_size = statistics.mean(Path(path).stat().st_size for path in sizes["dicom"])
         lines += [

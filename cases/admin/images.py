@@ -65,7 +65,7 @@ class ImageInline(admin.TabularInline):
     extra = 0
 
     class Media:
-        js = ["js/mask.js", "js/annotate.js"]
+        js = [forms.Script("js/mask.js", type="module"), forms.Script("js/annotate.js", type="module")]
         css = {"all": ["css/mask.css", "css/annotate.css"]}
 
     fields = [

@@ -1,142 +1,140 @@
 // Case page: reveal without a page load, and the image viewer.
-(function () {
-  "use strict";
+import { Viewer, stateFromQuery, supported } from "./viewer/viewer.js";
 
-  // The viewer opens in a dialog over the case page, or fills a page of its own; either way it asks the
-  // server what it may show this reader now, and asks again after a reveal.
-  function bindViewer() {
-    var root = document.querySelector("[data-viewer]:not([data-pick])");
-    if (!root || !window.TeachingViewer || !TeachingViewer.supported) return { revealed: function () {} };
-    var viewer = TeachingViewer.create(root);
-    var dialog = root.closest("dialog");
-    var data = null;
-    var opener = null;
+// The viewer opens in a dialog over the case page, or fills a page of its own; either way it asks the
+// server what it may show this reader now, and asks again after a reveal.
+function bindViewer() {
+  var root = document.querySelector("[data-viewer]:not([data-pick])");
+  if (!root || !supported) return { revealed: function () {} };
+  var viewer = new Viewer(root);
+  var dialog = root.closest("dialog");
+  var data = null;
+  var opener = null;
 
-    function load() {
-      if (!data) {
-        data = fetch(root.dataset.dataUrl, { credentials: "same-origin" }).then(function (response) {
-          if (!response.ok) throw new Error("viewer data " + response.status);
-          return response.json();
-        });
-      }
-      return data;
-    }
-    function open(state, link) {
-      opener = link || null;
-      if (dialog && !dialog.open) dialog.showModal();
-      load().then(function (content) { viewer.open(content, state); }).catch(function () {
-        data = null;
-        viewer.say("The images could not be loaded. Reload the page and try again.");
+  function load() {
+    if (!data) {
+      data = fetch(root.dataset.dataUrl, { credentials: "same-origin" }).then(function (response) {
+        if (!response.ok) throw new Error("viewer data " + response.status);
+        return response.json();
       });
     }
-
-    if (dialog) {
-      root.querySelector(".viewer-close").addEventListener("click", function () { dialog.close(); });
-      dialog.addEventListener("close", function () {
-        viewer.close();
-        if (document.fullscreenElement) document.exitFullscreen();
-        if (opener) opener.focus();
-      });
-      document.addEventListener("click", function (event) {
-        var link = event.target.closest(".viewer-link");
-        if (link) {
-          event.preventDefault();
-          open({ series: link.dataset.series, image: link.dataset.image }, link);
-          return;
-        }
-        // Ctrl-, Shift- or middle-click still opens a new tab or window.
-        if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
-        link = event.target.closest(".comment-body a[href]");
-        var position = link && positionInCase(link, root.dataset.caseUrl);
-        if (position) {
-          event.preventDefault();
-          open(position, link);
-        }
-      });
-      bindCitations(root, viewer, open, function () { dialog.close(); });
-    }
-    var linked = TeachingViewer.stateFromQuery(window.location.search);
-    if (linked || !dialog) open(linked || {});
-    return { revealed: function () { data = null; } };
+    return data;
+  }
+  function open(state, link) {
+    opener = link || null;
+    if (dialog && !dialog.open) dialog.showModal();
+    load().then(function (content) { viewer.open(content, state); }).catch(function () {
+      data = null;
+      viewer.say("The images could not be loaded. Reload the page and try again.");
+    });
   }
 
-  // A link in a comment to this case's page with a view in its query opens the viewer here, at that view.
-  function positionInCase(link, caseUrl) {
-    var url = new URL(link.href, window.location.href);
-    if (url.origin !== window.location.origin || url.pathname !== caseUrl) return null;
-    return TeachingViewer.stateFromQuery(url.search);
-  }
-
-  // "Point at an image" beside a comment's text: the viewer opens, and "Insert in comment" writes a Markdown
-  // link to the view shown at the cursor of that text.
-  function bindCitations(root, viewer, open, close) {
-    var insert = root.querySelector('[data-action="cite"]');
-    if (!insert) return;
-    var target = null;
-    var typedIn = null; // the text box last focused: its cursor is where the link goes; otherwise at the end
-    var lastState = {};
-    document.addEventListener("focusin", function (event) {
-      if (event.target.matches(".comment-form textarea")) typedIn = event.target;
+  if (dialog) {
+    root.querySelector(".viewer-close").addEventListener("click", function () { dialog.close(); });
+    dialog.addEventListener("close", function () {
+      viewer.close();
+      if (document.fullscreenElement) document.exitFullscreen();
+      if (opener) opener.focus();
     });
-    document.querySelectorAll(".comment-cite").forEach(function (button) {
-      button.hidden = false;
-      button.addEventListener("click", function () {
-        target = button.form.querySelector("textarea");
-        insert.hidden = false;
-        open(lastState, target);
-      });
-    });
-    root.closest("dialog").addEventListener("close", function () { insert.hidden = true; });
-    insert.addEventListener("click", function () {
-      var citation = viewer.citation();
-      if (!citation) {
-        viewer.say("Wait for an image to show, then insert it.");
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest(".viewer-link");
+      if (link) {
+        event.preventDefault();
+        open({ series: link.dataset.series, image: link.dataset.image }, link);
         return;
       }
-      lastState = citation.state;
-      var start = target === typedIn ? target.selectionStart : target.value.length;
-      var end = target === typedIn ? target.selectionEnd : start;
-      var before = target.value.slice(0, start);
-      var text = (before && !/\s$/.test(before) ? " " : "") + citation.markdown + " ";
-      target.setRangeText(text, start, end, "end");
-      close();
+      // Ctrl-, Shift- or middle-click still opens a new tab or window.
+      if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+      link = event.target.closest(".comment-body a[href]");
+      var position = link && positionInCase(link, root.dataset.caseUrl);
+      if (position) {
+        event.preventDefault();
+        open(position, link);
+      }
     });
+    bindCitations(root, viewer, open, function () { dialog.close(); });
   }
+  var linked = stateFromQuery(window.location.search);
+  if (linked || !dialog) open(linked || {});
+  return { revealed: function () { data = null; } };
+}
 
-  function bindReveal(viewer) {
-    var form = document.querySelector("form[data-reveal]");
-    if (!form || !window.fetch) return;
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      var button = form.querySelector("button[type=submit]");
-      var error = form.querySelector(".reveal-error");
-      button.disabled = true;
-      fetch(form.action, {
-        method: "POST",
-        body: new FormData(form),
-        headers: { "X-Requested-With": "fetch" },
-        credentials: "same-origin",
-      }).then(function (response) {
-        return response.text().then(function (text) {
-          if (!response.ok) {
-            var plain = (response.headers.get("Content-Type") || "").indexOf("text/plain") === 0;
-            throw new Error(plain ? text : "The diagnosis could not be shown (error " + response.status + "). Reload the page and try again.");
-          }
-          return text;
-        });
-      }).then(function (html) {
-        var slot = document.getElementById("answer-slot");
-        slot.innerHTML = html;
-        viewer.revealed();
-        var answer = document.getElementById("answer");
-        if (answer) answer.focus();
-      }).catch(function (problem) {
-        error.textContent = problem.message;
-        error.hidden = false;
-        button.disabled = false;
+// A link in a comment to this case's page with a view in its query opens the viewer here, at that view.
+function positionInCase(link, caseUrl) {
+  var url = new URL(link.href, window.location.href);
+  if (url.origin !== window.location.origin || url.pathname !== caseUrl) return null;
+  return stateFromQuery(url.search);
+}
+
+// "Point at an image" beside a comment's text: the viewer opens, and "Insert in comment" writes a Markdown
+// link to the view shown at the cursor of that text.
+function bindCitations(root, viewer, open, close) {
+  var insert = root.querySelector('[data-action="cite"]');
+  if (!insert) return;
+  var target = null;
+  var typedIn = null; // the text box last focused: its cursor is where the link goes; otherwise at the end
+  var lastState = {};
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches(".comment-form textarea")) typedIn = event.target;
+  });
+  document.querySelectorAll(".comment-cite").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      target = button.form.querySelector("textarea");
+      insert.hidden = false;
+      open(lastState, target);
+    });
+  });
+  root.closest("dialog").addEventListener("close", function () { insert.hidden = true; });
+  insert.addEventListener("click", function () {
+    var citation = viewer.citation();
+    if (!citation) {
+      viewer.say("Wait for an image to show, then insert it.");
+      return;
+    }
+    lastState = citation.state;
+    var start = target === typedIn ? target.selectionStart : target.value.length;
+    var end = target === typedIn ? target.selectionEnd : start;
+    var before = target.value.slice(0, start);
+    var text = (before && !/\s$/.test(before) ? " " : "") + citation.markdown + " ";
+    target.setRangeText(text, start, end, "end");
+    close();
+  });
+}
+
+function bindReveal(viewer) {
+  var form = document.querySelector("form[data-reveal]");
+  if (!form || !window.fetch) return;
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var button = form.querySelector("button[type=submit]");
+    var error = form.querySelector(".reveal-error");
+    button.disabled = true;
+    fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      headers: { "X-Requested-With": "fetch" },
+      credentials: "same-origin",
+    }).then(function (response) {
+      return response.text().then(function (text) {
+        if (!response.ok) {
+          var plain = (response.headers.get("Content-Type") || "").indexOf("text/plain") === 0;
+          throw new Error(plain ? text : "The diagnosis could not be shown (error " + response.status + "). Reload the page and try again.");
+        }
+        return text;
       });
+    }).then(function (html) {
+      var slot = document.getElementById("answer-slot");
+      slot.innerHTML = html;
+      viewer.revealed();
+      var answer = document.getElementById("answer");
+      if (answer) answer.focus();
+    }).catch(function (problem) {
+      error.textContent = problem.message;
+      error.hidden = false;
+      button.disabled = false;
     });
-  }
+  });
+}
 
-  bindReveal(bindViewer());
-})();
+bindReveal(bindViewer());

@@ -2,18 +2,12 @@
 // of 126 MB"), then show the server's answer, the import's progress page, in place of this one (it is also the
 // only place the refused file names appear, so it is shown as answered rather than fetched again). Without
 // JavaScript the form posts as usual and the browser shows the same answer.
-(function () {
-  "use strict";
-  var form = document.querySelector("form.dicom-upload");
-  var panel = document.querySelector(".upload-transfer");
-  if (!form || !panel || !window.FormData || !window.XMLHttpRequest) return;
+import { megabytes } from "./upload-size.js";
+
+function bindUpload(form, panel) {
   var bar = panel.querySelector("progress");
   var text = panel.querySelector(".upload-transfer-text");
   var button = form.querySelector("[type=submit]");
-
-  function megabytes(bytes) {
-    return (bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0) + " MB";
-  }
 
   function showAnswer(request, posted) {
     document.open();
@@ -51,4 +45,8 @@
     text.textContent = "Sending the files…";
     request.send(new FormData(form));
   });
-})();
+}
+
+var uploadForm = document.querySelector("form.dicom-upload");
+var transferPanel = document.querySelector(".upload-transfer");
+if (uploadForm && transferPanel && window.FormData && window.XMLHttpRequest) bindUpload(uploadForm, transferPanel);

@@ -1,15 +1,17 @@
 // DICOM import page: poll the job and move the progress bar; when it ends, swap in the report
 // without reloading and name each file of it from the list the upload's answer holds (shown once,
 // never stored: after a reload the files are known by their number only).
-(function () {
-  "use strict";
-  var root = document.querySelector(".dicom-import");
-  if (!root) return;
+import { nameSuffix, reasonWithName } from "./ingest-names.js";
+
+function follow(root) {
   // The upload's answer lives at the POST address; a reload should show the job, not post the files again.
   if (window.location.pathname !== root.dataset.statusUrl) window.history.replaceState(null, "", root.dataset.statusUrl);
   var listed = document.getElementById("import-names");
   var names = listed ? JSON.parse(listed.textContent) : [];
-  if (root.dataset.status === "done" || root.dataset.status === "failed") return nameFiles();
+  if (root.dataset.status === "done" || root.dataset.status === "failed") {
+    nameFiles();
+    return;
+  }
   var bar = root.querySelector("progress");
   var count = root.querySelector(".import-count");
   var phase = root.querySelector(".import-phase");
@@ -37,15 +39,15 @@
   }
   function nameFiles() {
     root.querySelectorAll(".import-files [data-index]").forEach(function (item) {
-      var name = names[Number(item.dataset.index) - 1];
-      if (name) item.querySelector(".import-name").textContent = " (" + name + ")";
+      var name = nameSuffix(names, item.dataset.index);
+      if (name) item.querySelector(".import-name").textContent = name;
       // A duplicate's reason points at the file it repeats: name that one too.
       var reason = item.querySelector(".import-reason");
-      reason.textContent = reason.textContent.replace(/\bfile (\d+)$/, function (text, index) {
-        var repeated = names[Number(index) - 1];
-        return repeated ? text + " (" + repeated + ")" : text;
-      });
+      reason.textContent = reasonWithName(reason.textContent, names);
     });
   }
   window.setTimeout(poll, 500);
-})();
+}
+
+var importRoot = document.querySelector(".dicom-import");
+if (importRoot) follow(importRoot);

@@ -148,7 +148,7 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("TEACHINGFILE_MEDIA_ROOT", BASE_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "teachingfile.storage.StaticFilesStorage"},
 }
 
 # Uploads above this are refused before Pillow sees them.

@@ -51,3 +51,18 @@ def log_in(page, base_url: str, username: str, next_path: str) -> None:
     # Wait for the page after the login to load: its scripts bind the clicks the tests make next.
     with page.expect_navigation(wait_until="load"):
         page.get_by_role("button", name="Log in").click()
+
+
+def script_errors(page) -> list[str]:
+    """Collect what would break the page's modules silently: an uncaught error, a script the policy or the
+    server refused, a static file that did not load. The test asserts the list is still empty at its end."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
+    page.on("console", lambda message: message.type == "error" and errors.append(f"console: {message.text}"))
+    page.on(
+        "response",
+        lambda response: (
+            "/static/" in response.url and not response.ok and errors.append(f"{response.status}: {response.url}")
+        ),
+    )
+    return errors

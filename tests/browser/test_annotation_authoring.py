@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from cases.models import Annotation, Case, Image
 
-from .conftest import log_in
+from .conftest import log_in, script_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,6 +31,7 @@ def test_faculty_draws_labels_and_saves_an_arrow(browser, demo_site, artifacts):
     url = reverse("admin:cases_image_annotations", args=[image.pk])
     before = image.annotations.count()
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors = script_errors(page)
     log_in(page, demo_site, "faculty", reverse("admin:cases_series_change", args=[image.series_id]))
 
     opener = page.locator(f'button.annotate-open[data-url="{url}"]')
@@ -77,6 +78,7 @@ def test_faculty_draws_labels_and_saves_an_arrow(browser, demo_site, artifacts):
     expect(editor).to_have_count(0)
     expect(opener).to_be_focused()
     assert image.annotations.filter(label="periosteal reaction").exists()
+    assert errors == []
     page.close()
 
 

@@ -13,7 +13,7 @@ from cases.models import Case, Image
 from cases.tests.factories import make_case, make_user
 from imaging.tests.corpus import burned_in as corpus
 
-from .conftest import log_in
+from .conftest import log_in, script_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -45,6 +45,7 @@ def held(live_server, tmp_path):
 def test_the_author_confirms_masks_and_deletes_with_the_keyboard(browser, live_server, held, artifacts):
     case, (us, dx, xa, ct) = held
     page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    errors = script_errors(page)
     log_in(page, live_server.url, "author", reverse("admin:cases_case_image_check", args=[case.pk]))
     page.wait_for_load_state("networkidle")
     expect(page.locator("#check-keys")).to_contain_text("c no identifying text")
@@ -93,6 +94,7 @@ def test_the_author_confirms_masks_and_deletes_with_the_keyboard(browser, live_s
     expect(page.locator(".messagelist")).to_contain_text("1 image(s) confirmed free of identifying text, 2 masked")
     expect(page.locator(".check-tile")).to_have_count(0)  # the stages still wait for their labels
     page.wait_for_load_state("networkidle")  # no image request may outlive the live server
+    assert errors == []
     page.close()
 
     us.refresh_from_db()

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from cases.models import Case, Phase, Series
 from imaging import windows
 
-from .conftest import log_in
+from .conftest import log_in, script_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -45,12 +45,14 @@ def test_ct_stack_scrolls_windows_and_zooms(browser, demo_site, artifacts):
     case = Case.objects.get(number="tf101")
     slices = ct_series().images.count()
     page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = script_errors(page)
     log_in(page, demo_site, "resident", case.get_absolute_url())
     canvas = open_stage(page, "CT")
     counter = page.locator(".viewer-counter").first
     expect(counter).to_have_text(f"{slices // 2 + 1} / {slices}")
     expect(canvas).to_have_attribute("data-slice", str(slices // 2 + 1))
     wait_for_stack(page, slices)
+    assert page.workers, "the stack is inflated in Web Workers (viewer-inflate.js), not on the page's thread"
     first = canvas.evaluate(CANVAS_SUM)
 
     canvas.hover()
@@ -86,6 +88,7 @@ def test_ct_stack_scrolls_windows_and_zooms(browser, demo_site, artifacts):
     expect(page.locator(".viewer-dialog")).to_be_visible()
     page.keyboard.press("Escape")
     expect(page.locator(".viewer-dialog")).to_be_hidden()
+    assert errors == []
     page.close()
 
 
