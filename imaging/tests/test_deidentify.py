@@ -20,10 +20,10 @@ from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.uid import UID, CTImageStorage, ExplicitVRLittleEndian, SecondaryCaptureImageStorage
 
 from imaging import deidentify as deidentify_module
+from imaging.deid_table import attribute_table
 from imaging.deidentify import (
     CaseKeys,
     DeidentificationError,
-    attribute_table,
     deidentify,
     new_uid,
     shift_date,

@@ -3,7 +3,8 @@ from importlib.metadata import version
 
 from django.core.management.base import BaseCommand
 
-from imaging.deidentify import TABLE_EDITION, TableRow, attribute_table
+from imaging.deid_rules import TABLE_EDITION
+from imaging.deid_table import TableRow, attribute_table
 
 LEGEND = (
     "**X** remove · **Z** zero-length value · **D** dummy value · **U** new UID, consistent within the case · "
