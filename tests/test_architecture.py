@@ -18,8 +18,8 @@ FUNCTION_LINES = 60
 
 # Modules still longer than MODULE_LINES, and why (docs/decisions.md, "The shape of the code").
 AWAITING_MERGE = (
-    "imaging's reading: the memory-bound reading of DICOM (another branch editing this package) was merged late"
-    " in this step; split next"
+    "imaging's reading: merged from the memory-bound branch late in this step; its head checks, zip expansion and"
+    " parsing call one another both ways and need taking apart before a split"
 )
 LONG_MODULES: dict[str, str] = {
     "imaging/read.py": AWAITING_MERGE,
@@ -27,8 +27,6 @@ LONG_MODULES: dict[str, str] = {
 # Functions still longer than FUNCTION_LINES ("path:qualified name"), and why.
 LONG_FUNCTIONS: dict[str, str] = {
     "imaging/census.py:census_reason": AWAITING_MERGE,
-    "imaging/deidentify.py:deidentify": AWAITING_MERGE,
-    "imaging/render.py:render_frame": AWAITING_MERGE,
 }
 
 
@@ -77,11 +75,20 @@ def functions(tree: ast.AST, prefix: str = ""):
             yield from functions(node, prefix)
 
 
+def code_lines(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    """A function's lines without its docstring: a long docstring documents, it does not make the code long."""
+    lines = node.end_lineno - node.lineno + 1
+    first = node.body[0]
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        lines -= first.end_lineno - first.lineno + 1
+    return lines
+
+
 def test_no_function_is_longer_than_the_limit():
     long = set()
     for path in product_modules():
         for name, node in functions(ast.parse(path.read_text(encoding="utf-8"))):
-            if node.end_lineno - node.lineno + 1 > FUNCTION_LINES:
+            if code_lines(node) > FUNCTION_LINES:
                 long.add(f"{relative(path)}:{name}")
     assert long - set(LONG_FUNCTIONS) == set(), "split these functions"
     assert set(LONG_FUNCTIONS) - long == set(), "no longer long: strike them from LONG_FUNCTIONS"
