@@ -8,7 +8,7 @@ from django.utils.html import format_html
 
 from . import services
 from .models import Invitation, Profile
-from .templatetags.accounts import display_name
+from .names import display_name
 
 User = get_user_model()
 
@@ -81,7 +81,9 @@ class InvitationAdmin(admin.ModelAdmin):
             return "—"
         return format_html("<code>{}</code>", obj.get_absolute_url())
 
-    def save_model(self, request, obj, form, change):
+    def save_form(self, request, form, change):
+        """Make the invitation through the service (token, expiry, e-mail): the admin goes on with the saved row
+        (log entry, redirect) in place of the form's unsaved one."""
         try:
             invitation = services.invitation_create(
                 email=form.cleaned_data["email"], created_by=request.user, site_url=request.build_absolute_uri("/")
@@ -98,7 +100,10 @@ class InvitationAdmin(admin.ModelAdmin):
         else:
             until = formats.date_format(invitation.expires, "DATE_FORMAT")
             self.message_user(request, f"Invitation e-mailed to {invitation.email}; the link works until {until}.")
-        # The admin goes on with the object it built (log entry, redirect): make it the one the service saved.
-        for field in Invitation._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(invitation, field.attname))
-        obj._state.adding = False
+        return invitation
+
+    def save_model(self, request, obj, form, change):
+        """Nothing left to save: ``save_form`` saved the invitation."""
+
+    def save_related(self, request, form, formsets, change):
+        """An invitation has no related rows (and its form was never saved, so it has no ``save_m2m``)."""

@@ -17,7 +17,7 @@ from django_ratelimit.decorators import ratelimit
 from . import limits, services, tokens
 from .forms import ActivationForm, EmailChangeForm, ProfileForm, SignUpForm
 from .models import Invitation, Profile
-from .templatetags.accounts import display_name
+from .names import display_name
 
 BACKEND = "accounts.backends.ProfileModelBackend"
 

@@ -1,10 +1,10 @@
 """Benchmark: OCR for burned-in text on radiographs, ours against the ``tesseract`` program (not a test).
 
-Generates eight 2,000×2,000 anatomy-like radiographs (``cases.tests.corpus.burned_in.radiograph_pixels``) and
+Generates eight 2,000×2,000 anatomy-like radiographs (``imaging.tests.corpus.burned_in.radiograph_pixels``) and
 reads each three ways: with three lines of fake identifiers (text 20, 30, 45 and 60 px high, white at the top
 left, or at the bottom left of an inverted image: black on white), without text, and (the first four) with only
 a laterality or view marker (L, R, LT, AP). Each engine reads every image through
-``cases.imaging.burned_in.find_text`` (the same word filter and boxes for all).
+``imaging.burned_in.find_text`` (the same word filter and boxes for all).
 
 The engines take turns, round after round (a, b, a, b, …), each reading all the images once a round. Printed:
 per engine, images with text held, identifier lines covered by the boxes (80 % of a line's area), images
@@ -41,8 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.interleave import interleaved, report  # noqa: E402
-from cases.imaging import burned_in  # noqa: E402
-from cases.tests.corpus.burned_in import IDENTIFIERS, _font, draw_text, radiograph_pixels  # noqa: E402
+from imaging import burned_in  # noqa: E402
+from imaging.tests.corpus.burned_in import IDENTIFIERS, _font, draw_text, radiograph_pixels  # noqa: E402
 
 SIDE = 2000
 OURS = "ours: tesserocr, Otsu + Sauvola, 1024 px"

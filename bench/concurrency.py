@@ -36,7 +36,7 @@ from urllib.request import HTTPCookieProcessor, HTTPRedirectHandler, Request, bu
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cases import synthetic  # noqa: E402 - framework-free: numpy and pydicom only
+from demo import synthetic  # noqa: E402 - framework-free: numpy and pydicom only
 
 REQUEST_TIMEOUT = 120  # seconds; a request waiting this long counts as failed
 SETUP_ATTEMPTS = 3

@@ -13,7 +13,7 @@ and 256×1024 whole-body NM images (each twice: stored uncompressed for the
 run, which dcmj2pnm can read, and JPEG 2000 as bundled, which it cannot), a
 12-bit JPEG Extended NM image, an MR slice, an ultrasound RGB frame, and a
 synthetic 12-bit 2048×1720 pelvis radiograph (pydicom bundles no full-size
-CR/DX) built from ``cases.phantoms`` with quantum noise.
+CR/DX) built from ``demo.phantoms`` with quantum noise.
 
 Run: ``.venv/bin/python bench/dicom_render.py [--repeat N]``.  dcmtk is
 Debian's ``dcmtk`` package (``apt-get install -y dcmtk``); without it the
@@ -38,7 +38,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 import numpy as np  # noqa: E402
 import PIL  # noqa: E402
 import PIL.Image  # noqa: E402
@@ -48,17 +47,17 @@ from pydicom.data import get_testdata_file  # noqa: E402
 from pydicom.dataset import FileMetaDataset  # noqa: E402
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid  # noqa: E402
 
-from cases import phantoms  # noqa: E402
-from cases.imaging.read import Limits, Source, read_dataset  # noqa: E402
-from cases.imaging.render import (  # noqa: E402
-    compact_values,
-    default_window,
+from demo import phantoms  # noqa: E402
+from imaging.read import Limits, Source, read_dataset  # noqa: E402
+from imaging.render import (  # noqa: E402
     is_greyscale,
     iter_frames,
     modality_lut,
     render_frame,
     to_display,
 )
+from imaging.values import compact_values  # noqa: E402
+from imaging.windows import default_window  # noqa: E402
 
 DCMJ2PNM = Path("/usr/bin/dcmj2pnm")
 LIMITS = Limits()

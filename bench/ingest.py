@@ -1,7 +1,7 @@
 """Benchmark: DICOM ingest against dcmtk and against a bare pydicom loop (not a test; prints figures).
 
 Generates a synthetic CT series (default 300 slices of 512×512, 16-bit) with
-``cases.synthetic``, then times, one after the other in fresh processes:
+``demo.synthetic``, then times, one after the other in fresh processes:
 
 (a) dcmtk's ``dcmj2pnm`` converting each file to PNG with a soft-tissue window
     (one process per file, as a script around dcmtk would run it);
@@ -18,7 +18,7 @@ process's: the workers of (c), dcmj2pnm for (a)); the ratios follow. With
 alone and prints the peak RSS. Run: ``.venv/bin/python bench/ingest.py``.
 
 With ``--junk`` it instead imports, each in a fresh process with ``import_study``, the junk and bomb inputs of
-``cases/tests/corpus/junk.py`` at full size (a zip holding a 200 MiB member of zeros, a 64 MiB junk file, a
+``imaging/tests/corpus/junk.py`` at full size (a zip holding a 200 MiB member of zeros, a 64 MiB junk file, a
 deflated data set of 1 GiB, nested zips, 20,001 members, a member larger than it declares, images announcing
 huge sizes, sequences of millions of items or nested 100,000 deep, compressed frames whose own header declares
 65,535² pixels) and the largest file the limits allow, all generated into a temporary folder, and prints for
@@ -52,7 +52,7 @@ def peak_rss_mib() -> tuple[float, float]:
 
 
 def write_series(folder: Path, slices: int) -> int:
-    from cases import synthetic
+    from demo import synthetic
 
     datasets = synthetic.ct_pelvis(patient=synthetic.Patient(), slices=slices, seed=7)
     total = 0
@@ -153,7 +153,7 @@ LARGEST = "largest allowed: 250 frames of 512² (125 MiB)"
 
 def junk_inputs(folder: Path, only: str = "") -> list[tuple[str, list[Path]]]:
     """Write the junk and bomb inputs at full size, those whose label matches ``only``; return (label, paths)."""
-    from cases.tests.corpus import junk
+    from imaging.tests.corpus import junk
 
     MiB = junk.MiB
     if re.search(only, LARGEST):

@@ -1,6 +1,6 @@
 """Benchmark: lossy 12-bit JPEG Extended, our read path against dcmtk's ``dcmdjpeg`` (not a test; prints figures).
 
-A synthetic 512×512 12-bit CT slice (``cases.tests.corpus.formats.ct_12bit``) is compressed by dcmtk's
+A synthetic 512×512 12-bit CT slice (``imaging.tests.corpus.formats.ct_12bit``) is compressed by dcmtk's
 ``dcmcjpeg +ee`` (IJG, quality 90) and its Start of Scan header damaged as real archives have it (Se = 0,
 pylibjpeg issue 73). The contenders take turns, round after round (a, b, a, b, …), each decoding the file
 ``--calls`` times a round; the script prints each one's median time per file over the rounds, its ratio to ours,
@@ -35,9 +35,9 @@ from libjpeg import decode  # noqa: E402
 from pydicom.encaps import generate_frames  # noqa: E402
 
 from bench.interleave import interleaved, report  # noqa: E402
-from cases.imaging import read, render  # noqa: E402
-from cases.imaging.jpeg import repair_pixel_data  # noqa: E402
-from cases.tests.corpus import formats  # noqa: E402
+from imaging import read, render  # noqa: E402
+from imaging.jpeg import repair_pixel_data  # noqa: E402
+from imaging.tests.corpus import formats  # noqa: E402
 
 SIDE = 512
 

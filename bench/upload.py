@@ -1,7 +1,7 @@
 """Benchmark: the web upload's request, ours against a plain Django view that saves the upload (not a test).
 
 Issue 13 asks that the request store the upload and answer in under 2 s after the bytes arrive, and leave the
-rest to a task. Generates a synthetic CT series (``cases.synthetic.ct_pelvis``, default 600 slices of 128×128,
+rest to a task. Generates a synthetic CT series (``demo.synthetic.ct_pelvis``, default 600 slices of 128×128,
 16-bit, about 20 MB) zipped, builds one multipart body of it, then posts that same body with
 Django's test client (one process, a throw-away SQLite database, the request's body parsed as a server would)
 to two views in turns, round after round (a, b, a, b, …):
@@ -12,7 +12,7 @@ to two views in turns, round after round (a, b, a, b, …):
 - the peer: a plain Django view that saves each uploaded file with ``FileSystemStorage`` and answers "saved".
 
 Printed: the data size, each view's median request time over the rounds and the ratio; then the time the
-import task (``cases.tasks.ingest_job``: de-identify, render, group; ``TEACHINGFILE_INGEST_WORKERS`` processes,
+import task (``ingest.tasks.ingest_job``: de-identify, render, group; ``TEACHINGFILE_INGEST_WORKERS`` processes,
 default the machine's cores) takes to finish the upload of ours' first round (``--task-runs N``: of the first N
 rounds, and their median).
 Run: ``.venv/bin/python bench/upload.py [--slices N] [--size PIXELS] [--rounds N] [--task-runs N]``.
@@ -64,7 +64,7 @@ urlpatterns = [path("bench/plain-upload/", plain_upload), path("", include("teac
 
 def series_zip(slices: int, size: int) -> bytes:
     """Return a zip of a synthetic CT series, one DICOM file a slice (stored: CT pixels deflate poorly)."""
-    from cases import synthetic
+    from demo import synthetic
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -89,9 +89,9 @@ def main() -> None:
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     settings.TEACHINGFILE_INGEST_WORKERS = int(os.environ.get("TEACHINGFILE_INGEST_WORKERS", os.cpu_count() or 1))
     connection.creation.create_test_db(verbosity=0)
-    from cases import tasks
-    from cases.models import IngestJob
     from cases.tests.factories import make_case, make_user
+    from ingest import tasks
+    from ingest.models import IngestJob
 
     try:
         started = time.perf_counter()

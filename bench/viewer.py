@@ -108,7 +108,7 @@ SCROLL = """async (seconds) => {
 def prepare_values(series_id: int) -> None:
     """Prepare the stack's viewer values as the import's second task does."""
     from cases.models import Series
-    from cases.services import series_prepare_values
+    from cases.values import series_prepare_values
 
     started = time.perf_counter()
     prepared = series_prepare_values(series=Series.objects.get(pk=series_id))
@@ -128,10 +128,13 @@ def build_site(slices: int) -> dict:
     django.setup()
     from django.core.management import call_command
 
-    from cases import ingest, synthetic
-    from cases.imaging import read
-    from cases.models import Case, Image, IngestJob, Series
+    from cases.models import Case, Image, Series
     from cases.tests.factories import make_case, make_user
+    from demo import synthetic
+    from imaging import read
+    from ingest.clean import ingest_stage
+    from ingest.models import IngestJob
+    from ingest.run import ingest_run
 
     call_command("migrate", verbosity=0)
     resident = make_user(USER, "resident")
@@ -142,8 +145,8 @@ def build_site(slices: int) -> dict:
     files = synthetic.planted_study_files(datasets)
     job = IngestJob.objects.create(case=case)
     sources = [read.Source(name=name, data=data) for name, data in files.items()]
-    ingest.ingest_stage(job=job, sources=enumerate(sources, start=1))
-    ingest.ingest_run(job=job)
+    ingest_stage(job=job, sources=enumerate(sources, start=1))
+    ingest_run(job=job)
     Series.objects.filter(case=case).update(label_confirmed=True)
     images = Image.objects.filter(series__case=case)
     assert images.count() == slices, job.report

@@ -2,7 +2,8 @@ import json
 
 from django import forms
 
-from .imaging import mask
+from imaging import mask
+
 from .models import Annotation, CaseReview, Image, Modality, Rating, Region, Reveal, Series
 from .workflow import allowed_statuses
 
@@ -79,29 +80,6 @@ class MultipleFileField(forms.FileField):
     def clean(self, data, initial=None):
         files = data if isinstance(data, list | tuple) else [data]
         return [super(MultipleFileField, self).clean(item, initial) for item in files if item]
-
-
-class DicomUploadForm(forms.Form):
-    files = MultipleFileField(
-        label="DICOM files or zip archives",
-        accept="",
-        help_text="Select many files at once, or zip archives exported from PACS.",
-    )
-    folder = MultipleFileField(
-        label="…or a whole folder",
-        accept="",
-        help_text="Every file in the folder and its sub-folders.",
-        directory=True,
-    )
-
-    def clean(self):
-        cleaned = super().clean()
-        if not cleaned.get("files") and not cleaned.get("folder"):
-            raise forms.ValidationError("Choose DICOM files, zip archives or a folder.")
-        return cleaned
-
-    def uploads(self) -> list:
-        return [*self.cleaned_data.get("files", []), *self.cleaned_data.get("folder", [])]
 
 
 class AnnotationForm(forms.ModelForm):

@@ -20,8 +20,8 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.text import capfirst
 
+from accounts.names import display_name
 from accounts.roles import EDITOR
-from accounts.templatetags.accounts import display_name
 from discussions.services import notifications_send
 
 from . import workflow

@@ -6,7 +6,8 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, prefetch_rela
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 
-from .imaging import render
+from imaging import windows
+
 from .models import Annotation, Case, Image, Phase, Reveal, Series
 from .review_hold import held_cases
 
@@ -107,7 +108,7 @@ def _series_data(series: Series, number: int, *, annotations: bool = True) -> di
         "cine": series.phase == Phase.FLOW,
         "presets": [
             {"name": window.name.capitalize(), "center": window.center, "width": window.width}
-            for window in render.presets_for_part(series.modality, series.body_part)
+            for window in windows.presets_for_part(series.modality, series.body_part)
         ],
         "values": reverse("cases:series-values", args=[series.pk]),
         "images": [_image_data(image, series, annotations=annotations) for image in series.images.all()],

@@ -14,7 +14,7 @@ from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequ
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from . import services
+from . import services, values
 from .forms import AssessmentForm, CaseFilterForm, RevealForm
 from .models import Case, Image, Reveal, Series, Topic
 from .review_hold import release
@@ -205,14 +205,17 @@ def media_file(request, name: str):
 
 @require_safe
 def image_values(request, pk: int):
-    """Serve an image's real-world values (zlib int16 or float32) for the viewer's live windowing."""
+    """Serve an image's prepared real-world values (zlib int16 or float32) for the viewer's live windowing.
+
+    404 while they are not prepared (or when the image has none): the viewer then shows the web image.
+    """
     image = _image_for_reader(request, Q(pk=pk))
-    values = services.image_values(image=image)
-    if values is None:
+    prepared = values.image_values(image=image)
+    if prepared is None:
         raise Http404
-    response = HttpResponse(values.data, content_type="application/octet-stream")
-    response["X-Values-Type"] = values.dtype
-    response["X-Values-Inverted"] = "1" if values.inverted else "0"
+    response = HttpResponse(prepared.data, content_type="application/octet-stream")
+    response["X-Values-Type"] = prepared.dtype
+    response["X-Values-Inverted"] = "1" if prepared.inverted else "0"
     response["Cache-Control"] = "private, max-age=3600"
     return response
 
@@ -226,7 +229,7 @@ def series_values(request, pk: int):
     _check_series_for_reader(request, series)
     around = request.GET.get("around", "")
     images = series_images_for_values(series, around=int(around) if re.fullmatch(r"[0-9]{1,6}", around) else 0)
-    response = StreamingHttpResponse(services.series_values(images=images), content_type="application/octet-stream")
+    response = StreamingHttpResponse(values.series_values(images=images), content_type="application/octet-stream")
     response["Cache-Control"] = "private, no-store"
     return response
 

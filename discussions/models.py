@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 
 from cases.models import Case
 
@@ -104,3 +105,12 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+    def link_for(self, user) -> str:
+        """Return where this notification leads ``user``: a comment in its thread; anything else (a review, a
+        submission) to the case in the authoring screen for staff, to the case's page for readers."""
+        if self.comment_id:
+            return reverse("discussions:thread", args=[self.case.number]) + f"#comment-{self.comment_id}"
+        if user.is_staff:
+            return reverse("admin:cases_case_change", args=[self.case.pk])
+        return self.case.get_absolute_url()

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from accounts.templatetags.accounts import display_name
+from accounts.names import display_name
 from cases.models import Case
 
 from .models import Comment, CommentRevision, Flag, Notification

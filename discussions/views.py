@@ -135,6 +135,8 @@ def moderation(request):
 @login_required
 def notifications(request):
     items = list(Notification.objects.filter(user=request.user).select_related("case")[:50])
+    for item in items:
+        item.link = item.link_for(request.user)
     unread = any(item.read_at is None for item in items)
     return render(request, "discussions/notifications.html", {"notifications": items, "unread": unread})
 

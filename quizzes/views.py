@@ -16,7 +16,8 @@ from cases.selectors import presented_viewer_data, series_viewer_data
 from . import services
 from .forms import AnswerForm, CaseReviewForm
 from .models import Attempt, Question, Quiz, ReviewItem
-from .selectors import AttemptState, progress_for, review_queue_for
+from .progress import progress_for
+from .selectors import AttemptState, review_queue_for
 
 logger = logging.getLogger(__name__)
 

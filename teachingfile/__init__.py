@@ -1,0 +1,1 @@
+"""The Django project: settings for each environment (``settings/``), the root URLs, logging and WSGI/ASGI."""

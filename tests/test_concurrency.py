@@ -47,7 +47,7 @@ print(json.dumps({
     "images": Image.objects.filter(series__case__in=cases).count(),
     "import_ran": [
         (task.started_at.timestamp(), task.finished_at.timestamp())
-        for task in DBTaskResult.objects.filter(task_path="cases.tasks.ingest_job")
+        for task in DBTaskResult.objects.filter(task_path="ingest.tasks.ingest_job")
     ][0],
 }))
 """

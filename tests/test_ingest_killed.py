@@ -2,7 +2,7 @@
 
 Real processes on a database of their own (a SQLite file, or a PostgreSQL database when the tests use one):
 ``manage.py import_study``, and ``runserver`` with ``db_worker`` as ``make run`` starts them. The long series
-(``cases/tests/corpus/lifecycle.py``) makes an import last seconds, so the test can wait until the job's
+(``imaging/tests/corpus/lifecycle.py``) makes an import last seconds, so the test can wait until the job's
 processed count shows it is in the middle, then kill. Afterwards the media must hold no file that is in no
 image (nor an image without its file), the spool nothing, and the job must have ended.
 """
@@ -24,7 +24,7 @@ import pytest
 from django.conf import settings
 
 from bench.concurrency import Browser, Report, form_fields
-from cases.tests.corpus.lifecycle import SLICES, make_long_ct_series
+from imaging.tests.corpus.lifecycle import SLICES, make_long_ct_series
 from tests.test_concurrency import _free_port, _wait_for, database_url  # noqa: F401 - database_url: a fixture
 
 ROOT = Path(settings.BASE_DIR)
@@ -43,7 +43,8 @@ import json
 from pathlib import Path
 from django.conf import settings
 from django_tasks_db.models import DBTaskResult
-from cases.models import Image, IngestJob
+from cases.models import Image
+from ingest.models import IngestJob
 root = Path(settings.MEDIA_ROOT)
 held = {name for row in Image.objects.values_list("file", "thumbnail", "dicom_file") for name in row if name}
 stems = {Path(name).stem for name in held if name.startswith("dicom/")}
@@ -61,7 +62,7 @@ print(json.dumps({
     "spooled": sorted(str(path) for path in spool.rglob("*")) if spool.exists() else [],
     "tasks": [
         [task.status, task.exception_class_path]
-        for task in DBTaskResult.objects.filter(task_path="cases.tasks.ingest_job").order_by("enqueued_at")
+        for task in DBTaskResult.objects.filter(task_path="ingest.tasks.ingest_job").order_by("enqueued_at")
     ],
 }))
 """
@@ -136,9 +137,9 @@ def site(database_url, tmp_path, lease):  # noqa: F811 - the fixture imported ab
 
 LATEST = """
 SELECT status, phase, processed, attempts,
-       (SELECT COUNT(*) FROM django_tasks_database_dbtaskresult WHERE task_path = 'cases.tasks.ingest_job'),
+       (SELECT COUNT(*) FROM django_tasks_database_dbtaskresult WHERE task_path = 'ingest.tasks.ingest_job'),
        (SELECT COUNT(*) FROM django_tasks_database_dbtaskresult
-        WHERE task_path = 'cases.tasks.ingest_job' AND status = 'RUNNING')
+        WHERE task_path = 'ingest.tasks.ingest_job' AND status = 'RUNNING')
 FROM cases_ingestjob ORDER BY id DESC LIMIT 1
 """
 
@@ -254,7 +255,7 @@ def test_a_worker_killed_mid_web_import_is_replaced_and_its_import_completes_wit
     assert done["attempts"] == 1
     state = site["state"]()
     assert state["images"] == SLICES
-    assert state["tasks"] == [["FAILED", "cases.ingest.WorkerLost"], ["SUCCESSFUL", ""]]
+    assert state["tasks"] == [["FAILED", "ingest.lease.WorkerLost"], ["SUCCESSFUL", ""]]
     assert_clean(state)
 
 
@@ -274,7 +275,7 @@ def test_a_web_import_whose_worker_is_killed_twice_is_closed_with_nothing_left_a
     [job] = state["jobs"]
     assert job["attempts"] == 2 and job["cleaned"]
     assert [index for index, _, _ in job["report"]["files"]] == list(range(1, SLICES + 1)), "every file reported"
-    assert state["tasks"] == [["FAILED", "cases.ingest.WorkerLost"]] * 2
+    assert state["tasks"] == [["FAILED", "ingest.lease.WorkerLost"]] * 2
     assert state["images"] == 0
     assert_clean(state)
 
@@ -308,7 +309,7 @@ def test_a_worker_paused_past_its_lease_wakes_up_after_the_retry_and_changes_not
     site["start"]("worker", "db_worker", "--no-reload")  # its lease check takes the job over, then it runs it
     wait_for(lambda: (job := latest_job(site["url"])) and job["status"] == "done" and job, "the retry")
     os.killpg(paused.pid, signal.SIGCONT)
-    wait_for(lambda: site["state"]()["tasks"][0] == ["FAILED", "cases.ingest.LeaseLost"], "the paused run to stop", 30)
+    wait_for(lambda: site["state"]()["tasks"][0] == ["FAILED", "ingest.lease.LeaseLost"], "the paused run to stop", 30)
     assert paused.poll() is None, "the paused worker goes on to its next task"
     state = site["state"]()
     [job] = state["jobs"]
@@ -316,6 +317,6 @@ def test_a_worker_paused_past_its_lease_wakes_up_after_the_retry_and_changes_not
     assert [outcome for _, outcome, _ in job["report"]["files"]] == ["imported"] * SHORT
     assert latest_job(site["url"])["processed"] == SHORT, "the paused run's progress did not overwrite the retry's"
     assert state["images"] == SHORT
-    assert state["tasks"] == [["FAILED", "cases.ingest.LeaseLost"], ["SUCCESSFUL", ""]]
+    assert state["tasks"] == [["FAILED", "ingest.lease.LeaseLost"], ["SUCCESSFUL", ""]]
     assert_clean(state)
     assert "a run that lost its claim" in (site["logs"] / "paused.log").read_text()

@@ -18,13 +18,15 @@ from django.urls import reverse
 from django.utils import timezone
 from pydicom import examples
 
-from cases import ingest, services
-from cases.models import IngestJob
-from cases.tests.corpus import reasons
+from cases import services
 from cases.tests.factories import make_case, make_image, make_series, png_bytes
-from cases.tests.test_ingest_lifecycle import dead
 from discussions import services as discussion_services
 from discussions.models import Comment
+from imaging import group
+from imaging.tests.corpus import reasons
+from ingest.models import IngestJob
+from ingest.tests.test_lifecycle import dead
+from ingest.watch import ingest_lease_check
 from quizzes.models import Attempt
 from quizzes.tests.factories import make_quiz, make_sba
 
@@ -111,7 +113,7 @@ def fail_an_import(request):
     def broken(headers):
         raise RuntimeError("the grouping broke")
 
-    request.getfixturevalue("monkeypatch").setattr(ingest.group, "group_series", broken)
+    request.getfixturevalue("monkeypatch").setattr(group, "group_series", broken)
     ct = io.BytesIO()
     examples.ct.save_as(ct)
     import_study(request, ("ct.dcm", ct.getvalue()))
@@ -139,7 +141,7 @@ def lose_an_import(*, task: bool):
     def trigger(request):
         job = IngestJob.objects.create(case=make_case(status="draft"))
         dead(job, phase=IngestJob.Phase.RENDER, task=task)
-        ingest.ingest_lease_check()
+        ingest_lease_check()
 
     return trigger
 
@@ -209,13 +211,13 @@ TRIGGERS = {
     ("cases.views", "Image … has a row but no stored file"): lose_an_image_file,
     ("cases.services", "Refused an image upload for series …"): refuse_an_upload,
     ("cases.services", "Case … is now …"): change_a_status,
-    ("cases.admin", "Refused annotations for image …"): refuse_annotations,
-    ("cases.ingest", "DICOM import … refused a file: …"): refuse_a_dicom_file,
-    ("cases.ingest", "DICOM import … failed"): fail_an_import,
-    ("cases.ingest", "DICOM import … was stale and has been closed"): sweep_a_stale_import,
+    ("cases.admin.annotations", "Refused annotations for image …"): refuse_annotations,
+    ("ingest.clean", "DICOM import … refused a file: …"): refuse_a_dicom_file,
+    ("ingest.run", "DICOM import … failed"): fail_an_import,
+    ("ingest.watch", "DICOM import … was stale and has been closed"): sweep_a_stale_import,
     ("pydicom", "pydicom reported a problem (message withheld: …)"): read_an_invalid_value,
-    ("cases.ingest", "DICOM import … lost its process and has been closed"): lose_an_import(task=False),
-    ("cases.ingest", "DICOM import … lost its process and has been queued again"): lose_an_import(task=True),
+    ("ingest.watch", "DICOM import … lost its process and has been closed"): lose_an_import(task=False),
+    ("ingest.watch", "DICOM import … lost its process and has been queued again"): lose_an_import(task=True),
     ("quizzes.views", "Refused an answer in attempt …"): refuse_a_quiz_answer,
     ("discussions.views", "Refused a comment on …"): refuse_a_comment,
     ("discussions.services", "Comment … hidden by user …"): moderate("comment-hide"),

@@ -26,9 +26,10 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 from pydicom.tag import Tag
 
-from cases.models import Case, Image, IngestJob, Series
+from cases.models import Case, Image, Series
 from cases.tests.factories import make_case
-from cases.tests.imaging.standard_table import exact_tag, load_standard_table
+from imaging.tests.standard_table import exact_tag, load_standard_table
+from ingest.models import IngestJob
 
 TEXT_VRS = {"LO", "SH", "PN", "LT", "ST", "UT", "UC", "AE", "CS"}
 ORIGINAL_DATE = "19770707"

@@ -1,6 +1,6 @@
 """Issue 13 §3: an identifier planted in any attribute the import parses never comes out of it.
 
-Each file of ``cases.tests.corpus.reasons`` holds "MRN8675309", "8675309" or "DOE^JANE" in one attribute that
+Each file of ``imaging.tests.corpus.reasons`` holds "MRN8675309", "8675309" or "DOE^JANE" in one attribute that
 makes it invalid or odd. The files go through both paths (the web's ``ingest_stage`` then ``ingest_run``, and
 the ``import_study`` command) with every logger at DEBUG. The values must be in no log record (its message,
 arguments and traceback, as every handler receives it), no configured handler's output, no job report, no
@@ -19,11 +19,13 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from cases import ingest
-from cases.imaging import read
-from cases.models import IngestJob
-from cases.tests.corpus import reasons
 from cases.tests.factories import make_case
+from imaging import group, read
+from imaging.tests.corpus import reasons
+from ingest.clean import ingest_stage
+from ingest.models import IngestJob
+from ingest.run import ingest_run
+from ingest.spool import ingest_limits
 from tests.test_no_phi import database_dump
 
 pytestmark = pytest.mark.django_db
@@ -104,10 +106,10 @@ def test_the_web_path_quotes_no_planted_value(tmp_path, every_log):
     files = corpus(tmp_path)
     before = media_files()
     job = IngestJob.objects.create(case=make_case(status="draft"))
-    report = ingest.ingest_stage(
-        job=job, sources=enumerate(read.sources_from_paths([tmp_path], limits=ingest.ingest_limits()), start=1)
+    report = ingest_stage(
+        job=job, sources=enumerate(read.sources_from_paths([tmp_path], limits=ingest_limits()), start=1)
     )
-    ingest.ingest_run(job=job)
+    ingest_run(job=job)
     job.refresh_from_db()
 
     reasons_given = [rejected.reason for rejected in report.rejected]
@@ -196,15 +198,13 @@ def test_a_failed_import_logs_its_traceback_without_the_exception_text(tmp_path,
     def broken(headers):
         raise ValueError(f"Invalid value for VR IS: '{reasons.MRN}'")  # as pydicom words it
 
-    monkeypatch.setattr(ingest.group, "group_series", broken)
+    monkeypatch.setattr(group, "group_series", broken)
     reasons.synthetic_ct().save_as(tmp_path / "ct.dcm", enforce_file_format=True)
     job = IngestJob.objects.create(case=make_case(status="draft"))
-    ingest.ingest_stage(
-        job=job, sources=enumerate(read.sources_from_paths([tmp_path], limits=ingest.ingest_limits()), start=1)
-    )
-    ingest.ingest_run(job=job)
+    ingest_stage(job=job, sources=enumerate(read.sources_from_paths([tmp_path], limits=ingest_limits()), start=1))
+    ingest_run(job=job)
 
     assert job.status == IngestJob.Status.FAILED
-    failed = [line for line in seen.lines if "failed" in line and line.startswith("cases.ingest ERROR")]
+    failed = [line for line in seen.lines if "failed" in line and line.startswith("ingest.run ERROR")]
     assert failed and "in broken" in failed[0] and "ValueError (message withheld" in failed[0]
     assert_nothing_quoted({"the job report": repr(job.report), **log_texts(seen, written, caplog)})

@@ -11,9 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import get_resolver, reverse
 from django.utils import timezone
 
-from cases.models import Case, CaseRevision, IngestJob
+from cases.models import Case, CaseRevision
 from cases.tests.factories import make_case, make_dicom_image, make_series, make_user
 from discussions.models import Comment, Notification
+from ingest.models import IngestJob
 from quizzes import services
 from quizzes.models import Attempt
 from quizzes.tests.factories import make_click, make_quiz, make_sba

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
@@ -43,6 +44,20 @@ def test_deploy_check_is_clean_with_production_settings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_settings_leave_the_demo_content_out():
+    script = "from django.apps import apps; print(apps.is_installed('demo'))"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", script],
+        cwd=settings.BASE_DIR,
+        env=production_environment(),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False"
+    assert apps.is_installed("demo")  # development and tests have it
 
 
 def test_production_settings_keep_the_security_headers_and_https():

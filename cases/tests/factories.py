@@ -9,7 +9,7 @@ from django.core.files import File
 from pydicom.data import get_testdata_file
 
 from accounts.services import user_set_role
-from cases import services
+from cases import services, values
 from cases.models import Case, CaseFinding, Modality, Region, Series, Topic
 
 _numbers = itertools.count(1)
@@ -62,9 +62,12 @@ def make_image(*, series: Series, order: int = 1, **overrides):
     return services.image_create(series=series, prepared=prepared, order=order, **overrides)
 
 
-def make_dicom_image(*, series: Series, order: int = 1):
-    """Return an image backed by a stored DICOM object: pydicom's 128×128 CT test slice."""
+def make_dicom_image(*, series: Series, order: int = 1, prepare_values: bool = True):
+    """Return an image backed by a stored DICOM object: pydicom's 128×128 CT test slice, its viewer values
+    prepared as an import prepares them (unless ``prepare_values`` is false)."""
     image = services.image_create(series=series, prepared=services.image_prepare(png_bytes((128, 128))), order=order)
     with open(get_testdata_file("CT_small.dcm", download=False), "rb") as handle:
         image.dicom_file.save("dicom/test/ct_small.dcm", File(handle))
+    if prepare_values:
+        values.series_prepare_values(series=series)
     return image

@@ -7,11 +7,11 @@ import pydicom
 import pytest
 from django.core.management import call_command
 
-from cases import ingest
-from cases.imaging import burned_in
 from cases.models import Image
-from cases.tests.corpus import burned_in as corpus
 from cases.tests.factories import make_case
+from imaging import burned_in
+from imaging.tests.corpus import burned_in as corpus
+from ingest.frames import render_object
 
 HELD = ["xa", "rf", "dx-text", "mg-text", "op", "ct-screen", "us-no"]
 NOT_HELD = ["dx-marker", "dx-clean"]
@@ -41,7 +41,7 @@ def imported(corpus_folder):
     """Render the corpus once as the import does (OCR is the slow part): {file stem: RenderedObject}."""
     rendered = {}
     for path in sorted(corpus_folder.glob("*.dcm")):
-        rendered[path.stem], reason = ingest._render_dataset(pydicom.dcmread(path), invert=False, folder="images/test")
+        rendered[path.stem], reason = render_object(pydicom.dcmread(path), invert=False, folder="images/test")
         assert reason == ""
     return rendered
 
@@ -108,7 +108,7 @@ def test_without_an_ocr_engine_a_radiograph_is_held_unchecked_and_that_is_logged
     burned_in._log_missing.cache_clear()
     monkeypatch.setenv("TESSDATA_PREFIX", "/nonexistent/tessdata")
     picture = Picture.new("L", (64, 64))
-    with caplog.at_level(logging.WARNING, logger="cases.imaging.burned_in"):
+    with caplog.at_level(logging.WARNING, logger="imaging.burned_in"):
         first = burned_in.find_text(picture)
         burned_in._tesseract_api.cache_clear()
         second = burned_in.find_text(picture)
@@ -136,7 +136,5 @@ def test_a_site_adds_its_own_modalities(settings, tmp_path, db):
 def test_without_an_ocr_engine_the_import_holds_a_radiograph_without_text(corpus_folder, monkeypatch):
     """Never shown unchecked: with no engine even a radiograph without text waits for the author."""
     monkeypatch.setattr(burned_in, "tesseract_reader", lambda: None)
-    rendered, _ = ingest._render_dataset(
-        pydicom.dcmread(corpus_folder / "dx-clean.dcm"), invert=False, folder="images/test"
-    )
+    rendered, _ = render_object(pydicom.dcmread(corpus_folder / "dx-clean.dcm"), invert=False, folder="images/test")
     assert rendered.held and rendered.text_regions == []

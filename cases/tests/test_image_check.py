@@ -207,7 +207,7 @@ def test_each_mask_is_drawn_in_a_transaction_of_its_own(client, waiting, faculty
     """Masking decodes pixels: the write lock is never held across several images (SQLite has only one)."""
     from django.db import connection
 
-    from cases.imaging import mask
+    from imaging import mask
 
     case, held, _ = waiting
     depths = []

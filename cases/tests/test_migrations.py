@@ -5,7 +5,7 @@ import importlib
 from django.apps import apps
 
 from cases.models import STUDY_DAY_LIMIT, Case, Series
-from cases.tests.test_ingest import case, ct_study, import_batch, study_days  # noqa: F401 -- case is a fixture
+from ingest.tests.test_pipeline import case, ct_study, import_batch, study_days  # noqa: F401 -- case is a fixture
 
 recount = importlib.import_module("cases.migrations.0010_study_days_from_stored_studies")
 

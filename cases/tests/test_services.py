@@ -8,7 +8,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.db import IntegrityError
 
-from cases import services
+from cases import masking, services, values
 from cases.tests.factories import make_case, make_dicom_image, make_image, make_series
 
 
@@ -44,15 +44,14 @@ def test_image_set_annotations_leaves_other_images_alone(image):
 @pytest.mark.django_db
 def test_masking_prepares_the_masked_values_and_drops_the_old_ones(django_capture_on_commit_callbacks):
     image = make_dicom_image(series=make_series(case=make_case()))
-    services.series_prepare_values(series=image.series)
     old = f"values/{PurePosixPath(image.dicom_file.name).stem}/1.bin"
     assert default_storage.exists(old)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.image_apply_masks(image=image, rectangles=[[0, 0, 20, 20]])
+        masking.image_apply_masks(image=image, rectangles=[[0, 0, 20, 20]])
     image.refresh_from_db()
     assert not default_storage.exists(old), "unmasked values are not kept"
     assert default_storage.exists(f"values/{PurePosixPath(image.dicom_file.name).stem}/1.bin")
-    values = services.image_values(image=image)
-    masked = np.frombuffer(zlib.decompress(values.data), dtype="<i2").reshape(image.height, image.width)
+    prepared = values.image_values(image=image)
+    masked = np.frombuffer(zlib.decompress(prepared.data), dtype="<i2").reshape(image.height, image.width)
     assert (masked[:20, :20] == masked.min()).all() and masked[20:, 20:].max() > masked.min()

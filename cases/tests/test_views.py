@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pydicom.data import get_testdata_file
 
-from cases import services
+from cases import services, values
 from cases.models import Annotation, CaseReference, Image, Reveal
 from cases.tests.factories import make_case, make_dicom_image, make_image, make_series, make_topic
 
@@ -243,25 +243,33 @@ def test_viewer_page_shows_the_viewer_without_the_answer(client, resident):
     assert case.diagnosis not in page and "mark True" not in page
 
 
-def test_prepared_values_answer_alone_and_go_with_their_dicom(client, resident, django_capture_on_commit_callbacks):
-    image = make_dicom_image(series=make_series(case=make_case()))
+def test_values_are_served_once_prepared_and_go_with_their_dicom(
+    client, resident, monkeypatch, django_capture_on_commit_callbacks
+):
+    image = make_dicom_image(series=make_series(case=make_case()), prepare_values=False)
     client.force_login(resident)
     url = reverse("cases:image-values", args=[image.pk])
-    computed = client.get(url).content
     prepared = f"values/{PurePosixPath(image.dicom_file.name).stem}/1.bin"
+    with monkeypatch.context() as patched:
+        patched.setattr(pydicom, "dcmread", lambda *args, **kwargs: pytest.fail("a request decoded the DICOM"))
+        assert client.get(url).status_code == 404, "not prepared yet: the viewer shows the web image"
+        stream = client.get(reverse("cases:series-values", args=[image.series_id]))
+        assert b"".join(stream.streaming_content) == struct.pack("<IIB", image.pk, 0, 0)
     assert not default_storage.exists(prepared), "a request never writes"
 
-    assert services.series_prepare_values(series=image.series) == 1
-    assert services.series_prepare_values(series=image.series) == 0, "prepared once"
+    assert values.series_prepare_values(series=image.series) == 1
+    assert values.series_prepare_values(series=image.series) == 0, "prepared once"
+    served = client.get(url).content
     whole = default_storage.open(prepared).read()
+    assert served == whole[5:]
     default_storage.delete(prepared)
     default_storage.save(prepared, ContentFile(whole[:-10]))  # as if still being written
-    assert client.get(url).content == computed, "a partial file is not served"
+    assert client.get(url).status_code == 404, "a partial file is not served"
     default_storage.delete(prepared)
     default_storage.save(prepared, ContentFile(whole))
 
-    default_storage.delete(image.dicom_file.name)  # the prepared values now answer on their own
-    assert client.get(url).content == computed
+    default_storage.delete(image.dicom_file.name)  # the prepared values answer on their own
+    assert client.get(url).content == served
     with django_capture_on_commit_callbacks(execute=True):
         services.image_delete(image=image)
     assert not default_storage.exists(prepared)

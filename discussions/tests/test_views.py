@@ -250,3 +250,14 @@ def test_a_review_notification_links_the_author_to_the_case_in_the_authoring_scr
     client.force_login(faculty)
     page = client.get(reverse("discussions:notifications")).content.decode()
     assert f'href="{reverse("admin:cases_case_change", args=[case.pk])}"' in page
+
+
+def test_a_notification_leads_to_the_comment_or_for_staff_to_the_authoring_screen_else_to_the_case(faculty, resident):
+    case = make_case(authors=[faculty])
+    comment = Comment.objects.create(case=case, author=resident, body="Nice case")
+    on_comment = Notification.objects.create(user=faculty, case=case, comment=comment, message="A comment.")
+    on_case = Notification.objects.create(user=faculty, case=case, message="Published.")
+    thread_url = reverse("discussions:thread", args=[case.number]) + f"#comment-{comment.pk}"
+    assert on_comment.link_for(faculty) == on_comment.link_for(resident) == thread_url
+    assert on_case.link_for(faculty) == reverse("admin:cases_case_change", args=[case.pk])
+    assert on_case.link_for(resident) == case.get_absolute_url()

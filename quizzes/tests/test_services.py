@@ -11,7 +11,8 @@ from cases.services import case_reveal, reveal_assess
 from cases.tests.factories import make_case, make_image, make_series, make_user
 from quizzes import services
 from quizzes.models import Attempt, Question, Quiz, ReviewItem
-from quizzes.selectors import cohort_results, progress_for, review_queue_for
+from quizzes.progress import progress_for
+from quizzes.selectors import cohort_results, review_queue_for
 from quizzes.services import Answer, AnswerRefused, QuizUnavailable
 from quizzes.tests.factories import make_click, make_quiz, make_sba, pick
 

@@ -28,7 +28,8 @@ DEBUG = False
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
 
 # Our own apps: installed, and given an INFO logger, from this one list so a new app cannot be forgotten.
-PROJECT_APPS = ["accounts", "cases", "quizzes", "discussions"]
+# "demo" (the demonstration content and its load_demo commands) is for development and tests: prod.py leaves it out.
+PROJECT_APPS = ["accounts", "cases", "ingest", "quizzes", "discussions", "demo"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -43,7 +44,7 @@ INSTALLED_APPS = [
     "csp",
     "simple_history",
     *PROJECT_APPS,
-    # After ours: the first app wins a command's name, and cases' db_worker adds the import lease check to theirs.
+    # After ours: the first app wins a command's name, and ingest's db_worker adds the import lease check to theirs.
     "django_tasks",
     "django_tasks_db",
 ]
@@ -230,7 +231,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"}},
-    "filters": {"withheld": {"()": "cases.imaging.withheld.WithheldMessage"}},
+    "filters": {"withheld": {"()": "imaging.withheld.WithheldMessage"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
         "withheld": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["withheld"]},

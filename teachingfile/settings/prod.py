@@ -11,6 +11,9 @@ for required in ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "R
     if not os.environ.get(required):
         raise ImproperlyConfigured(f"Set the {required} environment variable for production.")
 
+# The demonstration content (synthetic studies, the load_demo commands) has no place on a real site.
+INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "demo"]  # noqa: F405
+
 SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")

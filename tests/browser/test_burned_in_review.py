@@ -10,8 +10,8 @@ from playwright.sync_api import expect
 
 from accounts.roles import groups_sync
 from cases.models import Case, Image
-from cases.tests.corpus import burned_in as corpus
 from cases.tests.factories import make_case, make_user
+from imaging.tests.corpus import burned_in as corpus
 
 from .conftest import log_in, script_errors
 

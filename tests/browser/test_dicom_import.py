@@ -9,8 +9,8 @@ from django.urls import reverse
 from playwright.sync_api import expect
 from pydicom import examples
 
-from cases.models import IngestJob
 from cases.tests.factories import make_case
+from ingest.models import IngestJob
 
 from .conftest import log_in
 

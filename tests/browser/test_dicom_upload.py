@@ -7,7 +7,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from cases.models import Case
-from cases.tests.corpus import junk
+from imaging.tests.corpus import junk
 
 from .conftest import log_in
 

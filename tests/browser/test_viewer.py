@@ -3,8 +3,8 @@
 import pytest
 from playwright.sync_api import expect
 
-from cases.imaging import render
 from cases.models import Case, Phase, Series
+from imaging import windows
 
 from .conftest import log_in, script_errors
 
@@ -64,7 +64,7 @@ def test_ct_stack_scrolls_windows_and_zooms(browser, demo_site, artifacts):
 
     soft = canvas.evaluate(CANVAS_SUM)
     page.locator(".viewer-preset").first.select_option(label="Bone")
-    bone = f"W {render.BONE.width:g} L {render.BONE.center:g}"
+    bone = f"W {windows.BONE.width:g} L {windows.BONE.center:g}"
     expect(page.locator(".viewer-window").first).to_have_text(bone)  # the server's preset, not a copy
     page.wait_for_function(f"c => ({CANVAS_SUM})(c) !== {soft}", arg=canvas.element_handle())
     page.screenshot(path=artifacts / "viewer-ct-bone.png")

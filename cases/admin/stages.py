@@ -1,0 +1,133 @@
+"""The stage screens: a case's stages as rows of the case form, and one stage with its images."""
+
+import weakref
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.template.defaultfilters import pluralize
+from django.urls import path, reverse
+from django.views.decorators.http import require_http_methods
+
+from .. import masking, services, workflow
+from ..forms import MultipleFileField
+from ..models import Case, Series
+from .access import OwnCaseMixin
+from .annotations import image_annotations_view
+from .images import ImageInline
+
+STAGE_FIELDS = ["order", "modality", "phase", "plane", "sequence", "technique", "caption", "after_reveal"]
+
+
+class SeriesInline(admin.TabularInline):
+    model = Series
+    extra = 0
+    fields = [*STAGE_FIELDS, "label_confirmed"]
+    show_change_link = True
+    ordering = ["order", "pk"]
+
+    # A published case's stages change through an editor (see "Edits to published cases" in docs/decisions.md).
+    def has_add_permission(self, request, obj):
+        return super().has_add_permission(request, obj) and workflow.edits_apply_directly(user=request.user, case=obj)
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and workflow.edits_apply_directly(user=request.user, case=obj)
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and workflow.edits_apply_directly(user=request.user, case=obj)
+
+
+class SeriesAdminForm(forms.ModelForm):
+    add_images = MultipleFileField(
+        label="Add images",
+        help_text="Choose several PNG or JPEG files at once. Usable files are added in the order chosen; "
+        "any that cannot be used are listed with the reason.",
+    )
+
+
+@admin.register(Series)
+class SeriesAdmin(OwnCaseMixin, admin.ModelAdmin):
+    form = SeriesAdminForm
+    autocomplete_fields = ["case"]
+    list_display = ["__str__", "case", "order", "modality", "phase", "after_reveal"]
+    list_filter = ["modality", "after_reveal"]
+    list_select_related = ["case"]
+    inlines = [ImageInline]
+    fields = ["case", *STAGE_FIELDS, "study_day", "label_confirmed", "add_images"]
+    # Per request being saved: the stage and the pictures to add once its form's transaction has committed.
+    uploads_to_add: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or workflow.edits_apply_directly(user=request.user, case=obj.case))
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or workflow.edits_apply_directly(user=request.user, case=obj.case))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.related_model is Case and not request.user.has_perm("cases.publish_case"):
+            field.queryset = field.queryset.exclude(status__in=workflow.LIVE)  # their stages change through an editor
+        return field
+
+    def save_formset(self, request, form, formset, change):
+        formset.save(commit=False)
+        for image in formset.deleted_objects:
+            services.image_delete(image=image)
+        for image in formset.new_objects + [changed for changed, _ in formset.changed_objects]:
+            image.save()
+        for image_form in formset.forms:
+            rectangles = image_form.cleaned_data.get("mask_rectangles") if image_form.cleaned_data else None
+            if rectangles and not image_form.cleaned_data.get("DELETE"):
+                masking.image_apply_masks(image=image_form.instance, rectangles=rectangles)
+
+    def delete_model(self, request, obj):
+        services.series_delete(series=obj)
+
+    def delete_queryset(self, request, queryset):
+        for series in queryset:
+            services.series_delete(series=series)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Decoding pictures is slow: they are added once the form's transaction has committed (changeform_view).
+        self.uploads_to_add[request] = (form.instance, form.cleaned_data.get("add_images") or [])
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        response = super().changeform_view(request, object_id, form_url, extra_context)
+        series, uploads = self.uploads_to_add.pop(request, (None, []))
+        if uploads:
+            rejected = services.series_add_images(series=series, uploads=uploads)
+            added = len(uploads) - len(rejected)
+            if added:
+                messages.success(request, f"Added {added} image{pluralize(added)}.")
+            for name, reason in rejected:
+                messages.error(request, f"Not added: {name} — {reason}")
+        return response
+
+    def get_model_perms(self, request):
+        # Reached from the case's stage list, not from the index.
+        return {}
+
+    def get_urls(self):
+        view = require_http_methods(["GET", "POST"])(image_annotations_view)
+        own = [
+            path("image/<int:pk>/annotations/", self.admin_site.admin_view(view), name="cases_image_annotations"),
+        ]
+        return own + super().get_urls()
+
+    def response_change(self, request, obj):
+        if "_continue" not in request.POST and "_addanother" not in request.POST:
+            return self._back_to_case(obj)
+        return super().response_change(request, obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if "_continue" not in request.POST and "_addanother" not in request.POST:
+            return self._back_to_case(obj)
+        return super().response_add(request, obj, post_url_continue)
+
+    def _back_to_case(self, series: Series):
+        return HttpResponseRedirect(reverse("admin:cases_case_change", args=[series.case_id]))

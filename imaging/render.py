@@ -1,0 +1,374 @@
+"""Turn a dataset's frames into web images, thumbnails and the values behind live windowing.
+
+The grey-scale pipeline follows PS3.3 C.11: stored values → Modality LUT
+(rescale slope and intercept, or a Modality LUT Sequence) → real-world values
+→ VOI window → 8-bit display values, inverted for MONOCHROME1.  Colour images
+skip the LUTs: RGB passes through, YBR is converted to RGB and PALETTE COLOR
+is looked up in its palette.  Frames are decoded one at a time, so a
+2,000-frame cine never sits in memory whole.
+
+Web images are lossless PNG at zlib level 1: ``bench/dicom_render.py``
+measured it 2.6-6.7 times faster than level 6 for files 8-22 % larger (a
+512×512 CT slice: 3 ms and 57 kB against 8 ms and 49 kB), while JPEG and WebP
+would lose detail a teaching image must keep.  Grey CT, MR and PET slices are
+written as palette PNGs over a grey ramp, which Pillow does not filter: the
+same pixels in less than half the time.  Thumbnails are JPEG at
+quality 85.  The display pixels match dcmtk's ``dcmj2pnm`` with the same
+window to within one grey level.
+"""
+
+import io
+import logging
+import math
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import PIL.Image
+from pydicom.dataset import Dataset
+from pydicom.pixels import apply_color_lut, apply_modality_lut, convert_color_space, iter_pixels
+
+from .attributes import first_number, functional_item
+from .labels import PARAMETRIC_MAP_STORAGE
+from .pictures import as_grey_palette, thumbnail_of
+from .read import uid_name
+from .windows import (
+    AUTO_SAMPLE_PIXELS,
+    CROSS_SECTIONAL,
+    Window,
+    auto_window,
+    default_window,
+    header_window,
+)
+from .withheld import quiet_pydicom
+
+logger = logging.getLogger(__name__)
+
+
+__all__ = [
+    "RenderError",
+    "RenderedFrame",
+    "is_greyscale",
+    "iter_frames",
+    "modality_lut",
+    "render_dataset",
+    "render_frame",
+    "to_display",
+]
+
+
+WEB_SUFFIX = ".png"
+
+
+PNG_LEVEL = 1
+
+
+POOLED_SAMPLE_FRAMES = 32
+
+
+_GREY = ("MONOCHROME1", "MONOCHROME2")
+
+
+_RGB_ALREADY = ("RGB", "YBR_RCT", "YBR_ICT")  # JPEG 2000 decoders undo the RCT/ICT themselves
+
+
+_YBR = ("YBR_FULL", "YBR_FULL_422")
+
+
+class RenderError(ValueError):
+    """The frame cannot be turned into a web image; ``str(error)`` is the reason for the author."""
+
+
+@dataclass(frozen=True)
+class RenderedFrame:
+    """One frame ready for storage.
+
+    ``pixel_spacing_mm`` is the size of one web-image pixel (square after
+    correcting anisotropic pixels), None when the file does not say.
+    """
+
+    web: bytes
+    web_suffix: str
+    thumbnail: bytes | None
+    width: int
+    height: int
+    window: Window | None
+    pixel_spacing_mm: float | None
+
+    def __repr__(self) -> str:
+        return (
+            f"RenderedFrame({self.width}×{self.height}, web={len(self.web)} bytes, "
+            f"thumbnail={len(self.thumbnail or b'')} bytes, window={self.window})"
+        )
+
+
+def iter_frames(ds: Dataset, *, indices: list[int] | None = None) -> Iterator[np.ndarray]:
+    """Yield each frame's stored values (or those of the frames at ``indices``), decoding one at a time.
+
+    Colour frames keep their colour model (YBR stays YBR; ``to_display``
+    converts), so the photometric interpretation of ``ds`` describes them.
+
+    Raises
+    ------
+    RenderError
+        When a frame cannot be decoded.
+    """
+    frames = iter_pixels(ds, raw=True, indices=indices)
+    while True:
+        try:
+            # pydicom's notes on padding and such may quote element values: never let them out.
+            with quiet_pydicom():
+                frame = next(frames)
+        except StopIteration:
+            return
+        except Exception as error:  # decoders raise RuntimeError, ValueError, struct.error, …
+            syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
+            name = uid_name(syntax)
+            what = f" ({name})" if name else ""
+            logger.info("Decoding failed%s (%s)", what, type(error).__name__)
+            raise RenderError(f"the image data could not be decoded{what}") from error
+        yield frame
+
+
+def _photometric(ds: Dataset) -> str:
+    value = str(ds.get("PhotometricInterpretation") or "").strip().upper()
+    if value:
+        return value
+    return "MONOCHROME2" if int(ds.get("SamplesPerPixel") or 1) == 1 else "RGB"
+
+
+def is_greyscale(ds: Dataset) -> bool:
+    """Return whether the dataset's frames go through the grey-scale (Modality and VOI LUT) pipeline."""
+    return _photometric(ds) in _GREY
+
+
+def is_monochrome1(ds: Dataset) -> bool:
+    """Return whether the lowest values are meant to be shown white (PS3.3 C.7.6.3.1.2)."""
+    return _photometric(ds) == "MONOCHROME1"
+
+
+def modality_lut(frame: np.ndarray, ds: Dataset, *, frame_index: int = 0) -> np.ndarray:
+    """Return a grey-scale frame's real-world values (HU for CT) as float32.
+
+    Applies Rescale Slope and Intercept, from the dataset or, for enhanced
+    objects, from the Pixel Value Transformation functional group, or else a
+    Modality LUT Sequence; a parametric map's integer values go through the
+    slope and intercept of its (first) Real World Value Mapping.  Colour frames are returned unchanged: the
+    Modality LUT applies to grey-scale images only.  Non-finite float pixel
+    values become 0.
+
+    References
+    ----------
+    DICOM PS3.3 C.11.1 (Modality LUT), C.7.6.16.2.9 (Pixel Value
+    Transformation), C.7.6.16.2.11 (Real World Value Mapping), C.7.6.24
+    (Floating Point Image Pixel), A.75 (Parametric Map IOD).
+    """
+    if not is_greyscale(ds):
+        return frame
+    values = frame.astype(np.float32, copy=True)
+    if frame.dtype.kind == "f" and not np.isfinite(values).all():
+        np.nan_to_num(values, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+    if "ModalityLUTSequence" in ds and "RescaleSlope" not in ds:
+        return apply_modality_lut(frame, ds).astype(np.float32, copy=False)
+    source: Dataset | None = ds if "RescaleSlope" in ds or "RescaleIntercept" in ds else None
+    if source is None:
+        source = functional_item(ds, "PixelValueTransformationSequence", frame_index)
+    prefix = "Rescale"
+    if source is None and str(ds.get("SOPClassUID") or "") == PARAMETRIC_MAP_STORAGE:
+        source, prefix = functional_item(ds, "RealWorldValueMappingSequence", frame_index), "RealWorldValue"
+    if source is None:
+        return values
+    slope = first_number(source.get(f"{prefix}Slope"))
+    intercept = first_number(source.get(f"{prefix}Intercept"))
+    if slope is not None and slope != 1:
+        values *= np.float32(slope)
+    if intercept:
+        values += np.float32(intercept)
+    return values
+
+
+def to_display(values: np.ndarray, ds: Dataset, window: Window | None, *, invert: bool = False) -> np.ndarray:
+    """Return 8-bit display pixels: H×W for grey-scale, H×W×3 RGB for colour.
+
+    Grey-scale values (real-world, after ``modality_lut``) go through the VOI
+    window with the file's VOI LUT Function (LINEAR by default, LINEAR_EXACT,
+    SIGMOID) in vectorised float32 maths; MONOCHROME1 is inverted, and so is
+    everything when ``invert`` is set (nuclear medicine is often read black
+    on white).  Colour frames ignore the window.
+
+    References
+    ----------
+    DICOM PS3.3 C.11.2.1.2 (window centre and width, LINEAR, LINEAR_EXACT and
+    SIGMOID), C.7.6.3.1.2 (Photometric Interpretation), C.7.9 (Palette Color
+    Lookup Table).
+    """
+    photometric = _photometric(ds)
+    if photometric in _GREY:
+        if window is None:
+            window = auto_window(values)
+        pixels = _voi(values, window, str(ds.get("VOILUTFunction") or "LINEAR").upper())
+        if (photometric == "MONOCHROME1") != invert:
+            np.subtract(255, pixels, out=pixels)
+        return pixels
+    if photometric == "PALETTE COLOR":
+        rgb = apply_color_lut(values, ds)
+        return _to_8_bit(rgb, 16 if rgb.dtype.itemsize > 1 else 8)
+    bits = int(ds.get("BitsStored") or 8)
+    if photometric in _RGB_ALREADY:
+        return _to_8_bit(values, bits)
+    if photometric in _YBR:
+        return convert_color_space(_to_8_bit(values, bits), "YBR_FULL", "RGB")
+    raise RenderError(
+        "unsupported colour model (Photometric Interpretation is not MONOCHROME, RGB, YBR or PALETTE COLOR)"
+    )
+
+
+def _voi(values: np.ndarray, window: Window, function: str) -> np.ndarray:
+    """Map real-world values through a VOI window to uint8 (PS3.3 C.11.2.1.2)."""
+    center, width = float(window.center), float(window.width)
+    if function == "SIGMOID":
+        with np.errstate(over="ignore"):  # exp overflows to inf far below the centre, which maps to 0 as it should
+            scaled = np.exp(values.astype(np.float32) * np.float32(-4 / width) + np.float32(4 * center / width))
+            scaled = np.float32(255) / (np.float32(1) + scaled)
+    elif function == "LINEAR_EXACT" or width < 1:
+        # y = ((x - c) / w + 0.5) × 255, clipped. LINEAR needs a width of 1 or more: only values that are not whole
+        # numbers (a parametric map's, say 0.0005-0.003 mm²/s) need a narrower window, applied exactly.
+        scale = 255 / max(width, 1e-12)
+        scaled = values * np.float32(scale) + np.float32((0.5 - center / max(width, 1e-12)) * 255)
+    elif width == 1:
+        return np.where(values > center - 0.5, np.uint8(255), np.uint8(0))
+    else:
+        # y = ((x - (c - 0.5)) / (w - 1) + 0.5) × 255, clipped
+        scale = 255 / (width - 1)
+        scaled = values * np.float32(scale) + np.float32((0.5 - (center - 0.5) / (width - 1)) * 255)
+    np.clip(scaled, 0, 255, out=scaled)
+    scaled += np.float32(0.5)
+    return scaled.astype(np.uint8)
+
+
+def _to_8_bit(values: np.ndarray, bits: int) -> np.ndarray:
+    if values.dtype == np.uint8:
+        return values
+    shift = max(0, bits - 8)
+    if values.dtype.kind == "f":
+        return np.clip(values, 0, 255).astype(np.uint8)
+    return (values.astype(np.uint64 if shift > 16 else np.uint32) >> shift).clip(0, 255).astype(np.uint8)
+
+
+def render_frame(
+    values_or_frame: np.ndarray,
+    ds: Dataset,
+    *,
+    window: Window | None = None,
+    max_side: int = 2048,
+    thumb_side: int = 360,
+    frame_index: int = 0,
+    invert: bool = False,
+    thumbnail: bool = True,
+) -> RenderedFrame:
+    """Return one frame as a PNG web image no larger than max_side and (unless told not to) a JPEG thumbnail.
+
+    Integer arrays are taken as stored values (``iter_frames``) and go
+    through ``modality_lut`` here; floating-point arrays are taken as
+    real-world values already.  Anisotropic pixels (Pixel Spacing rows ≠
+    columns, or Pixel Aspect Ratio) are resampled to square ones.
+
+    References
+    ----------
+    DICOM PS3.3 C.7.6.2.1.1 and C.8.11.4 (Pixel Spacing, Imager Pixel
+    Spacing), C.7.6.3.1.7 (Pixel Aspect Ratio).
+    """
+    if is_greyscale(ds):
+        if values_or_frame.dtype.kind == "f":
+            values = values_or_frame
+            if not np.isfinite(values).all():
+                values = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
+        else:
+            values = modality_lut(values_or_frame, ds, frame_index=frame_index)
+        if window is None:
+            window = default_window(ds, values, frame_index=frame_index)
+        pixels = to_display(values, ds, window, invert=invert)
+    else:
+        window = None
+        pixels = to_display(values_or_frame, ds, None)
+    if pixels.ndim not in (2, 3) or 0 in pixels.shape[:2]:
+        raise RenderError("unexpected frame shape (Rows, Columns or Samples per Pixel do not match the pixel data)")
+
+    picture = PIL.Image.fromarray(np.ascontiguousarray(pixels))
+    aspect, column_mm = _spacing(ds, frame_index)
+    width, height = float(picture.width), picture.height * (aspect if abs(aspect - 1) > 0.01 else 1.0)
+    scale = min(1.0, max_side / max(width, height))  # one resampling for both square pixels and size
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    if size != picture.size:
+        picture = picture.resize(size, PIL.Image.Resampling.LANCZOS, reducing_gap=3.0)
+    spacing = column_mm * width / picture.width if column_mm else None
+
+    web = io.BytesIO()
+    # zlib's run-length strategy: measured faster and smaller than the default on windowed CT slices.
+    fast = str(ds.get("Modality") or "").upper() in CROSS_SECTIONAL
+    (as_grey_palette(picture) if fast else picture).save(
+        web, format="PNG", compress_level=PNG_LEVEL, compress_type=zlib.Z_RLE
+    )
+    return RenderedFrame(
+        web=web.getvalue(),
+        web_suffix=WEB_SUFFIX,
+        thumbnail=thumbnail_of(picture, thumb_side) if thumbnail else None,
+        width=picture.width,
+        height=picture.height,
+        window=window,
+        pixel_spacing_mm=spacing,
+    )
+
+
+def _spacing(ds: Dataset, frame_index: int) -> tuple[float, float | None]:
+    """Return (pixel height ÷ pixel width, pixel width in mm or None)."""
+    value = ds.get("PixelSpacing") or ds.get("ImagerPixelSpacing")
+    if value is None:
+        measures = functional_item(ds, "PixelMeasuresSequence", frame_index)
+        value = measures.get("PixelSpacing") if measures is not None else None
+    for pair, in_mm in ((value, True), (ds.get("PixelAspectRatio"), False)):
+        try:
+            vertical, horizontal = (float(v) for v in pair)
+        except (TypeError, ValueError):
+            continue
+        if vertical > 0 and horizontal > 0 and math.isfinite(vertical) and math.isfinite(horizontal):
+            return vertical / horizontal, horizontal if in_mm else None
+    return 1.0, None
+
+
+def render_dataset(
+    ds: Dataset, *, window: Window | None = None, invert: bool = False, thumbnails: bool = True
+) -> Iterator[RenderedFrame]:
+    """Yield every frame of the dataset rendered, frame by frame.
+
+    Grey-scale multi-frame objects without a window in the file share one
+    automatic window pooled over a sample of their frames, so a dynamic or
+    cine study does not flicker from frame to frame.
+    """
+    with quiet_pydicom():  # reading the header's values: pydicom's warnings would quote an invalid one
+        automatic = is_greyscale(ds) and header_window(ds, 0) is None and str(ds.get("Modality") or "").upper() != "CT"
+        if window is None and automatic and frame_total(ds) > 1:
+            window = _pooled_window(ds)
+    for index, frame in enumerate(iter_frames(ds)):
+        with quiet_pydicom():
+            rendered = render_frame(frame, ds, window=window, frame_index=index, invert=invert, thumbnail=thumbnails)
+        yield rendered
+
+
+def frame_total(ds: Dataset) -> int:
+    try:
+        return max(1, int(ds.get("NumberOfFrames") or 1))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _pooled_window(ds: Dataset) -> Window:
+    total = frame_total(ds)
+    step = max(1, math.ceil(total / POOLED_SAMPLE_FRAMES))
+    samples = []
+    for index, frame in enumerate(iter_frames(ds)):
+        if index % step == 0:
+            values = modality_lut(frame, ds, frame_index=index).reshape(-1)
+            samples.append(values[:: max(1, values.size // (AUTO_SAMPLE_PIXELS // POOLED_SAMPLE_FRAMES))])
+    return auto_window(np.concatenate(samples)) if samples else Window(0.5, 1.0, "auto")

@@ -1,0 +1,440 @@
+"""Tests for imaging.read: uploads → candidate files → checked datasets."""
+
+import gzip
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import PIL.Image
+import pydicom
+import pytest
+from pydicom.data import get_testdata_file
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.encaps import encapsulate
+from pydicom.uid import MPEG4HP41, ExplicitVRLittleEndian, ImplicitVRLittleEndian, RLELossless, generate_uid
+
+from imaging.read import (
+    PIXEL_KEYWORDS,
+    FileSource,
+    Limits,
+    Rejected,
+    Source,
+    UnreadableFile,
+    ZipMemberSource,
+    read_dataset,
+    sources_from_bytes,
+    sources_from_paths,
+)
+
+LIMITS = Limits()
+TEST_FILES = Path(pydicom.data.__file__).parent / "test_files"
+BUNDLED = sorted(path for path in TEST_FILES.rglob("*") if path.is_file())
+
+# Bundled files that carry pixel data and are still refused, with the reason the author sees.
+SEGMENTATION = (
+    "segmentation object (a mask drawn on other images, not an image of its own): not imported; "
+    "import the images it was drawn on"
+)
+REFUSED_WITH_PIXELS = {
+    "MR_truncated.dcm": "truncated pixel data",
+    "liver_1frame.dcm": SEGMENTATION,
+    "liver_expb_1frame.dcm": SEGMENTATION,
+    "badVR.dcm": "invalid image header (Number of Frames is not a positive whole number)",
+    "meta_missing_tsyntax.dcm": "incomplete DICOM header (no SOP Class UID)",
+    "nested_priv_SQ.dcm": "incomplete DICOM header (no SOP Class UID)",
+    "no_meta.dcm": "not a DICOM file",  # a CT dataset shifted by one stray leading byte
+    # Its codestream's header is cut by a stray delimiter: it declares 1024 × 3,722,445,056 pixels.
+    "JPEG2000-embedded-sequence-delimiter.dcm": "damaged pixel data (a frame declares another size than Rows, "
+    "Columns, Samples per Pixel)",
+}
+# The reasons a file without pixel data may get.
+NO_IMAGE_REASONS = ("no pixel data", "not a DICOM file")
+# The (7FE0,0010) Pixel Data tag as it appears in little- and big-endian files.
+PIXEL_DATA_TAG_BYTES = (b"\xe0\x7f\x10\x00", b"\x7f\xe0\x00\x10")
+
+
+def bundled(name: str) -> bytes:
+    return Path(get_testdata_file(name, download=False)).read_bytes()
+
+
+def dataset_bytes(ds: Dataset, *, preamble: bool = True) -> bytes:
+    buffer = io.BytesIO()
+    if preamble:
+        ds.save_as(buffer, enforce_file_format=True)
+    else:
+        ds.preamble = None
+        ds.save_as(buffer, implicit_vr=True, little_endian=True)
+    return buffer.getvalue()
+
+
+def make_zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(zipfile.ZipInfo(name), data, compress_type=zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+def reason(data: bytes, *, limits: Limits = LIMITS) -> str:
+    with pytest.raises(UnreadableFile) as caught:
+        read_dataset(Source("upload", data), limits=limits)
+    return str(caught.value)
+
+
+def png_bytes() -> bytes:
+    buffer = io.BytesIO()
+    PIL.Image.new("L", (8, 8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------
+# every file pydicom bundles
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda path: path.relative_to(TEST_FILES).as_posix())
+def test_every_bundled_file_reads_or_is_refused_with_its_reason(path):
+    """Files with pixel data read, unless listed with the reason; the rest say they hold no image."""
+    name = path.relative_to(TEST_FILES).as_posix()
+    data = path.read_bytes()
+    try:
+        ds = read_dataset(Source(name, data), limits=LIMITS)
+    except UnreadableFile as error:
+        if name in REFUSED_WITH_PIXELS:
+            assert str(error) == REFUSED_WITH_PIXELS[name]
+        else:
+            assert str(error).startswith(NO_IMAGE_REASONS), str(error)
+            assert not any(tag in data for tag in PIXEL_DATA_TAG_BYTES), "refused a file that has pixel data"
+    else:
+        assert name not in REFUSED_WITH_PIXELS
+        assert any(keyword in ds for keyword in PIXEL_KEYWORDS)
+        assert int(ds.Rows) > 0 and int(ds.Columns) > 0
+        assert ds.file_meta.TransferSyntaxUID
+
+
+@pytest.mark.parametrize("name", ["JPGExtended.dcm", "JPEG-lossy.dcm"])
+def test_12_bit_jpeg_extended_is_accepted_with_or_without_the_scan_header_quirk(name):
+    """JPEG-lossy.dcm's scan header (pylibjpeg issue 73) is repaired as it is read (test_formats decodes both)."""
+    ds = read_dataset(Source(name, bundled(name)), limits=LIMITS)
+    assert ds.BitsStored == 12
+
+
+# --------------------------------------------------------------------------
+# not DICOM
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"Patient notes: left hip pain\n" * 20,
+        json.dumps({"00100010": {"vr": "PN", "Value": [{"Alphabetic": "Doe^Jane"}]}}).encode(),
+        gzip.compress(b"\x00" * 128 + b"DICM" + b"\x00" * 400),
+        png_bytes(),
+        b"DICM",
+        b"\x00" * 200,
+    ],
+    ids=["text", "json", "gzip", "png", "prefix-only", "zeros"],
+)
+def test_non_dicom_bytes_are_not_a_dicom_file(data):
+    assert reason(data) == "not a DICOM file"
+
+
+def test_bundled_json_and_gzip_are_not_dicom():
+    assert reason(bundled("test1.json")) == "not a DICOM file"
+    assert reason(bundled("zipMR.gz")) == "not a DICOM file"
+
+
+def test_empty_file_is_refused():
+    assert reason(b"") == "empty file"
+    assert list(sources_from_bytes("blank.dcm", b"", limits=LIMITS)) == [Rejected("blank.dcm", "empty file")]
+
+
+def test_file_larger_than_the_limit_is_refused():
+    data = bundled("CT_small.dcm")
+    assert reason(data, limits=Limits(max_file_bytes=1000)) == "file too large"
+    assert list(sources_from_bytes("ct.dcm", data, limits=Limits(max_file_bytes=1000))) == [
+        Rejected("ct.dcm", "file too large")
+    ]
+
+
+# --------------------------------------------------------------------------
+# no preamble
+
+
+def test_dataset_without_preamble_or_meta_is_accepted():
+    original = pydicom.dcmread(get_testdata_file("CT_small.dcm", download=False))
+    bare = pydicom.dcmread(get_testdata_file("CT_small.dcm", download=False))
+    bare.file_meta = FileMetaDataset()
+    data = dataset_bytes(bare, preamble=False)
+    assert data[128:132] != b"DICM" and data[:2] == b"\x08\x00"
+
+    ds = read_dataset(Source("ct-no-preamble", data), limits=LIMITS)
+
+    assert ds.file_meta.TransferSyntaxUID == ImplicitVRLittleEndian
+    assert ds.SOPInstanceUID == original.SOPInstanceUID
+    assert ds.PixelData == original.PixelData
+
+
+def test_meta_without_preamble_is_accepted():
+    data = bundled("CT_small.dcm")[132:]  # starts at the (0002,0000) group length
+    ds = read_dataset(Source("ct-meta-only", data), limits=LIMITS)
+    assert ds.Modality == "CT"
+
+
+def test_bundled_dataset_without_meta_is_read_as_dicom():
+    """It parses and names its SOP class, so the reason is about pixels, not format."""
+    assert reason(bundled("ExplVR_LitEndNoMeta.dcm")) == "no pixel data (RT Ion Plan Storage)"
+    assert reason(bundled("ExplVR_BigEndNoMeta.dcm")) == "no pixel data (RT Ion Plan Storage)"
+
+
+# --------------------------------------------------------------------------
+# pixel data checks
+
+
+@pytest.mark.parametrize("name", ["test-SR.dcm", "reportsi.dcm"])
+def test_structured_report_has_no_pixel_data(name):
+    assert reason(bundled(name)) == "no pixel data (structured report)"
+
+
+def test_other_objects_without_pixels_are_named():
+    assert reason(bundled("rtplan.dcm")) == "no pixel data (RT Plan Storage)"
+    assert reason(bundled("waveform_ecg.dcm")) == "no pixel data (12-lead ECG Waveform Storage)"
+
+
+def test_native_pixel_data_cut_short_is_truncated():
+    ds = pydicom.dcmread(get_testdata_file("CT_small.dcm", download=False))
+    ds.PixelData = ds.PixelData[:-1000]
+    assert reason(dataset_bytes(ds)) == "truncated pixel data"
+
+
+def test_file_cut_inside_encapsulated_pixel_data_is_truncated():
+    data = bundled("examples_ybr_color.dcm")
+    assert reason(data[:-5000]) == "truncated pixel data"
+
+
+def test_encapsulated_frame_missing_is_truncated():
+    ds = pydicom.dcmread(get_testdata_file("SC_rgb_rle_2frame.dcm", download=False))
+    frames = list(pydicom.encaps.generate_frames(ds.PixelData, number_of_frames=2))
+    ds.PixelData = encapsulate(frames[:1])  # NumberOfFrames still says 2
+    assert ds.file_meta.TransferSyntaxUID == RLELossless
+    assert reason(dataset_bytes(ds)) == "truncated pixel data"
+
+
+def test_frame_larger_than_the_limit_is_refused_before_decoding():
+    data = bundled("CT_small.dcm")  # 128 × 128
+    assert reason(data, limits=Limits(max_pixels_per_frame=128 * 127)).startswith("image too large")
+    assert read_dataset(Source("ct", data), limits=Limits(max_pixels_per_frame=128 * 128))
+
+
+def test_too_many_frames_is_refused():
+    data = bundled("examples_ybr_color.dcm")  # 30 frames
+    assert reason(data, limits=Limits(max_frames=29)).startswith("image too large")
+
+
+def test_huge_header_is_refused_without_touching_the_pixels():
+    ds = pydicom.dcmread(get_testdata_file("CT_small.dcm", download=False))
+    ds.Rows = ds.Columns = 60_000  # the pixel data is far too short, but the size check comes first
+    assert reason(dataset_bytes(ds)).startswith("image too large")
+
+
+def test_transfer_syntax_without_a_decoder_is_unsupported_compression():
+    ds = pydicom.dcmread(get_testdata_file("SC_rgb_rle.dcm", download=False))
+    ds.file_meta.TransferSyntaxUID = MPEG4HP41
+    assert reason(dataset_bytes(ds)) == f"unsupported compression: {MPEG4HP41.name}"
+
+
+def test_unknown_transfer_syntax_is_unsupported():
+    ds = pydicom.dcmread(get_testdata_file("CT_small.dcm", download=False))
+    ds.file_meta.TransferSyntaxUID = "1.2.826.0.1.3680043.2.1143.99"  # a private syntax pydicom cannot know
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True, implicit_vr=False, little_endian=True)
+    # The UID is not quoted: a private UID can embed a site's or a patient's number.
+    assert reason(buffer.getvalue()) == "unsupported compression: a transfer syntax DICOM does not define"
+
+
+def test_read_dataset_does_not_decode(monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError("read_dataset decoded pixels")
+
+    monkeypatch.setattr(pydicom.pixels, "iter_pixels", fail)
+    monkeypatch.setattr(pydicom.pixels, "pixel_array", fail)
+    monkeypatch.setattr(Dataset, "pixel_array", property(fail))
+    ds = read_dataset(Source("us", bundled("examples_ybr_color.dcm")), limits=LIMITS)
+    assert ds.NumberOfFrames == 30
+
+
+# --------------------------------------------------------------------------
+# archives and folders
+
+
+def sources(name: str, data: bytes, limits: Limits = LIMITS) -> list[Source | Rejected]:
+    return list(sources_from_bytes(name, data, limits=limits))
+
+
+def test_zip_member_outside_the_archive_is_rejected_and_good_members_still_come():
+    ct = bundled("CT_small.dcm")
+    data = make_zip({"../evil.dcm": ct, "/etc/evil.dcm": ct, "C:/evil.dcm": ct, "study/a/../ct.dcm": ct})
+
+    found = sources("upload.zip", data)
+
+    assert Rejected("../evil.dcm", "path outside the archive") in found
+    assert Rejected("/etc/evil.dcm", "path outside the archive") in found
+    assert Rejected("C:/evil.dcm", "path outside the archive") in found
+    assert Source("study/ct.dcm", ct) in found
+    assert len(found) == 4
+
+
+def test_zip_is_detected_by_content_not_extension():
+    ct = bundled("CT_small.dcm")
+    assert sources("images.dat", make_zip({"one.dcm": ct})) == [Source("one.dcm", ct)]
+
+
+def test_zip_clutter_and_dicomdir_are_skipped_silently():
+    ct = bundled("CT_small.dcm")
+    dicomdir = bundled("DICOMDIR")
+    data = make_zip(
+        {
+            "__MACOSX/._ct.dcm": b"\x00\x05\x16\x07",
+            "study/.DS_Store": b"Bud1",
+            "study/DICOMDIR": dicomdir,
+            "study/index": dicomdir,  # a DICOMDIR by content, whatever its name
+            "study/ct.dcm": ct,
+            "study/empty.dcm": b"",
+        }
+    )
+    assert sources("upload.zip", data) == [Source("study/ct.dcm", ct), Rejected("study/empty.dcm", "empty file")]
+
+
+def test_dicomdir_upload_is_skipped():
+    assert sources("DICOMDIR", bundled("DICOMDIR")) == []
+    assert sources("DICOMDIR-bigEnd", bundled("DICOMDIR-bigEnd")) == []
+
+
+def test_nested_zip_is_expanded_once_only():
+    ct = bundled("CT_small.dcm")
+    inner = make_zip({"ct.dcm": ct})
+    middle = make_zip({"inner.zip": inner, "mr.dcm": ct})
+    outer = make_zip({"middle.zip": middle})
+
+    assert sources("one.zip", middle) == [Source("inner.zip/ct.dcm", ct), Source("mr.dcm", ct)]
+    assert sources("two.zip", outer) == [
+        Rejected("middle.zip/inner.zip", "archive nested too deeply"),
+        Source("middle.zip/mr.dcm", ct),
+    ]
+
+
+def test_zip_bomb_is_refused_from_its_declared_sizes():
+    bomb = make_zip({f"zeros{i}.bin": b"\x00" * 1_000_000 for i in range(5)})
+    assert len(bomb) < 50_000
+    assert sources("bomb.zip", bomb, Limits(max_archive_bytes=4_000_000)) == [Rejected("bomb.zip", "archive too large")]
+
+
+def test_zip_with_too_many_members_is_refused():
+    data = make_zip({f"{i}.dcm": b"x" for i in range(11)})
+    assert sources("many.zip", data, Limits(max_archive_members=10)) == [Rejected("many.zip", "archive too large")]
+    assert len(sources("many.zip", data, Limits(max_archive_members=11))) == 11
+
+
+def test_nested_archives_share_one_budget():
+    inner = make_zip({f"{i}.dcm": b"x" for i in range(6)})
+    outer = make_zip({"a.zip": inner, "b.zip": inner})
+    found = sources("outer.zip", outer, Limits(max_archive_members=10))
+    assert Rejected("b.zip", "archive too large") in found
+    assert [item.name for item in found].count("b.zip") == 1
+    assert sum(item.name.startswith("a.zip/") for item in found) == 6
+
+
+def test_damaged_zip_is_rejected():
+    data = make_zip({"ct.dcm": bundled("CT_small.dcm")})
+    assert sources("broken.zip", data[:200]) == [Rejected("broken.zip", "damaged archive")]
+
+
+def test_dicom_whose_preamble_starts_like_a_zip_is_not_expanded():
+    data = b"PK\x03\x04" + bundled("CT_small.dcm")[4:]
+    assert sources("ct.dcm", data) == [Source("ct.dcm", data)]
+    assert read_dataset(Source("ct.dcm", data), limits=LIMITS).Modality == "CT"
+
+
+def test_sources_from_paths_walks_folders_sorted_and_skips_hidden_files(tmp_path):
+    ct = bundled("CT_small.dcm")
+    (tmp_path / "study" / "series2").mkdir(parents=True)
+    (tmp_path / "study" / "series1").mkdir()
+    (tmp_path / "study" / ".git").mkdir()
+    (tmp_path / "study" / "series2" / "b.dcm").write_bytes(ct)
+    (tmp_path / "study" / "series1" / "b.dcm").write_bytes(ct)
+    (tmp_path / "study" / "series1" / "a.dcm").write_bytes(ct)
+    (tmp_path / "study" / ".hidden.dcm").write_bytes(ct)
+    (tmp_path / "study" / ".git" / "config").write_bytes(b"x")
+    (tmp_path / "study" / "DICOMDIR").write_bytes(bundled("DICOMDIR"))
+    (tmp_path / "study" / "empty.dcm").write_bytes(b"")
+    (tmp_path / "more.zip").write_bytes(make_zip({"z/c.dcm": ct}))
+    (tmp_path / "single.dcm").write_bytes(ct)
+
+    found = list(
+        sources_from_paths(
+            [tmp_path / "study", tmp_path / "more.zip", tmp_path / "single.dcm", tmp_path / "gone.dcm"],
+            limits=LIMITS,
+        )
+    )
+
+    assert found == [
+        Rejected("empty.dcm", "empty file"),
+        FileSource("series1/a.dcm", tmp_path / "study" / "series1" / "a.dcm"),
+        FileSource("series1/b.dcm", tmp_path / "study" / "series1" / "b.dcm"),
+        FileSource("series2/b.dcm", tmp_path / "study" / "series2" / "b.dcm"),
+        found[4],
+        FileSource("single.dcm", tmp_path / "single.dcm"),
+        Rejected("gone.dcm", "file not found"),
+    ]
+    assert found[1].data == ct
+    # A member of an archive on disk is decompressed only by whoever parses it.
+    assert isinstance(found[4], ZipMemberSource)
+    assert (found[4].name, found[4].data) == ("z/c.dcm", ct)
+
+
+def test_a_listed_file_that_disappears_is_reported_when_read(tmp_path):
+    path = tmp_path / "a.dcm"
+    path.write_bytes(bundled("CT_small.dcm"))
+    (source,) = sources_from_paths([path], limits=LIMITS)
+    path.unlink()
+
+    with pytest.raises(UnreadableFile, match="file cannot be opened"):
+        read_dataset(source, limits=LIMITS)
+
+
+def test_good_and_bad_files_of_one_upload_are_reported_separately():
+    """Invariant 3: each bad file is named with its reason, the good ones still read."""
+    ct, sr = bundled("CT_small.dcm"), bundled("test-SR.dcm")
+    outcomes = {}
+    for item in sources("upload.zip", make_zip({"ct.dcm": ct, "report.dcm": sr, "notes.txt": b"hello"})):
+        if isinstance(item, Rejected):
+            outcomes[item.name] = item.reason
+            continue
+        try:
+            outcomes[item.name] = read_dataset(item, limits=LIMITS).Modality
+        except UnreadableFile as error:
+            outcomes[item.name] = str(error)
+    assert outcomes == {
+        "ct.dcm": "CT",
+        "report.dcm": "no pixel data (structured report)",
+        "notes.txt": "not a DICOM file",
+    }
+
+
+def test_source_repr_does_not_dump_the_bytes():
+    assert repr(Source("a.dcm", b"\x00" * 10_000)) == "Source(name='a.dcm', data=<10000 bytes>)"
+
+
+def test_dataset_built_in_code_round_trips():
+    """A minimal image written by pydicom reads back: the checks accept what the standard allows."""
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID = generate_uid()
+    ds.Modality = "OT"
+    ds.Rows, ds.Columns, ds.SamplesPerPixel, ds.PhotometricInterpretation = 3, 5, 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.PixelData = np.arange(15, dtype=np.uint8).tobytes() + b"\x00"  # padded to even length
+    assert read_dataset(Source("ot.dcm", dataset_bytes(ds)), limits=LIMITS).Columns == 5

@@ -1,0 +1,58 @@
+"""The import pages of the authoring screen (wired by the case screen): upload DICOM to a case (spooled now,
+imported in the background) and follow its progress."""
+
+from django.contrib import messages
+from django.http import HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from cases import workflow
+from cases.admin.access import STAGES_LOCKED, editable_case, page_context
+from cases.models import Case
+
+from .forms import DicomUploadForm
+from .models import IngestJob
+from .outcomes import IMPORTED, file_counts, file_outcomes
+from .upload import ingest_upload
+from .watch import ingest_job_checked, ingest_job_state
+
+
+def dicom_upload_view(request, pk: int):
+    """Upload DICOM to a case: spool it now; de-identify and render in the background."""
+    case = editable_case(request, pk)
+    if not workflow.edits_apply_directly(user=request.user, case=case):
+        messages.error(request, STAGES_LOCKED)
+        return HttpResponseRedirect(reverse("admin:cases_case_change", args=[case.pk]))
+    form = DicomUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        job, names = ingest_upload(case=case, uploads=form.uploads(), user=request.user)
+        # Answered directly, not through messages: file names may carry PHI, and messages can end up in the
+        # session table. This page (its script keeps them to name the files of the report) is the only place.
+        return _progress_response(request, case, job, names)
+    context = page_context(request, title=f"Import DICOM into {case.number}", case=case, form=form)
+    return TemplateResponse(request, "admin/cases/case/dicom_upload.html", context)
+
+
+def dicom_progress_view(request, pk: int, token):
+    """Show the progress bar of an import; answer JSON to the page's polling."""
+    case = editable_case(request, pk)
+    job = ingest_job_checked(job=get_object_or_404(IngestJob, case=case, token=token))
+    if request.headers.get("Accept") == "application/json":
+        return JsonResponse(ingest_job_state(job=job))
+    return _progress_response(request, case, job, None)
+
+
+def _progress_response(request, case: Case, job: IngestJob, names: list[str] | None):
+    not_imported = [outcome for outcome in file_outcomes(job=job, names={}) if outcome.outcome != IMPORTED]
+    context = page_context(
+        request,
+        title=f"DICOM import into {case.number}",
+        case=case,
+        job=job,
+        names=names,
+        not_imported=not_imported,
+        counts=file_counts(job=job),
+        progress_url=reverse("admin:cases_case_dicom_progress", args=[case.pk, job.token]),
+    )
+    return TemplateResponse(request, "admin/cases/case/dicom_progress.html", context)
