@@ -54,7 +54,7 @@ export function storedWindow(image, byValues) {
 }
 
 // The preset menu as [name, center, width]: the stored window, "Auto" (null: from the values), then the
-// server's presets for the stage (cases.imaging.render.PRESETS, the only table of them).
+// server's presets for the stage (imaging.windows.PRESETS, the only table of them).
 export function presetList(byValues, stored, serverPresets) {
   if (!byValues) return [["Default", PICTURE_WINDOW.center, PICTURE_WINDOW.width]];
   const base = stored || { center: null, width: null };
