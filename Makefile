@@ -9,6 +9,9 @@ CHROMIUM := /usr/bin/chromium
 DCMTK := /usr/bin/dcmcjpeg
 # Tesseract's English model: the OCR that looks for burned-in text on radiographs (tesserocr bundles the engine).
 TESSDATA := /usr/share/tesseract-ocr/5/tessdata/eng.traineddata
+# The whole suite on one worker per core (pytest-xdist), four at most: each worker migrates its test database
+# and loads the demo once (docs/decisions.md, "CI in minutes"). PYTEST_PARALLEL= runs it in one process.
+PYTEST_PARALLEL ?= --numprocesses=auto --maxprocesses=4
 
 .PHONY: run test lint serve-check bench clean
 
@@ -59,7 +62,7 @@ lint: $(VENV)/.dev
 	$(PY) manage.py makemigrations --check --dry-run --settings=teachingfile.settings.test
 
 test: $(VENV)/.dev $(CHROMIUM) $(DCMTK) $(TESSDATA) lint
-	$(VENV)/bin/pytest --durations=10
+	$(VENV)/bin/pytest $(PYTEST_PARALLEL) --durations=10
 
 bench: $(VENV)/.dev
 	$(PY) bench/pages.py
