@@ -8,6 +8,15 @@ from cases.tests.factories import make_user
 from tests.snapshot import Snapshot
 
 
+def pytest_collection_modifyitems(items):
+    """Start the tests that run the site's own processes (a minute each) first, after pytest-django's order.
+
+    They use no test database, so their place does not matter to it; under pytest-xdist the other worker
+    runs the short tests meanwhile, instead of one worker finishing the session alone on them.
+    """
+    items.sort(key=lambda item: "database_url" not in getattr(item, "fixturenames", ()))
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Load the demo content once; tests run in transactions on top of it, or on a copy of it (demo_snapshot)."""
