@@ -13,6 +13,9 @@ NODE := /usr/bin/node
 TESSDATA := /usr/share/tesseract-ocr/5/tessdata/eng.traineddata
 # The tesseract program: the OCR benchmark's peer (the same engine run as a process), for `make bench` only.
 TESSERACT := /usr/bin/tesseract
+# The whole suite on one worker per core (pytest-xdist), four at most: each worker migrates its test database
+# and loads the demo once (docs/decisions.md, "CI in minutes"). PYTEST_PARALLEL= runs it in one process.
+PYTEST_PARALLEL ?= --numprocesses=auto --maxprocesses=4
 
 .PHONY: run test lint serve-check bench clean
 
@@ -84,7 +87,7 @@ lint: $(VENV)/.dev node_modules/.installed
 
 test: $(VENV)/.dev $(CHROMIUM) $(DCMTK) $(TESSDATA) lint
 	node --test tests/js/
-	$(VENV)/bin/pytest --durations=10
+	$(VENV)/bin/pytest $(PYTEST_PARALLEL) --durations=10
 
 # The benchmarks that need no server or browser, a few minutes in all (docs/benchmarks.md has the others).
 bench: $(VENV)/.dev $(DCMTK) $(TESSDATA) $(TESSERACT)

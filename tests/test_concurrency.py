@@ -14,11 +14,8 @@ import sys
 import time
 from pathlib import Path
 from urllib.error import URLError
-from urllib.parse import urlsplit
 from urllib.request import urlopen
 
-import dj_database_url
-import psycopg
 import pytest
 from django.conf import settings
 
@@ -54,25 +51,8 @@ print(json.dumps({
 
 
 @pytest.fixture
-def database_url(tmp_path):
-    """A database for the site alone: a SQLite file, or a fresh PostgreSQL database when the tests use one."""
-    configured = os.environ.get("DATABASE_URL", "")
-    if not configured.startswith(("postgres://", "postgresql://")):
-        yield f"sqlite:///{tmp_path / 'site.sqlite3'}"
-        return
-    name = f"test_{dj_database_url.parse(configured)['NAME']}_concurrency"
-    admin = urlsplit(configured)._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    yield urlsplit(configured)._replace(path=f"/{name}").geturl()
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
 def site(database_url, tmp_path):
-    """Migrate, add the accounts and a published case, then start the server and the worker; yield the URL."""
+    """Add the accounts and a published case, then start the server and the worker; yield the URL."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -87,7 +67,6 @@ def site(database_url, tmp_path):
             [*manage, *arguments], env=env, cwd=ROOT, check=True, capture_output=True, text=True
         ).stdout
 
-    run("migrate", "--noinput")
     run("shell", "--verbosity", "0", "-c", SETUP)
     port = _free_port()
     logs = {"server": tmp_path / "server.log", "worker": tmp_path / "worker.log"}

@@ -18,7 +18,7 @@ import pytest
 
 from bench.concurrency import Browser, Report, form_fields
 from imaging.tests.corpus.lifecycle import make_long_ct_series
-from tests.test_concurrency import _free_port, _wait_for, database_url  # noqa: F401 - database_url: a fixture
+from tests.test_concurrency import _free_port, _wait_for
 from tests.test_ingest_killed import assert_clean, site  # noqa: F401 - site: a fixture
 
 AUTHORS = 3

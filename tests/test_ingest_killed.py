@@ -25,7 +25,7 @@ from django.conf import settings
 
 from bench.concurrency import Browser, Report, form_fields
 from imaging.tests.corpus.lifecycle import SLICES, make_long_ct_series
-from tests.test_concurrency import _free_port, _wait_for, database_url  # noqa: F401 - database_url: a fixture
+from tests.test_concurrency import _free_port, _wait_for
 
 ROOT = Path(settings.BASE_DIR)
 LEASE = 2  # seconds: the lease the processes run with, so a test need not wait half a minute
@@ -82,8 +82,8 @@ def lease() -> int:
 
 
 @pytest.fixture
-def site(database_url, tmp_path, lease):  # noqa: F811 - the fixture imported above
-    """The environment of the site's processes, its database migrated and a draft case tf101 made."""
+def site(database_url, tmp_path, lease):
+    """The environment of the site's processes on its migrated database, a draft case tf101 made."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -119,7 +119,6 @@ def site(database_url, tmp_path, lease):  # noqa: F811 - the fixture imported ab
         assert answer.returncode == 0, answer.stderr
         return json.loads(answer.stdout)
 
-    assert manage("migrate", "--noinput").returncode == 0
     assert manage("shell", "--verbosity", "0", "-c", SETUP).returncode == 0
     try:
         yield {"manage": manage, "start": start, "state": state, "url": database_url, "logs": tmp_path}

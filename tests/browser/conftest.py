@@ -4,7 +4,6 @@ import os
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import sync_playwright
 
 # Playwright's sync API keeps an event loop in this thread; the ORM calls made by
@@ -31,10 +30,9 @@ def browser():
 
 
 @pytest.fixture
-def demo_site(live_server):
+def demo_site(live_server, demo_snapshot):
     """The live server with the demo content and accounts (the database is emptied between browser tests)."""
-    call_command("load_demo", "--accounts", verbosity=0)
-    call_command("load_demo_quizzes", verbosity=0)
+    demo_snapshot.restore()
     return live_server.url
 
 
