@@ -1,5 +1,7 @@
 """Tests: fast hashing, in-memory e-mail, media in a temporary folder."""
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -9,12 +11,21 @@ DEBUG = False
 SECRET_KEY = "test-only-key-not-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="teachingfile-test-media-"))
-TEACHINGFILE_UPLOAD_SPOOL = Path(tempfile.mkdtemp(prefix="teachingfile-test-spool-"))
+
+
+def _temporary_folder(prefix: str) -> Path:
+    """A folder of this process's own, deleted when the process ends (each xdist worker makes its own)."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+MEDIA_ROOT = _temporary_folder("teachingfile-test-media-")
+TEACHINGFILE_UPLOAD_SPOOL = _temporary_folder("teachingfile-test-spool-")
 # No heartbeat beats within a test: its thread's connection cannot see rows of the test's open transaction.
 # Tests of the lease set a short one (and commit), as do the tests that kill real processes.
 TEACHINGFILE_INGEST_LEASE_SECONDS = 3600
-STATIC_ROOT = Path(tempfile.mkdtemp(prefix="teachingfile-test-static-"))
+STATIC_ROOT = _temporary_folder("teachingfile-test-static-")
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Hashed static names need collectstatic; tests serve from the finders instead.
 STORAGES = {
