@@ -14,20 +14,6 @@ from pydicom.uid import (
 from .common import Patient
 from .header import _clock, _code, _ds_number, _header, _pixels, _Series, _Study
 
-NM_MU = 0.011  # broad-beam attenuation of 140 keV photons in soft tissue, per mm
-NM_Y = np.arange(-150.0, 151.0, 6.0)  # coronal planes projected onto the camera
-NM_BLUR_MM = 4.5  # collimator and scatter blur (sigma)
-CAMERA_PX = 2.21  # mm: a 566 mm field on a 256 matrix
-CAMERA_CENTRE = (0.0, 20.0)
-SPOT_PX = 1.77  # zoom 1.25
-WB_PX = 2.4
-WB_SHAPE = (1024, 256)
-WB_TOP = 1200.0
-DOSE_MBQ = "799.2"  # 21.6 mCi
-FLOW_FRAMES = 30  # of 2 s each
-FLOW_LAST_COUNTS = 30_000.0  # in the last flow frame
-HALF_LIFE_S = "21624.12"
-
 DOSE_MBQ = "799.2"  # 21.6 mCi
 HALF_LIFE_S = "21624.12"
 
