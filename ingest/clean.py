@@ -10,6 +10,7 @@ from contextlib import closing
 
 from django.core.files.base import File
 from django.core.files.storage import default_storage
+from django.db import transaction
 
 from cases.models import Case
 from imaging import deidentify as deid
@@ -87,10 +88,12 @@ def ingest_stage(
     return report
 
 
+@transaction.atomic
 def _to_render_phase(job: IngestJob, *, report: StageReport, staged: set[str], folder: str) -> None:
     """Leave the de-identification phase: only the staged objects remain, and the job goes on to render them."""
     # A worker that died mid-file may have stored its object before dying: only what was staged is
-    # rendered. Checked first: a run that lost its claim must not delete what the run after it stored.
+    # rendered. Checked first, in one transaction with the deletion: the claim holds the job's row until the
+    # commit, so the lease check cannot take the job over (and a next run store objects) between the two.
     claim(job)
     discard_files(set(listed(folder)) - staged)
     job.total = len(staged)

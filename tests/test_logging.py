@@ -242,6 +242,6 @@ def test_each_documented_line_is_written_to_a_configured_handler(logger, line, r
     assert all(reaches_a_configured_handler(record) for record in records), f"{logger}: {line!r} reaches no handler"
 
 
-@pytest.mark.parametrize("app", [*settings.PROJECT_APPS, "teachingfile"])
+@pytest.mark.parametrize("app", [*settings.PROJECT_APPS, "imaging", "teachingfile"])
 def test_every_app_of_ours_logs_at_info(app):
     assert logging.getLogger(f"{app}.anything").isEnabledFor(logging.INFO)

@@ -19,6 +19,7 @@ from django.urls import reverse
 from pydicom import examples
 from pydicom.data import get_testdata_file
 
+from cases import values
 from cases.models import Image, Series
 from cases.tests.factories import make_case
 from imaging import read, render
@@ -572,3 +573,38 @@ def test_a_thumbnail_that_cannot_be_made_leaves_the_saved_stage_and_the_import_d
     assert IngestJob.objects.get(case=case).status == IngestJob.Status.DONE
     assert Image.objects.filter(series__case=case).count() == 2, "the next stage of the batch is imported too"
     assert "made no thumbnail for stage" in caplog.text
+
+
+def _values_prepared(image: Image) -> bool:
+    return default_storage.exists(f"values/{PurePosixPath(image.dicom_file.name).stem}/{image.frame_number}.bin")
+
+
+def test_stages_saved_before_an_import_failed_get_their_viewer_values(
+    client, faculty, case, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A GET never computes values: a stage an import saved before it failed must have them prepared too."""
+    real = _mark_key_image
+
+    def fail_on_mr(series):
+        if series.modality == "MR":
+            raise RuntimeError("disk full")
+        real(series)
+
+    monkeypatch.setattr(stages, "_mark_key_image", fail_on_mr)
+    client.force_login(faculty)
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(client, case, examples.ct, examples.mr)
+    assert IngestJob.objects.get(case=case).status == IngestJob.Status.FAILED
+    (kept,) = Image.objects.filter(series__case=case)
+    assert _values_prepared(kept)
+
+
+def test_importing_again_after_a_failure_prepares_the_values_of_the_stages_already_imported(case, tmp_path):
+    """The failed import's message says to import the files again: the stages it had saved get their values then."""
+    (tmp_path / "a.dcm").write_bytes(dicom_bytes(examples.ct))
+    call_command("import_study", str(tmp_path), case=case.number, stdout=io.StringIO())
+    (image,) = Image.objects.filter(series__case=case)
+    values.dicom_values_delete([image.dicom_file.name])  # as if the import had failed before its values task
+    assert not _values_prepared(image)
+    call_command("import_study", str(tmp_path), case=case.number, stdout=io.StringIO())
+    assert _values_prepared(image)

@@ -240,7 +240,7 @@ LOGGING = {
     # Our apps' INFO lines (refused input, moderation, rate limits) are for the operator; they reach the console
     # through the root logger, so nothing is configured twice. Libraries stay at WARNING.
     "loggers": {
-        **{name: {"level": "INFO"} for name in [*PROJECT_APPS, "teachingfile"]},
+        **{name: {"level": "INFO"} for name in [*PROJECT_APPS, "imaging", "teachingfile"]},
         **{name: {"handlers": ["withheld"], "level": "WARNING", "propagate": False} for name in WITHHELD_LOGGERS},
     },
 }

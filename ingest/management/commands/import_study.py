@@ -6,7 +6,6 @@ from django.core.management.base import BaseCommand, CommandError
 from django.template.defaultfilters import pluralize
 
 from cases.models import Case
-from cases.tasks import prepare_viewer_values
 from imaging import read
 from ingest.clean import ingest_stage
 from ingest.lease import ingest_heartbeat
@@ -14,6 +13,7 @@ from ingest.models import IngestJob
 from ingest.outcomes import IMPORTED, OUTCOMES, StageReport, file_outcomes, imported_all
 from ingest.run import ingest_abandon, ingest_run
 from ingest.spool import ingest_limits
+from ingest.tasks import case_values_enqueue
 
 
 class Command(BaseCommand):
@@ -54,8 +54,7 @@ class Command(BaseCommand):
             progress = self._progress_bar() if sys.stderr.isatty() else None
             ingest_run(job=job, progress=progress, workers=workers, prerendered=report.prerendered, lease=lease)
         self._print_report(job, report)
-        if job.status == IngestJob.Status.DONE:
-            prepare_viewer_values.enqueue(series_ids=[item["series"] for item in job.report.get("series", [])])
+        case_values_enqueue(job=job)
         if job.status == IngestJob.Status.FAILED:
             raise CommandError(job.report.get("error", "The import failed."), returncode=1)
         if not imported_all(job):
