@@ -80,7 +80,7 @@ def series_prepare_values(*, series: Series) -> int:
     Run by the import task, the demo loader and the import command, and by masking for the new DICOM
     object; each DICOM object is read once, however many frames it holds.
     """
-    images = [image for image in series.images.exclude(dicom_file="") if _values_read(image) is None]
+    images = [image for image in series.images.exclude(dicom_file="") if not _values_stored(image)]
     by_object: dict[str, list[Image]] = {}
     for image in images:
         by_object.setdefault(image.dicom_file.name, []).append(image)
@@ -90,6 +90,7 @@ def series_prepare_values(*, series: Series) -> int:
         for image in frames:
             values = _values_compute(image, dataset) if dataset is not None else None
             if values is not None:
+                default_storage.delete(_values_name(image))  # a partial file left by a stopped task
                 default_storage.save(_values_name(image), ContentFile(values))
                 prepared += 1
     return prepared
@@ -129,6 +130,20 @@ def _values_read(image: Image) -> bytes | None:
         return None
     _, length = PREPARED_HEADER.unpack_from(prepared)
     return prepared if len(prepared) == PREPARED_HEADER.size + length else None
+
+
+def _values_stored(image: Image) -> bool:
+    """Whether the prepared values are stored whole, from their header and the file's size (nothing else read)."""
+    name = _values_name(image)
+    try:
+        with default_storage.open(name, "rb") as handle:
+            header = handle.read(PREPARED_HEADER.size)
+    except FileNotFoundError:
+        return False
+    if len(header) < PREPARED_HEADER.size:
+        return False
+    _, length = PREPARED_HEADER.unpack_from(header)
+    return default_storage.size(name) == PREPARED_HEADER.size + length
 
 
 def _values_dataset(image: Image) -> pydicom.Dataset | None:

@@ -265,8 +265,8 @@ def test_values_are_served_once_prepared_and_go_with_their_dicom(
     default_storage.delete(prepared)
     default_storage.save(prepared, ContentFile(whole[:-10]))  # as if still being written
     assert client.get(url).status_code == 404, "a partial file is not served"
-    default_storage.delete(prepared)
-    default_storage.save(prepared, ContentFile(whole))
+    assert values.series_prepare_values(series=image.series) == 1, "a partial file is prepared again"
+    assert default_storage.open(prepared).read() == whole
 
     default_storage.delete(image.dicom_file.name)  # the prepared values answer on their own
     assert client.get(url).content == served

@@ -488,10 +488,9 @@ def test_the_migration_recounts_imported_days_from_the_cases_first_study(case, t
     assert study_days(case) == [0, 365]
 
 
-def test_a_stage_that_fails_midway_is_rolled_back_and_leaves_no_files(
-    client, faculty, case, monkeypatch, django_capture_on_commit_callbacks
-):
-    """The CT stage is made; the MR stage fails after its images were rendered: no MR stage, no orphan file."""
+@pytest.fixture
+def mr_stage_fails(monkeypatch):
+    """The MR stage fails after its images were rendered (the CT stage before it is made)."""
     real = _mark_key_image
 
     def fail_on_mr(series):
@@ -500,6 +499,13 @@ def test_a_stage_that_fails_midway_is_rolled_back_and_leaves_no_files(
         real(series)
 
     monkeypatch.setattr(stages, "_mark_key_image", fail_on_mr)
+
+
+@pytest.mark.usefixtures("mr_stage_fails")
+def test_a_stage_that_fails_midway_is_rolled_back_and_leaves_no_files(
+    client, faculty, case, django_capture_on_commit_callbacks
+):
+    """The CT stage is made; the MR stage fails after its images were rendered: no MR stage, no orphan file."""
     before = media_files()
     client.force_login(faculty)
     with django_capture_on_commit_callbacks(execute=True):
@@ -579,18 +585,11 @@ def _values_prepared(image: Image) -> bool:
     return default_storage.exists(f"values/{PurePosixPath(image.dicom_file.name).stem}/{image.frame_number}.bin")
 
 
+@pytest.mark.usefixtures("mr_stage_fails")
 def test_stages_saved_before_an_import_failed_get_their_viewer_values(
-    client, faculty, case, monkeypatch, django_capture_on_commit_callbacks
+    client, faculty, case, django_capture_on_commit_callbacks
 ):
     """A GET never computes values: a stage an import saved before it failed must have them prepared too."""
-    real = _mark_key_image
-
-    def fail_on_mr(series):
-        if series.modality == "MR":
-            raise RuntimeError("disk full")
-        real(series)
-
-    monkeypatch.setattr(stages, "_mark_key_image", fail_on_mr)
     client.force_login(faculty)
     with django_capture_on_commit_callbacks(execute=True):
         upload(client, case, examples.ct, examples.mr)
