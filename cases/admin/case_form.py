@@ -9,6 +9,7 @@ from django.db import models
 from .. import workflow
 from ..forms import REVIEW_COMMENTS_LIMIT, CaseStatusField, ProposedRowsFormSet, StoredTextField
 from ..models import Case, CaseFinding, CaseReference, DifferentialEntry
+from ..placeholders import PLACEHOLDERS, case_placeholder_problems
 from ..selectors import case_stage_problems
 from .access import STORED_TEXT
 
@@ -80,6 +81,7 @@ class CaseAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        self._check_placeholders(cleaned)
         if "review_comments" not in self.fields:
             return cleaned
         returned = cleaned.get("status") == Case.Status.DRAFT
@@ -89,3 +91,12 @@ class CaseAdminForm(forms.ModelForm):
         elif comments and not returned:
             self.add_error("review_comments", "Comments go with a return: set the status to Draft, or clear them.")
         return cleaned
+
+    def _check_placeholders(self, cleaned: dict) -> None:
+        """Refuse a submission or publication while a required field holds its placeholder, as typed in this form."""
+        status = cleaned.get("status")
+        if status not in (Case.Status.IN_REVIEW, Case.Status.PUBLISHED) or status == self.instance.status:
+            return
+        typed = Case(**{name: cleaned.get(name, getattr(self.instance, name)) for name in PLACEHOLDERS})
+        for problem in case_placeholder_problems(typed):
+            self.add_error("status", problem)
