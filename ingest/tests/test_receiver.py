@@ -2,14 +2,18 @@
 by pynetdicom's SCU: a study becomes a de-identified draft of the routed author, and whatever goes wrong (an
 unknown AE title, a limit, a peer that drops mid-study) lands nothing and leaves nothing."""
 
+import io
+import subprocess
 from pathlib import Path
 
+import pytest
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pynetdicom import AE, sop_class
 
 from .conftest import planted_values, study_datasets, wait_for
 
 CT = sop_class.CTImageStorage
+STORESCU = "/usr/bin/storescu"  # dcmtk's (the Makefile's $(DCMTK) installs it), not pynetdicom's of the same name
 
 
 def association(port: int, called: str = "TF_FACULTY"):
@@ -95,3 +99,71 @@ def test_a_peer_that_aborts_or_drops_mid_study_lands_nothing_and_leaves_no_file(
     state = receiver["state"]()
     assert state["cases"] == [] and state["jobs"] == [] and state["received"] == []
     assert state["orphans"] == [] and state["folders"] == [], "no file, no folder of the half study"
+
+
+def file_size(ds) -> int:
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    return len(buffer.getvalue())
+
+
+@pytest.fixture
+def limited(receiver_env):
+    """Limits small enough to reach: one association at once, two and a half objects per association, three a day."""
+    size = file_size(study_datasets(series=(1,))[0])
+    receiver_env["TEACHINGFILE_RECEIVER_MAX_ASSOCIATIONS"] = "1"
+    receiver_env["TEACHINGFILE_RECEIVER_MAX_ASSOCIATION_BYTES"] = str(int(size * 2.5))
+    receiver_env["TEACHINGFILE_RECEIVER_MAX_DAY_OBJECTS"] = "3"
+    return receiver_env
+
+
+def test_past_a_limit_an_association_is_rejected_or_its_objects_fail_and_nothing_of_it_lands(limited, receiver):
+    port = receiver["port"]
+    first = association(port)
+    assert first.is_established
+    assert association(port).is_rejected, "a second association at once"
+    first.release()
+
+    datasets = study_datasets(series=(3, 2))
+    assert send(port, datasets) == [0x0000, 0x0000, 0xA700, 0xA700, 0xA700], "past the association's bytes"
+    assert send(port, datasets[:3]) == [0x0000, 0xA700, 0xA700], "past the day's objects (two counted before)"
+    assert association(port).is_rejected, "the day's limit used up"
+
+    logs = receiver["logs"]()
+    assert "too many associations at once" in logs
+    assert "the association passed its byte limit" in logs
+    assert "AE title TF_FACULTY passed today's limit" in logs
+    assert "AE title TF_FACULTY has used up today's limit" in logs
+    state = receiver["state"]()
+    assert state["cases"] == [] and state["jobs"] == []
+    assert state["orphans"] == [] and state["folders"] == [], "nothing of a refused association is kept"
+
+
+def test_a_multi_series_study_sent_by_dcmtk_storescu_becomes_a_draft(receiver, tmp_path):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for number, ds in enumerate(study_datasets(series=(3, 2, 2)), start=1):
+        ds.save_as(folder / f"IM{number:04d}.dcm", enforce_file_format=True)
+    sent = subprocess.run(
+        [
+            STORESCU,
+            "-aet",
+            "WORKSTATION",
+            "-aec",
+            "TF_FACULTY",
+            "127.0.0.1",
+            str(receiver["port"]),
+            *sorted(folder.iterdir()),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert sent.returncode == 0, sent.stderr
+    state = wait_for(done(receiver), "the draft to be rendered")
+    [case] = state["cases"]
+    assert case["authors"] == ["faculty"]
+    assert [stage[:3] for stage in case["stages"]] == [["CT", False, 3], ["CT", False, 2], ["CT", False, 2]]
+    media = stored_bytes(Path(receiver["env"]["TEACHINGFILE_MEDIA_ROOT"]))
+    for value in planted_values():
+        assert value.encode() not in media, f"{value} in a stored file"
