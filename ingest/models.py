@@ -123,7 +123,10 @@ class ReceivedStudyQuerySet(models.QuerySet):
         return (
             self.filter(case__authors=user, case__status=Case.Status.DRAFT)
             .select_related("case", "job")
-            .annotate(images=models.Count("case__series__images", distinct=True))
+            .annotate(
+                images=models.Count("case__series__images", distinct=True),
+                stages=models.Count("case__series", distinct=True),
+            )
             .order_by("-received", "-pk")
         )
 

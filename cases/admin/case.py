@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
-from ingest.views import dicom_progress_view, dicom_upload_view
+from ingest.views import dicom_progress_view, dicom_upload_view, received_inbox_view
 
 from .. import history, revisions, services, workflow
 from ..forms import ProposedRowsFormSet, ReturnForm
@@ -298,6 +298,7 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
                 name="cases_case_review",
             ),
             path("<int:pk>/dicom/", self.admin_site.admin_view(dicom_upload_view), name="cases_case_dicom"),
+            path("received/", self.admin_site.admin_view(received_inbox_view), name="cases_case_received"),
             path(
                 "<int:pk>/image-check/",
                 self.admin_site.admin_view(require_http_methods(["GET", "POST"])(image_check_view)),
