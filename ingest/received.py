@@ -276,6 +276,14 @@ def _draft_case(study: Study) -> Case:
     raise RuntimeError("no free case number after five draws")
 
 
+def receiver_routes_ensure(routes: dict[str, str], *, users: dict) -> list[ReceiverRoute]:
+    """Route each AE title to the account named beside it unless it is routed already (the demo's routes)."""
+    return [
+        ReceiverRoute.objects.get_or_create(ae_title=ae_title, defaults={"author": users[username]})[0]
+        for ae_title, username in routes.items()
+    ]
+
+
 def receiver_sweep(*, older_than: datetime.timedelta) -> int:
     """Delete the stored folders that belong to no import job (a receiver killed mid-study); return how many.
 
