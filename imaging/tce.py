@@ -110,13 +110,18 @@ def _walk(items, uids: set[str], delays: list[str], levels: list[str], others: l
         if value_type in ("IMAGE", "COMPOSITE"):
             uids.update(_referenced(item))
         elif value_type == "CODE":
-            code = _code(item, "ConceptCodeSequence")
-            if code is None or code[1] != "DCM":
-                pass
-            elif code[0] in DELAY_REASONS:
-                delays.append(DELAY_REASONS[code[0]])
-            elif code[0] in LEVELS:
-                levels.append(LEVELS[code[0]])
-            elif _code(item) == DOCUMENT_TITLE_MODIFIER:
-                others.append(f"(DCM {code[0]})")
+            _note_option(item, delays, levels, others)
         _walk(item.get("ContentSequence") or [], uids, delays, levels, others, depth=depth + 1)
+
+
+def _note_option(item: Dataset, delays: list[str], levels: list[str], others: list[str]) -> None:
+    """Note a coded item by the standard's meaning of its code; an unknown title modifier by its code alone."""
+    code = _code(item, "ConceptCodeSequence")
+    if code is None or code[1] != "DCM":
+        return
+    if code[0] in DELAY_REASONS:
+        delays.append(DELAY_REASONS[code[0]])
+    elif code[0] in LEVELS:
+        levels.append(LEVELS[code[0]])
+    elif _code(item) == DOCUMENT_TITLE_MODIFIER and code[0].isdigit():
+        others.append(f"(DCM {code[0]})")

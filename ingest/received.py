@@ -236,9 +236,6 @@ def _draft_save(
     kept = set(stored.values())
     discard_files(name for name in listed(study.folder) if name not in kept)  # replaced and unflagged copies
     job = IngestJob(token=study.token, case=case, created_by=author, phase=IngestJob.Phase.RENDER, total=len(kept))
-    job.report = {"candidates": len(kept) + len(refused), "received": True}
-    report_files(job, {index: (REFUSED, reason) for index, reason in refused.items()})
-    job.save()
     flagged = {}
     if selection is not None:
         flagged = {
@@ -246,6 +243,9 @@ def _draft_save(
             "delays": list(selection.delays),
             "levels": list(selection.levels),
         }
+    job.report = {"candidates": len(kept) + len(refused), "received": True, "teaching_selection": flagged}
+    report_files(job, {index: (REFUSED, reason) for index, reason in refused.items()})
+    job.save()
     received = ReceivedStudy.objects.create(
         case=case,
         job=job,

@@ -10,6 +10,8 @@ import pytest
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pynetdicom import AE, sop_class
 
+from imaging.tests.corpus.tce import kos_dataset
+
 from .conftest import planted_values, study_datasets, wait_for
 
 CT = sop_class.CTImageStorage
@@ -19,6 +21,7 @@ STORESCU = "/usr/bin/storescu"  # dcmtk's (the Makefile's $(DCMTK) installs it),
 def association(port: int, called: str = "TF_FACULTY"):
     ae = AE(ae_title="WORKSTATION")
     ae.add_requested_context(CT, [ExplicitVRLittleEndian, ImplicitVRLittleEndian])
+    ae.add_requested_context(sop_class.KeyObjectSelectionDocumentStorage, ExplicitVRLittleEndian)
     ae.add_requested_context(sop_class.Verification)
     ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 30
     return ae.associate("127.0.0.1", port, ae_title=called)
@@ -167,3 +170,26 @@ def test_a_multi_series_study_sent_by_dcmtk_storescu_becomes_a_draft(receiver, t
     media = stored_bytes(Path(receiver["env"]["TEACHINGFILE_MEDIA_ROOT"]))
     for value in planted_values():
         assert value.encode() not in media, f"{value} in a stored file"
+
+
+def test_with_a_teaching_file_selection_only_the_flagged_images_become_the_drafts_images(receiver):
+    datasets = study_datasets(series=(3, 2))
+    flagged = [datasets[1], datasets[4]]
+    references = [(CT, ds.SeriesInstanceUID, ds.SOPInstanceUID) for ds in flagged]
+    kos = kos_dataset(
+        study_uid=datasets[0].StudyInstanceUID, references=references, delays=("128717",), description="PHIKOSTEXT"
+    )
+    assert send(receiver["port"], [kos, *datasets]) == [0x0000] * 6
+
+    state = wait_for(done(receiver), "the draft to be rendered")
+    [case] = state["cases"]
+    assert [stage[:3] for stage in case["stages"]] == [["CT", False, 1], ["CT", False, 1]]
+    [[objects, modalities, selection]] = state["received"]
+    assert objects == 2 and selection == {
+        "flagged": 2,
+        "delays": ["Delay export until confirmation of diagnosis is available"],
+        "levels": [],
+    }
+    assert state["orphans"] == [] and state["jobs"][0][1]["imported"] == 2
+    media = stored_bytes(Path(receiver["env"]["TEACHINGFILE_MEDIA_ROOT"]))
+    assert b"PHIKOSTEXT" not in media and b"PHIKOSNAME" not in media, "the key object itself is not stored"
