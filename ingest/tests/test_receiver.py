@@ -3,6 +3,7 @@ by pynetdicom's SCU: a study becomes a de-identified draft of the routed author,
 unknown AE title, a limit, a peer that drops mid-study) lands nothing and leaves nothing."""
 
 import io
+import ssl
 import subprocess
 from pathlib import Path
 
@@ -193,3 +194,32 @@ def test_with_a_teaching_file_selection_only_the_flagged_images_become_the_draft
     assert state["orphans"] == [] and state["jobs"][0][1]["imported"] == 2
     media = stored_bytes(Path(receiver["env"]["TEACHINGFILE_MEDIA_ROOT"]))
     assert b"PHIKOSTEXT" not in media and b"PHIKOSNAME" not in media, "the key object itself is not stored"
+
+
+@pytest.fixture
+def tls(receiver_env, tmp_path):
+    """A self-signed certificate for the receiver (the SCU trusts it as its CA)."""
+    cert, key = tmp_path / "receiver.pem", tmp_path / "receiver.key"
+    made = subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
+        + ["-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        capture_output=True,
+    )
+    assert made.returncode == 0, made.stderr
+    receiver_env["TEACHINGFILE_RECEIVER_TLS_CERT"] = str(cert)
+    receiver_env["TEACHINGFILE_RECEIVER_TLS_KEY"] = str(key)
+    return cert
+
+
+def test_with_tls_configured_a_study_arrives_over_tls_and_a_plain_association_is_not_served(tls, receiver):
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(tls))
+    ae = AE(ae_title="WORKSTATION")
+    ae.add_requested_context(CT, ExplicitVRLittleEndian)
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 30
+    assoc = ae.associate("127.0.0.1", receiver["port"], ae_title="TF_FACULTY", tls_args=(context, "127.0.0.1"))
+    assert assoc.is_established
+    assert [assoc.send_c_store(ds).Status for ds in study_datasets(series=(2,))] == [0x0000] * 2
+    assoc.release()
+    state = wait_for(done(receiver), "the draft to be rendered")
+    assert [stage[:3] for stage in state["cases"][0]["stages"]] == [["CT", False, 2]]
+    assert not association(receiver["port"]).is_established, "no association without TLS"
