@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import close_old_connections, connections
 from pydicom.pixels import get_decoder
 from pydicom.uid import UID, AllTransferSyntaxes
-from pynetdicom import AE, evt, sop_class
+from pynetdicom import AE, _config, evt, sop_class
 from pynetdicom.association import Association
 
 from imaging import tce
@@ -106,6 +106,8 @@ class Receiver:
         self.lock = threading.Lock()
         self.sending: dict[Association, Sending] = {}
         self.studies: dict[tuple[int, str], Study] = {}
+        # A received data set stays in memory: the chunked mode would write the original bytes to a temporary file.
+        _config.STORE_RECV_CHUNKED_DATASET = False
         self.ae = AE()
         self.ae.require_called_aet = False  # checked against the routes in ``_requested``
         self.ae.maximum_associations = settings.TEACHINGFILE_RECEIVER_MAX_ASSOCIATIONS + 1

@@ -223,3 +223,18 @@ def test_with_tls_configured_a_study_arrives_over_tls_and_a_plain_association_is
     state = wait_for(done(receiver), "the draft to be rendered")
     assert [stage[:3] for stage in state["cases"][0]["stages"]] == [["CT", False, 2]]
     assert not association(receiver["port"]).is_established, "no association without TLS"
+
+
+@pytest.fixture
+def quiet(receiver_env):
+    receiver_env["TEACHINGFILE_RECEIVER_QUIET_SECONDS"] = "2"
+    return receiver_env
+
+
+def test_a_study_sent_one_series_per_association_becomes_one_draft_once_quiet(quiet, receiver):
+    datasets = study_datasets(series=(2, 2))
+    assert send(receiver["port"], datasets[:2]) == [0x0000] * 2
+    assert send(receiver["port"], datasets[2:]) == [0x0000] * 2
+    state = wait_for(done(receiver), "the draft to be rendered")
+    [case] = state["cases"]
+    assert [stage[:3] for stage in case["stages"]] == [["CT", False, 2], ["CT", False, 2]], "one draft, two stages"
