@@ -28,7 +28,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from cases.models import Case, random_date_offset, random_secret
+from cases.models import Case, Image, random_date_offset, random_secret
 from cases.placeholders import PLACEHOLDERS
 from imaging import deidentify as deid
 from imaging import read, tce
@@ -303,8 +303,11 @@ def receiver_sweep(*, older_than: datetime.timedelta) -> int:
     limit = timezone.now() - older_than
     swept = 0
     for token in tokens - owned:
-        names = listed(stored_folder_of(token))
-        if all(default_storage.get_modified_time(name) < limit for name in names):
+        folder = stored_folder_of(token)
+        # An image keeps its file even when its job's row is gone: only what no image names is the receiver's.
+        used = set(Image.objects.filter(dicom_file__startswith=f"{folder}/").values_list("dicom_file", flat=True))
+        names = [name for name in listed(folder) if name not in used]
+        if names and all(default_storage.get_modified_time(name) < limit for name in names):
             discard_files(names)
             swept += 1
     if swept:

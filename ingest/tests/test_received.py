@@ -9,7 +9,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from pynetdicom import _config
 
-from cases.tests.factories import make_case
+from cases.models import Image
+from cases.tests.factories import make_case, make_image, make_series
 from ingest.models import IngestJob
 from ingest.received import receiver_sweep
 from ingest.receiver import IMAGE_STORAGE, Receiver, readable_transfer_syntaxes
@@ -27,11 +28,15 @@ def test_received_data_sets_stay_in_memory_and_every_image_class_and_decoded_syn
 
 
 @pytest.mark.django_db
-def test_the_sweep_deletes_a_folder_no_job_owns_and_keeps_a_jobs():
-    orphan, owned = uuid.uuid4(), uuid.uuid4()
-    IngestJob.objects.create(case=make_case(), token=owned)
-    for token in (orphan, owned):
+def test_the_sweep_deletes_a_folder_no_job_owns_and_keeps_a_jobs_and_an_images():
+    orphan, owned, imaged = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    case = make_case()
+    IngestJob.objects.create(case=case, token=owned)
+    for token in (orphan, owned, imaged):
         default_storage.save(f"{stored_folder_of(token)}/000001-a.dcm", ContentFile(b"de-identified"))
-    assert receiver_sweep(older_than=datetime.timedelta(0)) == 1
+    image = make_image(series=make_series(case=case))
+    Image.objects.filter(pk=image.pk).update(dicom_file=listed(stored_folder_of(imaged))[0])
+    assert receiver_sweep(older_than=datetime.timedelta(0)) >= 1
     assert listed(stored_folder_of(orphan)) == []
     assert len(listed(stored_folder_of(owned))) == 1
+    assert len(listed(stored_folder_of(imaged))) == 1, "an image's file stays though its job is gone"
