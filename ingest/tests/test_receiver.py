@@ -103,6 +103,8 @@ def test_a_peer_that_aborts_or_drops_mid_study_lands_nothing_and_leaves_no_file(
     state = receiver["state"]()
     assert state["cases"] == [] and state["jobs"] == [] and state["received"] == []
     assert state["orphans"] == [] and state["folders"] == [], "no file, no folder of the half study"
+    logs = receiver["logs"]()
+    assert not [value for value in planted_values() if value in logs], "no identifier in the logs"
 
 
 def file_size(ds) -> int:
