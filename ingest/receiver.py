@@ -141,10 +141,11 @@ class Receiver:
         assoc = event.assoc
         called = assoc.requestor.primitive.called_ae_title.strip()
         route = ReceiverRoute.objects.active().filter(ae_title=called).first()
+        most_at_once = settings.TEACHINGFILE_RECEIVER_MAX_ASSOCIATIONS  # this association counts among them
         reason = None
         if route is None:
             reason, code = "no active route has this called AE title", CALLED_AE_UNKNOWN
-        elif len([other for other in self.ae.active_associations if other.is_acceptor]) > self._most_at_once():
+        elif len([other for other in self.ae.active_associations if other.is_acceptor]) > most_at_once:
             reason, code = "too many associations at once", LOCAL_LIMIT
         elif receiver_day_exhausted(route_id=route.pk):
             reason, code = f"AE title {route.ae_title} has used up today's limit", LOCAL_LIMIT
@@ -155,10 +156,6 @@ class Receiver:
             return
         with self.lock:
             self.sending[assoc] = Sending(route=route)
-
-    @staticmethod
-    def _most_at_once() -> int:
-        return settings.TEACHINGFILE_RECEIVER_MAX_ASSOCIATIONS
 
     def _store(self, event) -> int:
         """De-identify and store one object; answer its status."""
