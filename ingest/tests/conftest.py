@@ -57,9 +57,25 @@ print(json.dumps({
 """
 
 
+DUMP = """
+from django.db import connection
+with connection.cursor() as cursor:
+    for table in connection.introspection.table_names():
+        cursor.execute(f'SELECT * FROM "{table}"')
+        for row in cursor.fetchall():
+            print(repr(row))
+"""
+
+
 def free_port() -> int:
-    for port in PORTS:
+    """A free port of this xdist worker's share of the range (two workers must not pick the same free port)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    shares = 4 if worker else 1
+    share = len(PORTS) // shares
+    first = (int(worker.removeprefix("gw")) % shares if worker else 0) * share
+    for port in PORTS[first : first + share]:
         with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the receiver binds: TIME_WAIT is free
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
@@ -146,6 +162,12 @@ def receiver(receiver_env, tmp_path):
         assert answer.returncode == 0, answer.stderr
         return json.loads(answer.stdout)
 
+    def rows() -> str:
+        """Every row of every table of the site's database, as text."""
+        answer = manage("shell", "--verbosity", "0", "-c", DUMP)
+        assert answer.returncode == 0, answer.stderr
+        return answer.stdout
+
     def logs() -> str:
         return "\n".join(path.read_text() for path in sorted(tmp_path.glob("*.log")))
 
@@ -160,7 +182,7 @@ def receiver(receiver_env, tmp_path):
 
     wait_for(ready, "the receiver to listen", 60)
     try:
-        yield {"port": int(env["TEACHINGFILE_RECEIVER_PORT"]), "state": state, "logs": logs, "env": env}
+        yield {"port": int(env["TEACHINGFILE_RECEIVER_PORT"]), "state": state, "rows": rows, "logs": logs, "env": env}
     finally:
         for process in started:
             if process.poll() is None:
