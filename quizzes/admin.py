@@ -87,9 +87,8 @@ class QuestionAdminForm(forms.ModelForm):
 
     class Meta:
         model = Question
-        exclude = ["authors"]
-        widgets = {name: forms.HiddenInput for name in ("image", "series", "target_x", "target_y", "target_radius")}
-        widgets |= {"target_shape": forms.HiddenInput, "target_points": forms.HiddenInput}
+        fields = ["key", "kind", "topic", "stem", "explanation", "case", *PICKED_FIELDS, "slice_from", "slice_to"]
+        widgets = dict.fromkeys(PICKED_FIELDS, forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
