@@ -100,7 +100,9 @@ class QuestionAdminForm(forms.ModelForm):
         for name in ("image", "series"):
             problem = name in self.changed_data and pick_problem(user=self.author, picked=cleaned.get(name))
             if problem:
-                logger.warning("Refused a picked %s for question %s by user %s", name, self.instance.pk, self.author.pk)
+                logger.warning(
+                    "Refused a picked %s for question %s by user %s", name, self.instance.pk or "(new)", self.author.pk
+                )
                 self.add_error(name, problem)
         return cleaned
 
