@@ -97,6 +97,8 @@ class QuestionAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if "image" in self.changed_data and cleaned.get("image") and not cleaned.get("case"):
+            self.add_error("case", "Choose the case first, then pick one of its images.")
         for name in ("image", "series"):
             problem = name in self.changed_data and pick_problem(user=self.author, picked=cleaned.get(name))
             if problem:

@@ -133,7 +133,7 @@ class Question(models.Model):
                 problems["target_points"] = target_problem
             if self.slice_from and self.slice_to and self.slice_from > self.slice_to:
                 problems["slice_to"] = "The last slice comes after the first."
-        if self.image_id and self.image.series.case_id != self.case_id:
+        if self.image_id and self.case_id and self.image.series.case_id != self.case_id:
             problems["image"] = "Pick the image from the question's case."
         elif self.image_id and (self.image.series.after_reveal or not self.image.series.label_confirmed):
             problems["image"] = "Use an image from a stage shown before the reveal."

@@ -89,6 +89,8 @@ def test_a_forged_image_of_another_case_is_refused_with_a_message(client, facult
             reverse("admin:quizzes_question_add"), question_form(FIVE) | {"case": theirs.pk, "image": foreign.pk}
         )
     assert response.status_code == 200 and "this one is not yours" in response.content.decode()
+    response = client.post(reverse("admin:quizzes_question_add"), question_form(FIVE) | {"image": foreign.pk})
+    assert "Choose the case first, then pick one of its images." in response.content.decode()
     assert "Refused a picked image" in caplog.text
     assert not Question.objects.filter(key="new-question").exists()
 
