@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from cases.models import Image
 from cases.tests.factories import make_case, make_image, make_series
 from quizzes.models import Question, Quiz
-from quizzes.tests.factories import make_quiz
+from quizzes.tests.factories import make_click, make_quiz
 
 from .conftest import log_in, script_errors
 from .test_quiz import IMAGE_POINT
@@ -141,5 +141,34 @@ def test_faculty_picks_an_image_for_a_single_best_answer_by_its_thumbnail(browse
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".messagelist")).to_contain_text("was added successfully")
     assert Question.objects.get(key="which-one").image == radiograph
+    assert errors == []
+    page.close()
+
+
+def test_a_stored_circle_is_shown_and_a_new_circle_dragged(browser, demo_site, authors_case):
+    stack = authors_case.series.get(modality="CT")
+    question = make_click(case=authors_case, series=stack, key="old-circle", slice_from=2, slice_to=4)
+    question.authors.add(get_user_model().objects.get(username="faculty"))
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    errors = script_errors(page)
+    log_in(page, demo_site, "faculty", reverse("admin:quizzes_question_change", args=[question.pk]))
+    drawer = page.locator(".target-drawer")
+    expect(drawer.locator(".target-slice output")).to_have_text("2 of 6")  # the first slice that counts
+    svg = drawer.get_by_role("img", name="Drawing area for the target")
+    expect(svg.locator("circle.target-shade")).to_have_count(1)
+    expect(drawer.get_by_role("button", name="Circle")).to_have_attribute("aria-pressed", "true")
+    svg.scroll_into_view_if_needed()
+    page.mouse.move(*at(page, svg, (0.3, 0.4)))
+    page.mouse.down()
+    page.mouse.move(*at(page, svg, (0.4, 0.4)), steps=5)
+    page.mouse.up()
+    expect(drawer.locator(".target-status")).to_have_text(
+        "Circle. A click inside the shaded area on slices 2–4 counts as correct."
+    )
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    question.refresh_from_db()
+    assert question.target_shape == "circle" and question.target_points == []
+    assert [round(v, 2) for v in (question.target_x, question.target_y, question.target_radius)] == [0.3, 0.4, 0.1]
     assert errors == []
     page.close()
