@@ -116,3 +116,13 @@ def test_a_click_question_without_a_target_asks_for_one_to_be_drawn(client, facu
     client.force_login(faculty)
     response = client.post(reverse("admin:quizzes_question_add"), click_form(case, series, target_shape="circle"))
     assert response.status_code == 200 and "Draw the target on the image" in response.content.decode()
+
+
+def test_a_forged_stage_of_another_authors_case_is_refused(client, faculty, other_faculty):
+    theirs = own_case(other_faculty)
+    client.force_login(faculty)
+    square = "[[0.2,0.2],[0.6,0.2],[0.6,0.6],[0.2,0.6]]"
+    data = click_form(theirs, theirs.series.first(), target_shape="polygon", target_points=square)
+    response = client.post(reverse("admin:quizzes_question_add"), data)
+    assert response.status_code == 200 and "this one is not yours" in response.content.decode()
+    assert not Question.objects.filter(key="new-question").exists()
