@@ -1,5 +1,6 @@
 """Masks as an author draws them on the check page (static/js/image_check.js and static/js/mask.js): the boxes
-outlined on each held image, a mask drawn, undone and cancelled, a whole stage confirmed clean with one button."""
+outlined on each held image, a mask drawn, undone, cancelled and typed, a choice clicked, a whole stage confirmed
+clean with one button."""
 
 import pytest
 from django.urls import reverse
@@ -71,6 +72,8 @@ def test_the_author_draws_undoes_and_cancels_masks_and_clears_a_stage(browser, d
     expect(two.locator("input.mask-rectangles")).to_have_value("")
     two.locator("input.mask-rectangles").fill("1,2,30,40; 50,60,10,10")
     expect(two.locator("svg.check-boxes rect")).to_have_count(2)
+    two.locator("input[type=radio][value=delete]").check()
+    expect(two).to_have_attribute("data-check", "delete")
 
     # One button confirms every image of the stage free of identifying text.
     page.get_by_role("button", name="Every image of this stage: no identifying text").click()
