@@ -58,6 +58,7 @@ function unitTested() {
 // those import.
 function served() {
   const named = files(ROOT, (name) => name.endsWith(".html") || name.endsWith(".py"))
+    .filter((path) => !/(^|\/)tests?\//.test(relative(ROOT, path))) // a test naming a file is no page loading it
     .flatMap((path) => [...readFileSync(path, "utf8").matchAll(/["']js\/([\w/.-]+\.js)["']/g)].map((m) => m[1]));
   const found = new Set();
   const todo = named.filter((name) => existsSync(join(STATIC, name)));
