@@ -71,9 +71,8 @@ def import_summary(*, job: IngestJob, stage_numbers: dict[int, int]) -> list[str
     )
     if not_images:
         count = sum(not_images.values())
-        sentences.append(
-            f"{count} file{pluralize(count)} {pluralize(count, 'was,were')} not images ({_counted(not_images)})."
-        )
+        not_what = "was not an image" if count == 1 else "were not images"
+        sentences.append(f"{count} file{pluralize(count)} {not_what} ({_counted(not_images)}).")
     unusable = Counter(reason for _, outcome, reason in files if outcome == REFUSED and _not_image_kind(reason) is None)
     if unusable:
         count = sum(unusable.values())
@@ -81,14 +80,15 @@ def import_summary(*, job: IngestJob, stage_numbers: dict[int, int]) -> list[str
     unshown = Counter(reason for _, outcome, reason in files if outcome == NOT_RENDERED)
     if unshown:
         count = sum(unshown.values())
-        sentences.append(f"{count} file{pluralize(count)} could not be shown as images ({_counted(unshown)}).")
+        shown = "an image" if count == 1 else "images"
+        sentences.append(f"{count} file{pluralize(count)} could not be shown as {shown} ({_counted(unshown)}).")
     sentences += _repeats(files)
     held = sum(item.get("held", 0) for item in report.get("series", []))
     if held:
         sentences.append(f"{held} image{pluralize(held)} held: burned-in text suspected. Check before publishing.")
     if report.get("error"):
         sentences.append(report["error"])
-    if job.status == IngestJob.Status.DONE and not files:
+    if job.status == IngestJob.Status.DONE and not files and not report.get("series"):
         sentences.append("No files were found in the upload.")
     return sentences
 
