@@ -44,3 +44,23 @@ def test_the_case_page_and_a_stage_page_fit_a_laptop_screen(browser, demo_site, 
     page.screenshot(path=artifacts / "authoring-stage.png", full_page=True)
     assert_fits(page)
     assert errors == []
+
+
+def test_the_stages_are_reordered_with_the_keyboard_and_the_order_is_saved(browser, demo_site):
+    case = _case_with_most_stages()
+    first, second = list(case.series.order_by("order", "pk"))[:2]
+    page = browser.new_page(viewport=LAPTOP)
+    errors = script_errors(page)
+    log_in(page, demo_site, "faculty", reverse("admin:cases_case_change", args=[case.pk]))
+    card = page.locator(f"#stage-card-{first.pk}")
+    move_down = card.get_by_role("button", name="Move stage down")
+    move_down.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".stage-card").nth(1)).to_have_id(f"stage-card-{first.pk}")
+    expect(move_down).to_be_focused()
+    expect(page.get_by_role("status").filter(has_text="is now stage 2")).to_contain_text("Save to keep the order.")
+    page.get_by_role("button", name="Save and continue editing").click()
+    expect(page.locator(".stage-card").first).to_have_id(f"stage-card-{second.pk}")
+    orders = dict(case.series.values_list("pk", "order"))
+    assert orders[second.pk] < orders[first.pk]
+    assert errors == []
