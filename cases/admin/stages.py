@@ -35,7 +35,7 @@ class SeriesInline(admin.TabularInline):
     template = "admin/cases/case/stage_cards.html"
 
     class Media:
-        js = [forms.Script("js/stage_cards.js", type="module")]
+        js = ["js/stage_cards.js"]
         css = {"all": ["css/authoring.css"]}
 
     def get_queryset(self, request):

@@ -1,5 +1,10 @@
 // The case page's stage cards: drag a card, or press its ↑ ↓ buttons, to reorder the stages. Each move
 // renumbers the stages' order fields, which the case form saves; without JavaScript those fields are typed.
+// A classic script, not a module: the add-case page loads it too, and when that page's DICOM upload is
+// answered with the case's page written in its place, a module already run there would not run again.
+(function () {
+"use strict";
+
 function renumber(list) {
   list.querySelectorAll(".stage-card").forEach(function (card, index) {
     var order = card.querySelector("input[name$='-order']");
@@ -95,4 +100,10 @@ function enhance(list) {
   allowDragging(list);
 }
 
-document.querySelectorAll(".stage-card-list").forEach(enhance);
+function start() {
+  document.querySelectorAll(".stage-card-list").forEach(enhance);
+}
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+else start();
+})();
