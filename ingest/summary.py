@@ -31,6 +31,8 @@ def _not_image_kind(reason: str) -> str | None:
     """Return what a file that is not an image was (e.g. "a structured report"), or None if it may be one."""
     if reason == NOT_DICOM:
         return "a file that is not DICOM"
+    if reason.startswith("segmentation object"):
+        return "a segmentation (a mask drawn on other images)"
     found = _NOT_IMAGE.match(reason)
     if not found:
         return None
