@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponseRedirect
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
@@ -42,7 +43,7 @@ def case_from_study_view(request):
             job, names = ingest_upload(case=case, uploads=form.uploads(), user=request.user)
         messages.success(
             request,
-            f"Case {case.number} created as a draft from {len(names)} file{'s' if len(names) != 1 else ''}. "
+            f"Case {case.number} created as a draft from {len(names)} file{pluralize(len(names))}. "
             "Write over the [TO WRITE] text while the images are imported.",
         )
         return HttpResponseRedirect(reverse("admin:cases_case_change", args=[case.pk]))
