@@ -115,6 +115,7 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
         ("password_reset_confirm", "get", reverse("password_reset_confirm", args=["MQ", "set-password"]), everyone),
         ("password_reset_complete", "get", reverse("password_reset_complete"), everyone),
         ("admin:cases_case_dicom", "get", reverse("admin:cases_case_dicom", args=[draft.pk]), own_case_admin),
+        ("admin:cases_case_from_study", "get", reverse("admin:cases_case_from_study"), staff),
         (
             "admin:cases_case_dicom_progress",
             "get",
@@ -246,6 +247,15 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
         ("quizzes:attempt-finish", "post", attempt_url("attempt-finish"), own_attempt | {"resident": REDIRECT}),
         ("cases:case-reveal", "post", reverse("cases:case-reveal", args=[published.number]), reveal),
         ("cases:case-reveal", "post", reverse("cases:case-reveal", args=[draft.number]), owner_reveal),
+        # No files: the form answers again with its errors, and no case is made.
+        ("admin:cases_case_from_study", "post", reverse("admin:cases_case_from_study"), staff),
+        # No stage listed: nothing is confirmed, and the author is sent back to the case.
+        (
+            "admin:cases_case_confirm_labels",
+            "post",
+            reverse("admin:cases_case_confirm_labels", args=[draft.pk]),
+            own_case_admin | {"faculty_owner": REDIRECT, "editor": REDIRECT},
+        ),
         # Nothing ticked: the check page answers with its form again and changes nothing.
         (
             "admin:cases_case_image_check",

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db import models
 
-from .. import workflow
+from .. import drafts, workflow
 from ..forms import REVIEW_COMMENTS_LIMIT, CaseStatusField, ProposedRowsFormSet, StoredTextField
 from ..models import Case, CaseFinding, CaseReference, DifferentialEntry
 from ..selectors import case_stage_problems
@@ -80,6 +80,7 @@ class CaseAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        self._refuse_placeholders(cleaned)
         if "review_comments" not in self.fields:
             return cleaned
         returned = cleaned.get("status") == Case.Status.DRAFT
@@ -89,3 +90,12 @@ class CaseAdminForm(forms.ModelForm):
         elif comments and not returned:
             self.add_error("review_comments", "Comments go with a return: set the status to Draft, or clear them.")
         return cleaned
+
+    def _refuse_placeholders(self, cleaned: dict) -> None:
+        """A case started from a study goes to review only once its placeholder text has been written over."""
+        moving = cleaned.get("status") in (Case.Status.IN_REVIEW, Case.Status.PUBLISHED)
+        if not moving or cleaned.get("status") == self.instance.status:
+            return
+        for name in drafts.PLACEHOLDERS:
+            if name in self.fields and drafts.is_placeholder(cleaned.get(name, "")):
+                self.add_error(name, "Still the placeholder: write it before the case is submitted.")

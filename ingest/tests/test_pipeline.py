@@ -151,7 +151,7 @@ def test_progress_page_reports_json_for_polling(client, faculty, case, django_ca
         "error": "",
     }
     page = client.get(url).content.decode()
-    assert "<progress" in page and "1 file → " in page and "1 image" in page and "(s)" not in page
+    assert "Import done" in page and "1 CT image became stage " in page and "(s)" not in page
 
 
 def test_another_faculty_cannot_import_into_the_case(client, other_faculty, case):
