@@ -20,6 +20,7 @@ const BROWSER_TESTED = {
   "mask.js": "tests/browser/test_mask_drawing.py",
   "question-picker.js": "tests/browser/test_question_authoring.py",
   "quiz.js": "tests/browser/test_quiz.py",
+  "stage_cards.js": "tests/browser/test_authoring_page.py",
   "target-drawer.js": "tests/browser/test_question_authoring.py",
   "viewer/pane.js": "tests/browser/test_viewer.py",
   "viewer/pointer.js": "tests/browser/test_viewer.py",
