@@ -39,7 +39,8 @@ def case_for_export(pk: int) -> Case:
     """Return the case with everything its document reads, in a fixed number of queries."""
     images = Image.objects.prefetch_related("annotations")
     stages = Series.objects.prefetch_related(Prefetch("images", queryset=images))
-    questions = Question.objects.select_related("topic", "series", "image").prefetch_related("options")
+    # In the order they were written: an import writes them in the package's order (keys are new).
+    questions = Question.objects.select_related("topic").prefetch_related("options").order_by("pk")
     return (
         Case.objects.select_related("topic")
         .prefetch_related(

@@ -92,6 +92,8 @@ def field_schema(model: type[models.Model], name: str) -> dict:
         schema = {"type": "string", "maxLength": field.max_length or TEXT_LIMIT}
     if field.choices:
         schema["enum"] = [value for value, _label in field.flatchoices]
+        if field.blank and "" not in schema["enum"] and schema["type"] == "string":
+            schema["enum"].append("")
     if field.null:
         schema = {"anyOf": [schema, {"type": "null"}]}
     return schema
