@@ -35,6 +35,7 @@ from .schema import (
     OPTION_FIELDS,
     QUESTION_FIELDS,
     STAGE_FIELDS,
+    VERSION,
 )
 
 logger = logging.getLogger(__name__)
@@ -70,7 +71,10 @@ def package_import(*, handle, by, limits: PackageLimits | None = None) -> Packag
         documents = [_case_document(archive, folder="")]
         kind = "package"
     elif is_mirc(archive):
-        documents = [mirc_document(archive)]
+        name, content, reader = mirc_document(archive)
+        # Read into the same document as a package, and checked by the same rules.
+        check_document({"format": CASE_FORMAT, "version": VERSION, "case": content}, name=name)
+        documents = [(name, content, reader)]
         kind = "MIRC document"
     else:
         raise PackageRefused(
