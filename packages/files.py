@@ -9,14 +9,13 @@ and re-encoded (``cases.web_images``), which drops any metadata they carry.
 import io
 import logging
 import tempfile
-import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.base import File
 from django.core.files.storage import default_storage
 
-from cases.models import Case
+from cases.models import Case, dicom_upload_to
 from cases.services import image_prepare
 from cases.web_images import PreparedImage, UnusableImage
 from imaging import deidentify as deid
@@ -57,8 +56,7 @@ def dicom_store(*, data: bytes, member: str, case: Case) -> CheckedDicom:
             logger.warning("Package DICOM refused: unexpected %s while writing", type(error).__name__)
             raise PackageRefused(f"{member}: damaged DICOM file.") from None
         buffer.seek(0)
-        token = uuid.uuid4().hex
-        name = default_storage.save(f"dicom/{token[:2]}/{token}.dcm", File(buffer))
+        name = default_storage.save(dicom_upload_to(None, "object.dcm"), File(buffer))
     return CheckedDicom(name=name, held=held)
 
 

@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 
 
 class PackageImportForm(forms.Form):
@@ -8,3 +9,10 @@ class PackageImportForm(forms.Form):
         "draft of yours; nothing is published.",
         widget=forms.ClearableFileInput(attrs={"accept": ".zip,application/zip"}),
     )
+
+    def clean_package(self):
+        package = self.cleaned_data["package"]
+        limit = settings.TEACHINGFILE_MAX_ARCHIVE_BYTES
+        if package.size > limit:
+            raise forms.ValidationError(f"The file is larger than {limit / 1024**2:,.0f} MB, the limit for a package.")
+        return package

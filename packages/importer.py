@@ -16,7 +16,17 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Model
 
-from cases.models import Annotation, Case, CaseFinding, CaseReference, DifferentialEntry, Image, Series, Topic
+from cases.models import (
+    Annotation,
+    Case,
+    CaseFinding,
+    CaseReference,
+    DifferentialEntry,
+    Image,
+    Series,
+    Topic,
+    image_upload_to,
+)
 from cases.tasks import prepare_viewer_values
 from quizzes.models import Option, Question
 
@@ -52,6 +62,18 @@ class PackageImport:
     kind: str = "package"
 
 
+@dataclass(frozen=True)
+class _StoredImage:
+    """An image's files, stored before its row is written."""
+
+    file: str
+    thumbnail: str
+    width: int
+    height: int
+    dicom: str
+    held: bool
+
+
 @dataclass
 class _Run:
     """One import's state: who imports, the files written so far (deleted if it fails), the notes."""
@@ -82,9 +104,14 @@ def package_import(*, handle, by, limits: PackageLimits | None = None) -> Packag
         )
     run = _Run(by=by, result=PackageImport(kind=kind))
     try:
+        # The files first, outside the transaction: de-identifying and re-encoding take seconds, and the
+        # database's write lock (SQLite's is one for everyone) is held only while the rows are written.
+        stored = [
+            (name, content, *_files_store(run, content=content, reader=reader)) for name, content, reader in documents
+        ]
         with transaction.atomic():
-            for name, content, reader in documents:
-                run.result.cases.append(_case_create(run, content=content, reader=reader, name=name))
+            for name, content, case, files in stored:
+                run.result.cases.append(_case_create(run, case=case, content=content, files=files, name=name))
     except Exception:
         for stored in run.written:
             default_storage.delete(stored)
@@ -146,9 +173,36 @@ def _topic(slug: str | None, run: _Run) -> Topic | None:
     return topic
 
 
-def _case_create(run: _Run, *, content: dict, reader: Reader, name: str) -> Case:
-    values = {key: content[key] for key in CASE_FIELDS if key in content}
-    case = Case(**values, number=case_number_new(), status=Case.Status.DRAFT, topic=_topic(content.get("topic"), run))
+def _files_store(run: _Run, *, content: dict, reader: Reader) -> tuple[Case, dict]:
+    """Store every image's files for a case not yet saved (its de-identification keys are already drawn)."""
+    case = Case(status=Case.Status.DRAFT)
+    files: dict[tuple[int, int], _StoredImage] = {}
+    objects: dict[str, tuple[str, bool]] = {}  # a multi-frame object is stored once for all its frames' images
+    for stage_number, stage in enumerate(content.get("stages", []), start=1):
+        for number, item in enumerate(stage["images"], start=1):
+            prepared = picture_prepare(data=reader(item["file"]), member=item["file"])
+            web = default_storage.save(image_upload_to(None, prepared.web.name), prepared.web)
+            run.written.append(web)
+            thumbnail = ""
+            if item["thumbnail"]:
+                thumbnail = default_storage.save(image_upload_to(None, prepared.thumbnail.name), prepared.thumbnail)
+                run.written.append(thumbnail)
+            dicom, held = "", False
+            if item["dicom"]:
+                if item["dicom"] not in objects:
+                    checked = dicom_store(data=reader(item["dicom"]), member=item["dicom"], case=case)
+                    run.written.append(checked.name)
+                    objects[item["dicom"]] = (checked.name, checked.held)
+                dicom, held = objects[item["dicom"]]
+            files[stage_number, number] = _StoredImage(web, thumbnail, prepared.width, prepared.height, dicom, held)
+    return case, files
+
+
+def _case_create(run: _Run, *, case: Case, content: dict, files: dict, name: str) -> Case:
+    for key in CASE_FIELDS:
+        if key in content:
+            setattr(case, key, content[key])
+    case.number, case.topic = case_number_new(), _topic(content.get("topic"), run)
     _checked(case, name=name, path=("case",), exclude=("deid_secret",))
     case.authors.set([run.by])
     for order, text in enumerate(content.get("findings", []), start=1):
@@ -161,7 +215,7 @@ def _case_create(run: _Run, *, content: dict, reader: Reader, name: str) -> Case
         _checked(CaseReference(case=case, order=order, **entry), name=name, path=("case", "references", order - 1))
     stages: list[tuple[Series, list[Image]]] = []
     for order, entry in enumerate(content.get("stages", []), start=1):
-        stages.append(_stage_create(run, case=case, entry=entry, order=order, reader=reader, name=name))
+        stages.append(_stage_create(case=case, entry=entry, order=order, files=files, name=name))
     for index, entry in enumerate(content.get("questions", [])):
         _question_create(case=case, entry=entry, stages=stages, name=name, path=("case", "questions", index))
     held = sum(image.held_for_review for _series, images in stages for image in images)
@@ -170,29 +224,19 @@ def _case_create(run: _Run, *, content: dict, reader: Reader, name: str) -> Case
     return case
 
 
-def _stage_create(run: _Run, *, case: Case, entry: dict, order: int, reader: Reader, name: str):
+def _stage_create(*, case: Case, entry: dict, order: int, files: dict, name: str):
     path = ("case", "stages", order - 1)
     series = _checked(Series(case=case, order=order, **{key: entry[key] for key in STAGE_FIELDS}), name=name, path=path)
-    objects: dict[str, object] = {}  # a multi-frame object is stored once for all its frames' images
     images = []
     for number, item in enumerate(entry["images"], start=1):
         image_path = (*path, "images", number - 1)
+        stored = files[order, number]
         image = Image(series=series, order=number, **{key: item[key] for key in IMAGE_FIELDS})
         spacing = item["pixel_spacing_mm"]
         image.pixel_spacing_mm = None if spacing is None else Decimal(spacing)
-        prepared = picture_prepare(data=reader(item["file"]), member=item["file"])
-        image.file.save(prepared.web.name, prepared.web, save=False)
-        run.written.append(image.file.name)
-        if item["thumbnail"]:
-            image.thumbnail.save(prepared.thumbnail.name, prepared.thumbnail, save=False)
-            run.written.append(image.thumbnail.name)
-        image.width, image.height = prepared.width, prepared.height
-        if item["dicom"]:
-            if item["dicom"] not in objects:
-                objects[item["dicom"]] = dicom_store(data=reader(item["dicom"]), member=item["dicom"], case=case)
-                run.written.append(objects[item["dicom"]].name)
-            image.dicom_file.name = objects[item["dicom"]].name
-            image.held_for_review = image.held_for_review or objects[item["dicom"]].held
+        image.file.name, image.thumbnail.name, image.dicom_file.name = stored.file, stored.thumbnail, stored.dicom
+        image.width, image.height = stored.width, stored.height
+        image.held_for_review = image.held_for_review or stored.held
         _checked(image, name=name, path=image_path, exclude=("file", "thumbnail", "dicom_file"))
         for index, mark in enumerate(item["annotations"]):
             row = Annotation(image=image, **{key: mark[key] for key in ANNOTATION_FIELDS})

@@ -90,3 +90,11 @@ def test_a_refused_package_shows_the_reason_on_the_form(client, faculty):
     assert response.status_code == 400
     assert "The package was not imported: The file is not a zip archive" in response.content.decode()
     assert Case.objects.count() == before
+
+
+def test_a_package_larger_than_the_limit_is_refused_before_it_is_opened(client, faculty, settings):
+    settings.TEACHINGFILE_MAX_ARCHIVE_BYTES = 1024**2
+    client.force_login(faculty)
+    response = client.post(reverse("admin:cases_case_package_import"), {"package": upload(b"\0" * (1024**2 + 1))})
+    assert response.status_code == 400
+    assert "larger than 1 MB, the limit for a package" in response.content.decode()
