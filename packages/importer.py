@@ -113,8 +113,8 @@ def package_import(*, handle, by, limits: PackageLimits | None = None) -> Packag
             for name, content, case, files in stored:
                 run.result.cases.append(_case_create(run, case=case, content=content, files=files, name=name))
     except Exception:
-        for stored in run.written:
-            default_storage.delete(stored)
+        for written in run.written:
+            default_storage.delete(written)
         raise
     series_ids = [pk for case in run.result.cases for pk in case.series.values_list("pk", flat=True)]
     transaction.on_commit(lambda: prepare_viewer_values.enqueue(series_ids=series_ids))
