@@ -19,8 +19,10 @@ from cases.models import Case, dicom_upload_to
 from cases.services import image_prepare
 from cases.web_images import PreparedImage, UnusableImage
 from imaging import deidentify as deid
-from imaging import read
 from imaging.burned_in import burned_in_risk
+from imaging.limits import UnreadableFile
+from imaging.read import read_dataset
+from imaging.sources import Source
 from ingest.spool import ingest_limits
 
 from .archive import PackageRefused
@@ -40,9 +42,9 @@ def dicom_store(*, data: bytes, member: str, case: Case) -> CheckedDicom:
     """De-identify one package member with ``case``'s keys and store it; refuse it with the reader's reason."""
     keys = deid.CaseKeys(uid_secret=bytes(case.deid_secret), date_offset_days=case.date_offset_days)
     try:
-        dataset = read.read_dataset(read.Source(name=member, data=data), limits=ingest_limits())
+        dataset = read_dataset(Source(name=member, data=data), limits=ingest_limits())
         cleaned = deid.deidentify(dataset, keys=keys)
-    except (read.UnreadableFile, deid.DeidentificationError) as error:
+    except (UnreadableFile, deid.DeidentificationError) as error:
         raise PackageRefused(f"{member}: {error}.") from None
     except Exception as error:  # noqa: BLE001 - one odd object refuses the package, with a reason
         logger.warning("Package DICOM refused: unexpected %s", type(error).__name__)

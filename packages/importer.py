@@ -28,6 +28,7 @@ from cases.models import (
     image_upload_to,
 )
 from cases.tasks import prepare_viewer_values
+from quizzes.geometry import polygon_problem
 from quizzes.models import Option, Question
 
 from .archive import PackageArchive, PackageLimits, PackageRefused
@@ -251,6 +252,8 @@ def _question_create(*, case: Case, entry: dict, stages: list, name: str, path: 
         setattr(question, key, entry[key])
     if entry["topic"]:
         question.topic = Topic.objects.filter(slug=entry["topic"]).first()
+    if question.target_shape == Question.Shape.POLYGON and (problem := polygon_problem(question.target_points)):
+        raise PackageRefused(f"{name}: {where((*path, 'target_points'))}: {problem}")
     if entry["stage"] is not None:
         if entry["stage"] > len(stages):
             raise PackageRefused(f"{name}: {where((*path, 'stage'))} names a stage the case does not have.")

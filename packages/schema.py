@@ -68,6 +68,8 @@ QUESTION_FIELDS = [
     "target_x",
     "target_y",
     "target_radius",
+    "target_shape",
+    "target_points",
     "slice_from",
     "slice_to",
 ]

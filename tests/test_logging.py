@@ -157,6 +157,16 @@ def refuse_a_quiz_answer(request):
     client.post(reverse("quizzes:attempt-answer", args=[attempt.pk]), {"question": "not a number"})
 
 
+def refuse_a_picked_image(request):
+    faculty, other = request.getfixturevalue("faculty"), request.getfixturevalue("other_faculty")
+    foreign = make_image(series=make_series(case=make_case(authors=[other]), label_confirmed=True))
+    client = Client()
+    client.force_login(faculty)
+    data = {"key": "forged", "kind": "sba", "stem": "Which?", "case": foreign.series.case_id, "image": foreign.pk}
+    data |= {"options-TOTAL_FORMS": "0", "options-INITIAL_FORMS": "0"}
+    client.post(reverse("admin:quizzes_question_add"), data)
+
+
 def refuse_a_comment(request):
     case = make_case()
     client = revealed_reader(case)
@@ -236,6 +246,7 @@ TRIGGERS = {
     ("ingest.watch", "DICOM import … lost its process and has been closed"): lose_an_import(task=False),
     ("ingest.watch", "DICOM import … lost its process and has been queued again"): lose_an_import(task=True),
     ("quizzes.views", "Refused an answer in attempt …"): refuse_a_quiz_answer,
+    ("quizzes.admin", "Refused a picked … for question … by user …"): refuse_a_picked_image,
     ("discussions.views", "Refused a comment on …"): refuse_a_comment,
     ("discussions.services", "Comment … hidden by user …"): moderate("comment-hide"),
     ("discussions.services", "Comment … restored by user …"): moderate("comment-restore"),

@@ -136,6 +136,12 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
             reverse("admin:quizzes_quiz_results_csv", args=[quiz.pk]),
             own_case_admin,
         ),
+        (
+            "admin:quizzes_question_case_images",
+            "get",
+            reverse("admin:quizzes_question_case_images", args=[published.pk]),
+            own_case_admin,
+        ),
         ("cases:home", "get", reverse("cases:home"), readers),
         ("cases:case-list", "get", reverse("cases:case-list"), readers),
         ("cases:case-done-list", "get", reverse("cases:case-done-list"), readers),

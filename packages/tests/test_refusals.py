@@ -170,6 +170,12 @@ def test_a_damaged_picture_is_refused(package, faculty):
     assert refused(zip_of(package), faculty).startswith("images/2-1.png: ")
 
 
+def test_a_polygon_target_that_crosses_itself_is_refused(package, faculty):
+    bow_tie = [[0.1, 0.1], [0.5, 0.5], [0.5, 0.1], [0.1, 0.5]]
+    data = with_case(package, lambda document: document["case"]["questions"][1].update(target_points=bow_tie))
+    assert "case.questions[2].target_points: " in refused(data, faculty)
+
+
 def test_a_question_naming_a_missing_stage_is_refused(package, faculty):
     data = with_case(package, lambda document: document["case"]["questions"][0].update(stage=9))
     assert "names a stage the case does not have" in refused(data, faculty)

@@ -29,6 +29,8 @@ def small_case(faculty) -> Case:
     picture = make_image(series=pictures, caption="Key image", alt_text="A pelvis.")
     Annotation.objects.create(image=picture, kind="arrow", x1=0.1, y1=0.2, x2=0.3, y2=0.4, label="HO")
     make_click(case=case, series=dicom_stage, key="package-click")
+    polygon = {"target_shape": "polygon", "target_points": [[0.1, 0.1], [0.6, 0.1], [0.3, 0.5]]}
+    make_click(case=case, series=dicom_stage, key="package-polygon", target_x=None, target_y=None, **polygon)
     make_sba(case=case, image=picture, key="package-sba", topic=topic)
     return case
 
@@ -40,7 +42,9 @@ def test_round_trip_of_a_case_with_every_part(faculty, other_faculty):
     imported = result.cases[0]
     assert case_json(imported) == first
     assert first["format"] == CASE_FORMAT and first["version"] == VERSION
-    assert len(first["case"]["questions"]) == 2 and first["case"]["questions"][1]["image"] == {"stage": 2, "image": 1}
+    questions = first["case"]["questions"]
+    assert len(questions) == 3 and questions[2]["image"] == {"stage": 2, "image": 1}
+    assert questions[1]["target_points"] == [[0.1, 0.1], [0.6, 0.1], [0.3, 0.5]]
     assert imported.number != case.number and imported.status == Case.Status.DRAFT
     assert list(imported.authors.all()) == [other_faculty]
     assert imported.topic == case.topic

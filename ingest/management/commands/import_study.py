@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.template.defaultfilters import pluralize
 
 from cases.models import Case
-from imaging import read
+from imaging.uploads import sources_from_paths
 from ingest.clean import ingest_stage
 from ingest.lease import ingest_heartbeat
 from ingest.models import IngestJob
@@ -41,7 +41,7 @@ class Command(BaseCommand):
             raise CommandError(f"No case numbered {case!r}.", returncode=2)
 
         job = IngestJob.objects.create(case=target)
-        sources = enumerate(read.sources_from_paths(paths, limits=ingest_limits()), start=1)
+        sources = enumerate(sources_from_paths(paths, limits=ingest_limits()), start=1)
         workers = settings.TEACHINGFILE_INGEST_WORKERS
         # The heartbeat lets the lease check close the job and delete its files if this process is killed.
         with ingest_heartbeat(job=job) as lease:
