@@ -128,6 +128,8 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
             reverse("admin:cases_case_image_check", args=[draft.pk]),
             own_case_admin,
         ),
+        ("admin:cases_case_package", "get", reverse("admin:cases_case_package", args=[draft.pk]), own_case_admin),
+        ("admin:cases_case_package_import", "get", reverse("admin:cases_case_package_import"), staff),
         ("admin:quizzes_quiz_results", "get", reverse("admin:quizzes_quiz_results", args=[quiz.pk]), own_case_admin),
         (
             "admin:quizzes_quiz_results_csv",
@@ -255,6 +257,13 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
             "post",
             reverse("admin:cases_case_confirm_labels", args=[draft.pk]),
             own_case_admin | {"faculty_owner": REDIRECT, "editor": REDIRECT},
+        ),
+        # No file: the import page answers with its form again and imports nothing.
+        (
+            "admin:cases_case_package_import",
+            "post",
+            reverse("admin:cases_case_package_import"),
+            staff | dict.fromkeys(("faculty_owner", "faculty_other", "editor"), BAD),
         ),
         # Nothing ticked: the check page answers with its form again and changes nothing.
         (

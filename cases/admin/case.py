@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
 from ingest.views import dicom_progress_view, dicom_upload_view, import_report_context
+from packages import views as package_views
 
 from .. import history, revisions, services, workflow
 from ..forms import ProposedRowsFormSet, ReturnForm
@@ -85,7 +86,7 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
         ),
     ]
 
-    actions = ["submit_for_review", "publish", "return_to_draft", "retire"]
+    actions = ["submit_for_review", "publish", "return_to_draft", "retire", package_views.export_packages]
     object_history_template = "admin/cases/case/object_history.html"
     object_history_list_template = "admin/cases/case/object_history_list.html"
 
@@ -297,6 +298,7 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
     def get_urls(self):
         own = [
             *revision_review.urls(self.admin_site),
+            *package_views.urls(self.admin_site),
             path("review-queue/", self.admin_site.admin_view(review_queue_view), name="cases_case_review_queue"),
             path(
                 "review-queue/<int:pk>/",
