@@ -14,6 +14,10 @@ export default [
     languageOptions: { sourceType: "script", globals: globals.worker },
   },
   {
+    files: ["static/js/stage_cards.js"],
+    languageOptions: { sourceType: "script", globals: globals.browser },
+  },
+  {
     files: ["tests/js/**/*.js", "eslint.config.js"],
     languageOptions: { ecmaVersion: 2022, sourceType: "module", globals: globals.node },
   },

@@ -48,7 +48,8 @@ from pydicom.dataset import FileMetaDataset  # noqa: E402
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid  # noqa: E402
 
 from demo import phantoms  # noqa: E402
-from imaging.read import Limits, Source, read_dataset  # noqa: E402
+from imaging.limits import Limits  # noqa: E402
+from imaging.read import read_dataset  # noqa: E402
 from imaging.render import (  # noqa: E402
     is_greyscale,
     iter_frames,
@@ -56,6 +57,7 @@ from imaging.render import (  # noqa: E402
     render_frame,
     to_display,
 )
+from imaging.sources import Source  # noqa: E402
 from imaging.values import compact_values  # noqa: E402
 from imaging.windows import default_window  # noqa: E402
 

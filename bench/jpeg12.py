@@ -35,8 +35,11 @@ from libjpeg import decode  # noqa: E402
 from pydicom.encaps import generate_frames  # noqa: E402
 
 from bench.interleave import interleaved, report  # noqa: E402
-from imaging import read, render  # noqa: E402
+from imaging import render  # noqa: E402
 from imaging.jpeg import repair_pixel_data  # noqa: E402
+from imaging.limits import Limits  # noqa: E402
+from imaging.read import read_dataset  # noqa: E402
+from imaging.sources import FileSource  # noqa: E402
 from imaging.tests.corpus import formats  # noqa: E402
 
 SIDE = 512
@@ -78,10 +81,10 @@ def main() -> None:
     try:
         damaged = damaged_jpeg(folder)
         raw = bytes(pydicom.dcmread(damaged).PixelData)
-        limits = read.Limits()
+        limits = Limits()
 
         def ours() -> np.ndarray:
-            dataset = read.read_dataset(read.FileSource(name="ct", path=damaged), limits=limits)
+            dataset = read_dataset(FileSource(name="ct", path=damaged), limits=limits)
             return next(render.iter_frames(dataset))
 
         def dcmdjpeg() -> Path:

@@ -131,7 +131,7 @@ def build_site(slices: int) -> dict:
     from cases.models import Case, Image, Series
     from cases.tests.factories import make_case, make_user
     from demo import synthetic
-    from imaging import read
+    from imaging.sources import Source
     from ingest.clean import ingest_stage
     from ingest.models import IngestJob
     from ingest.run import ingest_run
@@ -144,7 +144,7 @@ def build_site(slices: int) -> dict:
     datasets = synthetic.ct_pelvis(patient=synthetic.Patient(), slices=slices, seed=7)
     files = synthetic.planted_study_files(datasets)
     job = IngestJob.objects.create(case=case)
-    sources = [read.Source(name=name, data=data) for name, data in files.items()]
+    sources = [Source(name=name, data=data) for name, data in files.items()]
     ingest_stage(job=job, sources=enumerate(sources, start=1))
     ingest_run(job=job)
     Series.objects.filter(case=case).update(label_confirmed=True)

@@ -20,9 +20,8 @@ from accounts.names import display_name
 from accounts.roles import EDITOR
 from discussions.services import notifications_send
 
-from . import values, workflow
+from . import drafts, values, workflow
 from .models import Annotation, Case, CaseReview, Image, Reveal, Series
-from .placeholders import case_placeholder_problems
 from .selectors import StageProblem, case_stage_problems
 from .web_images import PreparedImage, UnusableImage, prepare_web_image
 
@@ -181,10 +180,12 @@ def case_set_status(*, case: Case, status: str, by, comments: str = "") -> Case:
     if returned and not comments.strip():
         raise workflow.StatusChangeRefused("Write the comments the authors should act on.")
     if status in (Case.Status.IN_REVIEW, Case.Status.PUBLISHED) and status != case.status:
-        problems = [*case_placeholder_problems(case), *case_stage_problems(case)]
-        if problems:
+        problems = case_stage_problems(case)
+        unwritten = drafts.case_placeholder_fields(case)
+        if problems or unwritten:
             verb = "submitted" if status == Case.Status.IN_REVIEW else "published"
-            raise NotReadyToPublish(f"Not {verb}: {' '.join(map(str, problems))}", problems)
+            texts = [*map(str, problems)] + ([f"Still placeholder text: {', '.join(unwritten)}."] if unwritten else [])
+            raise NotReadyToPublish(f"Not {verb}: {' '.join(texts)}", problems)
     previous = case.status
     if status == previous:
         return case

@@ -31,7 +31,7 @@ from cases.models import (
     TopicReference,
     TopicSection,
 )
-from imaging import read
+from imaging.sources import Source
 from ingest.clean import ingest_stage
 from ingest.models import IngestJob
 from ingest.outcomes import imported_all
@@ -190,7 +190,7 @@ def _dicom_series_create(case: Case, order: int, data: dict) -> None:
         dataset.SeriesInstanceUID = datasets[0].SeriesInstanceUID
     files = synthetic.planted_study_files(datasets)
     job = IngestJob.objects.create(case=case)
-    sources = [read.Source(name=name, data=content) for name, content in files.items()]
+    sources = [Source(name=name, data=content) for name, content in files.items()]
     ingest_stage(job=job, sources=enumerate(sources, start=1))
     ingest_run(job=job)
     if not imported_all(job):

@@ -1,11 +1,15 @@
-"""Header attributes as grouping and labelling read them: text, numbers, frame counts, and values from the
-functional groups of enhanced objects."""
+"""Header attributes as reading, grouping and labelling read them: text, numbers, UIDs, frame counts, and
+values from the functional groups of enhanced objects."""
 
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from pydicom.dataset import Dataset
+from pydicom.uid import UID
+
+UID_PATTERN = re.compile(r"^[0-9]+(\.[0-9]+)+$")
 
 
 def text(dataset: Dataset, keyword: str) -> str:
@@ -76,3 +80,9 @@ def functional_item(ds: Dataset, sequence: str, frame_index: int) -> Dataset | N
         except (TypeError, IndexError, AttributeError):
             continue
     return None
+
+
+def uid_name(value: object) -> str:
+    """Return the name DICOM's UID registry gives a UID, or "" for one it does not list (never the UID itself)."""
+    uid = UID(str(value or "").strip())
+    return uid.name if uid and uid.name != str(uid) else ""

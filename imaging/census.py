@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import functools
 import struct
+from collections.abc import Callable
+from typing import NamedTuple
 
 from pydicom.datadict import dictionary_VR
 from pydicom.valuerep import EXPLICIT_VR_LENGTH_32
@@ -33,7 +35,7 @@ def census_reason(
     """Return why the data set at ``data[start:]`` is refused, or None when it is within the limits.
 
     ``max_top_level`` bounds its own elements, ``max_count`` its elements and sequence items together at all
-    levels, ``max_depth`` how deeply sequences nest.  The top-level data set ends, as ``read._ElementGuard``
+    levels, ``max_depth`` how deeply sequences nest.  The top-level data set ends, as ``headers._ElementGuard``
     ends it, at an element of group 0000 or at the same element twice in a row.  Damage (a length past the
     end) ends the walk quietly: the parse that follows reports it.
 
@@ -42,11 +44,8 @@ def census_reason(
     DICOM PS3.5 7.1 (data elements), 7.5 (nesting of data sets: items and delimiters), 6.2.2 (UN of
     undefined length is a sequence in implicit VR).
     """
-    order = "<" if little else ">"
-    tag_at = struct.Struct(f"{order}HH").unpack_from
-    short_at = struct.Struct(f"{order}H").unpack_from
-    long_at = struct.Struct(f"{order}I").unpack_from
-    sequence_end = struct.pack(f"{order}HH", 0xFFFE, 0xE0DD)
+    unpack = _unpackers(little)
+    tag_at, long_at, sequence_end = unpack.tag_at, unpack.long_at, unpack.sequence_end
     size = len(data)
     # The level being walked (a sequence's items or a data set's elements; its end offset, or None until a
     # delimiter; its VR encoding), and the levels around it, innermost last.
@@ -77,20 +76,11 @@ def census_reason(
             position += 8
             outer.append((is_sequence, end, implicit))
             is_sequence, end = False, None if length == _UNDEFINED else position + length
-            if not implicit and position + 6 <= size:  # an item may switch to implicit VR, as pydicom allows
-                implicit = not (0x40 < data[position + 4] < 0x5B and 0x40 < data[position + 5] < 0x5B)
+            implicit = implicit or _looks_implicit(data, position, False)  # an item may switch, as pydicom allows
             continue
         tag = group << 16 | element
-        vr = None if implicit else data[position + 4 : position + 6]
-        if vr is None or not (b"AA" <= vr <= b"ZZ"):  # pydicom reads such an element as implicit VR
-            vr, length, position = None, long_at(data, position + 4)[0], position + 8
-        elif vr in _LONG_VRS:
-            length = long_at(data, position + 8)[0] if position + 12 <= size else 0
-            position += 12
-        else:
-            length = short_at(data, position + 6)[0]
-            position += 8
-        if not outer:  # the top level ends where read._ElementGuard ends it
+        vr, length, position = _element_header(data, position, implicit, unpack)
+        if not outer:  # the top level ends where headers._ElementGuard ends it
             if group == 0 or (tag, vr, length) == previous:
                 return None
             previous = (tag, vr, length)
@@ -108,6 +98,37 @@ def census_reason(
             position = size if found < 0 else found + 8
         else:
             position += length
+
+
+class _Unpackers(NamedTuple):
+    """Readers of tags, 16- and 32-bit numbers in one byte order, and the sequence delimiter in it."""
+
+    tag_at: Callable[[bytes, int], tuple[int, int]]
+    short_at: Callable[[bytes, int], tuple[int]]
+    long_at: Callable[[bytes, int], tuple[int]]
+    sequence_end: bytes
+
+
+@functools.cache
+def _unpackers(little: bool) -> _Unpackers:
+    order = "<" if little else ">"
+    return _Unpackers(
+        tag_at=struct.Struct(f"{order}HH").unpack_from,
+        short_at=struct.Struct(f"{order}H").unpack_from,
+        long_at=struct.Struct(f"{order}I").unpack_from,
+        sequence_end=struct.pack(f"{order}HH", 0xFFFE, 0xE0DD),
+    )
+
+
+def _element_header(data: bytes, position: int, implicit: bool, unpack: _Unpackers) -> tuple[bytes | None, int, int]:
+    """Return an element's VR (None when implicit), its value's length and where the value starts (PS3.5 7.1)."""
+    vr = None if implicit else data[position + 4 : position + 6]
+    if vr is None or not (b"AA" <= vr <= b"ZZ"):  # pydicom reads such an element as implicit VR
+        return None, unpack.long_at(data, position + 4)[0], position + 8
+    if vr in _LONG_VRS:
+        length = unpack.long_at(data, position + 8)[0] if position + 12 <= len(data) else 0
+        return vr, length, position + 12
+    return vr, unpack.short_at(data, position + 6)[0], position + 8
 
 
 def _is_sequence(data: bytes, position: int, tag: int, vr: bytes | None, length: int, tag_at) -> bool:

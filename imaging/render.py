@@ -29,10 +29,9 @@ import PIL.Image
 from pydicom.dataset import Dataset
 from pydicom.pixels import apply_color_lut, apply_modality_lut, convert_color_space, iter_pixels
 
-from .attributes import first_number, functional_item
+from .attributes import first_number, functional_item, uid_name
 from .labels import PARAMETRIC_MAP_STORAGE
 from .pictures import as_grey_palette, thumbnail_of
-from .read import uid_name
 from .windows import (
     AUTO_SAMPLE_PIXELS,
     CROSS_SECTIONAL,

@@ -14,7 +14,10 @@ from django.db import transaction
 
 from cases.models import Case
 from imaging import deidentify as deid
-from imaging import mosaic, read
+from imaging import mosaic
+from imaging.limits import Limits, UnreadableFile
+from imaging.read import read_dataset
+from imaging.sources import FileSource, Rejected, Source
 
 from .frames import frame_files, header_without_pixels, render_object
 from .lease import Heartbeat, Progress, claim
@@ -34,7 +37,7 @@ def case_keys(case: Case) -> deid.CaseKeys:
 def ingest_stage(
     *,
     job: IngestJob,
-    sources: Iterable[tuple[int, read.Source | read.FileSource | read.Rejected]],
+    sources: Iterable[tuple[int, Source | FileSource | Rejected]],
     workers: int = 1,
     render_now: bool = False,
     lease: "Heartbeat | None" = None,
@@ -56,7 +59,7 @@ def ingest_stage(
     def candidates():
         for index, source in sources:
             report.names[index] = source.name
-            if isinstance(source, read.Rejected):
+            if isinstance(source, Rejected):
                 report.refused.append(FileOutcome(index, source.name, REFUSED, source.reason))
                 tracker.advance()
             else:
@@ -103,7 +106,7 @@ def _to_render_phase(job: IngestJob, *, report: StageReport, staged: set[str], f
     claim(job, phase=job.phase, total=job.total, processed=0, report=job.report)
 
 
-def clean_one(*, index: int, source: read.Source, keys: deid.CaseKeys, folder: str) -> tuple[str | None, str]:
+def clean_one(*, index: int, source: Source, keys: deid.CaseKeys, folder: str) -> tuple[str | None, str]:
     """Read, de-identify and store one object in this process, as an upload's worker does (the DICOM receiver).
 
     Returns the stored name (beginning with ``index``) or None, and the reason it was refused.
@@ -116,7 +119,7 @@ def prerendered_files(prerendered: dict[str, tuple]) -> list[str]:
     return [name for _, rendered, _ in prerendered.values() if rendered is not None for name in frame_files(rendered)]
 
 
-def _clean(task: tuple[int, read.Source | read.FileSource, deid.CaseKeys, read.Limits, str, str, bool]):
+def _clean(task: tuple[int, Source | FileSource, deid.CaseKeys, Limits, str, str, bool]):
     """Read, de-identify, store (and maybe render) one source in a worker.
 
     Returns (index, stored name or None, reason, held descriptors, actions, rendered or None); the stored name
@@ -124,10 +127,10 @@ def _clean(task: tuple[int, read.Source | read.FileSource, deid.CaseKeys, read.L
     """
     index, source, keys, limits, folder, images, render_now = task
     try:
-        dataset = read.read_dataset(source, limits=limits)
+        dataset = read_dataset(source, limits=limits)
         mosaic.split_mosaic(dataset)  # before de-identification removes the private header that describes it
         cleaned = deid.deidentify(dataset, keys=keys)
-    except (read.UnreadableFile, deid.DeidentificationError) as error:
+    except (UnreadableFile, deid.DeidentificationError) as error:
         return index, None, str(error), {}, Counter(), None
     except Exception as error:  # noqa: BLE001 - one odd file must not stop the others
         logger.warning("Unexpected %s while reading a DICOM file", type(error).__name__)

@@ -15,7 +15,6 @@ import datetime
 import io
 import logging
 import os
-import secrets
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -28,10 +27,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from cases.drafts import PLACEHOLDERS, case_next_number
 from cases.models import Case, Image, random_date_offset, random_secret
-from cases.placeholders import PLACEHOLDERS
 from imaging import deidentify as deid
-from imaging import read, tce
+from imaging import tce
+from imaging.sources import Source
 from imaging.withheld import quiet_pydicom
 
 from .clean import clean_one
@@ -128,7 +128,7 @@ def teaching_selection_of(data: bytes) -> tce.TeachingSelection | None:
 def received_object_store(*, study: Study, part: Part, received: Received, data: bytes) -> str:
     """De-identify one received object in memory and store its de-identified copy; return "" or the reason refused."""
     index = study.take_index()
-    source = read.Source(f"object {index}", data)
+    source = Source(f"object {index}", data)
     stored, reason = clean_one(index=index, source=source, keys=study.keys, folder=study.folder)
     if stored is None:
         part.refused[index] = reason
@@ -259,21 +259,22 @@ def _draft_save(
 
 
 def _draft_case(study: Study) -> Case:
-    """Create the draft, its required fields holding the placeholders the publish check refuses."""
-    for _ in range(5):
+    """Create the draft with the keys its objects were de-identified with, its text the placeholders the
+    workflow refuses (``cases.drafts``), its number the next free one."""
+    for _ in range(3):
         try:
             with transaction.atomic():
                 return Case.objects.create(
-                    number=f"pacs-{secrets.token_hex(4)}",
+                    number=case_next_number(),
                     status=Case.Status.DRAFT,
                     region="",
                     deid_secret=study.keys.uid_secret,
                     date_offset_days=study.keys.date_offset_days,
                     **PLACEHOLDERS,
                 )
-        except IntegrityError:  # the random number was taken: draw again
+        except IntegrityError:  # another draft took the number meanwhile
             continue
-    raise RuntimeError("no free case number after five draws")
+    raise IntegrityError("No free case number after three tries.")
 
 
 def receiver_routes_ensure(routes: dict[str, str], *, users: dict) -> list[ReceiverRoute]:

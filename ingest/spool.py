@@ -10,15 +10,17 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.move import file_move_safe
 
-from imaging import read
+from imaging.limits import Limits
+from imaging.sources import Rejected, Source
+from imaging.uploads import candidate_names, sources_from_paths
 
 from .models import IngestJob
 
 logger = logging.getLogger(__name__)
 
 
-def ingest_limits() -> read.Limits:
-    return read.Limits(
+def ingest_limits() -> Limits:
+    return Limits(
         max_file_bytes=settings.TEACHINGFILE_MAX_DICOM_FILE_BYTES,
         max_archive_members=settings.TEACHINGFILE_MAX_ARCHIVE_FILES,
         max_archive_bytes=settings.TEACHINGFILE_MAX_ARCHIVE_BYTES,
@@ -49,7 +51,7 @@ def spool_delete(job: IngestJob) -> None:
     shutil.rmtree(spool_folder(job), ignore_errors=True)
 
 
-def spooled_sources(job: IngestJob) -> Iterator[tuple[int, read.Source | read.Rejected]]:
+def spooled_sources(job: IngestJob) -> Iterator[tuple[int, Source | Rejected]]:
     """Yield the spooled upload's candidates with the index the request gave each (see ``ingest_upload``)."""
     limits = ingest_limits()
     folder = spool_folder(job)
@@ -57,10 +59,10 @@ def spooled_sources(job: IngestJob) -> Iterator[tuple[int, read.Source | read.Re
     for path in sorted(folder.iterdir(), key=lambda spooled: int(spooled.name)):
         size = path.stat().st_size
         with path.open("rb") as handle:
-            listed = read.candidate_names(path.name, handle, size=size, limits=limits)
+            listed = candidate_names(path.name, handle, size=size, limits=limits)
         places = {name: offset + place for place, name in enumerate(listed, start=1)}
         # Listed from the path: a zip's members are then decompressed by the workers that parse them.
-        for source in read.sources_from_paths([path], limits=limits):
+        for source in sources_from_paths([path], limits=limits):
             yield _place_of(places, source.name, default=offset + 1), source
         offset += len(listed)
 

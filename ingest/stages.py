@@ -140,7 +140,8 @@ def ingest_group(
         # The stage is saved and complete; pages show the key image's web image until a thumbnail exists.
         reason = type(error).__name__
         logger.warning("DICOM import %s made no thumbnail for stage %s (%s)", job.token, series.pk, reason)
-    return {"label": series.label, "files": len(added), "images": images, "series": series.pk}
+    held = sum(len(rendered.frames) for name, rendered in objects if name in added and rendered.held)
+    return {"label": series.label, "files": len(added), "images": images, "series": series.pk, "held": held}
 
 
 def _not_in_case(

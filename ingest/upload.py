@@ -6,7 +6,7 @@ import shutil
 from django.db import transaction
 
 from cases.models import Case
-from imaging import read
+from imaging.uploads import candidate_names
 
 from .models import IngestJob
 from .spool import ingest_limits, spool_file, spool_folder
@@ -32,7 +32,7 @@ def ingest_upload(*, case: Case, uploads: list, user) -> tuple[IngestJob, list[s
             path = folder / str(number)
             spool_file(upload, path)
             with path.open("rb") as handle:
-                names += read.candidate_names(upload.name, handle, size=path.stat().st_size, limits=limits)
+                names += candidate_names(upload.name, handle, size=path.stat().st_size, limits=limits)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

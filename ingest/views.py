@@ -16,6 +16,7 @@ from cases.models import Case
 from .forms import DicomUploadForm
 from .models import IngestJob, ReceivedStudy
 from .outcomes import IMPORTED, file_counts, file_outcomes
+from .summary import case_stage_numbers, import_summary
 from .upload import ingest_upload
 from .watch import ingest_job_checked, ingest_job_state
 
@@ -45,17 +46,24 @@ def dicom_progress_view(request, pk: int, token):
     return _progress_response(request, case, job, None)
 
 
+def import_report_context(*, case: Case, job: IngestJob) -> dict:
+    """Return what ``import_report.html`` shows of a job: its summary in words and its files' outcomes."""
+    return {
+        "job": job,
+        "summary": import_summary(job=job, stage_numbers=case_stage_numbers(case)),
+        "not_imported": [outcome for outcome in file_outcomes(job=job, names={}) if outcome.outcome != IMPORTED],
+        "counts": file_counts(job=job),
+        "progress_url": reverse("admin:cases_case_dicom_progress", args=[case.pk, job.token]),
+    }
+
+
 def _progress_response(request, case: Case, job: IngestJob, names: list[str] | None):
-    not_imported = [outcome for outcome in file_outcomes(job=job, names={}) if outcome.outcome != IMPORTED]
     context = page_context(
         request,
         title=f"DICOM import into {case.number}",
         case=case,
-        job=job,
         names=names,
-        not_imported=not_imported,
-        counts=file_counts(job=job),
-        progress_url=reverse("admin:cases_case_dicom_progress", args=[case.pk, job.token]),
+        **import_report_context(case=case, job=job),
     )
     return TemplateResponse(request, "admin/cases/case/dicom_progress.html", context)
 

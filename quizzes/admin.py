@@ -1,11 +1,12 @@
 """The authoring screen for quizzes: the question bank, quizzes, and each quiz's cohort results."""
 
 import csv
+import logging
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -15,7 +16,10 @@ from cases.models import Case
 
 from . import services
 from .models import Option, Question, Quiz, QuizQuestion
+from .picker import NOT_YOURS, case_picker_data, pick_problem
 from .selectors import cohort_results, quiz_text_naming_its_cases
+
+logger = logging.getLogger(__name__)
 
 
 class OptionFormSet(forms.BaseInlineFormSet):
@@ -72,14 +76,92 @@ class AuthoredMixin:
             obj.authors.add(request.user)
 
 
+PICKED_FIELDS = ["image", "series", "target_shape", "target_x", "target_y", "target_radius", "target_points"]
+
+
+class QuestionAdminForm(forms.ModelForm):
+    """The picker (static/js/question-picker.js) fills the image, the stage and the target drawn on it."""
+
+    PICKED = PICKED_FIELDS
+    author = None  # the user saving, set by QuestionAdmin.get_form
+
+    class Meta:
+        model = Question
+        fields = ["key", "kind", "topic", "stem", "explanation", "case", *PICKED_FIELDS, "slice_from", "slice_to"]
+        widgets = dict.fromkeys(PICKED_FIELDS, forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "target_shape" in self.fields:  # left out by a form posted without the picker: the model's default
+            self.fields["target_shape"].required = False
+
+    def clean(self):
+        cleaned = super().clean()
+        if "image" in self.changed_data and cleaned.get("image") and not cleaned.get("case"):
+            self.add_error("case", "Choose the case first, then pick one of its images.")
+        for name in ("image", "series"):
+            problem = name in self.changed_data and pick_problem(user=self.author, picked=cleaned.get(name))
+            if problem:
+                logger.warning(
+                    "Refused a picked %s for question %s by user %s", name, self.instance.pk or "(new)", self.author.pk
+                )
+                self.add_error(name, problem)
+        return cleaned
+
+    def add_error(self, field, error):
+        """Report problems of the hidden fields the picker fills above the form, where the author sees them."""
+        if field is None and isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+            for name, errors in error.error_dict.items():
+                super().add_error(None if name in self.PICKED else name, errors)
+            return
+        super().add_error(None if field in self.PICKED else field, error)
+
+
 @admin.register(Question)
 class QuestionAdmin(AuthoredMixin, admin.ModelAdmin):
+    form = QuestionAdminForm
     list_display = ["key", "kind", "topic", "case"]
     list_filter = ["kind", "topic"]
     search_fields = ["key", "stem"]
-    raw_id_fields = ["case", "image", "series"]
-    exclude = ["authors"]
+    raw_id_fields = ["case"]
+    readonly_fields = ["picker"]
     inlines = [OptionInline]
+
+    class Media:
+        css = {"all": ["css/question-picker.css"]}
+        js = [forms.Script("js/question-picker.js", type="module")]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"author": request.user})
+
+    def get_urls(self):
+        own = [
+            path(
+                "case-images/<int:case_pk>/",
+                self.admin_site.admin_view(self.case_images_view),
+                name="quizzes_question_case_images",
+            )
+        ]
+        return own + super().get_urls()
+
+    def case_images_view(self, request, case_pk: int):
+        """The picker's data: the stages and images of a case the author may edit."""
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
+        case = get_object_or_404(Case, pk=case_pk)
+        if not case.is_editable_by(request.user):
+            return JsonResponse({"error": NOT_YOURS}, status=403)
+        return JsonResponse(case_picker_data(case=case))
+
+    @admin.display(description="Pick")
+    def picker(self, obj) -> str:
+        template = reverse("admin:quizzes_question_case_images", args=[0])
+        return format_html(
+            '<div class="question-picker" data-url="{}"><p class="question-picker-status" role="status" '
+            'aria-live="polite">Choose the case first: its images appear here.</p></div>',
+            template,
+        )
 
     def save_formset(self, request, form, formsets, change):
         """Save the options not marked correct first: only one may be correct at any moment."""
@@ -94,12 +176,18 @@ class QuestionAdmin(AuthoredMixin, admin.ModelAdmin):
 
     fieldsets = [
         (None, {"fields": ["key", "kind", "topic", "stem", "explanation"]}),
-        ("Case and image", {"fields": ["case", "image", "series"]}),
         (
-            "Click the finding: the target",
+            "Case, image and target",
             {
-                "fields": [("target_x", "target_y", "target_radius"), ("slice_from", "slice_to")],
-                "description": "Centre and radius in fractions of the image (0 to 1); slices numbered from 1.",
+                "fields": [
+                    "case",
+                    "picker",
+                    *PICKED_FIELDS,
+                    ("slice_from", "slice_to"),
+                ],
+                "description": "Single best answer: click an image to show it with the stem (optional). Click the "
+                "finding: click the stage, then draw the target on its slice — drag for a circle, or click the "
+                "corners of a polygon. The shaded area is what counts as correct.",
             },
         ),
     ]

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from cases.models import Case, Image, Series, Topic
 
-from . import scheduling, scoring
+from . import geometry, scheduling, scoring
 
 FRACTION = [MinValueValidator(0), MaxValueValidator(1)]
 
@@ -22,14 +22,18 @@ class Question(models.Model):
     *Single best answer*: a stem and five options, one correct, each with its rationale (optionally shown
     with one image of a case, from a stage shown before the reveal). *Unknown case*: the case as an
     unknown; the typed diagnosis is marked against its topic's name and synonyms. *Click the finding*: a
-    stage of a case; the click must land within the target circle (fractions of the image) on a slice in
-    the range given.
+    stage of a case; the click must land within the target, a circle or a polygon (fractions of the image),
+    on a slice in the range given.
     """
 
     class Kind(models.TextChoices):
         SINGLE_BEST = "sba", "Single best answer"
         UNKNOWN_CASE = "unknown", "Unknown case (type the diagnosis)"
         CLICK = "click", "Click the finding"
+
+    class Shape(models.TextChoices):
+        CIRCLE = "circle", "Circle"
+        POLYGON = "polygon", "Polygon"
 
     key = models.SlugField(max_length=80, unique=True, help_text="A short name that stays the same, e.g. brooker-3.")
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -79,6 +83,10 @@ class Question(models.Model):
         validators=[MinValueValidator(0.005), MaxValueValidator(0.5)],
         help_text="Fraction of the image's width; clicks this close to the centre count.",
     )
+    target_shape = models.CharField(max_length=10, choices=Shape.choices, default=Shape.CIRCLE)
+    target_points = models.JSONField(
+        default=list, blank=True, help_text="A polygon target's corners: [x, y] fractions of width and height."
+    )
     slice_from = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="First slice that counts (1 = first)."
     )
@@ -94,6 +102,7 @@ class Question(models.Model):
             ),
             models.CheckConstraint(
                 condition=~Q(kind="click")
+                | Q(series__isnull=False, target_shape="polygon")
                 | Q(series__isnull=False, target_x__isnull=False, target_y__isnull=False, target_radius__isnull=False),
                 name="question_click_has_target",
             ),
@@ -119,14 +128,31 @@ class Question(models.Model):
                 problems["series"] = "A stage shown only after the reveal would give the answer away."
             elif self.series.images.filter(annotations__after_reveal=False).exists():
                 problems["series"] = "This stage has arrows shown before the reveal: they would point at the answer."
-            if None in (self.target_x, self.target_y, self.target_radius):
-                problems["target_x"] = "Give the target's centre and radius."
+            target_problem = self._target_problem()
+            if target_problem:
+                problems["target_points"] = target_problem
             if self.slice_from and self.slice_to and self.slice_from > self.slice_to:
                 problems["slice_to"] = "The last slice comes after the first."
-        if self.image_id and (self.image.series.after_reveal or not self.image.series.label_confirmed):
+        if self.image_id and self.case_id and self.image.series.case_id != self.case_id:
+            problems["image"] = "Pick the image from the question's case."
+        elif self.image_id and (self.image.series.after_reveal or not self.image.series.label_confirmed):
             problems["image"] = "Use an image from a stage shown before the reveal."
+        elif self.image_id and self.image.held_for_review:
+            problems["image"] = "This image is held for a burned-in text check: residents cannot see it."
         if problems:
             raise ValidationError(problems)
+
+    def _target_problem(self) -> str | None:
+        """Say what is wrong with the target; the other shape's values are dropped, so one shape is stored."""
+        if self.target_shape == self.Shape.POLYGON:
+            self.target_x = self.target_y = self.target_radius = None
+            if not isinstance(self.target_points, list):
+                return "Draw the target on the image."
+            return geometry.polygon_problem(self.target_points)
+        self.target_points = []
+        if None in (self.target_x, self.target_y, self.target_radius):
+            return "Draw the target on the image: a circle (drag) or a polygon (click its corners)."
+        return None
 
     @property
     def subject(self) -> Topic | None:
@@ -150,7 +176,9 @@ class Question(models.Model):
 
     @property
     def target(self) -> scoring.Target:
-        return scoring.Target(self.target_x, self.target_y, self.target_radius, self.slice_from, self.slice_to)
+        points = self.target_points if self.target_shape == self.Shape.POLYGON else []
+        corners = tuple((float(x), float(y)) for x, y in points)
+        return scoring.Target(self.target_x, self.target_y, self.target_radius, self.slice_from, self.slice_to, corners)
 
 
 class Option(models.Model):

@@ -8,20 +8,25 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .geometry import point_in_polygon
+
 
 @dataclass(frozen=True)
 class Target:
-    """A circle on an image, in fractions of its width (x, radius) and height (y), and the slices that count."""
+    """A circle on an image, in fractions of its width (x, radius) and height (y), or a polygon (``points``,
+    fractions of width and height), and the slices that count."""
 
-    x: float
-    y: float
-    radius: float
+    x: float | None
+    y: float | None
+    radius: float | None
     slice_from: int | None = None
     slice_to: int | None = None
+    points: tuple[tuple[float, float], ...] = ()
 
 
 def click_hits(target: Target, *, x: float, y: float, slice_number: int, aspect: float = 1.0) -> bool:
-    """Say whether a click at (x, y) on slice ``slice_number`` (1 = first) lands on the target.
+    """Say whether a click at (x, y) on slice ``slice_number`` (1 = first) lands on the target (a polygon's
+    outline counts as inside).
 
     ``aspect`` is the image's height over its width: a circle is round on the image, so the vertical
     distance is scaled into fractions of the width before it is compared with the radius.
@@ -32,6 +37,8 @@ def click_hits(target: Target, *, x: float, y: float, slice_number: int, aspect:
         return False
     if target.slice_to is not None and slice_number > target.slice_to:
         return False
+    if target.points:
+        return point_in_polygon(x, y, target.points)
     return math.hypot(x - target.x, (y - target.y) * aspect) <= target.radius
 
 

@@ -154,7 +154,8 @@ class ResultSummary:
 
 
 def _target_figure(question: Question, response: Response | None) -> dict | None:
-    """The slice in the middle of the target's range, with the target circle and the reader's mark in its pixels."""
+    """The slice in the middle of the target's range, with the target (a circle, or a polygon's ``points``) and
+    the reader's mark in its pixels."""
     images = list(question.series.images.all())
     if not images:
         return None
@@ -164,15 +165,15 @@ def _target_figure(question: Question, response: Response | None) -> dict | None
     else:
         index = 1 + len(images) // 2
     image = images[index - 1]
-    figure = {
-        "image": image,
-        "slice": index,
-        "cx": round(question.target_x * image.width, 1),
-        "cy": round(question.target_y * image.height, 1),
-        "r": round(question.target_radius * image.width, 1),
-        "mx": None,
-        "my": None,
-    }
+    figure = {"image": image, "slice": index, "mx": None, "my": None, "points": ""}
+    if question.target_shape == Question.Shape.POLYGON:
+        figure["points"] = " ".join(f"{x * image.width:.1f},{y * image.height:.1f}" for x, y in question.target_points)
+    else:
+        figure |= {
+            "cx": round(question.target_x * image.width, 1),
+            "cy": round(question.target_y * image.height, 1),
+            "r": round(question.target_radius * image.width, 1),
+        }
     if response is not None and response.click_x is not None:
         figure |= {"mx": round(response.click_x * image.width, 1), "my": round(response.click_y * image.height, 1)}
     return figure

@@ -16,8 +16,8 @@ from django.core.management import call_command
 
 from cases.models import Image
 from cases.tests.factories import make_case
-from imaging import read
 from imaging.tests.corpus import accounting, burned_in, formats, junk, reasons
+from imaging.uploads import sources_from_paths
 from ingest.models import IngestJob
 from ingest.outcomes import index_of
 from ingest.spool import ingest_limits
@@ -138,7 +138,7 @@ def test_a_folder_of_every_kind_imports_the_good_names_the_rest_and_leaves_no_or
 
 def held_by_name(upload: Path, case) -> dict[str, bool]:
     """Whether each imported file's images are held, by the file's name (its index is in the stored name)."""
-    listed = read.sources_from_paths([upload], limits=ingest_limits())
+    listed = sources_from_paths([upload], limits=ingest_limits())
     names = {index: source.name for index, source in enumerate(listed, start=1)}
     held: dict[str, bool] = {}
     for stored, is_held in Image.objects.filter(series__case=case).values_list("dicom_file", "held_for_review"):

@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
@@ -27,6 +28,7 @@ from imaging.tests.corpus import reasons
 from ingest.models import IngestJob
 from ingest.tests.test_lifecycle import dead
 from ingest.watch import ingest_lease_check
+from packages.tests import helpers as package_helpers
 from quizzes.models import Attempt
 from quizzes.tests.factories import make_quiz, make_sba
 
@@ -155,6 +157,16 @@ def refuse_a_quiz_answer(request):
     client.post(reverse("quizzes:attempt-answer", args=[attempt.pk]), {"question": "not a number"})
 
 
+def refuse_a_picked_image(request):
+    faculty, other = request.getfixturevalue("faculty"), request.getfixturevalue("other_faculty")
+    foreign = make_image(series=make_series(case=make_case(authors=[other]), label_confirmed=True))
+    client = Client()
+    client.force_login(faculty)
+    data = {"key": "forged", "kind": "sba", "stem": "Which?", "case": foreign.series.case_id, "image": foreign.pk}
+    data |= {"options-TOTAL_FORMS": "0", "options-INITIAL_FORMS": "0"}
+    client.post(reverse("admin:quizzes_question_add"), data)
+
+
 def refuse_a_comment(request):
     case = make_case()
     client = revealed_reader(case)
@@ -206,6 +218,21 @@ def lock_out(request):
         client.post(reverse("login"), {"username": "resident", "password": "wrong"})
 
 
+def export_a_package(request):
+    package_helpers.export_bytes(make_case())
+
+
+def import_a_package(request):
+    package_helpers.import_bytes(package_helpers.export_bytes(make_case()), by=request.getfixturevalue("faculty"))
+
+
+def refuse_a_package(request):
+    client = Client()
+    client.force_login(request.getfixturevalue("faculty"))
+    upload = SimpleUploadedFile("Doe^John.zip", b"not a zip", content_type="application/zip")
+    client.post(reverse("admin:cases_case_package_import"), {"package": upload})
+
+
 TRIGGERS = {
     ("cases.views", "Refused a reveal of …"): refuse_a_reveal,
     ("cases.views", "Image … has a row but no stored file"): lose_an_image_file,
@@ -219,6 +246,7 @@ TRIGGERS = {
     ("ingest.watch", "DICOM import … lost its process and has been closed"): lose_an_import(task=False),
     ("ingest.watch", "DICOM import … lost its process and has been queued again"): lose_an_import(task=True),
     ("quizzes.views", "Refused an answer in attempt …"): refuse_a_quiz_answer,
+    ("quizzes.admin", "Refused a picked … for question … by user …"): refuse_a_picked_image,
     ("discussions.views", "Refused a comment on …"): refuse_a_comment,
     ("discussions.services", "Comment … hidden by user …"): moderate("comment-hide"),
     ("discussions.services", "Comment … restored by user …"): moderate("comment-restore"),
@@ -226,6 +254,9 @@ TRIGGERS = {
     ("accounts.views", "Refused a sign-up from …: too many from this client"): exhaust_sign_ups,
     ("accounts.views", "Refused a password reset from …: too many requests"): exhaust_resets,
     ("axes.handlers.database", "AXES: Locking out …"): lock_out,
+    ("packages.export", "Exported a package of … case(s)"): export_a_package,
+    ("packages.importer", "Imported a … as draft case(s) … for user …"): import_a_package,
+    ("packages.views", "Package import refused for user …: …"): refuse_a_package,
 }
 
 

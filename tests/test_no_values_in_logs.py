@@ -20,8 +20,9 @@ from django.conf import settings
 from django.core.management import call_command
 
 from cases.tests.factories import make_case
-from imaging import group, read
+from imaging import group
 from imaging.tests.corpus import reasons
+from imaging.uploads import sources_from_paths
 from ingest.clean import ingest_stage
 from ingest.models import IngestJob
 from ingest.run import ingest_run
@@ -106,9 +107,7 @@ def test_the_web_path_quotes_no_planted_value(tmp_path, every_log):
     files = corpus(tmp_path)
     before = media_files()
     job = IngestJob.objects.create(case=make_case(status="draft"))
-    report = ingest_stage(
-        job=job, sources=enumerate(read.sources_from_paths([tmp_path], limits=ingest_limits()), start=1)
-    )
+    report = ingest_stage(job=job, sources=enumerate(sources_from_paths([tmp_path], limits=ingest_limits()), start=1))
     ingest_run(job=job)
     job.refresh_from_db()
 
@@ -201,7 +200,7 @@ def test_a_failed_import_logs_its_traceback_without_the_exception_text(tmp_path,
     monkeypatch.setattr(group, "group_series", broken)
     reasons.synthetic_ct().save_as(tmp_path / "ct.dcm", enforce_file_format=True)
     job = IngestJob.objects.create(case=make_case(status="draft"))
-    ingest_stage(job=job, sources=enumerate(read.sources_from_paths([tmp_path], limits=ingest_limits()), start=1))
+    ingest_stage(job=job, sources=enumerate(sources_from_paths([tmp_path], limits=ingest_limits()), start=1))
     ingest_run(job=job)
 
     assert job.status == IngestJob.Status.FAILED

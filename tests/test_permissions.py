@@ -115,6 +115,7 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
         ("password_reset_confirm", "get", reverse("password_reset_confirm", args=["MQ", "set-password"]), everyone),
         ("password_reset_complete", "get", reverse("password_reset_complete"), everyone),
         ("admin:cases_case_dicom", "get", reverse("admin:cases_case_dicom", args=[draft.pk]), own_case_admin),
+        ("admin:cases_case_from_study", "get", reverse("admin:cases_case_from_study"), staff),
         (
             "admin:cases_case_dicom_progress",
             "get",
@@ -127,11 +128,19 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
             reverse("admin:cases_case_image_check", args=[draft.pk]),
             own_case_admin,
         ),
+        ("admin:cases_case_package", "get", reverse("admin:cases_case_package", args=[draft.pk]), own_case_admin),
+        ("admin:cases_case_package_import", "get", reverse("admin:cases_case_package_import"), staff),
         ("admin:quizzes_quiz_results", "get", reverse("admin:quizzes_quiz_results", args=[quiz.pk]), own_case_admin),
         (
             "admin:quizzes_quiz_results_csv",
             "get",
             reverse("admin:quizzes_quiz_results_csv", args=[quiz.pk]),
+            own_case_admin,
+        ),
+        (
+            "admin:quizzes_question_case_images",
+            "get",
+            reverse("admin:quizzes_question_case_images", args=[published.pk]),
             own_case_admin,
         ),
         ("cases:home", "get", reverse("cases:home"), readers),
@@ -241,6 +250,22 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
         ("quizzes:attempt-finish", "post", attempt_url("attempt-finish"), own_attempt | {"resident": REDIRECT}),
         ("cases:case-reveal", "post", reverse("cases:case-reveal", args=[published.number]), reveal),
         ("cases:case-reveal", "post", reverse("cases:case-reveal", args=[draft.number]), owner_reveal),
+        # No files: the form answers again with its errors, and no case is made.
+        ("admin:cases_case_from_study", "post", reverse("admin:cases_case_from_study"), staff),
+        # No stage listed: nothing is confirmed, and the author is sent back to the case.
+        (
+            "admin:cases_case_confirm_labels",
+            "post",
+            reverse("admin:cases_case_confirm_labels", args=[draft.pk]),
+            own_case_admin | {"faculty_owner": REDIRECT, "editor": REDIRECT},
+        ),
+        # No file: the import page answers with its form again and imports nothing.
+        (
+            "admin:cases_case_package_import",
+            "post",
+            reverse("admin:cases_case_package_import"),
+            staff | dict.fromkeys(("faculty_owner", "faculty_other", "editor"), BAD),
+        ),
         # Nothing ticked: the check page answers with its form again and changes nothing.
         (
             "admin:cases_case_image_check",

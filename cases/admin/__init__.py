@@ -4,8 +4,8 @@ One module per screen, each registering its admin or holding the plain views an 
 ``case`` (the case screen and its workflow actions) with ``case_form`` (its form and answer lists), ``review``
 (the editors' queue), ``revision_review`` (authors' changes to published cases), ``stages`` (a stage and its
 images), ``images`` (the image rows, their upload and mask), ``annotations`` (the annotation editor's JSON
-API), ``dicom_import`` (upload and progress of an import), ``image_check`` (held images and unconfirmed
-stages), ``topics``, and ``site`` (the admin's "view on site"); ``access`` holds what they share.
+API), ``new_case`` (a case started from a DICOM study), ``image_check`` (held images, unconfirmed stages,
+all labels confirmed at once), ``topics``, and ``site`` (the admin's "view on site"); ``access`` holds what they share.
 """
 
 from . import case, stages, topics  # noqa: F401 - importing registers the screens

@@ -14,7 +14,8 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
-from ingest.views import dicom_progress_view, dicom_upload_view, received_inbox_view
+from ingest.views import dicom_progress_view, dicom_upload_view, import_report_context, received_inbox_view
+from packages import views as package_views
 
 from .. import history, revisions, services, workflow
 from ..forms import ProposedRowsFormSet, ReturnForm
@@ -24,7 +25,8 @@ from ..workflow import StatusChangeRefused
 from . import revision_review
 from .access import STORED_TEXT, OwnCaseMixin
 from .case_form import CaseAdminForm, CaseReferenceInline, DifferentialInline, FindingInline
-from .image_check import image_check_view
+from .image_check import confirm_labels_view, image_check_view
+from .new_case import CaseFromStudyForm, case_from_study_view
 from .review import review_decision_view, review_queue_view
 from .stages import SeriesInline
 
@@ -84,7 +86,7 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
         ),
     ]
 
-    actions = ["submit_for_review", "publish", "return_to_draft", "retire"]
+    actions = ["submit_for_review", "publish", "return_to_draft", "retire", package_views.export_packages]
     object_history_template = "admin/cases/case/object_history.html"
     object_history_list_template = "admin/cases/case/object_history_list.html"
 
@@ -195,8 +197,13 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
         return request.case_revision_shown
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if add:
+            context["study_form"] = CaseFromStudyForm(prefix="study")
         if obj is not None:
-            context["stage_problems"] = case_stage_problems(obj)
+            last_import = obj.ingest_jobs.order_by("-created").first()
+            context["last_import"] = last_import and import_report_context(case=obj, job=last_import)
+            context["stage_problems"] = problems = case_stage_problems(obj)
+            context["unconfirmed_stages"] = [problem for problem in problems if not problem.label_confirmed]
             context["open_revision"] = self._revision_shown(request, obj) or revisions.open_revision(obj)
             context["edits_wait_for_review"] = not workflow.edits_apply_directly(user=request.user, case=obj)
             reviews = list(obj.reviews.select_related("editor__profile"))
@@ -291,6 +298,7 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
     def get_urls(self):
         own = [
             *revision_review.urls(self.admin_site),
+            *package_views.urls(self.admin_site),
             path("review-queue/", self.admin_site.admin_view(review_queue_view), name="cases_case_review_queue"),
             path(
                 "review-queue/<int:pk>/",
@@ -300,9 +308,19 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
             path("<int:pk>/dicom/", self.admin_site.admin_view(dicom_upload_view), name="cases_case_dicom"),
             path("received/", self.admin_site.admin_view(received_inbox_view), name="cases_case_received"),
             path(
+                "from-study/",
+                self.admin_site.admin_view(require_http_methods(["GET", "POST"])(case_from_study_view)),
+                name="cases_case_from_study",
+            ),
+            path(
                 "<int:pk>/image-check/",
                 self.admin_site.admin_view(require_http_methods(["GET", "POST"])(image_check_view)),
                 name="cases_case_image_check",
+            ),
+            path(
+                "<int:pk>/confirm-labels/",
+                self.admin_site.admin_view(require_POST(confirm_labels_view)),
+                name="cases_case_confirm_labels",
             ),
             path(
                 "<int:pk>/dicom/<uuid:token>/",

@@ -6,10 +6,9 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db import models
 
-from .. import workflow
+from .. import drafts, workflow
 from ..forms import REVIEW_COMMENTS_LIMIT, CaseStatusField, ProposedRowsFormSet, StoredTextField
 from ..models import Case, CaseFinding, CaseReference, DifferentialEntry
-from ..placeholders import PLACEHOLDERS, case_placeholder_problems
 from ..selectors import case_stage_problems
 from .access import STORED_TEXT
 
@@ -81,7 +80,7 @@ class CaseAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        self._check_placeholders(cleaned)
+        self._refuse_placeholders(cleaned)
         if "review_comments" not in self.fields:
             return cleaned
         returned = cleaned.get("status") == Case.Status.DRAFT
@@ -92,11 +91,11 @@ class CaseAdminForm(forms.ModelForm):
             self.add_error("review_comments", "Comments go with a return: set the status to Draft, or clear them.")
         return cleaned
 
-    def _check_placeholders(self, cleaned: dict) -> None:
-        """Refuse a submission or publication while a required field holds its placeholder, as typed in this form."""
-        status = cleaned.get("status")
-        if status not in (Case.Status.IN_REVIEW, Case.Status.PUBLISHED) or status == self.instance.status:
+    def _refuse_placeholders(self, cleaned: dict) -> None:
+        """A case started from a study goes to review only once its placeholder text has been written over."""
+        moving = cleaned.get("status") in (Case.Status.IN_REVIEW, Case.Status.PUBLISHED)
+        if not moving or cleaned.get("status") == self.instance.status:
             return
-        typed = Case(**{name: cleaned.get(name, getattr(self.instance, name)) for name in PLACEHOLDERS})
-        for problem in case_placeholder_problems(typed):
-            self.add_error("status", problem)
+        for name in drafts.PLACEHOLDERS:
+            if name in self.fields and drafts.is_placeholder(cleaned.get(name, "")):
+                self.add_error(name, "Still the placeholder: write it before the case is submitted.")

@@ -5,6 +5,7 @@ import logging
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
@@ -68,3 +69,23 @@ def image_check_view(request, pk: int):
         "form": form,
     }
     return TemplateResponse(request, "admin/cases/case/image_check.html", context)
+
+
+def confirm_labels_view(request, pk: int):
+    """Confirm the labels of the stages the author saw unconfirmed on the case page, in one action (POST).
+
+    Only the stages listed in the form are confirmed, and only those of a case this user may change: a stage
+    imported after the page was shown waits for its own look.
+    """
+    case = Case.objects.editable_by(request.user).filter(pk=pk).first()
+    if case is None:
+        raise PermissionDenied
+    back = HttpResponseRedirect(reverse("admin:cases_case_change", args=[case.pk]))
+    if not workflow.edits_apply_directly(user=request.user, case=case):
+        messages.error(request, STAGES_LOCKED)
+        return back
+    seen = [value for value in request.POST.getlist("stage") if value.isdigit()]
+    stages = list(case.series.filter(pk__in=seen, label_confirmed=False))
+    done = checks.case_apply_checks(case=case, by=request.user, clear=[], masks=[], labels=stages)
+    messages.success(request, f"{done.labels} stage label{pluralize(done.labels)} confirmed.")
+    return back

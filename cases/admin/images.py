@@ -63,10 +63,11 @@ class ImageInline(admin.TabularInline):
     model = Image
     form = ImageForm
     extra = 0
+    template = "admin/cases/series/image_rows.html"
 
     class Media:
         js = [forms.Script("js/mask.js", type="module"), forms.Script("js/annotate.js", type="module")]
-        css = {"all": ["css/mask.css", "css/annotate.css"]}
+        css = {"all": ["css/mask.css", "css/annotate.css", "css/authoring.css"]}
 
     fields = [
         "thumbnail_preview",

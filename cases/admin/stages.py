@@ -1,9 +1,10 @@
-"""The stage screens: a case's stages as rows of the case form, and one stage with its images."""
+"""The stage screens: a case's stages as cards of the case form, and one stage with its images."""
 
 import weakref
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import HttpResponseRedirect
 from django.template.defaultfilters import pluralize
 from django.urls import path, reverse
@@ -11,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from .. import masking, services, workflow
 from ..forms import MultipleFileField
-from ..models import Case, Series
+from ..models import Case, Image, Series
 from .access import OwnCaseMixin
 from .annotations import image_annotations_view
 from .images import ImageInline
@@ -19,12 +20,36 @@ from .images import ImageInline
 STAGE_FIELDS = ["order", "modality", "phase", "plane", "sequence", "technique", "caption", "after_reveal"]
 
 
+# What a stage's card on the case page lets the author change; the rest is on the stage's own page.
+CARD_FIELDS = ["order", "modality", "phase", "plane", "study_day", "caption", "after_reveal", "label_confirmed"]
+
+
 class SeriesInline(admin.TabularInline):
+    """The case's stages as cards: key image, label, held images; dragged (or moved by buttons) into order."""
+
     model = Series
     extra = 0
-    fields = [*STAGE_FIELDS, "label_confirmed"]
+    fields = CARD_FIELDS
     show_change_link = True
     ordering = ["order", "pk"]
+    template = "admin/cases/case/stage_cards.html"
+
+    class Media:
+        js = ["js/stage_cards.js"]
+        css = {"all": ["css/authoring.css"]}
+
+    def get_queryset(self, request):
+        key = Image.objects.filter(series=OuterRef("pk")).order_by("-is_key", "order", "pk")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                held=Count("images", filter=Q(images__held_for_review=True)),
+                image_count=Count("images"),
+                key_thumbnail=Subquery(key.values("thumbnail")[:1]),
+                key_file=Subquery(key.values("file")[:1]),
+            )
+        )
 
     # A published case's stages change through an editor (see "Edits to published cases" in docs/decisions.md).
     def has_add_permission(self, request, obj):

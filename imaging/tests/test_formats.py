@@ -16,9 +16,11 @@ from pydicom.uid import ExplicitVRBigEndian, ImplicitVRLittleEndian, RLELossless
 from imaging.deidentify import CaseKeys, deidentify
 from imaging.group import group_series, slice_position
 from imaging.jpeg import repair_pixel_data, repair_scan_headers
+from imaging.limits import Limits, UnreadableFile
 from imaging.mosaic import mosaic_layout, read_csa_header, split_mosaic
-from imaging.read import FileSource, Limits, Source, UnreadableFile, read_dataset
+from imaging.read import read_dataset
 from imaging.render import iter_frames, modality_lut, render_dataset, to_display
+from imaging.sources import FileSource, Source
 from imaging.tests.corpus import formats
 from imaging.windows import Window, auto_window
 

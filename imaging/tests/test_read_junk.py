@@ -16,22 +16,14 @@ from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset
 from pydicom.uid import DeflatedExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from imaging import jpeg, read
+from imaging import headers, jpeg
 from imaging.census import census_reason
-from imaging.read import (
-    FileSource,
-    Limits,
-    Rejected,
-    Source,
-    UnreadableFile,
-    ZipMemberSource,
-    head_reason,
-    read_dataset,
-    sources_from_bytes,
-    sources_from_file,
-    sources_from_paths,
-)
+from imaging.headers import head_reason
+from imaging.limits import Limits, UnreadableFile
+from imaging.read import read_dataset
+from imaging.sources import FileSource, Rejected, Source, ZipMemberSource
 from imaging.tests.corpus import junk
+from imaging.uploads import sources_from_bytes, sources_from_file, sources_from_paths
 from ingest.spool import ingest_limits
 
 LIMITS = Limits()
@@ -357,7 +349,7 @@ def test_frame_size_reads_the_codestream_header(options, expected):
 @pytest.mark.parametrize("form", ["deflated", "without preamble", "implicit VR"])
 def test_sequences_are_counted_in_every_form_of_file(monkeypatch, form):
     """The census walks what pydicom would parse: the inflated data set, a file read by the probe."""
-    monkeypatch.setattr(read, "_MAX_ELEMENTS_IN_ALL", 100)
+    monkeypatch.setattr(headers, "_MAX_ELEMENTS_IN_ALL", 100)
     ds = junk.image_dataset()
     ds.ReferencedImageSequence = [Dataset() for _ in range(101)]
     syntax = {"deflated": DeflatedExplicitVRLittleEndian, "implicit VR": ImplicitVRLittleEndian}

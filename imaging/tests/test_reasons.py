@@ -12,11 +12,15 @@ import pytest
 from pydicom import config
 from pydicom.uid import ExplicitVRLittleEndian
 
-from imaging import deidentify, read, render
+from imaging import deidentify, render
+from imaging.attributes import uid_name
+from imaging.limits import Limits, UnreadableFile
+from imaging.read import read_dataset
+from imaging.sources import FileSource, Source
 from imaging.tests.corpus import reasons
 from imaging.withheld import WithheldMessage, quiet_pydicom
 
-LIMITS = read.Limits()
+LIMITS = Limits()
 KEYS = deidentify.CaseKeys(uid_secret=secrets.token_bytes(32), date_offset_days=-400)
 
 # What the author reads for the files that are refused while reading; the others read and are checked below.
@@ -42,8 +46,8 @@ def planted(tmp_path_factory):
 
 def read_or_reason(data: bytes) -> pydicom.Dataset | str:
     try:
-        return read.read_dataset(read.Source("upload", data), limits=LIMITS)
-    except read.UnreadableFile as error:
+        return read_dataset(Source("upload", data), limits=LIMITS)
+    except UnreadableFile as error:
         return str(error)
 
 
@@ -64,7 +68,7 @@ def test_a_planted_value_is_never_quoted_by_reading(name, planted):
 @pytest.mark.parametrize("name", [name for name, *_ in reasons.PLANTS + reasons.META_PLANTS if name not in REFUSED])
 def test_a_planted_value_that_passes_reading_is_never_stored_or_quoted(name, planted):
     """De-identification empties a kept value its VR forbids; what is left renders or is refused by name."""
-    dataset = read.read_dataset(read.Source("upload", planted[name]), limits=LIMITS)
+    dataset = read_dataset(Source("upload", planted[name]), limits=LIMITS)
     cleaned = deidentify.deidentify(dataset, keys=KEYS).dataset
     stored = io.BytesIO()
     cleaned.save_as(stored, enforce_file_format=True)
@@ -78,14 +82,14 @@ def test_a_planted_value_that_passes_reading_is_never_stored_or_quoted(name, pla
 
 
 def test_a_kept_value_its_vr_forbids_is_emptied_and_counted(planted):
-    dataset = read.read_dataset(read.Source("upload", planted["pixel-spacing.dcm"]), limits=LIMITS)
+    dataset = read_dataset(Source("upload", planted["pixel-spacing.dcm"]), limits=LIMITS)
     result = deidentify.deidentify(dataset, keys=KEYS)
     assert result.dataset.PixelSpacing in ("", None)
     assert result.actions["Z malformed value"] == 1
 
 
 def test_valid_kept_values_are_kept_as_read():
-    dataset = read.read_dataset(read.Source("ct", _bytes(reasons.synthetic_ct())), limits=LIMITS)
+    dataset = read_dataset(Source("ct", _bytes(reasons.synthetic_ct())), limits=LIMITS)
     result = deidentify.deidentify(dataset, keys=KEYS)
     assert "Z malformed value" not in result.actions
     assert [float(v) for v in result.dataset.PixelSpacing] == [0.5, 0.5]
@@ -94,7 +98,7 @@ def test_valid_kept_values_are_kept_as_read():
 
 def test_an_unknown_colour_model_is_named_not_quoted(planted):
     """pydicom's decoder refuses it first ("could not be decoded"); a decoded frame meets this reason."""
-    dataset = read.read_dataset(read.Source("upload", planted["photometric.dcm"]), limits=LIMITS)
+    dataset = read_dataset(Source("upload", planted["photometric.dcm"]), limits=LIMITS)
     with pytest.raises(render.RenderError) as caught:
         render.to_display(np.zeros((16, 16), dtype=np.uint16), dataset, None)
     assert str(caught.value) == (
@@ -110,9 +114,9 @@ def test_an_unregistered_sop_class_without_pixels_is_not_quoted():
 
 
 def test_uid_name_gives_registered_names_only():
-    assert read.uid_name(ExplicitVRLittleEndian) == "Explicit VR Little Endian"
-    assert read.uid_name(f"1.2.840.{reasons.DIGITS}") == ""
-    assert read.uid_name("") == ""
+    assert uid_name(ExplicitVRLittleEndian) == "Explicit VR Little Endian"
+    assert uid_name(f"1.2.840.{reasons.DIGITS}") == ""
+    assert uid_name("") == ""
 
 
 # --------------------------------------------------------------------------
@@ -138,8 +142,8 @@ def test_dicom_without_a_sop_class_uid_says_so():
 def test_a_deflated_file_is_read_and_rendered(tmp_path):
     """pydicom 3 inflates Deflated Explicit VR Little Endian while reading: nothing to refuse."""
     (path,) = reasons.make_deflated(tmp_path)
-    dataset = read.read_dataset(read.FileSource("deflated.dcm", path), limits=LIMITS)
-    assert read.uid_name(dataset.file_meta.TransferSyntaxUID) == "Deflated Explicit VR Little Endian"
+    dataset = read_dataset(FileSource("deflated.dcm", path), limits=LIMITS)
+    assert uid_name(dataset.file_meta.TransferSyntaxUID) == "Deflated Explicit VR Little Endian"
     cleaned = deidentify.deidentify(dataset, keys=KEYS).dataset
     stored = io.BytesIO()
     cleaned.save_as(stored, enforce_file_format=True)

@@ -12,7 +12,8 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.pixels import convert_color_space
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-from imaging.read import Limits, Source, UnreadableFile, read_dataset
+from imaging.limits import Limits, UnreadableFile
+from imaging.read import read_dataset
 from imaging.render import (
     RenderError,
     is_monochrome1,
@@ -22,6 +23,7 @@ from imaging.render import (
     render_frame,
     to_display,
 )
+from imaging.sources import Source
 from imaging.values import compact_values, expand_values, frame_values, values_dtype
 from imaging.windows import BONE, BRAIN, SOFT_TISSUE, Window, default_window, presets_for
 

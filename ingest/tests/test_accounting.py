@@ -17,7 +17,8 @@ from django.urls import reverse
 
 from cases.models import Image, Series
 from cases.tests.factories import make_case
-from imaging import read, render
+from imaging import render
+from imaging.sources import Source
 from imaging.tests.corpus import accounting
 from ingest import lease
 from ingest.clean import ingest_stage
@@ -232,7 +233,7 @@ def test_a_render_task_whose_worker_dies_costs_only_that_object(case, monkeypatc
     for dataset in datasets[1:]:
         dataset.Rows = dataset.Columns = 16
         dataset.PixelData = dataset.PixelData[: 16 * 16 * 2]
-    sources = [read.Source(f"{n}.dcm", accounting.dicom_bytes(dataset)) for n, dataset in enumerate(datasets)]
+    sources = [Source(f"{n}.dcm", accounting.dicom_bytes(dataset)) for n, dataset in enumerate(datasets)]
     ingest_stage(job=job, sources=enumerate(sources, start=1))
     ingest_run(job=job, workers=2)
     assert job.status == IngestJob.Status.DONE
@@ -282,9 +283,7 @@ def test_progress_is_seen_by_another_connection_while_the_stages_are_rendered(co
     committed.append(case)
     monkeypatch.setattr(lease, "PROGRESS_SECONDS", 0)  # a write per object: the test needs no clock
     job = IngestJob.objects.create(case=case)
-    sources = [
-        read.Source(f"{n}.dcm", accounting.dicom_bytes(accounting.ct_slice(f"SLICE^{n}", seed=n))) for n in range(5)
-    ]
+    sources = [Source(f"{n}.dcm", accounting.dicom_bytes(accounting.ct_slice(f"SLICE^{n}", seed=n))) for n in range(5)]
     ingest_stage(job=job, sources=enumerate(sources, start=1))
     seen = []
     real = render.render_dataset

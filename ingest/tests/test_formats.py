@@ -61,6 +61,7 @@ def test_parametric_maps_import_and_segmentations_are_refused_with_their_reason(
     counts = f"{len(maps)} imported, 0 already imported, 0 duplicate, {len(segmentations)} refused, 0 not rendered."
     assert counts in out
     assert out.count("segmentation object (a mask drawn on other images") == len(segmentations)
+    assert f"{len(segmentations)} files were not images ({len(segmentations)} × a segmentation (a mask" in out
     stages = Series.objects.filter(case=case)
     assert [stage.sequence for stage in stages] == ["parametric map"] * len(maps)
     for stage in stages:

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from cases.placeholders import PLACEHOLDERS
+from cases.drafts import PLACEHOLDERS
 from cases.tests.factories import make_case, make_image, make_series
 from ingest.models import IngestJob, ReceivedStudy, ReceiverRoute
 

@@ -23,7 +23,7 @@ from pydicom import examples
 
 from cases.models import Image
 from cases.tests.factories import make_case
-from imaging import read
+from imaging.sources import Rejected, Source
 from ingest import clean, lease, stages
 from ingest.clean import _clean, ingest_stage
 from ingest.lease import Heartbeat, ingest_heartbeat
@@ -169,7 +169,7 @@ def test_a_worker_that_died_while_rendering_is_replaced_by_a_run_that_renders_th
 ):
     before = media_files()
     job = IngestJob.objects.create(case=case)
-    sources = [(1, read.Source("ct.dcm", dicom_bytes(examples.ct))), (2, read.Rejected("x", "empty"))]
+    sources = [(1, Source("ct.dcm", dicom_bytes(examples.ct))), (2, Rejected("x", "empty"))]
     ingest_stage(job=job, sources=sources)
     dead(job, phase=IngestJob.Phase.RENDER, task=True)
     [leftover] = left_behind(job, stored=False)
@@ -262,7 +262,7 @@ def test_a_live_job_is_left_alone(case):
 
 def test_a_run_that_lost_its_lease_leaves_the_job_to_the_check_that_took_it_over(case):
     job = IngestJob.objects.create(case=case)
-    ingest_stage(job=job, sources=[(1, read.Source("ct.dcm", dicom_bytes(examples.ct)))])
+    ingest_stage(job=job, sources=[(1, Source("ct.dcm", dicom_bytes(examples.ct)))])
     lease = Heartbeat(job)
     lease.lost.set()
     IngestJob.objects.filter(pk=job.pk).update(status=IngestJob.Status.FAILED, attempts=1)
@@ -350,8 +350,8 @@ def test_a_run_paused_while_rendering_past_its_lease_saves_nothing_when_it_wakes
     before = media_files()
     job = IngestJob.objects.create(case=case)
     sources = [
-        (1, read.Source("ct.dcm", dicom_bytes(examples.ct))),
-        (2, read.Source("mr.dcm", dicom_bytes(examples.mr))),
+        (1, Source("ct.dcm", dicom_bytes(examples.ct))),
+        (2, Source("mr.dcm", dicom_bytes(examples.mr))),
     ]
     ingest_stage(job=job, sources=sources)
     render, calls = _render, []
@@ -423,7 +423,7 @@ def test_a_run_paused_while_de_identifying_past_its_lease_leaves_nothing_when_it
 def test_a_paused_run_that_wakes_before_its_stage_is_saved_saves_no_stage(case, monkeypatch):
     """The fence in the stage's own transaction: the check that took the job over may come just before it."""
     job = IngestJob.objects.create(case=case)
-    ingest_stage(job=job, sources=[(1, read.Source("ct.dcm", dicom_bytes(examples.ct)))])
+    ingest_stage(job=job, sources=[(1, Source("ct.dcm", dicom_bytes(examples.ct)))])
     before = media_files()  # the stored object, which the next run renders
     save_stage = _save_stage
 

@@ -22,7 +22,8 @@ from pydicom.data import get_testdata_file
 from cases import values
 from cases.models import Image, Series
 from cases.tests.factories import make_case
-from imaging import read, render
+from imaging import render
+from imaging.sources import Source
 from ingest import stages
 from ingest.clean import ingest_stage
 from ingest.models import IngestJob
@@ -150,7 +151,7 @@ def test_progress_page_reports_json_for_polling(client, faculty, case, django_ca
         "error": "",
     }
     page = client.get(url).content.decode()
-    assert "<progress" in page and "1 file → " in page and "1 image" in page and "(s)" not in page
+    assert "Import done" in page and "1 CT image became stage " in page and "(s)" not in page
 
 
 def test_another_faculty_cannot_import_into_the_case(client, other_faculty, case):
@@ -186,7 +187,7 @@ def test_frames_are_rendered_before_the_transaction_that_saves_the_stage(case, m
     monkeypatch.setattr(render, "render_dataset", recording_render)
     outside = len(connection.atomic_blocks)
     job = IngestJob.objects.create(case=case)
-    ingest_stage(job=job, sources=[(1, read.Source(name="ct.dcm", data=dicom_bytes(examples.ct)))])
+    ingest_stage(job=job, sources=[(1, Source(name="ct.dcm", data=dicom_bytes(examples.ct)))])
     ingest_run(job=job)
     assert job.status == IngestJob.Status.DONE, job.report
     assert depths == [outside]

@@ -1,12 +1,12 @@
-// DICOM import page: poll the job and move the progress bar; when it ends, swap in the report
+// DICOM import page (and the case page's import box): poll the job and move the progress bar; when it ends, swap in the report
 // without reloading and name each file of it from the list the upload's answer holds (shown once,
 // never stored: after a reload the files are known by their number only).
 import { nameSuffix, reasonWithName } from "./ingest-names.js";
 
 function follow(root) {
   // The upload's answer lives at the POST address; a reload should show the job, not post the files again.
-  if (window.location.pathname !== root.dataset.statusUrl) window.history.replaceState(null, "", root.dataset.statusUrl);
   var listed = document.getElementById("import-names");
+  if (listed && window.location.pathname !== root.dataset.statusUrl) window.history.replaceState(null, "", root.dataset.statusUrl);
   var names = listed ? JSON.parse(listed.textContent) : [];
   if (root.dataset.status === "done" || root.dataset.status === "failed") {
     nameFiles();

@@ -6,13 +6,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.template.defaultfilters import pluralize
 
 from cases.models import Case
-from imaging import read
+from imaging.uploads import sources_from_paths
 from ingest.clean import ingest_stage
 from ingest.lease import ingest_heartbeat
 from ingest.models import IngestJob
 from ingest.outcomes import IMPORTED, OUTCOMES, StageReport, file_outcomes, imported_all
 from ingest.run import ingest_abandon, ingest_run
 from ingest.spool import ingest_limits
+from ingest.summary import case_stage_numbers, import_summary
 from ingest.tasks import case_values_enqueue
 
 
@@ -41,7 +42,7 @@ class Command(BaseCommand):
             raise CommandError(f"No case numbered {case!r}.", returncode=2)
 
         job = IngestJob.objects.create(case=target)
-        sources = enumerate(read.sources_from_paths(paths, limits=ingest_limits()), start=1)
+        sources = enumerate(sources_from_paths(paths, limits=ingest_limits()), start=1)
         workers = settings.TEACHINGFILE_INGEST_WORKERS
         # The heartbeat lets the lease check close the job and delete its files if this process is killed.
         with ingest_heartbeat(job=job) as lease:
@@ -72,12 +73,18 @@ class Command(BaseCommand):
         return show
 
     def _print_report(self, job: IngestJob, report: StageReport) -> None:
+        for sentence in import_summary(job=job, stage_numbers=case_stage_numbers(job.case)):
+            self.stdout.write(sentence)
         for item in job.report.get("series", []):
             files, images = item["files"], item["images"]
             label = item["label"]
             self.stdout.write(f"{files:>5} file{pluralize(files)} → {label} ({images} image{pluralize(images)})")
+        # Each description once, with the series that carried it: a study repeats the same text in every series.
+        carried: dict[str, list[str]] = {}
         for series, description in report.withheld_descriptions:
-            self.stdout.write(f"withheld description of {series} (not stored): {description}")
+            carried.setdefault(description, []).append(series)
+        for description, series in carried.items():
+            self.stdout.write(f"withheld description of {', '.join(series)} (not stored): {description}")
         outcomes = file_outcomes(job=job, names=report.names)
         for outcome in outcomes:
             if outcome.outcome != IMPORTED:

@@ -1,0 +1,72 @@
+"""A package's files made safe to store: each DICOM object read and de-identified again, each picture re-encoded.
+
+A package from another site is untrusted input, whatever it says about itself: its DICOM goes through the
+upload pipeline's reader and de-identifier (``imaging.read``, ``imaging.deidentify``) with the new case's keys,
+so it is checked against the same rules and gets this case's UIDs and shifted dates; its web images are decoded
+and re-encoded (``cases.web_images``), which drops any metadata they carry.
+"""
+
+import io
+import logging
+import tempfile
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files.base import File
+from django.core.files.storage import default_storage
+
+from cases.models import Case, dicom_upload_to
+from cases.services import image_prepare
+from cases.web_images import PreparedImage, UnusableImage
+from imaging import deidentify as deid
+from imaging.burned_in import burned_in_risk
+from imaging.limits import UnreadableFile
+from imaging.read import read_dataset
+from imaging.sources import Source
+from ingest.spool import ingest_limits
+
+from .archive import PackageRefused
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CheckedDicom:
+    """A de-identified object stored for the new case, and whether its header alone holds it for review."""
+
+    name: str
+    held: bool
+
+
+def dicom_store(*, data: bytes, member: str, case: Case) -> CheckedDicom:
+    """De-identify one package member with ``case``'s keys and store it; refuse it with the reader's reason."""
+    keys = deid.CaseKeys(uid_secret=bytes(case.deid_secret), date_offset_days=case.date_offset_days)
+    try:
+        dataset = read_dataset(Source(name=member, data=data), limits=ingest_limits())
+        cleaned = deid.deidentify(dataset, keys=keys)
+    except (UnreadableFile, deid.DeidentificationError) as error:
+        raise PackageRefused(f"{member}: {error}.") from None
+    except Exception as error:  # noqa: BLE001 - one odd object refuses the package, with a reason
+        logger.warning("Package DICOM refused: unexpected %s", type(error).__name__)
+        raise PackageRefused(f"{member}: damaged DICOM file.") from None
+    site_modalities = settings.TEACHINGFILE_BURNED_IN_MODALITIES
+    held = cleaned.burned_in_risk or burned_in_risk(dataset, extra_modalities=site_modalities)
+    with tempfile.TemporaryFile() as buffer:
+        try:
+            cleaned.dataset.save_as(buffer, enforce_file_format=True)
+        except Exception as error:  # noqa: BLE001
+            logger.warning("Package DICOM refused: unexpected %s while writing", type(error).__name__)
+            raise PackageRefused(f"{member}: damaged DICOM file.") from None
+        buffer.seek(0)
+        name = default_storage.save(dicom_upload_to(None, "object.dcm"), File(buffer))
+    return CheckedDicom(name=name, held=held)
+
+
+def picture_prepare(*, data: bytes, member: str) -> PreparedImage:
+    """Decode and re-encode one web image of the package under the site's upload limits."""
+    upload = io.BytesIO(data)
+    upload.size = len(data)
+    try:
+        return image_prepare(upload)
+    except UnusableImage as error:
+        raise PackageRefused(f"{member}: {error}") from None
