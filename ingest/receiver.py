@@ -110,7 +110,8 @@ class Receiver:
         _config.STORE_RECV_CHUNKED_DATASET = False
         self.ae = AE()
         self.ae.require_called_aet = False  # checked against the routes in ``_requested``
-        self.ae.maximum_associations = settings.TEACHINGFILE_RECEIVER_MAX_ASSOCIATIONS + 1
+        # pynetdicom's own count includes ended associations whose threads linger: a backstop above ours
+        self.ae.maximum_associations = 2 * settings.TEACHINGFILE_RECEIVER_MAX_ASSOCIATIONS + 1
         syntaxes = readable_transfer_syntaxes()
         for storage in [*IMAGE_STORAGE, KEY_OBJECT]:
             self.ae.add_supported_context(storage, syntaxes)
@@ -141,11 +142,12 @@ class Receiver:
         assoc = event.assoc
         called = assoc.requestor.primitive.called_ae_title.strip()
         route = ReceiverRoute.objects.active().filter(ae_title=called).first()
-        most_at_once = settings.TEACHINGFILE_RECEIVER_MAX_ASSOCIATIONS  # this association counts among them
+        with self.lock:  # those accepted and not yet ended (a released one's thread may linger a moment)
+            serving = len(self.sending)
         reason = None
         if route is None:
             reason, code = "no active route has this called AE title", CALLED_AE_UNKNOWN
-        elif len([other for other in self.ae.active_associations if other.is_acceptor]) > most_at_once:
+        elif serving >= settings.TEACHINGFILE_RECEIVER_MAX_ASSOCIATIONS:
             reason, code = "too many associations at once", LOCAL_LIMIT
         elif receiver_day_exhausted(route_id=route.pk):
             reason, code = f"AE title {route.ae_title} has used up today's limit", LOCAL_LIMIT
