@@ -180,7 +180,7 @@ def receiver(receiver_env, tmp_path):
         assert listening.poll() is None, (tmp_path / "receiver.log").read_text()
         return "Receiving DICOM" in (tmp_path / "receiver.log").read_text()
 
-    wait_for(ready, "the receiver to listen", 60)
+    wait_for(ready, "the receiver to listen", 120)  # a busy machine starts Django slowly
     try:
         yield {"port": int(env["TEACHINGFILE_RECEIVER_PORT"]), "state": state, "rows": rows, "logs": logs, "env": env}
     finally:
