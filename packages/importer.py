@@ -218,7 +218,8 @@ def _case_create(run: _Run, *, case: Case, content: dict, files: dict, name: str
     for order, entry in enumerate(content.get("stages", []), start=1):
         stages.append(_stage_create(case=case, entry=entry, order=order, files=files, name=name))
     for index, entry in enumerate(content.get("questions", [])):
-        _question_create(case=case, entry=entry, stages=stages, name=name, path=("case", "questions", index))
+        question = _question_create(case=case, entry=entry, stages=stages, name=name, path=("case", "questions", index))
+        question.authors.set([run.by])
     held = sum(image.held_for_review for _series, images in stages for image in images)
     if held:
         run.result.notes.append(f"{case.number}: {held} image(s) held for a burned-in text check before publishing.")

@@ -5,11 +5,13 @@ import json
 
 import pydicom
 import pytest
+from django.contrib import admin
 from django.core.files.storage import default_storage
 
 from cases.models import Annotation, Case
 from cases.tests.factories import make_case, make_dicom_image, make_image, make_series, make_topic
 from packages.schema import CASE_FORMAT, COLLECTION_FILE, VERSION
+from quizzes.models import Question
 from quizzes.tests.factories import make_click, make_sba
 
 from .helpers import case_json, export_bytes, import_bytes, members, zip_of
@@ -117,3 +119,14 @@ def test_an_image_at_risk_of_burned_in_text_is_held_whatever_the_package_says(fa
     data["dicom/1-1.dcm"] = buffer.getvalue()
     imported = import_bytes(zip_of(data), by=faculty).cases[0]
     assert imported.series.first().images.get().held_for_review
+
+
+def test_the_importer_authors_the_imported_questions_and_may_change_them(faculty, other_faculty, rf):
+    """A question without authors could be changed by editors only: the importer could not fix their own case's."""
+    imported = import_bytes(export_bytes(small_case(faculty)), by=other_faculty).cases[0]
+    questions = list(imported.questions.all())
+    assert len(questions) == 3
+    assert all(list(question.authors.all()) == [other_faculty] for question in questions)
+    request = rf.get("/")
+    request.user = other_faculty
+    assert admin.site.get_model_admin(Question).has_change_permission(request, questions[0])
