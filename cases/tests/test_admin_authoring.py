@@ -70,6 +70,19 @@ def test_confirm_all_labels_leaves_a_published_case_to_an_editor(client, faculty
     assert not stage.label_confirmed
 
 
+def test_confirm_all_labels_ignores_forged_stage_values(client, faculty):
+    """Values that are no stage's id ("²", which ``isdigit`` accepts, or past the database's integers) are
+    ignored: no error page, and the stage listed is confirmed."""
+    case = make_case(authors=[faculty], status="draft")
+    stage = make_series(case=case, label_confirmed=False)
+    client.force_login(faculty)
+    url = reverse("admin:cases_case_confirm_labels", args=[case.pk])
+    response = client.post(url, {"stage": ["²", "x", "9" * 30, str(stage.pk)]})
+    assert response.status_code == 302
+    stage.refresh_from_db()
+    assert stage.label_confirmed
+
+
 def test_confirm_all_labels_needs_the_csrf_token(faculty):
     from django.test import Client
 
