@@ -231,6 +231,6 @@ def _patient(root: Element) -> dict:
     if sex in ("M", "F", "O"):
         values["patient_sex"] = sex
     years = _text(patient.find("pt-age/years"))
-    if years.isdigit() and int(years) < 90:
+    if years.isascii() and years.isdigit() and int(years) < 90:
         values["patient_age_years"] = int(years)
     return values
