@@ -90,7 +90,7 @@ def test_an_old_patients_age_is_not_kept(faculty):
 
 @pytest.mark.parametrize("years", ["²", "-5", "", "6 7"])
 def test_an_age_not_in_digits_is_left_out(faculty, years):
-    """"²" passes ``isdigit`` but not ``int``: the age is left out, the document still imported."""
+    """An age of "²" passes ``isdigit`` but not ``int``: the age is left out, the document still imported."""
     xml = DOCUMENT.read_bytes().replace(b"<years>67</years>", f"<years>{years}</years>".encode())
     assert import_bytes(mirc_zip(xml), by=faculty).cases[0].patient_age_years is None
 
