@@ -181,7 +181,8 @@ def _files_store(run: _Run, *, content: dict, reader: Reader) -> tuple[Case, dic
     objects: dict[str, tuple[str, bool]] = {}  # a multi-frame object is stored once for all its frames' images
     for stage_number, stage in enumerate(content.get("stages", []), start=1):
         for number, item in enumerate(stage["images"], start=1):
-            prepared = picture_prepare(data=reader(item["file"]), member=item["file"])
+            picture = reader(item["file"])
+            prepared = picture_prepare(data=picture, member=item["file"])
             web = default_storage.save(image_upload_to(None, prepared.web.name), prepared.web)
             run.written.append(web)
             thumbnail = ""
@@ -191,7 +192,7 @@ def _files_store(run: _Run, *, content: dict, reader: Reader) -> tuple[Case, dic
             dicom, held = "", False
             if item["dicom"]:
                 if item["dicom"] not in objects:
-                    checked = dicom_store(data=reader(item["dicom"]), member=item["dicom"], case=case)
+                    checked = dicom_store(data=reader(item["dicom"]), member=item["dicom"], case=case, picture=picture)
                     run.written.append(checked.name)
                     objects[item["dicom"]] = (checked.name, checked.held)
                 dicom, held = objects[item["dicom"]]
