@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+DICOM_PORT ?= 11112
 CHROMIUM := /usr/bin/chromium
 # dcmtk: the imaging tests make lossy 12-bit JPEG files with dcmcjpeg and check our decoding against dcmdjpeg.
 DCMTK := /usr/bin/dcmcjpeg
@@ -75,9 +76,11 @@ run: $(VENV)/.runtime $(TESSDATA)
 	$(PY) manage.py load_demo_quizzes
 	@echo ""
 	@echo "Teaching file on http://$(HOST):$(PORT)/  (authoring screen: http://$(HOST):$(PORT)/admin/)"
+	@echo "DICOM receiver on $(HOST):$(DICOM_PORT), called AE title TF_FACULTY (docs/receiver.md)"
 	@echo "Stop with Ctrl-C."
 	@trap 'kill 0' INT TERM EXIT; \
 		$(PY) manage.py db_worker & \
+		$(PY) manage.py receive_dicom --host $(HOST) --port $(DICOM_PORT) & \
 		$(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
 lint: $(VENV)/.dev node_modules/.installed

@@ -33,6 +33,8 @@ EDITOR_PERMISSIONS = [
     "accounts.view_invitation",
     "accounts.delete_invitation",
     "discussions.moderate_comment",
+    # Route the DICOM receiver's called AE titles to faculty authors.
+    *[f"ingest.{action}_receiverroute" for action in ("add", "change", "delete", "view")],
 ]
 GROUP_PERMISSIONS: dict[str, list[str]] = {
     RESIDENT: [],

@@ -9,7 +9,7 @@ those words from any log handler:
   validation is switched off (we check the attributes we use ourselves, and
   name them) and its warnings are dropped;
 - ``WithheldMessage`` is a logging filter the settings put on the handler
-  that receives the ``pydicom``, ``pylibjpeg``, ``openjpeg``, ``libjpeg`` and
+  that receives the ``pydicom``, ``pylibjpeg``, ``openjpeg``, ``libjpeg``, ``pynetdicom`` and
   ``py.warnings`` loggers: whatever gets past the first layer (a warning
   raised in another thread, a decoder's log line) reaches the log as its
   logger, level and a fixed text, never its message.

@@ -106,6 +106,15 @@ def _to_render_phase(job: IngestJob, *, report: StageReport, staged: set[str], f
     claim(job, phase=job.phase, total=job.total, processed=0, report=job.report)
 
 
+def clean_one(*, index: int, source: Source, keys: deid.CaseKeys, folder: str) -> tuple[str | None, str]:
+    """Read, de-identify and store one object in this process, as an upload's worker does (the DICOM receiver).
+
+    Returns the stored name (beginning with ``index``) or None, and the reason it was refused.
+    """
+    _, stored, reason, _, _, _ = _clean((index, source, keys, ingest_limits(), folder, "", False))
+    return stored, reason
+
+
 def prerendered_files(prerendered: dict[str, tuple]) -> list[str]:
     return [name for _, rendered, _ in prerendered.values() if rendered is not None for name in frame_files(rendered)]
 

@@ -1,8 +1,10 @@
-"""Import jobs: one DICOM upload or import command, its progress, lease and report."""
+"""Import jobs (one DICOM upload or import command, its progress, lease and report) and the DICOM receiver's
+routes, daily counts and received studies."""
 
 import uuid
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 
 from cases.models import Case
@@ -56,3 +58,98 @@ class IngestJob(models.Model):
             return 100
         # A zip inside the upload's zip is one listed file but many processed ones: never past 100 %.
         return min(100, int(100 * self.processed / self.total)) if self.total else 0
+
+
+# What a DICOM application entity title may hold (PS3.5 6.2, AE): 16 characters, no backslash nor control
+# character; leading and trailing spaces are not significant, so none is stored.
+AE_TITLE_VALIDATOR = RegexValidator(
+    r"^[\x21-\x5b\x5d-\x7e]([\x20-\x5b\x5d-\x7e]{0,14}[\x21-\x5b\x5d-\x7e])?$",
+    "An AE title is 1 to 16 printable ASCII characters, no backslash, no leading or trailing space.",
+)
+
+
+class ReceiverRouteQuerySet(models.QuerySet):
+    def active(self) -> "ReceiverRouteQuerySet":
+        """Return the routes the receiver accepts associations for."""
+        return self.filter(active=True, author__is_active=True)
+
+
+class ReceiverRoute(models.Model):
+    """A called AE title of the DICOM receiver and the faculty member whose inbox its studies land in."""
+
+    ae_title = models.CharField(
+        "AE title",
+        max_length=16,
+        unique=True,
+        validators=[AE_TITLE_VALIDATOR],
+        help_text="The called AE title a PACS workstation sends to, e.g. TF_SMITH. Case-sensitive, as in DICOM.",
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="receiver_routes",
+        help_text="The faculty member who becomes the author of every draft made from what this AE title receives.",
+    )
+    active = models.BooleanField(default=True, help_text="Untick to refuse associations to this AE title.")
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = ReceiverRouteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["ae_title"]
+
+    def __str__(self) -> str:
+        return self.ae_title
+
+
+class ReceiverDay(models.Model):
+    """What one AE title received on one day (UTC): the per-day limit counts it."""
+
+    route = models.ForeignKey(ReceiverRoute, on_delete=models.CASCADE, related_name="days")
+    day = models.DateField()
+    bytes = models.BigIntegerField(default=0)
+    objects_received = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["route", "day"], name="receiverday_one_per_route_and_day")]
+
+    def __str__(self) -> str:
+        return f"{self.route_id} on {self.day}"
+
+
+class ReceivedStudyQuerySet(models.QuerySet):
+    def inbox_of(self, user) -> "ReceivedStudyQuerySet":
+        """Return the received studies whose draft this user authors and may still edit, newest first."""
+        return (
+            self.filter(case__authors=user, case__status=Case.Status.DRAFT)
+            .select_related("case", "job")
+            .annotate(
+                images=models.Count("case__series__images", distinct=True),
+                stages=models.Count("case__series", distinct=True),
+            )
+            .order_by("-received", "-pk")
+        )
+
+
+class ReceivedStudy(models.Model):
+    """One study the DICOM receiver turned into a draft case: where it came from and what it held."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="received_study")
+    job = models.OneToOneField(IngestJob, on_delete=models.CASCADE, related_name="received_study")
+    route = models.ForeignKey(ReceiverRoute, on_delete=models.SET_NULL, null=True, blank=True)
+    received = models.DateTimeField(auto_now_add=True)
+    objects_received = models.PositiveIntegerField(default=0)
+    modalities = models.CharField(max_length=100, blank=True, help_text="The DICOM modalities received, e.g. CT, MR.")
+    flagged = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The teaching-file selection (IHE TCE key object) the PACS sent, coded options only: no free text.",
+    )
+
+    objects = ReceivedStudyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received"]
+
+    def __str__(self) -> str:
+        return f"Study received for {self.case_id}"

@@ -2,6 +2,7 @@
 image."""
 
 import logging
+import uuid
 from collections.abc import Iterable
 
 from django.core.files.storage import default_storage
@@ -16,7 +17,12 @@ logger = logging.getLogger(__name__)
 
 def stored_folder(job: IngestJob) -> str:
     """Where the job's de-identified objects are stored: each stays as its images' DICOM if it renders."""
-    return f"dicom/{job.token}"
+    return stored_folder_of(job.token)
+
+
+def stored_folder_of(token: uuid.UUID) -> str:
+    """The stored folder of the job that has (or, for the DICOM receiver, will have) this token."""
+    return f"dicom/{token}"
 
 
 def images_folder(job: IngestJob) -> str:

@@ -1,18 +1,20 @@
 """The import pages of the authoring screen (wired by the case screen): upload DICOM to a case (spooled now,
-imported in the background) and follow its progress."""
+imported in the background) and follow its progress; the author's inbox of drafts the DICOM receiver made."""
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.views.decorators.http import require_GET
 
 from cases import workflow
 from cases.admin.access import STAGES_LOCKED, editable_case, page_context
 from cases.models import Case
 
 from .forms import DicomUploadForm
-from .models import IngestJob
+from .models import IngestJob, ReceivedStudy
 from .outcomes import IMPORTED, file_counts, file_outcomes
 from .summary import case_stage_numbers, import_summary
 from .upload import ingest_upload
@@ -64,3 +66,14 @@ def _progress_response(request, case: Case, job: IngestJob, names: list[str] | N
         **import_report_context(case=case, job=job),
     )
     return TemplateResponse(request, "admin/cases/case/dicom_progress.html", context)
+
+
+@require_GET
+def received_inbox_view(request):
+    """List the drafts the DICOM receiver made for this author, newest first, each opening its authoring page."""
+    if not request.user.has_perm("cases.add_case"):
+        raise PermissionDenied
+    received = ReceivedStudy.objects.inbox_of(request.user)[:200]
+    routes = request.user.receiver_routes.filter(active=True).values_list("ae_title", flat=True)
+    context = page_context(request, title="Studies received from the PACS", received=received, routes=list(routes))
+    return TemplateResponse(request, "admin/ingest/received_inbox.html", context)

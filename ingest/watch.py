@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from .lease import LIVE, MAX_ATTEMPTS, LeaseLost, WorkerLost, close_job
 from .models import IngestJob
+from .received import receiver_sweep
 from .spool import spool_delete, spool_folder
 from .storage import delete_orphans, listed, stored_folder
 from .tasks import ingest_job
@@ -84,7 +85,8 @@ def ingest_sweep(*, now: datetime.datetime, queued_for: datetime.timedelta) -> l
     """Close imports whose process died or that no worker took up, and delete every file they left.
 
     Runs the lease check; fails jobs still queued after ``queued_for``; deletes the orphans of ended jobs
-    not yet cleaned up (a process killed while it cleaned) and spooled uploads that no live job owns.
+    not yet cleaned up (a process killed while it cleaned), spooled uploads that no live job owns, and the
+    stored objects of studies a killed DICOM receiver left (``received.receiver_sweep``).
     """
     closed = ingest_lease_check(now=now)
     since = now - queued_for
@@ -103,6 +105,7 @@ def ingest_sweep(*, now: datetime.datetime, queued_for: datetime.timedelta) -> l
         spool_delete(job)
         IngestJob.objects.filter(pk=job.pk).update(cleaned=True)
     _sweep_spool(now=now, older_than=queued_for)
+    receiver_sweep(older_than=queued_for)  # studies a killed DICOM receiver was receiving
     return closed
 
 

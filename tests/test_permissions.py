@@ -211,6 +211,7 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
         ("admin:cases_series_change", "get", reverse("admin:cases_series_change", args=[shown.series_id]), own_admin),
         ("admin:cases_image_annotations", "get", reverse("admin:cases_image_annotations", args=[shown.pk]), own_image),
         ("admin:cases_case_review_queue", "get", reverse("admin:cases_case_review_queue"), editors_admin),
+        ("admin:cases_case_received", "get", reverse("admin:cases_case_received"), staff),
         ("admin:cases_case_history", "get", reverse("admin:cases_case_history", args=[draft.pk]), own_history),
         ("admin:cases_caserevision_review", "get", revision_url("review"), editors_admin),
         ("cases:case-assess", "post", reverse("cases:case-assess", args=[published.number]), readers | not_revealed),

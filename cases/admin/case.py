@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
-from ingest.views import dicom_progress_view, dicom_upload_view, import_report_context
+from ingest.views import dicom_progress_view, dicom_upload_view, import_report_context, received_inbox_view
 from packages import views as package_views
 
 from .. import history, revisions, services, workflow
@@ -306,6 +306,7 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
                 name="cases_case_review",
             ),
             path("<int:pk>/dicom/", self.admin_site.admin_view(dicom_upload_view), name="cases_case_dicom"),
+            path("received/", self.admin_site.admin_view(received_inbox_view), name="cases_case_received"),
             path(
                 "from-study/",
                 self.admin_site.admin_view(require_http_methods(["GET", "POST"])(case_from_study_view)),

@@ -181,6 +181,24 @@ TEACHINGFILE_UPLOAD_SPOOL = Path(os.environ.get("TEACHINGFILE_UPLOAD_SPOOL", BAS
 # process was killed) and is retried or closed by the lease check.
 TEACHINGFILE_INGEST_LEASE_SECONDS = float(os.environ.get("TEACHINGFILE_INGEST_LEASE_SECONDS", 30))
 
+# The DICOM receiver (manage.py receive_dicom, docs/receiver.md): where it listens, and the limits that keep one
+# sender from filling the disk or the workers. A study becomes a draft when its association is released and no
+# object of it has arrived for the quiet period (a PACS may send each series in an association of its own).
+TEACHINGFILE_RECEIVER_HOST = os.environ.get("TEACHINGFILE_RECEIVER_HOST", "127.0.0.1")
+TEACHINGFILE_RECEIVER_PORT = int(os.environ.get("TEACHINGFILE_RECEIVER_PORT", 11112))
+TEACHINGFILE_RECEIVER_QUIET_SECONDS = float(os.environ.get("TEACHINGFILE_RECEIVER_QUIET_SECONDS", 10))
+TEACHINGFILE_RECEIVER_MAX_ASSOCIATIONS = int(os.environ.get("TEACHINGFILE_RECEIVER_MAX_ASSOCIATIONS", 4))
+TEACHINGFILE_RECEIVER_MAX_ASSOCIATION_BYTES = int(
+    os.environ.get("TEACHINGFILE_RECEIVER_MAX_ASSOCIATION_BYTES", 2 * 1024**3)
+)
+TEACHINGFILE_RECEIVER_MAX_DAY_BYTES = int(os.environ.get("TEACHINGFILE_RECEIVER_MAX_DAY_BYTES", 10 * 1024**3))
+TEACHINGFILE_RECEIVER_MAX_DAY_OBJECTS = int(os.environ.get("TEACHINGFILE_RECEIVER_MAX_DAY_OBJECTS", 20_000))
+# TLS, off unless a certificate is given: the receiver's certificate and key (PEM), and optionally the CA whose
+# client certificates it requires (mutual TLS).
+TEACHINGFILE_RECEIVER_TLS_CERT = os.environ.get("TEACHINGFILE_RECEIVER_TLS_CERT", "")
+TEACHINGFILE_RECEIVER_TLS_KEY = os.environ.get("TEACHINGFILE_RECEIVER_TLS_KEY", "")
+TEACHINGFILE_RECEIVER_TLS_CA = os.environ.get("TEACHINGFILE_RECEIVER_TLS_CA", "")
+
 # Off by default: a hospital decides to open cases to visitors who are not logged in.
 TEACHINGFILE_ANONYMOUS_BROWSING = env_bool("TEACHINGFILE_ANONYMOUS_BROWSING", False)
 # Off by default: accounts come from an editor's invitation unless the site chooses to let anyone sign up.
@@ -223,7 +241,8 @@ CONTENT_SECURITY_POLICY = {
 # 'MRN8675309'"), and so may any warning (Django captures warnings into the "py.warnings" logger). Their records
 # go to a handler of their own that replaces the text with a fixed one, and stop there (docs/decisions.md,
 # "Refusal reasons never quote the file").
-WITHHELD_LOGGERS = ["pydicom", "pylibjpeg", "openjpeg", "libjpeg", "py.warnings"]
+# pynetdicom logs received data sets and A-ASSOCIATE fields when it fails (the receiver logs what happens).
+WITHHELD_LOGGERS = ["pydicom", "pylibjpeg", "openjpeg", "libjpeg", "pynetdicom", "py.warnings"]
 
 LOGGING_CONFIG = "teachingfile.logs.configure"
 

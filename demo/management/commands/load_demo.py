@@ -5,6 +5,10 @@ from django.core.management.base import BaseCommand
 
 from accounts.services import DEMO_ACCOUNTS, demo_accounts_ensure
 from demo.cases import demo_load
+from ingest.received import receiver_routes_ensure
+
+# The demo's called AE titles: a study sent to one becomes a draft in that faculty account's inbox.
+DEMO_ROUTES = {"TF_FACULTY": "faculty", "TF_FACULTY2": "faculty2"}
 
 
 class Command(BaseCommand):
@@ -25,6 +29,7 @@ class Command(BaseCommand):
         if accounts:
             users = demo_accounts_ensure()
             authors = [users["faculty"]]
+            routes = receiver_routes_ensure(DEMO_ROUTES, users=users)
         report = demo_load(path=path, authors=authors)
         for item in report.created:
             self.stdout.write(f"created {item}")
@@ -34,3 +39,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("\nDemo accounts (username / password / role / e-mail):"))
             for username, password, role, _, email in DEMO_ACCOUNTS:
                 self.stdout.write(f"  {username:<10} {password:<10} {role:<10} {email}")
+            port = settings.TEACHINGFILE_RECEIVER_PORT
+            self.stdout.write(self.style.SUCCESS(f"\nDICOM receiver (make run: 127.0.0.1:{port}), called AE titles:"))
+            for route in routes:
+                self.stdout.write(f"  {route.ae_title:<16} drafts for {route.author.username}")

@@ -1,0 +1,195 @@
+"""The DICOM receiver run as the site runs it: ``receive_dicom`` and ``db_worker`` as real processes on a migrated
+database of their own, with a study of planted identifiers to send."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from pydicom import Dataset
+
+from tests.conftest import database_url, migrated_database_url  # noqa: F401 - fixtures of the site's database
+from tests.test_no_phi import phi_dataset
+
+ROOT = Path(settings.BASE_DIR)
+PORTS = range(11113, 11131)  # the DICOM ports given to these tests
+
+SETUP = """
+from accounts.services import demo_accounts_ensure
+from ingest.models import ReceiverRoute
+accounts = demo_accounts_ensure()
+ReceiverRoute.objects.create(ae_title="TF_FACULTY", author=accounts["faculty"])
+ReceiverRoute.objects.create(ae_title="TF_OFF", author=accounts["faculty2"], active=False)
+"""
+
+STATE = """
+import json
+from pathlib import Path
+from django.conf import settings
+from cases.models import Case, Image, Series
+from ingest.models import IngestJob, ReceivedStudy
+root = Path(settings.MEDIA_ROOT)
+held = {name for row in Image.objects.values_list("file", "thumbnail", "dicom_file") for name in row if name}
+stems = {Path(name).stem for name in held if name.startswith("dicom/")}
+stored = [path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file()]
+print(json.dumps({
+    "cases": [
+        {"number": case.number, "status": case.status, "authors": [user.username for user in case.authors.all()],
+         "title": case.title, "stages": [[series.modality, series.label_confirmed, series.images.count(),
+                                          series.images.filter(held_for_review=True).count()]
+                                         for series in case.series.order_by("order")]}
+        for case in Case.objects.order_by("pk")
+    ],
+    "jobs": [[job.status, job.report.get("counts", {})] for job in IngestJob.objects.order_by("pk")],
+    "received": [[study.objects_received, study.modalities, study.flagged] for study in ReceivedStudy.objects.all()],
+    "images": Image.objects.count(),
+    "orphans": sorted(name for name in stored if name not in held
+                      and not (name.startswith("values/") and name.split("/")[1] in stems)),
+    "folders": sorted(str(path.relative_to(root)) for path in (root / "dicom").iterdir())
+               if (root / "dicom").is_dir() else [],
+}))
+"""
+
+
+DUMP = """
+from django.db import connection
+with connection.cursor() as cursor:
+    for table in connection.introspection.table_names():
+        cursor.execute(f'SELECT * FROM "{table}"')
+        for row in cursor.fetchall():
+            print(repr(row))
+"""
+
+
+def free_port() -> int:
+    """A free port of this xdist worker's share of the range (two workers must not pick the same free port)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    shares = 4 if worker else 1
+    share = len(PORTS) // shares
+    first = (int(worker.removeprefix("gw")) % shares if worker else 0) * share
+    for port in PORTS[first : first + share]:
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the receiver binds: TIME_WAIT is free
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free DICOM port for the test")
+
+
+def study_datasets(*, series: tuple[int, ...] = (3, 2), study: int = 1) -> list[Dataset]:
+    """Return a CT study of several series, an identifier planted in every attribute of PS3.15 Table E.1-1."""
+    datasets = []
+    for number, slices in enumerate(series, start=1):
+        for slice_number in range(slices):
+            ds, _ = phi_dataset(study * 1000 + number * 100 + slice_number)
+            ds.StudyInstanceUID = f"{ds.StudyInstanceUID}.{study}"
+            ds.SeriesInstanceUID = f"{ds.SeriesInstanceUID}.{study}.{number}"
+            ds.SeriesNumber = number
+            ds.InstanceNumber = slice_number + 1
+            ds.ImagePositionPatient = [0, 0, slice_number * 5]
+            datasets.append(ds)
+    return datasets
+
+
+def planted_values() -> list[str]:
+    """Every identifier ``study_datasets`` plants (the UIDs made per study and series included)."""
+    planted = set(phi_dataset(0)[1])
+    for ds in study_datasets(series=(3, 2)):
+        planted |= {ds.SOPInstanceUID, ds.SeriesInstanceUID, ds.StudyInstanceUID}
+    return sorted(planted)
+
+
+def wait_for(condition, what: str, seconds: float = 90):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"Timed out waiting for {what}")
+
+
+@pytest.fixture
+def receiver_env(database_url, tmp_path) -> dict:  # noqa: F811 - the fixture imported above
+    """The environment of the site's processes; a test may change the receiver's limits before ``receiver``."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "teachingfile.settings.processes",
+        "TEACHINGFILE_MEDIA_ROOT": str(tmp_path / "media"),
+        "TEACHINGFILE_UPLOAD_SPOOL": str(tmp_path / "spool"),
+        "TEACHINGFILE_INGEST_WORKERS": "1",
+        "TEACHINGFILE_RECEIVER_QUIET_SECONDS": "0",
+        "TEACHINGFILE_RECEIVER_PORT": str(free_port()),
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+@pytest.fixture
+def receiver(receiver_env, tmp_path):
+    """``receive_dicom`` and ``db_worker`` running, the routes made; yields helpers and the port."""
+    env = receiver_env
+    started: list[subprocess.Popen] = []
+
+    def manage(*arguments: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), *arguments], env=env, cwd=ROOT, capture_output=True, text=True
+        )
+
+    def start(name: str, *arguments: str) -> subprocess.Popen:
+        with (tmp_path / f"{name}.log").open("a") as log:
+            process = subprocess.Popen(
+                [sys.executable, str(ROOT / "manage.py"), *arguments],
+                env=env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        started.append(process)
+        return process
+
+    def state() -> dict:
+        answer = manage("shell", "--verbosity", "0", "-c", STATE)
+        assert answer.returncode == 0, answer.stderr
+        return json.loads(answer.stdout)
+
+    def rows() -> str:
+        """Every row of every table of the site's database, as text."""
+        answer = manage("shell", "--verbosity", "0", "-c", DUMP)
+        assert answer.returncode == 0, answer.stderr
+        return answer.stdout
+
+    def logs() -> str:
+        return "\n".join(path.read_text() for path in sorted(tmp_path.glob("*.log")))
+
+    setup = manage("shell", "--verbosity", "0", "-c", SETUP)
+    assert setup.returncode == 0, setup.stderr
+    listening = start("receiver", "receive_dicom")
+    start("worker", "db_worker", "--no-reload")
+
+    def ready() -> bool:
+        assert listening.poll() is None, (tmp_path / "receiver.log").read_text()
+        return "Receiving DICOM" in (tmp_path / "receiver.log").read_text()
+
+    wait_for(ready, "the receiver to listen", 120)  # a busy machine starts Django slowly
+    try:
+        yield {"port": int(env["TEACHINGFILE_RECEIVER_PORT"]), "state": state, "rows": rows, "logs": logs, "env": env}
+    finally:
+        for process in started:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in started:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
