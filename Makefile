@@ -18,7 +18,7 @@ TESSERACT := /usr/bin/tesseract
 # and loads the demo once (docs/decisions.md, "CI in minutes"). PYTEST_PARALLEL= runs it in one process.
 PYTEST_PARALLEL ?= --numprocesses=auto --maxprocesses=4
 
-.PHONY: run test lint serve-check bench clean
+.PHONY: run test test-setup lint serve-check bench clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -71,6 +71,7 @@ $(TESSERACT):
 
 run: $(VENV)/.runtime $(TESSDATA)
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py demo_files
 	$(PY) manage.py load_demo --accounts
 	$(PY) manage.py load_demo_quizzes
 	@echo ""
@@ -88,7 +89,11 @@ lint: $(VENV)/.dev node_modules/.installed
 	node_modules/.bin/eslint
 	$(PY) manage.py makemigrations --check --dry-run --settings=teachingfile.settings.test
 
-test: $(VENV)/.dev $(CHROMIUM) $(DCMTK) $(TESSDATA) lint
+# What the tests need installed, and the demo's generated files (once, on every core; .ci/run runs this first).
+test-setup: $(VENV)/.dev $(CHROMIUM) $(DCMTK) $(TESSDATA) node_modules/.installed
+	$(PY) manage.py demo_files --settings=teachingfile.settings.test
+
+test: test-setup lint
 	node --test tests/js/
 	$(VENV)/bin/pytest $(PYTEST_PARALLEL) --durations=10
 
@@ -100,4 +105,4 @@ bench: $(VENV)/.dev $(DCMTK) $(TESSDATA) $(TESSERACT)
 	$(PY) bench/upload.py
 
 clean:
-	rm -rf $(VENV) node_modules db.sqlite3 staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules db.sqlite3 staticfiles .pytest_cache .ruff_cache .cache

@@ -37,7 +37,7 @@ from ingest.models import IngestJob
 from ingest.outcomes import imported_all
 from ingest.run import ingest_run
 
-from . import phantoms, synthetic
+from . import studies
 
 CASE_FIELDS = [
     "title",
@@ -58,12 +58,6 @@ CASE_FIELDS = [
     "rehabilitation",
     "teaching_points",
 ]
-SYNTHETIC_STUDIES = {
-    "ct_pelvis": synthetic.ct_pelvis,
-    "mr_pelvis": synthetic.mr_pelvis,
-    "pelvis_radiograph": synthetic.pelvis_radiograph,
-    "bone_scan": synthetic.bone_scan,
-}
 SERIES_FIELDS = ["modality", "phase", "plane", "sequence", "technique", "caption", "after_reveal"]
 
 
@@ -168,10 +162,7 @@ def _case_create(data: dict, *, authors, status: str) -> Case:
         series.full_clean()
         series.save()
         for image_order, image_data in enumerate(series_data["images"], start=1):
-            picture = phantoms.render(image_data["phantom"], **image_data.get("options", {}))
-            buffer = io.BytesIO()
-            picture.save(buffer, format="PNG")
-            buffer.seek(0)
+            buffer = io.BytesIO(studies.phantom_png(image_data["phantom"], image_data.get("options", {})))
             services.image_create(
                 series=series,
                 prepared=services.image_prepare(buffer),
@@ -184,11 +175,7 @@ def _case_create(data: dict, *, authors, status: str) -> Case:
 
 def _dicom_series_create(case: Case, order: int, data: dict) -> None:
     """Generate a synthetic study, import it through the DICOM pipeline, then label it as the author would."""
-    generate = SYNTHETIC_STUDIES[data["dicom"]["study"]]
-    datasets = generate(patient=synthetic.Patient(), **data["dicom"]["options"])
-    for dataset in datasets:  # one demo stage each, e.g. the whole-body views and the spot view of the delayed phase
-        dataset.SeriesInstanceUID = datasets[0].SeriesInstanceUID
-    files = synthetic.planted_study_files(datasets)
+    files = studies.study_files(data["dicom"]["study"], data["dicom"]["options"])
     job = IngestJob.objects.create(case=case)
     sources = [Source(name=name, data=content) for name, content in files.items()]
     ingest_stage(job=job, sources=enumerate(sources, start=1))

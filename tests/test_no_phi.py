@@ -158,16 +158,19 @@ def test_no_identifier_date_or_uid_survives_ingest(client, faculty, resident, dj
 
 
 @pytest.mark.django_db
-def test_nothing_is_written_outside_the_media_root(faculty, tmp_path, django_capture_on_commit_callbacks):
+def test_nothing_is_written_outside_the_media_root(faculty, tmp_path, monkeypatch, django_capture_on_commit_callbacks):
+    """The import's temporary folder is one of its own, so the tests running beside it do not count."""
     import tempfile
 
     case = make_case(authors=[faculty])
-    before = set(Path(tempfile.gettempdir()).iterdir())
     source = tmp_path / "upload.zip"
     source.write_bytes(corpus_zip()[0])
+    temporary = tmp_path / "temporary"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     from django.core.management import call_command
 
     with pytest.raises(SystemExit):  # the corpus holds one refused file
         call_command("import_study", str(source), case=case.number, stdout=io.StringIO())
-    created = set(Path(tempfile.gettempdir()).iterdir()) - before - {tmp_path}
+    created = list(temporary.iterdir())
     assert not created, f"files left in the temporary folder: {created}"
