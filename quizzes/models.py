@@ -14,10 +14,15 @@ from cases.models import Case, Image, Series, Topic
 from . import geometry, scheduling, scoring
 
 FRACTION = [MinValueValidator(0), MaxValueValidator(1)]
+# A question may name a case still being written (its author picks the images as they write it); it is served
+# only once the case is published (``selectors.readable_by``), and no published quiz may hold it before.
+UNPUBLISHED = (Case.Status.DRAFT, Case.Status.IN_REVIEW)
 
 
 class Question(models.Model):
     """One question of the bank; quizzes pick from it.
+
+    A question may name a draft or a case in review: it is served to no one until the case is published.
 
     *Single best answer*: a stem and five options, one correct, each with its rationale (optionally shown
     with one image of a case, from a stage shown before the reveal). *Unknown case*: the case as an
@@ -115,8 +120,11 @@ class Question(models.Model):
         problems = {}
         if self.kind in (self.Kind.UNKNOWN_CASE, self.Kind.CLICK) and not self.case_id:
             problems["case"] = "Choose the case."
-        if self.case_id and not self.case.is_listed and self.case.status != Case.Status.RETIRED:
-            problems["case"] = "Publish the case first: residents cannot see a draft's images."
+        if self.case_id and self.case.status in UNPUBLISHED and self._in_a_published_quiz():
+            problems["case"] = (
+                "This question is in a published quiz: its case must stay published. Take the question out of the "
+                "quiz first, or name a published case."
+            )
         elif self.case_id and self.case.access == Case.Access.PRIVATE:
             problems["case"] = "A private case cannot be in a quiz: its readers could not open it."
         if self.kind == self.Kind.CLICK:
@@ -141,6 +149,11 @@ class Question(models.Model):
             problems["image"] = "This image is held for a burned-in text check: residents cannot see it."
         if problems:
             raise ValidationError(problems)
+
+    def _in_a_published_quiz(self) -> bool:
+        """A draft's or a case in review's question is never served (``selectors.readable_by``) but a published
+        quiz would hold it silently: the quiz would show one question fewer than its author wrote."""
+        return self.pk is not None and self.quizzes.filter(is_published=True).exists()
 
     def _target_problem(self) -> str | None:
         """Say what is wrong with the target; the other shape's values are dropped, so one shape is stored."""
