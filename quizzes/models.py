@@ -14,8 +14,7 @@ from cases.models import Case, Image, Series, Topic
 from . import geometry, scheduling, scoring
 
 FRACTION = [MinValueValidator(0), MaxValueValidator(1)]
-# A question may name a case still being written (its author picks the images as they write it); it is served
-# only once the case is published (``selectors.readable_by``), and no published quiz may hold it before.
+# A question may name a case being written; it is served once the case is published (``selectors.readable_by``).
 UNPUBLISHED = (Case.Status.DRAFT, Case.Status.IN_REVIEW)
 
 
@@ -121,10 +120,7 @@ class Question(models.Model):
         if self.kind in (self.Kind.UNKNOWN_CASE, self.Kind.CLICK) and not self.case_id:
             problems["case"] = "Choose the case."
         if self.case_id and self.case.status in UNPUBLISHED and self._in_a_published_quiz():
-            problems["case"] = (
-                "This question is in a published quiz: its case must stay published. Take the question out of the "
-                "quiz first, or name a published case."
-            )
+            problems["case"] = "This question is in a published quiz: name a published case, or take it out first."
         elif self.case_id and self.case.access == Case.Access.PRIVATE:
             problems["case"] = "A private case cannot be in a quiz: its readers could not open it."
         if self.kind == self.Kind.CLICK:
@@ -151,8 +147,7 @@ class Question(models.Model):
             raise ValidationError(problems)
 
     def _in_a_published_quiz(self) -> bool:
-        """A draft's or a case in review's question is never served (``selectors.readable_by``) but a published
-        quiz would hold it silently: the quiz would show one question fewer than its author wrote."""
+        """A published quiz would hold an unpublished case's question silently, serving one question fewer."""
         return self.pk is not None and self.quizzes.filter(is_published=True).exists()
 
     def _target_problem(self) -> str | None:
