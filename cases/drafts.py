@@ -33,7 +33,8 @@ def case_placeholder_fields(case: Case) -> list[str]:
 
 def case_next_number() -> str:
     """Return a free case number following the newest numbered case (``tf123`` → ``tf124``), else ``case1``."""
-    newest = Case.objects.filter(number__regex=_NUMBERED.pattern).order_by("-pk").values_list("number", flat=True)
+    # The database's own pattern: PostgreSQL's regular expressions have no named groups.
+    newest = Case.objects.filter(number__regex=r"^[a-z]+[0-9]+$").order_by("-pk").values_list("number", flat=True)
     found = _NUMBERED.match(newest.first() or "case0")
     prefix, number = found["prefix"], int(found["digits"]) + 1
     taken = set(Case.objects.filter(number__startswith=prefix).values_list("number", flat=True))

@@ -94,7 +94,7 @@ def render_object(dataset: pydicom.Dataset, *, invert: bool, folder: str) -> tup
         return None, "could not be rendered"
     if not frames:
         return None, "no frames to show"
-    held, regions = _burned_in_check(dataset, frames, first_web)
+    held, regions = burned_in_check(dataset, frame_count=len(frames), first_web=first_web)
     rendered = RenderedObject(
         frames=frames,
         held=held,
@@ -104,9 +104,7 @@ def render_object(dataset: pydicom.Dataset, *, invert: bool, folder: str) -> tup
     return rendered, ""
 
 
-def _burned_in_check(
-    dataset: pydicom.Dataset, frames: list[StoredFrame], first_web: bytes
-) -> tuple[bool, list[list[int]]]:
+def burned_in_check(dataset: pydicom.Dataset, *, frame_count: int, first_web: bytes) -> tuple[bool, list[list[int]]]:
     """Return whether the object is held for burned-in text and the boxes of text found in its first frame.
 
     Held by its header (``burned_in.burned_in_risk``, with the site's modalities) or, for a radiograph, by
@@ -115,7 +113,7 @@ def _burned_in_check(
     held = burned_in.burned_in_risk(dataset, extra_modalities=settings.TEACHINGFILE_BURNED_IN_MODALITIES)
     if not held and not burned_in.needs_text_check(dataset):
         return False, []
-    if not held and len(frames) > 1:
+    if not held and frame_count > 1:
         return True, []
     picture = PIL.Image.open(io.BytesIO(first_web))
     picture.load()

@@ -138,26 +138,34 @@ class Receiver:
 
     def _requested(self, event) -> None:
         """Refuse an association to an unknown AE title, past the associations at once, or past the day's limit."""
+        try:
+            self._admit(event.assoc)
+        except Exception as error:  # noqa: BLE001 - the database unreachable or locked: refuse rather than guess
+            logger.warning(
+                "The DICOM receiver refused an association: its route could not be read (%s)", type(error).__name__
+            )
+            event.assoc.acse.send_reject(*LOCAL_LIMIT)
+            event.assoc.kill()
+
+    def _admit(self, assoc: Association) -> None:
         close_old_connections()
-        assoc = event.assoc
         called = assoc.requestor.primitive.called_ae_title.strip()
         route = ReceiverRoute.objects.active().filter(ae_title=called).first()
-        with self.lock:  # those accepted and not yet ended (a released one's thread may linger a moment)
-            serving = len(self.sending)
-        reason = None
+        reason, code = None, LOCAL_LIMIT
         if route is None:
             reason, code = "no active route has this called AE title", CALLED_AE_UNKNOWN
-        elif serving >= settings.TEACHINGFILE_RECEIVER_MAX_ASSOCIATIONS:
-            reason, code = "too many associations at once", LOCAL_LIMIT
         elif receiver_day_exhausted(route_id=route.pk):
-            reason, code = f"AE title {route.ae_title} has used up today's limit", LOCAL_LIMIT
+            reason = f"AE title {route.ae_title} has used up today's limit"
+        else:
+            with self.lock:  # counted and taken at once: those accepted and not yet ended
+                if len(self.sending) >= settings.TEACHINGFILE_RECEIVER_MAX_ASSOCIATIONS:
+                    reason = "too many associations at once"
+                else:
+                    self.sending[assoc] = Sending(route=route)
         if reason is not None:
             logger.warning("The DICOM receiver refused an association: %s", reason)
             assoc.acse.send_reject(*code)
             assoc.kill()  # as pynetdicom's own rejections do: the rejection is sent before the socket closes
-            return
-        with self.lock:
-            self.sending[assoc] = Sending(route=route)
 
     def _store(self, event) -> int:
         """De-identify and store one object; answer its status."""

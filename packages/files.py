@@ -11,7 +11,6 @@ import logging
 import tempfile
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.files.base import File
 from django.core.files.storage import default_storage
 
@@ -19,10 +18,10 @@ from cases.models import Case, dicom_upload_to
 from cases.services import image_prepare
 from cases.web_images import PreparedImage, UnusableImage
 from imaging import deidentify as deid
-from imaging.burned_in import burned_in_risk
 from imaging.limits import UnreadableFile
 from imaging.read import read_dataset
 from imaging.sources import Source
+from ingest.frames import burned_in_check
 from ingest.spool import ingest_limits
 
 from .archive import PackageRefused
@@ -38,8 +37,12 @@ class CheckedDicom:
     held: bool
 
 
-def dicom_store(*, data: bytes, member: str, case: Case) -> CheckedDicom:
-    """De-identify one package member with ``case``'s keys and store it; refuse it with the reader's reason."""
+def dicom_store(*, data: bytes, member: str, case: Case, picture: bytes) -> CheckedDicom:
+    """De-identify one package member with ``case``'s keys and store it; refuse it with the reader's reason.
+
+    It is held for burned-in text as an upload would be: by its header, or for a radiograph by text read in
+    ``picture`` (the package's web image of its first frame), whatever the package says.
+    """
     keys = deid.CaseKeys(uid_secret=bytes(case.deid_secret), date_offset_days=case.date_offset_days)
     try:
         dataset = read_dataset(Source(name=member, data=data), limits=ingest_limits())
@@ -49,8 +52,8 @@ def dicom_store(*, data: bytes, member: str, case: Case) -> CheckedDicom:
     except Exception as error:  # noqa: BLE001 - one odd object refuses the package, with a reason
         logger.warning("Package DICOM refused: unexpected %s", type(error).__name__)
         raise PackageRefused(f"{member}: damaged DICOM file.") from None
-    site_modalities = settings.TEACHINGFILE_BURNED_IN_MODALITIES
-    held = cleaned.burned_in_risk or burned_in_risk(dataset, extra_modalities=site_modalities)
+    frame_count = int(dataset.get("NumberOfFrames") or 1)
+    held = cleaned.burned_in_risk or burned_in_check(dataset, frame_count=frame_count, first_web=picture)[0]
     with tempfile.TemporaryFile() as buffer:
         try:
             cleaned.dataset.save_as(buffer, enforce_file_format=True)

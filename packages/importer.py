@@ -181,7 +181,8 @@ def _files_store(run: _Run, *, content: dict, reader: Reader) -> tuple[Case, dic
     objects: dict[str, tuple[str, bool]] = {}  # a multi-frame object is stored once for all its frames' images
     for stage_number, stage in enumerate(content.get("stages", []), start=1):
         for number, item in enumerate(stage["images"], start=1):
-            prepared = picture_prepare(data=reader(item["file"]), member=item["file"])
+            picture = reader(item["file"])
+            prepared = picture_prepare(data=picture, member=item["file"])
             web = default_storage.save(image_upload_to(None, prepared.web.name), prepared.web)
             run.written.append(web)
             thumbnail = ""
@@ -191,7 +192,7 @@ def _files_store(run: _Run, *, content: dict, reader: Reader) -> tuple[Case, dic
             dicom, held = "", False
             if item["dicom"]:
                 if item["dicom"] not in objects:
-                    checked = dicom_store(data=reader(item["dicom"]), member=item["dicom"], case=case)
+                    checked = dicom_store(data=reader(item["dicom"]), member=item["dicom"], case=case, picture=picture)
                     run.written.append(checked.name)
                     objects[item["dicom"]] = (checked.name, checked.held)
                 dicom, held = objects[item["dicom"]]
@@ -218,7 +219,8 @@ def _case_create(run: _Run, *, case: Case, content: dict, files: dict, name: str
     for order, entry in enumerate(content.get("stages", []), start=1):
         stages.append(_stage_create(case=case, entry=entry, order=order, files=files, name=name))
     for index, entry in enumerate(content.get("questions", [])):
-        _question_create(case=case, entry=entry, stages=stages, name=name, path=("case", "questions", index))
+        question = _question_create(case=case, entry=entry, stages=stages, name=name, path=("case", "questions", index))
+        question.authors.set([run.by])
     held = sum(image.held_for_review for _series, images in stages for image in images)
     if held:
         run.result.notes.append(f"{case.number}: {held} image(s) held for a burned-in text check before publishing.")

@@ -29,6 +29,9 @@ from .archive import PackageArchive, PackageRefused
 MAX_XML_BYTES = 5 * 1024**2
 PICTURES = (".png", ".jpg", ".jpeg")
 NOT_GIVEN = "Not given in the MIRC document."
+# How refusals of the mapped document name it: its path in the zip is left out of messages and the operator's
+# log, for a MIRC export's folder is often named after the patient.
+LABEL = "The MIRC document"
 HEADINGS = {
     "history": "history",
     "clinical history": "history",
@@ -66,7 +69,7 @@ def _document_member(archive: PackageArchive) -> str | None:
 
 
 def mirc_document(archive: PackageArchive) -> tuple[str, dict, object]:
-    """Return (name, case content, reader) for the MIRC document of the zip, as ``importer`` takes them."""
+    """Return (``LABEL``, case content, reader) for the MIRC document of the zip, as ``importer`` takes them."""
     name = _document_member(archive)
     try:
         root = safe_xml.fromstring(archive.read(name))
@@ -96,7 +99,7 @@ def mirc_document(archive: PackageArchive) -> tuple[str, dict, object]:
         "questions": [],
         **_patient(root),
     }
-    return name, content, lambda member: archive.read(files[member])
+    return LABEL, content, lambda member: archive.read(files[member])
 
 
 def _text(element: Element | None) -> str:
@@ -228,6 +231,6 @@ def _patient(root: Element) -> dict:
     if sex in ("M", "F", "O"):
         values["patient_sex"] = sex
     years = _text(patient.find("pt-age/years"))
-    if years.isdigit() and int(years) < 90:
+    if years.isascii() and years.isdigit() and int(years) < 90:
         values["patient_age_years"] = int(years)
     return values

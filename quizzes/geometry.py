@@ -60,6 +60,15 @@ def area(points: Sequence[Point]) -> float:
     return abs(sum(a[0] * b[1] - b[0] * a[1] for a, b in _edges(points))) / 2
 
 
+def _on_image(point) -> bool:
+    """Say whether a corner, as a form or a package gives it (any JSON), is two fractions from 0 to 1."""
+    return (
+        isinstance(point, list | tuple)
+        and len(point) == 2
+        and all(isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1 for value in point)
+    )
+
+
 def polygon_problem(points: Sequence[Sequence[float]]) -> str | None:
     """Say what is wrong with ``points`` as a target (None when it is a usable polygon).
 
@@ -69,7 +78,7 @@ def polygon_problem(points: Sequence[Sequence[float]]) -> str | None:
     """
     if not 3 <= len(points) <= MAX_CORNERS:
         return f"A polygon has 3 to {MAX_CORNERS} corners."
-    if any(len(point) != 2 or not all(0 <= value <= 1 for value in point) for point in points):
+    if not all(_on_image(point) for point in points):
         return "Every corner must lie on the image."
     corners = [(float(point[0]), float(point[1])) for point in points]
     edges = _edges(corners)

@@ -54,7 +54,7 @@ def migrated_database_url(tmp_path_factory) -> str:
     env = {
         **os.environ,
         "DATABASE_URL": url,
-        "DJANGO_SETTINGS_MODULE": "teachingfile.settings.dev",
+        "DJANGO_SETTINGS_MODULE": "teachingfile.settings.processes",
         "TEACHINGFILE_MEDIA_ROOT": str(folder / "media"),
     }
     migrated = subprocess.run(

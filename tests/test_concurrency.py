@@ -56,7 +56,7 @@ def site(database_url, tmp_path):
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
-        "DJANGO_SETTINGS_MODULE": "teachingfile.settings.dev",
+        "DJANGO_SETTINGS_MODULE": "teachingfile.settings.processes",
         "TEACHINGFILE_MEDIA_ROOT": str(tmp_path / "media"),
         "PYTHONUNBUFFERED": "1",
     }

@@ -87,7 +87,7 @@ def site(database_url, tmp_path, lease):
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
-        "DJANGO_SETTINGS_MODULE": "teachingfile.settings.dev",
+        "DJANGO_SETTINGS_MODULE": "teachingfile.settings.processes",
         "TEACHINGFILE_MEDIA_ROOT": str(tmp_path / "media"),
         "TEACHINGFILE_UPLOAD_SPOOL": str(tmp_path / "spool"),
         "TEACHINGFILE_INGEST_WORKERS": "1",

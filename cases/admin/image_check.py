@@ -84,8 +84,8 @@ def confirm_labels_view(request, pk: int):
     if not workflow.edits_apply_directly(user=request.user, case=case):
         messages.error(request, STAGES_LOCKED)
         return back
-    seen = [value for value in request.POST.getlist("stage") if value.isdigit()]
-    stages = list(case.series.filter(pk__in=seen, label_confirmed=False))
+    seen = {int(value) for value in request.POST.getlist("stage") if value.isascii() and value.isdigit()}
+    stages = [stage for stage in case.series.filter(label_confirmed=False) if stage.pk in seen]
     done = checks.case_apply_checks(case=case, by=request.user, clear=[], masks=[], labels=stages)
     messages.success(request, f"{done.labels} stage label{pluralize(done.labels)} confirmed.")
     return back

@@ -12,6 +12,7 @@ from pydicom import examples
 from cases import drafts, services
 from cases.models import Case
 from cases.tests.factories import make_case, make_image, make_series
+from ingest.models import IngestJob
 
 from .test_admin import case_form_data
 
@@ -68,6 +69,19 @@ def test_confirm_all_labels_leaves_a_published_case_to_an_editor(client, faculty
     assert response.status_code == 302
     stage.refresh_from_db()
     assert not stage.label_confirmed
+
+
+def test_confirm_all_labels_ignores_forged_stage_values(client, faculty):
+    """Values that are no stage's id ("²", which ``isdigit`` accepts, or past the database's integers) are
+    ignored: no error page, and the stage listed is confirmed."""
+    case = make_case(authors=[faculty], status="draft")
+    stage = make_series(case=case, label_confirmed=False)
+    client.force_login(faculty)
+    url = reverse("admin:cases_case_confirm_labels", args=[case.pk])
+    response = client.post(url, {"stage": ["²", "x", "9" * 30, str(stage.pk)]})
+    assert response.status_code == 302
+    stage.refresh_from_db()
+    assert stage.label_confirmed
 
 
 def test_confirm_all_labels_needs_the_csrf_token(faculty):
@@ -138,6 +152,23 @@ def test_a_study_without_files_or_region_is_refused_and_nothing_is_made(client, 
     assert response.status_code == 200
     assert "Choose DICOM files, zip archives or a folder." in response.content.decode()
     assert Case.objects.count() == before
+
+
+def test_a_study_whose_spooling_fails_leaves_no_draft_and_no_job(client, faculty, monkeypatch):
+    """The draft and its import are made together or not at all (the disk fills while the upload is spooled)."""
+
+    def disk_full(upload, path):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr("ingest.upload.spool_file", disk_full)
+    client.raise_request_exception = False
+    client.force_login(faculty)
+    before = Case.objects.count(), IngestJob.objects.count()
+    response = client.post(
+        reverse("admin:cases_case_from_study"), {"study-files": study_zip(), "study-region": "chest"}
+    )
+    assert response.status_code == 500
+    assert (Case.objects.count(), IngestJob.objects.count()) == before
 
 
 def test_a_resident_cannot_start_a_case_from_a_study(client, resident):

@@ -123,7 +123,7 @@ def receiver_env(database_url, tmp_path) -> dict:  # noqa: F811 - the fixture im
     return {
         **os.environ,
         "DATABASE_URL": database_url,
-        "DJANGO_SETTINGS_MODULE": "teachingfile.settings.dev",
+        "DJANGO_SETTINGS_MODULE": "teachingfile.settings.processes",
         "TEACHINGFILE_MEDIA_ROOT": str(tmp_path / "media"),
         "TEACHINGFILE_UPLOAD_SPOOL": str(tmp_path / "spool"),
         "TEACHINGFILE_INGEST_WORKERS": "1",
@@ -181,7 +181,7 @@ def receiver(receiver_env, tmp_path):
         assert listening.poll() is None, (tmp_path / "receiver.log").read_text()
         return "Receiving DICOM" in (tmp_path / "receiver.log").read_text()
 
-    wait_for(ready, "the receiver to listen", 60)
+    wait_for(ready, "the receiver to listen", 120)  # a busy machine starts Django slowly
     try:
         yield {
             "port": int(env["TEACHINGFILE_RECEIVER_PORT"]),

@@ -88,6 +88,13 @@ def test_an_old_patients_age_is_not_kept(faculty):
     assert import_bytes(mirc_zip(xml), by=faculty).cases[0].patient_age_years is None
 
 
+@pytest.mark.parametrize("years", ["²", "-5", "", "6 7"])
+def test_an_age_not_in_digits_is_left_out(faculty, years):
+    """An age of "²" passes ``isdigit`` but not ``int``: the age is left out, the document still imported."""
+    xml = DOCUMENT.read_bytes().replace(b"<years>67</years>", f"<years>{years}</years>".encode())
+    assert import_bytes(mirc_zip(xml), by=faculty).cases[0].patient_age_years is None
+
+
 def test_xml_with_entities_is_refused(faculty):
     """defusedxml refuses entity declarations (billion laughs, external entities)."""
     xml = b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaa">]><MIRCdocument><title>&a;</title></MIRCdocument>'

@@ -1,5 +1,7 @@
 """The package pages of the authoring screen: who may export and import, what a person sees."""
 
+import logging
+
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -8,7 +10,7 @@ from django.urls import reverse
 from cases.models import Case
 from cases.tests.factories import make_case
 
-from .helpers import export_bytes, members
+from .helpers import export_bytes, members, zip_of
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +100,16 @@ def test_a_package_larger_than_the_limit_is_refused_before_it_is_opened(client, 
     response = client.post(reverse("admin:cases_case_package_import"), {"package": upload(b"\0" * (1024**2 + 1))})
     assert response.status_code == 400
     assert "larger than 1 MB, the limit for a package" in response.content.decode()
+
+
+def test_a_refused_mirc_document_is_logged_without_its_path_in_the_zip(client, faculty, caplog):
+    """A MIRC export's folder is often named after the patient: the operator's log line leaves it out."""
+    references = "".join(f"<reference>Paper {number}.</reference>" for number in range(101))
+    xml = f"<MIRCdocument><title>A case</title><references>{references}</references></MIRCdocument>"
+    data = zip_of({"DOE^JANE MRN8675309/MIRCdocument.xml": xml})
+    client.force_login(faculty)
+    caplog.set_level(logging.DEBUG)
+    response = client.post(reverse("admin:cases_case_package_import"), {"package": upload(data)})
+    assert response.status_code == 400
+    assert "more than 100 entries" in response.content.decode()
+    assert caplog.records and not [record for record in caplog.records if "8675309" in record.getMessage()]

@@ -110,6 +110,15 @@ def test_a_drawn_polygon_target_is_saved_and_a_crossing_one_refused(client, facu
     assert question.target_x is None
 
 
+def test_forged_polygon_points_are_refused_with_a_message(client, faculty):
+    case = own_case(faculty)
+    client.force_login(faculty)
+    data = click_form(case, case.series.first(), target_shape="polygon", target_points='[["a","b"],[0,0],[1,0]]')
+    response = client.post(reverse("admin:quizzes_question_add"), data)
+    assert response.status_code == 200 and "Every corner must lie on the image." in response.content.decode()
+    assert not Question.objects.filter(key="new-question").exists()
+
+
 def test_a_click_question_without_a_target_asks_for_one_to_be_drawn(client, faculty):
     case = own_case(faculty)
     series = case.series.first()

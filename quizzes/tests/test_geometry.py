@@ -75,6 +75,22 @@ def test_unusable_polygons_are_refused_with_a_reason(points, problem):
     assert problem in polygon_problem(points)
 
 
+@pytest.mark.parametrize(
+    "points",
+    [
+        [["a", "b"], [0.2, 0.2], [0.5, 0.6]],
+        [0.2, 0.3, 0.4],
+        [{"x": 0.1, "y": 0.2}, [0.2, 0.2], [0.5, 0.6]],
+        [[None, 0.2], [0.2, 0.2], [0.5, 0.6]],
+        [[True, 0.2], [0.2, 0.2], [0.5, 0.6]],
+        [[float("nan"), 0.2], [0.2, 0.2], [0.5, 0.6]],
+    ],
+)
+def test_corners_that_are_not_pairs_of_numbers_are_refused_not_an_error(points):
+    """A forged form or package may send anything as the points: a reason, never an exception."""
+    assert polygon_problem(points) == "Every corner must lie on the image."
+
+
 def test_click_hits_a_polygon_target_on_the_slices_that_count():
     target = Target(x=None, y=None, radius=None, slice_from=3, slice_to=4, points=tuple(CONCAVE))
     assert click_hits(target, x=0.3, y=0.5, slice_number=3)
