@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from cases.models import Case
 
 from . import services
-from .models import Option, Question, Quiz, QuizQuestion
+from .models import UNPUBLISHED, Option, Question, Quiz, QuizQuestion
 from .picker import NOT_YOURS, case_picker_data, pick_problem
 from .selectors import cohort_results, quiz_text_naming_its_cases
 
@@ -76,6 +76,9 @@ class AuthoredMixin:
             obj.authors.add(request.user)
 
 
+NOT_YOURS_DRAFT = "A case not yet published can be named only by its authors and editors."
+UNPUBLISHED_IN_QUIZ = "Residents cannot see the case of {questions} yet: publish the case, or take the question out."
+
 PICKED_FIELDS = ["image", "series", "target_shape", "target_x", "target_y", "target_radius", "target_points"]
 
 
@@ -97,6 +100,9 @@ class QuestionAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        case = cleaned.get("case")
+        if "case" in self.changed_data and case and case.status in UNPUBLISHED and not case.is_editable_by(self.author):
+            self.add_error("case", NOT_YOURS_DRAFT)
         if "image" in self.changed_data and cleaned.get("image") and not cleaned.get("case"):
             self.add_error("case", "Choose the case first, then pick one of its images.")
         for name in ("image", "series"):
@@ -193,8 +199,26 @@ class QuestionAdmin(AuthoredMixin, admin.ModelAdmin):
     ]
 
 
+class QuizQuestionFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        """A published quiz holds no question whose case is a draft or in review: it would be served without it."""
+        super().clean()
+        if not self.instance.is_published:
+            return
+        kept = [
+            form.cleaned_data["question"]
+            for form in self.forms
+            if form.cleaned_data.get("question") and not form.cleaned_data.get("DELETE")
+        ]
+        waiting = [question.key for question in kept if question.case_id and question.case.status in UNPUBLISHED]
+        if waiting:
+            logger.info("Refused to publish quiz %s: questions of unpublished cases", self.instance.pk or "(new)")
+            raise forms.ValidationError(UNPUBLISHED_IN_QUIZ.format(questions=", ".join(sorted(waiting))))
+
+
 class QuizQuestionInline(admin.TabularInline):
     model = QuizQuestion
+    formset = QuizQuestionFormSet
     extra = 1
     autocomplete_fields = ["question"]
     fields = ["order", "question"]

@@ -14,10 +14,14 @@ from cases.models import Case, Image, Series, Topic
 from . import geometry, scheduling, scoring
 
 FRACTION = [MinValueValidator(0), MaxValueValidator(1)]
+# A question may name a case being written; it is served once the case is published (``selectors.readable_by``).
+UNPUBLISHED = (Case.Status.DRAFT, Case.Status.IN_REVIEW)
 
 
 class Question(models.Model):
     """One question of the bank; quizzes pick from it.
+
+    A question may name a draft or a case in review: it is served to no one until the case is published.
 
     *Single best answer*: a stem and five options, one correct, each with its rationale (optionally shown
     with one image of a case, from a stage shown before the reveal). *Unknown case*: the case as an
@@ -115,8 +119,8 @@ class Question(models.Model):
         problems = {}
         if self.kind in (self.Kind.UNKNOWN_CASE, self.Kind.CLICK) and not self.case_id:
             problems["case"] = "Choose the case."
-        if self.case_id and not self.case.is_listed and self.case.status != Case.Status.RETIRED:
-            problems["case"] = "Publish the case first: residents cannot see a draft's images."
+        if self.case_id and self.case.status in UNPUBLISHED and self._in_a_published_quiz():
+            problems["case"] = "This question is in a published quiz: name a published case, or take it out first."
         elif self.case_id and self.case.access == Case.Access.PRIVATE:
             problems["case"] = "A private case cannot be in a quiz: its readers could not open it."
         if self.kind == self.Kind.CLICK:
@@ -141,6 +145,10 @@ class Question(models.Model):
             problems["image"] = "This image is held for a burned-in text check: residents cannot see it."
         if problems:
             raise ValidationError(problems)
+
+    def _in_a_published_quiz(self) -> bool:
+        """A published quiz would hold an unpublished case's question silently, serving one question fewer."""
+        return self.pk is not None and self.quizzes.filter(is_published=True).exists()
 
     def _target_problem(self) -> str | None:
         """Say what is wrong with the target; the other shape's values are dropped, so one shape is stored."""

@@ -198,8 +198,10 @@ def as_closed(attempt: Attempt) -> Attempt:
 
 
 def readable_by(user) -> Q:
-    """Questions without a case, or whose case this user may open now."""
-    return Q(case__isnull=True) | Q(case__in=Case.objects.viewable().visible_to(user))
+    """Questions without a case, or whose case this user may open now (never a draft or a case in review, even
+    for its author: a quiz serves what its readers will see); the same for the case of a question's image."""
+    cases = Case.objects.viewable().visible_to(user)
+    return (Q(case__isnull=True) | Q(case__in=cases)) & (Q(image__isnull=True) | Q(image__series__case__in=cases))
 
 
 @dataclass(frozen=True)

@@ -135,7 +135,8 @@ def receiver_env(database_url, tmp_path) -> dict:  # noqa: F811 - the fixture im
 
 @pytest.fixture
 def receiver(receiver_env, tmp_path):
-    """``receive_dicom`` and ``db_worker`` running, the routes made; yields helpers and the port."""
+    """``receive_dicom`` and ``db_worker`` running, the routes made; yields helpers and the port (``start`` runs
+    another of the site's processes on the same database and media, stopped with the others)."""
     env = receiver_env
     started: list[subprocess.Popen] = []
 
@@ -182,7 +183,15 @@ def receiver(receiver_env, tmp_path):
 
     wait_for(ready, "the receiver to listen", 120)  # a busy machine starts Django slowly
     try:
-        yield {"port": int(env["TEACHINGFILE_RECEIVER_PORT"]), "state": state, "rows": rows, "logs": logs, "env": env}
+        yield {
+            "port": int(env["TEACHINGFILE_RECEIVER_PORT"]),
+            "state": state,
+            "rows": rows,
+            "logs": logs,
+            "env": env,
+            "manage": manage,
+            "start": start,
+        }
     finally:
         for process in started:
             if process.poll() is None:

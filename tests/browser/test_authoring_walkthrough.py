@@ -1,37 +1,58 @@
-"""A faculty author's whole path, counted: from a study ready to import to a case submitted for review with its
-history, findings, diagnosis, differential, one arrow and one question, in at most 30 clicks.
+"""A faculty author's whole path, counted: from a study a PACS workstation pushed (dcmtk's ``storescu``) to a case
+submitted for review with its history, findings, diagnosis, differential, one arrow and one question on its own
+images, in at most 30 clicks.
 
-Every click (a press, a choice in a list, a file dialog, a drag) and every typed field goes through ``Effort``,
-which counts them; the counts are printed at the end. The study starts as a zip uploaded on the add-case page (a
-study pushed from PACS will start it instead). With ``AUTHORING_DOCS_IMAGES=1`` the walk also writes the
-screenshots of docs/authoring.md into docs/img/.
+The site runs as it is deployed: ``receive_dicom``, ``db_worker`` and the web server as processes on one database
+(the receiver's test fixtures), Chromium driving the web server. Every click (a press, a choice in a list, a file
+dialog, a drag) and every typed field goes through ``Effort``, which counts them; the counts are printed at the end.
+With ``AUTHORING_DOCS_IMAGES=1`` the walk also writes the screenshots of docs/authoring.md into docs/img/.
 """
 
-import copy
 import io
+import json
 import os
+import socket
+import subprocess
 import sys
-import zipfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.error import URLError
+from urllib.request import urlopen
 
 import PIL.Image
 import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
-from pydicom import Dataset, FileMetaDataset, examples
-from pydicom.uid import BasicTextSRStorage, ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import generate_uid
 
-from cases.models import Annotation, Case
-from quizzes.models import Question
+from ingest.tests.conftest import receiver, receiver_env, wait_for  # noqa: F401 - the receiver's fixtures
+from ingest.tests.test_receiver import STORESCU, done
 
 from .conftest import log_in, script_errors
+from .test_case_from_study import study_files
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser]
 
 MAX_CLICKS = 30
 LAPTOP = {"width": 1366, "height": 768}
 DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "img"
+
+# What the walk made, read from the site's database by its own shell.
+MADE = """
+import json
+from cases.models import Annotation, Case
+from quizzes.models import Question
+case = Case.objects.get()
+question = Question.objects.get()
+print(json.dumps({
+    "status": case.status, "region": case.region, "diagnosis": case.diagnosis, "full_history": case.full_history,
+    "findings": case.findings.count(), "differential": case.differential.count(),
+    "arrows": Annotation.objects.filter(image__series__case=case, kind=Annotation.Kind.ARROW).count(),
+    "question": [question.kind, question.case_id == case.pk, question.series.case_id == case.pk,
+                 question.target_radius is not None, question.authors.filter(username="faculty").exists()],
+}))
+"""
 
 
 @dataclass
@@ -72,51 +93,6 @@ class Effort:
         locator.fill(text)
 
 
-def _part10(dataset: Dataset) -> bytes:
-    buffer = io.BytesIO()
-    dataset.save_as(buffer, enforce_file_format=True)
-    return buffer.getvalue()
-
-
-def _series(template: Dataset, count: int, study: str, image_type: list[str]) -> list[bytes]:
-    """``count`` slices of one new series made from a pydicom example, one millimetre apart."""
-    series = generate_uid()
-    slices = []
-    for number in range(1, count + 1):
-        ds = copy.deepcopy(template)
-        ds.StudyInstanceUID, ds.SeriesInstanceUID = study, series
-        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
-        ds.InstanceNumber, ds.ImageType = number, image_type
-        ds.ImagePositionPatient = [0, 0, float(number)]
-        slices.append(_part10(ds))
-    return slices
-
-
-def _report(study: str) -> bytes:
-    """A structured report of the same study: no pixels, not an image."""
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID = BasicTextSRStorage
-    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID = generate_uid()
-    ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.Modality = study, generate_uid(), "SR"
-    ds.PatientName, ds.PatientID = "DOE^JANE", "MRN-4711"
-    return _part10(ds)
-
-
-def study_zip() -> bytes:
-    """A small multi-series study as PACS exports it: 4 CT slices, 3 MR slices, a structured report, a note."""
-    study = generate_uid()
-    members = {f"CT/IM{n}": data for n, data in enumerate(_series(examples.ct, 4, study, ["ORIGINAL", "PRIMARY"]))}
-    members |= {f"MR/IM{n}": data for n, data in enumerate(_series(examples.mr, 3, study, ["ORIGINAL", "PRIMARY"]))}
-    members |= {"SR/REPORT": _report(study), "README.TXT": b"Exported by the PACS workstation."}
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as export:
-        for name, data in members.items():
-            export.writestr(name, data)
-    return archive.getvalue()
-
-
 def docs_image(page, name: str, *, locator=None) -> None:
     """Save a screenshot for docs/authoring.md (asked for by AUTHORING_DOCS_IMAGES=1), small enough to commit."""
     if not os.environ.get("AUTHORING_DOCS_IMAGES"):
@@ -128,38 +104,64 @@ def docs_image(page, name: str, *, locator=None) -> None:
     picture.quantize(colors=128).save(DOCS_IMAGES / f"{name}.png", optimize=True)
 
 
-def test_a_case_from_a_study_to_review_in_at_most_30_clicks(browser, demo_site, artifacts, capsys):
+def push_study(folder: Path, port: int) -> None:
+    """Send a two-series study (4 CT slices, 3 MR slices) to the faculty member's AE title with dcmtk's storescu."""
+    folder.mkdir()
+    for name, data in study_files(generate_uid()).items():
+        (folder / name.replace("/", "-")).write_bytes(data)
+    command = [STORESCU, "-aet", "WORKSTATION", "-aec", "TF_FACULTY", "127.0.0.1", str(port)]
+    sent = subprocess.run([*command, *sorted(folder.iterdir())], capture_output=True, text=True, timeout=60)
+    assert sent.returncode == 0, sent.stderr
+
+
+def web_server(site_processes: dict) -> str:
+    """Start the web server on the receiver's database and media; return its address once it answers."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    site_processes["start"]("server", "runserver", "--noreload", f"127.0.0.1:{port}")
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urlopen(url + "/accounts/login/", timeout=5):
+                return url
+        except (URLError, ConnectionError):
+            assert time.monotonic() < deadline, site_processes["logs"]()[-3000:]
+            time.sleep(0.1)
+
+
+def test_a_study_pushed_from_pacs_to_a_submitted_case_in_at_most_30_clicks(
+    browser,
+    receiver,  # noqa: F811 - the fixture imported above
+    tmp_path,
+    artifacts,
+    capsys,
+):
+    # The radiologist sends the study from the PACS workstation; the receiver makes the draft, the worker renders it.
+    push_study(tmp_path / "export", receiver["port"])
+    wait_for(done(receiver), "the draft to be rendered")
+    site = web_server(receiver)
+
     page = browser.new_page(viewport=LAPTOP)
     errors = script_errors(page)
     effort = Effort(page)
 
     # Logging in: two fields and a click (counted by hand: log_in is the suite's shared helper).
-    log_in(page, demo_site, "faculty", reverse("admin:index"))
+    log_in(page, site, "faculty", reverse("admin:index"))
     effort.clicks, effort.typed, effort.steps = 1, 2, ["Log in"]
-    effort.click(page.locator("#content-main .model-case a.addlink"), "Add case")
-
-    start = page.locator("form.case-from-study")
-    docs_image(page, "authoring-1-start", locator=start)
-    effort.pick_files(
-        start.get_by_label("DICOM files or zip archives"),
-        [{"name": "study.zip", "mimeType": "application/zip", "buffer": study_zip()}],
-        "Choose the study",
-    )
-    effort.choose(start.get_by_label("Region"), "pelvis", "Region")
-    effort.click(start.get_by_role("button", name="Create the case and import"), "Create the case and import")
+    effort.click(page.get_by_role("link", name="Studies received from the PACS"), "The inbox")
+    inbox = page.locator("#received-inbox")
+    docs_image(page, "authoring-1-inbox")
+    draft = inbox.locator("tbody tr").first.get_by_role("link").first
+    number = draft.inner_text()
+    effort.click(draft, "Open the draft")
 
     # The case's page: the import's report in words, the stages as cards to look at, then confirm.
-    summary = page.locator("#case-import .import-summary li")
-    expect(summary).to_have_text(
-        [
-            "4 CT images became stage 1 (Axial).",
-            "3 MRI images became stage 2 (T2, Axial).",
-            "2 files were not images (a structured report, a file that is not DICOM).",
-        ],
-        timeout=60_000,
+    expect(page.locator("#case-import .import-summary li")).to_have_text(
+        ["4 CT images became stage 1 (Axial).", "3 MRI images became stage 2 (T2, Axial)."], timeout=30_000
     )
     expect(page.locator(".stage-card")).to_have_count(2)
-    case = Case.objects.get(authors__username="faculty", title__startswith="[TO WRITE]")
     page.screenshot(path=artifacts / "authoring-walkthrough-case.png", full_page=True)
     expect(page.locator(".stage-move").first).to_be_visible()  # the cards' script has run
     docs_image(page, "authoring-2-import")
@@ -171,6 +173,7 @@ def test_a_case_from_a_study_to_review_in_at_most_30_clicks(browser, demo_site, 
     effort.type(page.locator("#id_brief_history"), "A 34-year-old man, eight weeks after a head injury.")
     effort.type(page.locator("#id_full_history"), "Ventilated for three weeks; stiff hips on mobilisation.")
     effort.type(page.locator("#id_diagnosis"), "Heterotopic ossification")
+    effort.choose(page.locator("#id_region"), "pelvis", "Region")
     effort.click(page.locator("#findings-group .add-row a"), "Add a finding")
     effort.type(page.locator("#id_findings-0-text"), "Maturing ossification lateral to both hips.")
     effort.click(page.locator("#differential-group .add-row a"), "Add a differential entry")
@@ -191,34 +194,34 @@ def test_a_case_from_a_study_to_review_in_at_most_30_clicks(browser, demo_site, 
     effort.click(editor.get_by_role("button", name="Save"), "Save the arrow")
     expect(editor.get_by_role("status")).to_have_text("Saved")
     effort.click(editor.get_by_role("button", name="Cancel"), "Close the editor")
-    effort.click(page.locator(".breadcrumbs").get_by_role("link", name=case.number), "Back to the case")
+    effort.click(page.locator(".breadcrumbs").get_by_role("link", name=number), "Back to the case")
 
     # Submitted for review from the case form: the check refuses placeholders and unchecked stages.
     effort.choose(page.locator("#id_status"), "review", "Status: in review")
-    effort.click(page.get_by_role("button", name="Save", exact=True), "Save")
+    effort.click(page.get_by_role("button", name="Save and continue editing"), "Save and continue")
     expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
 
-    # One question (today's question form; it cannot name a draft's images until the case is published).
-    effort.click(page.locator("#nav-sidebar .model-question a.addlink"), "Add question")
-    effort.type(page.locator("#id_key"), "ho-zoning")
-    effort.choose(page.locator("#id_kind"), "sba", "Kind: single best answer")
-    effort.type(page.locator("#id_stem"), "Which feature favours heterotopic ossification over osteosarcoma?")
-    answers = ["Peripheral maturation", "Central mineralisation", "Periosteal reaction", "Soft-tissue mass", "Pain"]
-    for index, text in enumerate(answers):
-        effort.type(page.locator(f"#id_options-{index}-text"), text)
-        effort.type(
-            page.locator(f"#id_options-{index}-rationale"), "Zoning: mature at the edge." if index == 0 else "Both."
-        )
-    effort.click(page.locator("#id_options-0-is_correct"), "The correct option")
+    # One question on this case's own images: click the finding on the MR stage (the CT stage has an arrow).
+    effort.click(page.locator(".object-tools").get_by_role("link", name="Add a question"), "Add a question")
+    effort.type(page.locator("#id_key"), "ho-where")
+    effort.choose(page.locator("#id_kind"), "click", "Kind: click the finding")
+    effort.type(page.locator("#id_stem"), "Click the ossification.")
+    picker = page.locator(".question-picker")
+    effort.click(picker.locator(".picker-stage").nth(1).locator(".picker-thumb"), "Pick the MR stage")
+    drawer = page.locator(".target-drawer")
+    area = drawer.get_by_role("img", name="Drawing area for the target")
+    area.scroll_into_view_if_needed()
+    effort.drag(area.bounding_box(), (0.45, 0.45), (0.55, 0.45), "Draw the target")
+    expect(drawer.locator(".target-status")).to_contain_text("counts as correct")
+    docs_image(page, "authoring-5-question")
     effort.click(page.get_by_role("button", name="Save", exact=True), "Save the question")
     expect(page.locator(".messagelist")).to_contain_text("was added successfully")
 
-    case.refresh_from_db()
-    assert case.status == Case.Status.IN_REVIEW
-    assert case.diagnosis == "Heterotopic ossification" and case.full_history.startswith("Ventilated")
-    assert case.findings.count() == 1 and case.differential.count() == 1
-    assert Annotation.objects.filter(image__series__case=case, kind=Annotation.Kind.ARROW).count() == 1
-    assert Question.objects.filter(key="ho-zoning", options__is_correct=True).exists()
+    made = json.loads(receiver["manage"]("shell", "--verbosity", "0", "-c", MADE).stdout)
+    assert made["status"] == "review" and made["region"] == "pelvis"
+    assert made["diagnosis"] == "Heterotopic ossification" and made["full_history"].startswith("Ventilated")
+    assert made["findings"] == 1 and made["differential"] == 1 and made["arrows"] == 1
+    assert made["question"] == ["click", True, True, True, True], "a click question on this case's stage"
     assert errors == []
     with capsys.disabled():
         sys.stdout.write(f"\nauthoring walk-through: {effort.clicks} clicks, {effort.typed} typed fields\n")
