@@ -39,25 +39,7 @@ from ingest.run import ingest_run
 
 from . import studies
 
-CASE_FIELDS = [
-    "title",
-    "credit",
-    "difficulty",
-    "quality",
-    "patient_age_years",
-    "patient_sex",
-    "region",
-    "access",
-    "acr_anatomy",
-    "acr_pathology",
-    "brief_history",
-    "full_history",
-    "diagnosis",
-    "discussion",
-    "management",
-    "rehabilitation",
-    "teaching_points",
-]
+CASE_FIELDS = [name for name in Case.AUTHORED_FIELDS if name != "keywords"]  # keywords: a list in the file
 SERIES_FIELDS = ["modality", "phase", "plane", "sequence", "technique", "caption", "after_reveal"]
 
 

@@ -17,26 +17,7 @@ COLLECTION_FILE = "collection.json"
 TEXT_LIMIT = 50_000  # a text field without a database limit: longer than any case's discussion, short of abuse
 SCHEMA_ID = "https://teachingfile.invalid/schemas/package-v1.json"
 
-CASE_FIELDS = [
-    "title",
-    "credit",
-    "access",
-    "difficulty",
-    "quality",
-    "patient_age_years",
-    "patient_sex",
-    "region",
-    "acr_anatomy",
-    "acr_pathology",
-    "keywords",
-    "brief_history",
-    "full_history",
-    "diagnosis",
-    "discussion",
-    "management",
-    "rehabilitation",
-    "teaching_points",
-]
+CASE_FIELDS = list(Case.AUTHORED_FIELDS)
 STAGE_FIELDS = [
     "modality",
     "phase",

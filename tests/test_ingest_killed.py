@@ -13,7 +13,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 import zipfile
 from pathlib import Path
@@ -25,6 +24,7 @@ from django.conf import settings
 
 from bench.concurrency import Browser, Report, form_fields
 from imaging.tests.corpus.lifecycle import SLICES, make_long_ct_series
+from tests.processes import SiteProcesses
 from tests.test_concurrency import _free_port, _wait_for
 
 ROOT = Path(settings.BASE_DIR)
@@ -94,25 +94,8 @@ def site(database_url, tmp_path, lease):
         "TEACHINGFILE_INGEST_LEASE_SECONDS": str(lease),
         "PYTHONUNBUFFERED": "1",
     }
-    started: list[subprocess.Popen] = []
-
-    def manage(*arguments: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, str(ROOT / "manage.py"), *arguments], env=env, cwd=ROOT, capture_output=True, text=True
-        )
-
-    def start(name: str, *arguments: str) -> subprocess.Popen:
-        with (tmp_path / f"{name}.log").open("a") as log:
-            process = subprocess.Popen(
-                [sys.executable, str(ROOT / "manage.py"), *arguments],
-                env=env,
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        started.append(process)
-        return process
+    processes = SiteProcesses(env, tmp_path)
+    manage, start = processes.manage, processes.start
 
     def state() -> dict:
         answer = manage("shell", "--verbosity", "0", "-c", STATE)
@@ -123,15 +106,7 @@ def site(database_url, tmp_path, lease):
     try:
         yield {"manage": manage, "start": start, "state": state, "url": database_url, "logs": tmp_path}
     finally:
-        for process in started:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in started:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        processes.stop()
 
 
 LATEST = """

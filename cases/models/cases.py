@@ -100,6 +100,27 @@ class Case(models.Model):
     """A teaching case: shown as an unknown, then revealed."""
 
     ANSWER_LISTS = ("findings", "differential", "references")  # loaded only when the answer is shown
+    # What an author writes (lists and stages apart): what the demo file and a teaching-file package carry.
+    AUTHORED_FIELDS = (
+        "title",
+        "credit",
+        "access",
+        "difficulty",
+        "quality",
+        "patient_age_years",
+        "patient_sex",
+        "region",
+        "acr_anatomy",
+        "acr_pathology",
+        "keywords",
+        "brief_history",
+        "full_history",
+        "diagnosis",
+        "discussion",
+        "management",
+        "rehabilitation",
+        "teaching_points",
+    )
 
     class Access(models.TextChoices):
         PUBLIC = "public", "Public: anyone, where the site allows visitors"

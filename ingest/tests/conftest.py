@@ -3,10 +3,7 @@ database of their own, with a study of planted identifiers to send."""
 
 import json
 import os
-import signal
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,6 +12,7 @@ from django.conf import settings
 from pydicom import Dataset
 
 from tests.conftest import database_url, migrated_database_url  # noqa: F401 - fixtures of the site's database
+from tests.processes import SiteProcesses
 from tests.test_no_phi import phi_dataset
 
 ROOT = Path(settings.BASE_DIR)
@@ -138,25 +136,8 @@ def receiver(receiver_env, tmp_path):
     """``receive_dicom`` and ``db_worker`` running, the routes made; yields helpers and the port (``start`` runs
     another of the site's processes on the same database and media, stopped with the others)."""
     env = receiver_env
-    started: list[subprocess.Popen] = []
-
-    def manage(*arguments: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, str(ROOT / "manage.py"), *arguments], env=env, cwd=ROOT, capture_output=True, text=True
-        )
-
-    def start(name: str, *arguments: str) -> subprocess.Popen:
-        with (tmp_path / f"{name}.log").open("a") as log:
-            process = subprocess.Popen(
-                [sys.executable, str(ROOT / "manage.py"), *arguments],
-                env=env,
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        started.append(process)
-        return process
+    processes = SiteProcesses(env, tmp_path)
+    manage, start = processes.manage, processes.start
 
     def state() -> dict:
         answer = manage("shell", "--verbosity", "0", "-c", STATE)
@@ -193,12 +174,4 @@ def receiver(receiver_env, tmp_path):
             "start": start,
         }
     finally:
-        for process in started:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in started:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        processes.stop()
