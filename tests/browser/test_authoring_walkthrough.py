@@ -184,9 +184,10 @@ def test_a_study_pushed_from_pacs_to_a_submitted_case_in_at_most_30_clicks(
 
     # One arrow on the CT stage: its page, the annotation editor, draw, save, close, back to the case.
     effort.click(page.locator(".stage-card").first.get_by_role("link", name="Edit stage and images"), "Open stage 1")
+    page.wait_for_load_state("load")  # the editor's script listens from then on (a busy machine serves it late)
     effort.click(page.locator("button.annotate-open").first, "Annotations")
     editor = page.get_by_role("dialog", name="Annotate image")
-    expect(editor.get_by_role("button", name="Save")).to_be_enabled()
+    expect(editor.get_by_role("button", name="Save")).to_be_enabled(timeout=20_000)
     effort.click(editor.get_by_role("button", name="Arrow", exact=True), "Arrow tool")
     effort.drag(editor.locator("canvas").bounding_box(), (0.25, 0.25), (0.55, 0.5), "Draw the arrow")
     effort.type(editor.get_by_label("Label", exact=True), "ossification")
