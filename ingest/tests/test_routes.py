@@ -6,8 +6,10 @@ from django.test import Client
 from django.urls import reverse
 
 from cases.tests.factories import make_case
-from ingest.models import ReceiverRoute
+from ingest.models import ReceivedStudy, ReceiverRoute
 from ingest.routes import route_destination_open
+
+from .test_inbox import received_draft
 
 CHOOSE = "admin:cases_case_receiver_destination"
 
@@ -99,3 +101,19 @@ def test_a_chosen_draft_submitted_or_deleted_since_is_gone(faculty, route):
     draft.delete()
     route.refresh_from_db()
     assert route.destination is None and route_destination_open(route) == (None, True)
+
+
+@pytest.mark.django_db
+def test_the_inbox_says_where_each_study_went_and_offers_each_draft_as_the_destination(client, faculty, route):
+    added = received_draft(faculty, number="pacs-added")
+    ReceivedStudy.objects.filter(pk=added.pk).update(into=ReceivedStudy.Into.CHOSEN)
+    fallback = received_draft(faculty, number="pacs-fallback")
+    ReceivedStudy.objects.filter(pk=fallback.pk).update(into=ReceivedStudy.Into.FALLBACK)
+    route.destination, route.adds_to_draft = added.case, True
+    route.save()
+    client.force_login(faculty)
+    page = client.get(reverse("admin:cases_case_received")).content.decode()
+    assert "Added to the draft you chose" in page
+    assert "A new draft: the draft you chose was no longer a draft of yours" in page
+    assert page.count("Send TF_T here") == 1 and "TF_T goes here" in page, "offered for the other draft only"
+    assert "Back to a new draft per study" in page
