@@ -20,12 +20,13 @@ keeps a heartbeat, ``lease``), and by ``ingest_sweep``.
 The DICOM receiver (``receive_dicom``; ``receiver`` the network side on pynetdicom, ``received`` what becomes of
 what arrives) de-identifies each received object in memory through the same ``clean`` step and stores only the
 de-identified copy, in the folder of the job its study will have; a released study becomes a draft case of the
-author its called AE title routes to (``models.ReceiverRoute``) with an import job already past
-de-identification, which the task renders as it renders an upload. ``views`` has the author's inbox of them.
+author its called AE title routes to (``models.ReceiverRoute``), or adds its stages to the draft that author
+chose (``routes``), with an import job already past de-identification, which the task renders as it renders an
+upload. ``views`` has the author's inbox of them and the choice of that draft.
 
 Every candidate file ends with one outcome (``outcomes.OUTCOMES``) and a reason; the job keeps them by the
 file's position in the upload, never by its name.
 
 Modules import one way: ``pool``, ``outcomes``, ``spool``, ``storage`` → ``frames``, ``lease`` → ``clean``,
-``stages`` → ``run`` → ``tasks`` → ``upload``, ``received`` → ``watch``, ``receiver``.
+``stages`` → ``run`` → ``tasks`` → ``upload``, ``routes`` → ``received`` → ``watch``, ``receiver``.
 """

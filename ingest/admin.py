@@ -12,7 +12,8 @@ from .models import ReceiverRoute
 
 @admin.register(ReceiverRoute)
 class ReceiverRouteAdmin(admin.ModelAdmin):
-    list_display = ["ae_title", "author", "active", "created"]
+    list_display = ["ae_title", "author", "active", "destination", "created"]
+    list_select_related = ["author", "destination"]
     list_filter = ["active"]
     search_fields = ["ae_title", "author__username", "author__last_name"]
     fields = ["ae_title", "author", "active"]

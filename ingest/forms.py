@@ -1,8 +1,9 @@
-"""The DICOM upload form: files, zip archives or a whole folder."""
+"""The DICOM upload form (files, zip archives or a whole folder) and the choice of where a route's studies go."""
 
 from django import forms
 
 from cases.forms import MultipleFileField
+from cases.models import Case
 
 
 class DicomUploadForm(forms.Form):
@@ -26,3 +27,10 @@ class DicomUploadForm(forms.Form):
 
     def uploads(self) -> list:
         return [*self.cleaned_data.get("files", []), *self.cleaned_data.get("folder", [])]
+
+
+class RouteDestinationForm(forms.Form):
+    """The draft a route's next studies are added to; empty for a new draft per study (checked by ``routes``)."""
+
+    case = forms.ModelChoiceField(queryset=Case.objects.all(), required=False)
+    next = forms.CharField(required=False)

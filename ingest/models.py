@@ -91,6 +91,18 @@ class ReceiverRoute(models.Model):
         help_text="The faculty member who becomes the author of every draft made from what this AE title receives.",
     )
     active = models.BooleanField(default=True, help_text="Untick to refuse associations to this AE title.")
+    destination = models.ForeignKey(
+        Case,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="A draft of the author's that the studies sent next are added to; empty: a new draft per study.",
+    )
+    adds_to_draft = models.BooleanField(
+        default=False,
+        help_text="The author chose a draft for the studies sent next (kept when that draft is deleted, to say so).",
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     objects = ReceiverRouteQuerySet.as_manager()
@@ -132,11 +144,18 @@ class ReceivedStudyQuerySet(models.QuerySet):
 
 
 class ReceivedStudy(models.Model):
-    """One study the DICOM receiver turned into a draft case: where it came from and what it held."""
+    """One study the DICOM receiver turned into a draft case, or added to a chosen one: where it came from, what
+    it held, and where it went."""
 
-    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="received_study")
+    class Into(models.TextChoices):
+        NEW = "new", "A new draft"
+        CHOSEN = "chosen", "Added to the draft you chose"
+        FALLBACK = "fallback", "A new draft: the draft you chose was no longer a draft of yours"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="received_studies")
     job = models.OneToOneField(IngestJob, on_delete=models.CASCADE, related_name="received_study")
     route = models.ForeignKey(ReceiverRoute, on_delete=models.SET_NULL, null=True, blank=True)
+    into = models.CharField(max_length=10, choices=Into.choices, default=Into.NEW)
     received = models.DateTimeField(auto_now_add=True)
     objects_received = models.PositiveIntegerField(default=0)
     modalities = models.CharField(max_length=100, blank=True, help_text="The DICOM modalities received, e.g. CT, MR.")

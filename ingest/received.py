@@ -1,6 +1,7 @@
 """What the DICOM receiver does with what it receives: each object de-identified in memory and only its
 de-identified copy stored (``clean.clean_one``, the uploads' path), the objects of a study gathered per
-association, and a released study turned into a draft case of the route's author whose import job renders it.
+association, and a released study turned into a draft case of the route's author (or added to the draft the
+author chose, ``routes``) whose import job renders it.
 
 An object's original bytes are never written: pynetdicom keeps a received data set in memory, and
 ``clean_one`` stores what the de-identifier returns, under the folder of the job the study will have
@@ -34,9 +35,10 @@ from imaging import tce
 from imaging.sources import Source
 from imaging.withheld import quiet_pydicom
 
-from .clean import clean_one
+from .clean import case_keys, clean_one
 from .models import IngestJob, ReceivedStudy, ReceiverDay, ReceiverRoute
 from .outcomes import REFUSED, report_files
+from .routes import case_takes_studies_of, route_destination_open
 from .storage import discard_files, listed, stored_folder_of
 from .tasks import ingest_job
 
@@ -48,10 +50,16 @@ NOT_FLAGGED = "not among the images flagged for the teaching file"
 
 @dataclass
 class Study:
-    """One study being received for one route: the keys and folder of its future draft, and what has arrived."""
+    """One study being received for one route: the keys and folder of its future draft, and what has arrived.
+
+    ``case_id`` names the draft the author chose for it (its keys de-identify the study); ``chosen_gone`` says
+    the route named a draft that could no longer take it when the study began.
+    """
 
     route_id: int
     author_id: int
+    case_id: int | None = None
+    chosen_gone: bool = False
     token: uuid.UUID = field(default_factory=uuid.uuid4)
     keys: deid.CaseKeys = field(
         default_factory=lambda: deid.CaseKeys(uid_secret=random_secret(), date_offset_days=random_date_offset())
@@ -125,6 +133,17 @@ def teaching_selection_of(data: bytes) -> tce.TeachingSelection | None:
         return None
 
 
+def received_study_begin(*, route_id: int) -> Study:
+    """Begin a study of the route, de-identified with the keys of the draft its author chose when there is one (its
+    dates then count from that case's day zero, and a series it already holds is recognised), else with new keys."""
+    route = ReceiverRoute.objects.select_related("author").get(pk=route_id)
+    case, gone = route_destination_open(route)
+    study = Study(route_id=route.pk, author_id=route.author_id, chosen_gone=gone)
+    if case is not None:
+        study.case_id, study.keys = case.pk, case_keys(case)
+    return study
+
+
 def received_object_store(*, study: Study, part: Part, received: Received, data: bytes) -> str:
     """De-identify one received object in memory and store its de-identified copy; return "" or the reason refused."""
     index = study.take_index()
@@ -194,7 +213,10 @@ def received_study_finish(*, study: Study) -> ReceivedStudy | None:
     except Exception:
         received_folder_remove(study)
         raise
-    logger.info("The DICOM receiver made draft case %s (%s objects)", received.case.number, len(stored))
+    if received.into == ReceivedStudy.Into.CHOSEN:
+        logger.info("The DICOM receiver added a study to the draft its author chose (%s objects)", len(stored))
+    else:
+        logger.info("The DICOM receiver made draft case %s (%s objects)", received.case.number, len(stored))
     return received
 
 
@@ -231,8 +253,10 @@ def _draft_save(
 ) -> ReceivedStudy:
     """Save the draft, its import job (already past de-identification) and the received study; queue the render."""
     author = get_user_model().objects.get(pk=study.author_id)
-    case = _draft_case(study)
-    case.authors.add(author)
+    case, into = _destination(study, author)
+    if case is None:
+        case = _draft_case(study)
+        case.authors.add(author)
     kept = set(stored.values())
     discard_files(name for name in listed(study.folder) if name not in kept)  # replaced and unflagged copies
     job = IngestJob(token=study.token, case=case, created_by=author, phase=IngestJob.Phase.RENDER, total=len(kept))
@@ -253,9 +277,33 @@ def _draft_save(
         objects_received=len(kept),
         modalities=", ".join(sorted(modalities))[:100],
         flagged=flagged,
+        into=into,
     )
     transaction.on_commit(lambda: ingest_job.enqueue(token=str(job.token)))
     return received
+
+
+def _destination(study: Study, author) -> tuple[Case | None, str]:
+    """Return the chosen draft (locked) if it may still take the study, else None and why a new draft is made.
+
+    A chosen draft published, submitted or deleted since takes nothing: the route goes back to a new draft per
+    study, and the study's inbox row says so.
+    """
+    if study.case_id is not None:
+        case = Case.objects.select_for_update().filter(pk=study.case_id).first()
+        if case is not None and case.status == Case.Status.DRAFT and case.is_editable_by(author):
+            return case, ReceivedStudy.Into.CHOSEN
+    elif not study.chosen_gone:
+        return None, ReceivedStudy.Into.NEW
+    route = ReceiverRoute.objects.select_related("author", "destination").filter(pk=study.route_id).first()
+    if (
+        route is not None
+        and route.adds_to_draft
+        and not (route.destination is not None and case_takes_studies_of(case=route.destination, route=route))
+    ):
+        ReceiverRoute.objects.filter(pk=route.pk).update(destination=None, adds_to_draft=False)
+    logger.warning("The draft chosen for a route's studies can no longer take them: the study became a new draft")
+    return None, ReceivedStudy.Into.FALLBACK
 
 
 def _draft_case(study: Study) -> Case:

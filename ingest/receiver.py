@@ -35,6 +35,7 @@ from .received import (
     received_header,
     received_object_store,
     received_part_discard,
+    received_study_begin,
     received_study_finish,
     receiver_day_count,
     receiver_day_exhausted,
@@ -213,8 +214,8 @@ class Receiver:
         key = (sending.route.pk, received.study_uid)
         with self.lock:
             study = self.studies.get(key)
-            if study is None:
-                study = self.studies[key] = Study(route_id=sending.route.pk, author_id=sending.route.author_id)
+            if study is None:  # where it goes is read once, when its first object arrives
+                study = self.studies[key] = received_study_begin(route_id=sending.route.pk)
             study.senders += 1
         sending.parts[received.study_uid] = (study, Part())
         return sending.parts[received.study_uid]

@@ -1,5 +1,6 @@
 """The import pages of the authoring screen (wired by the case screen): upload DICOM to a case (spooled now,
-imported in the background) and follow its progress; the author's inbox of drafts the DICOM receiver made."""
+imported in the background) and follow its progress; the author's inbox of drafts the DICOM receiver made, and
+the choice of the draft the author's next studies are added to."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -7,15 +8,17 @@ from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
 
 from cases import workflow
 from cases.admin.access import STAGES_LOCKED, editable_case, page_context
 from cases.models import Case
 
-from .forms import DicomUploadForm
-from .models import IngestJob, ReceivedStudy
+from .forms import DicomUploadForm, RouteDestinationForm
+from .models import IngestJob, ReceivedStudy, ReceiverRoute
 from .outcomes import IMPORTED, file_counts, file_outcomes
+from .routes import case_takes_studies_of, route_destination_set
 from .summary import case_stage_numbers, import_summary
 from .upload import ingest_upload
 from .watch import ingest_job_checked, ingest_job_state
@@ -74,6 +77,33 @@ def received_inbox_view(request):
     if not request.user.has_perm("cases.add_case"):
         raise PermissionDenied
     received = ReceivedStudy.objects.inbox_of(request.user)[:200]
-    routes = request.user.receiver_routes.filter(active=True).values_list("ae_title", flat=True)
-    context = page_context(request, title="Studies received from the PACS", received=received, routes=list(routes))
+    routes = list(request.user.receiver_routes.filter(active=True).select_related("destination"))
+    context = page_context(request, title="Studies received from the PACS", received=received, routes=routes)
     return TemplateResponse(request, "admin/ingest/received_inbox.html", context)
+
+
+def receiver_routes_for(*, user, case: Case) -> list[ReceiverRoute]:
+    """Return the user's active routes whose studies may be sent to this case (a draft they may edit), or []."""
+    if case.status != Case.Status.DRAFT:
+        return []
+    routes = list(user.receiver_routes.filter(active=True).select_related("author"))
+    return [route for route in routes if case_takes_studies_of(case=case, route=route)]
+
+
+@require_POST
+def receiver_destination_view(request, pk: int):
+    """Send route ``pk``'s next studies to the posted draft, or (none posted) each to a new draft."""
+    route = get_object_or_404(ReceiverRoute.objects.select_related("author"), pk=pk)
+    form = RouteDestinationForm(request.POST)
+    if not form.is_valid():
+        raise PermissionDenied  # a case number that does not exist: no page of ours posts one
+    case = form.cleaned_data["case"]
+    route_destination_set(route=route, case=case, by=request.user)
+    if case is None:
+        messages.success(request, f"Studies sent to {route.ae_title} will each become a new draft.")
+    else:
+        messages.success(request, f"Studies sent to {route.ae_title} will be added to draft {case.number}.")
+    target = form.cleaned_data["next"]
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("admin:cases_case_received")
+    return HttpResponseRedirect(target)

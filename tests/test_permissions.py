@@ -14,7 +14,7 @@ from django.utils import timezone
 from cases.models import Case, CaseRevision
 from cases.tests.factories import make_case, make_dicom_image, make_series, make_user
 from discussions.models import Comment, Notification
-from ingest.models import IngestJob
+from ingest.models import IngestJob, ReceiverRoute
 from quizzes import services
 from quizzes.models import Attempt
 from quizzes.tests.factories import make_click, make_quiz, make_sba
@@ -37,6 +37,7 @@ def world(db, resident, faculty, other_faculty, editor):
     quiz.authors.set([faculty])
     cases["quiz"] = (quiz, attempt, click)
     cases["import"] = IngestJob.objects.create(case=cases[Case.Status.DRAFT][0], created_by=faculty)
+    cases["route"] = ReceiverRoute.objects.create(ae_title="TF_PERM", author=faculty)
     cases["revision"] = CaseRevision.objects.create(
         case=cases[Case.Status.PUBLISHED][0], author=faculty, data={"diagnosis": "Proposed"}
     )
@@ -265,6 +266,13 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
             "post",
             reverse("admin:cases_case_package_import"),
             staff | dict.fromkeys(("faculty_owner", "faculty_other", "editor"), BAD),
+        ),
+        # No case posted: the route's next studies each become a new draft; its author and editors only.
+        (
+            "admin:cases_case_receiver_destination",
+            "post",
+            reverse("admin:cases_case_receiver_destination", args=[cases["route"].pk]),
+            own_case_admin | {"faculty_owner": REDIRECT, "editor": REDIRECT},
         ),
         # Nothing ticked: the check page answers with its form again and changes nothing.
         (

@@ -14,7 +14,14 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
-from ingest.views import dicom_progress_view, dicom_upload_view, import_report_context, received_inbox_view
+from ingest.views import (
+    dicom_progress_view,
+    dicom_upload_view,
+    import_report_context,
+    received_inbox_view,
+    receiver_destination_view,
+    receiver_routes_for,
+)
 from packages import views as package_views
 
 from .. import history, revisions, services, workflow
@@ -206,6 +213,7 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
             context["unconfirmed_stages"] = [problem for problem in problems if not problem.label_confirmed]
             context["open_revision"] = self._revision_shown(request, obj) or revisions.open_revision(obj)
             context["edits_wait_for_review"] = not workflow.edits_apply_directly(user=request.user, case=obj)
+            context["pacs_routes"] = receiver_routes_for(user=request.user, case=obj)
             reviews = list(obj.reviews.select_related("editor__profile"))
             context["reviews"] = reviews
             latest = reviews[0] if reviews else None
@@ -307,6 +315,11 @@ class CaseAdmin(OwnCaseMixin, SimpleHistoryAdmin):
             ),
             path("<int:pk>/dicom/", self.admin_site.admin_view(dicom_upload_view), name="cases_case_dicom"),
             path("received/", self.admin_site.admin_view(received_inbox_view), name="cases_case_received"),
+            path(
+                "received/route/<int:pk>/",
+                self.admin_site.admin_view(receiver_destination_view),
+                name="cases_case_receiver_destination",
+            ),
             path(
                 "from-study/",
                 self.admin_site.admin_view(require_http_methods(["GET", "POST"])(case_from_study_view)),
