@@ -24,7 +24,7 @@ from django.conf import settings
 
 from bench.concurrency import Browser, Report, form_fields
 from imaging.tests.corpus.lifecycle import SLICES, make_long_ct_series
-from tests.processes import SiteProcesses
+from tests.processes import SiteProcesses, wait_for
 from tests.test_concurrency import _free_port, _wait_for
 
 ROOT = Path(settings.BASE_DIR)
@@ -128,16 +128,6 @@ def latest_job(url: str) -> dict | None:
             row = connection.execute(LATEST).fetchone()
     names = ("status", "phase", "processed", "attempts", "tasks", "tasks_running")
     return dict(zip(names, row, strict=True)) if row else None
-
-
-def wait_for(condition, what: str, seconds: float = 180) -> dict:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.02)
-    raise AssertionError(f"Timed out waiting for {what}")
 
 
 def in_the_middle(url: str, *, phase: str, attempts: int | None = None):

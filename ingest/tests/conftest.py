@@ -4,7 +4,6 @@ database of their own, with a study of planted identifiers to send."""
 import json
 import os
 import socket
-import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ from django.conf import settings
 from pydicom import Dataset
 
 from tests.conftest import database_url, migrated_database_url  # noqa: F401 - fixtures of the site's database
-from tests.processes import SiteProcesses
+from tests.processes import SiteProcesses, wait_for
 from tests.test_no_phi import phi_dataset
 
 ROOT = Path(settings.BASE_DIR)
@@ -92,16 +91,6 @@ def planted_values() -> list[str]:
     for ds in study_datasets(series=(3, 2)):
         planted |= {ds.SOPInstanceUID, ds.SeriesInstanceUID, ds.StudyInstanceUID}
     return sorted(planted)
-
-
-def wait_for(condition, what: str, seconds: float = 90):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"Timed out waiting for {what}")
 
 
 @pytest.fixture

@@ -14,8 +14,9 @@ from pynetdicom import AE, sop_class
 
 from cases.drafts import PLACEHOLDERS
 from imaging.tests.corpus.tce import kos_dataset
+from tests.processes import wait_for
 
-from .conftest import planted_values, study_datasets, wait_for
+from .conftest import planted_values, study_datasets
 
 CT = sop_class.CTImageStorage
 STORESCU = "/usr/bin/storescu"  # dcmtk's (the Makefile's $(DCMTK) installs it), not pynetdicom's of the same name

@@ -8,7 +8,9 @@ import time
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from pynetdicom import AE, sop_class
 
-from .conftest import study_datasets, wait_for
+from tests.processes import wait_for
+
+from .conftest import study_datasets
 from .test_receiver import done, send
 
 SCREEN_CAPTURE = sop_class.SecondaryCaptureImageStorage

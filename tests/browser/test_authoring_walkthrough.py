@@ -26,8 +26,9 @@ from django.urls import reverse
 from playwright.sync_api import expect
 from pydicom.uid import generate_uid
 
-from ingest.tests.conftest import receiver, receiver_env, wait_for  # noqa: F401 - the receiver's fixtures
+from ingest.tests.conftest import receiver, receiver_env  # noqa: F401 - the receiver's fixtures
 from ingest.tests.test_receiver import STORESCU, done
+from tests.processes import wait_for
 
 from .conftest import log_in, script_errors
 from .test_case_from_study import study_files
