@@ -130,8 +130,9 @@ def test_flow_phase_plays_as_cine_and_shows_as_a_grid(browser, demo_site, artifa
         page.wait_for_timeout(120)
     assert len(seen) >= 4, f"cine shows one frame after another: {seen}"
     page.get_by_role("button", name="Pause").first.click()
+    page.wait_for_timeout(200)  # a frame already drawing when Pause was pressed may still land
     paused = canvas.get_attribute("data-slice")
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(400)
     assert canvas.get_attribute("data-slice") == paused
 
     single = canvas.evaluate(CANVAS_SUM)
