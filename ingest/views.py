@@ -18,7 +18,7 @@ from cases.models import Case
 from .forms import DicomUploadForm, RouteDestinationForm
 from .models import IngestJob, ReceivedStudy, ReceiverRoute
 from .outcomes import IMPORTED, file_counts, file_outcomes
-from .routes import case_takes_studies_of, route_destination_set
+from .routes import route_destination_set
 from .summary import case_stage_numbers, import_summary
 from .upload import ingest_upload
 from .watch import ingest_job_checked, ingest_job_state
@@ -84,10 +84,9 @@ def received_inbox_view(request):
 
 def receiver_routes_for(*, user, case: Case) -> list[ReceiverRoute]:
     """Return the user's active routes whose studies may be sent to this case (a draft they may edit), or []."""
-    if case.status != Case.Status.DRAFT:
+    if case.status != Case.Status.DRAFT or not case.is_editable_by(user):  # the user is each route's author
         return []
-    routes = list(user.receiver_routes.filter(active=True).select_related("author"))
-    return [route for route in routes if case_takes_studies_of(case=case, route=route)]
+    return list(user.receiver_routes.filter(active=True))
 
 
 @require_POST

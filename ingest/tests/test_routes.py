@@ -117,3 +117,23 @@ def test_the_inbox_says_where_each_study_went_and_offers_each_draft_as_the_desti
     assert "A new draft: the draft you chose was no longer a draft of yours" in page
     assert page.count("Send TF_T here") == 1 and "TF_T goes here" in page, "offered for the other draft only"
     assert "Back to a new draft per study" in page
+
+
+@pytest.mark.django_db
+def test_a_drafts_page_costs_the_same_with_one_route_or_three(client, faculty, route):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    draft = make_case(status="draft", authors=[faculty])
+    client.force_login(faculty)
+    page_url = reverse("admin:cases_case_change", args=[draft.pk])
+    client.get(page_url)  # what the first page alone loads, cached
+    counts = []
+    for ae_titles in ((), ("TF_T2", "TF_T3")):
+        for ae_title in ae_titles:
+            ReceiverRoute.objects.create(ae_title=ae_title, author=faculty)
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(page_url).content.decode()
+        counts.append(len(queries))
+    assert page.count("Send PACS studies here") == 3
+    assert counts[0] == counts[1]
