@@ -39,6 +39,11 @@ class MarkedEntry:
     mark: Mark
     matched: str = ""  # the author's differential entry it matched; empty unless ``mark`` is DIFFERENTIAL
 
+    @property
+    def match_note(self) -> str:
+        """Return the author's entry it matched when the reader wrote it otherwise, to show beside it."""
+        return self.matched if self.matched.casefold() != self.text.casefold() else ""
+
 
 def suggested_names() -> list[str]:
     """Return the names the differential's boxes suggest, the same on every case: every topic's name and

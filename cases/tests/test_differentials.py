@@ -58,6 +58,14 @@ def test_examples_in_brackets_and_an_entry_topics_names_count_as_the_entry():
 
 
 @pytest.mark.django_db
+def test_the_authors_entry_is_noted_only_when_the_reader_wrote_it_otherwise():
+    case = Case.objects.get(number="tf101")
+    entries = [RevealDifferential(rank=1, text="OSTEOSARCOMA"), RevealDifferential(rank=2, text="chondrosarcoma")]
+    notes = [entry.match_note for entry in mark_differential(case=case, entries=entries)]
+    assert notes == ["", "Chondrosarcoma or another tumour-like lesion"]
+
+
+@pytest.mark.django_db
 def test_no_entries_read_nothing(django_assert_num_queries):
     case = Case.objects.get(number="tf101")
     with django_assert_num_queries(0):
