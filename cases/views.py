@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from . import services, values
+from .differentials import suggested_names
 from .forms import AssessmentForm, CaseFilterForm, RevealForm
 from .models import Case, Image, Reveal, Series, Topic
 from .review_hold import release
@@ -137,8 +138,8 @@ def case_reveal(request, number: str):
     state = ReaderState.for_case(request, number)
     form = RevealForm(request.POST)
     if not form.is_valid():
-        logger.info("Refused a reveal of %s: %s", number, form.errors.as_json())
-        return HttpResponseBadRequest(form.errors["committed_answer"][0], content_type="text/plain; charset=utf-8")
+        logger.info("Refused a reveal of %s: fields %s", number, ", ".join(form.errors))
+        return HttpResponseBadRequest(form.first_error(), content_type="text/plain; charset=utf-8")
     if not request.user.is_authenticated and not request.session.session_key:
         request.session.save()
     state.reveal = services.case_reveal(
@@ -146,6 +147,7 @@ def case_reveal(request, number: str):
         user=request.user,
         session_key=request.session.session_key or "",
         committed_answer=form.cleaned_data["committed_answer"],
+        differential=form.cleaned_data["differential"],
     )
     release(request, state.case.pk)
     if request.headers.get("X-Requested-With") == "fetch":
@@ -172,6 +174,15 @@ def case_assess(request, number: str):
 def topic_list(request):
     # No case counts: "3 cases" on a site of 3 cases names the diagnosis of every unknown.
     return render(request, "cases/topic_list.html", {"topics": Topic.objects.all()})
+
+
+@require_safe
+@reader_required
+def topic_names(request):
+    """List the names the differential's boxes suggest: one list for every case, so it tells nothing of one."""
+    response = JsonResponse({"names": suggested_names()}, json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "private, max-age=300"
+    return response
 
 
 @require_safe
