@@ -150,6 +150,11 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "teachingfile.storage.StaticFilesStorage"},
 }
+# Images pass the permission check in Django, then the front server sends the file (docs/deployment.md): nginx's
+# X-Accel-Redirect to this internal location prefix (e.g. "/protected-media/"), or Apache's X-Sendfile (mod_xsendfile)
+# with the file's path. Empty and off: Django streams the file itself.
+TEACHINGFILE_MEDIA_ACCEL_REDIRECT = os.environ.get("TEACHINGFILE_MEDIA_ACCEL_REDIRECT", "")
+TEACHINGFILE_MEDIA_X_SENDFILE = env_bool("TEACHINGFILE_MEDIA_X_SENDFILE", False)
 
 # Uploads above this are refused before Pillow sees them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
