@@ -66,7 +66,7 @@ def test_the_access_logs_leave_out_query_strings_and_referrers():
 def test_the_site_sends_images_only_after_django_and_takes_the_largest_upload():
     site = SITE.read_text()
     template = (DEPLOY / "teachingfile.env.example").read_text()
-    prefix = re.search(r"^TEACHINGFILE_MEDIA_ACCEL_REDIRECT=(\S+)$", template, flags=re.MULTILINE).group(1)
+    prefix = re.search(r"^#?TEACHINGFILE_MEDIA_ACCEL_REDIRECT=(\S+)$", template, flags=re.MULTILINE).group(1)
     media_root = re.search(r"^TEACHINGFILE_MEDIA_ROOT=(\S+)$", template, flags=re.MULTILINE).group(1)
     internal = re.search(rf"location {re.escape(prefix)} {{(.*?)}}", site, flags=re.DOTALL).group(1)
     assert "internal;" in internal and f"alias {media_root}/;" in internal
