@@ -13,6 +13,8 @@ ROOT = Path(settings.BASE_DIR)
 DEPLOY = ROOT / "deploy"
 SITE = DEPLOY / "nginx" / "teachingfile.conf"
 NGINX = "/usr/sbin/nginx"  # the Makefile's test-setup installs Debian's nginx
+# Settings modules production does not load.
+NOT_PRODUCTION = {"dev", "test", "processes"}
 # An environment variable's name as the settings read it: os.environ.get("X"), os.environ["X"], env_bool("X"), …
 READ_VARIABLE = re.compile(r"""(?:environ\.get\(|environ\[|env_bool\(|env_list\(|getenv\()\s*["']([A-Z][A-Z0-9_]+)""")
 
@@ -24,9 +26,9 @@ def template_variables() -> set[str]:
 
 
 def variables_read() -> set[str]:
-    """The variables production's settings and gunicorn's config read (dj-database-url reads DATABASE_URL)."""
-    sources = [ROOT / "teachingfile/settings/base.py", ROOT / "teachingfile/settings/prod.py"]
-    sources.append(DEPLOY / "gunicorn.conf.py")
+    """The variables the settings production loads and gunicorn's config read (dj-database-url reads DATABASE_URL)."""
+    settings_modules = sorted((ROOT / "teachingfile" / "settings").glob("*.py"))
+    sources = [path for path in settings_modules if path.stem not in NOT_PRODUCTION] + [DEPLOY / "gunicorn.conf.py"]
     found = {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
     for source in sources:
         text = source.read_text(encoding="utf-8")
