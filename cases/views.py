@@ -1,20 +1,18 @@
 """Pages of the teaching file: home, case lists, the unknown and its reveal, topics, media."""
 
 import logging
-import mimetypes
 import re
 from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from . import services, values
+from . import file_responses, services, values
 from .differentials import suggested_names
 from .forms import AssessmentForm, CaseFilterForm, RevealForm
 from .models import Case, Image, Reveal, Series, Topic
@@ -203,15 +201,11 @@ def media_file(request, name: str):
     if not STORED_IMAGE_NAME.fullmatch(name):
         raise Http404
     image = _image_for_reader(request, Q(file=name) | Q(thumbnail=name))
-    content_type, _ = mimetypes.guess_type(name)
     try:
-        stored = default_storage.open(name)
+        return file_responses.stored_file_response(request, name)
     except FileNotFoundError:
         logger.error("Image %s has a row but no stored file", image.pk)
         raise Http404 from None
-    response = FileResponse(stored, content_type=content_type or "application/octet-stream")
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
 
 
 @require_safe
@@ -221,13 +215,20 @@ def image_values(request, pk: int):
     404 while they are not prepared (or when the image has none): the viewer then shows the web image.
     """
     image = _image_for_reader(request, Q(pk=pk))
+    # The values come from the stored DICOM object (a new name when it changes); the stage's modality decides
+    # how they are drawn.
+    key = f"{image.dicom_file.name}#{image.frame_number}#{image.series.modality}"
+    unchanged = file_responses.not_modified(request, key=key) if image.dicom_file else None
+    if unchanged is not None:
+        return unchanged
     prepared = values.image_values(image=image)
     if prepared is None:
         raise Http404
     response = HttpResponse(prepared.data, content_type="application/octet-stream")
     response["X-Values-Type"] = prepared.dtype
     response["X-Values-Inverted"] = "1" if prepared.inverted else "0"
-    response["Cache-Control"] = "private, max-age=3600"
+    response["ETag"] = file_responses.name_etag(key)
+    response["Cache-Control"] = file_responses.CACHE_CONTROL
     return response
 
 
