@@ -29,6 +29,7 @@ import json
 from pathlib import Path
 from django.conf import settings
 from cases.models import Case, Image, Series
+from django_tasks_db.models import DBTaskResult
 from ingest.models import IngestJob, ReceivedStudy
 root = Path(settings.MEDIA_ROOT)
 held = {name for row in Image.objects.values_list("file", "thumbnail", "dicom_file") for name in row if name}
@@ -45,6 +46,7 @@ print(json.dumps({
     "jobs": [[job.status, job.report.get("counts", {}), job.cleaned] for job in IngestJob.objects.order_by("pk")],
     "received": [[study.objects_received, study.modalities, study.flagged] for study in ReceivedStudy.objects.all()],
     "images": Image.objects.count(),
+    "tasks_pending": DBTaskResult.objects.exclude(status__in=["SUCCESSFUL", "FAILED"]).count(),
     "orphans": sorted(name for name in stored if name not in held
                       and not (name.startswith("values/") and name.split("/")[1] in stems)),
     "folders": sorted(str(path.relative_to(root)) for path in (root / "dicom").iterdir())

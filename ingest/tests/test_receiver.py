@@ -41,13 +41,14 @@ def send(port: int, datasets, called: str = "TF_FACULTY") -> list[int]:
 
 
 def done(receiver, drafts: int = 1):
-    """A check that ``drafts`` jobs have ended and deleted what they wrote that is in no image."""
+    """A check that ``drafts`` jobs have ended, deleted what they wrote that is in no image, and that the tasks
+    they queued (the viewer's values) have run."""
 
     def check():
         state = receiver["state"]()
         jobs = state["jobs"]
         ended = all(status in ("done", "failed") and cleaned for status, _, cleaned in jobs)
-        return state if len(jobs) == drafts and ended else None
+        return state if len(jobs) == drafts and ended and not state["tasks_pending"] else None
 
     return check
 
