@@ -1,20 +1,19 @@
 """Pages of the teaching file: home, case lists, the unknown and its reveal, topics, media."""
 
 import logging
-import mimetypes
 import re
 from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from . import services, values
+from .delivery import stored_file_response
 from .forms import AssessmentForm, CaseFilterForm, RevealForm
 from .models import Case, Image, Reveal, Series, Topic
 from .review_hold import release
@@ -192,15 +191,11 @@ def media_file(request, name: str):
     if not STORED_IMAGE_NAME.fullmatch(name):
         raise Http404
     image = _image_for_reader(request, Q(file=name) | Q(thumbnail=name))
-    content_type, _ = mimetypes.guess_type(name)
     try:
-        stored = default_storage.open(name)
+        return stored_file_response(name)
     except FileNotFoundError:
         logger.error("Image %s has a row but no stored file", image.pk)
         raise Http404 from None
-    response = FileResponse(stored, content_type=content_type or "application/octet-stream")
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
 
 
 @require_safe

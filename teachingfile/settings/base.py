@@ -7,6 +7,8 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 
+from .media import media_delivery, media_origin, media_storage
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -147,9 +149,13 @@ WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("TEACHINGFILE_MEDIA_ROOT", BASE_DIR / "media"))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media_storage(os.environ),
     "staticfiles": {"BACKEND": "teachingfile.storage.StaticFilesStorage"},
 }
+# After the permission check an image is streamed by this process ("proxy"), or, on object storage only, the
+# reader is sent to a signed URL that expires after TEACHINGFILE_MEDIA_URL_SECONDS ("redirect"): docs/storage.md.
+TEACHINGFILE_MEDIA_DELIVERY = media_delivery(os.environ)
+TEACHINGFILE_MEDIA_URL_SECONDS = int(os.environ.get("TEACHINGFILE_MEDIA_URL_SECONDS", 60))
 
 # Uploads above this are refused before Pillow sees them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -226,7 +232,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:", "blob:"],
+        "img-src": [SELF, "data:", "blob:", *media_origin(os.environ)],
         "worker-src": [SELF, "blob:"],
         "connect-src": [SELF],
         "font-src": [SELF],
