@@ -14,6 +14,7 @@ from pathlib import Path
 import boto3
 import pytest
 from django.conf import settings as django_settings
+from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from cases.models import Image
@@ -126,7 +127,10 @@ def test_images_are_streamed_from_the_bucket_after_the_permission_check(client, 
     response = client.get(url)
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png" and b"".join(response.streaming_content)[:8] == b"\x89PNG\r\n\x1a\n"
+    assert response["Content-Length"] == str(shown.file.size)
     assert client.get(reverse("cases:media-file", args=[hidden.file.name])).status_code == 404, "not revealed yet"
+    default_storage.delete(shown.file.name)
+    assert client.get(url).status_code == 404, "a row whose object is gone"
 
 
 def test_a_redirect_names_a_signed_url_that_expires_and_only_after_the_check(client, resident, stages, settings):
