@@ -339,6 +339,22 @@ def delivery_rounds(processes: Processes, cluster: dict, case_id: int, rounds: i
     say(f"  redirect ÷ proxy (images/s): {ratio:.2f}")
 
 
+def values_rounds(cluster: dict, case_id: int, rounds: int) -> None:
+    """Time the viewer's values stream of the imported stack (one response, every slice read from the bucket)."""
+    with psycopg.connect(cluster["db"]) as connection:
+        series = connection.execute("SELECT id FROM cases_series WHERE case_id = %s", [case_id]).fetchone()[0]
+    browser = Browser(cluster["webs"][1], Report())
+    browser.log_in("faculty", "faculty")
+    seconds, size = [], 0
+    for _ in range(rounds):
+        began = time.perf_counter()
+        size = len(fetch(browser, f"{cluster['webs'][1]}/series/{series}/values/")[0])
+        seconds.append(time.perf_counter() - began)
+    rounds_text = ", ".join(f"{value:.2f}" for value in seconds)
+    median = statistics.median(seconds)
+    say(f"viewer values stream of the stack, {size / 1e6:.1f} MB: median {median:.2f} s ({rounds_text})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -363,6 +379,7 @@ def main() -> None:
             case_id, state, killed = import_with_a_kill(processes, cluster, options)
             failures = checks(cluster, case_id, state, killed, options, folder)
             delivery_rounds(processes, cluster, case_id, options.rounds, options.threads)
+            values_rounds(cluster, case_id, options.rounds)
         finally:
             if processes:
                 processes.stop()

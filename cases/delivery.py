@@ -2,10 +2,11 @@
 
 import mimetypes
 
-from botocore.exceptions import ClientError
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+
+from .stored import stored_open
 
 
 def stored_file_response(name: str) -> HttpResponse:
@@ -22,23 +23,8 @@ def stored_file_response(name: str) -> HttpResponse:
         # The redirect must not outlive its URL in the browser's cache.
         response["Cache-Control"] = f"private, max-age={seconds // 2}"
         return response
-    bucket = getattr(default_storage, "bucket", None)
-    if bucket is None:
-        response = FileResponse(default_storage.open(name), content_type=content_type)
-    else:
-        response = _object_response(bucket, name, content_type)
+    handle, size = stored_open(name)
+    response = FileResponse(handle, content_type=content_type)
+    response["Content-Length"] = size
     response["Cache-Control"] = "private, max-age=3600"
-    return response
-
-
-def _object_response(bucket, name: str, content_type: str) -> FileResponse:
-    """Stream an object as it arrives, from one GET (the storage's own file asks HEAD first, then downloads it)."""
-    try:
-        stored = bucket.Object(name).get()
-    except ClientError as error:
-        if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
-            raise FileNotFoundError(name) from error
-        raise
-    response = FileResponse(stored["Body"], content_type=content_type)
-    response["Content-Length"] = stored["ContentLength"]
     return response

@@ -4,12 +4,13 @@ server, started once for the session as its own process (boto3 is never patched)
 
 import os
 import socket
+import struct
 import subprocess
 import sys
 import time
 import urllib.request
 import uuid
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import boto3
 import pytest
@@ -19,7 +20,7 @@ from django.urls import reverse
 
 from cases.models import Image
 from cases.services import case_delete
-from cases.tests.factories import make_case, make_image, make_series
+from cases.tests.factories import make_case, make_dicom_image, make_image, make_series
 from ingest.models import IngestJob
 from ingest.storage import delete_orphans
 from ingest.tests.test_lifecycle import left_behind, post_upload, study_upload
@@ -159,3 +160,24 @@ def test_deleting_a_case_deletes_its_images_from_the_bucket(stages, bucket, djan
     with django_capture_on_commit_callbacks(execute=True):
         case_delete(case=case)
     assert not names & bucket()
+
+
+def test_the_viewers_values_stream_reads_a_stack_from_the_bucket_in_order(client, resident, bucket):
+    series = make_series(case=make_case(), modality="CT", label_confirmed=True)
+    images = [make_dicom_image(series=series, order=order) for order in range(3)]
+    images.append(make_image(series=series, order=3))  # an uploaded picture: a record without values
+    first = images[0]
+    default_storage.delete(f"values/{PurePosixPath(first.dicom_file.name).stem}/{first.frame_number}.bin")
+    assert any(key.startswith("values/") for key in bucket())
+    client.force_login(resident)
+    response = client.get(reverse("cases:series-values", args=[series.pk]) + "?around=2")
+    body = b"".join(response.streaming_content)
+    records, offset = [], 0
+    while offset < len(body):
+        pk, length, flags = struct.unpack_from("<IIB", body, offset)
+        records.append((pk, body[offset + 9 : offset + 9 + length]))
+        offset += 9 + length
+    assert [pk for pk, _ in records] == [images[2].pk, images[1].pk, images[3].pk, images[0].pk]
+    for pk, data in records[:2]:
+        assert data and data == client.get(reverse("cases:image-values", args=[pk])).content
+    assert records[2][1] == records[3][1] == b""
