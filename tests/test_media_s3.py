@@ -10,11 +10,13 @@ import sys
 import time
 import urllib.request
 import uuid
+from datetime import timedelta
 from pathlib import Path, PurePosixPath
 
 import boto3
 import pytest
 from django.conf import settings as django_settings
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
@@ -22,6 +24,7 @@ from cases.models import Image
 from cases.services import case_delete
 from cases.tests.factories import make_case, make_dicom_image, make_image, make_series
 from ingest.models import IngestJob
+from ingest.received import receiver_sweep
 from ingest.storage import delete_orphans
 from ingest.tests.test_lifecycle import left_behind, post_upload, study_upload
 from ingest.tests.test_pipeline import media_files
@@ -181,3 +184,11 @@ def test_the_viewers_values_stream_reads_a_stack_from_the_bucket_in_order(client
     for pk, data in records[:2]:
         assert data and data == client.get(reverse("cases:image-values", args=[pk])).content
     assert records[2][1] == records[3][1] == b""
+
+
+def test_the_receivers_sweep_finds_a_stopped_studys_folder_in_the_bucket(bucket, db):
+    folder = f"dicom/{uuid.uuid4()}"
+    names = [default_storage.save(f"{folder}/{index}-object.dcm", ContentFile(b"de-identified")) for index in (1, 2)]
+    assert set(names) <= bucket()
+    assert receiver_sweep(older_than=timedelta(seconds=-60)) == 1, "listed, though a prefix does not 'exist'"
+    assert not set(names) & bucket()
