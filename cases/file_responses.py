@@ -15,10 +15,12 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, quote_etag
+
+from .stored import stored_on_disk, stored_open
 
 # A browser keeps an image an hour without asking, then revalidates (a 304 from the name alone).
 CACHE_CONTROL = "private, max-age=3600"
@@ -39,25 +41,40 @@ def not_modified(request: HttpRequest, *, key: str) -> HttpResponseBase | None:
 
 
 def stored_file_response(request: HttpRequest, name: str) -> HttpResponseBase:
-    """Answer with the stored file ``name``: a 304, the front server's sendfile, or the file streamed.
+    """Answer with the stored file ``name``: a 304, a signed URL of the object store (docs/storage.md), the front
+    server's sendfile (files on disk), or the file streamed.
 
-    Raise FileNotFoundError when the storage has no such file (streamed only: with a front server, the front
-    server answers 404 itself).
+    Raise FileNotFoundError when the storage has no such file (streamed only: a redirect and a front server do
+    not look; the object store and the front server answer 404 themselves).
     """
     answer = not_modified(request, key=name)
     if answer is not None:
         return answer
+    if settings.TEACHINGFILE_MEDIA_DELIVERY == "redirect":
+        return _signed_redirect(name)
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    if settings.TEACHINGFILE_MEDIA_ACCEL_REDIRECT:
+    on_disk = stored_on_disk()
+    if on_disk and settings.TEACHINGFILE_MEDIA_ACCEL_REDIRECT:
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = settings.TEACHINGFILE_MEDIA_ACCEL_REDIRECT + quote(name)
-    elif settings.TEACHINGFILE_MEDIA_X_SENDFILE:
+    elif on_disk and settings.TEACHINGFILE_MEDIA_X_SENDFILE:
         response = HttpResponse(content_type=content_type)
         response["X-Sendfile"] = default_storage.path(name)
     else:
-        modified = default_storage.get_modified_time(name)
-        response = FileResponse(default_storage.open(name), content_type=content_type)
-        response["Last-Modified"] = http_date(modified.timestamp())
+        handle, size = stored_open(name)
+        response = FileResponse(handle, content_type=content_type)
+        response["Content-Length"] = size
+        if on_disk:  # on object storage it would cost a request more per image; the ETag suffices
+            response["Last-Modified"] = http_date(default_storage.get_modified_time(name).timestamp())
     response["ETag"] = name_etag(name)
     response["Cache-Control"] = CACHE_CONTROL
+    return response
+
+
+def _signed_redirect(name: str) -> HttpResponse:
+    """Send the reader to a signed URL of the object store that expires soon (its cache no longer than the URL)."""
+    seconds = settings.TEACHINGFILE_MEDIA_URL_SECONDS
+    url = default_storage.url(name, parameters={"ResponseCacheControl": f"private, max-age={seconds}"}, expire=seconds)
+    response = HttpResponseRedirect(url)
+    response["Cache-Control"] = f"private, max-age={seconds // 2}"
     return response

@@ -40,6 +40,7 @@ from imaging import render
 from imaging import values as imaging_values
 
 from .models import Image, Modality, Series
+from .stored import stored_read, stored_reads
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +66,16 @@ def image_values(*, image: Image) -> ImageValues | None:
     """
     if not image.dicom_file:
         return None
-    prepared = _values_read(image)
-    if prepared is None:
+    return _values_of(image, stored_read(_values_name(image)))
+
+
+def _values_of(image: Image, prepared: bytes | None) -> ImageValues | None:
+    """Return the values of a prepared file's bytes, or None when they are not stored whole (still being written)."""
+    if prepared is None or len(prepared) < PREPARED_HEADER.size:
         return None
-    flags, _ = PREPARED_HEADER.unpack_from(prepared)
+    flags, length = PREPARED_HEADER.unpack_from(prepared)
+    if len(prepared) != PREPARED_HEADER.size + length:
+        return None
     inverted = bool(flags & PREPARED_MONOCHROME1) != (image.series.modality == Modality.NM)
     data = prepared[PREPARED_HEADER.size :]
     return ImageValues(data, "float32" if flags & PREPARED_FLOAT32 else "int16", inverted)
@@ -98,8 +105,10 @@ def series_prepare_values(*, series: Series) -> int:
 
 def series_values(*, images: list[Image]) -> Iterator[bytes]:
     """Yield each image's viewer values as one streamed record (see the module's docstring)."""
-    for image in images:
-        values = image_values(image=image)
+    names = [_values_name(image) if image.dicom_file else "" for image in images]
+    read = stored_reads(name for name in names if name)  # several at a time from object storage
+    for image, name in zip(images, names, strict=True):
+        values = _values_of(image, next(read)) if name else None
         if values is None:
             yield STREAMED_HEADER.pack(image.pk, 0, 0)
             continue
@@ -117,19 +126,6 @@ def dicom_values_delete(dicom_names: Iterable[str]) -> None:
             continue
         for file_name in prepared:
             default_storage.delete(f"{folder}/{file_name}")
-
-
-def _values_read(image: Image) -> bytes | None:
-    """Return the prepared values if they are stored whole (a file still being written is not)."""
-    try:
-        with default_storage.open(_values_name(image), "rb") as handle:
-            prepared = handle.read()
-    except FileNotFoundError:
-        return None
-    if len(prepared) < PREPARED_HEADER.size:
-        return None
-    _, length = PREPARED_HEADER.unpack_from(prepared)
-    return prepared if len(prepared) == PREPARED_HEADER.size + length else None
 
 
 def _values_stored(image: Image) -> bool:

@@ -339,9 +339,10 @@ def receiver_sweep(*, older_than: datetime.timedelta) -> int:
     Only folders named like a job's token, and older than ``older_than``: a study being received now has a
     folder and no job yet, and uploads create their job before their folder.
     """
-    if not default_storage.exists("dicom"):
+    try:
+        folders, _ = default_storage.listdir("dicom")
+    except FileNotFoundError:  # nothing stored yet (object storage has no folders to look for first)
         return 0
-    folders, _ = default_storage.listdir("dicom")
     tokens = set()
     for name in folders:
         try:

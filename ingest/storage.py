@@ -32,9 +32,12 @@ def images_folder(job: IngestJob) -> str:
 
 def listed(folder: str) -> list[str]:
     """Return the sorted names of the files in one storage folder (none when it does not exist)."""
-    if not default_storage.exists(folder):
+    # Asked, not checked first: object storage has no folders, so exists() is false for one full of files.
+    try:
+        _, names = default_storage.listdir(folder)
+    except FileNotFoundError:
         return []
-    return sorted(f"{folder}/{name}" for name in default_storage.listdir(folder)[1])
+    return sorted(f"{folder}/{name}" for name in names)
 
 
 def delete_orphans(job: IngestJob, *, keep_stored: bool) -> int:

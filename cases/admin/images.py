@@ -92,8 +92,8 @@ class ImageInline(admin.TabularInline):
             return "—"
         return format_html(
             '<a href="{}" target="_blank"><img src="{}" alt=""></a>',
-            image.file.url,
-            (image.thumbnail or image.file).url,
+            reverse("cases:media-file", args=[image.file.name]),
+            reverse("cases:media-file", args=[(image.thumbnail or image.file).name]),
         )
 
     @admin.display(description="Annotations")

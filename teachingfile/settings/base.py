@@ -7,6 +7,8 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 
+from .media import media_delivery, media_origin, media_storage
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -149,7 +151,7 @@ WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("TEACHINGFILE_MEDIA_ROOT", BASE_DIR / "media"))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media_storage(os.environ),
     "staticfiles": {"BACKEND": "teachingfile.storage.StaticFilesStorage"},
 }
 # Images pass the permission check in Django, then the front server sends the file (docs/deployment.md): nginx's
@@ -157,6 +159,11 @@ STORAGES = {
 # with the file's path. Empty and off: Django streams the file itself.
 TEACHINGFILE_MEDIA_ACCEL_REDIRECT = os.environ.get("TEACHINGFILE_MEDIA_ACCEL_REDIRECT", "")
 TEACHINGFILE_MEDIA_X_SENDFILE = env_bool("TEACHINGFILE_MEDIA_X_SENDFILE", False)
+
+# After the permission check an image is streamed by this process ("proxy"), or, on object storage only, the
+# reader is sent to a signed URL that expires after TEACHINGFILE_MEDIA_URL_SECONDS ("redirect"): docs/storage.md.
+TEACHINGFILE_MEDIA_DELIVERY = media_delivery(os.environ)
+TEACHINGFILE_MEDIA_URL_SECONDS = int(os.environ.get("TEACHINGFILE_MEDIA_URL_SECONDS", 60))
 
 # Uploads above this are refused before Pillow sees them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -233,7 +240,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:", "blob:"],
+        "img-src": [SELF, "data:", "blob:", *media_origin(os.environ)],
         "worker-src": [SELF, "blob:"],
         "connect-src": [SELF],
         "font-src": [SELF],

@@ -18,6 +18,9 @@ function fetchValues(url) {
 
 function fetchPicture(url) {
   const picture = new Image();
+  // Read back from a canvas (render.js): on object storage with signed-URL redirects the bucket's CORS rule
+  // allows it (docs/storage.md); same-origin pictures are unaffected.
+  picture.crossOrigin = "anonymous";
   picture.src = url;
   return picture.decode().then(() => picture);
 }
