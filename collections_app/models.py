@@ -18,9 +18,7 @@ class CollectionQuerySet(models.QuerySet):
         own = Q(owner=user)
         if user.has_perm("collections_app.edit_any_collection"):
             return self.filter(own | Q(visibility=Collection.Visibility.SHARED))
-        shared = Q(visibility=Collection.Visibility.SHARED) & (
-            Q(groups__isnull=True) | Q(groups__in=user.groups.all())
-        )
+        shared = Q(visibility=Collection.Visibility.SHARED) & (Q(groups__isnull=True) | Q(groups__in=user.groups.all()))
         return self.filter(pk__in=self.filter(own | shared).values("pk"))
 
     def editable_by(self, user) -> "CollectionQuerySet":
