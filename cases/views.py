@@ -12,9 +12,11 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from . import services, values
+from .daily import case_of_the_day
 from .forms import AssessmentForm, CaseFilterForm, RevealForm
 from .models import Case, Image, Reveal, Series, Topic
 from .review_hold import release
@@ -44,11 +46,13 @@ def reader_required(view):
 @reader_required
 def home(request):
     reveals = reader_reveals(request)
-    cases = Case.objects.published().visible_to(request.user).with_reveal_state(reveals).for_list()
+    visible = Case.objects.published().visible_to(request.user)
+    cases = visible.with_reveal_state(reveals).for_list()
     return render(
         request,
         "cases/home.html",
         {
+            "today": case_of_the_day(cases=visible, reveals=reveals, day=timezone.localdate()),
             "latest_cases": cases[:6],
             "published_count": Case.objects.published().visible_to(request.user).count(),
             "done_count": reveals.filter(case__in=Case.objects.viewable()).count(),
