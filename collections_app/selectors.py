@@ -58,10 +58,6 @@ class Progress:
     def missed(self) -> int:
         return sum(item.state == State.MISSED for item in self.items)
 
-    @property
-    def percent(self) -> int:
-        return round(100 * self.revealed / self.total) if self.total else 0
-
     def item_of(self, case: Case) -> Item | None:
         return next((item for item in self.items if item.case.pk == case.pk), None)
 
