@@ -18,4 +18,4 @@ def collection_beside(context, case):
 def add_to_collection_form(context):
     """Return the "add to my collection" form for a logged-in reader, or None."""
     user = context["request"].user
-    return AddToCollectionForm(owner=user) if user.is_authenticated else None
+    return AddToCollectionForm(owner=user, auto_id="add_%s") if user.is_authenticated else None
