@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin
+from django.db.models import Q
 
 from cases.models import Case
 
@@ -22,17 +23,29 @@ class EntryFormSet(forms.BaseInlineFormSet):
             raise forms.ValidationError(str(error)) from None
 
 
+class EntryForm(forms.ModelForm):
+    """A case every reader of a shared collection could open (published, never private), or the one it holds."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = Q(status=Case.Status.PUBLISHED) & ~Q(access=Case.Access.PRIVATE)
+        if self.instance.case_id:  # retired or made private since: kept, not refused on the next save
+            allowed |= Q(pk=self.instance.case_id)
+        self.fields["case"].queryset = Case.objects.filter(allowed).order_by("number")
+
+
 class EntryInline(admin.TabularInline):
     model = CollectionEntry
+    form = EntryForm
     formset = EntryFormSet
     extra = 3
     fields = ["order", "case"]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "case":
-            # Cases every reader of a shared collection could open: published, never private.
-            kwargs["queryset"] = Case.objects.published().exclude(access=Case.Access.PRIVATE).order_by("number")
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "case":  # a collection picks cases; editing them is the case screen's, for their authors
+            field.widget.can_add_related = field.widget.can_change_related = field.widget.can_view_related = False
+        return field
 
 
 @admin.register(Collection)

@@ -91,4 +91,4 @@ class CollectionEntry(models.Model):
         indexes = [models.Index(fields=["collection", "order", "id"], name="collection_entry_order")]
 
     def __str__(self) -> str:
-        return f"{self.order}. {self.case_id}"
+        return f"Place {self.order}"

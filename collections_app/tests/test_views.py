@@ -156,3 +156,27 @@ def test_faculty_may_not_save_a_shared_collection_named_after_its_cases_diagnosi
     response = client.post(reverse("admin:collections_app_collection_add"), {**data, "is_topic": "on"})
     assert response.status_code == 302
     assert Collection.objects.get(slug="ho").owner == faculty
+
+
+def test_a_collection_keeps_a_case_retired_since_it_was_added(client, faculty):
+    client.force_login(faculty)
+    retired = make_case(status=Case.Status.RETIRED)
+    collection = make_collection(owner=faculty, cases=[retired])
+    entry = collection.entries.get()
+    data = {
+        "title": collection.title,
+        "slug": collection.slug,
+        "description": "",
+        "visibility": "shared",
+        "entries-TOTAL_FORMS": "1",
+        "entries-INITIAL_FORMS": "1",
+        "entries-0-id": entry.pk,
+        "entries-0-collection": collection.pk,
+        "entries-0-order": "1",
+        "entries-0-case": retired.pk,
+    }
+    response = client.post(reverse("admin:collections_app_collection_change", args=[collection.pk]), data)
+    assert response.status_code == 302
+    added = {**data, "entries-0-case": make_case(status=Case.Status.RETIRED).pk}
+    response = client.post(reverse("admin:collections_app_collection_change", args=[collection.pk]), added)
+    assert response.status_code == 200, "a retired case is not offered to add"
