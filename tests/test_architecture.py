@@ -18,6 +18,7 @@ PACKAGES = [
     "collections_app",
     "demo",
     "discussions",
+    "health",
     "imaging",
     "ingest",
     "packages",
