@@ -16,11 +16,17 @@ def _crud(models: list[str], actions: tuple[str, ...]) -> list[str]:
 
 
 _QUIZ_MODELS = ["question", "option", "quiz", "quizquestion"]
+_COLLECTION_MODELS = ["collection", "collectionentry"]
 
 FACULTY_PERMISSIONS = [
     *_crud(_AUTHORING_MODELS, ("add", "change", "delete", "view")),
     *_crud(_TOPIC_MODELS, ("add", "change", "view")),
     *[f"quizzes.{action}_{model}" for model in _QUIZ_MODELS for action in ("add", "change", "delete", "view")],
+    *[
+        f"collections_app.{action}_{model}"
+        for model in _COLLECTION_MODELS
+        for action in ("add", "change", "delete", "view")
+    ],
 ]
 EDITOR_PERMISSIONS = [
     *FACULTY_PERMISSIONS,
@@ -28,6 +34,7 @@ EDITOR_PERMISSIONS = [
     "cases.edit_any_case",
     "cases.publish_case",
     "quizzes.edit_any_quiz",
+    "collections_app.edit_any_collection",
     # Invite residents (the link is e-mailed), see the invitations sent, and withdraw one.
     "accounts.add_invitation",
     "accounts.view_invitation",

@@ -10,9 +10,11 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from . import file_responses, services, values
+from .daily import case_of_the_day
 from .differentials import suggested_names
 from .forms import AssessmentForm, CaseFilterForm, RevealForm
 from .models import Case, Image, Reveal, Series, Topic
@@ -23,6 +25,8 @@ logger = logging.getLogger(__name__)
 
 # Uploaded images sit under images/<2 hex>/, an import's under images/<its job's 32 hex>/.
 STORED_IMAGE_NAME = re.compile(r"images/(?:[0-9a-f]{2}|[0-9a-f]{32})/[0-9a-f]{32}\.(?:png|jpg)")
+# A collection's slug, carried from a case page through its reveal and rating (the page checks the collection).
+CARRIED_COLLECTION = re.compile(r"[-a-zA-Z0-9_]{1,80}")
 
 
 def reader_required(view):
@@ -41,11 +45,13 @@ def reader_required(view):
 @reader_required
 def home(request):
     reveals = reader_reveals(request)
-    cases = Case.objects.published().visible_to(request.user).with_reveal_state(reveals).for_list()
+    visible = Case.objects.published().visible_to(request.user)
+    cases = visible.with_reveal_state(reveals).for_list()
     return render(
         request,
         "cases/home.html",
         {
+            "today": case_of_the_day(cases=visible, reveals=reveals, day=timezone.localdate()),
             "latest_cases": cases[:6],
             "published_count": Case.objects.published().visible_to(request.user).count(),
             "done_count": reveals.filter(case__in=Case.objects.viewable()).count(),
@@ -102,6 +108,7 @@ def case_detail(request, number: str):
         reveal_form=RevealForm(),
         similar_cases=similar,
         hide_similar_diagnoses=not context["show_answer"],
+        carry=_carried(request),
     )
     return render(request, "cases/case_detail.html", context)
 
@@ -123,6 +130,12 @@ def case_viewer_data(request, number: str):
     response = JsonResponse(data, json_dumps_params={"ensure_ascii": False})
     response["Cache-Control"] = "private, no-cache"  # a reveal changes what it holds
     return response
+
+
+def _carried(request) -> str:
+    """Return the query that keeps the reader in the collection they came from ("" when there is none)."""
+    slug = request.GET.get("collection", "")
+    return f"?collection={slug}" if CARRIED_COLLECTION.fullmatch(slug) else ""
 
 
 def _is_preview(request, state: ReaderState) -> bool:
@@ -149,8 +162,9 @@ def case_reveal(request, number: str):
     )
     release(request, state.case.pk)
     if request.headers.get("X-Requested-With") == "fetch":
-        return render(request, "cases/includes/case_answer.html", state.context(show_answer=True))
-    return redirect(f"{state.case.get_absolute_url()}#answer")
+        context = {**state.context(show_answer=True), "carry": _carried(request)}
+        return render(request, "cases/includes/case_answer.html", context)
+    return redirect(f"{state.case.get_absolute_url()}{_carried(request)}#answer")
 
 
 @require_POST
@@ -164,7 +178,7 @@ def case_assess(request, number: str):
             content_type="text/plain; charset=utf-8",
         )
     services.reveal_assess(reveal=state.reveal, assessment=form.cleaned_data["self_assessment"])
-    return redirect(f"{state.case.get_absolute_url()}#assessment")
+    return redirect(f"{state.case.get_absolute_url()}{_carried(request)}#assessment")
 
 
 @require_safe

@@ -318,3 +318,13 @@ def quiz_text_naming_its_cases(quiz: Quiz) -> list[str]:
         topic = question.subject
         names |= {question.case.diagnosis, *([topic.name, *topic.synonym_list] if topic else [])}
     return sorted(name for name in names if name and re.search(rf"\b{re.escape(name.lower())}\b", text))
+
+
+def missed_cases_due(user, missed_at: dict) -> dict:
+    """Return the day each case this user missed (case id → its reveal's time) comes back for review as an
+    unknown: its queued review's day, or the day after its reveal, as ``review_queue_for`` counts them."""
+    queued = dict(ReviewItem.objects.filter(user=user, case_id__in=list(missed_at)).values_list("case_id", "due"))
+    return {
+        case_id: queued.get(case_id, timezone.localdate(revealed_at) + timedelta(days=1))
+        for case_id, revealed_at in missed_at.items()
+    }

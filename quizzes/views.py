@@ -1,6 +1,7 @@
 """Pages of the quizzes: the list, an attempt question by question, results, review and progress."""
 
 import logging
+import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -176,7 +177,10 @@ def review_case_open(request, number: str):
     if not due:
         raise Http404("No such case due for review.")
     hold(request, due[0].pk)
-    return redirect(due[0])
+    # Opened from a collection's page: the case page keeps its "Next unknown" (it checks the collection).
+    collection = request.POST.get("collection", "")
+    carried = f"?collection={collection}" if re.fullmatch(r"[-a-zA-Z0-9_]{1,80}", collection) else ""
+    return redirect(f"{due[0].get_absolute_url()}{carried}")
 
 
 @require_POST

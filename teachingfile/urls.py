@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("quizzes/", include("quizzes.urls")),
+    path("collections/", include("collections_app.urls")),
     path("", include("discussions.urls")),
     path("", include("cases.urls")),
 ]

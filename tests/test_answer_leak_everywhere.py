@@ -1,7 +1,8 @@
 """Invariant 1 beyond the case page: an unknown is an unknown everywhere.
 
 For anonymous visitors, a fresh resident and a faculty member who did not author the demo cases, every page,
-fragment and JSON answer of the ``cases`` and ``quizzes`` URLconfs that a reader can GET is fetched while the
+fragment and JSON answer of the ``cases``, ``quizzes`` and ``collections`` URLconfs that a reader can GET
+(the demo collection's page, and each case page opened from it) is fetched while the
 reader has revealed nothing, through every demo quiz question by question, a review session, and a missed
 case brought back for review. No response names a hidden field (diagnosis, topic, findings…) of a case the
 reader has not revealed, and no open quiz question points to its case (number or address). The URL names are
@@ -19,12 +20,13 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from cases.models import Case, Image, Reveal, Series, Topic
+from collections_app.models import Collection
 from quizzes.models import Attempt, Question, Quiz, ReviewItem
 from quizzes.tests.factories import make_quiz
 
 from .test_answer_leak import DEMO_NUMBERS, ROLES, client_for, hidden_file_names, hidden_texts, plain_text
 
-NAMESPACES = ("cases", "quizzes")
+NAMESPACES = ("cases", "quizzes", "collections")
 # Routes that take POST only (a GET is refused with 405, checked below): they are not pages to read.
 POST_ONLY = {
     "cases:case-reveal",
@@ -35,6 +37,7 @@ POST_ONLY = {
     "quizzes:review-start",
     "quizzes:review-case",
     "quizzes:review-case-open",
+    "collections:collection-add-case",
 }
 ANSWER_IMAGES = ("annotation", "series", "image")
 COUNT = re.compile(r"\b\d+\s+cases?\b")
@@ -165,6 +168,7 @@ def read_everything(reader: Reader, *, attempt: Attempt | None) -> None:
                 values = reverse("cases:image-values", args=[image.pk])
                 assert reader.client.get(values).status_code in ((404,) if hidden else (200, 404)), values
                 reader.fetched.add("cases:image-values")
+    read_collections(reader)
     reader.get(reverse("quizzes:quiz-list"), strip=topic_words)
     for quiz in Quiz.objects.all():
         reader.get(quiz.get_absolute_url(), expect=(200, 302, 404), strip=topic_words)
@@ -176,6 +180,21 @@ def read_everything(reader: Reader, *, attempt: Attempt | None) -> None:
         for question_id in attempt.question_ids:
             url = reverse("quizzes:question-images", args=[attempt.pk, question_id])
             reader.get(url, expect=(302, 404))
+
+
+def read_collections(reader: Reader) -> None:
+    """The collections, and each case page opened from one: a collection names no diagnosis, not even one the
+    reader revealed (beside its unknowns it is a hint), and its case pages stay unknowns until their reveal."""
+    reader.get(reverse("collections:collection-list"))
+    diagnoses = list(Case.objects.filter(number__in=DEMO_NUMBERS).values_list("diagnosis", flat=True))
+    for collection in Collection.objects.filter(is_topic=False):
+        page = reader.get(collection.get_absolute_url(), expect=(200, 302, 404)).content.decode()
+        assert not any(diagnosis in page for diagnosis in diagnoses), f"{reader.role}: {collection.slug} names one"
+        for case in Case.objects.filter(number__in=DEMO_NUMBERS, collection_entries__collection=collection):
+            about = "" if case.number in reader.known else case.number
+            page = reader.get(f"{case.get_absolute_url()}?collection={collection.slug}", about=about).content.decode()
+            if about:
+                assert not any(diagnosis in page for diagnosis in diagnoses), f"{reader.role}: {case.number}"
 
 
 def wrong_answer(attempt: Attempt, question: Question) -> dict:
@@ -299,6 +318,7 @@ def test_the_post_only_routes_refuse_a_get(resident, client):
         "quizzes:review-start": reverse("quizzes:review-start"),
         "quizzes:review-case": reverse("quizzes:review-case", args=[case.number]),
         "quizzes:review-case-open": reverse("quizzes:review-case-open", args=[case.number]),
+        "collections:collection-add-case": reverse("collections:collection-add-case", args=[case.number]),
     }
     assert set(urls) == POST_ONLY
     for name, url in urls.items():

@@ -15,6 +15,7 @@ ROOT = Path(settings.BASE_DIR)
 PACKAGES = [
     "accounts",
     "cases",
+    "collections_app",
     "demo",
     "discussions",
     "health",

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from cases.models import Case, CaseRevision
 from cases.tests.factories import make_case, make_dicom_image, make_series, make_user
+from collections_app.tests.factories import make_collection
 from discussions.models import Comment, Notification
 from ingest.models import IngestJob, ReceiverRoute
 from quizzes import services
@@ -42,6 +43,7 @@ def world(db, resident, faculty, other_faculty, editor):
         case=cases[Case.Status.PUBLISHED][0], author=faculty, data={"diagnosis": "Proposed"}
     )
     cases["comment"] = Comment.objects.create(case=cases[Case.Status.PUBLISHED][0], author=faculty, body="A note")
+    cases["collection"] = make_collection(owner=faculty, cases=[cases[Case.Status.PUBLISHED][0]])
     users = {
         "resident": resident,
         "faculty_owner": faculty,
@@ -167,6 +169,8 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
         ("cases:series-values", "get", reverse("cases:series-values", args=[hidden.series_id]), media_owners),
         ("cases:series-values", "get", reverse("cases:series-values", args=[draft_shown.series_id]), media_owners),
         ("quizzes:quiz-list", "get", reverse("quizzes:quiz-list"), logged_in),
+        ("collections:collection-list", "get", reverse("collections:collection-list"), logged_in),
+        ("collections:collection-detail", "get", cases["collection"].get_absolute_url(), logged_in),
         ("quizzes:quiz-detail", "get", quiz.get_absolute_url(), logged_in),
         ("quizzes:progress", "get", reverse("quizzes:progress"), logged_in),
         ("quizzes:review-queue", "get", reverse("quizzes:review-queue"), logged_in),
@@ -235,6 +239,13 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
         ),
         ("discussions:notifications-read", "post", reverse("discussions:notifications-read"), logged_in | moved_on),
         ("quizzes:attempt-answer", "post", attempt_url("attempt-answer"), own_attempt | {"resident": BAD}),
+        # Neither a collection nor a name posted: refused back to the case page with a message, nothing added.
+        (
+            "collections:collection-add-case",
+            "post",
+            reverse("collections:collection-add-case", args=[published.number]),
+            logged_in | moved_on,
+        ),
         (
             "quizzes:review-case",
             "post",
@@ -367,7 +378,7 @@ def test_the_table_covers_every_url_of_the_site(world):
     covered = {name for name, *_ in url_table(cases)}
     resolver = get_resolver()
     site_routes = {name for name in resolver.reverse_dict if isinstance(name, str)}
-    for namespace in ("cases", "quizzes", "discussions", "accounts", "admin"):
+    for namespace in ("cases", "quizzes", "collections", "discussions", "accounts", "admin"):
         names = resolver.namespace_dict[namespace][1].reverse_dict
         site_routes |= {
             f"{namespace}:{name}"
@@ -375,7 +386,7 @@ def test_the_table_covers_every_url_of_the_site(world):
             if isinstance(name, str) and not (namespace == "admin" and DJANGO_ADMIN_PAGES.match(name))
         }
     assert site_routes <= covered, f"add these URLs to the permission table: {site_routes - covered}"
-    assert set(resolver.namespace_dict) == {"cases", "quizzes", "discussions", "accounts", "admin"}
+    assert set(resolver.namespace_dict) == {"cases", "quizzes", "collections", "discussions", "accounts", "admin"}
 
 
 @override_settings(TEACHINGFILE_ANONYMOUS_BROWSING=True)

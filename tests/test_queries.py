@@ -160,3 +160,22 @@ def test_discussion_costs_the_same_for_3_and_60_comments_by_as_many_people(clien
             Comment.objects.create(case=case, author=next(people), parent=reply, thread=root, body="Reply to reply")
     urls = [reverse("discussions:thread", args=[case.number]) for case in (few, many)]
     assert count_queries(client, urls[1]) == count_queries(client, urls[0])
+
+
+@pytest.mark.django_db
+def test_a_collection_and_its_case_pages_cost_the_same_for_2_and_20_cases(client, resident, faculty):
+    from collections_app.tests.factories import make_collection
+
+    client.force_login(resident)
+    counts = []
+    for size in (2, 20):
+        cases = [make_case() for _ in range(size)]
+        for case in cases:
+            make_image(series=make_series(case=case))
+        collection = make_collection(owner=faculty, cases=cases)
+        for case in cases[: size // 2]:  # half revealed, half of those missed: every state on the page
+            client.post(reverse("cases:case-reveal", args=[case.number]), {"committed_answer": "x"})
+            client.post(reverse("cases:case-assess", args=[case.number]), {"self_assessment": "missed"})
+        case_page = f"{cases[-1].get_absolute_url()}?collection={collection.slug}"  # an unknown
+        counts.append((count_queries(client, collection.get_absolute_url()), count_queries(client, case_page)))
+    assert counts[0] == counts[1]

@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from cases.models import Case, Image, Topic
+from collections_app.models import CollectionEntry
 
 
 @pytest.mark.django_db
@@ -107,9 +108,11 @@ def test_production_settings_refuse_to_start_without_secrets():
 
 @pytest.mark.django_db
 def test_demo_content_is_loaded_once(client):
-    counts = (Topic.objects.count(), Case.objects.count(), Image.objects.count())
+    counts = (Topic.objects.count(), Case.objects.count(), Image.objects.count(), CollectionEntry.objects.count())
     call_command("load_demo", "--accounts", verbosity=0)
-    assert (Topic.objects.count(), Case.objects.count(), Image.objects.count()) == counts
+    after = (Topic.objects.count(), Case.objects.count(), Image.objects.count(), CollectionEntry.objects.count())
+    assert after == counts
+    assert counts[3] == 3, "the demo collection holds the three demo cases"
     assert set(Case.objects.values_list("number", flat=True)) >= {"tf101", "tf102", "tf103"}
 
 
@@ -129,6 +132,9 @@ def test_demo_images_are_labelled_synthetic():
         reverse("cases:topic-list"),
         reverse("cases:topic-detail", args=["heterotopic-ossification"]),
         reverse("cases:case-detail", args=["tf102"]),
+        reverse("cases:case-detail", args=["tf102"]) + "?collection=pelvis-and-hips-work-ups",
+        reverse("collections:collection-list"),
+        reverse("collections:collection-detail", args=["pelvis-and-hips-work-ups"]),
     ],
 )
 def test_every_page_has_one_h1_and_a_title(client, resident, url):

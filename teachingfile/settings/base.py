@@ -31,7 +31,17 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
 
 # Our own apps: installed, and given an INFO logger, from this one list so a new app cannot be forgotten.
 # "demo" (the demonstration content and its load_demo commands) is for development and tests: prod.py leaves it out.
-PROJECT_APPS = ["accounts", "cases", "ingest", "quizzes", "discussions", "packages", "health", "demo"]
+PROJECT_APPS = [
+    "accounts",
+    "cases",
+    "ingest",
+    "quizzes",
+    "discussions",
+    "collections_app",
+    "packages",
+    "health",
+    "demo",
+]
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 
 from accounts.services import DEMO_ACCOUNTS, demo_accounts_ensure
 from demo.cases import demo_load
+from demo.collection import demo_collection_ensure
 from ingest.received import receiver_routes_ensure
 
 # The demo's called AE titles: a study sent to one becomes a draft in that faculty account's inbox.
@@ -31,6 +32,9 @@ class Command(BaseCommand):
             authors = [users["faculty"]]
             routes = receiver_routes_ensure(DEMO_ROUTES, users=users)
         report = demo_load(path=path, authors=authors)
+        if accounts:  # a collection has an owner: the demo's faculty account
+            collection, created = demo_collection_ensure(owner=users["faculty"])
+            (report.created if created else report.kept).append(f"collection {collection.slug}")
         for item in report.created:
             self.stdout.write(f"created {item}")
         for item in report.kept:

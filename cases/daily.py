@@ -1,0 +1,53 @@
+"""The case of the day: one published case a day, the same for every reader who may open the same cases.
+
+Chosen from the date alone (SHA-256 of the ISO date → a point in the range of case ids, then the first
+candidate at or after it, wrapping round), among the cases published before the day began, so a case
+published at noon does not change the afternoon's choice. A reader who has revealed it is told so and is
+offered the next unknown after it in the same order. Two to four queries, each a walk of an index from a
+point: none counts or reads the whole table.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .models import Case
+
+
+@dataclass(frozen=True)
+class CaseOfTheDay:
+    """Today's case for one reader: ``seen`` when they revealed it, then ``another`` unknown to read instead."""
+
+    case: Case | None
+    seen: bool = False
+    another: Case | None = None
+
+
+def day_point(day: date, *, low: int, high: int) -> int:
+    """Return the day's point in [low, high]: the same for everyone, spread over the range from day to day."""
+    digest = hashlib.sha256(day.isoformat().encode()).digest()
+    return low + int.from_bytes(digest[:8], "big") % (high - low + 1)
+
+
+def case_of_the_day(*, cases: QuerySet, reveals: QuerySet, day: date) -> CaseOfTheDay:
+    """Return the day's case among ``cases`` (published, visible to the reader) as the reader stands with it.
+
+    ``reveals`` are the reader's reveals as they count now (``reader_reveals``).
+    """
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    earlier = cases.filter(published_at__lt=start)
+    candidates = earlier if earlier.exists() else cases  # a site whose every case is new: today's count
+    ids = candidates.order_by("pk").values_list("pk", flat=True)
+    low, high = ids.first(), ids.last()
+    if low is None:
+        return CaseOfTheDay(case=None)
+    ordered = candidates.with_reveal_state(reveals).for_list().order_by("pk")
+    point = day_point(day, low=low, high=high)
+    chosen = ordered.filter(pk__gte=point).first() or ordered.first()
+    if not chosen.revealed:
+        return CaseOfTheDay(case=chosen)
+    unknowns = ordered.filter(revealed=False)
+    return CaseOfTheDay(case=chosen, seen=True, another=unknowns.filter(pk__gt=chosen.pk).first() or unknowns.first())
