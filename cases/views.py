@@ -14,7 +14,7 @@ from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequ
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from . import services, values
+from . import listing, services, values
 from .forms import AssessmentForm, CaseFilterForm, RevealForm
 from .models import Case, Image, Reveal, Series, Topic
 from .review_hold import release
@@ -48,7 +48,7 @@ def home(request):
         "cases/home.html",
         {
             "latest_cases": cases[:6],
-            "published_count": Case.objects.published().visible_to(request.user).count(),
+            "published_count": listing.cached_count(Case.objects.published().visible_to(request.user)),
             "done_count": reveals.filter(case__in=Case.objects.viewable()).count(),
         },
     )
@@ -62,11 +62,18 @@ def case_list(request):
     if form.is_bound:
         form.is_valid()  # the valid filters apply even when another one is not understood
         cases = form.filter(cases)
-    cases = cases.with_reveal_state(reader_reveals(request)).for_list()
-    page = Paginator(cases, settings.TEACHINGFILE_CASES_PER_PAGE).get_page(request.GET.get("page"))
+    text = form.cleaned_data.get("q", "") if form.is_bound else ""
+    size = settings.TEACHINGFILE_CASES_PER_PAGE
+    page = listing.case_list_page(cases, reveals=reader_reveals(request), text=text, position=request.GET, size=size)
+    return render(request, "cases/case_list.html", {"form": form, "page": page, "query": _list_query(request)})
+
+
+def _list_query(request) -> str:
+    """Return the request's query string without its position in the list, for the links to other pages."""
     query = request.GET.copy()
-    query.pop("page", None)
-    return render(request, "cases/case_list.html", {"form": form, "page": page, "query": query.urlencode()})
+    for name in ("page", "after", "before"):
+        query.pop(name, None)
+    return query.urlencode()
 
 
 @require_safe
@@ -181,9 +188,14 @@ def topic_detail(request, slug: str):
         Topic.objects.prefetch_related("sections", "references", Prefetch("classifications__grades")),
         slug=slug,
     )
-    cases = topic.cases.published().visible_to(request.user)
-    cases = cases.with_reveal_state(reader_reveals(request)).for_list()
-    return render(request, "cases/topic_detail.html", {"topic": topic, "cases": cases})
+    page = listing.browse_page(
+        topic.cases.published().visible_to(request.user),
+        reveals=reader_reveals(request),
+        position=request.GET,
+        size=settings.TEACHINGFILE_CASES_PER_PAGE,
+        count=False,
+    )
+    return render(request, "cases/topic_detail.html", {"topic": topic, "page": page, "query": _list_query(request)})
 
 
 @require_safe

@@ -1,0 +1,141 @@
+"""Pages of case lists that cost the same on page 1 and page 4,000: keyset pages, capped and cached counts.
+
+A browsed list (the case list, its filters, a topic's cases) is in the order newest first, and a page starts
+where the previous one ended: ``after`` (or ``before``) names the last (first) case shown, as its publication
+time and id, and the next page is one range of an index ending in that order — no OFFSET walk. A search is in
+order of rank, which no index holds: its pages are numbered, and only the first ``SEARCH_PAGES``.
+Counts stop at ``COUNT_CAP`` ("more than 1,000"); the home page's total is cached for a minute.
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from django.core.cache import cache
+from django.db.models import DateTimeField, F, Func, QuerySet, Value
+from django.db.models.lookups import GreaterThan, LessThan
+from django.http import QueryDict
+
+from .search import case_search, case_search_similar
+
+COUNT_CAP = 1000
+SEARCH_PAGES = 10
+TOTAL_SECONDS = 60
+CURSOR = re.compile(r"([0-9]{1,18})-([0-9]{1,18})")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """One page of a case list, with the query strings of its neighbours (None where there is none)."""
+
+    cases: list
+    count: int | None = None  # None: not counted (a topic's cases)
+    previous: str | None = None
+    next: str | None = None
+    similar: bool = False  # the search matched nothing; these are spelt alike
+    last_search_page: bool = False  # more matches than the pages show
+
+    @property
+    def count_capped(self) -> bool:
+        return self.count is not None and self.count > COUNT_CAP
+
+    @property
+    def count_cap(self) -> str:
+        return f"{COUNT_CAP:,}"
+
+
+def capped_count(cases: QuerySet) -> int:
+    """Count the cases up to ``COUNT_CAP`` + 1: exact for a short list, "more than" for a long one."""
+    return cases.order_by()[: COUNT_CAP + 1].count()
+
+
+def cached_count(cases: QuerySet) -> int:
+    """Count the cases exactly, once a minute for each distinct query (the home page's total)."""
+    key = "case-count:" + hashlib.sha256(str(cases.query).encode()).hexdigest()
+    count = cache.get(key)
+    if count is None:
+        count = cases.count()
+        cache.set(key, count, TOTAL_SECONDS)
+    return count
+
+
+def case_list_page(cases: QuerySet, *, reveals: QuerySet, text: str, position: QueryDict, size: int) -> CasePage:
+    """Return the page of ``cases`` at ``position`` (the request's query), searched for ``text`` if given."""
+    if not text:
+        return browse_page(cases, reveals=reveals, position=position, size=size, count=True)
+    found = case_search(cases, text=text, reveals=reveals)
+    page = _search_page(found.cases, found.ordering, reveals=reveals, position=position, size=size)
+    if page.cases or page.count:
+        return page
+    similar = case_search_similar(cases, text=text)
+    if similar is None:
+        return page
+    page = _search_page(similar.cases, similar.ordering, reveals=reveals, position=position, size=size)
+    return replace(page, similar=True)
+
+
+def browse_page(cases: QuerySet, *, reveals: QuerySet, position: QueryDict, size: int, count: bool) -> CasePage:
+    """Return one keyset page of ``cases``, newest first, from the ``after`` or ``before`` cursor."""
+    after, before = _cursor(position.get("after")), _cursor(position.get("before"))
+    shown = cases.with_reveal_state(reveals).for_list()
+    if before:
+        rows = list(shown.filter(GreaterThan(_row_of_case(), _row(*before))).order_by("published_at", "pk")[: size + 1])
+        has_previous, has_next = len(rows) > size, True
+        rows = rows[:size][::-1]
+    else:
+        if after:
+            shown = shown.filter(LessThan(_row_of_case(), _row(*after)))
+        rows = list(shown.order_by("-published_at", "-pk")[: size + 1])
+        has_previous, has_next = after is not None, len(rows) > size
+        rows = rows[:size]
+    return CasePage(
+        rows,
+        count=capped_count(cases) if count else None,
+        previous=f"before={_token(rows[0])}" if rows and has_previous else None,
+        next=f"after={_token(rows[-1])}" if rows and has_next else None,
+    )
+
+
+def _search_page(cases: QuerySet, ordering: tuple, *, reveals: QuerySet, position: QueryDict, size: int) -> CasePage:
+    number = position.get("page", "1")
+    number = min(int(number), SEARCH_PAGES) if re.fullmatch(r"[1-9][0-9]{0,3}", number) else 1
+    start = (number - 1) * size
+    shown = cases.with_reveal_state(reveals).for_list().order_by(*ordering)
+    rows = list(shown[start : start + size + 1])
+    has_more = len(rows) > size
+    return CasePage(
+        rows[:size],
+        count=capped_count(cases),
+        previous=f"page={number - 1}" if number > 1 else None,
+        next=f"page={number + 1}" if has_more and number < SEARCH_PAGES else None,
+        last_search_page=has_more and number == SEARCH_PAGES,
+    )
+
+
+def _cursor(token: str | None) -> tuple[datetime, int] | None:
+    match = CURSOR.fullmatch(token or "")
+    if match is None:
+        return None
+    return EPOCH + timedelta(microseconds=int(match[1])), int(match[2])
+
+
+def _token(case) -> str:
+    return f"{(case.published_at - EPOCH) // timedelta(microseconds=1)}-{case.pk}"
+
+
+class _Row(Func):
+    """A row value, ``(a, b)``: compared as a whole, it is one range of a two-column index."""
+
+    function = ""
+    template = "(%(expressions)s)"
+    output_field = DateTimeField()
+
+
+def _row_of_case() -> _Row:
+    return _Row(F("published_at"), F("pk"))
+
+
+def _row(published_at: datetime, pk: int) -> _Row:
+    return _Row(Value(published_at, output_field=DateTimeField()), Value(pk))

@@ -1,0 +1,160 @@
+"""Full-text search of the cases, one selector over PostgreSQL's full-text search and SQLite's FTS5.
+
+Every case is searched by what a reader sees before the reveal: its number, title and brief history. The cases
+this reader revealed (their reveals as they count now) are searched whole too: diagnosis, keywords, findings.
+So a hidden word can add to the results only cases the reader has revealed, and the order is the rank of the
+visible text alone: nothing about an unrevealed case's answer changes which cases match, how many, or in which
+order. The search documents are kept by the database (migration 0019); the syntax is the web's (websearch):
+words, "a phrase", -excluded, or.
+"""
+
+import re
+from dataclasses import dataclass
+
+from django.contrib.postgres.aggregates import StringAgg
+from django.contrib.postgres.lookups import TrigramWordSimilar
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchRank,
+    SearchVector,
+    SearchVectorExact,
+    SearchVectorField,
+    TrigramWordSimilarity,
+)
+from django.db import connections
+from django.db.models import Expression, F, FloatField, Func, OuterRef, Q, QuerySet, Subquery, TextField, Value
+from django.db.models.expressions import Col, RawSQL
+from django.db.models.functions import Coalesce
+
+from .models import Case, CaseFinding
+
+MAX_TERMS = 8  # words or phrases: enough to find a case, few enough that no query runs long
+# Words PostgreSQL's English configuration drops; FTS5 keeps every word, so its queries drop them here.
+STOP_WORDS = frozenset(
+    {"a", "after", "an", "and", "are", "as", "at", "be", "before", "by", "for", "from", "had", "has", "have", "he"}
+    | {"her", "his", "in", "is", "it", "its", "of", "on", "she", "that", "the", "their", "this", "to", "was"}
+    | {"were", "which", "with"}
+)
+
+
+@dataclass(frozen=True)
+class CaseSearch:
+    """The cases that match a search, unordered, and the order that puts the best first."""
+
+    cases: QuerySet
+    ordering: tuple
+
+
+def case_search(cases: QuerySet, *, text: str, reveals: QuerySet) -> CaseSearch:
+    """Return the cases of ``cases`` that match ``text``: by their visible text, or whole for those revealed."""
+    if _vendor(cases) == "postgresql":
+        return _postgresql_search(cases, text=text, reveals=reveals)
+    return _sqlite_search(cases, text=text, reveals=reveals)
+
+
+def case_search_similar(cases: QuerySet, *, text: str) -> CaseSearch | None:
+    """Return the cases whose visible title or history holds words spelt like those of ``text``.
+
+    For a search that matched nothing, as a misspelling does: PostgreSQL's trigram word similarity (pg_trgm),
+    over the visible text only. None where the database has no such index (SQLite).
+    """
+    if _vendor(cases) != "postgresql":
+        return None
+    haystack = Func(F("title"), F("brief_history"), template="(%(expressions)s)", arg_joiner=" || ' ' || ")
+    haystack.output_field = TextField()  # the expression of the trigram index, character for character
+    similar = cases.filter(TrigramWordSimilar(haystack, Value(text[:100])))
+    return CaseSearch(similar, (TrigramWordSimilarity(text[:100], haystack).desc(), *_NEWEST))
+
+
+def fts5_query(text: str) -> str:
+    """Translate websearch syntax (words, "phrases", -exclusions, or) into an FTS5 query, every word quoted.
+
+    Returns "" when nothing is left to look for (no word, or only exclusions).
+    """
+    groups: list[list[str]] = []
+    excluded: list[str] = []
+    joined = False
+    for negated, quoted, word in re.findall(r'(-?)(?:"([^"]*)"?|([^\s"]+))', text)[: MAX_TERMS * 2]:
+        if not negated and not quoted and word.lower() == "or":
+            joined = bool(groups)
+            continue
+        tokens = re.findall(r"\w+", quoted or word)
+        if not quoted:
+            tokens = [token for token in tokens if token.lower() not in STOP_WORDS]
+        if not tokens:
+            continue
+        phrase = '"' + " ".join(tokens) + '"'
+        if negated:
+            excluded.append(phrase)
+        elif joined:
+            groups[-1].append(phrase)
+        else:
+            groups.append([phrase])
+        joined = False
+    if not groups:
+        return ""
+    positive = " AND ".join("(" + " OR ".join(group) + ")" for group in groups[:MAX_TERMS])
+    return positive + "".join(f" NOT {phrase}" for phrase in excluded[:MAX_TERMS])
+
+
+_NEWEST = (F("published_at").desc(), F("pk").desc())
+
+
+def _vendor(cases: QuerySet) -> str:
+    return connections[cases.db].vendor
+
+
+class _Document(Expression):
+    """``cases_case.search_document``: the stored tsvector the model does not declare (PostgreSQL)."""
+
+    output_field = SearchVectorField()
+
+    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
+        target = SearchVectorField()
+        target.set_attributes_from_name("search_document")
+        target.model = Case
+        return Col(query.get_initial_alias(), target)
+
+
+def _postgresql_search(cases: QuerySet, *, text: str, reveals: QuerySet) -> CaseSearch:
+    query = SearchQuery(text, search_type="websearch", config="english")
+    visible = Case.objects.filter(SearchVectorExact(_Document(), query)).values("pk")
+    findings = CaseFinding.objects.filter(case=OuterRef("pk")).order_by().values("case")
+    findings = findings.annotate(text=StringAgg("text", delimiter=" ")).values("text")
+    whole = SearchVector(
+        "number", "title", "brief_history", "diagnosis", "keywords", Subquery(findings), config="english"
+    )
+    answered = Case.objects.filter(pk__in=reveals.values("case")).alias(whole=whole).filter(whole=query)
+    matched = cases.filter(pk__in=visible.union(answered.values("pk")))
+    return CaseSearch(matched, (SearchRank(_Document(), query).desc(), *_NEWEST))
+
+
+class _Fts5Rank(Func):
+    """Minus the BM25 rank of the visible text for the case in ``case``, null when it does not match (SQLite).
+
+    The matches are ranked once per query (a materialized table), then looked up by case.
+    """
+
+    output_field = FloatField()
+    template = (
+        "(WITH ranked AS MATERIALIZED (SELECT rowid AS id, -bm25(cases_case_fts, 10.0, 10.0, 1.0) AS score "
+        "FROM cases_case_fts WHERE cases_case_fts MATCH %(expressions)s) SELECT score FROM ranked WHERE id = {})"
+    )
+
+    def as_sql(self, compiler, connection, **extra_context):
+        match, case = self.get_source_expressions()
+        match_sql, match_params = compiler.compile(match)
+        case_sql, case_params = compiler.compile(case)
+        template = self.template.replace("%(expressions)s", match_sql).replace("{}", case_sql)
+        return template, (*match_params, *case_params)
+
+
+def _sqlite_search(cases: QuerySet, *, text: str, reveals: QuerySet) -> CaseSearch:
+    expression = fts5_query(text)
+    if not expression:
+        return CaseSearch(cases.none(), _NEWEST)
+    visible = RawSQL("SELECT rowid FROM cases_case_fts WHERE cases_case_fts MATCH %s", [expression])
+    whole = RawSQL("SELECT rowid FROM cases_case_full_fts WHERE cases_case_full_fts MATCH %s", [expression])
+    matched = cases.filter(Q(pk__in=visible) | (Q(pk__in=whole) & Q(pk__in=reveals.values("case"))))
+    rank = Coalesce(_Fts5Rank(Value(expression), F("pk")), Value(0.0))
+    return CaseSearch(matched, (rank.desc(), *_NEWEST))
