@@ -4,15 +4,14 @@ A browsed list (the case list, its filters, a topic's cases) is in the order new
 where the previous one ended: ``after`` (or ``before``) names the last (first) case shown, as its publication
 time and id, and the next page is one range of an index ending in that order — no OFFSET walk. A search is in
 order of rank, which no index holds: its pages are numbered, and only the first ``SEARCH_PAGES``.
-Counts stop at ``COUNT_CAP`` ("more than 1,000"); the home page's total is cached for a minute.
+Counts stop at ``COUNT_CAP`` ("more than 1,000 cases"): exact for a short list, one short index range for a
+long one, never a count of every row.
 """
 
-import hashlib
 import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from django.core.cache import cache
 from django.db.models import DateTimeField, F, Func, QuerySet, Value
 from django.db.models.lookups import GreaterThan, LessThan
 from django.http import QueryDict
@@ -21,7 +20,6 @@ from .search import case_search, case_search_similar
 
 COUNT_CAP = 1000
 SEARCH_PAGES = 10
-TOTAL_SECONDS = 60
 CURSOR = re.compile(r"([0-9]{1,18})-([0-9]{1,18})")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -38,12 +36,8 @@ class CasePage:
     last_search_page: bool = False  # more matches than the pages show
 
     @property
-    def count_capped(self) -> bool:
-        return self.count is not None and self.count > COUNT_CAP
-
-    @property
-    def count_cap(self) -> str:
-        return f"{COUNT_CAP:,}"
+    def count_text(self) -> str:
+        return count_text(self.count or 0)
 
 
 def capped_count(cases: QuerySet) -> int:
@@ -51,14 +45,11 @@ def capped_count(cases: QuerySet) -> int:
     return cases.order_by()[: COUNT_CAP + 1].count()
 
 
-def cached_count(cases: QuerySet) -> int:
-    """Count the cases exactly, once a minute for each distinct query (the home page's total)."""
-    key = "case-count:" + hashlib.sha256(str(cases.query).encode()).hexdigest()
-    count = cache.get(key)
-    if count is None:
-        count = cases.count()
-        cache.set(key, count, TOTAL_SECONDS)
-    return count
+def count_text(count: int) -> str:
+    """Say how many cases a capped count found: "1 case", "24 cases", "more than 1,000 cases"."""
+    if count > COUNT_CAP:
+        return f"more than {COUNT_CAP:,} cases"
+    return f"{count} case" if count == 1 else f"{count} cases"
 
 
 def case_list_page(cases: QuerySet, *, reveals: QuerySet, text: str, position: QueryDict, size: int) -> CasePage:
@@ -93,8 +84,8 @@ def browse_page(cases: QuerySet, *, reveals: QuerySet, position: QueryDict, size
     return CasePage(
         rows,
         count=capped_count(cases) if count else None,
-        previous=f"before={_token(rows[0])}" if rows and has_previous else None,
-        next=f"after={_token(rows[-1])}" if rows and has_next else None,
+        previous=f"before={cursor_token(rows[0])}" if rows and has_previous else None,
+        next=f"after={cursor_token(rows[-1])}" if rows and has_next else None,
     )
 
 
@@ -121,7 +112,8 @@ def _cursor(token: str | None) -> tuple[datetime, int] | None:
     return EPOCH + timedelta(microseconds=int(match[1])), int(match[2])
 
 
-def _token(case) -> str:
+def cursor_token(case) -> str:
+    """Return the cursor that names this case's place in the list: its publication time (µs) and id."""
     return f"{(case.published_at - EPOCH) // timedelta(microseconds=1)}-{case.pk}"
 
 

@@ -24,11 +24,12 @@ from django.contrib.postgres.search import (
 from django.db import connections
 from django.db.models import Expression, F, FloatField, Func, OuterRef, Q, QuerySet, Subquery, TextField, Value
 from django.db.models.expressions import Col, RawSQL
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce, Concat
 
 from .models import Case, CaseFinding
 
 MAX_TERMS = 8  # words or phrases: enough to find a case, few enough that no query runs long
+ANSWERED = 500  # revealed cases found by their answer alone: a reader's most recent, should they have more
 # Words PostgreSQL's English configuration drops; FTS5 keeps every word, so its queries drop them here.
 STOP_WORDS = frozenset(
     {"a", "after", "an", "and", "are", "as", "at", "be", "before", "by", "for", "from", "had", "has", "have", "he"}
@@ -104,6 +105,15 @@ def _vendor(cases: QuerySet) -> str:
     return connections[cases.db].vendor
 
 
+class _Matches(SearchVectorExact):
+    """``vector @@ query``, whatever sequence types the two sides' parameters come in."""
+
+    def as_sql(self, qn, connection):
+        lhs, lhs_params = self.process_lhs(qn, connection)
+        rhs, rhs_params = self.process_rhs(qn, connection)
+        return f"{lhs} @@ {rhs}", (*lhs_params, *rhs_params)
+
+
 class _Document(Expression):
     """``cases_case.search_document``: the stored tsvector the model does not declare (PostgreSQL)."""
 
@@ -118,15 +128,37 @@ class _Document(Expression):
 
 def _postgresql_search(cases: QuerySet, *, text: str, reveals: QuerySet) -> CaseSearch:
     query = SearchQuery(text, search_type="websearch", config="english")
-    visible = Case.objects.filter(SearchVectorExact(_Document(), query)).values("pk")
-    findings = CaseFinding.objects.filter(case=OuterRef("pk")).order_by().values("case")
+    visible = _Matches(_Document(), query)
+    findings = CaseFinding.objects.filter(case=OuterRef(OuterRef("case"))).order_by().values("case")
     findings = findings.annotate(text=StringAgg("text", delimiter=" ")).values("text")
-    whole = SearchVector(
-        "number", "title", "brief_history", "diagnosis", "keywords", Subquery(findings), config="english"
+    whole_text = Case.objects.filter(pk=OuterRef("case")).values(
+        text=Concat(
+            *_with_spaces("number", "title", "brief_history", "diagnosis", "keywords"),
+            Coalesce(Subquery(findings), Value("", output_field=TextField())),
+            output_field=TextField(),
+        )
     )
-    answered = Case.objects.filter(pk__in=reveals.values("case")).alias(whole=whole).filter(whole=query)
-    matched = cases.filter(pk__in=visible.union(answered.values("pk")))
-    return CaseSearch(matched, (SearchRank(_Document(), query).desc(), *_NEWEST))
+    shown = Case.objects.filter(pk=OuterRef("case")).values(document=_Document())[:1]
+    # Per reveal, never per case: a scalar subquery is not pulled up into a join, so the whole case is read and
+    # parsed for this reader's revealed cases only, however many cases there are.
+    answered = reveals.filter(
+        _Matches(SearchVector(Subquery(whole_text), config="english"), query),
+        ~_Matches(Subquery(shown, output_field=SearchVectorField()), query),
+    )
+    return CaseSearch(_matched(cases, visible, answered), (SearchRank(_Document(), query).desc(), *_NEWEST))
+
+
+def _with_spaces(*names: str) -> list:
+    return [part for name in names for part in (Cast(name, TextField()), Value(" ", output_field=TextField()))]
+
+
+def _matched(cases: QuerySet, visible, answered: QuerySet) -> QuerySet:
+    """Keep the cases that match by their visible text, and the revealed ones that match by their answer.
+
+    The second are read first (one short query): as a list of ids, both conditions are index lookups.
+    """
+    ids = list(answered.order_by("-revealed_at").values_list("case", flat=True)[:ANSWERED])
+    return cases.filter(Q(visible) | Q(pk__in=ids)) if ids else cases.filter(visible)
 
 
 class _Fts5Rank(Func):
@@ -155,6 +187,6 @@ def _sqlite_search(cases: QuerySet, *, text: str, reveals: QuerySet) -> CaseSear
         return CaseSearch(cases.none(), _NEWEST)
     visible = RawSQL("SELECT rowid FROM cases_case_fts WHERE cases_case_fts MATCH %s", [expression])
     whole = RawSQL("SELECT rowid FROM cases_case_full_fts WHERE cases_case_full_fts MATCH %s", [expression])
-    matched = cases.filter(Q(pk__in=visible) | (Q(pk__in=whole) & Q(pk__in=reveals.values("case"))))
+    answered = reveals.filter(case__in=whole).exclude(case__in=visible)
     rank = Coalesce(_Fts5Rank(Value(expression), F("pk")), Value(0.0))
-    return CaseSearch(matched, (rank.desc(), *_NEWEST))
+    return CaseSearch(_matched(cases, Q(pk__in=visible), answered), (rank.desc(), *_NEWEST))

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
@@ -48,8 +48,11 @@ def home(request):
         "cases/home.html",
         {
             "latest_cases": cases[:6],
-            "published_count": listing.cached_count(Case.objects.published().visible_to(request.user)),
-            "done_count": reveals.filter(case__in=Case.objects.viewable()).count(),
+            "published_count": listing.count_text(
+                listing.capped_count(Case.objects.published().visible_to(request.user))
+            ),
+            # Per reveal, not per case: the cost follows the reader's reveals, not the size of the catalogue.
+            "done_count": reveals.filter(Exists(Case.objects.viewable().filter(pk=OuterRef("case")))).count(),
         },
     )
 
