@@ -88,3 +88,11 @@ def test_the_list_links_to_the_next_page_keeping_its_filters(client, resident, s
     client.force_login(resident)
     body = client.get(reverse("cases:case-list"), {"region": "chest", "page": "4"}).content.decode()
     assert 'href="?region=chest&amp;after=' in body and "page=4" not in body
+
+
+def test_a_search_with_more_matches_than_the_cap_shows_the_newest_first(seven, monkeypatch):
+    monkeypatch.setattr(listing, "COUNT_CAP", 5)
+    among = Case.objects.filter(pk__in=[case.pk for case in seven])
+    page = listing.case_list_page(among, reveals=Reveal.objects.none(), text="pain", position=QueryDict(), size=3)
+    assert page.newest_first and page.count_text == "more than 5 cases, newest first"
+    assert [case.pk for case in page.cases] == [case.pk for case in seven[:3]]
