@@ -62,7 +62,7 @@ def case_list_page(cases: QuerySet, *, reveals: QuerySet, text: str, position: Q
     page = _search_page(found.cases, found.ordering, reveals=reveals, position=position, size=size)
     if page.cases or page.count:
         return page
-    similar = case_search_similar(cases, text=text)
+    similar = case_search_similar(cases, text=text, reveals=reveals)
     if similar is None:
         return page
     page = _search_page(similar.cases, similar.ordering, reveals=reveals, position=position, size=size)

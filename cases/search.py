@@ -12,14 +12,12 @@ import re
 from dataclasses import dataclass
 
 from django.contrib.postgres.aggregates import StringAgg
-from django.contrib.postgres.lookups import TrigramWordSimilar
 from django.contrib.postgres.search import (
     SearchQuery,
     SearchRank,
     SearchVector,
     SearchVectorExact,
     SearchVectorField,
-    TrigramWordSimilarity,
 )
 from django.db import connections
 from django.db.models import Expression, F, FloatField, Func, OuterRef, Q, QuerySet, Subquery, TextField, Value
@@ -53,18 +51,29 @@ def case_search(cases: QuerySet, *, text: str, reveals: QuerySet) -> CaseSearch:
     return _sqlite_search(cases, text=text, reveals=reveals)
 
 
-def case_search_similar(cases: QuerySet, *, text: str) -> CaseSearch | None:
-    """Return the cases whose visible title or history holds words spelt like those of ``text``.
+def case_search_similar(cases: QuerySet, *, text: str, reveals: QuerySet) -> CaseSearch | None:
+    """Search again with each word of ``text`` replaced by the nearest word of the cases' visible text.
 
-    For a search that matched nothing, as a misspelling does: PostgreSQL's trigram word similarity (pg_trgm),
-    over the visible text only. None where the database has no such index (SQLite).
+    For a search that matched nothing, as a misspelling does: pg_trgm's trigram similarity against the table of
+    visible words (migration 0020). None where there is no such table (SQLite), or no word was corrected.
     """
     if _vendor(cases) != "postgresql":
         return None
-    haystack = Func(F("title"), F("brief_history"), template="(%(expressions)s)", arg_joiner=" || ' ' || ")
-    haystack.output_field = TextField()  # the expression of the trigram index, character for character
-    similar = cases.filter(TrigramWordSimilar(haystack, Value(text[:100])))
-    return CaseSearch(similar, (TrigramWordSimilarity(text[:100], haystack).desc(), *_NEWEST))
+    words = re.findall(r"\w+", text.lower())[:MAX_TERMS]
+    with connections[cases.db].cursor() as cursor:
+        cursor.execute(CORRECTED, [words])
+        (corrected,) = cursor.fetchone()
+    if not corrected or corrected.split() == words:
+        return None
+    return case_search(cases, text=corrected, reveals=reveals)
+
+
+# Each word, or the most similar word of the visible text where one is similar enough (pg_trgm's % operator).
+CORRECTED = """SELECT string_agg(COALESCE(nearest.word, asked.word), ' ' ORDER BY asked.n)
+    FROM unnest(%s::text[]) WITH ORDINALITY AS asked (word, n)
+    LEFT JOIN LATERAL (
+        SELECT word FROM cases_search_word WHERE word %% asked.word ORDER BY word <-> asked.word, word LIMIT 1
+    ) AS nearest ON true"""
 
 
 def fts5_query(text: str) -> str:

@@ -4,8 +4,8 @@ The search documents live beside the models, kept by the database itself so that
 (``save``, ``QuerySet.update``, the admin, raw loads):
 
 - PostgreSQL: ``cases_case.search_document``, a stored generated ``tsvector`` of what a reader sees before the
-  reveal (number and title weighted A, brief history B) with a GIN index, and a trigram GIN index on title and
-  history for misspelt words (pg_trgm). A later migration that changes the type of ``number``, ``title`` or
+  reveal (number and title weighted A, brief history B) with a GIN index; pg_trgm for misspelt words (0020).
+  A later migration that changes the type of ``number``, ``title`` or
   ``brief_history`` must drop the column first and add it back (PostgreSQL refuses to retype a column a
   generated column reads).
 - SQLite: ``cases_case_fts``, an FTS5 index of the same fields over the table (external content), and
@@ -24,10 +24,8 @@ POSTGRESQL = [
         || setweight(to_tsvector('english'::regconfig, brief_history), 'B')
     ) STORED""",
     "CREATE INDEX case_search_document ON cases_case USING gin (search_document)",
-    "CREATE INDEX case_search_trigram ON cases_case USING gin ((title || ' ' || brief_history) gin_trgm_ops)",
 ]
 POSTGRESQL_BACK = [
-    "DROP INDEX IF EXISTS case_search_trigram",
     "ALTER TABLE cases_case DROP COLUMN IF EXISTS search_document",
 ]
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from cases import listing
 from cases.models import Case, CaseFinding, Reveal
-from cases.search import case_search, fts5_query
+from cases.search import case_search, case_search_similar, fts5_query
 from cases.tests.factories import make_case, make_user
 
 NONSENSE = "qwyzzle"
@@ -114,11 +114,12 @@ def test_a_misspelt_word_finds_cases_spelt_alike(runners):
     page = listing.case_list_page(
         Case.objects.filter(pk__in=[case.pk for case in runners.values()]),
         reveals=Reveal.objects.none(),
-        text="maraton",
+        text="maraton runer",
         position=QueryDict(),
         size=10,
     )
     assert page.similar and [case.number for case in page.cases] == [runners["fracture"].number]
+    assert case_search_similar(Case.objects.all(), text="marathon", reveals=Reveal.objects.none()) is None
 
 
 def test_the_search_index_is_in_place(db):
@@ -126,19 +127,17 @@ def test_the_search_index_is_in_place(db):
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                "SELECT indexname FROM pg_indexes WHERE tablename = 'cases_case' AND indexname LIKE 'case_search_%'"
+                "SELECT indexname FROM pg_indexes WHERE indexname LIKE 'case_search_%' UNION "
+                "SELECT tgname FROM pg_trigger WHERE tgname LIKE 'cases_case_search_%'"
             )
         else:
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%_search_%'")
         names = {name for (name,) in cursor.fetchall()}
     if connection.vendor == "postgresql":
-        assert names == {"case_search_document", "case_search_trigram"}
+        assert names == {"case_search_document", "case_search_word_trigram", "cases_case_search_words"}
     else:
-        assert names == {
-            f"cases_{table}_search_{event}"
-            for table in ("case", "casefinding")
-            for event in ("insert", "update", "delete")
-        }
+        events = ("insert", "update", "delete")
+        assert names == {f"cases_{table}_search_{event}" for table in ("case", "casefinding") for event in events}
 
 
 @pytest.mark.parametrize(

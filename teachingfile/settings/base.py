@@ -103,10 +103,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": int(os.environ.get("TEACHINGFILE_SQLITE_TIMEOUT", 20)),
         "transaction_mode": "IMMEDIATE",
     }
-else:
-    # A misspelt word shares about half its trigrams with the right one ("fractrue" and "fracture": 0.56); pg_trgm's
-    # default threshold for word similarity, 0.6, would find nothing (cases/search.py, case_search_similar).
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c pg_trgm.word_similarity_threshold=0.5"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
