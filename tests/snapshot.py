@@ -48,7 +48,11 @@ class Snapshot:
                 cursor.execute("TRUNCATE " + ", ".join(f'"{table}"' for table in self.tables))
                 for table in self.tables:
                     columns = ", ".join(f'"{name}"' for name in self._stored_columns(cursor, table))
-                    cursor.execute(f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM {SCHEMA}."{table}"')
+                    # ON CONFLICT: triggers fill some tables as others are put back (cases_search_word).
+                    cursor.execute(
+                        f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM {SCHEMA}."{table}" '
+                        "ON CONFLICT DO NOTHING"
+                    )
                 for statement in connection.ops.sequence_reset_sql(no_style(), models):
                     cursor.execute(statement)
         media = Path(settings.MEDIA_ROOT)
