@@ -8,6 +8,8 @@ DICOM_PORT ?= 11112
 CHROMIUM := /usr/bin/chromium
 # dcmtk: the imaging tests make lossy 12-bit JPEG files with dcmcjpeg and check our decoding against dcmdjpeg.
 DCMTK := /usr/bin/dcmcjpeg
+# nginx: tests/test_deploy.py checks the site in deploy/nginx/ with `nginx -t`.
+NGINX := /usr/sbin/nginx
 # Node.js: ESLint and the unit tests of the pages' JavaScript (static/js) under Node's test runner.
 NODE := /usr/bin/node
 # Tesseract's English model: the OCR that looks for burned-in text on radiographs (tesserocr bundles the engine).
@@ -41,6 +43,13 @@ $(DCMTK):
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dcmtk >/dev/null; \
 	else \
 		echo "dcmtk is missing: install Debian's dcmtk package (apt-get install dcmtk) as root."; exit 1; \
+	fi
+
+$(NGINX):
+	@if [ "$$(id -u)" = "0" ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	else \
+		echo "nginx is missing: install Debian's nginx package (apt-get install nginx) as root."; exit 1; \
 	fi
 
 $(NODE):
@@ -90,7 +99,7 @@ lint: $(VENV)/.dev node_modules/.installed
 	$(PY) manage.py makemigrations --check --dry-run --settings=teachingfile.settings.test
 
 # What the tests need installed, and the demo's generated files (once, on every core; .ci/run runs this first).
-test-setup: $(VENV)/.dev $(CHROMIUM) $(DCMTK) $(TESSDATA) node_modules/.installed
+test-setup: $(VENV)/.dev $(CHROMIUM) $(DCMTK) $(TESSDATA) $(NGINX) node_modules/.installed
 	$(PY) manage.py demo_files --settings=teachingfile.settings.test
 
 test: test-setup lint

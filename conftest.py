@@ -7,14 +7,35 @@ from django.core.management import call_command
 from cases.tests.factories import make_user
 from tests.snapshot import Snapshot
 
+# The fixtures through which a test reaches a database: pytest-django refuses database access to any other.
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback"}
+DATABASE_FIXTURES |= {"live_server", "database_url", "admin_user", "admin_client", "django_user_model"}
 
-def pytest_collection_modifyitems(items):
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--database-tests-only",
+        action="store_true",
+        help="Run only the tests that use a database (CI's second pass, on PostgreSQL: the others do not change).",
+    )
+
+
+def uses_a_database(item) -> bool:
+    return bool(item.get_closest_marker("django_db")) or bool(DATABASE_FIXTURES & set(item.fixturenames))
+
+
+def pytest_collection_modifyitems(config, items):
     """Start the tests that run the site's own processes (a minute each) first, after pytest-django's order.
 
     They use no test database, so their place does not matter to it; under pytest-xdist the other worker
     runs the short tests meanwhile, instead of one worker finishing the session alone on them.
+    With ``--database-tests-only`` the tests that reach no database are left out: they ran in the first pass.
     """
-    items.sort(key=lambda item: "database_url" not in getattr(item, "fixturenames", ()))
+    if config.getoption("database_tests_only"):
+        kept = [item for item in items if uses_a_database(item)]
+        config.hook.pytest_deselected(items=[item for item in items if not uses_a_database(item)])
+        items[:] = kept
+    items.sort(key=lambda item: "database_url" not in item.fixturenames)
 
 
 @pytest.fixture(scope="session")

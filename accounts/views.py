@@ -10,9 +10,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_http_methods
-from django_ratelimit.decorators import ratelimit
 
 from . import limits, services, tokens
 from .forms import ActivationForm, EmailChangeForm, ProfileForm, SignUpForm
@@ -37,28 +35,17 @@ def profile(request):
     return render(request, "accounts/profile_form.html", {"form": form})
 
 
-_email_changes_per_user = ratelimit(
-    group="email-change", key="user", rate=limits.EMAIL_CHANGE_PER_USER, method="POST", block=False
-)
-_email_changes_per_address = ratelimit(
-    group="email-change-address",
-    key=limits.posted_email,
-    rate=limits.EMAIL_CHANGE_PER_ADDRESS,
-    method="POST",
-    block=False,
-)
+# Shown when the counts of these requests cannot be kept (Redis down): the visitor is told to come back soon.
+UNAVAILABLE = "The site cannot take this request just now. Nothing was sent or saved: try again in a few minutes."
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
-@_email_changes_per_user
-@_email_changes_per_address
 def email_change(request):
     form = EmailChangeForm(request.POST or None, user=request.user)
-    if request.method == "POST" and request.limited:
-        logger.warning("Refused an e-mail change for user %s: too many requests", request.user.pk)
-        form.add_error(None, "Too many address changes were asked for in the last hour. Wait an hour and try again.")
-        return render(request, "accounts/email_change_form.html", {"form": form}, status=HTTPStatus.TOO_MANY_REQUESTS)
+    refused = _email_change_limited(request, form) if request.method == "POST" else None
+    if refused is not None:
+        return refused
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]
         try:
@@ -76,6 +63,19 @@ def email_change(request):
         )
         return redirect("accounts:profile")
     return render(request, "accounts/email_change_form.html", {"form": form})
+
+
+def _email_change_limited(request, form):
+    """Count an address change; refuse it (a response) when over the limit or when it cannot be counted."""
+    try:
+        limited = limits.email_change_over_limit(request)
+    except limits.CountsUnavailable:
+        return _unavailable(request, "accounts/email_change_form.html", {"form": form})
+    if not limited:
+        return None
+    logger.warning("Refused an e-mail change for user %s: too many requests", request.user.pk)
+    form.add_error(None, "Too many address changes were asked for in the last hour. Wait an hour and try again.")
+    return render(request, "accounts/email_change_form.html", {"form": form}, status=HTTPStatus.TOO_MANY_REQUESTS)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -132,12 +132,15 @@ def _sign_up(request, *, invitation: Invitation | None):
     context = {"form": form, "invitation": invitation}
     if request.method != "POST":
         return render(request, "accounts/signup_form.html", context)
-    if limits.signups_exhausted(request):
-        logger.warning("Refused a sign-up from %s: too many from this client", limits.client_address(request))
-        form.add_error(None, "Too many sign-ups were tried from your network in the last hour. Try again later.")
-        return render(request, "accounts/signup_form.html", context, status=HTTPStatus.TOO_MANY_REQUESTS)
-    # Every attempt counts, refused ones too: probing which usernames exist costs as much as signing up.
-    limits.signup_count(request)
+    try:
+        if limits.signups_exhausted(request):
+            logger.warning("Refused a sign-up from %s: too many from this client", limits.client_address(request))
+            form.add_error(None, "Too many sign-ups were tried from your network in the last hour. Try again later.")
+            return render(request, "accounts/signup_form.html", context, status=HTTPStatus.TOO_MANY_REQUESTS)
+        # Every attempt counts, refused ones too: probing which usernames exist costs as much as signing up.
+        limits.signup_count(request)
+    except limits.CountsUnavailable:
+        return _unavailable(request, "accounts/signup_form.html", context)
     if not form.is_valid():
         logger.info("Refused a sign-up from %s: %s", limits.client_address(request), ", ".join(form.errors))
         return render(request, "accounts/signup_form.html", context)
@@ -193,26 +196,29 @@ def signup_activate(request, token: str):
     return redirect(settings.LOGIN_REDIRECT_URL)
 
 
+def _unavailable(request, template: str, context: dict):
+    """Refuse a counted request politely while the counts cannot be kept: 503, the form as sent, come back soon."""
+    context["form"].add_error(None, UNAVAILABLE)
+    response = render(request, template, context, status=HTTPStatus.SERVICE_UNAVAILABLE)
+    response["Retry-After"] = str(limits.RETRY_AFTER_SECONDS)
+    return response
+
+
 def _refused(request, reason: str, *, status: int):
     return render(request, "accounts/signup_refused.html", {"reason": reason}, status=status)
 
 
-_resets_per_client = ratelimit(
-    group="password-reset", key="ip", rate=limits.RESET_PER_CLIENT, method="POST", block=False
-)
-_resets_per_address = ratelimit(
-    group="password-reset", key=limits.posted_email, rate=limits.RESET_PER_ADDRESS, method="POST", block=False
-)
-
-
-@method_decorator([_resets_per_client, _resets_per_address], "post")
 class PasswordResetView(auth_views.PasswordResetView):
     """Django's reset, sending plain text, and refusing to mail an address or serve a client too often."""
 
     email_template_name = "registration/password_reset_email.txt"
 
     def post(self, request, *args, **kwargs):
-        if not request.limited:
+        try:
+            limited = limits.reset_over_limit(request)
+        except limits.CountsUnavailable:
+            return _unavailable(request, self.template_name, self.get_context_data(form=self.get_form()))
+        if not limited:
             return super().post(request, *args, **kwargs)
         logger.warning("Refused a password reset from %s: too many requests", limits.client_address(request))
         form = self.get_form()

@@ -4,8 +4,23 @@ from django import forms
 
 from imaging import mask
 
-from .models import Annotation, CaseReview, Image, Modality, Rating, Region, Reveal, Series
+from .models import (
+    DIFFERENTIAL_ENTRIES,
+    Annotation,
+    CaseReview,
+    Image,
+    Modality,
+    Rating,
+    Region,
+    Reveal,
+    RevealDifferential,
+    Series,
+)
 from .workflow import allowed_statuses
+
+# The id of the page's list of topic names the differential's boxes suggest from (filled by case.js).
+DIFFERENTIAL_NAMES_LIST = "differential-names"
+PLACES = ("Most likely", "Second", "Third")
 
 
 class CaseFilterForm(forms.Form):
@@ -32,12 +47,53 @@ class CaseFilterForm(forms.Form):
 
 
 class RevealForm(forms.Form):
+    """What a reader commits to before the reveal, all optional: a diagnosis and a differential of up to three.
+
+    ``cleaned_data["differential"]`` holds the entries in the order typed, blanks and repeats left out, each
+    with its runs of white space made one space.
+    """
+
+    names_list = DIFFERENTIAL_NAMES_LIST
     committed_answer = forms.CharField(
         label="Your diagnosis",
         required=False,
         max_length=Reveal._meta.get_field("committed_answer").max_length,
         widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "Type your diagnosis (optional)"}),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit = RevealDifferential._meta.get_field("text").max_length
+        for rank in range(1, DIFFERENTIAL_ENTRIES + 1):
+            self.fields[f"differential_{rank}"] = forms.CharField(
+                label=f"Differential {rank}",
+                required=False,
+                max_length=limit,
+                error_messages={
+                    "max_length": f"Differential {rank} is too long: keep it to %(limit_value)d characters "
+                    "(it has %(show_value)d)."
+                },
+                widget=forms.TextInput(
+                    attrs={"autocomplete": "off", "list": self.names_list, "placeholder": PLACES[rank - 1]}
+                ),
+            )
+
+    def differential_fields(self) -> list[forms.BoundField]:
+        return [self[f"differential_{rank}"] for rank in range(1, DIFFERENTIAL_ENTRIES + 1)]
+
+    def clean(self):
+        cleaned = super().clean()
+        entries: list[str] = []
+        for rank in range(1, DIFFERENTIAL_ENTRIES + 1):
+            text = " ".join(cleaned.get(f"differential_{rank}", "").split())
+            if text and text.casefold() not in {entry.casefold() for entry in entries}:
+                entries.append(text)
+        cleaned["differential"] = entries
+        return cleaned
+
+    def first_error(self) -> str:
+        """Return the message of the first field refused, to show the reader beside the form."""
+        return next(iter(self.errors.values()))[0]
 
 
 class AssessmentForm(forms.Form):

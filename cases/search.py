@@ -4,7 +4,7 @@ Every case is searched by what a reader sees before the reveal: its number, titl
 this reader revealed (their reveals as they count now) are searched whole too: diagnosis, keywords, findings.
 So a hidden word can add to the results only cases the reader has revealed, and the order is the rank of the
 visible text alone: nothing about an unrevealed case's answer changes which cases match, how many, or in which
-order. The search documents are kept by the database (migration 0019); the syntax is the web's (websearch):
+order. The search documents are kept by the database (migration 0020); the syntax is the web's (websearch):
 words, "a phrase", -excluded, or.
 """
 
@@ -55,7 +55,7 @@ def case_search_similar(cases: QuerySet, *, text: str, reveals: QuerySet) -> Cas
     """Search again with each word of ``text`` replaced by the nearest word of the cases' visible text.
 
     For a search that matched nothing, as a misspelling does: pg_trgm's trigram similarity against the table of
-    visible words (migration 0020). None where there is no such table (SQLite), or no word was corrected.
+    visible words (migration 0021). None where there is no such table (SQLite), or no word was corrected.
     """
     if _vendor(cases) != "postgresql":
         return None

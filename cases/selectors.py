@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from imaging import windows
 
+from .differentials import mark_differential
 from .models import Annotation, Case, Image, Phase, Reveal, Series
 from .review_hold import held_cases
 
@@ -63,6 +64,8 @@ class ReaderState:
             # The hidden lists are read only now: an unknown's page never has them in memory.
             prefetch_related_objects([self.case], *Case.ANSWER_LISTS)
             context["revealed_series"] = self.revealed_series
+            entries = self.reveal.differential.all() if self.reveal else ()
+            context["differential_marks"] = mark_differential(case=self.case, entries=entries)
         return context
 
     def viewer_data(self, *, show_answer: bool) -> dict:

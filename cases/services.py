@@ -21,7 +21,7 @@ from accounts.roles import EDITOR
 from discussions.services import notifications_send
 
 from . import drafts, values, workflow
-from .models import Annotation, Case, CaseReview, Image, Reveal, Series
+from .models import DIFFERENTIAL_ENTRIES, Annotation, Case, CaseReview, Image, Reveal, RevealDifferential, Series
 from .selectors import StageProblem, case_stage_problems
 from .web_images import PreparedImage, UnusableImage, prepare_web_image
 
@@ -146,15 +146,27 @@ class NotReadyToPublish(ValueError):
         self.problems = problems
 
 
-def case_reveal(*, case: Case, user=None, session_key: str = "", committed_answer: str = "") -> Reveal:
-    """Record that this reader revealed the case; the first committed answer is kept."""
+def case_reveal(
+    *, case: Case, user=None, session_key: str = "", committed_answer: str = "", differential: Sequence[str] = ()
+) -> Reveal:
+    """Record that this reader revealed the case; the first committed answer and differential are kept.
+
+    ``differential``: up to three diagnoses, most likely first (blank ones are left out).
+    """
     reader = (
         {"user": user} if user is not None and user.is_authenticated else {"user": None, "session_key": session_key}
     )
     answer = committed_answer.strip()[: Reveal._meta.get_field("committed_answer").max_length]
+    limit = RevealDifferential._meta.get_field("text").max_length
+    entries = [text for text in (" ".join(text.split())[:limit] for text in differential) if text]
     try:
         with transaction.atomic():
-            reveal, _ = Reveal.objects.get_or_create(case=case, **reader, defaults={"committed_answer": answer})
+            reveal, created = Reveal.objects.get_or_create(case=case, **reader, defaults={"committed_answer": answer})
+            if created and entries:
+                RevealDifferential.objects.bulk_create(
+                    RevealDifferential(reveal=reveal, rank=rank, text=text)
+                    for rank, text in enumerate(entries[:DIFFERENTIAL_ENTRIES], start=1)
+                )
     except IntegrityError:
         # Two reveal requests raced; the other one won.
         reveal = Reveal.objects.get(case=case, **reader)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("cases/<slug:number>/reveal/", views.case_reveal, name="case-reveal"),
     path("cases/<slug:number>/assessment/", views.case_assess, name="case-assess"),
     path("topics/", views.topic_list, name="topic-list"),
+    path("topics/names.json", views.topic_names, name="topic-names"),
     path("topics/<slug:slug>/", views.topic_detail, name="topic-detail"),
     path("media/<path:name>", views.media_file, name="media-file"),
     path("images/<int:pk>/values/", views.image_values, name="image-values"),

@@ -1,20 +1,19 @@
 """Pages of the teaching file: home, case lists, the unknown and its reveal, topics, media."""
 
 import logging
-import mimetypes
 import re
 from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Prefetch, Q
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from . import listing, services, values
+from . import file_responses, listing, services, values
+from .differentials import suggested_names
 from .forms import AssessmentForm, CaseFilterForm, RevealForm
 from .models import Case, Image, Reveal, Series, Topic
 from .review_hold import release
@@ -147,8 +146,8 @@ def case_reveal(request, number: str):
     state = ReaderState.for_case(request, number)
     form = RevealForm(request.POST)
     if not form.is_valid():
-        logger.info("Refused a reveal of %s: %s", number, form.errors.as_json())
-        return HttpResponseBadRequest(form.errors["committed_answer"][0], content_type="text/plain; charset=utf-8")
+        logger.info("Refused a reveal of %s: fields %s", number, ", ".join(form.errors))
+        return HttpResponseBadRequest(form.first_error(), content_type="text/plain; charset=utf-8")
     if not request.user.is_authenticated and not request.session.session_key:
         request.session.save()
     state.reveal = services.case_reveal(
@@ -156,6 +155,7 @@ def case_reveal(request, number: str):
         user=request.user,
         session_key=request.session.session_key or "",
         committed_answer=form.cleaned_data["committed_answer"],
+        differential=form.cleaned_data["differential"],
     )
     release(request, state.case.pk)
     if request.headers.get("X-Requested-With") == "fetch":
@@ -186,6 +186,15 @@ def topic_list(request):
 
 @require_safe
 @reader_required
+def topic_names(request):
+    """List the names the differential's boxes suggest: one list for every case, so it tells nothing of one."""
+    response = JsonResponse({"names": suggested_names()}, json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@require_safe
+@reader_required
 def topic_detail(request, slug: str):
     topic = get_object_or_404(
         Topic.objects.prefetch_related("sections", "references", Prefetch("classifications__grades")),
@@ -207,15 +216,11 @@ def media_file(request, name: str):
     if not STORED_IMAGE_NAME.fullmatch(name):
         raise Http404
     image = _image_for_reader(request, Q(file=name) | Q(thumbnail=name))
-    content_type, _ = mimetypes.guess_type(name)
     try:
-        stored = default_storage.open(name)
+        return file_responses.stored_file_response(request, name)
     except FileNotFoundError:
         logger.error("Image %s has a row but no stored file", image.pk)
         raise Http404 from None
-    response = FileResponse(stored, content_type=content_type or "application/octet-stream")
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
 
 
 @require_safe
@@ -225,13 +230,20 @@ def image_values(request, pk: int):
     404 while they are not prepared (or when the image has none): the viewer then shows the web image.
     """
     image = _image_for_reader(request, Q(pk=pk))
+    # The values come from the stored DICOM object (a new name when it changes); the stage's modality decides
+    # how they are drawn.
+    key = f"{image.dicom_file.name}#{image.frame_number}#{image.series.modality}"
+    unchanged = file_responses.not_modified(request, key=key) if image.dicom_file else None
+    if unchanged is not None:
+        return unchanged
     prepared = values.image_values(image=image)
     if prepared is None:
         raise Http404
     response = HttpResponse(prepared.data, content_type="application/octet-stream")
     response["X-Values-Type"] = prepared.dtype
     response["X-Values-Inverted"] = "1" if prepared.inverted else "0"
-    response["Cache-Control"] = "private, max-age=3600"
+    response["ETag"] = file_responses.name_etag(key)
+    response["Cache-Control"] = file_responses.CACHE_CONTROL
     return response
 
 

@@ -5,6 +5,7 @@ from collections import defaultdict
 
 from django.db.models import Prefetch, Q
 
+from cases.differentials import top_three_for
 from cases.models import Case, Reveal, Series
 
 from .models import Attempt, Question, Quiz, Response
@@ -47,7 +48,13 @@ def progress_for(user) -> dict:
         for kind, counts in tallies.items()
     }
     cases_done = Reveal.objects.filter(user=user, case__in=Case.objects.viewable()).count()
-    return {"attempts": attempts, "accuracy": accuracy, "chart": _chart(attempts), "cases_done": cases_done}
+    return {
+        "attempts": attempts,
+        "accuracy": accuracy,
+        "chart": _chart(attempts),
+        "cases_done": cases_done,
+        "top_three": top_three_for(user),
+    }
 
 
 def _modalities(question: Question) -> list[str]:

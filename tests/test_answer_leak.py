@@ -114,12 +114,18 @@ def pre_reveal_urls(case: Case) -> list[str]:
     return urls
 
 
-def assert_no_hidden_text(body: str, case: Case, url: str) -> None:
+def hidden(case: Case) -> tuple[str, dict[str, list[str]], list[str]]:
+    """A case's number, hidden texts and hidden file names, worked out once for the pages a test reads."""
+    return case.number, hidden_texts(case), hidden_file_names(case)
+
+
+def assert_no_hidden_text(body: str, secrets: tuple[str, dict[str, list[str]], list[str]], url: str) -> None:
+    number, texts, files = secrets
     visible = plain_text(body)
-    for field, pieces in hidden_texts(case).items():
+    for field, pieces in texts.items():
         for piece in pieces:
-            assert piece not in visible, f"{url} shows hidden {field} of {case.number}: {piece!r}"
-    for name in hidden_file_names(case):
+            assert piece not in visible, f"{url} shows hidden {field} of {number}: {piece!r}"
+    for name in files:
         assert name not in body, f"{url} names hidden file {name}"
 
 
@@ -133,12 +139,12 @@ def test_hidden_fields_absent_before_reveal_and_present_after(number, role, requ
     assert hidden_texts(case)["diagnosis"], "the guard needs hidden text to look for"
 
     # Nothing is revealed yet, so no demo case's answer may show on any of these pages.
-    demo_cases = list(Case.objects.filter(number__in=DEMO_NUMBERS))
+    demo_secrets = [hidden(any_case) for any_case in Case.objects.filter(number__in=DEMO_NUMBERS)]
     for url in pre_reveal_urls(case):
         response = client.get(url)
         assert response.status_code == 200, url
-        for any_case in demo_cases:
-            assert_no_hidden_text(response.content.decode(), any_case, url)
+        for secrets in demo_secrets:
+            assert_no_hidden_text(response.content.decode(), secrets, url)
 
     page = client.get(case.get_absolute_url()).content.decode()
     image_urls = re.findall(r'(?:src|href)="(/media/[^"]+)"', page)
@@ -235,12 +241,13 @@ def take_the_exam(client, quiz: Quiz) -> None:
         visible = html.unescape(page)
         for secret in question_secrets(question):
             assert secret not in visible, f"{question.key} shows {secret[:40]!r} before it is answered"
-        if question.case:
-            assert_no_hidden_text(page, question.case, attempt.get_absolute_url())
+        secrets = hidden(question.case) if question.case else None
+        if secrets:
+            assert_no_hidden_text(page, secrets, attempt.get_absolute_url())
         if question.kind == Question.Kind.CLICK:
             images = client.get(reverse("quizzes:question-images", args=[attempt.pk, question.pk])).json()
             assert all(not image["annotations"] for series in images["series"] for image in series["images"])
-            assert_no_hidden_text(json.dumps(images), question.case, "question images")
+            assert_no_hidden_text(json.dumps(images), secrets, "question images")
         wrong = {"question": question.pk, "text": "osteosarcoma", "x": 0.99, "y": 0.99, "slice": 1}
         if question.kind == Question.Kind.SINGLE_BEST:
             shown = attempt.option_ids[str(question.pk)]

@@ -140,6 +140,8 @@ def read_everything(reader: Reader, *, attempt: Attempt | None) -> None:
         reader.get(url)
     topics = reader.get(reverse("cases:topic-list"), topic_free=True).content.decode()
     assert not COUNT.search(plain_text(topics)), f"{reader.role}: the topic list counts cases"
+    # What the differential's boxes suggest: every topic's names, one list for all cases.
+    reader.get(reverse("cases:topic-names"), topic_free=True)
     for topic in Topic.objects.all():
         reader.get(topic.get_absolute_url(), topic_free=True, article=True)
     for case in Case.objects.filter(number__in=DEMO_NUMBERS):

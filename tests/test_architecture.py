@@ -12,7 +12,18 @@ from pathlib import Path
 from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
-PACKAGES = ["accounts", "cases", "demo", "discussions", "imaging", "ingest", "packages", "quizzes", "teachingfile"]
+PACKAGES = [
+    "accounts",
+    "cases",
+    "demo",
+    "discussions",
+    "health",
+    "imaging",
+    "ingest",
+    "packages",
+    "quizzes",
+    "teachingfile",
+]
 MODULE_LINES = 400
 FUNCTION_LINES = 60
 

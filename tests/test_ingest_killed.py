@@ -98,19 +98,24 @@ def site(database_url, tmp_path, lease):
     manage, start = processes.manage, processes.start
 
     def state() -> dict:
-        answer = manage("shell", "--verbosity", "0", "-c", STATE)
-        assert answer.returncode == 0, answer.stderr
-        return json.loads(answer.stdout)
+        return json.loads(processes.shell(STATE))
 
-    assert manage("shell", "--verbosity", "0", "-c", SETUP).returncode == 0
+    processes.shell(SETUP)
     try:
-        yield {"manage": manage, "start": start, "state": state, "url": database_url, "logs": tmp_path}
+        yield {
+            "manage": manage,
+            "shell": processes.shell,
+            "start": start,
+            "state": state,
+            "url": database_url,
+            "logs": tmp_path,
+        }
     finally:
         processes.stop()
 
 
 LATEST = """
-SELECT status, phase, processed, attempts,
+SELECT status, phase, processed, attempts, cleaned,
        (SELECT COUNT(*) FROM django_tasks_database_dbtaskresult WHERE task_path = 'ingest.tasks.ingest_job'),
        (SELECT COUNT(*) FROM django_tasks_database_dbtaskresult
         WHERE task_path = 'ingest.tasks.ingest_job' AND status = 'RUNNING')
@@ -126,7 +131,7 @@ def latest_job(url: str) -> dict | None:
     else:
         with psycopg.connect(url) as connection:
             row = connection.execute(LATEST).fetchone()
-    names = ("status", "phase", "processed", "attempts", "tasks", "tasks_running")
+    names = ("status", "phase", "processed", "attempts", "cleaned", "tasks", "tasks_running")
     return dict(zip(names, row, strict=True)) if row else None
 
 
@@ -145,6 +150,11 @@ def in_the_middle(url: str, *, phase: str, attempts: int | None = None):
         return None
 
     return check
+
+
+def ended(url: str, status: str):
+    """A check that the newest job has ended with ``status`` and deleted what it wrote that is in no image."""
+    return lambda: (job := latest_job(url)) and job["status"] == status and job["cleaned"] and job
 
 
 def kill(process: subprocess.Popen) -> None:
@@ -195,7 +205,7 @@ def upload_series(site: dict, series: Path) -> None:
     with zipfile.ZipFile(buffer, "w") as archive:
         for path in sorted(series.iterdir()):
             archive.write(path, path.name)
-    case_id = json.loads(site["manage"]("shell", "--verbosity", "0", "-c", CASE_ID).stdout)
+    case_id = json.loads(site["shell"](CASE_ID))
     path = f"/admin/cases/case/{case_id}/dicom/"
     fields = form_fields(site["author"].get("import", path).text, "csrfmiddlewaretoken")
     answer = site["author"].post_files("import", path, fields, {"series.zip": buffer.getvalue()})
@@ -215,7 +225,7 @@ def test_a_worker_killed_mid_web_import_is_replaced_and_its_import_completes_wit
     assert left["tasks"] == [["RUNNING", ""]] and left["orphans"], "what a killed worker leaves (issue 13)"
 
     site["start"]("worker", "db_worker", "--no-reload")  # as a process manager restarts it
-    done = wait_for(lambda: (job := latest_job(site["url"])) and job["status"] == "done" and job, "the retry")
+    done = wait_for(ended(site["url"], "done"), "the retry")
     assert done["attempts"] == 1
     state = site["state"]()
     assert state["images"] == SLICES
@@ -234,7 +244,7 @@ def test_a_web_import_whose_worker_is_killed_twice_is_closed_with_nothing_left_a
     wait_for(in_the_middle(site["url"], phase="render", attempts=1), "the second run to be in the middle")
     kill(worker)
     worker = site["start"]("worker", "db_worker", "--no-reload")
-    wait_for(lambda: (job := latest_job(site["url"])) and job["status"] == "failed", "the job to be closed")
+    wait_for(ended(site["url"], "failed"), "the job to be closed")
     state = site["state"]()
     [job] = state["jobs"]
     assert job["attempts"] == 2 and job["cleaned"]
@@ -244,7 +254,7 @@ def test_a_web_import_whose_worker_is_killed_twice_is_closed_with_nothing_left_a
     assert_clean(state)
 
     upload_series(site, series)
-    wait_for(lambda: (job := latest_job(site["url"])) and job["status"] == "done", "the new upload's import")
+    wait_for(ended(site["url"], "done"), "the new upload's import")
     state = site["state"]()
     assert state["images"] == SLICES
     assert_clean(state)
@@ -271,7 +281,7 @@ def test_a_worker_paused_past_its_lease_wakes_up_after_the_retry_and_changes_not
     )
     os.killpg(paused.pid, signal.SIGSTOP)
     site["start"]("worker", "db_worker", "--no-reload")  # its lease check takes the job over, then it runs it
-    wait_for(lambda: (job := latest_job(site["url"])) and job["status"] == "done" and job, "the retry")
+    wait_for(ended(site["url"], "done"), "the retry")
     os.killpg(paused.pid, signal.SIGCONT)
     wait_for(lambda: site["state"]()["tasks"][0] == ["FAILED", "ingest.lease.LeaseLost"], "the paused run to stop", 30)
     assert paused.poll() is None, "the paused worker goes on to its next task"

@@ -3,6 +3,7 @@
 import io
 import logging
 import re
+import socket
 import warnings
 from datetime import timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 from pydicom import examples
@@ -233,6 +234,20 @@ def refuse_a_package(request):
     client.post(reverse("admin:cases_case_package_import"), {"package": upload})
 
 
+def with_redis_down(ask):
+    """Run ``ask`` with the cache a real Redis client on a local port nothing listens on."""
+
+    def trigger(request):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": f"redis://127.0.0.1:{port}/0"}
+        with override_settings(CACHES={"default": cache}):
+            ask()
+
+    return trigger
+
+
 TRIGGERS = {
     ("cases.views", "Refused a reveal of …"): refuse_a_reveal,
     ("cases.views", "Image … has a row but no stored file"): lose_an_image_file,
@@ -253,6 +268,10 @@ TRIGGERS = {
     ("discussions.services", "Could not send a notification e-mail …"): fail_to_mail,
     ("accounts.views", "Refused a sign-up from …: too many from this client"): exhaust_sign_ups,
     ("accounts.views", "Refused a password reset from …: too many requests"): exhaust_resets,
+    ("accounts.limits", "Refused a … request: the cache that counts them is unreachable (…)"): with_redis_down(
+        lambda: Client().post(reverse("password_reset"), {"email": "someone@example.org"})
+    ),
+    ("health.probes", "Not ready: the … is unreachable (…)"): with_redis_down(lambda: Client().get("/readyz")),
     ("axes.handlers.database", "AXES: Locking out …"): lock_out,
     ("packages.export", "Exported a package of … case(s)"): export_a_package,
     ("packages.importer", "Imported a … as draft case(s) … for user …"): import_a_package,

@@ -154,6 +154,7 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
         ("cases:case-viewer-data", "get", reverse("cases:case-viewer-data", args=[published.number]), readers),
         ("cases:case-viewer-data", "get", reverse("cases:case-viewer-data", args=[draft.number]), owners_only),
         ("cases:topic-list", "get", reverse("cases:topic-list"), readers),
+        ("cases:topic-names", "get", reverse("cases:topic-names"), readers),
         ("cases:topic-detail", "get", reverse("cases:topic-detail", args=["heterotopic-ossification"]), readers),
         ("cases:media-file", "get", media(shown.file.name), media_readers),
         ("cases:media-file", "get", media(shown.thumbnail.name), media_readers),

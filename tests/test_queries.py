@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from cases.models import Annotation
+from cases.models import Annotation, DifferentialEntry
 from cases.tests.factories import make_case, make_image, make_series, make_topic, make_user
 from quizzes import services as quiz_services
 from quizzes.tests.factories import make_quiz, make_sba
@@ -81,6 +81,27 @@ def test_case_page_costs_the_same_for_2_and_40_images(client, resident):
     for case in (small, large):
         client.post(reverse("cases:case-reveal", args=[case.number]), {"committed_answer": "x"})
     assert count_queries(client, large.get_absolute_url()) == count_queries(client, small.get_absolute_url())
+
+
+@pytest.mark.django_db
+def test_a_revealed_case_marks_a_differential_of_1_or_3_against_2_or_12_entries_at_the_same_cost(client, resident):
+    client.force_login(resident)
+    small, large = make_case(), make_case()
+    for case, entries in ((small, 2), (large, 12)):
+        for order in range(entries):
+            DifferentialEntry.objects.create(
+                case=case, order=order, diagnosis=f"Entity {order}", reasoning="-", topic=make_topic()
+            )
+    client.post(reverse("cases:case-reveal", args=[small.number]), {"differential_1": "entity 1"})
+    client.post(
+        reverse("cases:case-reveal", args=[large.number]),
+        {"differential_1": "entity 1", "differential_2": "entity 11", "differential_3": "entity 12"},
+    )
+    assert count_queries(client, large.get_absolute_url()) == count_queries(client, small.get_absolute_url())
+    progress = count_queries(client, reverse("quizzes:progress"))
+    for case in [make_case() for _ in range(5)]:
+        client.post(reverse("cases:case-reveal", args=[case.number]), {"differential_1": "gout"})
+    assert count_queries(client, reverse("quizzes:progress")) == progress
 
 
 @pytest.mark.django_db

@@ -17,7 +17,7 @@ from .cases import (
     random_secret,
 )
 from .choices import AcrAnatomy, AcrPathology, Modality, Phase, Plane, Rating, Region, Sex
-from .reveals import Reveal, RevealQuerySet
+from .reveals import DIFFERENTIAL_ENTRIES, Reveal, RevealDifferential, RevealQuerySet
 from .stages import (
     STUDY_DAY_LIMIT,
     Annotation,
@@ -40,6 +40,7 @@ from .topics import (
 )
 
 __all__ = [
+    "DIFFERENTIAL_ENTRIES",
     "STUDY_DAY_LIMIT",
     "WEB_SCHEMES",
     "AcrAnatomy",
@@ -65,6 +66,7 @@ __all__ = [
     "Reference",
     "Region",
     "Reveal",
+    "RevealDifferential",
     "RevealQuerySet",
     "Series",
     "SeriesQuerySet",

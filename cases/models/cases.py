@@ -220,7 +220,7 @@ class Case(models.Model):
             ("publish_case", "Can publish, return and retire cases"),
         ]
         # One per filter of the case list, each ending in the list's order so that a page is one index range
-        # (docs/decisions.md, "Search and lists at 100,000 cases"). The search indexes: migration 0019.
+        # (docs/decisions.md, "Search and lists at 100,000 cases"). The search indexes: migration 0020.
         indexes = [
             models.Index(fields=["status", "-published_at", "-id"], name="case_listing"),
             models.Index(fields=["status", "region", "-published_at", "-id"], name="case_region_listing"),

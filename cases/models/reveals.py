@@ -1,10 +1,12 @@
-"""Reveals: who has seen the answer of which case, with the answer they committed to."""
+"""Reveals: who has seen the answer of which case, with the answer and differential they committed to."""
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from .cases import Case
+
+DIFFERENTIAL_ENTRIES = 3  # a reader's differential before the reveal: their top three
 
 
 class RevealQuerySet(models.QuerySet):
@@ -49,3 +51,24 @@ class Reveal(models.Model):
 
     def __str__(self) -> str:
         return f"Reveal of {self.case_id}"
+
+
+class RevealDifferential(models.Model):
+    """One entry of the differential a reader committed to before the reveal, ranked from 1 (most likely)."""
+
+    reveal = models.ForeignKey(Reveal, on_delete=models.CASCADE, related_name="differential")
+    rank = models.PositiveSmallIntegerField()
+    text = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["reveal", "rank"], name="reveal_differential_rank_once"),
+            models.CheckConstraint(
+                condition=Q(rank__gte=1, rank__lte=DIFFERENTIAL_ENTRIES), name="reveal_differential_rank_in_range"
+            ),
+            models.CheckConstraint(condition=~Q(text=""), name="reveal_differential_text_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rank}. {self.text}"

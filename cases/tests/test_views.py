@@ -400,3 +400,64 @@ def test_a_stage_whose_label_is_unconfirmed_is_hidden_from_readers_everywhere(cl
     assert viewer_data(client, case)["series"] == []
     client.force_login(faculty)
     assert [client.get(url).status_code for url in urls] == [200, 200, 200], "the author checks it"
+
+
+def differential_fieldset(page: str) -> str:
+    return re.search(r'<fieldset class="differential-fields">.*?</fieldset>', page, re.S).group()
+
+
+def test_the_differential_boxes_are_the_same_on_every_unknown_and_name_no_topic(client, resident):
+    client.force_login(resident)
+    pages = [client.get(reverse("cases:case-detail", args=[number])).content.decode() for number in ("tf101", "tf102")]
+    pages.append(client.get(make_case().get_absolute_url()).content.decode())
+    fieldsets = {differential_fieldset(page) for page in pages}
+    assert len(fieldsets) == 1
+    (fieldset,) = fieldsets
+    assert f'<datalist id="differential-names" data-src="{reverse("cases:topic-names")}"></datalist>' in fieldset
+    assert "ossification" not in fieldset.lower()
+
+
+def test_the_topic_names_are_every_topics_names(client, resident):
+    make_topic(name="Osteoid osteoma", synonyms="OO")
+    client.force_login(resident)
+    response = client.get(reverse("cases:topic-names"))
+    names = response.json()["names"]
+    assert {"Heterotopic ossification", "HO", "Osteoid osteoma", "OO"} <= set(names)
+    assert response["Cache-Control"] == "private, max-age=300"
+
+
+def test_the_revealed_case_marks_each_entry_of_the_differential_and_escapes_it(client, resident):
+    client.force_login(resident)
+    response = client.post(
+        reverse("cases:case-reveal", args=["tf101"]),
+        {"differential_1": "HO", "differential_2": "osteosarcoma", "differential_3": "<script>alert(1)</script>"},
+        HTTP_X_REQUESTED_WITH="fetch",
+    )
+    fragment = response.content.decode()
+    items = re.findall(r'<li class="mark-([a-z-]+)">(.*?)</li>', fragment)
+    assert [(mark, re.sub(r"<[^>]+>", "", text)) for mark, text in items] == [
+        ("diagnosis", "HO the diagnosis"),
+        ("differential", "osteosarcoma in the differential"),  # no note: written as the author wrote it
+        ("not-listed", "&lt;script&gt;alert(1)&lt;/script&gt; not listed"),
+    ]
+    assert "<script>alert" not in fragment
+    page = client.get(reverse("cases:case-detail", args=["tf101"])).content.decode()
+    assert page.count('<li class="mark-') == 3
+
+
+def test_a_reveal_without_a_differential_shows_no_differential_of_the_reader(case, client, resident):
+    client.force_login(resident)
+    client.post(reverse("cases:case-reveal", args=[case.number]), {"committed_answer": "a guess"})
+    assert "Your differential" not in client.get(case.get_absolute_url()).content.decode()
+
+
+def test_an_over_long_differential_entry_is_refused_with_a_message_and_nothing_saved(case, client, resident):
+    client.force_login(resident)
+    response = client.post(
+        reverse("cases:case-reveal", args=[case.number]),
+        {"committed_answer": "HO", "differential_3": "x" * 201},
+        HTTP_X_REQUESTED_WITH="fetch",
+    )
+    assert response.status_code == 400
+    assert response.content.decode() == "Differential 3 is too long: keep it to 200 characters (it has 201)."
+    assert not Reveal.objects.exists()

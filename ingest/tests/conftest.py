@@ -42,7 +42,7 @@ print(json.dumps({
                                          for series in case.series.order_by("order")]}
         for case in Case.objects.order_by("pk")
     ],
-    "jobs": [[job.status, job.report.get("counts", {})] for job in IngestJob.objects.order_by("pk")],
+    "jobs": [[job.status, job.report.get("counts", {}), job.cleaned] for job in IngestJob.objects.order_by("pk")],
     "received": [[study.objects_received, study.modalities, study.flagged] for study in ReceivedStudy.objects.all()],
     "images": Image.objects.count(),
     "orphans": sorted(name for name in stored if name not in held
@@ -118,21 +118,16 @@ def receiver(receiver_env, tmp_path):
     manage, start = processes.manage, processes.start
 
     def state() -> dict:
-        answer = manage("shell", "--verbosity", "0", "-c", STATE)
-        assert answer.returncode == 0, answer.stderr
-        return json.loads(answer.stdout)
+        return json.loads(processes.shell(STATE))
 
     def rows() -> str:
         """Every row of every table of the site's database, as text."""
-        answer = manage("shell", "--verbosity", "0", "-c", DUMP)
-        assert answer.returncode == 0, answer.stderr
-        return answer.stdout
+        return processes.shell(DUMP)
 
     def logs() -> str:
         return "\n".join(path.read_text() for path in sorted(tmp_path.glob("*.log")))
 
-    setup = manage("shell", "--verbosity", "0", "-c", SETUP)
-    assert setup.returncode == 0, setup.stderr
+    processes.shell(SETUP)
     listening = start("receiver", "receive_dicom")
     start("worker", "db_worker", "--no-reload")
 
@@ -149,6 +144,7 @@ def receiver(receiver_env, tmp_path):
             "logs": logs,
             "env": env,
             "manage": manage,
+            "shell": processes.shell,
             "start": start,
         }
     finally:

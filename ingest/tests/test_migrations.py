@@ -7,7 +7,7 @@ import sys
 from django.conf import settings
 
 # Run in a fresh process on a database of its own: made by the migrations as they stood before the move, a job
-# and its queued task written there, then migrated to today's state and read back through today's models.
+# and its queued task written there, then the ingest app migrated to today's state and read back through today's models.
 SCRIPT = """
 import django
 django.setup()
@@ -33,7 +33,7 @@ DBTaskResult.objects.create(
     status="READY", backend_name="default", run_after=timezone.now(),
 )
 
-call_command("migrate", verbosity=0)
+call_command("migrate", "ingest", verbosity=0)
 from ingest.models import IngestJob
 from ingest.tasks import ingest_job
 moved = IngestJob.objects.get(token=job.token)

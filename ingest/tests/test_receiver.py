@@ -41,10 +41,13 @@ def send(port: int, datasets, called: str = "TF_FACULTY") -> list[int]:
 
 
 def done(receiver, drafts: int = 1):
+    """A check that ``drafts`` jobs have ended and deleted what they wrote that is in no image."""
+
     def check():
         state = receiver["state"]()
         jobs = state["jobs"]
-        return state if len(jobs) == drafts and all(status in ("done", "failed") for status, _ in jobs) else None
+        ended = all(status in ("done", "failed") and cleaned for status, _, cleaned in jobs)
+        return state if len(jobs) == drafts and ended else None
 
     return check
 

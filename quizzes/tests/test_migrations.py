@@ -7,7 +7,7 @@ import sys
 from django.conf import settings
 
 # Run in a fresh process on a database of its own: a click question written by the migrations as they stood
-# before polygons, then migrated to today's state and marked through today's models.
+# before polygons, then its app migrated to today's state and marked through today's models.
 SCRIPT = """
 import django
 django.setup()
@@ -26,7 +26,7 @@ Question.objects.create(
     target_x=0.5, target_y=0.5, target_radius=0.1, slice_from=2, slice_to=3,
 )
 
-call_command("migrate", verbosity=0)
+call_command("migrate", "quizzes", verbosity=0)
 from quizzes.models import Question
 from quizzes.scoring import click_hits
 question = Question.objects.get(key="old-circle")

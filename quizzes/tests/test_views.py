@@ -227,6 +227,17 @@ def test_exam_results_open_with_a_summary_and_fold_each_question(client, residen
     assert wrong.explanation in missed and skipped.explanation in missed and right.explanation not in missed
 
 
+def test_progress_counts_the_diagnosis_in_the_top_three_of_the_cases_revealed_with_a_differential(client, resident):
+    client.force_login(resident)
+    assert "Diagnosis in your top 3" not in client.get(reverse("quizzes:progress")).content.decode()
+    reveal = lambda number, **entries: client.post(reverse("cases:case-reveal", args=[number]), entries)  # noqa: E731
+    reveal("tf101", differential_1="osteosarcoma", differential_2="heterotopic bone")
+    reveal("tf102", differential_1="osteomyelitis")
+    reveal("tf103", committed_answer="HO")  # no differential: not counted
+    page = client.get(reverse("quizzes:progress")).content.decode()
+    assert "Diagnosis in your top 3: <strong>1 of 2</strong> cases you revealed with a differential entered." in page
+
+
 def test_the_progress_chart_has_labelled_axes_and_a_text_alternative(client, resident):
     quiz = make_quiz(questions=[make_sba()])
     first_day = timezone.now() - timedelta(days=20)

@@ -1,4 +1,4 @@
-// Case page: reveal without a page load, and the image viewer.
+// Case page: the differential's suggestions, reveal without a page load, and the image viewer.
 import { Viewer, stateFromQuery, supported } from "./viewer/viewer.js";
 
 // The viewer opens in a dialog over the case page, or fills a page of its own; either way it asks the
@@ -137,4 +137,29 @@ function bindReveal(viewer) {
   });
 }
 
+// The differential's boxes suggest the site's topic names: one list, the same on every case (so it says nothing
+// of this one), fetched when a box is first focused.
+function bindDifferentialNames() {
+  var list = document.getElementById("differential-names");
+  if (!list || !window.fetch) return;
+  var asked = false;
+  list.closest("form").addEventListener("focusin", function (event) {
+    if (asked || event.target.getAttribute("list") !== list.id) return;
+    asked = true;
+    fetch(list.dataset.src, { credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) throw new Error("topic names " + response.status);
+      return response.json();
+    }).then(function (data) {
+      data.names.forEach(function (name) {
+        var option = document.createElement("option");
+        option.value = name;
+        list.appendChild(option);
+      });
+    }).catch(function () {
+      asked = false; // typing still works; the next focus asks again
+    });
+  });
+}
+
+bindDifferentialNames();
 bindReveal(bindViewer());

@@ -29,7 +29,7 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
 
 # Our own apps: installed, and given an INFO logger, from this one list so a new app cannot be forgotten.
 # "demo" (the demonstration content and its load_demo commands) is for development and tests: prod.py leaves it out.
-PROJECT_APPS = ["accounts", "cases", "ingest", "quizzes", "discussions", "packages", "demo"]
+PROJECT_APPS = ["accounts", "cases", "ingest", "quizzes", "discussions", "packages", "health", "demo"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -50,6 +50,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: load balancers' /healthz and /readyz, whatever host or scheme they ask with (health/middleware.py).
+    "health.middleware.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -150,6 +152,11 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "teachingfile.storage.StaticFilesStorage"},
 }
+# Images pass the permission check in Django, then the front server sends the file (docs/deployment.md): nginx's
+# X-Accel-Redirect to this internal location prefix (e.g. "/protected-media/"), or Apache's X-Sendfile (mod_xsendfile)
+# with the file's path. Empty and off: Django streams the file itself.
+TEACHINGFILE_MEDIA_ACCEL_REDIRECT = os.environ.get("TEACHINGFILE_MEDIA_ACCEL_REDIRECT", "")
+TEACHINGFILE_MEDIA_X_SENDFILE = env_bool("TEACHINGFILE_MEDIA_X_SENDFILE", False)
 
 # Uploads above this are refused before Pillow sees them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -3,6 +3,8 @@
 import os
 
 from django.core.exceptions import ImproperlyConfigured
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from .base import *  # noqa: F403
 from .base import env_bool, env_list
@@ -32,7 +34,16 @@ if TEACHINGFILE_TRUSTED_PROXIES:
     IPWARE_STRICT = False  # a client's own proxy may add addresses on the left; still take ours from the right
 # Several server processes must share the counts of password resets and sign-ups: Django's Redis cache, whose
 # increments are atomic (django-ratelimit lists only django-redis as supported, hence its warning is silenced).
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}}
+# While Redis is down those requests are refused politely (accounts/limits.py): a second's timeout and one retry
+# without back-off keep that refusal quick (redis-py's default retries took 0.4 s on a closed port, and a host
+# that drops packets would hold a worker for minutes).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ["REDIS_URL"],
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1, "retry": Retry(NoBackoff(), 1)},
+    }
+}
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True

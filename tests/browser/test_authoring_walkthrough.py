@@ -219,7 +219,7 @@ def test_a_study_pushed_from_pacs_to_a_submitted_case_in_at_most_30_clicks(
     effort.click(page.get_by_role("button", name="Save", exact=True), "Save the question")
     expect(page.locator(".messagelist")).to_contain_text("was added successfully")
 
-    made = json.loads(receiver["manage"]("shell", "--verbosity", "0", "-c", MADE).stdout)
+    made = json.loads(receiver["shell"](MADE))
     assert made["status"] == "review" and made["region"] == "pelvis"
     assert made["diagnosis"] == "Heterotopic ossification" and made["full_history"].startswith("Ventilated")
     assert made["findings"] == 1 and made["differential"] == 1 and made["arrows"] == 1

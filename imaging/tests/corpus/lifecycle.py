@@ -6,7 +6,7 @@ from pathlib import Path
 from pydicom import examples
 from pydicom.uid import generate_uid
 
-SLICES = 600
+SLICES = 240
 
 
 def make_long_ct_series(folder: Path, *, slices: int = SLICES) -> list[Path]:

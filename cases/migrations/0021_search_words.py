@@ -43,7 +43,7 @@ def run(statements: list[str]):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0019_case_search"),
+        ("cases", "0020_case_search"),
     ]
 
     operations = [migrations.RunPython(run(POSTGRESQL), run(POSTGRESQL_BACK))]

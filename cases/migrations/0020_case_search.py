@@ -4,7 +4,7 @@ The search documents live beside the models, kept by the database itself so that
 (``save``, ``QuerySet.update``, the admin, raw loads):
 
 - PostgreSQL: ``cases_case.search_document``, a stored generated ``tsvector`` of what a reader sees before the
-  reveal (number and title weighted A, brief history B) with a GIN index; pg_trgm for misspelt words (0020).
+  reveal (number and title weighted A, brief history B) with a GIN index; pg_trgm for misspelt words (0021).
   A later migration that changes the type of ``number``, ``title`` or
   ``brief_history`` must drop the column first and add it back (PostgreSQL refuses to retype a column a
   generated column reads).
@@ -95,7 +95,7 @@ def run(statements: dict[str, list[str]]):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0018_ingestjob_moved_to_ingest"),
+        ("cases", "0019_reveal_differential"),
     ]
 
     operations = [
