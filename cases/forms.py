@@ -34,10 +34,8 @@ class CaseFilterForm(forms.Form):
     )
 
     def filter(self, queryset):
-        """Return the queryset narrowed by the filters that were understood."""
+        """Return the queryset narrowed by the filters that were understood (the search is cases.search's)."""
         data = self.cleaned_data
-        if data.get("q"):
-            queryset = queryset.search(data["q"])
         if data.get("modality"):
             presented = Series.objects.presented().filter(modality=data["modality"])
             queryset = queryset.filter(pk__in=presented.values("case"))

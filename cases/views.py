@@ -7,13 +7,13 @@ from functools import wraps
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from . import file_responses, services, values
+from . import file_responses, listing, services, values
 from .daily import case_of_the_day
 from .differentials import suggested_names
 from .forms import AssessmentForm, CaseFilterForm, RevealForm
@@ -53,8 +53,9 @@ def home(request):
         {
             "today": case_of_the_day(cases=visible, reveals=reveals, day=timezone.localdate()),
             "latest_cases": cases[:6],
-            "published_count": Case.objects.published().visible_to(request.user).count(),
-            "done_count": reveals.filter(case__in=Case.objects.viewable()).count(),
+            "published_count": listing.count_text(listing.capped_count(visible)),
+            # Per reveal, not per case: the cost follows the reader's reveals, not the size of the catalogue.
+            "done_count": reveals.filter(Exists(Case.objects.viewable().filter(pk=OuterRef("case")))).count(),
         },
     )
 
@@ -67,11 +68,18 @@ def case_list(request):
     if form.is_bound:
         form.is_valid()  # the valid filters apply even when another one is not understood
         cases = form.filter(cases)
-    cases = cases.with_reveal_state(reader_reveals(request)).for_list()
-    page = Paginator(cases, settings.TEACHINGFILE_CASES_PER_PAGE).get_page(request.GET.get("page"))
+    text = form.cleaned_data.get("q", "") if form.is_bound else ""
+    size = settings.TEACHINGFILE_CASES_PER_PAGE
+    page = listing.case_list_page(cases, reveals=reader_reveals(request), text=text, position=request.GET, size=size)
+    return render(request, "cases/case_list.html", {"form": form, "page": page, "query": _list_query(request)})
+
+
+def _list_query(request) -> str:
+    """Return the request's query string without its position in the list, for the links to other pages."""
     query = request.GET.copy()
-    query.pop("page", None)
-    return render(request, "cases/case_list.html", {"form": form, "page": page, "query": query.urlencode()})
+    for name in ("page", "after", "before"):
+        query.pop(name, None)
+    return query.urlencode()
 
 
 @require_safe
@@ -204,9 +212,14 @@ def topic_detail(request, slug: str):
         Topic.objects.prefetch_related("sections", "references", Prefetch("classifications__grades")),
         slug=slug,
     )
-    cases = topic.cases.published().visible_to(request.user)
-    cases = cases.with_reveal_state(reader_reveals(request)).for_list()
-    return render(request, "cases/topic_detail.html", {"topic": topic, "cases": cases})
+    page = listing.browse_page(
+        topic.cases.published().visible_to(request.user),
+        reveals=reader_reveals(request),
+        position=request.GET,
+        size=settings.TEACHINGFILE_CASES_PER_PAGE,
+        count=False,
+    )
+    return render(request, "cases/topic_detail.html", {"topic": topic, "page": page, "query": _list_query(request)})
 
 
 @require_safe

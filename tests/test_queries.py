@@ -35,6 +35,40 @@ def test_case_list_costs_the_same_for_5_and_50_cases(client, resident, url_name)
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("query", ["?q=pain", "?q=pain+-knee&region=pelvis", "?modality=XR&difficulty=3"])
+def test_a_search_or_filter_costs_the_same_for_5_and_50_matches(client, resident, query):
+    client.force_login(resident)
+    make_cases_with_images(5)
+    with_few = count_queries(client, reverse("cases:case-list") + query)
+    make_cases_with_images(45)
+    assert count_queries(client, reverse("cases:case-list") + query) == with_few
+
+
+@pytest.mark.django_db
+def test_a_deep_page_costs_what_the_first_costs(client, resident, settings):
+    settings.TEACHINGFILE_CASES_PER_PAGE = 2
+    client.force_login(resident)
+    make_cases_with_images(9)
+    first = client.get(reverse("cases:case-list"))
+    deep = reverse("cases:case-list") + "?" + first.context["page"].next
+    for _ in range(3):
+        deep = reverse("cases:case-list") + "?" + client.get(deep).context["page"].next
+    assert count_queries(client, deep) == count_queries(client, reverse("cases:case-list"))
+
+
+@pytest.mark.django_db
+def test_a_topic_page_costs_the_same_for_3_and_30_cases(client, resident):
+    client.force_login(resident)
+    topic = make_topic()
+    for _ in range(3):
+        make_image(series=make_series(case=make_case(topic=topic)))
+    with_few = count_queries(client, topic.get_absolute_url())
+    for _ in range(27):
+        make_image(series=make_series(case=make_case(topic=topic)))
+    assert count_queries(client, topic.get_absolute_url()) == with_few
+
+
+@pytest.mark.django_db
 def test_case_page_costs_the_same_for_2_and_40_images(client, resident):
     client.force_login(resident)
     small, large = make_case(), make_case()

@@ -70,6 +70,14 @@ class Series(models.Model):
     class Meta:
         ordering = ["order", "pk"]
         verbose_name_plural = "series"
+        # The case list's modality filter: the presented stages of one modality, by case.
+        indexes = [
+            models.Index(
+                fields=["modality", "case"],
+                condition=Q(after_reveal=False, label_confirmed=True),
+                name="series_presented_modality",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["case", "series_uid"], condition=~Q(series_uid=""), name="series_uid_once_per_case"
