@@ -8,6 +8,9 @@ DICOM_PORT ?= 11112
 CHROMIUM := /usr/bin/chromium
 # dcmtk: the imaging tests make lossy 12-bit JPEG files with dcmcjpeg and check our decoding against dcmdjpeg.
 DCMTK := /usr/bin/dcmcjpeg
+# wrk and nginx: bench/serve.py's load generator, and the static file server an image is held against.
+WRK := /usr/bin/wrk
+NGINX := /usr/sbin/nginx
 # Node.js: ESLint and the unit tests of the pages' JavaScript (static/js) under Node's test runner.
 NODE := /usr/bin/node
 # Tesseract's English model: the OCR that looks for burned-in text on radiographs (tesserocr bundles the engine).
@@ -18,7 +21,7 @@ TESSERACT := /usr/bin/tesseract
 # and loads the demo once (docs/decisions.md, "CI in minutes"). PYTEST_PARALLEL= runs it in one process.
 PYTEST_PARALLEL ?= --numprocesses=auto --maxprocesses=4
 
-.PHONY: run test test-setup lint serve-check bench clean
+.PHONY: run test test-setup lint serve-check bench bench-serve clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +44,13 @@ $(DCMTK):
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dcmtk >/dev/null; \
 	else \
 		echo "dcmtk is missing: install Debian's dcmtk package (apt-get install dcmtk) as root."; exit 1; \
+	fi
+
+$(WRK) $(NGINX):
+	@if [ "$$(id -u)" = "0" ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light >/dev/null; \
+	else \
+		echo "wrk or nginx is missing: install Debian's wrk and nginx-light packages (apt-get install wrk nginx-light) as root."; exit 1; \
 	fi
 
 $(NODE):
@@ -103,6 +113,10 @@ bench: $(VENV)/.dev $(DCMTK) $(TESSDATA) $(TESSERACT)
 	$(PY) bench/jpeg12.py
 	$(PY) bench/burned_in_text.py
 	$(PY) bench/upload.py
+
+# The pages under gunicorn against a plain Django page and nginx (PostgreSQL and Redis on this machine; ~7 minutes).
+bench-serve: $(VENV)/.dev $(WRK) $(NGINX)
+	$(PY) bench/serve.py
 
 clean:
 	rm -rf $(VENV) node_modules db.sqlite3 staticfiles .pytest_cache .ruff_cache .cache
