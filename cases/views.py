@@ -9,12 +9,12 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from . import services, values
+from . import page_cache, services, values
 from .forms import AssessmentForm, CaseFilterForm, RevealForm
 from .models import Case, Image, Reveal, Series, Topic
 from .review_hold import release
@@ -40,6 +40,7 @@ def reader_required(view):
 
 @require_safe
 @reader_required
+@page_cache.anonymous_page
 def home(request):
     reveals = reader_reveals(request)
     cases = Case.objects.published().visible_to(request.user).with_reveal_state(reveals).for_list()
@@ -56,6 +57,7 @@ def home(request):
 
 @require_safe
 @reader_required
+@page_cache.anonymous_page
 def case_list(request):
     form = CaseFilterForm(request.GET or None)
     cases = Case.objects.published().visible_to(request.user)
@@ -169,6 +171,7 @@ def case_assess(request, number: str):
 
 @require_safe
 @reader_required
+@page_cache.anonymous_page
 def topic_list(request):
     # No case counts: "3 cases" on a site of 3 cases names the diagnosis of every unknown.
     return render(request, "cases/topic_list.html", {"topics": Topic.objects.all()})
@@ -176,14 +179,14 @@ def topic_list(request):
 
 @require_safe
 @reader_required
+@page_cache.anonymous_page
 def topic_detail(request, slug: str):
-    topic = get_object_or_404(
-        Topic.objects.prefetch_related("sections", "references", Prefetch("classifications__grades")),
-        slug=slug,
-    )
+    topic = get_object_or_404(Topic, slug=slug)
     cases = topic.cases.published().visible_to(request.user)
     cases = cases.with_reveal_state(reader_reveals(request)).for_list()
-    return render(request, "cases/topic_detail.html", {"topic": topic, "cases": cases})
+    head, references = page_cache.topic_article(topic)
+    context = {"topic": topic, "cases": cases, "article_head": head, "article_references": references}
+    return render(request, "cases/topic_detail.html", context)
 
 
 @require_safe
