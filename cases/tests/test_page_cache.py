@@ -101,4 +101,3 @@ def test_a_role_change_reaches_the_cached_permissions(client, resident):
     assert "Edit this case" in page(client, case.get_absolute_url())
     user_set_role(user=resident, role="resident")
     assert "Edit this case" not in page(client, case.get_absolute_url())
-
