@@ -101,9 +101,31 @@ def topic_article(topic) -> tuple[SafeString, SafeString]:
     return head, cached_part("topic-references", topic.pk, render=lambda: render("references"))
 
 
-def _key(*parts) -> str:
+def case_cards(cases, *, hide_diagnosis: bool = False) -> list[SafeString]:
+    """Return the cards of these cases as this reader sees them, in order, rendering only those not cached.
+
+    ``cases`` is the reader's queryset, sliced as shown and annotated with ``revealed`` (their reveal state):
+    a card is cached per case, per reveal state and per whether it may name the diagnosis.
+    """
+    version = content_version()
+    rows = list(cases.prefetch_related(None).values_list("pk", "revealed"))
+    keys = {pk: _key("card", pk, revealed, hide_diagnosis, version=version) for pk, revealed in rows}
+    found = cache.get_many(list(keys.values()))
+    missing = {pk: revealed for pk, revealed in rows if keys[pk] not in found}
+    if missing:
+        rendered = {}
+        for case in cases.model.objects.filter(pk__in=missing).for_list():
+            case.revealed = missing[case.pk]
+            context = {"case": case, "hide_diagnosis": hide_diagnosis}
+            rendered[keys[case.pk]] = render_to_string("cases/includes/case_card.html", context)
+        cache.set_many(rendered, PART_SECONDS)
+        found.update(rendered)
+    return [mark_safe(found[keys[pk]]) for pk, _ in rows if keys[pk] in found]
+
+
+def _key(*parts, version: str | None = None) -> str:
     digest = hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
-    return f"pages:{content_version()}:{digest}"
+    return f"pages:{version or content_version()}:{digest}"
 
 
 def _page_key(request: HttpRequest) -> str | None:

@@ -48,7 +48,7 @@ def home(request):
         request,
         "cases/home.html",
         {
-            "latest_cases": cases[:6],
+            "latest_cases": page_cache.case_cards(cases[:6]),
             "published_count": Case.objects.published().visible_to(request.user).count(),
             "done_count": reveals.filter(case__in=Case.objects.viewable()).count(),
         },
@@ -68,7 +68,8 @@ def case_list(request):
     page = Paginator(cases, settings.TEACHINGFILE_CASES_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "cases/case_list.html", {"form": form, "page": page, "query": query.urlencode()})
+    context = {"form": form, "page": page, "cards": page_cache.case_cards(page.object_list), "query": query.urlencode()}
+    return render(request, "cases/case_list.html", context)
 
 
 @require_safe
@@ -103,8 +104,7 @@ def case_detail(request, number: str):
     context.update(
         preview=preview,
         reveal_form=RevealForm(),
-        similar_cases=similar,
-        hide_similar_diagnoses=not context["show_answer"],
+        similar_cases=page_cache.case_cards(similar, hide_diagnosis=not context["show_answer"]),
     )
     return render(request, "cases/case_detail.html", context)
 
@@ -185,7 +185,8 @@ def topic_detail(request, slug: str):
     cases = topic.cases.published().visible_to(request.user)
     cases = cases.with_reveal_state(reader_reveals(request)).for_list()
     head, references = page_cache.topic_article(topic)
-    context = {"topic": topic, "cases": cases, "article_head": head, "article_references": references}
+    cards = page_cache.case_cards(cases)
+    context = {"topic": topic, "cards": cards, "article_head": head, "article_references": references}
     return render(request, "cases/topic_detail.html", context)
 
 
