@@ -303,15 +303,15 @@ def report(rows: list[tuple[Page, list[Round], list[Round], int]], facts: dict, 
         f"\nData: {size['cases']} published cases, {size['images']} images, {size['topics']} topics (the demo); "
         f"wrk -c {options.connections}, {options.seconds:g} s per round, {options.rounds} rounds interleaved\n"
     )
-    header = "page                      ours req/s  peer req/s  ratio  ours p50  ours p99  peer p99  ours CPU/req  "
-    print(header + "bytes  errors  peer")  # noqa: T201
+    header = "page                      ours req/s  peer req/s  ratio  ours p50  ours p99  peer p99  CPU/req ours  peer"
+    print(header + "    bytes  errors  peer")  # noqa: T201
     for page, ours, peer, length in rows:
         ratio = median(ours, "rate") / median(peer, "rate")
         errors = sum(item.errors for item in ours)
         print(  # noqa: T201
             f"{page.label:<24} {median(ours, 'rate'):11.0f} {median(peer, 'rate'):11.0f} {ratio:6.2f}"
             f" {median(ours, 'p50_ms'):6.1f}ms {median(ours, 'p99_ms'):6.1f}ms {median(peer, 'p99_ms'):6.1f}ms"
-            f" {median(ours, 'cpu_ms'):10.1f}ms {length:7d} {errors:6d}  {page.peer}"
+            f" {median(ours, 'cpu_ms'):10.1f}ms {median(peer, 'cpu_ms'):5.1f}ms {length:7d} {errors:6d}  {page.peer}"
         )
         rounds = ", ".join(f"{a.rate:.0f}/{b.rate:.0f}" for a, b in zip(ours, peer, strict=True))
         print(f"{'':<24} rounds (ours/peer req/s): {rounds}")  # noqa: T201
