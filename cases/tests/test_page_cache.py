@@ -101,3 +101,17 @@ def test_a_role_change_reaches_the_cached_permissions(client, resident):
     assert "Edit this case" in page(client, case.get_absolute_url())
     user_set_role(user=resident, role="resident")
     assert "Edit this case" not in page(client, case.get_absolute_url())
+
+
+def test_the_visitors_page_is_not_served_to_a_logged_in_reader(client, visitors, resident):
+    make_case(access=Case.Access.INSTITUTION, title="Swollen knee")
+    assert "Swollen knee" not in page(Client(), reverse("cases:case-list"))  # cached for visitors
+    client.force_login(resident)
+    assert "Swollen knee" in page(client, reverse("cases:case-list"))
+
+
+def test_a_page_the_browser_has_answers_not_modified(client, visitors):
+    make_case(access=Case.Access.PUBLIC)
+    first = client.get(reverse("cases:home"))
+    again = Client().get(reverse("cases:home"), headers={"if-none-match": first["ETag"]})
+    assert again.status_code == 304
