@@ -8,7 +8,9 @@ DICOM_PORT ?= 11112
 CHROMIUM := /usr/bin/chromium
 # dcmtk: the imaging tests make lossy 12-bit JPEG files with dcmcjpeg and check our decoding against dcmdjpeg.
 DCMTK := /usr/bin/dcmcjpeg
-# nginx: tests/test_deploy.py checks the site in deploy/nginx/ with `nginx -t`.
+# nginx: tests/test_deploy.py checks the site in deploy/nginx/ with `nginx -t`; bench/serve.py holds an image
+# against it as a static file server. wrk: bench/serve.py's load generator.
+WRK := /usr/bin/wrk
 NGINX := /usr/sbin/nginx
 # Node.js: ESLint and the unit tests of the pages' JavaScript (static/js) under Node's test runner.
 NODE := /usr/bin/node
@@ -20,7 +22,7 @@ TESSERACT := /usr/bin/tesseract
 # and loads the demo once (docs/decisions.md, "CI in minutes"). PYTEST_PARALLEL= runs it in one process.
 PYTEST_PARALLEL ?= --numprocesses=auto --maxprocesses=4
 
-.PHONY: run test test-setup lint serve-check bench clean
+.PHONY: run test test-setup lint serve-check bench bench-serve clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +52,13 @@ $(NGINX):
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
 	else \
 		echo "nginx is missing: install Debian's nginx package (apt-get install nginx) as root."; exit 1; \
+	fi
+
+$(WRK):
+	@if [ "$$(id -u)" = "0" ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	else \
+		echo "wrk is missing: install Debian's wrk package (apt-get install wrk) as root."; exit 1; \
 	fi
 
 $(NODE):
@@ -112,6 +121,10 @@ bench: $(VENV)/.dev $(DCMTK) $(TESSDATA) $(TESSERACT)
 	$(PY) bench/jpeg12.py
 	$(PY) bench/burned_in_text.py
 	$(PY) bench/upload.py
+
+# The pages under gunicorn against a plain Django page and nginx (PostgreSQL and Redis on this machine; ~7 minutes).
+bench-serve: $(VENV)/.dev $(WRK) $(NGINX)
+	$(PY) bench/serve.py
 
 clean:
 	rm -rf $(VENV) node_modules db.sqlite3 staticfiles .pytest_cache .ruff_cache .cache

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from imaging import windows
 
+from . import page_cache
 from .differentials import mark_differential
 from .models import Annotation, Case, Image, Phase, Reveal, Series
 from .review_hold import held_cases
@@ -37,7 +38,9 @@ class ReaderState:
     @classmethod
     def for_case(cls, request: HttpRequest, number: str) -> "ReaderState":
         """Load the case for this reader, or raise 404 when they may not see it."""
-        case = Case.objects.for_detail().filter(number=number).first()
+        # The stages are loaded when a page asks for them: the case page's body usually comes from the cache.
+        # The authors only when an author asks (is_editable_by): a resident's page never needs them.
+        case = Case.objects.select_related("topic").filter(number=number).first()
         if case is None or not case.is_viewable_by(request.user):
             raise Http404("No such case.")
         reveal = reader_reveals(request).filter(case=case).first()
@@ -45,17 +48,23 @@ class ReaderState:
 
     @property
     def presented_series(self) -> list[Series]:
-        return [series for series in self.case.all_series if not series.after_reveal]
+        return [series for series in self._stages() if not series.after_reveal]
 
     @property
     def revealed_series(self) -> list[Series]:
-        return [series for series in self.case.all_series if series.after_reveal]
+        return [series for series in self._stages() if series.after_reveal]
+
+    def _stages(self) -> list[Series]:
+        if not hasattr(self.case, "all_series"):
+            prefetch_related_objects([self.case], Case.stages_prefetch())
+        return self.case.all_series
 
     def context(self, *, show_answer: bool) -> dict:
         """Return the template context; hidden parts only when the answer is shown."""
         context = {
             "case": self.case,
-            "presented_series": self.presented_series,
+            # Rendered (or read from the cache) only where a template shows it: the answer fragment does not.
+            "case_body": lambda: page_cache.case_body(self.case, stages=lambda: self.presented_series),
             "can_edit": self.can_edit,
             "reveal": self.reveal,
             "show_answer": show_answer,

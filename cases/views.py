@@ -7,13 +7,13 @@ from functools import wraps
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from . import file_responses, listing, services, values
+from . import file_responses, listing, page_cache, services, values
 from .daily import case_of_the_day
 from .differentials import suggested_names
 from .forms import AssessmentForm, CaseFilterForm, RevealForm
@@ -43,6 +43,7 @@ def reader_required(view):
 
 @require_safe
 @reader_required
+@page_cache.anonymous_page
 def home(request):
     reveals = reader_reveals(request)
     visible = Case.objects.published().visible_to(request.user)
@@ -52,7 +53,7 @@ def home(request):
         "cases/home.html",
         {
             "today": case_of_the_day(cases=visible, reveals=reveals, day=timezone.localdate()),
-            "latest_cases": cases[:6],
+            "latest_cases": page_cache.case_cards(cases[:6]),
             "published_count": listing.count_text(listing.capped_count(visible)),
             # Per reveal, not per case: the cost follows the reader's reveals, not the size of the catalogue.
             "done_count": reveals.filter(Exists(Case.objects.viewable().filter(pk=OuterRef("case")))).count(),
@@ -62,6 +63,7 @@ def home(request):
 
 @require_safe
 @reader_required
+@page_cache.anonymous_page
 def case_list(request):
     form = CaseFilterForm(request.GET or None)
     cases = Case.objects.published().visible_to(request.user)
@@ -71,7 +73,8 @@ def case_list(request):
     text = form.cleaned_data.get("q", "") if form.is_bound else ""
     size = settings.TEACHINGFILE_CASES_PER_PAGE
     page = listing.case_list_page(cases, reveals=reader_reveals(request), text=text, position=request.GET, size=size)
-    return render(request, "cases/case_list.html", {"form": form, "page": page, "query": _list_query(request)})
+    context = {"form": form, "page": page, "cards": page_cache.case_cards(page.cases), "query": _list_query(request)}
+    return render(request, "cases/case_list.html", context)
 
 
 def _list_query(request) -> str:
@@ -114,8 +117,7 @@ def case_detail(request, number: str):
     context.update(
         preview=preview,
         reveal_form=RevealForm(),
-        similar_cases=similar,
-        hide_similar_diagnoses=not context["show_answer"],
+        similar_cases=page_cache.case_cards(similar, hide_diagnosis=not context["show_answer"]),
         carry=_carried(request),
     )
     return render(request, "cases/case_detail.html", context)
@@ -191,6 +193,7 @@ def case_assess(request, number: str):
 
 @require_safe
 @reader_required
+@page_cache.anonymous_page
 def topic_list(request):
     # No case counts: "3 cases" on a site of 3 cases names the diagnosis of every unknown.
     return render(request, "cases/topic_list.html", {"topics": Topic.objects.all()})
@@ -207,11 +210,9 @@ def topic_names(request):
 
 @require_safe
 @reader_required
+@page_cache.anonymous_page
 def topic_detail(request, slug: str):
-    topic = get_object_or_404(
-        Topic.objects.prefetch_related("sections", "references", Prefetch("classifications__grades")),
-        slug=slug,
-    )
+    topic = get_object_or_404(Topic, slug=slug)
     page = listing.browse_page(
         topic.cases.published().visible_to(request.user),
         reveals=reader_reveals(request),
@@ -219,7 +220,10 @@ def topic_detail(request, slug: str):
         size=settings.TEACHINGFILE_CASES_PER_PAGE,
         count=False,
     )
-    return render(request, "cases/topic_detail.html", {"topic": topic, "page": page, "query": _list_query(request)})
+    head, references = page_cache.topic_article(topic)
+    context = {"topic": topic, "page": page, "cards": page_cache.case_cards(page.cases), "query": _list_query(request)}
+    context.update(article_head=head, article_references=references)
+    return render(request, "cases/topic_detail.html", context)
 
 
 @require_safe

@@ -31,6 +31,7 @@ from cases.models import (
     TopicReference,
     TopicSection,
 )
+from cases.page_cache import content_changed
 from imaging.sources import Source
 from ingest.clean import ingest_stage
 from ingest.models import IngestJob
@@ -109,6 +110,7 @@ def _topic_create(data: dict) -> Topic:
         TopicReference(topic=topic, order=order, citation=reference["citation"], url=reference.get("url", ""))
         for order, reference in enumerate(data["references"], start=1)
     )
+    content_changed()  # bulk_create sends no signal
     return topic
 
 
@@ -175,6 +177,7 @@ def _dicom_series_create(case: Case, order: int, data: dict) -> None:
         series.save()
         # The author's check: the only text in the pixels is the synthetic label and the side marker.
         series.images.update(caption=data["image_caption"], alt_text=data["image_alt"], held_for_review=False)
+        content_changed()  # update() sends no signal
         key_image = series.images.filter(is_key=True).first()
         for mark in data.get("annotations", []) if key_image else []:
             x1, y1, x2, y2 = mark["points"]

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F, Max
 
 from cases.models import STUDY_DAY_LIMIT, Case, Image, Modality, Phase, Plane, Series
+from cases.page_cache import content_changed
 from imaging import group, pictures
 
 from .frames import RenderedObject, StoredFrame, frame_files, frame_name, render_object
@@ -78,6 +79,7 @@ def _study_day(case: Case, study_date: datetime.date | None) -> int | None:
             if highest + moved > STUDY_DAY_LIMIT:
                 return None
             case.series.exclude(study_day=None).update(study_day=F("study_day") + moved)
+            content_changed()  # the stages' days are on the case page; update() sends no signal
         # Not through save(): day 0 is bookkeeping of the imports, not an edit of the case for its history.
         Case.objects.filter(pk=case.pk).update(study_day_zero=study_date)
         case.study_day_zero = zero = study_date
@@ -184,6 +186,7 @@ def _save_stage(job: IngestJob, series_group: group.SeriesGroup, objects: list[t
         series.save(update_fields=["label_confirmed"])
     Image.objects.bulk_create(new_images, batch_size=500)
     _mark_key_image(series)
+    content_changed()  # bulk_create and update() send no signal
     transaction.on_commit(lambda: discard_files(raced))
     return series, len(new_images), added
 

@@ -1,6 +1,7 @@
 """Invariant 4: queries per page do not grow with the data."""
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -11,11 +12,16 @@ from quizzes import services as quiz_services
 from quizzes.tests.factories import make_quiz, make_sba
 
 
-def count_queries(client, url: str) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries)
+def count_queries(client, url: str) -> tuple[int, int]:
+    """Count the queries of a page with nothing cached, then again with what it cached (cases/page_cache.py)."""
+    cache.clear()
+    counts = []
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        counts.append(len(queries))
+    return counts[0], counts[1]
 
 
 def make_cases_with_images(count: int) -> None:

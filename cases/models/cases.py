@@ -76,16 +76,8 @@ class CaseQuerySet(models.QuerySet):
         )
 
     def for_detail(self) -> "CaseQuerySet":
-        """Add the stages with their images, the topic and the authors, for the case page."""
-        Series, Image = _stage_models()
-        return self.select_related("topic").prefetch_related(
-            "authors",
-            Prefetch(
-                "series",
-                queryset=Series.objects.shown().prefetch_related(Prefetch("images", queryset=Image.objects.shown())),
-                to_attr="all_series",
-            ),
-        )
+        """Add the stages with their images and the topic, for the case page."""
+        return self.select_related("topic").prefetch_related(Case.stages_prefetch())
 
 
 class Case(models.Model):
@@ -253,6 +245,13 @@ class Case(models.Model):
     @property
     def keyword_list(self) -> list[str]:
         return [word.strip() for word in self.keywords.split(",") if word.strip()]
+
+    @staticmethod
+    def stages_prefetch() -> Prefetch:
+        """Return the prefetch of the stages readers may see, with their images, into ``all_series``."""
+        Series, Image = _stage_models()
+        shown = Series.objects.shown().prefetch_related(Prefetch("images", queryset=Image.objects.shown()))
+        return Prefetch("series", queryset=shown, to_attr="all_series")
 
     def is_editable_by(self, user) -> bool:
         """Say whether this user may edit the case (uses prefetched authors when present)."""

@@ -66,6 +66,9 @@ MIDDLEWARE = [
     "health.middleware.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    # An ETag on every page, and 304 Not Modified when the browser already has it (docs/decisions.md, "Pages
+    # from the cache"): the ETag is the page's own digest, so it names nothing the page does not show.
+    "django.middleware.http.ConditionalGetMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -45,6 +45,9 @@ CACHES = {
     }
 }
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+# Sessions read from Redis, written through to the database: no session query on a page, and a Redis restart
+# logs nobody out (a failed cache read falls back to the table).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", 31_536_000))

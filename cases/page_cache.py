@@ -1,0 +1,188 @@
+"""Parts of pages that are the same for many readers, rendered once and cached until the content changes.
+
+Every key starts with the content version: a token replaced whenever a case, stage, image, annotation, topic
+or one of a topic's parts is saved or deleted (model signals; the writes that bypass them — ``bulk_create``,
+``QuerySet.update`` — call :func:`content_changed` themselves). It is replaced at once and again when the
+transaction commits, so a part rendered from rows about to change cannot outlive the change.
+
+What each key adds to the version is what else decides what the part may show (docs/decisions.md, "Pages
+from the cache"): the pre-reveal body of a case is the same for every reader, whatever their role, access or
+reveal state, so its key is the case and its last edit; a whole page is cached only for a visitor with no
+session (no reveals, no role, public cases only) and never when it carries a CSRF token.
+"""
+
+import hashlib
+import secrets
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.messages import get_messages
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
+
+VERSION_KEY = "pages:content-version"
+# A part is kept an hour at most: a write that neither a signal nor its own call reported goes stale no longer.
+PART_SECONDS = 3600
+# A whole anonymous page, a shorter while: its key space is every query string a visitor can type.
+PAGE_SECONDS = 300
+PAGE_MAX_QUERY = 200
+# The models whose rows a cached part shows (by label: this module is imported by the models' app config).
+CONTENT_MODELS = (
+    "cases.Case",
+    "cases.Series",
+    "cases.Image",
+    "cases.Annotation",
+    "cases.Topic",
+    "cases.TopicSection",
+    "cases.ClassificationSystem",
+    "cases.ClassificationGrade",
+    "cases.TopicReference",
+)
+
+
+def content_version() -> str:
+    """Return the current content version (made on first use)."""
+    return cache.get_or_set(VERSION_KEY, secrets.token_hex(8), timeout=None)
+
+
+def content_changed(**_signal) -> None:
+    """Make every cached part stale: now, and once more when the writing transaction commits."""
+    cache.set(VERSION_KEY, secrets.token_hex(8), timeout=None)
+    transaction.on_commit(lambda: cache.set(VERSION_KEY, secrets.token_hex(8), timeout=None))
+
+
+def connect_signals(apps) -> None:
+    """Report every save and delete of the content models (called by the cases app when it is ready)."""
+    for label in CONTENT_MODELS:
+        model = apps.get_model(label)
+        post_save.connect(content_changed, sender=model, dispatch_uid=f"page-cache-save-{label}")
+        post_delete.connect(content_changed, sender=model, dispatch_uid=f"page-cache-delete-{label}")
+    # A case's authors may edit it, and see its tools on the page.
+    authors = apps.get_model("cases.Case").authors.through
+    m2m_changed.connect(content_changed, sender=authors, dispatch_uid="page-cache-case-authors")
+
+
+def cached_part(name: str, *vary_on, render: Callable[[], str]) -> SafeString:
+    """Return the rendered part ``name`` for these inputs, rendering it only when the cache has none."""
+    key = _key("part", name, *vary_on)
+    html = cache.get(key)
+    if html is None:
+        html = render()
+        cache.set(key, html, PART_SECONDS)
+    return mark_safe(html)  # rendered by our templates, which escape what they show
+
+
+def case_body(case, stages: Callable[[], list]) -> SafeString:
+    """Return the history and the stages a case shows before its reveal (the same for every reader)."""
+    return cached_part(
+        "case-body",
+        case.pk,
+        case.updated.isoformat(),
+        render=lambda: render_to_string("cases/includes/case_body.html", {"case": case, "presented_series": stages()}),
+    )
+
+
+def topic_article(topic) -> tuple[SafeString, SafeString]:
+    """Return a topic's article around its list of cases (the reader's own): summary, sections and
+    classifications before it, references after it."""
+
+    def render(part: str) -> str:
+        if not hasattr(topic, "_prefetched_objects_cache"):
+            prefetch_related_objects([topic], "sections", "references", Prefetch("classifications__grades"))
+        return render_to_string(f"cases/includes/topic_{part}.html", {"topic": topic})
+
+    head = cached_part("topic-head", topic.pk, render=lambda: render("head"))
+    return head, cached_part("topic-references", topic.pk, render=lambda: render("references"))
+
+
+def case_cards(cases, *, hide_diagnosis: bool = False) -> list[SafeString]:
+    """Return the cards of these cases as this reader sees them, in order, rendering only those not cached.
+
+    ``cases`` is the reader's queryset, sliced as shown and annotated with ``revealed`` (their reveal state),
+    read here as (id, revealed) pairs, or a page's cases already read with it (``cases.listing``): a card is
+    cached per case, per reveal state and per whether it may name the diagnosis.
+    """
+    version = content_version()
+    read = not isinstance(cases, QuerySet)
+    rows = (
+        [(case.pk, case.revealed) for case in cases]
+        if read
+        else cases.prefetch_related(None).values_list("pk", "revealed")
+    )
+    keys = {pk: _key("card", pk, revealed, hide_diagnosis, version=version) for pk, revealed in rows}
+    found = cache.get_many(list(keys.values()))
+    missing = {pk: revealed for pk, revealed in rows if keys[pk] not in found}
+    if missing:
+        rendered = {}
+        shown = cases if read else cases.model.objects.filter(pk__in=missing).for_list()
+        for case in (case for case in shown if case.pk in missing):
+            case.revealed = missing[case.pk]
+            context = {"case": case, "hide_diagnosis": hide_diagnosis}
+            rendered[keys[case.pk]] = render_to_string("cases/includes/case_card.html", context)
+        cache.set_many(rendered, PART_SECONDS)
+        found.update(rendered)
+    return [mark_safe(found[keys[pk]]) for pk, _ in rows if keys[pk] in found]
+
+
+def _key(*parts, version: str | None = None) -> str:
+    digest = hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+    return f"pages:{version or content_version()}:{digest}"
+
+
+def _page_key(request: HttpRequest) -> str | None:
+    """Return the key of a visitor's page, or None when it may differ from one visitor to another."""
+    if request.method != "GET" or any(name in request.COOKIES for name in _reader_cookies()):
+        return None
+    query = request.META.get("QUERY_STRING", "")
+    if len(query) > PAGE_MAX_QUERY or request.user.is_authenticated:
+        return None
+    flags = (settings.TEACHINGFILE_ANONYMOUS_BROWSING, settings.TEACHINGFILE_OPEN_SIGNUP)
+    return _key("page", request.get_host(), request.path, query, flags)
+
+
+def _reader_cookies() -> tuple[str, ...]:
+    """The cookies that make a visitor's page their own: their session (reveals, login) and their messages."""
+    return (settings.SESSION_COOKIE_NAME, CookieStorage.cookie_name)
+
+
+def anonymous_page(view):
+    """Serve a page to visitors with no cookie from the cache; others get it rendered for them.
+
+    A visitor with no cookie has no session (so no reveals), no account and no messages: they all get the
+    same page. A response that sets a cookie or needs a CSRF token is not kept.
+    """
+
+    def wrapper(request, *args, **kwargs):
+        key = _page_key(request)
+        if key is None:
+            return view(request, *args, **kwargs)
+        kept = cache.get(key)
+        if kept is not None:
+            response = HttpResponse(kept, content_type="text/html; charset=utf-8")
+            response["Vary"] = "Cookie"
+            return response
+        response = view(request, *args, **kwargs)
+        if _keepable(request, response):
+            cache.set(key, response.content, PAGE_SECONDS)
+        return response
+
+    wrapper.__name__, wrapper.__doc__, wrapper.__module__ = view.__name__, view.__doc__, view.__module__
+    wrapper.__wrapped__ = view
+    return wrapper
+
+
+def _keepable(request: HttpRequest, response: HttpResponse) -> bool:
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        and (getattr(request, "session", None) is None or request.session.is_empty())
+        and not len(get_messages(request))
+    )

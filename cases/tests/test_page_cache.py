@@ -1,0 +1,117 @@
+"""What the page cache keeps goes stale when the content or the reader changes what a page may show."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.services import user_set_role
+from cases import services
+from cases.models import Case, Reveal
+from cases.tests.factories import make_case, make_image, make_series, make_topic
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def visitors(settings):
+    settings.TEACHINGFILE_ANONYMOUS_BROWSING = True
+
+
+def page(client: Client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_an_edit_of_a_stage_reaches_the_cached_case_page(client, resident):
+    client.force_login(resident)
+    case = make_case()
+    series = make_series(case=case, caption="Frontal view of the hip")
+    make_image(series=series)
+    assert "Frontal view of the hip" in page(client, case.get_absolute_url())
+    series.after_reveal = True  # the author moves the stage behind the reveal
+    series.save()
+    assert "Frontal view of the hip" not in page(client, case.get_absolute_url())
+
+
+def test_an_image_held_for_review_leaves_the_cached_case_page(client, resident):
+    client.force_login(resident)
+    case = make_case()
+    image = make_image(series=make_series(case=case), caption="Lateral view")
+    assert "Lateral view" in page(client, case.get_absolute_url())
+    image.held_for_review = True
+    image.save()
+    assert "Lateral view" not in page(client, case.get_absolute_url())
+
+
+def test_a_reveal_shows_the_answer_to_its_reader_only(client, resident, django_user_model):
+    other = Client()
+    other.force_login(django_user_model.objects.get(username="resident"))
+    client.force_login(resident)
+    case = make_case(diagnosis="Heterotopic ossification, Brooker III")
+    make_image(series=make_series(case=case))
+    for reader in (client, other):  # both pages built from one cached body
+        assert "Brooker III" not in page(reader, case.get_absolute_url())
+    client.post(reverse("cases:case-reveal", args=[case.number]), {"committed_answer": "HO"})
+    assert "Brooker III" in page(client, case.get_absolute_url())
+    assert "Brooker III" not in page(other, case.get_absolute_url())
+
+
+def test_an_access_change_reaches_the_visitors_cached_pages(client, visitors):
+    case = make_case(access=Case.Access.PUBLIC, title="Painful hip after surgery")
+    for url in (reverse("cases:home"), reverse("cases:case-list")):
+        assert "Painful hip after surgery" in page(client, url)
+    case.access = Case.Access.INSTITUTION
+    case.save()
+    for url in (reverse("cases:home"), reverse("cases:case-list")):
+        assert "Painful hip after surgery" not in page(client, url)
+    assert client.get(case.get_absolute_url()).status_code == 404
+
+
+def test_a_publish_reaches_the_visitors_cached_pages(client, visitors, editor):
+    case = make_case(access=Case.Access.PUBLIC, status=Case.Status.IN_REVIEW, title="Stiff elbow")
+    assert "Stiff elbow" not in page(client, reverse("cases:case-list"))
+    services.case_set_status(case=case, status=Case.Status.PUBLISHED, by=editor)
+    assert "Stiff elbow" in page(client, reverse("cases:case-list"))
+
+
+def test_a_visitor_who_revealed_gets_their_own_page_not_the_shared_one(client, visitors):
+    case = make_case(access=Case.Access.PUBLIC, diagnosis="Secret osteoma")
+    assert "badge-done" not in page(client, reverse("cases:case-list"))
+    client.post(reverse("cases:case-reveal", args=[case.number]), {"committed_answer": ""})
+    assert Reveal.objects.filter(case=case, user__isnull=True).exists()
+    assert "badge-done" in page(client, reverse("cases:case-list"))
+    assert "badge-done" not in page(Client(), reverse("cases:case-list"))  # a new visitor: the shared page
+
+
+def test_an_edit_of_a_topic_reaches_its_cached_page(client, resident):
+    client.force_login(resident)
+    topic = make_topic(summary="Bone where it should not be.")
+    assert "Bone where it should not be." in page(client, topic.get_absolute_url())
+    topic.summary = "Lamellar bone in soft tissue."
+    topic.save()
+    assert "Lamellar bone in soft tissue." in page(client, topic.get_absolute_url())
+
+
+def test_a_role_change_reaches_the_cached_permissions(client, resident):
+    client.force_login(resident)
+    case = make_case(authors=[resident])
+    assert "Edit this case" not in page(client, case.get_absolute_url())
+    user_set_role(user=resident, role="faculty")
+    assert "Edit this case" in page(client, case.get_absolute_url())
+    user_set_role(user=resident, role="resident")
+    assert "Edit this case" not in page(client, case.get_absolute_url())
+
+
+def test_the_visitors_page_is_not_served_to_a_logged_in_reader(client, visitors, resident):
+    make_case(access=Case.Access.INSTITUTION, title="Swollen knee")
+    assert "Swollen knee" not in page(Client(), reverse("cases:case-list"))  # cached for visitors
+    client.force_login(resident)
+    assert "Swollen knee" in page(client, reverse("cases:case-list"))
+
+
+def test_a_page_the_browser_has_answers_not_modified(client, visitors):
+    make_case(access=Case.Access.PUBLIC)
+    first = client.get(reverse("cases:home"))
+    again = Client().get(reverse("cases:home"), headers={"if-none-match": first["ETag"]})
+    assert again.status_code == 304
