@@ -15,7 +15,7 @@ import os
 import posixpath
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -61,14 +61,21 @@ class Source:
 
 @dataclass(frozen=True)
 class FileSource:
-    """A candidate file on disk, read only when parsed: a worker process reads it, not the one listing it."""
+    """A candidate file on disk, read only when parsed: a worker process reads it, not the one listing it.
+
+    ``head`` is what the listing read of it to judge it (its first bytes); the parsing process reads only the
+    rest, so each byte of the file is read once.
+    """
 
     name: str
     path: Path
+    head: bytes = field(default=b"", compare=False, repr=False)
 
     @property
     def data(self) -> bytes:
-        return self.path.read_bytes()
+        with self.path.open("rb") as handle:
+            handle.seek(len(self.head))
+            return self.head + handle.read()
 
 
 @dataclass(frozen=True)
