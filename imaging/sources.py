@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 COPY_BYTES = 1024 * 1024  # the chunk in which a file or member is copied
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _HEAD_BYTES = 8192  # enough for the preamble and File Meta Information of any real file
+_DICOMDIR_UID = MediaStorageDirectoryStorage.encode("ascii")
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,8 @@ def _is_dicomdir(name: str, data: bytes) -> bool:
         return True
     if data[128:132] != b"DICM":
         return False
+    if _DICOMDIR_UID not in data[132:_HEAD_BYTES]:
+        return False  # the File Meta cannot name the class without its UID's characters: spare parsing it
     try:
         with quiet_pydicom():  # reading a UID is checking it, and pydicom's check quotes an invalid one
             meta = _read_file_meta_info(io.BytesIO(data[132:_HEAD_BYTES]))
