@@ -81,7 +81,8 @@ def prepare_database(template: Path) -> None:
     environment = ours_environment(template, None)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=environment, check=True)
     make = f"from cases.models import Case; Case.objects.create(number={CASE!r}, title='Bench', status='draft')"
-    subprocess.run([sys.executable, "manage.py", "shell", "-c", make], cwd=ROOT, env=environment, check=True)
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    subprocess.run([sys.executable, "manage.py", "shell", "-c", make], cwd=ROOT, env=environment, check=True, **quiet)
 
 
 def children_cpu() -> float:

@@ -176,9 +176,7 @@ def sources_from_file(name: str, handle: BinaryIO, *, size: int, limits: Limits)
         yield from candidate_from_head(name, head, size=size, limits=limits, source=source)
 
 
-def candidate_names(
-    name: str, handle: BinaryIO, *, size: int, limits: Limits, head: bytes | None = None
-) -> list[str]:
+def candidate_names(name: str, handle: BinaryIO, *, size: int, limits: Limits, head: bytes | None = None) -> list[str]:
     """List one file's candidates by name, cheaply: a zip's central directory, nothing decompressed.
 
     The names are those ``sources_from_file`` gives the same file's candidates, in the same order, so a
