@@ -28,6 +28,7 @@ Run: ``.venv/bin/python bench/ingest.py [--slices 300] [--rounds 3] [--memory-sl
 import argparse
 import contextlib
 import cProfile
+import functools
 import io
 import os
 import pstats
@@ -170,18 +171,21 @@ class MachineLoad:
         return self.busy() - self.start
 
 
-def measure_round(name: str, run) -> dict:
-    load = MachineLoad()
+def measure_round(run) -> dict:
+    """Run one round; "others" is the CPU the rest of the machine used meanwhile, in cores."""
+    load, spent, start = MachineLoad(), children_cpu(), time.perf_counter()
     elapsed, cpu, client_cpu = run()
-    others = max(0.0, load.since() - cpu - client_cpu)
-    return {"seconds": elapsed, "cpu": cpu, "client": client_cpu, "others": others / elapsed}
+    others = max(0.0, load.since() - (children_cpu() - spent)) / (time.perf_counter() - start)
+    return {"seconds": elapsed, "cpu": cpu, "client": client_cpu, "others": others}
 
 
 def contenders(folder: Path, template: Path, options) -> dict:
     runs = {}
     for name in options.contenders:
         if name == "ours":
-            runs[name] = lambda: run_ours(folder, template, options.workers)
+            for index, workers in enumerate(options.workers or [None]):
+                label = "ours" if index == 0 else f"ours, {workers} workers"
+                runs[label] = functools.partial(run_ours, folder, template, workers)
         elif name == "dcmtk" and shutil.which("dcmj2pnm"):
             runs[name] = lambda: run_dcmtk(folder)
         elif name == "orthanc" and Path(ORTHANC).exists():
@@ -203,19 +207,20 @@ def namespace_prefix() -> list[str]:
 
 def report(figures: dict[str, list[dict]], slices: int, rounds: int) -> None:
     medians = {name: statistics.median(run["seconds"] for run in runs) for name, runs in figures.items()}
-    lines = [f"{'':8} {'slices/s':>9} {'CPU ms/slice':>13} {'others, cores':>14}  rounds (slices/s)"]
+    width = max(len(name) for name in figures)
+    lines = [f"{'':{width}} {'slices/s':>9} {'CPU ms/slice':>22} {'others, cores':>14}  rounds (slices/s)"]
     for name, runs in figures.items():
         cpu = statistics.median(1000 * run["cpu"] / slices for run in runs)
         client = statistics.median(1000 * run["client"] / slices for run in runs)
         others = statistics.median(run["others"] for run in runs)
         rates = ", ".join(f"{slices / run['seconds']:.1f}" for run in runs)
         shown = f"{cpu:.1f}" + (f" (+{client:.1f} client)" if client else "")
-        lines.append(f"{name:8} {slices / medians[name]:9.1f} {shown:>13} {others:14.2f}  {rates}")
-    ours = medians.get("ours")
-    for peer, target in (("dcmtk", 4), ("orthanc", 1.5), ("bare", None)):
-        if ours and peer in medians:
-            wanted = f" (target ≥ {target}×)" if target else ""
-            lines.append(f"ours ÷ {peer} = {medians[peer] / ours:.2f}×{wanted}")
+        lines.append(f"{name:{width}} {slices / medians[name]:9.1f} {shown:>22} {others:14.2f}  {rates}")
+    for name in (name for name in medians if name.startswith("ours")):
+        for peer, target in (("dcmtk", 4), ("orthanc", 1.5), ("bare", None)):
+            if peer in medians:
+                wanted = f" (target ≥ {target}×)" if target else ""
+                lines.append(f"{name} ÷ {peer} = {medians[peer] / medians[name]:.2f}×{wanted}")
     print("\n".join(lines))  # noqa: T201
 
 
@@ -293,7 +298,13 @@ def main() -> None:
     parser.add_argument("--slices", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3, help="rounds of every contender in turn (at least 3)")
     parser.add_argument("--memory-slices", type=int, default=1000, help="then a memory run of ours (0: none)")
-    parser.add_argument("--workers", type=int, help="ours: TEACHINGFILE_INGEST_WORKERS (default as deployed)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        help="ours: TEACHINGFILE_INGEST_WORKERS (default as deployed); several: one"
+        " contender each, the first named ours",
+    )
     parser.add_argument("--contenders", nargs="+", choices=CONTENDERS, default=list(CONTENDERS))
     parser.add_argument("--profile", action="store_true", help="profile import_study in one process instead")
     parser.add_argument("--junk", action="store_true", help="junk and bomb inputs: bench/ingest_junk.py")
@@ -332,10 +343,10 @@ def compare(options) -> None:
         figures: dict[str, list[dict]] = {name: [] for name in runs}
         for _ in range(options.rounds):
             for name, run in runs.items():
-                figures[name].append(measure_round(name, run))
+                figures[name].append(measure_round(run))
         report(figures, options.slices, options.rounds)
         if options.memory_slices:
-            memory_run(options.memory_slices, template, options.workers)
+            memory_run(options.memory_slices, template, (options.workers or [None])[0])
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         shutil.rmtree(template, ignore_errors=True)
