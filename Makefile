@@ -107,12 +107,14 @@ test: test-setup lint
 	node --test tests/js/
 	$(VENV)/bin/pytest $(PYTEST_PARALLEL) --durations=10
 
-# The benchmarks that need no server or browser, a few minutes in all (docs/benchmarks.md has the others).
+# The benchmarks that need no server or browser of ours, a few minutes in all (docs/benchmarks.md has the others;
+# the ingest benchmark starts its own Orthanc).
 bench: $(VENV)/.dev $(DCMTK) $(TESSDATA) $(TESSERACT) $(ORTHANC)
 	$(PY) bench/pages.py
 	$(PY) bench/jpeg12.py
 	$(PY) bench/burned_in_text.py
 	$(PY) bench/upload.py
+	$(PY) bench/ingest.py --slices 100 --rounds 3 --memory-slices 0
 
 clean:
 	rm -rf $(VENV) node_modules db.sqlite3 staticfiles .pytest_cache .ruff_cache .cache
