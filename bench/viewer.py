@@ -14,9 +14,8 @@ Debian's Chromium with Playwright, cache empty, ``--repeat`` times:
   animation frame, beside the animation-frame rate itself, and the main
   thread's busy time per drawn slice (windowing and drawing a 512×512 slice).
 
-The first run finds the viewer values not yet prepared (cold: each request
-computes them); they are then prepared as the import's second task does, and
-the median of the other runs is printed.
+The viewer values are prepared first, as the import's second task does (a
+request never computes them), and the median of the runs is printed.
 
 In the same run, in turn with ours (ours, peer, ours, peer, …), the peer: a minimal Cornerstone3D 5.14 stack page
 (``bench/viewer_peer``, pinned in its package-lock; ``npm ci`` and a vite
@@ -341,19 +340,18 @@ def wait_for_port(port: int) -> None:
 
 
 def browser_passes(base: str, sizes: dict, options, peer_site) -> tuple[list[dict], list[dict], list[dict]]:
-    """Run the case page once cold, then ours and the peer in turn (a, b, a, b, …) for ``--repeat`` rounds."""
+    """Run the case page, our viewer page and the peer's in turn (a, b, c, a, b, c, …) for ``--repeat`` rounds."""
     from playwright.sync_api import sync_playwright
 
     case_url = f"/cases/{CASE_NUMBER}/"
     own_page = f"/cases/{CASE_NUMBER}/viewer/?series={sizes['series']}"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        runs = [run_once(browser, base, case_url, options.slices)]
+        # A request never computes the values (cases/values.py): the import's second task prepares them first.
         prepare_values(sizes["series"])
-        own, peer = [], []
-        for index in range(options.repeat):
-            if index < options.repeat - 1:
-                runs.append(run_once(browser, base, case_url, options.slices))
+        runs, own, peer = [], [], []
+        for _ in range(options.repeat):
+            runs.append(run_once(browser, base, case_url, options.slices))
             own.append(run_own_page(browser, base, own_page))
             if peer_site:
                 peer.append(run_peer(browser, peer_site[1], options.slices))
@@ -362,16 +360,14 @@ def browser_passes(base: str, sizes: dict, options, peer_site) -> tuple[list[dic
 
 
 def summary(runs: list[dict], own: list[dict], peer: list[dict], sizes: dict, options) -> list[str]:
-    cold, warm = runs[0], runs[1:] or runs
-    median = {key: statistics.median(run[key] for run in warm) for key in runs[0]}
+    median = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
     raw = sizes["width"] * sizes["height"] * 2
     lines = [
-        f"data: {options.slices} CT slices, {sizes['width']}×{sizes['height']} int16; the first run before the "
-        f"viewer values are prepared (cold), the median of the other {len(warm)} after",
+        f"data: {options.slices} CT slices, {sizes['width']}×{sizes['height']} int16, the viewer values prepared; "
+        f"median of {len(runs)} rounds",
         f"first image of the case page:   {median['first_image']:7.0f} ms   (target < 500)",
         f"viewer, first slice drawn:      {median['first_slice']:7.0f} ms",
-        f"viewer, whole stack loaded:     {median['full_stack']:7.0f} ms   "
-        f"(target < 3000; cold {cold['full_stack']:.0f})",
+        f"viewer, whole stack loaded:     {median['full_stack']:7.0f} ms   (target < 3000)",
         f"bytes per slice (values, zlib): {median['bytes'] / 1024:7.1f} KiB  (raw int16 {raw / 1024:.0f} KiB, "
         f"web PNG {sizes['png'] / 1024:.1f} KiB; {median['requests']:.0f} requests)",
         f"scrolling: slices drawn/s:      {median['drawn']:7.1f}      (animation frames/s "
