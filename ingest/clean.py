@@ -45,8 +45,8 @@ def ingest_stage(
 
     ``sources`` are (index, source) pairs, the index being the candidate's 1-based place in the upload's
     listing; each stored object is named by it, so a job's report can say what became of each candidate
-    even when its process was killed. With ``render_now`` (the command, which renders straight after) each
-    object is also rendered while it is in memory, sparing a second read; the task renders afterwards.
+    even when its process was killed. With ``render_now`` (the command and the upload's task, which render
+    straight after) each object is also rendered while it is in memory, sparing a second read.
     """
     report = StageReport()
     keys = case_keys(job.case)
