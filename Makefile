@@ -18,6 +18,9 @@ NODE := /usr/bin/node
 TESSDATA := /usr/share/tesseract-ocr/5/tessdata/eng.traineddata
 # The tesseract program: the OCR benchmark's peer (the same engine run as a process), for `make bench` only.
 TESSERACT := /usr/bin/tesseract
+# Orthanc: the DICOM server the ingest benchmark compares against (store + /rendered), for `make bench` only; the
+# benchmark runs its own Orthanc on loopback with a temporary configuration, never the packaged service.
+ORTHANC := /usr/sbin/Orthanc
 # The whole suite on one worker per core (pytest-xdist), four at most: each worker migrates its test database
 # and loads the demo once (docs/decisions.md, "CI in minutes"). PYTEST_PARALLEL= runs it in one process.
 PYTEST_PARALLEL ?= --numprocesses=auto --maxprocesses=4
@@ -87,6 +90,13 @@ $(TESSERACT):
 		echo "tesseract is missing: install Debian's tesseract-ocr package (apt-get install tesseract-ocr) as root."; exit 1; \
 	fi
 
+$(ORTHANC):
+	@if [ "$$(id -u)" = "0" ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq orthanc >/dev/null; \
+	else \
+		echo "Orthanc is missing: install Debian's orthanc package (apt-get install orthanc) as root."; exit 1; \
+	fi
+
 run: $(VENV)/.runtime $(TESSDATA)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo_files
@@ -115,12 +125,14 @@ test: test-setup lint
 	node --test tests/js/
 	$(VENV)/bin/pytest $(PYTEST_PARALLEL) --durations=10
 
-# The benchmarks that need no server or browser, a few minutes in all (docs/benchmarks.md has the others).
-bench: $(VENV)/.dev $(DCMTK) $(TESSDATA) $(TESSERACT)
+# The benchmarks that need no server or browser of ours, a few minutes in all (docs/benchmarks.md has the others;
+# the ingest benchmark starts its own Orthanc).
+bench: $(VENV)/.dev $(DCMTK) $(TESSDATA) $(TESSERACT) $(ORTHANC)
 	$(PY) bench/pages.py
 	$(PY) bench/jpeg12.py
 	$(PY) bench/burned_in_text.py
 	$(PY) bench/upload.py
+	$(PY) bench/ingest.py --slices 100 --rounds 3 --memory-slices 0
 
 # The pages under gunicorn against a plain Django page and nginx (PostgreSQL and Redis on this machine; ~7 minutes).
 bench-serve: $(VENV)/.dev $(WRK) $(NGINX)

@@ -1,38 +1,40 @@
-"""Benchmark: DICOM ingest against dcmtk and against a bare pydicom loop (not a test; prints figures).
+"""Benchmark: DICOM ingest against dcmtk, Orthanc and a bare pydicom loop, interleaved (not a test; prints figures).
 
-Generates a synthetic CT series (default 300 slices of 512×512, 16-bit) with
-``demo.synthetic``, then times, one after the other in fresh processes:
+Generates a synthetic CT series (default 300 slices of 512×512, 16-bit) with ``demo.synthetic``, then runs
+the contenders in turn, a, b, c, d, a, b, c, d… for ``--rounds`` rounds (default 3), each a whole process:
 
-(a) dcmtk's ``dcmj2pnm`` converting each file to PNG with a soft-tissue window
-    (one process per file, as a script around dcmtk would run it);
-(b) a bare pydicom → numpy → Pillow loop (read, rescale, window, PNG encoded
-    as ours is): the ceiling of our own stack;
-(c) our full ingest (``import_study``'s path: read, de-identify, stage, group,
-    render web image and thumbnail, store files, database rows) into a
-    throw-away SQLite database and media folder.
+- ours: ``manage.py import_study FOLDER --case …`` (read, de-identify, store, group, render web images, rows),
+  from the interpreter's start to its exit, into a copy of a migrated SQLite database and an empty media
+  folder, with the workers a deployment runs (``TEACHINGFILE_INGEST_WORKERS``, default the cores up to 4);
+- dcmtk: ``dcmj2pnm`` converting each file to PNG with a 40/400 window, one process per file, as a script
+  around dcmtk runs it;
+- Orthanc: Debian's ``Orthanc`` started with a temporary configuration and storage folder, each file stored
+  (``POST /instances``) then rendered (``GET /instances/{id}/rendered``, 40/400) by one client connection per
+  core, from its launch to the last image; it runs in a network namespace of its own (``unshare -rn``),
+  reachable on its loopback only, and is stopped and its folder removed after each round;
+- bare: a pydicom → numpy → Pillow loop in one process (read, rescale, window, PNG encoded as ours is): the
+  ceiling of our own stack without de-identification, storage or database.
 
-Each mode runs ``--repeat`` times (default 3) and its median run is printed:
-slices per second and its peak RSS (and its largest child
-process's: the workers of (c), dcmj2pnm for (a)); the ratios follow. With
-``--memory-slices N`` (default 1000) it then ingests an N-slice series with (c)
-alone and prints the peak RSS. Run: ``.venv/bin/python bench/ingest.py``.
+Prints each contender's median slices per second, its rounds, the CPU it used per slice (all its processes;
+Orthanc's own, its client's apart), the CPU other work on the machine used meanwhile (in cores, from
+``/proc/stat``: "busy" when others keep the cores, "quiet" when not), and the ratios of ours to dcmtk and to
+Orthanc. ``--memory-slices N`` then ingests an N-slice series with ours alone and prints its peak RSS.
+``--profile`` instead runs ``import_study`` in one process under cProfile and prints the CPU per slice of
+its costliest functions.  ``--junk`` runs ``bench/ingest_junk.py`` (junk and bomb inputs).
 
-With ``--junk`` it instead imports, each in a fresh process with ``import_study``, the junk and bomb inputs of
-``imaging/tests/corpus/junk.py`` at full size (a zip holding a 200 MiB member of zeros, a 64 MiB junk file, a
-deflated data set of 1 GiB, nested zips, 20,001 members, a member larger than it declares, images announcing
-huge sizes, sequences of millions of items or nested 100,000 deep, compressed frames whose own header declares
-65,535² pixels) and the largest file the limits allow, all generated into a temporary folder, and prints for
-each its size, the outcome, the time and the peak RSS of the process and of its largest worker.  ``--only REGEX``
-runs the inputs whose label matches it.
+Run: ``.venv/bin/python bench/ingest.py [--slices 300] [--rounds 3] [--memory-slices 0]``.
 """
 
 import argparse
 import contextlib
+import cProfile
+import functools
 import io
 import os
-import re
+import pstats
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -42,13 +44,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-
-def peak_rss_mib() -> tuple[float, float]:
-    """Return the peak RSS of this process and of its largest child (worker or dcmj2pnm), in MiB."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return own, children
+CASE = "bench"
+ORTHANC = "/usr/sbin/Orthanc"
+CONTENDERS = ("ours", "dcmtk", "orthanc", "bare")
+GREY_RAMP = [level for grey in range(256) for level in (grey, grey, grey)]
 
 
 def write_series(folder: Path, slices: int) -> int:
@@ -64,72 +63,202 @@ def write_series(folder: Path, slices: int) -> int:
     return total
 
 
-def run_dcmtk(folder: Path) -> tuple[int, float]:
+def ours_environment(work: Path, workers: int | None) -> dict:
+    """The environment of a whole ``manage.py`` process on a throw-away SQLite database and media folder."""
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "teachingfile.settings.dev",
+        "DATABASE_URL": f"sqlite:///{work / 'db.sqlite3'}",
+        "TEACHINGFILE_MEDIA_ROOT": str(work / "media"),
+        "TEACHINGFILE_UPLOAD_SPOOL": str(work / "spool"),
+    }
+    if workers:
+        environment["TEACHINGFILE_INGEST_WORKERS"] = str(workers)
+    return environment
+
+
+def prepare_database(template: Path) -> None:
+    """Migrate a SQLite database in ``template`` and add the case the imports go into (once, not timed)."""
+    environment = ours_environment(template, None)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=environment, check=True)
+    make = f"from cases.models import Case; Case.objects.create(number={CASE!r}, title='Bench', status='draft')"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    subprocess.run([sys.executable, "manage.py", "shell", "-c", make], cwd=ROOT, env=environment, check=True, **quiet)
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_ours(folder: Path, template: Path, workers: int | None) -> tuple[float, float, float]:
+    work = Path(tempfile.mkdtemp(prefix="bench-ours-"))
+    try:
+        shutil.copy(template / "db.sqlite3", work / "db.sqlite3")
+        command = [sys.executable, "manage.py", "import_study", str(folder), "--case", CASE]
+        cpu, start = children_cpu(), time.perf_counter()
+        subprocess.run(command, cwd=ROOT, env=ours_environment(work, workers), check=True, stdout=subprocess.DEVNULL)
+        return time.perf_counter() - start, children_cpu() - cpu, 0.0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run_dcmtk(folder: Path) -> tuple[float, float, float]:
     out = Path(tempfile.mkdtemp(prefix="bench-dcmtk-"))
-    files = sorted(folder.glob("*.dcm"))
-    start = time.perf_counter()
-    for path in files:
-        subprocess.run(
-            ["dcmj2pnm", "--write-png", "--set-window", "40", "400", str(path), str(out / f"{path.stem}.png")],
-            check=True,
-        )
-    elapsed = time.perf_counter() - start
-    shutil.rmtree(out)
-    return len(files), elapsed
+    try:
+        cpu, start = children_cpu(), time.perf_counter()
+        for path in sorted(folder.glob("*.dcm")):
+            png = str(out / f"{path.stem}.png")
+            subprocess.run(["dcmj2pnm", "--write-png", "--set-window", "40", "400", str(path), png], check=True)
+        return time.perf_counter() - start, children_cpu() - cpu, 0.0
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
 
 
-def run_bare(folder: Path) -> tuple[int, float]:
+def run_child(mode: str, folder: Path, *prefix: str) -> tuple[float, float, float]:
+    """Run a contender in a child process of this script; it prints its time, its CPU and its client's CPU."""
+    command = [*prefix, sys.executable, __file__, "--child", mode, str(folder)]
+    cpu, start = children_cpu(), time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    elapsed, own_cpu, client_cpu = (float(value) for value in result.stdout.split()[-3:])
+    if mode == "bare":  # the whole process: interpreter start and imports too, as for ours
+        return time.perf_counter() - start, children_cpu() - cpu, 0.0
+    return elapsed, own_cpu, client_cpu
+
+
+def bare_loop(folder: Path) -> tuple[float, float, float]:
     import numpy as np
     import PIL.Image
     import pydicom
 
-    files = sorted(folder.glob("*.dcm"))
-    start = time.perf_counter()
-    for path in files:
+    for path in sorted(folder.glob("*.dcm")):
         dataset = pydicom.dcmread(path)
         values = dataset.pixel_array.astype(np.float32) * float(dataset.RescaleSlope) + float(dataset.RescaleIntercept)
         low, high = 40 - 200, 40 + 200
         grey = PIL.Image.fromarray((np.clip((values - low) / (high - low), 0, 1) * 255).astype(np.uint8))
         grey.putpalette(GREY_RAMP)  # encoded as ours is: palette PNG over a grey ramp
         grey.save(io.BytesIO(), format="PNG", compress_level=1, compress_type=zlib.Z_RLE)
-    return len(files), time.perf_counter() - start
-
-
-def run_ours(folder: Path) -> tuple[int, float]:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "teachingfile.settings.test"
-    os.environ["TEACHINGFILE_MEDIA_ROOT"] = tempfile.mkdtemp(prefix="bench-media-")
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.db import connection
-
-    settings.MEDIA_ROOT = Path(os.environ["TEACHINGFILE_MEDIA_ROOT"])
-    # The test settings use one process; measure what a deployment runs.
-    settings.TEACHINGFILE_INGEST_WORKERS = int(os.environ.get("TEACHINGFILE_INGEST_WORKERS", os.cpu_count() or 1))
-    # As deployed: the viewer values are prepared afterwards by the task worker, not within the import.
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    connection.creation.create_test_db(verbosity=0)
-    from cases.tests.factories import make_case
-
-    case = make_case()
-    files = len(list(folder.glob("*.dcm")))
-    start = time.perf_counter()
-    call_command("import_study", str(folder), case=case.number, stdout=io.StringIO())
-    elapsed = time.perf_counter() - start
-    shutil.rmtree(settings.MEDIA_ROOT)
-    return files, elapsed
-
-
-GREY_RAMP = [level for grey in range(256) for level in (grey, grey, grey)]
-MODES = {"dcmtk": run_dcmtk, "bare": run_bare, "ours": run_ours}
+    return 0.0, 0.0, 0.0
 
 
 def child(mode: str, folder: Path) -> None:
-    files, elapsed = MODES[mode](folder)
-    own, child_peak = peak_rss_mib()
-    print(f"{files} {elapsed:.4f} {own:.1f} {child_peak:.1f}")  # noqa: T201
+    if mode == "memory":
+        memory_child(folder)
+        return
+    if mode == "orthanc":
+        from orthanc_peer import orthanc_round  # bench/orthanc_peer.py
+
+        figures = orthanc_round(sorted(folder.glob("*.dcm")), executable=ORTHANC, clients=os.cpu_count() or 1)
+    else:
+        figures = bare_loop(folder)
+    print(" ".join(f"{figure:.4f}" for figure in figures))  # noqa: T201
+
+
+class MachineLoad:
+    """The CPU the whole machine used between two readings of ``/proc/stat``, in core-seconds."""
+
+    def __init__(self) -> None:
+        self.ticks = os.sysconf("SC_CLK_TCK")
+        self.start = self.busy()
+
+    def busy(self) -> float:
+        with open("/proc/stat") as stat:
+            fields = [int(value) for value in stat.readline().split()[1:]]
+        idle = fields[3] + fields[4]  # idle and iowait
+        return (sum(fields[:8]) - idle) / self.ticks
+
+    def since(self) -> float:
+        return self.busy() - self.start
+
+
+def measure_round(run) -> dict:
+    """Run one round; "others" is the CPU the rest of the machine used meanwhile, in cores."""
+    load, spent, start = MachineLoad(), children_cpu(), time.perf_counter()
+    elapsed, cpu, client_cpu = run()
+    others = max(0.0, load.since() - (children_cpu() - spent)) / (time.perf_counter() - start)
+    return {"seconds": elapsed, "cpu": cpu, "client": client_cpu, "others": others}
+
+
+def contenders(folder: Path, template: Path, options) -> dict:
+    runs = {}
+    for name in options.contenders:
+        if name == "ours":
+            for index, workers in enumerate(options.workers or [None]):
+                label = "ours" if index == 0 else f"ours, {workers} workers"
+                runs[label] = functools.partial(run_ours, folder, template, workers)
+        elif name == "dcmtk" and shutil.which("dcmj2pnm"):
+            runs[name] = lambda: run_dcmtk(folder)
+        elif name == "orthanc" and Path(ORTHANC).exists():
+            runs[name] = lambda: run_child("orthanc", folder, *namespace_prefix())
+        elif name == "bare":
+            runs[name] = lambda: run_child("bare", folder)
+        else:
+            print(f"{name}: missing — make bench installs dcmtk and orthanc")  # noqa: T201
+    return runs
+
+
+def namespace_prefix() -> list[str]:
+    """``unshare -rn`` when this machine lets a process have a network namespace of its own, else nothing."""
+    if not shutil.which("unshare"):
+        return []
+    probe = subprocess.run(["unshare", "-rn", "true"], capture_output=True, check=False)
+    return ["unshare", "-rn", "env", "ORTHANC_NETNS=1"] if probe.returncode == 0 else []
+
+
+def report(figures: dict[str, list[dict]], slices: int, rounds: int) -> None:
+    medians = {name: statistics.median(run["seconds"] for run in runs) for name, runs in figures.items()}
+    width = max(len(name) for name in figures)
+    lines = [f"{'':{width}} {'slices/s':>9} {'CPU ms/slice':>22} {'others, cores':>14}  rounds (slices/s)"]
+    for name, runs in figures.items():
+        cpu = statistics.median(1000 * run["cpu"] / slices for run in runs)
+        client = statistics.median(1000 * run["client"] / slices for run in runs)
+        others = statistics.median(run["others"] for run in runs)
+        rates = ", ".join(f"{slices / run['seconds']:.1f}" for run in runs)
+        shown = f"{cpu:.1f}" + (f" (+{client:.1f} client)" if client else "")
+        lines.append(f"{name:{width}} {slices / medians[name]:9.1f} {shown:>22} {others:14.2f}  {rates}")
+    for name in (name for name in medians if name.startswith("ours")):
+        for peer, target in (("dcmtk", 4), ("orthanc", 1.5), ("bare", None)):
+            if peer in medians:
+                wanted = f" (target ≥ {target}×)" if target else ""
+                lines.append(f"{name} ÷ {peer} = {medians[peer] / medians[name]:.2f}×{wanted}")
+    print("\n".join(lines))  # noqa: T201
+
+
+def memory_run(slices: int, template: Path, workers: int | None) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="bench-ct-large-"))
+    work = Path(tempfile.mkdtemp(prefix="bench-ours-"))
+    try:
+        size = generate(folder, slices)
+        shutil.copy(template / "db.sqlite3", work / "db.sqlite3")
+        start = time.perf_counter()
+        result = subprocess.run(
+            [sys.executable, __file__, "--child", "memory", str(folder)],
+            env=ours_environment(work, workers),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        elapsed = time.perf_counter() - start
+        own, largest_worker = (float(value) for value in result.stdout.split()[-2:])
+        print(  # noqa: T201
+            f"memory: {slices} slices ({size / 1e6:.0f} MB) ingested in {elapsed:.1f} s, peak RSS {own:.0f} MiB in "
+            f"the main process, {largest_worker:.0f} MiB in the largest worker (budget 400 MiB)"
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def memory_child(folder: Path) -> None:
+    """Run ``manage.py import_study`` in this process; print its peak RSS and its largest worker's, in MiB."""
+    import runpy
+
+    sys.argv = ["manage.py", "import_study", str(folder), "--case", CASE]
+    os.chdir(ROOT)
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+        runpy.run_path(str(ROOT / "manage.py"), run_name="__main__")
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{own:.1f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.1f}")  # noqa: T201
 
 
 def generate(folder: Path, slices: int) -> int:
@@ -139,194 +268,88 @@ def generate(folder: Path, slices: int) -> int:
     return int(result.stdout.split()[-1])
 
 
-def measure(mode: str, folder: Path) -> tuple[int, float, float, float]:
-    result = subprocess.run(
-        [sys.executable, __file__, "--child", mode, str(folder)], capture_output=True, text=True, check=True
-    )
-    files, elapsed, rss, child_rss = result.stdout.split()[-4:]
-    return int(files), float(elapsed), float(rss), float(child_rss)
-
-
-RAISED = "per-file limit raised to 256 MiB: "
-LARGEST = "largest allowed: 250 frames of 512² (125 MiB)"
-
-
-def junk_inputs(folder: Path, only: str = "") -> list[tuple[str, list[Path]]]:
-    """Write the junk and bomb inputs at full size, those whose label matches ``only``; return (label, paths)."""
-    from imaging.tests.corpus import junk
-
-    MiB = junk.MiB
-    if re.search(only, LARGEST):
-        largest = junk.image_dataset(rows=512, columns=512, frames=250)  # 125 MiB: the largest the limit allows
-        (folder / "largest").mkdir()
-        (folder / "largest" / "multiframe.dcm").write_bytes(junk.image_bytes(largest))
-    inputs = [
-        ("zip holding a 200 MiB member of zeros", junk.make_zip_of_zeros, {"member_bytes": 200 * MiB}),
-        (RAISED + "zip holding a 200 MiB member of zeros", junk.make_zip_of_zeros, {"member_bytes": 200 * MiB}),
-        ("64 MiB file of zeros", junk.make_junk_file, {"size": 64 * MiB, "zeros": True}),
-        ("64 MiB file of random bytes", junk.make_junk_file, {"size": 64 * MiB}),
-        ("200 MiB file of random bytes", junk.make_junk_file, {"size": 200 * MiB}),
-        ("64 MiB: valid File Meta, then zeros", junk.make_header_then_zeros, {"size": 64 * MiB}),
-        ("64 MiB: an image, then zeros; a header, then zeros", junk.make_zeros_after_a_data_set, {"size": 64 * MiB}),
-        ("1,000,000 empty elements (8 MB)", junk.make_element_flood, {}),
-        ("zip in zip in zip in zip (16 MiB of zeros)", junk.make_nested_zips, {"member_bytes": 16 * MiB}),
-        ("zip of 20,001 members", junk.make_many_members, {}),
-        ("member declaring 2 kB, inflating to 200 MiB", junk.make_declared_size_lie, {"real_bytes": 200 * MiB}),
-        ("deflated data set inflating to 1 GiB", junk.make_deflate_bomb, {"inflated_bytes": 1024 * MiB}),
-        ("65,535² pixels; 1,000,000 frames; 5,656² RLE", junk.make_image_bombs, {}),
-        ("a sequence of 2,000,000 tiny items: parsed at once; when touched", junk.make_sequence_floods, {}),
-        (
-            "299,000 empty items (within the limit); 299,000 of an element each",
-            junk.make_sequence_floods,
-            {"items": 299_000},
-        ),
-        ("sequences nested 100,000 deep; 40 deep of defined length", junk.make_deep_sequences, {}),
-        ("frames declaring 65,535² pixels: JPEG, JPEG-LS, JPEG 2000", junk.make_frame_size_lies, {}),
-    ]
-    made = []
-    for index, (label, make, options) in enumerate(inputs):
-        if not re.search(only, label):
-            continue
-        subfolder = folder / f"{index:02d}"
-        subfolder.mkdir()
-        made.append((label, make(subfolder, **options)))
-    if re.search(only, LARGEST):
-        made.append((LARGEST, [folder / "largest" / "multiframe.dcm"]))
-    return made
-
-
-def junk_child(paths: list[Path]) -> None:
-    """Import the paths with import_study into a throw-away database; print time, outcome and peak RSS."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "teachingfile.settings.test"
-    os.environ["TEACHINGFILE_MEDIA_ROOT"] = tempfile.mkdtemp(prefix="bench-media-")
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.db import connection
-
-    settings.MEDIA_ROOT = Path(os.environ["TEACHINGFILE_MEDIA_ROOT"])
-    settings.TEACHINGFILE_INGEST_WORKERS = int(os.environ.get("TEACHINGFILE_INGEST_WORKERS", os.cpu_count() or 1))
-    if "TEACHINGFILE_MAX_DICOM_FILE_BYTES" in os.environ:  # settings read it at start-up; this reads it again
-        settings.TEACHINGFILE_MAX_DICOM_FILE_BYTES = int(os.environ["TEACHINGFILE_MAX_DICOM_FILE_BYTES"])
-    # As deployed: the viewer values are prepared afterwards by the task worker, not within the import.
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    connection.creation.create_test_db(verbosity=0)
-    from cases.tests.factories import make_case
-
-    case = make_case()
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    output = io.StringIO()
-    start = time.perf_counter()
-    with contextlib.suppress(SystemExit):  # exit 1: some file was refused, as expected
-        call_command("import_study", *map(str, paths), case=case.number, stdout=output)
-    elapsed = time.perf_counter() - start
-    shutil.rmtree(settings.MEDIA_ROOT)
-    own, child_peak = peak_rss_mib()
-    outcome = "; ".join(line.split(": ", 1)[-1] for line in output.getvalue().splitlines() if "refused " in line)
-    print(f"{elapsed:.4f} {before:.1f} {own:.1f} {child_peak:.1f} {outcome or 'imported'}")  # noqa: T201
-
-
-def junk_bench(only: str) -> None:
-    folder = Path(tempfile.mkdtemp(prefix="bench-junk-"))
+def profile(folder: Path, template: Path, slices: int) -> None:
+    """Run import_study in this process (one worker) under cProfile; print the CPU per slice of the costliest."""
+    work = Path(tempfile.mkdtemp(prefix="bench-ours-"))
     try:
-        result = subprocess.run(
-            [sys.executable, __file__, "--junk-generate", str(folder), "--only", only],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        print(  # noqa: T201
-            "| input | on disk | outcome | time | peak RSS, main process (before the import) | largest worker |\n"
-            "|---|---:|---|---:|---:|---:|"
-        )
-        for line in result.stdout.splitlines():
-            label, joined = line.split("\t")
-            paths = joined.split("|")
-            size = sum(Path(path).stat().st_size for path in paths)
-            environment = dict(os.environ)
-            if label.startswith(RAISED):  # so that the first bytes decide, not the declared size
-                environment["TEACHINGFILE_MAX_DICOM_FILE_BYTES"] = str(256 * 1024 * 1024)
-            child_run = subprocess.run(
-                [sys.executable, __file__, "--junk-child", *paths],
-                capture_output=True,
-                text=True,
-                check=True,
-                env=environment,
-            )
-            elapsed, before, own, child_peak, outcome = child_run.stdout.splitlines()[-1].split(" ", 4)
-            shown = f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size / 1e3:.1f} kB"
-            print(  # noqa: T201
-                f"| {label} | {shown} | {outcome} | {float(elapsed):.2f} s | "
-                f"{float(own):.0f} MiB ({float(before):.0f}) | {float(child_peak):.0f} MiB |"
-            )
+        shutil.copy(template / "db.sqlite3", work / "db.sqlite3")
+        os.environ.update(ours_environment(work, 1))
+        started = time.process_time()
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        setup = time.process_time() - started
+        profiler = cProfile.Profile()
+        profiler.runcall(call_command, "import_study", str(folder), case=CASE, stdout=io.StringIO())
+        stats = pstats.Stats(profiler)
+        print(f"start-up (django.setup): {1000 * setup:.0f} ms of CPU; per slice, under the profiler:")  # noqa: T201
+        rows = sorted(stats.stats.items(), key=lambda item: item[1][2], reverse=True)[:30]  # by own time
+        for (path, line, function), (_, _calls, own, cumulative, _) in rows:
+            place = f"{Path(path).name}:{line}({function})"
+            print(f"{1000 * own / slices:7.2f} ms own {1000 * cumulative / slices:7.2f} ms with callees  {place}")  # noqa: T201
     finally:
-        shutil.rmtree(folder)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--slices", type=int, default=300)
-    parser.add_argument("--memory-slices", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=3, help="runs per mode; the median is printed")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every contender in turn (at least 3)")
+    parser.add_argument("--memory-slices", type=int, default=1000, help="then a memory run of ours (0: none)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        help="ours: TEACHINGFILE_INGEST_WORKERS (default as deployed); several: one"
+        " contender each, the first named ours",
+    )
+    parser.add_argument("--contenders", nargs="+", choices=CONTENDERS, default=list(CONTENDERS))
+    parser.add_argument("--profile", action="store_true", help="profile import_study in one process instead")
+    parser.add_argument("--junk", action="store_true", help="junk and bomb inputs: bench/ingest_junk.py")
+    parser.add_argument("--only", default="", metavar="REGEX", help="with --junk: the inputs whose label matches")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "FOLDER"))
     parser.add_argument("--generate", nargs=2, metavar=("SLICES", "FOLDER"))
-    parser.add_argument("--junk", action="store_true", help="import junk and bomb inputs; print time and memory")
-    parser.add_argument("--only", default="", metavar="REGEX", help="with --junk: the inputs whose label matches TEXT")
-    parser.add_argument("--junk-generate", metavar="FOLDER")
-    parser.add_argument("--junk-child", nargs="+", metavar="PATH")
-    arguments = parser.parse_args()
-    if arguments.junk:
-        junk_bench(arguments.only)
-        return
-    if arguments.junk_generate:
-        for label, paths in junk_inputs(Path(arguments.junk_generate), arguments.only):
-            print(f"{label}\t{'|'.join(map(str, paths))}")  # noqa: T201
-        return
-    if arguments.junk_child:
-        junk_child([Path(path) for path in arguments.junk_child])
-        return
-    if arguments.child:
-        child(arguments.child[0], Path(arguments.child[1]))
-        return
-    if arguments.generate:
-        print(write_series(Path(arguments.generate[1]), int(arguments.generate[0])))  # noqa: T201
-        return
+    options = parser.parse_args()
+    if options.junk:
+        from ingest_junk import main as junk_main  # bench/ingest_junk.py
 
-    # Linux keeps a process's peak RSS across exec, so this parent stays small and leaves the work to children.
+        junk_main(["--only", options.only])
+    elif options.child:
+        child(options.child[0], Path(options.child[1]))
+    elif options.generate:
+        print(write_series(Path(options.generate[1]), int(options.generate[0])))  # noqa: T201
+    else:
+        compare(options)
+
+
+def compare(options) -> None:
+    if options.rounds < 3:
+        raise SystemExit("at least 3 rounds")
     folder = Path(tempfile.mkdtemp(prefix="bench-ct-"))
-    size = generate(folder, arguments.slices)
-    print(  # noqa: T201
-        f"data: {arguments.slices} CT slices, 512×512, 16-bit, {size / 1e6:.1f} MB of DICOM; "
-        f"median of {arguments.repeat} runs per mode"
-    )
-    rows = {}
-    for mode in ("dcmtk", "bare", "ours"):
-        if mode == "dcmtk" and not shutil.which("dcmj2pnm"):
-            print("(a) dcmj2pnm: missing — apt-get install dcmtk to compare")  # noqa: T201
-            continue
-        runs = sorted((measure(mode, folder) for _ in range(arguments.repeat)), key=lambda run: run[1])
-        files, elapsed, rss, child_rss = runs[len(runs) // 2]  # the median run: this machine's neighbours are noisy
-        rows[mode] = files / elapsed
+    template = Path(tempfile.mkdtemp(prefix="bench-db-"))
+    try:
+        size = generate(folder, options.slices)
+        prepare_database(template)
+        if options.profile:
+            profile(folder, template, options.slices)
+            return
         print(  # noqa: T201
-            f"{mode:>6}: {files / elapsed:7.1f} slices/s  {elapsed:6.2f} s  "
-            f"peak RSS {rss:6.1f} MiB (largest child process {child_rss:.1f} MiB)"
+            f"data: {options.slices} CT slices, 512×512, 16-bit, {size / 1e6:.1f} MB of DICOM; "
+            f"{options.rounds} rounds, the contenders in turn; {os.cpu_count()} cores"
         )
-    if "dcmtk" in rows:
-        print(f"ours / dcmtk = {rows['ours'] / rows['dcmtk']:.2f}× (target ≥ 4)")  # noqa: T201
-    print(f"ours / bare  = {rows['ours'] / rows['bare']:.0%} (target ≥ 60 %)")  # noqa: T201
-    shutil.rmtree(folder)
-
-    if arguments.memory_slices:
-        folder = Path(tempfile.mkdtemp(prefix="bench-ct-large-"))
-        size = generate(folder, arguments.memory_slices)
-        files, elapsed, rss, child_rss = measure("ours", folder)
-        print(  # noqa: T201
-            f"memory: {files} slices ({size / 1e6:.0f} MB) ingested in {elapsed:.1f} s, peak RSS {rss:.0f} MiB "
-            f"in the main process, {child_rss:.0f} MiB in the largest worker (budget 400 MiB)"
-        )
-        shutil.rmtree(folder)
+        runs = contenders(folder, template, options)
+        figures: dict[str, list[dict]] = {name: [] for name in runs}
+        for _ in range(options.rounds):
+            for name, run in runs.items():
+                figures[name].append(measure_round(run))
+        report(figures, options.slices, options.rounds)
+        if options.memory_slices:
+            memory_run(options.memory_slices, template, (options.workers or [None])[0])
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(template, ignore_errors=True)
 
 
 if __name__ == "__main__":

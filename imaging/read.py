@@ -26,6 +26,8 @@ __all__ = ["read_dataset"]
 
 logger = logging.getLogger(__name__)
 
+_DEFLATED_UID = DeflatedExplicitVRLittleEndian.encode("ascii")
+
 
 def read_dataset(source: Source, *, limits: Limits) -> Dataset:
     """Parse one candidate file and check that its image can be rendered, without decoding it.
@@ -86,8 +88,8 @@ def _check_head(data: bytes, *, limits: Limits) -> None:
     reason = head_reason(data[:PROBE_BYTES])
     if reason:
         raise UnreadableFile(reason)
-    if data[128:132] != b"DICM":
-        return
+    if data[128:132] != b"DICM" or _DEFLATED_UID not in data[132:PROBE_BYTES]:
+        return  # the File Meta cannot name the deflated syntax without its UID's characters: spare parsing it
     stream = io.BytesIO(data[132:PROBE_BYTES])
     try:
         with quiet_pydicom():  # reading a UID is checking it, and pydicom's check quotes an invalid one

@@ -15,7 +15,7 @@ import os
 import posixpath
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 COPY_BYTES = 1024 * 1024  # the chunk in which a file or member is copied
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _HEAD_BYTES = 8192  # enough for the preamble and File Meta Information of any real file
+_DICOMDIR_UID = MediaStorageDirectoryStorage.encode("ascii")
 
 
 @dataclass(frozen=True)
@@ -61,14 +62,21 @@ class Source:
 
 @dataclass(frozen=True)
 class FileSource:
-    """A candidate file on disk, read only when parsed: a worker process reads it, not the one listing it."""
+    """A candidate file on disk, read only when parsed: a worker process reads it, not the one listing it.
+
+    ``head`` is what the listing read of it to judge it (its first bytes); the parsing process reads only the
+    rest, so each byte of the file is read once.
+    """
 
     name: str
     path: Path
+    head: bytes = field(default=b"", compare=False, repr=False)
 
     @property
     def data(self) -> bytes:
-        return self.path.read_bytes()
+        with self.path.open("rb") as handle:
+            handle.seek(len(self.head))
+            return self.head + handle.read()
 
 
 @dataclass(frozen=True)
@@ -165,6 +173,8 @@ def _is_dicomdir(name: str, data: bytes) -> bool:
         return True
     if data[128:132] != b"DICM":
         return False
+    if _DICOMDIR_UID not in data[132:_HEAD_BYTES]:
+        return False  # the File Meta cannot name the class without its UID's characters: spare parsing it
     try:
         with quiet_pydicom():  # reading a UID is checking it, and pydicom's check quotes an invalid one
             meta = _read_file_meta_info(io.BytesIO(data[132:_HEAD_BYTES]))

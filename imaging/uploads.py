@@ -23,7 +23,7 @@ from .limits import Limits
 from .sources import FileSource, Rejected, Source, ZipMemberSource, candidate_from_head, is_zip, read_source
 from .zips import expand_archive, member_path, skipped_member
 
-__all__ = ["candidate_names", "sources_from_bytes", "sources_from_file", "sources_from_paths"]
+__all__ = ["candidate_names", "sources_from_bytes", "sources_from_file", "sources_from_open_file", "sources_from_paths"]
 
 logger = logging.getLogger(__name__)
 
@@ -132,11 +132,23 @@ def _source_from_file(path: Path, name: str, *, limits: Limits) -> Iterator[File
     with handle:
         size = os.fstat(handle.fileno()).st_size
         head = handle.read(PROBE_BYTES)
-        if is_zip(head):
-            yield from expand_archive(name, handle, size=size, limits=limits, on_disk=path)
-        else:
-            source = functools.partial(FileSource, name, path)
-            yield from candidate_from_head(name, head, size=size, limits=limits, source=source)
+        yield from sources_from_open_file(path, name, handle, head=head, size=size, limits=limits)
+
+
+def sources_from_open_file(
+    path: Path, name: str, handle: BinaryIO, *, head: bytes, size: int, limits: Limits
+) -> Iterator[FileSource | ZipMemberSource | Rejected]:
+    """Yield the candidates of one file on disk, open and its first bytes (``head``) read.
+
+    A zip's members are read later, each by the process that parses it; a file that is not a zip is judged by
+    its head, which its ``FileSource`` carries so that the parsing process reads only the rest.  The handle
+    must stay open while the candidates are consumed.
+    """
+    if is_zip(head):
+        yield from expand_archive(name, handle, size=size, limits=limits, on_disk=path)
+    else:
+        source = functools.partial(FileSource, name, path, head)
+        yield from candidate_from_head(name, head, size=size, limits=limits, source=source)
 
 
 def sources_from_file(name: str, handle: BinaryIO, *, size: int, limits: Limits) -> Iterator[Source | Rejected]:
@@ -164,17 +176,19 @@ def sources_from_file(name: str, handle: BinaryIO, *, size: int, limits: Limits)
         yield from candidate_from_head(name, head, size=size, limits=limits, source=source)
 
 
-def candidate_names(name: str, handle: BinaryIO, *, size: int, limits: Limits) -> list[str]:
+def candidate_names(name: str, handle: BinaryIO, *, size: int, limits: Limits, head: bytes | None = None) -> list[str]:
     """List one file's candidates by name, cheaply: a zip's central directory, nothing decompressed.
 
     The names are those ``sources_from_file`` gives the same file's candidates, in the same order, so a
     candidate's 1-based place in the list of an upload's files identifies it without its name: a zip inside
     the zip is one candidate here, however many files it holds, and a refused archive is one candidate.
+    ``head``, the file's first bytes when already read, spares reading them again.
     """
-    handle.seek(0)
-    zipped = is_zip(handle.read(PROBE_BYTES))
-    handle.seek(0)
-    if not zipped or size > limits.max_archive_bytes:
+    if head is None:
+        handle.seek(0)
+        head = handle.read(PROBE_BYTES)
+        handle.seek(0)
+    if not is_zip(head) or size > limits.max_archive_bytes:
         return [name]
     try:
         with zipfile.ZipFile(handle) as archive:

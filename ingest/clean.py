@@ -2,14 +2,13 @@
 the de-identified object written, under ``dicom/<job>/``."""
 
 import logging
-import tempfile
 import uuid
 from collections import Counter
 from collections.abc import Iterable
 from contextlib import closing
 
-from django.core.files.base import File
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.db import transaction
 
 from cases.models import Case
@@ -46,8 +45,8 @@ def ingest_stage(
 
     ``sources`` are (index, source) pairs, the index being the candidate's 1-based place in the upload's
     listing; each stored object is named by it, so a job's report can say what became of each candidate
-    even when its process was killed. With ``render_now`` (the command, which renders straight after) each
-    object is also rendered while it is in memory, sparing a second read; the task renders afterwards.
+    even when its process was killed. With ``render_now`` (the command and the upload's task, which render
+    straight after) each object is also rendered while it is in memory, sparing a second read.
     """
     report = StageReport()
     keys = case_keys(job.case)
@@ -136,16 +135,19 @@ def _clean(task: tuple[int, Source | FileSource, deid.CaseKeys, Limits, str, str
         logger.warning("Unexpected %s while reading a DICOM file", type(error).__name__)
         return index, None, "damaged DICOM file", {}, Counter(), None
     # Written through a temporary file, not a bytes buffer: a buffer's copy would be a third copy of the
-    # pixel data in memory at the same time (docs/decisions.md, "Junk refused early, uploads streamed").
-    with tempfile.TemporaryFile() as buffer:
+    # pixel data in memory at the same time (docs/decisions.md, "Junk refused early, uploads streamed"). A
+    # file with a path, which the file-system storage moves into place rather than copying it.
+    with TemporaryUploadedFile("object.dcm", "application/dicom", 0, None) as buffer:
         try:
-            cleaned.dataset.save_as(buffer, enforce_file_format=True)
+            cleaned.dataset.save_as(buffer.file, enforce_file_format=True)
             header = header_without_pixels(dataset) if render_now else None
         except Exception as error:  # noqa: BLE001
             logger.warning("Unexpected %s while writing a de-identified file", type(error).__name__)
             return index, None, "damaged DICOM file", {}, Counter(), None
+        buffer.size = buffer.file.tell()
+        buffer.file.flush()
         buffer.seek(0)
-        stored = default_storage.save(f"{folder}/{index:06d}-{uuid.uuid4().hex}.dcm", File(buffer))
+        stored = default_storage.save(f"{folder}/{index:06d}-{uuid.uuid4().hex}.dcm", buffer)
     series = f"series {dataset.get('SeriesNumber', '?')} ({dataset.get('Modality', '?')})"
     held = {(series, cleaned.held_descriptors[key]) for key in DESCRIPTORS_SHOWN if key in cleaned.held_descriptors}
     rendered = None

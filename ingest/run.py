@@ -22,7 +22,10 @@ logger = logging.getLogger(__name__)
 
 
 def ingest_spooled(*, job: IngestJob, workers: int = 1) -> IngestJob:
-    """The import task: de-identify the spooled upload (unless done before a retry) and delete it, then render."""
+    """The import task: de-identify and render the spooled upload (unless done before a retry), delete it, save.
+
+    A retry that finds the objects de-identified already reads them back to render them.
+    """
     if job.status not in LIVE:
         return job  # closed by the lease check or the sweep meanwhile
     with ingest_heartbeat(job=job) as lease:
@@ -32,14 +35,20 @@ def ingest_spooled(*, job: IngestJob, workers: int = 1) -> IngestJob:
             delete_orphans(job, keep_stored=False)  # a retry starts this phase afresh
             job.report = {"candidates": job.report.get("candidates", 0)}
             try:
-                ingest_stage(job=job, sources=spooled_sources(job), workers=workers, lease=lease)
+                # Rendered while each object is in memory, as the command does: nothing stored is read back.
+                report = ingest_stage(
+                    job=job, sources=spooled_sources(job), workers=workers, render_now=True, lease=lease
+                )
             except LeaseLost:
                 return _lost(job, None)
             except Exception as error:
                 ingest_abandon(job=job, error=error)
                 return job
+            prerendered = report.prerendered
+        else:
+            prerendered = None  # a retry of the render phase: the stored objects are read back
         spool_delete(job)  # de-identified now or before a retry: the raw upload waits no longer
-        return ingest_run(job=job, workers=workers, lease=lease)
+        return ingest_run(job=job, workers=workers, prerendered=prerendered, lease=lease)
 
 
 def ingest_abandon(*, job: IngestJob, error: Exception) -> None:

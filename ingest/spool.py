@@ -10,9 +10,10 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.move import file_move_safe
 
+from imaging.headers import PROBE_BYTES
 from imaging.limits import Limits
 from imaging.sources import Rejected, Source
-from imaging.uploads import candidate_names, sources_from_paths
+from imaging.uploads import candidate_names, sources_from_open_file
 
 from .models import IngestJob
 
@@ -52,18 +53,22 @@ def spool_delete(job: IngestJob) -> None:
 
 
 def spooled_sources(job: IngestJob) -> Iterator[tuple[int, Source | Rejected]]:
-    """Yield the spooled upload's candidates with the index the request gave each (see ``ingest_upload``)."""
+    """Yield the spooled upload's candidates with the index the request gave each (see ``ingest_upload``).
+
+    Each spooled file is opened once here and its first bytes read once: a plain file's rest is read by the
+    worker that parses it, a zip's members are decompressed by the workers that parse them.
+    """
     limits = ingest_limits()
     folder = spool_folder(job)
     offset = 0
     for path in sorted(folder.iterdir(), key=lambda spooled: int(spooled.name)):
-        size = path.stat().st_size
         with path.open("rb") as handle:
-            listed = candidate_names(path.name, handle, size=size, limits=limits)
-        places = {name: offset + place for place, name in enumerate(listed, start=1)}
-        # Listed from the path: a zip's members are then decompressed by the workers that parse them.
-        for source in sources_from_paths([path], limits=limits):
-            yield _place_of(places, source.name, default=offset + 1), source
+            size = os.fstat(handle.fileno()).st_size
+            head = handle.read(PROBE_BYTES)
+            listed = candidate_names(path.name, handle, size=size, limits=limits, head=head)
+            places = {name: offset + place for place, name in enumerate(listed, start=1)}
+            for source in sources_from_open_file(path, path.name, handle, head=head, size=size, limits=limits):
+                yield _place_of(places, source.name, default=offset + 1), source
         offset += len(listed)
 
 

@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from cases.admin import view_on_site
 
+admin.autodiscover()  # here rather than at start-up (settings: SimpleAdminConfig)
 admin.site.site_header = "Teaching file — authoring"
 admin.site.site_title = "Teaching file authoring"
 admin.site.index_title = "Cases, topics and images"

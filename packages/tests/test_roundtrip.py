@@ -136,6 +136,7 @@ def test_the_importer_authors_the_imported_questions_and_may_change_them(faculty
     assert all(list(question.authors.all()) == [other_faculty] for question in questions)
     request = rf.get("/")
     request.user = other_faculty
+    admin.autodiscover()  # as the root URLconf does (the settings' SimpleAdminConfig leaves it to it)
     assert admin.site.get_model_admin(Question).has_change_permission(request, questions[0])
 
 

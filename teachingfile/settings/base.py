@@ -44,7 +44,10 @@ PROJECT_APPS = [
 ]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin without its autodiscovery at start-up: the root URLconf runs it (teachingfile/urls.py), so a
+    # management command or task worker that serves no page does not import every admin module and view
+    # (30 % of a command's start-up; docs/decisions.md, "Ingest speed against the peers").
+    "django.contrib.admin.apps.SimpleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
