@@ -10,6 +10,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from teachingfile import cache_reads
+
 UserModel = get_user_model()
 VERSION_KEY = "permissions:version"
 PERMISSION_SECONDS = 600
@@ -38,12 +40,13 @@ class ProfileModelBackend(ModelBackend):
         if obj is not None or not user_obj.is_active or user_obj.is_anonymous:
             return super().get_all_permissions(user_obj, obj)
         if not hasattr(user_obj, "_perm_cache"):
-            version = cache.get_or_set(VERSION_KEY, secrets.token_hex(8), timeout=None)
+            version = cache_reads.version(VERSION_KEY)  # None: the cache is unreachable, the database answers
             key = f"permissions:{version}:{user_obj.pk}:{user_obj.is_superuser:d}"
-            permissions = cache.get(key)
+            permissions = cache_reads.cached(key) if version else None
             if permissions is None:
                 permissions = super().get_all_permissions(user_obj)
-                cache.set(key, permissions, PERMISSION_SECONDS)
+                if version:
+                    cache_reads.keep(key, permissions, PERMISSION_SECONDS)
             user_obj._perm_cache = permissions
         return user_obj._perm_cache
 

@@ -26,6 +26,8 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
+from teachingfile import cache_reads
+
 VERSION_KEY = "pages:content-version"
 # A part is kept an hour at most: a write that neither a signal nor its own call reported goes stale no longer.
 PART_SECONDS = 3600
@@ -46,9 +48,9 @@ CONTENT_MODELS = (
 )
 
 
-def content_version() -> str:
-    """Return the current content version (made on first use)."""
-    return cache.get_or_set(VERSION_KEY, secrets.token_hex(8), timeout=None)
+def content_version() -> str | None:
+    """Return the current content version (made on first use); None when the cache is unreachable."""
+    return cache_reads.version(VERSION_KEY)
 
 
 def content_changed(**_signal) -> None:
@@ -71,10 +73,11 @@ def connect_signals(apps) -> None:
 def cached_part(name: str, *vary_on, render: Callable[[], str]) -> SafeString:
     """Return the rendered part ``name`` for these inputs, rendering it only when the cache has none."""
     key = _key("part", name, *vary_on)
-    html = cache.get(key)
+    html = cache_reads.cached(key) if key else None
     if html is None:
         html = render()
-        cache.set(key, html, PART_SECONDS)
+        if key:
+            cache_reads.keep(key, html, PART_SECONDS)
     return mark_safe(html)  # rendered by our templates, which escape what they show
 
 
@@ -115,8 +118,9 @@ def case_cards(cases, *, hide_diagnosis: bool = False) -> list[SafeString]:
         if read
         else cases.prefetch_related(None).values_list("pk", "revealed")
     )
-    keys = {pk: _key("card", pk, revealed, hide_diagnosis, version=version) for pk, revealed in rows}
-    found = cache.get_many(list(keys.values()))
+    # Without a version (the cache unreachable) the keys are this call's own, and nothing is read or kept.
+    keys = {pk: _key("card", pk, revealed, hide_diagnosis, version=version) or pk for pk, revealed in rows}
+    found = cache_reads.cached_many(list(keys.values())) if version else {}
     missing = {pk: revealed for pk, revealed in rows if keys[pk] not in found}
     if missing:
         rendered = {}
@@ -125,14 +129,19 @@ def case_cards(cases, *, hide_diagnosis: bool = False) -> list[SafeString]:
             case.revealed = missing[case.pk]
             context = {"case": case, "hide_diagnosis": hide_diagnosis}
             rendered[keys[case.pk]] = render_to_string("cases/includes/case_card.html", context)
-        cache.set_many(rendered, PART_SECONDS)
+        if version:
+            cache_reads.keep_many(rendered, PART_SECONDS)
         found.update(rendered)
     return [mark_safe(found[keys[pk]]) for pk, _ in rows if keys[pk] in found]
 
 
-def _key(*parts, version: str | None = None) -> str:
+def _key(*parts, version: str | None = None) -> str | None:
+    """Return the key of a part under the content version, or None when the cache cannot say which it is."""
+    version = version or content_version()
+    if version is None:
+        return None
     digest = hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
-    return f"pages:{version or content_version()}:{digest}"
+    return f"pages:{version}:{digest}"
 
 
 def _page_key(request: HttpRequest) -> str | None:
@@ -162,14 +171,14 @@ def anonymous_page(view):
         key = _page_key(request)
         if key is None:
             return view(request, *args, **kwargs)
-        kept = cache.get(key)
+        kept = cache_reads.cached(key)
         if kept is not None:
             response = HttpResponse(kept, content_type="text/html; charset=utf-8")
             response["Vary"] = "Cookie"
             return response
         response = view(request, *args, **kwargs)
         if _keepable(request, response):
-            cache.set(key, response.content, PAGE_SECONDS)
+            cache_reads.keep(key, response.content, PAGE_SECONDS)
         return response
 
     wrapper.__name__, wrapper.__doc__, wrapper.__module__ = view.__name__, view.__doc__, view.__module__
