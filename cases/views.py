@@ -191,7 +191,7 @@ def media_file(request, name: str):
     """Serve a stored image only to readers who may see it now."""
     if not STORED_IMAGE_NAME.fullmatch(name):
         raise Http404
-    image = _image_for_reader(request, Q(file=name) | Q(thumbnail=name))
+    image = _image_for_reader(request, Q(file=name) | Q(thumbnail=name) | Q(medium=name))
     content_type, _ = mimetypes.guess_type(name)
     try:
         stored = default_storage.open(name)

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from accounts.services import DEMO_ACCOUNTS, demo_accounts_ensure
@@ -31,6 +32,7 @@ class Command(BaseCommand):
             authors = [users["faculty"]]
             routes = receiver_routes_ensure(DEMO_ROUTES, users=users)
         report = demo_load(path=path, authors=authors)
+        call_command("image_renditions", stdout=self.stdout)  # for cases a former version loaded
         for item in report.created:
             self.stdout.write(f"created {item}")
         for item in report.kept:
