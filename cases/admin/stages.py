@@ -17,7 +17,17 @@ from .access import OwnCaseMixin
 from .annotations import image_annotations_view
 from .images import ImageInline
 
-STAGE_FIELDS = ["order", "modality", "phase", "plane", "sequence", "technique", "caption", "after_reveal"]
+STAGE_FIELDS = [
+    "order",
+    "modality",
+    "phase",
+    "plane",
+    "sequence",
+    "technique",
+    "window_preset",
+    "caption",
+    "after_reveal",
+]
 
 
 # What a stage's card on the case page lets the author change; the rest is on the stage's own page.
