@@ -14,7 +14,7 @@ from django.db import transaction
 
 from imaging import mask
 
-from . import services, values
+from . import renditions, services, values
 from .models import Image
 
 
@@ -47,6 +47,8 @@ def image_apply_masks(*, image: Image, rectangles: list[list[int]]) -> None:
         sibling.save()
     if image.dicom_file:
         values.series_prepare_values(series=image.series)  # for the masked object, under its new name
+        if image.series.window_preset:
+            renditions.series_page_pictures(series=image.series)
 
 
 def _scale(rectangles, image: Image, width: int, height: int):

@@ -16,9 +16,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 
-from imaging import pictures
+from imaging import pictures, windows
+from imaging import values as imaging_values
 
-from .models import Image, image_upload_to
+from . import values
+from .models import Image, Series, image_upload_to
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +77,51 @@ def images_medium_fill(images) -> int:
     return made
 
 
+def series_page_pictures(*, series: Series) -> int:
+    """Draw the thumbnail and rendition of the images the page shows in the stage's window; return how many.
+
+    A stage its author opens in a named window (``Series.window_preset``: tf101's CT in bone) is shown on the
+    case page and its card in that window too, from the prepared viewer values; without a window (or values)
+    they are made again from the web image, in the window stored with it. Run once the values are prepared
+    (the import task, the demo loader, masking) and when the author changes the window.
+    """
+    window = windows.preset_named(series.window_preset) if series.window_preset else None
+    made = 0
+    for image in series.images.exclude(thumbnail="").order_by("pk"):
+        picture = _picture_in(image, window) if window else None
+        if picture is None:
+            with image.file.open("rb") as handle:
+                picture = PIL.Image.open(io.BytesIO(handle.read()))
+                picture.load()
+        _page_pictures_store(image, picture, windowed=window is not None)
+        made += 1
+    return made
+
+
+def _picture_in(image: Image, window: windows.Window) -> PIL.Image.Image | None:
+    prepared = values.image_values(image=image)
+    if prepared is None:
+        return None
+    array = imaging_values.expand_values(prepared.data, (image.height, image.width), prepared.dtype)
+    return PIL.Image.fromarray(windows.linear_display(array, window, invert=prepared.inverted))
+
+
+@transaction.atomic
+def _page_pictures_store(image: Image, picture: PIL.Image.Image, *, windowed: bool) -> None:
+    """Replace an image's thumbnail and rendition; a windowed picture gets a rendition whatever its size."""
+    medium = (
+        ContentFile(pictures.thumbnail_of(picture, side=MEDIUM_SIDE), name="medium.jpg")
+        if windowed
+        else medium_of(picture)
+    )
+    old = [image.thumbnail.name, image.medium.name]
+    thumbnail = ContentFile(pictures.thumbnail_of(picture), name="thumbnail.jpg")
+    image.thumbnail.name = default_storage.save(image_upload_to(image, thumbnail.name), thumbnail)
+    image.medium.name = default_storage.save(image_upload_to(image, medium.name), medium) if medium else ""
+    Image.objects.filter(pk=image.pk).update(thumbnail=image.thumbnail.name, medium=image.medium.name)
+    transaction.on_commit(lambda: [default_storage.delete(name) for name in old if name])
+
+
 THUMBNAIL_SIDE = 360  # imaging.pictures.thumbnail_of's and cases.web_images' default
 SMALL_SIDE = 400  # a picture this small (a nuclear medicine frame) is shown at a fixed height, not stretched
 
@@ -91,9 +138,11 @@ class PageImage:
 def page_image(image: Image) -> PageImage:
     """Return the case page's sources of an image: thumbnail, rendition and web image, each by its true width."""
     longest = max(image.width, image.height, 1)
-    sources: dict[int, str] = {image.width: _url(image.file.name)}
-    if image.medium and longest > MEDIUM_SIDE:
-        sources.setdefault(round(image.width * MEDIUM_SIDE / longest), _url(image.medium.name))
+    sources: dict[int, str] = {}
+    if image.medium:  # a smaller rendition, or the picture in the stage's window: then the web image is not offered
+        sources[round(image.width * min(1, MEDIUM_SIDE / longest))] = _url(image.medium.name)
+    if not image.medium or longest > MEDIUM_SIDE:
+        sources.setdefault(image.width, _url(image.file.name))
     if image.thumbnail and longest > THUMBNAIL_SIDE:
         sources.setdefault(round(image.width * THUMBNAIL_SIDE / longest), _url(image.thumbnail.name))
     srcset = ", ".join(f"{url} {width}w" for width, url in sorted(sources.items()))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from cases import services, values
+from cases import renditions, services, values
 from cases.models import (
     Annotation,
     Case,
@@ -211,3 +211,5 @@ def _dicom_series_create(case: Case, order: int, data: dict) -> None:
             annotation.full_clean()
             annotation.save()
         values.series_prepare_values(series=series)
+        if series.window_preset:
+            renditions.series_page_pictures(series=series)

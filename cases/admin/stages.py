@@ -10,7 +10,7 @@ from django.template.defaultfilters import pluralize
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
 
-from .. import masking, services, workflow
+from .. import masking, renditions, services, workflow
 from ..forms import MultipleFileField
 from ..models import Case, Image, Series
 from .access import OwnCaseMixin
@@ -128,6 +128,8 @@ class SeriesAdmin(OwnCaseMixin, admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
+        if "window_preset" in form.changed_data:  # the page shows the stage in the window it opens in
+            renditions.series_page_pictures(series=form.instance)
         # Decoding pictures is slow: they are added once the form's transaction has committed (changeform_view).
         self.uploads_to_add[request] = (form.instance, form.cleaned_data.get("add_images") or [])
 
