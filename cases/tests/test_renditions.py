@@ -87,3 +87,11 @@ def test_the_command_gives_older_images_their_rendition():
     call_command("image_renditions", stdout=io.StringIO())
     image.refresh_from_db()
     assert _picture(image.medium).size == (1280, 960)
+
+
+def test_the_command_reads_the_orientation_of_older_images_from_their_dicom_header():
+    image = make_dicom_image(series=make_series(case=make_case(), modality="CT"), prepare_values=False)
+    assert image.orientation == []
+    call_command("image_renditions", stdout=io.StringIO())
+    image.refresh_from_db()
+    assert image.orientation == [1, 0, 0, 0, 1, 0]  # CT_small.dcm: an axial slice
