@@ -46,6 +46,7 @@ from .schema import (
     OPTION_FIELDS,
     QUESTION_FIELDS,
     STAGE_FIELDS,
+    STAGE_OPTIONAL_FIELDS,
     VERSION,
 )
 
@@ -229,7 +230,10 @@ def _case_create(run: _Run, *, case: Case, content: dict, files: dict, name: str
 
 def _stage_create(*, case: Case, entry: dict, order: int, files: dict, name: str):
     path = ("case", "stages", order - 1)
-    series = _checked(Series(case=case, order=order, **{key: entry[key] for key in STAGE_FIELDS}), name=name, path=path)
+    fields = {key: entry[key] for key in STAGE_FIELDS} | {
+        key: entry.get(key, default) for key, default in STAGE_OPTIONAL_FIELDS.items()
+    }
+    series = _checked(Series(case=case, order=order, **fields), name=name, path=path)
     images = []
     for number, item in enumerate(entry["images"], start=1):
         image_path = (*path, "images", number - 1)

@@ -30,6 +30,8 @@ STAGE_FIELDS = [
     "label_confirmed",
     "study_day",
 ]
+# Added to version 1 after its release: optional, so that packages written before still import.
+STAGE_OPTIONAL_FIELDS = {"window_preset": ""}
 IMAGE_FIELDS = [
     "frame_number",
     "caption",
@@ -110,7 +112,11 @@ def case_schema() -> dict:
     )
     image["required"] = [*image["required"], "file", "dicom", "thumbnail", "annotations"]
     stage = _object(
-        Series, STAGE_FIELDS, label={"type": "string"}, images={"type": "array", "maxItems": 5000, "items": image}
+        Series,
+        STAGE_FIELDS,
+        label={"type": "string"},
+        images={"type": "array", "maxItems": 5000, "items": image},
+        **{name: field_schema(Series, name) for name in STAGE_OPTIONAL_FIELDS},
     )
     stage["required"] = [*stage["required"], "images"]
     option = _object(Option, OPTION_FIELDS)
