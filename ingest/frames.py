@@ -1,6 +1,7 @@
 """One de-identified object rendered: its frames as web images and thumbnails under ``images/<job>/``, the
 header kept, and the burned-in text check."""
 
+import datetime
 import io
 import logging
 import uuid
@@ -51,6 +52,15 @@ class FrameLabels:
                 frame_labels.seconds_after_injection(dataset, frame_index=frame_index) if nuclear else None
             ),
         )
+
+    def image_fields(self) -> dict:
+        """Return the values of the image row's fields: ``orientation``, ``view``, ``time_after_injection``."""
+        seconds = self.seconds_after_injection
+        return {
+            "orientation": self.orientation or [],
+            "view": self.view,
+            "time_after_injection": None if seconds is None else datetime.timedelta(seconds=round(seconds, 3)),
+        }
 
 
 @dataclass(frozen=True)

@@ -278,13 +278,7 @@ def _image_from_frame(series, frame: StoredFrame, order, dicom_name, rendered: R
         frame_number=frame_number,
         instance_uid=rendered.instance_uid,
         slice_position_mm=frame.slice_position_mm,
-        orientation=frame.labels.orientation or [],
-        view=frame.labels.view,
-        time_after_injection=(
-            None
-            if frame.labels.seconds_after_injection is None
-            else datetime.timedelta(seconds=round(frame.labels.seconds_after_injection, 3))
-        ),
+        **frame.labels.image_fields(),
         window_center=frame.window.center if frame.window else None,
         window_width=frame.window.width if frame.window else None,
         pixel_spacing_mm=frame.pixel_spacing_mm,

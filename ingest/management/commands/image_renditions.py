@@ -1,4 +1,3 @@
-import datetime
 import io
 
 import pydicom
@@ -24,12 +23,10 @@ class Command(BaseCommand):
             if name not in headers:
                 with image.dicom_file.open("rb") as handle:
                     headers[name] = pydicom.dcmread(io.BytesIO(handle.read()), stop_before_pixels=True)
-            labels = FrameLabels.of(headers[name], frame_index=image.frame_number - 1)
-            seconds = labels.seconds_after_injection
-            image.orientation = labels.orientation or []
-            image.view = labels.view
-            image.time_after_injection = None if seconds is None else datetime.timedelta(seconds=round(seconds, 3))
-            if image.orientation or image.view or seconds is not None:
+            fields = FrameLabels.of(headers[name], frame_index=image.frame_number - 1).image_fields()
+            for key, value in fields.items():
+                setattr(image, key, value)
+            if image.orientation or image.view or image.time_after_injection is not None:
                 image.save(update_fields=["orientation", "view", "time_after_injection"])
                 labelled += 1
         made = renditions.images_medium_fill(Image.objects.all())
