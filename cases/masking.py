@@ -14,7 +14,7 @@ from django.db import transaction
 
 from imaging import mask
 
-from . import services, values
+from . import renditions, services, values
 from .models import Image
 
 
@@ -40,15 +40,15 @@ def image_apply_masks(*, image: Image, rectangles: list[list[int]]) -> None:
         buffer = io.BytesIO()
         masked.save(buffer, format="PNG")
         buffer.seek(0)
-        old = [sibling.file.name, sibling.thumbnail.name]
         services.image_set_files(image=sibling, prepared=services.image_prepare(buffer))
         sibling.dicom_file.name = image.dicom_file.name  # the masked object replaced the one loaded above
         sibling.held_for_review = False
         sibling.masks = [*sibling.masks, *[list(rectangle) for rectangle in rectangles]]
         sibling.save()
-        transaction.on_commit(lambda names=old: services.image_files_delete(names))
     if image.dicom_file:
         values.series_prepare_values(series=image.series)  # for the masked object, under its new name
+        if image.series.window_preset:
+            renditions.series_page_pictures(series=image.series)
 
 
 def _scale(rectangles, image: Image, width: int, height: int):

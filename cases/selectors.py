@@ -10,7 +10,7 @@ from imaging import windows
 
 from . import page_cache
 from .differentials import mark_differential
-from .models import Annotation, Case, Image, Phase, Reveal, Series
+from .models import Annotation, Case, Image, Reveal, Series
 from .review_hold import held_cases
 
 
@@ -117,7 +117,8 @@ def _series_data(series: Series, number: int, *, annotations: bool = True) -> di
         "label": series.label,
         "modality": series.modality,
         "afterReveal": series.after_reveal,
-        "cine": series.phase == Phase.FLOW,
+        "cine": series.is_cine,
+        "opensIn": series.window_preset.capitalize(),  # the name of one of its presets, or ""
         "presets": [
             {"name": window.name.capitalize(), "center": window.center, "width": window.width}
             for window in windows.presets_for_part(series.modality, series.body_part)
@@ -135,6 +136,9 @@ def _image_data(image: Image, series: Series, *, annotations: bool) -> dict:
         "width": image.width,
         "height": image.height,
         "position": image.slice_position_mm,
+        "orientation": image.orientation or None,
+        "view": image.view,
+        "seconds": image.time_after_injection.total_seconds() if image.time_after_injection is not None else None,
         "center": image.window_center,
         "window": image.window_width,
         # A quiz question shows the stage bare: the key slice and the captions could point at the answer.

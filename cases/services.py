@@ -38,16 +38,19 @@ def image_create(
     try:
         image.save()
     except Exception:
-        image_files_delete([image.file.name, image.thumbnail.name])
+        image_files_delete([image.file.name, image.thumbnail.name, image.medium.name])
         raise
     return image
 
 
 def image_set_files(*, image: Image, prepared: PreparedImage) -> None:
-    """Write the picture and thumbnail under new random names; replaced files go once committed."""
-    replaced = [image.file.name, image.thumbnail.name] if image.pk else []
+    """Write the picture, thumbnail and rendition under new random names; replaced files go once committed."""
+    replaced = [image.file.name, image.thumbnail.name, image.medium.name] if image.pk else []
     image.file.save(prepared.web.name, prepared.web, save=False)
     image.thumbnail.save(prepared.thumbnail.name, prepared.thumbnail, save=False)
+    image.medium.name = ""
+    if prepared.medium is not None:
+        image.medium.save(prepared.medium.name, prepared.medium, save=False)
     image.width, image.height = prepared.width, prepared.height
     if replaced:
         transaction.on_commit(lambda: image_files_delete(replaced))
@@ -84,7 +87,7 @@ def series_add_images(*, series: Series, uploads: list) -> list[tuple[str, str]]
 
 def image_delete(*, image: Image) -> None:
     """Delete an image row and, once that is committed, its files (a DICOM object shared by frames stays)."""
-    names = [image.file.name, image.thumbnail.name]
+    names = [image.file.name, image.thumbnail.name, image.medium.name]
     image.delete()
     if image.dicom_file and not Image.objects.filter(dicom_file=image.dicom_file.name).exists():
         names.append(image.dicom_file.name)
@@ -96,7 +99,7 @@ def series_delete(*, series: Series) -> None:
     """Delete a stage with its images and, once committed, their files."""
     names = []
     for image in series.images.all():
-        names += [image.file.name, image.thumbnail.name, image.dicom_file.name]
+        names += [image.file.name, image.thumbnail.name, image.medium.name, image.dicom_file.name]
     series.delete()
     transaction.on_commit(lambda: image_files_delete(sorted(set(names))))
 

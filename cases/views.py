@@ -231,7 +231,7 @@ def media_file(request, name: str):
     """Serve a stored image only to readers who may see it now."""
     if not STORED_IMAGE_NAME.fullmatch(name):
         raise Http404
-    image = _image_for_reader(request, Q(file=name) | Q(thumbnail=name))
+    image = _image_for_reader(request, Q(file=name) | Q(thumbnail=name) | Q(medium=name))
     try:
         return file_responses.stored_file_response(request, name)
     except FileNotFoundError:

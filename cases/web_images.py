@@ -15,6 +15,8 @@ import PIL.Image
 import PIL.ImageOps
 from django.core.files.base import ContentFile
 
+from . import renditions
+
 logger = logging.getLogger(__name__)
 
 ACCEPTED_FORMATS = {"PNG": ".png", "JPEG": ".jpg"}
@@ -30,6 +32,7 @@ class UnusableImage(ValueError):
 class PreparedImage:
     web: ContentFile
     thumbnail: ContentFile
+    medium: ContentFile | None  # the case page's rendition (cases/renditions.py), None for a small picture
     width: int
     height: int
 
@@ -70,7 +73,8 @@ def prepare_web_image(upload: IO[bytes], *, max_bytes: int, max_pixels: int) -> 
     thumb = picture.copy()
     thumb.thumbnail((THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE), PIL.Image.Resampling.LANCZOS)
     thumbnail = _encode(thumb.convert("RGB") if thumb.mode not in ("L", "RGB") else thumb, ".jpg")
-    return PreparedImage(web=web, thumbnail=thumbnail, width=picture.width, height=picture.height)
+    medium = renditions.medium_of(picture)
+    return PreparedImage(web=web, thumbnail=thumbnail, medium=medium, width=picture.width, height=picture.height)
 
 
 def _web_mode(picture: PIL.Image.Image) -> PIL.Image.Image:

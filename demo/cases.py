@@ -17,7 +17,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from cases import services, values
+from cases import renditions, services, values
 from cases.models import (
     Annotation,
     Case,
@@ -42,6 +42,7 @@ from . import studies
 
 CASE_FIELDS = [name for name in Case.AUTHORED_FIELDS if name != "keywords"]  # keywords: a list in the file
 SERIES_FIELDS = ["modality", "phase", "plane", "sequence", "technique", "caption", "after_reveal"]
+OPTIONAL_SERIES_FIELDS = ["window_preset"]
 
 
 @dataclass
@@ -142,7 +143,12 @@ def _case_create(data: dict, *, authors, status: str) -> Case:
         if "dicom" in series_data:
             _dicom_series_create(case, order, series_data)
             continue
-        series = Series(case=case, order=order * 10, **{name: series_data[name] for name in SERIES_FIELDS})
+        series = Series(
+            case=case,
+            order=order * 10,
+            **{name: series_data[name] for name in SERIES_FIELDS},
+            **{name: series_data[name] for name in OPTIONAL_SERIES_FIELDS if name in series_data},
+        )
         series.full_clean()
         series.save()
         for image_order, image_data in enumerate(series_data["images"], start=1):
@@ -157,6 +163,18 @@ def _case_create(data: dict, *, authors, status: str) -> Case:
     return case
 
 
+def _captions_per_view(series: Series, captions: list[str]) -> None:
+    """Give each view its caption, the views in the order they were acquired (the delayed phase's anterior and
+    posterior whole-body views, then its spot view), as the author would order them."""
+    images = sorted(
+        series.images.all(),
+        key=lambda image: (image.time_after_injection is None, image.time_after_injection, image.order),
+    )
+    for order, (image, caption) in enumerate(zip(images, captions, strict=True), start=1):
+        image.order, image.caption = order, caption
+        image.save(update_fields=["order", "caption"])
+
+
 def _dicom_series_create(case: Case, order: int, data: dict) -> None:
     """Generate a synthetic study, import it through the DICOM pipeline, then label it as the author would."""
     files = studies.study_files(data["dicom"]["study"], data["dicom"]["options"])
@@ -168,7 +186,7 @@ def _dicom_series_create(case: Case, order: int, data: dict) -> None:
         raise RuntimeError(f"The demo study {data['dicom']['study']} did not import: {job.report}")
     imported = Series.objects.filter(pk__in=[item["series"] for item in job.report["series"]]).order_by("pk")
     for offset, series in enumerate(imported):
-        for name in SERIES_FIELDS:
+        for name in SERIES_FIELDS + OPTIONAL_SERIES_FIELDS:
             if data.get(name) or name == "after_reveal":
                 setattr(series, name, data[name])
         series.order = order * 10 + offset
@@ -177,6 +195,8 @@ def _dicom_series_create(case: Case, order: int, data: dict) -> None:
         series.save()
         # The author's check: the only text in the pixels is the synthetic label and the side marker.
         series.images.update(caption=data["image_caption"], alt_text=data["image_alt"], held_for_review=False)
+        if "image_captions" in data:
+            _captions_per_view(series, data["image_captions"])
         content_changed()  # update() sends no signal
         key_image = series.images.filter(is_key=True).first()
         for mark in data.get("annotations", []) if key_image else []:
@@ -194,3 +214,5 @@ def _dicom_series_create(case: Case, order: int, data: dict) -> None:
             annotation.full_clean()
             annotation.save()
         values.series_prepare_values(series=series)
+        if series.window_preset:
+            renditions.series_page_pictures(series=series)

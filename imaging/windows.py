@@ -129,3 +129,19 @@ def auto_window(values: np.ndarray) -> Window:
     if not 0 < width < 1 or np.array_equal(sample, np.round(sample)):
         width = max(width, 1.0)  # whole numbers: never narrower than one step
     return Window(low + width / 2, width, "auto")
+
+
+def preset_named(name: str) -> Window | None:
+    """Return the preset of ``PRESETS`` called ``name`` ("bone", "soft tissue"…), or None."""
+    return next((window for windows in PRESETS.values() for window in windows if window.name == name), None)
+
+
+def linear_display(values: np.ndarray, window: Window, *, invert: bool = False) -> np.ndarray:
+    """Return 8-bit grey levels of real-world values through a linear window, as the viewer draws them.
+
+    The viewer's ``windowInto`` (static/js/viewer/windowing.js): ``(value - (centre - width / 2)) × 255 /
+    width``, clipped to 0–255 and truncated, so a page's picture in a stage's window matches the viewer's.
+    """
+    low, scale = window.center - window.width / 2, 255 / max(window.width, 1e-6)
+    levels = np.clip((values.astype(np.float32) - low) * scale, 0, 255).astype(np.uint8)
+    return 255 - levels if invert else levels

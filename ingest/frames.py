@@ -1,6 +1,7 @@
 """One de-identified object rendered: its frames as web images and thumbnails under ``images/<job>/``, the
 header kept, and the burned-in text check."""
 
+import datetime
 import io
 import logging
 import uuid
@@ -12,7 +13,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from imaging import burned_in, group, render, windows
+from imaging import burned_in, frame_labels, group, render, windows
 
 from .storage import discard_files
 
@@ -30,6 +31,36 @@ class StoredFrame:
     window: windows.Window | None
     pixel_spacing_mm: float | None
     slice_position_mm: float | None  # each frame's own: the slices of a split mosaic or an enhanced object
+    labels: "FrameLabels"
+
+
+@dataclass(frozen=True)
+class FrameLabels:
+    """What the viewer writes on a frame: orientation letters, an NM projection, the time after injection."""
+
+    orientation: list[float] | None
+    view: str
+    seconds_after_injection: float | None
+
+    @classmethod
+    def of(cls, dataset: pydicom.Dataset, *, frame_index: int) -> "FrameLabels":
+        nuclear = str(dataset.get("Modality", "")).upper() in ("NM", "PT")
+        return cls(
+            orientation=frame_labels.image_orientation(dataset, frame_index=frame_index),
+            view=frame_labels.nm_view(dataset, frame_index=frame_index) if nuclear else "",
+            seconds_after_injection=(
+                frame_labels.seconds_after_injection(dataset, frame_index=frame_index) if nuclear else None
+            ),
+        )
+
+    def image_fields(self) -> dict:
+        """Return the values of the image row's fields: ``orientation``, ``view``, ``time_after_injection``."""
+        seconds = self.seconds_after_injection
+        return {
+            "orientation": self.orientation or [],
+            "view": self.view,
+            "time_after_injection": None if seconds is None else datetime.timedelta(seconds=round(seconds, 3)),
+        }
 
 
 @dataclass(frozen=True)
@@ -84,7 +115,16 @@ def render_object(dataset: pydicom.Dataset, *, invert: bool, folder: str) -> tup
                 thumbnail = default_storage.save(frame_name(folder, ".jpg"), ContentFile(frame.thumbnail))
             position = group.slice_position(dataset, frame_index=index)
             frames.append(
-                StoredFrame(web, thumbnail, frame.width, frame.height, frame.window, frame.pixel_spacing_mm, position)
+                StoredFrame(
+                    web,
+                    thumbnail,
+                    frame.width,
+                    frame.height,
+                    frame.window,
+                    frame.pixel_spacing_mm,
+                    position,
+                    FrameLabels.of(dataset, frame_index=index),
+                )
             )
     except Exception as error:  # noqa: BLE001 - RenderError has the author's reason; anything else is damage
         discard_files(stored for frame in frames for stored in (frame.file, frame.thumbnail))

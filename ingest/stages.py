@@ -13,6 +13,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, Max
 
+from cases import renditions
 from cases.models import STUDY_DAY_LIMIT, Case, Image, Modality, Phase, Plane, Series
 from cases.page_cache import content_changed
 from imaging import group, pictures
@@ -142,6 +143,8 @@ def ingest_group(
         # The stage is saved and complete; pages show the key image's web image until a thumbnail exists.
         reason = type(error).__name__
         logger.warning("DICOM import %s made no thumbnail for stage %s (%s)", job.token, series.pk, reason)
+    # Outside the job's folder, so no clean-up of the job removes them; a page without one shows the web image.
+    renditions.images_medium_fill(series.images.all())
     held = sum(len(rendered.frames) for name, rendered in objects if name in added and rendered.held)
     return {"label": series.label, "files": len(added), "images": images, "series": series.pk, "held": held}
 
@@ -278,6 +281,7 @@ def _image_from_frame(series, frame: StoredFrame, order, dicom_name, rendered: R
         frame_number=frame_number,
         instance_uid=rendered.instance_uid,
         slice_position_mm=frame.slice_position_mm,
+        **frame.labels.image_fields(),
         window_center=frame.window.center if frame.window else None,
         window_width=frame.window.width if frame.window else None,
         pixel_spacing_mm=frame.pixel_spacing_mm,

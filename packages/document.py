@@ -23,6 +23,7 @@ from .schema import (
     OPTION_FIELDS,
     QUESTION_FIELDS,
     STAGE_FIELDS,
+    STAGE_OPTIONAL_FIELDS,
     VERSION,
 )
 
@@ -77,7 +78,7 @@ def case_document(case: Case) -> CaseDocument:
 
 
 def _stage(series: Series, stage_number: int, document: CaseDocument, positions: dict) -> dict:
-    stage = {name: getattr(series, name) for name in STAGE_FIELDS}
+    stage = {name: getattr(series, name) for name in [*STAGE_FIELDS, *STAGE_OPTIONAL_FIELDS]}
     stage["label"] = series.label
     images = []
     dicom_names: dict[str, str] = {}

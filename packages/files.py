@@ -21,7 +21,7 @@ from imaging import deidentify as deid
 from imaging.limits import UnreadableFile
 from imaging.read import read_dataset
 from imaging.sources import Source
-from ingest.frames import burned_in_check
+from ingest.frames import FrameLabels, burned_in_check
 from ingest.spool import ingest_limits
 
 from .archive import PackageRefused
@@ -35,6 +35,7 @@ class CheckedDicom:
 
     name: str
     held: bool
+    labels: tuple[FrameLabels, ...]  # each frame's orientation, NM view and time after injection, from its header
 
 
 def dicom_store(*, data: bytes, member: str, case: Case, picture: bytes) -> CheckedDicom:
@@ -62,7 +63,8 @@ def dicom_store(*, data: bytes, member: str, case: Case, picture: bytes) -> Chec
             raise PackageRefused(f"{member}: damaged DICOM file.") from None
         buffer.seek(0)
         name = default_storage.save(dicom_upload_to(None, "object.dcm"), File(buffer))
-    return CheckedDicom(name=name, held=held)
+    labels = tuple(FrameLabels.of(cleaned.dataset, frame_index=index) for index in range(frame_count))
+    return CheckedDicom(name=name, held=held, labels=labels)
 
 
 def picture_prepare(*, data: bytes, member: str) -> PreparedImage:

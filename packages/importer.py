@@ -28,12 +28,13 @@ from cases.models import (
     image_upload_to,
 )
 from cases.tasks import prepare_viewer_values
+from ingest.frames import FrameLabels
 from quizzes.geometry import polygon_problem
 from quizzes.models import Option, Question
 
 from .archive import PackageArchive, PackageLimits, PackageRefused
 from .checks import check_format, check_markup, check_schema, parse_json, where
-from .files import dicom_store, picture_prepare
+from .files import CheckedDicom, dicom_store, picture_prepare
 from .mirc import is_mirc, mirc_document
 from .schema import (
     ANNOTATION_FIELDS,
@@ -46,6 +47,7 @@ from .schema import (
     OPTION_FIELDS,
     QUESTION_FIELDS,
     STAGE_FIELDS,
+    STAGE_OPTIONAL_FIELDS,
     VERSION,
 )
 
@@ -73,6 +75,8 @@ class _StoredImage:
     height: int
     dicom: str
     held: bool
+    medium: str = ""
+    labels: FrameLabels | None = None
 
 
 @dataclass
@@ -178,25 +182,33 @@ def _files_store(run: _Run, *, content: dict, reader: Reader) -> tuple[Case, dic
     """Store every image's files for a case not yet saved (its de-identification keys are already drawn)."""
     case = Case(status=Case.Status.DRAFT)
     files: dict[tuple[int, int], _StoredImage] = {}
-    objects: dict[str, tuple[str, bool]] = {}  # a multi-frame object is stored once for all its frames' images
+    objects: dict[str, CheckedDicom] = {}  # a multi-frame object is stored once for all its frames' images
     for stage_number, stage in enumerate(content.get("stages", []), start=1):
         for number, item in enumerate(stage["images"], start=1):
             picture = reader(item["file"])
             prepared = picture_prepare(data=picture, member=item["file"])
             web = default_storage.save(image_upload_to(None, prepared.web.name), prepared.web)
             run.written.append(web)
-            thumbnail = ""
-            if item["thumbnail"]:
+            thumbnail, medium = "", ""
+            if item["thumbnail"]:  # the images the case page shows: their rendition too
                 thumbnail = default_storage.save(image_upload_to(None, prepared.thumbnail.name), prepared.thumbnail)
                 run.written.append(thumbnail)
-            dicom, held = "", False
+                if prepared.medium is not None:
+                    medium = default_storage.save(image_upload_to(None, prepared.medium.name), prepared.medium)
+                    run.written.append(medium)
+            dicom, held, labels = "", False, None
             if item["dicom"]:
                 if item["dicom"] not in objects:
                     checked = dicom_store(data=reader(item["dicom"]), member=item["dicom"], case=case, picture=picture)
                     run.written.append(checked.name)
-                    objects[item["dicom"]] = (checked.name, checked.held)
-                dicom, held = objects[item["dicom"]]
-            files[stage_number, number] = _StoredImage(web, thumbnail, prepared.width, prepared.height, dicom, held)
+                    objects[item["dicom"]] = checked
+                checked = objects[item["dicom"]]
+                dicom, held = checked.name, checked.held
+                frame = item["frame_number"] - 1
+                labels = checked.labels[frame] if 0 <= frame < len(checked.labels) else None
+            files[stage_number, number] = _StoredImage(
+                web, thumbnail, prepared.width, prepared.height, dicom, held, medium, labels
+            )
     return case, files
 
 
@@ -229,7 +241,10 @@ def _case_create(run: _Run, *, case: Case, content: dict, files: dict, name: str
 
 def _stage_create(*, case: Case, entry: dict, order: int, files: dict, name: str):
     path = ("case", "stages", order - 1)
-    series = _checked(Series(case=case, order=order, **{key: entry[key] for key in STAGE_FIELDS}), name=name, path=path)
+    fields = {key: entry[key] for key in STAGE_FIELDS} | {
+        key: entry.get(key, default) for key, default in STAGE_OPTIONAL_FIELDS.items()
+    }
+    series = _checked(Series(case=case, order=order, **fields), name=name, path=path)
     images = []
     for number, item in enumerate(entry["images"], start=1):
         image_path = (*path, "images", number - 1)
@@ -238,9 +253,12 @@ def _stage_create(*, case: Case, entry: dict, order: int, files: dict, name: str
         spacing = item["pixel_spacing_mm"]
         image.pixel_spacing_mm = None if spacing is None else Decimal(spacing)
         image.file.name, image.thumbnail.name, image.dicom_file.name = stored.file, stored.thumbnail, stored.dicom
+        image.medium.name = stored.medium
         image.width, image.height = stored.width, stored.height
+        for key, value in (stored.labels.image_fields() if stored.labels else {}).items():
+            setattr(image, key, value)
         image.held_for_review = image.held_for_review or stored.held
-        _checked(image, name=name, path=image_path, exclude=("file", "thumbnail", "dicom_file"))
+        _checked(image, name=name, path=image_path, exclude=("file", "thumbnail", "medium", "dicom_file"))
         for index, mark in enumerate(item["annotations"]):
             row = Annotation(image=image, **{key: mark[key] for key in ANNOTATION_FIELDS})
             _checked(row, name=name, path=(*image_path, "annotations", index))

@@ -30,6 +30,8 @@ STAGE_FIELDS = [
     "label_confirmed",
     "study_day",
 ]
+# Added to version 1 after its release: optional, so that packages written before still import.
+STAGE_OPTIONAL_FIELDS = {"window_preset": ""}
 IMAGE_FIELDS = [
     "frame_number",
     "caption",
@@ -97,6 +99,19 @@ MEMBER = {"type": "string", "maxLength": 200, "pattern": r"^[a-z]+/[-a-z0-9_]+\.
 POSITION = {"type": "integer", "minimum": 1, "maximum": 10_000}
 
 
+def _stage(image: dict) -> dict:
+    """Return the schema of a stage: its fields (the optional ones not required) and its images."""
+    stage = _object(
+        Series,
+        STAGE_FIELDS,
+        label={"type": "string"},
+        images={"type": "array", "maxItems": 5000, "items": image},
+        **{name: field_schema(Series, name) for name in STAGE_OPTIONAL_FIELDS},
+    )
+    stage["required"] = [*stage["required"], "images"]
+    return stage
+
+
 def case_schema() -> dict:
     """Return the JSON Schema of ``case.json``, version 1."""
     annotation = _object(Annotation, ANNOTATION_FIELDS)
@@ -109,10 +124,7 @@ def case_schema() -> dict:
         annotations={"type": "array", "maxItems": 200, "items": annotation},
     )
     image["required"] = [*image["required"], "file", "dicom", "thumbnail", "annotations"]
-    stage = _object(
-        Series, STAGE_FIELDS, label={"type": "string"}, images={"type": "array", "maxItems": 5000, "items": image}
-    )
-    stage["required"] = [*stage["required"], "images"]
+    stage = _stage(image)
     option = _object(Option, OPTION_FIELDS)
     image_ref = {
         "anyOf": [

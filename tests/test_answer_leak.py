@@ -86,7 +86,7 @@ def hidden_file_names(case: Case) -> list[str]:
     names = []
     for series in case.series.filter(after_reveal=True):
         for image in series.images.all():
-            names += [image.file.name, image.thumbnail.name]
+            names += [name for name in (image.file.name, image.thumbnail.name, image.medium.name) if name]
     return names
 
 

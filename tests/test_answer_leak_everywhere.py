@@ -162,7 +162,7 @@ def read_everything(reader: Reader, *, attempt: Attempt | None) -> None:
             reader.get(reverse("cases:series-values", args=[series.pk]), expect=(404,) if hidden else (200, 404))
             for image in first_middle_last(list(series.images.order_by("order"))):
                 expected = (404,) if hidden else (200,)
-                for name in filter(None, (image.file.name, image.thumbnail.name)):
+                for name in filter(None, (image.file.name, image.thumbnail.name, image.medium.name)):
                     assert reader.client.get(reverse("cases:media-file", args=[name])).status_code in expected
                 reader.fetched.add("cases:media-file")
                 values = reverse("cases:image-values", args=[image.pk])

@@ -30,7 +30,17 @@ class ImageForm(forms.ModelForm):
 
     class Meta:
         model = Image
-        fields = ["order", "upload", "caption", "alt_text", "pixel_spacing_mm", "is_key", "held_for_review"]
+        fields = [
+            "order",
+            "upload",
+            "caption",
+            "alt_text",
+            "view",
+            "time_after_injection",
+            "pixel_spacing_mm",
+            "is_key",
+            "held_for_review",
+        ]
 
     def clean_mask_rectangles(self) -> list[list[int]]:
         text = self.cleaned_data["mask_rectangles"]
@@ -75,6 +85,8 @@ class ImageInline(admin.TabularInline):
         "upload",
         "caption",
         "alt_text",
+        "view",
+        "time_after_injection",
         "pixel_spacing_mm",
         "is_key",
         "held_for_review",

@@ -10,14 +10,24 @@ from django.template.defaultfilters import pluralize
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
 
-from .. import masking, services, workflow
+from .. import masking, renditions, services, workflow
 from ..forms import MultipleFileField
 from ..models import Case, Image, Series
 from .access import OwnCaseMixin
 from .annotations import image_annotations_view
 from .images import ImageInline
 
-STAGE_FIELDS = ["order", "modality", "phase", "plane", "sequence", "technique", "caption", "after_reveal"]
+STAGE_FIELDS = [
+    "order",
+    "modality",
+    "phase",
+    "plane",
+    "sequence",
+    "technique",
+    "window_preset",
+    "caption",
+    "after_reveal",
+]
 
 
 # What a stage's card on the case page lets the author change; the rest is on the stage's own page.
@@ -118,6 +128,8 @@ class SeriesAdmin(OwnCaseMixin, admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
+        if "window_preset" in form.changed_data:  # the page shows the stage in the window it opens in
+            renditions.series_page_pictures(series=form.instance)
         # Decoding pictures is slow: they are added once the form's transaction has committed (changeform_view).
         self.uploads_to_add[request] = (form.instance, form.cleaned_data.get("add_images") or [])
 

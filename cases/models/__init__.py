@@ -16,7 +16,7 @@ from .cases import (
     random_date_offset,
     random_secret,
 )
-from .choices import AcrAnatomy, AcrPathology, Modality, Phase, Plane, Rating, Region, Sex
+from .choices import AcrAnatomy, AcrPathology, Modality, Phase, Plane, Rating, Region, Sex, WindowPreset
 from .reveals import DIFFERENTIAL_ENTRIES, Reveal, RevealDifferential, RevealQuerySet
 from .stages import (
     STUDY_DAY_LIMIT,
@@ -74,6 +74,7 @@ __all__ = [
     "Topic",
     "TopicReference",
     "TopicSection",
+    "WindowPreset",
     "dicom_upload_to",
     "image_upload_to",
     "random_date_offset",

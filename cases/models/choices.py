@@ -27,6 +27,16 @@ class Phase(models.TextChoices):
     EQUILIBRIUM = "equilibrium", "Equilibrium / late"
 
 
+class WindowPreset(models.TextChoices):
+    """The CT windows of ``imaging.windows.PRESETS`` by name: a stage may open in one of them."""
+
+    NONE = "", "—"
+    SOFT_TISSUE = "soft tissue", "Soft-tissue"
+    BONE = "bone", "Bone"
+    LUNG = "lung", "Lung"
+    BRAIN = "brain", "Brain"
+
+
 class Plane(models.TextChoices):
     NONE = "", "—"
     AP = "AP", "AP"

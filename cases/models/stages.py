@@ -9,7 +9,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from .cases import Case
-from .choices import Modality, Phase, Plane
+from .choices import Modality, Phase, Plane, WindowPreset
 
 
 class SeriesQuerySet(models.QuerySet):
@@ -59,6 +59,14 @@ class Series(models.Model):
         "in from the study dates; correct it here if it is wrong, or leave it empty to show no day. A study "
         "before the first one has a negative day.",
     )
+    window_preset = models.CharField(
+        "opens in window",
+        max_length=20,
+        blank=True,
+        choices=WindowPreset.choices,
+        help_text="The window the viewer opens this stage in, e.g. a bone window for a CT of bony findings; "
+        "named in the stage's label. Empty: the window stored with the images.",
+    )
     label_confirmed = models.BooleanField(
         default=True,
         help_text="Imported stages are hidden from readers until the author has checked their label and caption.",
@@ -95,6 +103,11 @@ class Series(models.Model):
     STACK_FROM = 5
 
     @property
+    def is_cine(self) -> bool:
+        """Say whether the stage is read as a cine from its first frame: a bone scan's flow phase."""
+        return self.phase == Phase.FLOW
+
+    @property
     def is_stack(self) -> bool:
         """Say whether the stage is shown as one scrollable stack rather than image by image."""
         return len(self.images.all()) >= self.STACK_FROM
@@ -117,6 +130,8 @@ class Series(models.Model):
             parts.append(self.sequence)
         if self.plane:
             parts.append(self.get_plane_display())
+        if self.window_preset:
+            parts.append(f"{self.get_window_preset_display()} window")
         return " · ".join(parts)
 
 
@@ -146,6 +161,8 @@ class Image(models.Model):
     file = models.ImageField(upload_to=image_upload_to, width_field="width", height_field="height", db_index=True)
     # Blank for the slices of an imported stack: pages show a stack by its key image.
     thumbnail = models.ImageField(upload_to=image_upload_to, editable=False, blank=True, db_index=True)
+    # The case page's rendition (cases/renditions.py); blank when the web image is no larger than it.
+    medium = models.ImageField(upload_to=image_upload_to, editable=False, blank=True, db_index=True)
     width = models.PositiveIntegerField(editable=False, default=0)
     height = models.PositiveIntegerField(editable=False, default=0)
     caption = models.CharField(max_length=300, blank=True)
@@ -163,6 +180,20 @@ class Image(models.Model):
     frame_number = models.PositiveIntegerField(default=1, editable=False)
     instance_uid = models.CharField(max_length=64, blank=True, editable=False)
     slice_position_mm = models.FloatField(null=True, blank=True, editable=False)
+    # Row and column direction cosines (Image Orientation (Patient)): the viewer's orientation letters.
+    orientation = models.JSONField(default=list, blank=True, editable=False)
+    view = models.CharField(
+        max_length=12,
+        blank=True,
+        help_text="For planar nuclear medicine, the projection written on the image: ANT, POST, LAO… "
+        "Imports read it from the DICOM header.",
+    )
+    time_after_injection = models.DurationField(
+        null=True,
+        blank=True,
+        help_text="For nuclear medicine, when the image (or frame) was acquired after the injection, as "
+        "hh:mm:ss; shown with the image. Imports read it from the DICOM header.",
+    )
     window_center = models.FloatField(null=True, blank=True)
     window_width = models.FloatField(null=True, blank=True)
     is_key = models.BooleanField(
@@ -195,6 +226,20 @@ class Image(models.Model):
 
     def __str__(self) -> str:
         return f"Image {self.order}"
+
+    @property
+    def injection_text(self) -> str:
+        """Say when the image was acquired after the injection, as the viewer does: "30 s", "3 h 10 min"."""
+        if self.time_after_injection is None:
+            return ""
+        seconds = self.time_after_injection.total_seconds()
+        if seconds < 120:
+            return f"{round(seconds)} s after injection"
+        minutes = round(seconds / 60)
+        if minutes < 60:
+            return f"{minutes} min after injection"
+        hours, rest = divmod(minutes, 60)
+        return f"{hours} h{f' {rest} min' if rest else ''} after injection"
 
 
 class AnnotationQuerySet(models.QuerySet):

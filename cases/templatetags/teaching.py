@@ -5,7 +5,9 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
 
+from cases import renditions
 from cases.markdown import render_markdown
+from cases.models import Image
 
 register = template.Library()
 
@@ -22,3 +24,22 @@ def ago(moment: datetime) -> str:
     if timezone.now() - moment < timedelta(minutes=1):
         return "just now"
     return f"{timesince(moment)} ago"
+
+
+@register.filter
+def page_image(image: Image) -> renditions.PageImage:
+    """Return the sources the case page offers for an image (``srcset`` by true widths)."""
+    return renditions.page_image(image)
+
+
+@register.filter
+def stage_columns(count: int) -> int:
+    """Return how many of a stage's images the page shows side by side: all of them, up to three."""
+    return max(1, min(int(count), 3))
+
+
+@register.filter
+def stage_sizes(count: int) -> str:
+    """Return ``sizes`` for a stage of ``count`` images shown side by side across the page (one: its width)."""
+    columns = stage_columns(count)
+    return f"(max-width: 640px) calc(100vw - 4.5rem), min(calc((100vw - 5rem) / {columns}), {1100 // columns}px)"

@@ -8,7 +8,7 @@ import pytest
 from django.contrib import admin
 from django.core.files.storage import default_storage
 
-from cases.models import Annotation, Case
+from cases.models import Annotation, Case, Image
 from cases.tests.factories import make_case, make_dicom_image, make_image, make_series, make_topic
 from imaging import burned_in
 from packages.schema import CASE_FORMAT, COLLECTION_FILE, VERSION
@@ -54,18 +54,26 @@ def test_round_trip_of_a_case_with_every_part(faculty, other_faculty):
 
 
 @pytest.mark.parametrize("number", ["tf101", "tf102", "tf103"])
-def test_round_trip_of_a_demo_case(number, faculty, monkeypatch):
+def test_round_trip_of_a_demo_case(number, faculty, monkeypatch, django_capture_on_commit_callbacks):
     """Each demo case: CT and MR stacks with arrows on a slice; a bone scan of multi-frame objects; pictures.
 
     The radiographs' pixels are read as finding no text: the demo's were not held by that check (the hold is
-    tested below), and the round trip is about the format.
+    tested below), and the round trip is about the format. The import's task runs (the values, and the CT's
+    pictures in its bone window).
     """
     unread = burned_in.TextFound(regions=[], checked=True)
     monkeypatch.setattr(burned_in, "find_text", lambda picture, **options: unread)
     case = Case.objects.get(number=number)
-    imported = import_bytes(export_bytes(case), by=faculty).cases[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        imported = import_bytes(export_bytes(case), by=faculty).cases[0]
     assert case_json(imported) == case_json(case)
     assert imported.series.count() == case.series.count()
+    assert _labels(imported) == _labels(case), "orientation, NM views and times read again, renditions made"
+
+
+def _labels(case) -> list[tuple]:
+    images = Image.objects.filter(series__case=case).order_by("series__order", "series__pk", "order", "pk")
+    return [(image.view, image.time_after_injection, image.orientation, bool(image.medium)) for image in images]
 
 
 def test_the_imported_dicom_is_de_identified_again_with_the_new_case_keys(faculty):

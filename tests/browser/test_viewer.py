@@ -62,6 +62,11 @@ def test_ct_stack_scrolls_windows_and_zooms(browser, demo_site, artifacts):
     assert canvas.evaluate(CANVAS_SUM) != first, "the next slice is drawn"
     expect(page.locator(".viewer-position").first).to_contain_text("mm")
 
+    # tf101's CT opens in its bone window (Series.window_preset): go to soft tissue, then back to bone.
+    page.locator(".viewer-preset").first.select_option(label="Soft tissue")
+    soft_window = f"W {windows.SOFT_TISSUE.width:g} L {windows.SOFT_TISSUE.center:g}"
+    expect(page.locator(".viewer-window").first).to_have_text(soft_window)
+    page.wait_for_timeout(100)  # the frame drawn in the new window
     soft = canvas.evaluate(CANVAS_SUM)
     page.locator(".viewer-preset").first.select_option(label="Bone")
     bone = f"W {windows.BONE.width:g} L {windows.BONE.center:g}"

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  PICTURE_WINDOW, autoWindow, draggedWindow, grey, presetList, storedWindow, windowInto,
+  PICTURE_WINDOW, autoWindow, draggedWindow, grey, presetIndex, presetList, storedWindow, windowInto,
 } from "../../static/js/viewer/windowing.js";
 
 // The grey level of each RGBA pixel (little-endian: the low byte is red).
@@ -80,4 +80,15 @@ test("the presets are the stored window, Auto, then the server's", () => {
 test("a window drag moves the level with dy and the width with dx, never below one", () => {
   assert.deepEqual(draggedWindow({ center: 40, width: 256 }, 10, -20), { center: 20, width: 266 });
   assert.equal(draggedWindow({ center: 40, width: 256 }, -1000, 0).width, 1);
+});
+
+test("a stage opens in the preset its author named, else in the stored window", () => {
+  const menu = presetList(true, { center: 40, width: 400 }, [
+    { name: "Soft tissue", center: 40, width: 400 }, { name: "Bone", center: 400, width: 1800 },
+  ]);
+  assert.equal(presetIndex(menu, "Bone"), 3);
+  assert.deepEqual(menu[presetIndex(menu, "Bone")], ["Bone", 400, 1800]);
+  assert.equal(presetIndex(menu, ""), 0);
+  assert.equal(presetIndex(menu, "Lung"), 0);
+  assert.equal(presetIndex(menu, "Auto"), 0);
 });

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from accounts.services import DEMO_ACCOUNTS, demo_accounts_ensure
@@ -35,6 +36,7 @@ class Command(BaseCommand):
         if accounts:  # a collection has an owner: the demo's faculty account
             collection, created = demo_collection_ensure(owner=users["faculty"])
             (report.created if created else report.kept).append(f"collection {collection.slug}")
+        call_command("image_renditions", stdout=self.stdout)  # for cases a former version loaded
         for item in report.created:
             self.stdout.write(f"created {item}")
         for item in report.kept:

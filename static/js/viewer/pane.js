@@ -2,9 +2,12 @@
 
 import { clampZoom, fitScale, gridCell, gridShape, imageFraction, layout, panForZoomAt, startIndex } from "./geometry.js";
 import { paneState } from "./deeplink.js";
+import { afterInjection, edgeLetters, positionText } from "./orientation.js";
 import { bindPointer } from "./pointer.js";
 import { render } from "./render.js";
-import { autoWindow, presetList, storedWindow } from "./windowing.js";
+import { autoWindow, presetIndex, presetList, storedWindow } from "./windowing.js";
+
+const EDGES = ["top", "right", "bottom", "left"];
 
 export class Pane {
   constructor(viewer, element) {
@@ -26,7 +29,12 @@ export class Pane {
       window: element.querySelector(".viewer-window"),
       zoom: element.querySelector(".viewer-zoom"),
       loading: element.querySelector(".viewer-loading"),
+      view: element.querySelector(".viewer-view"),
+      time: element.querySelector(".viewer-time"),
     };
+    EDGES.forEach((edge) => {
+      this.readouts[edge] = element.querySelector(".viewer-orient-" + edge);
+    });
     this.series = null;
     this.index = 0;
     this.win = null; // null: set from the values once they arrive
@@ -75,13 +83,14 @@ export class Pane {
     this.series = series;
     this.seriesSelect.value = String(series.data.id);
     const images = series.images;
-    this.index = startIndex(images, options.index);
+    // A flow study opens on its first frame, the injection, so that Play runs it in order.
+    this.index = startIndex(images, options.index === undefined && series.data.cine ? 0 : options.index);
     this.zoom = options.zoom || null;
     this.pan = { x: 0, y: 0 };
     this.invert = false;
     this.grid = false;
-    this.win = options.window || this.defaultWindow();
     this.buildPresets();
+    this.win = options.window || this.openingWindow();
     this.slider.max = String(images.length);
     this.slider.hidden = images.length < 2;
     this.fpsInput.value = String(series.data.cine ? 4 : 10);
@@ -106,6 +115,15 @@ export class Pane {
     const values = this.series.values[this.index];
     this.win = values ? autoWindow(values, this.series.data.modality) : null;
     this.draw();
+  }
+
+  // The window the stage opens in: the preset its author chose (e.g. bone for a CT of bony findings), else the
+  // stored one; the preset menu shows which.
+  openingWindow() {
+    const index = presetIndex(this.presets(), this.series.data.opensIn);
+    this.presetSelect.value = String(index);
+    const preset = this.presets()[index];
+    return index ? { center: preset[1], width: preset[2] } : this.defaultWindow();
   }
 
   presets() {
@@ -152,8 +170,7 @@ export class Pane {
   }
 
   reset() {
-    this.win = this.defaultWindow();
-    this.presetSelect.value = "0";
+    this.win = this.openingWindow();
     this.invert = false;
     this.zoom = null;
     this.pan = { x: 0, y: 0 };
@@ -278,7 +295,14 @@ export class Pane {
     const series = this.series, image = series.images[this.index];
     const total = series.images.length;
     this.readouts.counter.textContent = this.grid ? total + " frames" : (this.index + 1) + " / " + total;
-    this.readouts.position.textContent = image.position === null ? "" : "Position " + image.position.toFixed(1) + " mm";
+    this.readouts.position.textContent = positionText(image.position, image.orientation);
+    this.readouts.view.textContent = this.grid ? "" : image.view || "";
+    this.readouts.time.textContent = this.grid || image.seconds === null || image.seconds === undefined
+      ? "" : afterInjection(image.seconds) + " after injection";
+    const letters = this.grid ? null : edgeLetters(image.orientation);
+    EDGES.forEach((edge) => {
+      this.readouts[edge].textContent = letters ? letters[edge] : "";
+    });
     this.readouts.window.textContent = this.win
       ? "W " + Math.round(this.win.width) + " L " + Math.round(this.win.center) + (this.invert ? " · inverted" : "") : "";
     this.readouts.zoom.textContent = this.grid ? "" : "Zoom " + Math.round(this.scale() * 100) + "%";

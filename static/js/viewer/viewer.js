@@ -55,6 +55,7 @@ export class Viewer {
       fullscreen: () => this.toggleFullscreen(),
       share: () => this.share(),
       help: () => this.toggleHelp(),
+      tools: () => this.toggleTools(),
     };
     Object.keys(actions).forEach((name) => {
       this.root.querySelectorAll('[data-action="' + name + '"]').forEach((button) => {
@@ -150,6 +151,13 @@ export class Viewer {
   toggleFullscreen() {
     if (document.fullscreenElement) document.exitFullscreen();
     else if (this.root.requestFullscreen) this.root.requestFullscreen().catch(() => {});
+  }
+
+  // On a phone the toolbar folds behind one button, leaving the screen to the image.
+  toggleTools() {
+    const open = this.root.querySelector(".viewer-toolbar").classList.toggle("is-open");
+    this.control("tools").setAttribute("aria-expanded", String(open));
+    this.panes.forEach((pane) => pane.draw());
   }
 
   toggleHelp() {

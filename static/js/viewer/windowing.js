@@ -62,6 +62,12 @@ export function presetList(byValues, stored, serverPresets) {
   return [["Default", base.center, base.width], ["Auto", null, null]].concat(extra);
 }
 
+// The index in the preset menu of the preset called ``name`` (the stage's opening window), else 0 ("Default").
+export function presetIndex(presets, name) {
+  const index = presets.findIndex((preset) => preset[0] === name && preset[1] !== null);
+  return index < 0 ? 0 : index;
+}
+
 // A window drag: down and up move the level, right and left widen and narrow, in steps of width/256.
 export function draggedWindow(start, dx, dy) {
   return { center: start.center + dy * (start.width / 256), width: Math.max(1, start.width + dx * (start.width / 256)) };
