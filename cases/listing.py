@@ -119,7 +119,10 @@ def _cursor(token: str | None) -> tuple[datetime, int] | None:
     match = CURSOR.fullmatch(token or "")
     if match is None:
         return None
-    return EPOCH + timedelta(microseconds=int(match[1])), int(match[2])
+    try:
+        return EPOCH + timedelta(microseconds=int(match[1])), int(match[2])
+    except OverflowError:  # past the year 9999: no case's place, so no cursor
+        return None
 
 
 def cursor_token(case) -> str:
