@@ -22,9 +22,13 @@ NAMES_A_DIAGNOSIS = (
 
 
 def collection_check_words(*, collection: Collection, cases) -> None:
-    """Refuse a collection (not a topic collection) whose slug, title or description names a diagnosis or a
-    topic of one of these cases."""
-    if collection.is_topic:
+    """Refuse a shared collection (not a topic collection) whose slug, title or description names a diagnosis or
+    a topic of one of these cases.
+
+    A private one is read by its owner only, who named it: refusing the name of an unknown's diagnosis would
+    tell them their guess is right (an oracle before the reveal), so any name is theirs to keep.
+    """
+    if collection.is_topic or collection.visibility == Collection.Visibility.PRIVATE:
         return
     named = text_naming_cases(texts=[collection.slug, collection.title, collection.description], cases=cases)
     if named:

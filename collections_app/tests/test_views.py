@@ -114,13 +114,19 @@ def test_anyone_adds_a_case_to_a_list_of_their_own(client, resident):
     assert "Add to my collection" in client.get(reverse("cases:case-detail", args=["tf102"])).content.decode()
 
 
-def test_a_list_named_after_a_diagnosis_of_its_cases_is_refused(client, resident):
+def test_a_private_list_s_name_is_no_oracle_for_the_diagnosis_of_an_unknown(client, resident):
+    """Refusing a name that names the diagnosis would tell a reader who has not revealed the case that their
+    guess is right: a private list is read by the one who named it only, so any name is taken."""
     client.force_login(resident)
-    response = client.post(
-        reverse("collections:collection-add-case", args=["tf103"]), {"title": "Heterotopic ossification"}, follow=True
-    )
-    assert "says what a case of the collection is" in response.content.decode()
-    assert not Collection.objects.filter(owner=resident).exists()
+    url = reverse("collections:collection-add-case", args=["tf103"])
+    for guess in ("Heterotopic ossification", "Osteosarcoma"):
+        body = client.post(url, {"title": guess}, follow=True).content.decode()
+        assert "says what a case of the collection is" not in body
+        assert f"Case tf103 is in “{guess}”" in body
+    assert Collection.objects.filter(owner=resident).count() == 2
+    mine = Collection.objects.get(owner=resident, title="Osteosarcoma")
+    client.post(reverse("collections:collection-add-case", args=["tf101"]), {"collection": mine.pk})
+    assert list(mine.entries.values_list("case__number", flat=True)) == ["tf103", "tf101"]
 
 
 def test_nobody_adds_to_a_collection_not_their_own(client, resident, faculty):
