@@ -1,10 +1,13 @@
 """What the page cache keeps goes stale when the content or the reader changes what a page may show."""
 
 import pytest
-from django.test import Client
+from django.db import transaction
+from django.test import Client, override_settings
 from django.urls import reverse
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from accounts.services import user_set_role
+from accounts.tests.test_limits import closed_port
 from cases import services
 from cases.models import Case, Reveal
 from cases.tests.factories import make_case, make_image, make_series, make_topic
@@ -115,3 +118,24 @@ def test_a_page_the_browser_has_answers_not_modified(client, visitors):
     first = client.get(reverse("cases:home"))
     again = Client().get(reverse("cases:home"), headers={"if-none-match": first["ETag"]})
     assert again.status_code == 304
+
+
+def test_with_redis_down_pages_render_uncached_and_an_edit_in_a_transaction_is_undone(client, resident, caplog):
+    """A read of the cache is a miss when Redis is down; an edit that cannot make the cached parts stale is
+    refused with its transaction, so nothing rendered before it can be served when Redis comes back."""
+
+    case = make_case(title="A hip that aches")
+    make_image(series=make_series(case=case))
+    client.force_login(resident)
+    down = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+    }
+    with override_settings(CACHES={"default": down}):
+        assert "A hip that aches" in page(client, case.get_absolute_url())
+        assert "the cache is unreachable (ConnectionError)" in caplog.text
+        with pytest.raises(RedisConnectionError), transaction.atomic():
+            case.title = "A hip that still aches"
+            case.save()
+    case.refresh_from_db()
+    assert case.title == "A hip that aches"
