@@ -54,6 +54,7 @@ class Reader:
     topic_names: set[str]
     known: set[str] = field(default_factory=set)
     fetched: set[str] = field(default_factory=set)
+    files_checked_for: set[frozenset[str]] = field(default_factory=set)
 
     def get(self, url: str, *, expect=(200, 302), **check):
         response = self.client.get(url)
@@ -133,6 +134,24 @@ def first_middle_last(images: list) -> list:
     return list({id(image): image for image in (images[:1] + images[len(images) // 2 :][:1] + images[-1:])}.values())
 
 
+def read_files(reader: Reader, case: Case) -> None:
+    """Fetch a case's stage values, images and image values; access follows what the reader has revealed, so
+    the files are fetched again only when that has changed since they were last fetched."""
+    if frozenset(reader.known) in reader.files_checked_for:
+        return
+    for series in Series.objects.filter(case=case):
+        hidden = series.after_reveal and case.number not in reader.known
+        reader.get(reverse("cases:series-values", args=[series.pk]), expect=(404,) if hidden else (200, 404))
+        for image in first_middle_last(list(series.images.order_by("order"))):
+            expected = (404,) if hidden else (200,)
+            for name in filter(None, (image.file.name, image.thumbnail.name, image.medium.name)):
+                assert reader.client.get(reverse("cases:media-file", args=[name])).status_code in expected
+            reader.fetched.add("cases:media-file")
+            values = reverse("cases:image-values", args=[image.pk])
+            assert reader.client.get(values).status_code in ((404,) if hidden else (200, 404)), values
+            reader.fetched.add("cases:image-values")
+
+
 def read_everything(reader: Reader, *, attempt: Attempt | None) -> None:
     """Fetch every page of the two URLconfs that does not depend on a quiz question being open."""
     topic_quizzes = [quiz for quiz in Quiz.objects.all() if not names_a_case(quiz)]
@@ -157,17 +176,8 @@ def read_everything(reader: Reader, *, attempt: Attempt | None) -> None:
             reader.get(reverse("discussions:thread", args=[case.number]), expect=(302, 404))
         reader.get(reverse("cases:case-viewer", args=[case.number]), about=about)
         reader.get(reverse("cases:case-viewer-data", args=[case.number]), about=about)
-        for series in Series.objects.filter(case=case):
-            hidden = series.after_reveal and case.number not in reader.known
-            reader.get(reverse("cases:series-values", args=[series.pk]), expect=(404,) if hidden else (200, 404))
-            for image in first_middle_last(list(series.images.order_by("order"))):
-                expected = (404,) if hidden else (200,)
-                for name in filter(None, (image.file.name, image.thumbnail.name, image.medium.name)):
-                    assert reader.client.get(reverse("cases:media-file", args=[name])).status_code in expected
-                reader.fetched.add("cases:media-file")
-                values = reverse("cases:image-values", args=[image.pk])
-                assert reader.client.get(values).status_code in ((404,) if hidden else (200, 404)), values
-                reader.fetched.add("cases:image-values")
+        read_files(reader, case)
+    reader.files_checked_for.add(frozenset(reader.known))
     read_collections(reader)
     reader.get(reverse("quizzes:quiz-list"), strip=topic_words)
     for quiz in Quiz.objects.all():
