@@ -340,9 +340,21 @@ class CaseRevision(models.Model):
 
 
 class CaseFinding(models.Model):
+    """One finding of the answer, optionally linked to the view that shows it (a stage, slice, window, arrow)."""
+
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="findings")
     order = models.PositiveSmallIntegerField(default=0)
     text = models.TextField()
+    # The linked view, set with "Link current view" in the viewer (cases/finding_links.py checks it).
+    view_series = models.ForeignKey(
+        "cases.Series", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    view_slice = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    view_center = models.FloatField(null=True, blank=True, editable=False)
+    view_width = models.FloatField(null=True, blank=True, editable=False)
+    view_annotation = models.ForeignKey(
+        "cases.Annotation", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
 
     history = HistoricalRecords()
 
@@ -351,6 +363,18 @@ class CaseFinding(models.Model):
 
     def __str__(self) -> str:
         return self.text[:80]
+
+    @property
+    def view_query(self) -> str:
+        """Return the deep-link query of the linked view ("?series=…&slice=…"), or "" when there is none."""
+        if self.view_series_id is None or self.view_slice is None:
+            return ""
+        state = {"series": self.view_series_id, "slice": self.view_slice}
+        if self.view_center is not None and self.view_width is not None:
+            state |= {"wl": round(self.view_center), "ww": round(self.view_width)}
+        if self.view_annotation_id is not None:
+            state["mark"] = self.view_annotation_id
+        return "?" + "&".join(f"{key}={value}" for key, value in state.items())
 
 
 class DifferentialEntry(models.Model):
