@@ -133,3 +133,15 @@ def test_an_author_who_may_edit_directly_gets_the_link_buttons(linked, faculty):
     page = reveal(client, case).content.decode()
     assert reverse("cases:finding-view-link", args=[case.number, finding.pk]) in page
     assert "Link current view" in page
+
+
+def test_the_authoring_screen_shows_each_findings_link_and_where_to_set_it(linked, faculty):
+    case, series, _, finding = linked
+    CaseFinding.objects.create(case=case, order=2, text="Not linked yet.")
+    finding.view_series, finding.view_slice = series, 2
+    finding.save()
+    client = Client()
+    client.force_login(faculty)
+    page = client.get(reverse("admin:cases_case_change", args=[case.pk])).content.decode()
+    assert f'<a href="{case.get_absolute_url()}?series={series.pk}&amp;slice=2">Show on the image</a>' in page
+    assert "None (set it on the case page: Link a view)" in page
