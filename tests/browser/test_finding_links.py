@@ -24,6 +24,7 @@ def test_a_finding_is_linked_to_a_view_and_its_link_opens_the_viewer_on_its_arro
     editor.get_by_role("button", name="Link current view").click()
     expect(editor.locator(".viewer-dialog")).to_be_hidden()
     expect(item.get_by_role("link", name="Show on the image")).to_be_visible()
+    editor.locator("ol.findings").screenshot(path=artifacts / "finding-links-author.png")
     radiograph.refresh_from_db()
     assert radiograph.view_slice == 1 and radiograph.view_series.modality == "XR"
     editor.close()
