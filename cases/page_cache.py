@@ -1,6 +1,6 @@
 """Parts of pages that are the same for many readers, rendered once and cached until the content changes.
 
-Every key starts with the content version: a token replaced whenever a case, stage, image, annotation, topic
+Every key starts with the content version: a token replaced whenever a case, stage, image, annotation, finding, topic
 or one of a topic's parts is saved or deleted (model signals; the writes that bypass them — ``bulk_create``,
 ``QuerySet.update`` — call :func:`content_changed` themselves). It is replaced at once and again when the
 transaction commits, so a part rendered from rows about to change cannot outlive the change.
@@ -40,6 +40,7 @@ CONTENT_MODELS = (
     "cases.Series",
     "cases.Image",
     "cases.Annotation",
+    "cases.CaseFinding",  # no cached part shows one yet; a finding's link is content all the same
     "cases.Topic",
     "cases.TopicSection",
     "cases.ClassificationSystem",

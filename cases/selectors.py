@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from imaging import windows
 
-from . import page_cache
+from . import page_cache, workflow
 from .differentials import mark_differential
 from .models import Annotation, Case, Image, Reveal, Series
 from .review_hold import held_cases
@@ -34,6 +34,7 @@ class ReaderState:
     case: Case
     reveal: Reveal | None
     can_edit: bool
+    can_link_findings: bool = False  # "Link current view": an author whose edits reach readers at once
 
     @classmethod
     def for_case(cls, request: HttpRequest, number: str) -> "ReaderState":
@@ -44,7 +45,9 @@ class ReaderState:
         if case is None or not case.is_viewable_by(request.user):
             raise Http404("No such case.")
         reveal = reader_reveals(request).filter(case=case).first()
-        return cls(case=case, reveal=reveal, can_edit=case.is_editable_by(request.user))
+        can_edit = case.is_editable_by(request.user)
+        can_link = can_edit and workflow.edits_apply_directly(user=request.user, case=case)
+        return cls(case=case, reveal=reveal, can_edit=can_edit, can_link_findings=can_link)
 
     @property
     def presented_series(self) -> list[Series]:
@@ -66,6 +69,7 @@ class ReaderState:
             # Rendered (or read from the cache) only where a template shows it: the answer fragment does not.
             "case_body": lambda: page_cache.case_body(self.case, stages=lambda: self.presented_series),
             "can_edit": self.can_edit,
+            "can_link_findings": self.can_link_findings,
             "reveal": self.reveal,
             "show_answer": show_answer,
         }
@@ -145,7 +149,9 @@ def _image_data(image: Image, series: Series, *, annotations: bool) -> dict:
         "key": image.is_key if annotations else False,
         "caption": image.caption if annotations else "",
         "alt": image.alt_text or series.label,
-        "annotations": [annotation_data(mark) for mark in image.annotations.all()] if annotations else [],
+        "annotations": [annotation_data(mark) | {"id": mark.pk} for mark in image.annotations.all()]
+        if annotations
+        else [],
     }
 
 

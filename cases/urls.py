@@ -12,6 +12,7 @@ urlpatterns = [
     path("cases/<slug:number>/viewer/", views.case_viewer, name="case-viewer"),
     path("cases/<slug:number>/viewer/data/", views.case_viewer_data, name="case-viewer-data"),
     path("cases/<slug:number>/reveal/", views.case_reveal, name="case-reveal"),
+    path("cases/<slug:number>/findings/<int:pk>/view/", views.finding_view_link, name="finding-view-link"),
     path("cases/<slug:number>/assessment/", views.case_assess, name="case-assess"),
     path("topics/", views.topic_list, name="topic-list"),
     path("topics/names.json", views.topic_names, name="topic-names"),

@@ -13,11 +13,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from . import file_responses, listing, page_cache, services, values
+from . import file_responses, finding_links, listing, page_cache, services, values, workflow
 from .daily import case_of_the_day
 from .differentials import suggested_names
 from .forms import AssessmentForm, CaseFilterForm, RevealForm
-from .models import Case, Image, Reveal, Series, Topic
+from .models import Case, CaseFinding, Image, Reveal, Series, Topic
 from .review_hold import release
 from .selectors import ReaderState, reader_reveals, series_images_for_values
 
@@ -175,6 +175,28 @@ def case_reveal(request, number: str):
         context = {**state.context(show_answer=True), "carry": _carried(request)}
         return render(request, "cases/includes/case_answer.html", context)
     return redirect(f"{state.case.get_absolute_url()}{_carried(request)}#answer")
+
+
+@require_POST
+@reader_required
+def finding_view_link(request, number: str, pk: int):
+    """Link a finding to the view posted by the viewer ("Link current view"), or remove its link (``clear``)."""
+    finding = get_object_or_404(CaseFinding.objects.select_related("case"), pk=pk, case__number=number)
+    if not finding.case.is_editable_by(request.user):
+        raise Http404("No such finding.")
+    if not workflow.edits_apply_directly(user=request.user, case=finding.case):
+        message = "The findings of a published case change only through an editor: ask one to link this view."
+        return HttpResponse(message, status=403, content_type="text/plain; charset=utf-8")
+    view = None
+    if "clear" not in request.POST:
+        form = finding_links.FindingViewForm(request.POST, finding=finding)
+        if not form.is_valid():
+            logger.info("Refused a link for finding %s: %s", finding.pk, ", ".join(form.errors))
+            return HttpResponseBadRequest(form.first_error(), content_type="text/plain; charset=utf-8")
+        view = form.cleaned_data["view"]
+    finding_links.finding_link_view(finding=finding, view=view)
+    url = finding.case.get_absolute_url() + finding.view_query if view else ""
+    return JsonResponse({"url": url})
 
 
 @require_POST

@@ -38,6 +38,7 @@ POST_ONLY = {
     "quizzes:review-case",
     "quizzes:review-case-open",
     "collections:collection-add-case",
+    "cases:finding-view-link",  # the case's editors only (404 to readers: tests/test_permissions.py)
 }
 ANSWER_IMAGES = ("annotation", "series", "image")
 COUNT = re.compile(r"\b\d+\s+cases?\b")
@@ -329,6 +330,7 @@ def test_the_post_only_routes_refuse_a_get(resident, client):
         "quizzes:review-case": reverse("quizzes:review-case", args=[case.number]),
         "quizzes:review-case-open": reverse("quizzes:review-case-open", args=[case.number]),
         "collections:collection-add-case": reverse("collections:collection-add-case", args=[case.number]),
+        "cases:finding-view-link": reverse("cases:finding-view-link", args=[case.number, case.findings.first().pk]),
     }
     assert set(urls) == POST_ONLY
     for name, url in urls.items():

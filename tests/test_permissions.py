@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import get_resolver, reverse
 from django.utils import timezone
 
-from cases.models import Case, CaseRevision
+from cases.models import Case, CaseFinding, CaseRevision
 from cases.tests.factories import make_case, make_dicom_image, make_series, make_user
 from collections_app.tests.factories import make_collection
 from discussions.models import Comment, Notification
@@ -43,6 +43,8 @@ def world(db, resident, faculty, other_faculty, editor):
         case=cases[Case.Status.PUBLISHED][0], author=faculty, data={"diagnosis": "Proposed"}
     )
     cases["comment"] = Comment.objects.create(case=cases[Case.Status.PUBLISHED][0], author=faculty, body="A note")
+    statuses = (Case.Status.PUBLISHED, Case.Status.DRAFT)
+    cases["findings"] = {status: CaseFinding.objects.create(case=cases[status][0], text="Seen") for status in statuses}
     cases["collection"] = make_collection(owner=faculty, cases=[cases[Case.Status.PUBLISHED][0]])
     users = {
         "resident": resident,
@@ -96,6 +98,10 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
     moved_on = dict.fromkeys(("resident", "faculty_owner", "faculty_other", "editor"), REDIRECT)
     own_attempt = {"anonymous": LOGIN, "inactive": LOGIN, "faculty_owner": NOT_FOUND, "faculty_other": NOT_FOUND}
     own_attempt |= {"editor": NOT_FOUND}
+    link_finding = {**owners_only, "faculty_owner": BAD, "editor": BAD}
+    finding_url = lambda status: reverse(  # noqa: E731
+        "cases:finding-view-link", args=[cases["findings"][status].case.number, cases["findings"][status].pk]
+    )
     attempt_url = lambda name, *args: reverse(f"quizzes:{name}", args=[attempt.pk, *args])  # noqa: E731
     comment = cases["comment"]
     comment_url = lambda name: reverse(f"discussions:{name}", args=[comment.pk])  # noqa: E731
@@ -261,6 +267,14 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
         ),
         ("quizzes:quiz-start", "post", reverse("quizzes:quiz-start", args=[quiz.slug]), logged_in | moved_on),
         ("quizzes:attempt-finish", "post", attempt_url("attempt-finish"), own_attempt | {"resident": REDIRECT}),
+        # No view posted: refused as incomplete; an author's change to a published case goes through an editor.
+        (
+            "cases:finding-view-link",
+            "post",
+            finding_url(Case.Status.PUBLISHED),
+            link_finding | {"faculty_owner": FORBIDDEN},
+        ),
+        ("cases:finding-view-link", "post", finding_url(Case.Status.DRAFT), link_finding),
         ("cases:case-reveal", "post", reverse("cases:case-reveal", args=[published.number]), reveal),
         ("cases:case-reveal", "post", reverse("cases:case-reveal", args=[draft.number]), owner_reveal),
         # No files: the form answers again with its errors, and no case is made.

@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.utils.html import format_html
 
 from .. import drafts, workflow
 from ..forms import REVIEW_COMMENTS_LIMIT, CaseStatusField, ProposedRowsFormSet, StoredTextField
@@ -17,10 +18,19 @@ class FindingInline(admin.TabularInline):
     model = CaseFinding
     formset = ProposedRowsFormSet
     extra = 0
-    fields = ["order", "text"]
+    fields = ["order", "text", "image_link"]
+    readonly_fields = ["image_link"]
     formfield_overrides = {
         models.TextField: {"form_class": StoredTextField, "widget": forms.Textarea(attrs={"rows": 2, "cols": 90})}
     }
+
+    @admin.display(description="Image link")
+    def image_link(self, finding: CaseFinding) -> str:
+        """The view the finding points at, opened on the case page, where "Link a view" sets it."""
+        query = finding.view_query if finding.pk else ""
+        if not query:
+            return "None (set it on the case page: Link a view)"
+        return format_html('<a href="{}">Show on the image</a>', finding.case.get_absolute_url() + query)
 
 
 class DifferentialInline(admin.StackedInline):

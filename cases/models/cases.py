@@ -339,10 +339,20 @@ class CaseRevision(models.Model):
         return f"Revision {self.pk} of case {self.case_id}"
 
 
+VIEW_FIELD = {"null": True, "blank": True, "editable": False}  # a finding's view: "Link current view" sets it
+
+
 class CaseFinding(models.Model):
+    """One finding of the answer, optionally linked to the view that shows it (a stage, slice, window, arrow)."""
+
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="findings")
     order = models.PositiveSmallIntegerField(default=0)
     text = models.TextField()
+    view_series = models.ForeignKey("cases.Series", models.SET_NULL, related_name="+", **VIEW_FIELD)
+    view_slice = models.PositiveSmallIntegerField(**VIEW_FIELD)
+    view_center = models.FloatField(**VIEW_FIELD)
+    view_width = models.FloatField(**VIEW_FIELD)
+    view_annotation = models.ForeignKey("cases.Annotation", models.SET_NULL, related_name="+", **VIEW_FIELD)
 
     history = HistoricalRecords()
 
@@ -351,6 +361,17 @@ class CaseFinding(models.Model):
 
     def __str__(self) -> str:
         return self.text[:80]
+
+    @property
+    def view_query(self) -> str:
+        """Return the deep-link query of the linked view ("?series=…&slice=…"), or "" when there is none."""
+        if self.view_series_id is None or self.view_slice is None:
+            return ""
+        state = {"series": self.view_series_id, "slice": self.view_slice}
+        if self.view_center is not None and self.view_width is not None:
+            state |= {"wl": round(self.view_center), "ww": round(self.view_width)}
+        state |= {"mark": self.view_annotation_id} if self.view_annotation_id is not None else {}
+        return "?" + "&".join(f"{key}={value}" for key, value in state.items())
 
 
 class DifferentialEntry(models.Model):

@@ -213,8 +213,9 @@ def test_viewer_data_holds_back_hidden_stages_and_annotations_until_the_reveal(c
     client.force_login(resident)
     before = viewer_data(client, case)
     assert [series["id"] for series in before["series"]] == [shown.series_id]
+    shown_mark = shown.annotations.get(after_reveal=False)
     assert before["series"][0]["images"][0]["annotations"] == [
-        {"kind": "text", "points": [0.1, 0.2, 0.1, 0.2], "label": "mark False"}
+        {"kind": "text", "points": [0.1, 0.2, 0.1, 0.2], "label": "mark False", "id": shown_mark.pk}
     ]
     assert before["series"][0]["images"][0]["values"] is None, "an uploaded picture has no values"
 

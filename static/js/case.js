@@ -45,7 +45,7 @@ function bindViewer() {
       }
       // Ctrl-, Shift- or middle-click still opens a new tab or window.
       if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
-      link = event.target.closest(".comment-body a[href]");
+      link = event.target.closest(".comment-body a[href], a.finding-link");
       var position = link && positionInCase(link, root.dataset.caseUrl);
       if (position) {
         event.preventDefault();
@@ -53,6 +53,7 @@ function bindViewer() {
       }
     });
     bindCitations(root, viewer, open, function () { dialog.close(); });
+    bindFindingLinks(root, viewer, open, function () { dialog.close(); });
   }
   var linked = stateFromQuery(window.location.search);
   if (linked || !dialog) open(linked || {});
@@ -100,6 +101,57 @@ function bindCitations(root, viewer, open, close) {
     target.setRangeText(text, start, end, "end");
     close();
   });
+}
+
+// An author's "Link a view" beside a finding: the viewer opens (on the finding's link, if it has one), and
+// "Link current view" stores the stage, slice, window and the slice's arrow on the finding.
+function bindFindingLinks(root, viewer, open, close) {
+  var save = root.querySelector('[data-action="link-finding"]');
+  if (!save) return;
+  var button = null;
+  document.addEventListener("click", function (event) {
+    var pressed = event.target.closest(".finding-set-link");
+    if (!pressed) return;
+    button = pressed;
+    save.hidden = false;
+    open(stateFromQuery(button.dataset.query || "") || {}, button);
+  });
+  root.closest("dialog").addEventListener("close", function () { save.hidden = true; });
+  save.addEventListener("click", function () {
+    var state = viewer.linkState();
+    if (!state || !button) return;
+    var body = new FormData();
+    Object.keys(state).forEach(function (key) { body.append(key, state[key]); });
+    body.append("csrfmiddlewaretoken", csrfToken());
+    fetch(button.dataset.url, { method: "POST", body: body, credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) return response.text().then(function (text) { throw new Error(text); });
+      return response.json();
+    }).then(function (result) {
+      showFindingLink(button, result.url);
+      close();
+    }).catch(function (problem) {
+      viewer.say("The link was not saved: " + (problem.message || "try again."));
+    });
+  });
+}
+
+// The finding's "Show on the image" link, made or moved to the view just stored.
+function showFindingLink(button, url) {
+  var link = button.parentNode.querySelector("a.finding-link");
+  if (!link) {
+    link = document.createElement("a");
+    link.className = "finding-link";
+    link.textContent = "Show on the image";
+    button.parentNode.insertBefore(link, button);
+    button.parentNode.insertBefore(document.createTextNode(" "), button);
+  }
+  link.href = url;
+  button.dataset.query = new URL(url, window.location.href).search;
+}
+
+function csrfToken() {
+  var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+  return input ? input.value : "";
 }
 
 function bindReveal(viewer) {

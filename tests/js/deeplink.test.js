@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { citationMarkdown, paneState, queryString, stateFromQuery, viewFromState } from "../../static/js/viewer/deeplink.js";
+import { citationMarkdown, markOf, paneState, queryString, stateFromQuery, viewFromState } from "../../static/js/viewer/deeplink.js";
 import { MAX_ZOOM } from "../../static/js/viewer/geometry.js";
 
 const images = [{ id: 11 }, { id: 12 }, { id: 13 }];
@@ -51,4 +51,21 @@ test("the zoom is clamped to the viewer's range and ignored when not positive", 
 test("the citation is a Markdown link whose label cannot break out of its brackets", () => {
   const markdown = citationMarkdown("Axial [C+] \\ late", { series: 7, slice: 3 }, 40, "/cases/12/");
   assert.equal(markdown, "[Axial C+  late, image 3 of 40](/cases/12/?series=7&slice=3)");
+});
+
+test("a finding's link names its arrow as mark: parsed back as a number, ignored when not a positive id", () => {
+  const state = stateFromQuery("?series=7&slice=3&wl=400&ww=1800&mark=9");
+  assert.deepEqual(state, { series: "7", slice: "3", wl: "400", ww: "1800", mark: "9" });
+  assert.equal(viewFromState(state, images).mark, 9);
+  assert.equal(viewFromState({ mark: "0" }, images).mark, undefined);
+  assert.equal(viewFromState({ mark: "x" }, images).mark, undefined);
+});
+
+test("a link to a slice picks its first arrow, else its first mark, else none", () => {
+  const ellipse = { id: 4, kind: "ellipse" }, arrow = { id: 5, kind: "arrow" };
+  assert.equal(markOf([ellipse, arrow]), 5);
+  assert.equal(markOf([ellipse]), 4);
+  assert.equal(markOf([]), undefined);
+  assert.equal(markOf(undefined), undefined);
+  assert.equal(markOf([{ kind: "arrow" }]), undefined); // a quiz's bare stage: no ids
 });

@@ -1,16 +1,16 @@
-// Deep links: a view (series, slice, window, zoom) to and from a query string, and the Markdown link a
+// Deep links: a view (series, slice, window, zoom, and an arrow to pick out: mark) to and from a query string, and the Markdown link a
 // comment carries to it. Pure: no DOM.
 
 import { clampZoom } from "./geometry.js";
 
-const KEYS = ["series", "slice", "wl", "ww", "zoom"];
+const KEYS = ["series", "slice", "wl", "ww", "zoom", "mark"];
 
 // "?key=value&…" from a state object, in its key order.
 export function queryString(state) {
   return "?" + Object.keys(state).map((key) => key + "=" + encodeURIComponent(state[key])).join("&");
 }
 
-// Read a deep link's view from a query string: series, slice, wl, ww, zoom; null without a series.
+// Read a deep link's view from a query string: series, slice, wl, ww, zoom, mark; null without a series.
 export function stateFromQuery(search) {
   const params = new URLSearchParams(search);
   if (!params.has("series")) return null;
@@ -32,7 +32,7 @@ export function paneState(seriesId, index, win, zoom) {
   return state;
 }
 
-// What a state asks of a series' images: {index, window, zoom}, each undefined when not asked or not valid.
+// What a state asks of a series' images: {index, window, zoom, mark}, each undefined when not asked or not valid.
 export function viewFromState(state, images) {
   let index;
   if (state.image) index = images.findIndex((image) => String(image.id) === String(state.image));
@@ -41,11 +41,19 @@ export function viewFromState(state, images) {
   const win = isFinite(state.ww) && isFinite(state.wl) && Number(state.ww) > 0
     ? { center: Number(state.wl), width: Number(state.ww) } : undefined;
   const zoom = Number(state.zoom) > 0 ? clampZoom(Number(state.zoom)) : undefined;
-  return { index: index === undefined || index < 0 ? undefined : index, window: win, zoom };
+  const mark = parseInt(state.mark, 10) > 0 ? parseInt(state.mark, 10) : undefined;
+  return { index: index === undefined || index < 0 ? undefined : index, window: win, zoom, mark };
 }
 
 // The Markdown link to a view: "[label, image k of n](case URL?state)"; brackets and backslashes leave the label.
 export function citationMarkdown(label, state, count, caseUrl) {
   const text = label.replace(/[[\]\\]/g, "") + ", image " + state.slice + " of " + count;
   return "[" + text + "](" + caseUrl + queryString(state) + ")";
+}
+
+// The arrow a link to this slice picks out: its first arrow, else its first mark; undefined when it has none.
+export function markOf(annotations) {
+  const marks = annotations || [];
+  const chosen = marks.find((mark) => mark.kind === "arrow") || marks[0];
+  return chosen && chosen.id !== undefined ? chosen.id : undefined;
 }

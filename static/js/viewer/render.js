@@ -5,6 +5,7 @@ import { autoWindow, windowInto } from "./windowing.js";
 
 const MARK_COLOUR = "#ffd400";
 const PICK_COLOUR = "#4dd2ff";
+const LINKED_COLOUR = "#ff5a36";
 
 // An 8-bit picture's grey levels, for windowing a series without values.
 function luma(picture) {
@@ -47,8 +48,6 @@ function bitmap(pane, index) {
 function renderMarks(pane, marks, ratio, place, size) {
   const context = pane.context;
   context.setTransform(ratio, 0, 0, ratio, 0, 0);
-  context.strokeStyle = context.fillStyle = MARK_COLOUR;
-  context.lineWidth = 2.5;
   context.lineJoin = context.lineCap = "round";
   context.font = "600 15px system-ui, sans-serif";
   context.shadowColor = "rgba(0, 0, 0, 0.9)";
@@ -59,6 +58,10 @@ function renderMarks(pane, marks, ratio, place, size) {
     context.fillText(text, ...labelInside(x, y, context.measureText(text).width, width, height));
   }
   marks.forEach((mark) => {
+    const linked = pane.mark !== undefined && mark.id === pane.mark;
+    context.strokeStyle = context.fillStyle = linked ? LINKED_COLOUR : MARK_COLOUR;
+    context.lineWidth = linked ? 4 : 2.5;
+    if (linked) pane.canvas.dataset.mark = String(mark.id);
     const p = onScreen(mark.points, place, size);
     const [x1, y1, x2, y2] = p;
     context.beginPath();
@@ -107,6 +110,7 @@ function renderSlice(pane, ratio) {
     context.drawImage(picture, 0, 0, size.width, size.height);
     pane.canvas.dataset.slice = String(pane.index + 1);
   }
+  pane.canvas.dataset.mark = ""; // the linked arrow's id while it is drawn (a finding's link)
   if (pane.viewer.marks) renderMarks(pane, pane.series.images[pane.index].annotations, ratio, place, size);
   if (pane.picked && pane.picked.slice === pane.index + 1) renderPick(pane, ratio, place, size);
 }

@@ -1,7 +1,7 @@
 // The viewer: toolbar, panes, compare and link, keyboard, help, share and deep links. Framework-free; one
 // viewer per root element. case.js and quiz.js open it on the data the server sends.
 
-import { citationMarkdown, queryString, stateFromQuery, viewFromState } from "./deeplink.js";
+import { citationMarkdown, markOf, paneState, queryString, stateFromQuery, viewFromState } from "./deeplink.js";
 import { linkedIndex } from "./geometry.js";
 import { startInflaters } from "./inflate.js";
 import { keyAction } from "./keys.js";
@@ -208,7 +208,9 @@ export class Viewer {
       this.say("No images to show.");
       return;
     }
-    this.panes[0].show(series, viewFromState(state, series.images));
+    const view = viewFromState(state, series.images);
+    if (view.mark !== undefined && !this.marks) this.toggleMarks(); // a finding's link shows its arrow
+    this.panes[0].show(series, view);
     if (!this.panes[1].element.hidden) this.toggleCompare(); // its stage may be gone or new: start it afresh
     this.activate(this.panes[0]);
     this.panes[0].canvas.focus();
@@ -242,6 +244,17 @@ export class Viewer {
       state,
       markdown: citationMarkdown(pane.series.data.label, state, pane.series.images.length, this.root.dataset.caseUrl),
     };
+  }
+
+  // The active pane's view as a finding's link stores it: series, slice, window and the slice's arrow; null
+  // while no image is shown.
+  linkState() {
+    const pane = this.active;
+    if (!pane.series) return null;
+    const state = paneState(pane.series.data.id, pane.index, pane.win);
+    const mark = markOf(pane.series.images[pane.index].annotations);
+    if (mark !== undefined) state.mark = mark;
+    return state;
   }
 
   share() {
