@@ -7,6 +7,7 @@ shrink.
 
 import ast
 import re
+import tomllib
 from pathlib import Path
 
 from django.conf import settings
@@ -188,3 +189,10 @@ def test_every_package_says_what_it_owns():
         if not ast.get_docstring(ast.parse((ROOT / package / "__init__.py").read_text()))
     ]
     assert silent == []
+
+
+def test_every_tests_folder_is_collected():
+    """A tests folder outside pytest's testpaths never runs (packages' tests did not, for a while)."""
+    options = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    folders = {path.parent.parent.name for path in ROOT.glob("*/tests/__init__.py")}
+    assert folders <= set(options["testpaths"]), f"not collected: {folders - set(options['testpaths'])}"
