@@ -86,7 +86,7 @@ export class Pane {
     // A flow study opens on its first frame, the injection, so that Play runs it in order.
     this.index = startIndex(images, options.index === undefined && series.data.cine ? 0 : options.index);
     this.zoom = options.zoom || null;
-    this.mark = options.mark; // the arrow a finding's link picks out, drawn bolder
+    this.linkedMark = options.mark; // the arrow a finding's link picks out, drawn bolder
     this.pan = { x: 0, y: 0 };
     this.invert = false;
     this.grid = false;

@@ -58,7 +58,7 @@ function renderMarks(pane, marks, ratio, place, size) {
     context.fillText(text, ...labelInside(x, y, context.measureText(text).width, width, height));
   }
   marks.forEach((mark) => {
-    const linked = pane.mark !== undefined && mark.id === pane.mark;
+    const linked = pane.linkedMark !== undefined && mark.id === pane.linkedMark;
     context.strokeStyle = context.fillStyle = linked ? LINKED_COLOUR : MARK_COLOUR;
     context.lineWidth = linked ? 4 : 2.5;
     if (linked) pane.canvas.dataset.mark = String(mark.id);
