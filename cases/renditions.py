@@ -19,7 +19,7 @@ from django.urls import reverse
 from imaging import pictures, windows
 from imaging import values as imaging_values
 
-from . import values
+from . import page_cache, values
 from .models import Image, Series, image_upload_to
 
 logger = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ def image_medium_make(*, image: Image) -> str:
     if not updated:
         default_storage.delete(name)
         return ""
+    page_cache.content_changed()  # update() sends no signal
     image.medium.name = name
     return name
 
@@ -116,10 +117,18 @@ def _page_pictures_store(image: Image, picture: PIL.Image.Image, *, windowed: bo
     )
     old = [image.thumbnail.name, image.medium.name]
     thumbnail = ContentFile(pictures.thumbnail_of(picture), name="thumbnail.jpg")
-    image.thumbnail.name = default_storage.save(image_upload_to(image, thumbnail.name), thumbnail)
-    image.medium.name = default_storage.save(image_upload_to(image, medium.name), medium) if medium else ""
-    Image.objects.filter(pk=image.pk).update(thumbnail=image.thumbnail.name, medium=image.medium.name)
-    transaction.on_commit(lambda: [default_storage.delete(name) for name in old if name])
+    made = [default_storage.save(image_upload_to(image, thumbnail.name), thumbnail)]
+    made.append(default_storage.save(image_upload_to(image, medium.name), medium) if medium else "")
+    # Only if the image is still the one read: a mask saved meanwhile (a new web image) made its own pictures,
+    # and these, drawn from the unmasked values, must not replace them.
+    updated = Image.objects.filter(pk=image.pk, file=image.file.name, thumbnail=old[0], medium=old[1]).update(
+        thumbnail=made[0], medium=made[1]
+    )
+    kept, dropped = (made, old) if updated else (old, made)
+    image.thumbnail.name, image.medium.name = kept
+    transaction.on_commit(lambda: [default_storage.delete(name) for name in dropped if name])
+    if updated:
+        page_cache.content_changed()  # update() sends no signal
 
 
 THUMBNAIL_SIDE = 360  # imaging.pictures.thumbnail_of's and cases.web_images' default

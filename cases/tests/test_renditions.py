@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from cases import renditions, services, values
+from cases.models import Image
 from cases.tests.factories import make_case, make_dicom_image, make_image, make_series, png_bytes
 from imaging import values as imaging_values
 from imaging import windows
@@ -95,3 +96,13 @@ def test_the_command_reads_the_orientation_of_older_images_from_their_dicom_head
     call_command("image_renditions", stdout=io.StringIO())
     image.refresh_from_db()
     assert image.orientation == [1, 0, 0, 0, 1, 0]  # CT_small.dcm: an axial slice
+
+
+def test_pictures_drawn_before_a_mask_do_not_replace_the_masked_ones():
+    """The values task draws a stage's pictures from values read before an author's mask: they are dropped."""
+    image = make_image(series=make_series(case=make_case()))
+    read_before = Image.objects.get(pk=image.pk)
+    masked = {"file": "images/masked.png", "thumbnail": "images/masked-thumbnail.jpg", "medium": ""}
+    Image.objects.filter(pk=image.pk).update(**masked)  # what the mask saved meanwhile
+    renditions._page_pictures_store(read_before, PIL.Image.new("L", (64, 64)), windowed=True)
+    assert Image.objects.filter(pk=image.pk).values(*masked).get() == masked
