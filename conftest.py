@@ -21,7 +21,8 @@ def pytest_addoption(parser):
 
 
 def uses_a_database(item) -> bool:
-    return bool(item.get_closest_marker("django_db")) or bool(DATABASE_FIXTURES & set(item.fixturenames))
+    marked = item.get_closest_marker("django_db") or item.get_closest_marker("database")
+    return bool(marked) or bool(DATABASE_FIXTURES & set(item.fixturenames))
 
 
 def pytest_collection_modifyitems(config, items):

@@ -277,6 +277,7 @@ def committed(django_db_blocker):
             case.delete()
 
 
+@pytest.mark.database
 def test_progress_is_seen_by_another_connection_while_the_stages_are_rendered(committed, monkeypatch):
     """The polling page reads the job from its own connection: it must see ``processed`` rise, not jump to the end."""
     case = make_case(status="draft")
