@@ -45,9 +45,10 @@ CACHES = {
     }
 }
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
-# Sessions read from Redis, written through to the database: no session query on a page, and a Redis restart
-# logs nobody out (a failed cache read falls back to the table).
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions in the database alone (Django's default), not cached_db: with Redis down, cached_db's read writes the
+# session back to the cache unguarded (a 500 on every page of a logged-in reader), and a logout that cannot
+# delete the cached copy would leave a session Redis could revive (docs/decisions.md, "Pages while Redis is down").
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", 31_536_000))
