@@ -55,7 +55,15 @@ class Reader:
     topic_names: set[str]
     known: set[str] = field(default_factory=set)
     fetched: set[str] = field(default_factory=set)
-    files_checked_for: set[frozenset[str]] = field(default_factory=set)
+    files_checked_for: set[tuple] = field(default_factory=set)
+
+    def access_state(self) -> tuple:
+        """What decides which files the reader may fetch: what the test knows they revealed, and what the
+        server holds (their reveals, and their session's: the cases held back for review)."""
+        user_id = self.client.session.get("_auth_user_id")
+        reveals = Reveal.objects.filter(user_id=user_id) if user_id else Reveal.objects.none()
+        session = sorted((key, repr(value)) for key, value in self.client.session.items() if key[0] != "_")
+        return frozenset(self.known), frozenset(reveals.values_list("case_id", "revealed_at")), tuple(session)
 
     def get(self, url: str, *, expect=(200, 302), **check):
         response = self.client.get(url)
@@ -137,8 +145,8 @@ def first_middle_last(images: list) -> list:
 
 def read_files(reader: Reader, case: Case) -> None:
     """Fetch a case's stage values, images and image values; access follows what the reader has revealed, so
-    the files are fetched again only when that has changed since they were last fetched."""
-    if frozenset(reader.known) in reader.files_checked_for:
+    the files are fetched again only when that (``Reader.access_state``) has changed since they were last."""
+    if reader.access_state() in reader.files_checked_for:
         return
     for series in Series.objects.filter(case=case):
         hidden = series.after_reveal and case.number not in reader.known
@@ -178,7 +186,7 @@ def read_everything(reader: Reader, *, attempt: Attempt | None) -> None:
         reader.get(reverse("cases:case-viewer", args=[case.number]), about=about)
         reader.get(reverse("cases:case-viewer-data", args=[case.number]), about=about)
         read_files(reader, case)
-    reader.files_checked_for.add(frozenset(reader.known))
+    reader.files_checked_for.add(reader.access_state())
     read_collections(reader)
     reader.get(reverse("quizzes:quiz-list"), strip=topic_words)
     for quiz in Quiz.objects.all():
