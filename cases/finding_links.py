@@ -78,6 +78,7 @@ def finding_link_view(*, finding: CaseFinding, view: FindingView | None) -> Case
     finding.view_center = view.center if view else None
     finding.view_width = view.width if view else None
     finding.view_annotation = view.annotation if view else None
-    finding.save()
+    # Only the link: the finding's text and order, read before, may have been edited meanwhile.
+    finding.save(update_fields=["view_series", "view_slice", "view_center", "view_width", "view_annotation"])
     logger.info("Finding %s of case %s %s", finding.pk, finding.case_id, "linked to a view" if view else "unlinked")
     return finding
