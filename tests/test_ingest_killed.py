@@ -233,9 +233,22 @@ def test_a_worker_killed_mid_web_import_is_replaced_and_its_import_completes_wit
     assert_clean(state)
 
 
+@pytest.fixture(scope="module")
+def long_series(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("corpus") / "long"
+    make_long_ct_series(folder, slices=LONG)
+    return folder
+
+
+# Slices for the run killed while it renders: rendering is the import's quick end (the frames were drawn as the
+# files were de-identified), and with the default series it could end before the kill landed.
+LONG = 600
+
+
 def test_a_web_import_whose_worker_is_killed_twice_is_closed_with_nothing_left_and_an_upload_again_imports_all(
-    site, series
+    site, long_series
 ):
+    series = long_series
     upload_series(site, series)
     worker = site["start"]("worker", "db_worker", "--no-reload")
     wait_for(in_the_middle(site["url"], phase="deidentify", attempts=0), "the first run to be in the middle")
@@ -248,7 +261,7 @@ def test_a_web_import_whose_worker_is_killed_twice_is_closed_with_nothing_left_a
     state = site["state"]()
     [job] = state["jobs"]
     assert job["attempts"] == 2 and job["cleaned"]
-    assert [index for index, _, _ in job["report"]["files"]] == list(range(1, SLICES + 1)), "every file reported"
+    assert [index for index, _, _ in job["report"]["files"]] == list(range(1, LONG + 1)), "every file reported"
     assert state["tasks"] == [["FAILED", "ingest.lease.WorkerLost"]] * 2
     assert state["images"] == 0
     assert_clean(state)
@@ -256,7 +269,7 @@ def test_a_web_import_whose_worker_is_killed_twice_is_closed_with_nothing_left_a
     upload_series(site, series)
     wait_for(ended(site["url"], "done"), "the new upload's import")
     state = site["state"]()
-    assert state["images"] == SLICES
+    assert state["images"] == LONG
     assert_clean(state)
 
 
