@@ -33,8 +33,10 @@ def pytest_collection_modifyitems(config, items):
     With ``--database-tests-only`` the tests that reach no database are left out: they ran in the first pass.
     """
     if config.getoption("database_tests_only"):
-        kept = [item for item in items if uses_a_database(item)]
-        config.hook.pytest_deselected(items=[item for item in items if not uses_a_database(item)])
+        kept, left_out = [], []
+        for item in items:
+            (kept if uses_a_database(item) else left_out).append(item)
+        config.hook.pytest_deselected(items=left_out)
         items[:] = kept
     items.sort(key=lambda item: "database_url" not in item.fixturenames)
 

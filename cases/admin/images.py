@@ -79,20 +79,7 @@ class ImageInline(admin.TabularInline):
         js = [forms.Script("js/mask.js", type="module"), forms.Script("js/annotate.js", type="module")]
         css = {"all": ["css/mask.css", "css/annotate.css", "css/authoring.css"]}
 
-    fields = [
-        "thumbnail_preview",
-        "order",
-        "upload",
-        "caption",
-        "alt_text",
-        "view",
-        "time_after_injection",
-        "pixel_spacing_mm",
-        "is_key",
-        "held_for_review",
-        "mask_rectangles",
-        "annotations_button",
-    ]
+    fields = ["thumbnail_preview", *ImageForm.Meta.fields, "mask_rectangles", "annotations_button"]
     readonly_fields = ["thumbnail_preview", "annotations_button"]
 
     def get_queryset(self, request):
