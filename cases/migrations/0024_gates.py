@@ -2,7 +2,30 @@
 
 import django.db.models.deletion
 from django.conf import settings
+from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
+
+GATE_MODELS = ["gate"]
+GROUP_PERMISSIONS = [f"{action}_{model}" for model in GATE_MODELS for action in ("add", "change", "delete", "view")]
+
+
+def add_gate_permissions(apps, schema_editor):
+    """Let faculty and editors put gates on the stages they may edit."""
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name in ("faculty", "editor"):
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.add(*Permission.objects.filter(content_type__app_label="cases", codename__in=GROUP_PERMISSIONS))
+
+
+def remove_gate_permissions(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    for group in Group.objects.filter(name__in=("faculty", "editor")):
+        group.permissions.remove(*group.permissions.filter(content_type__app_label="cases", codename__in=GROUP_PERMISSIONS))
 
 
 class Migration(migrations.Migration):
@@ -10,6 +33,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('cases', '0023_finding_view'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ("accounts", "0004_invitation_roles"),
     ]
 
     operations = [
@@ -57,4 +81,5 @@ class Migration(migrations.Migration):
             model_name='gateanswer',
             constraint=models.CheckConstraint(condition=models.Q(('user__isnull', False), models.Q(('session_key', ''), _negated=True), _connector='OR'), name='gate_answer_has_reader'),
         ),
+        migrations.RunPython(add_gate_permissions, remove_gate_permissions),
     ]

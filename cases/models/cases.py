@@ -62,7 +62,7 @@ class CaseQuerySet(models.QuerySet):
         return self.annotate(revealed=Exists(reveals.filter(case=OuterRef("pk"))))
 
     def for_list(self) -> "CaseQuerySet":
-        """Add what a case card shows: first pre-reveal thumbnail and the pre-reveal stages' modalities."""
+        """Add what a case card shows: first pre-reveal thumbnail and the modalities of the stages no gate holds."""
         Series, Image = _stage_models()
         first_thumbnail = (
             Image.objects.shown()
@@ -72,7 +72,7 @@ class CaseQuerySet(models.QuerySet):
             .values("picture")[:1]
         )
         return self.annotate(thumbnail_name=Subquery(first_thumbnail)).prefetch_related(
-            Prefetch("series", queryset=Series.objects.presented(), to_attr="presented_series")
+            Prefetch("series", queryset=Series.objects.open(), to_attr="presented_series")
         )
 
     def for_detail(self) -> "CaseQuerySet":
