@@ -10,7 +10,7 @@ from pydicom.data import get_testdata_file
 
 from accounts.services import user_set_role
 from cases import services, values
-from cases.models import Case, CaseFinding, Modality, Region, Series, Topic
+from cases.models import Case, CaseFinding, Gate, Modality, Region, Series, Topic
 
 _numbers = itertools.count(1)
 
@@ -48,6 +48,11 @@ def make_case(*, authors=(), findings=(), **overrides) -> Case:
 def make_series(*, case: Case, **overrides) -> Series:
     fields = {"modality": Modality.RADIOGRAPH, "order": case.series.count() + 1}
     return Series.objects.create(case=case, **{**fields, **overrides})
+
+
+def make_gate(*, series: Series, **overrides) -> Gate:
+    fields = {"kind": Gate.Kind.IMPRESSION, "reasoning": f"Reasoning after {series.pk}: why this step."}
+    return Gate.objects.create(series=series, **{**fields, **overrides})
 
 
 def png_bytes(size=(64, 48), color=128, mode="L") -> io.BytesIO:
