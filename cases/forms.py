@@ -6,10 +6,8 @@ from imaging import mask
 
 from .models import (
     DIFFERENTIAL_ENTRIES,
-    GATE_TEXT_LIMIT,
     Annotation,
     CaseReview,
-    Gate,
     Image,
     Modality,
     Rating,
@@ -96,51 +94,6 @@ class RevealForm(forms.Form):
     def first_error(self) -> str:
         """Return the message of the first field refused, to show the reader beside the form."""
         return next(iter(self.errors.values()))[0]
-
-
-class GateAnswerForm(RevealForm):
-    """A reader's answer to a gate, by its kind: an impression, one of the author's options, or a differential.
-
-    ``answer_fields()`` gives what ``services.gate_answer`` keeps.
-    """
-
-    text = forms.CharField(
-        label="Your impression so far",
-        required=False,
-        max_length=GATE_TEXT_LIMIT,
-        error_messages={
-            "max_length": "Your impression is too long: keep it to %(limit_value)d characters (it has %(show_value)d)."
-        },
-        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
-    )
-    option = forms.TypedChoiceField(label="Your next step", required=False, coerce=int, empty_value=None)
-
-    def __init__(self, *args, gate: Gate | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        del self.fields["committed_answer"]
-        self.gate = gate
-        if gate is not None:
-            self.fields["option"].choices = [(option.number, option.text) for option in gate.option_list]
-
-    def clean(self):
-        cleaned = super().clean()
-        kind = self.gate.kind if self.gate is not None else None
-        if kind == Gate.Kind.IMPRESSION and not " ".join(cleaned.get("text", "").split()):
-            raise forms.ValidationError("Write your impression so far before you go on.")
-        if kind == Gate.Kind.NEXT_STEP and cleaned.get("option") is None and "option" not in self.errors:
-            raise forms.ValidationError("Choose what you would do next before you go on.")
-        if kind == Gate.Kind.DIFFERENTIAL and not cleaned["differential"] and not self.errors:
-            raise forms.ValidationError("Enter at least one diagnosis of your differential before you go on.")
-        return cleaned
-
-    def answer_fields(self) -> dict:
-        """Return the text and differential to keep for the gate's kind (the rest of what was posted is dropped)."""
-        data, kind = self.cleaned_data, self.gate.kind
-        if kind == Gate.Kind.NEXT_STEP:
-            return {"text": self.gate.option_list[data["option"] - 1].text}
-        if kind == Gate.Kind.DIFFERENTIAL:
-            return {"differential": data["differential"]}
-        return {"text": data["text"].replace("\r\n", "\n").strip()}
 
 
 class AssessmentForm(forms.Form):

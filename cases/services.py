@@ -21,19 +21,7 @@ from accounts.roles import EDITOR
 from discussions.services import notifications_send
 
 from . import drafts, values, workflow
-from .models import (
-    DIFFERENTIAL_ENTRIES,
-    GATE_TEXT_LIMIT,
-    Annotation,
-    Case,
-    CaseReview,
-    Gate,
-    GateAnswer,
-    Image,
-    Reveal,
-    RevealDifferential,
-    Series,
-)
+from .models import DIFFERENTIAL_ENTRIES, Annotation, Case, CaseReview, Image, Reveal, RevealDifferential, Series
 from .selectors import StageProblem, case_stage_problems
 from .web_images import PreparedImage, UnusableImage, prepare_web_image
 
@@ -186,33 +174,6 @@ def case_reveal(
         # Two reveal requests raced; the other one won.
         reveal = Reveal.objects.get(case=case, **reader)
     return reveal
-
-
-def gate_answer(
-    *, gate: Gate, user=None, session_key: str = "", text: str = "", differential: Sequence[str] = ()
-) -> GateAnswer:
-    """Keep this reader's answer to a gate; the first answer is kept, as a reveal keeps the first committed answer.
-
-    ``text``: the impression, or the text of the option chosen; ``differential``: up to three diagnoses.
-    """
-    reader = (
-        {"user": user} if user is not None and user.is_authenticated else {"user": None, "session_key": session_key}
-    )
-    choices = {option.text for option in gate.option_list if option.is_choice}
-    fields = {
-        "text": text[:GATE_TEXT_LIMIT],
-        "chose_authors_option": gate.kind == Gate.Kind.NEXT_STEP and text in choices,
-        "differential": list(differential)[:DIFFERENTIAL_ENTRIES],
-    }
-    try:
-        with transaction.atomic():
-            answer, created = GateAnswer.objects.get_or_create(gate=gate, **reader, defaults=fields)
-    except IntegrityError:
-        # Two answers raced; the other one won.
-        answer, created = GateAnswer.objects.get(gate=gate, **reader), False
-    if created:
-        logger.info("Gate %s of case %s answered", gate.pk, gate.series.case_id)
-    return answer
 
 
 def reveal_assess(*, reveal: Reveal, assessment: str) -> Reveal:

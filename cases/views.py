@@ -13,10 +13,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from . import file_responses, finding_links, listing, page_cache, services, values, workflow
+from . import file_responses, finding_links, gates, listing, page_cache, services, values, workflow
 from .daily import case_of_the_day
 from .differentials import suggested_names
-from .forms import AssessmentForm, CaseFilterForm, GateAnswerForm, RevealForm
+from .forms import AssessmentForm, CaseFilterForm, RevealForm
 from .models import Case, CaseFinding, Image, Reveal, Series, Topic
 from .review_hold import release
 from .selectors import ReaderState, reader_reveals, series_behind_gate, series_images_for_values
@@ -119,7 +119,7 @@ def case_detail(request, number: str):
     context.update(
         preview=preview,
         reveal_form=RevealForm(),
-        gate_form=GateAnswerForm(),
+        gate_form=gates.GateAnswerForm(),
         similar_cases=page_cache.case_cards(similar, hide_diagnosis=not context["show_answer"]),
         carry=_carried(request),
     )
@@ -203,13 +203,13 @@ def gate_answer(request, number: str, pk: int):
             else "This question is not the next one of this case: reload the case to see where you are."
         )
         return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
-    form = GateAnswerForm(request.POST, gate=gate)
+    form = gates.GateAnswerForm(request.POST, gate=gate)
     if not form.is_valid():
         logger.info("Refused an answer to gate %s of %s: fields %s", pk, number, ", ".join(form.errors))
         return HttpResponseBadRequest(form.first_error(), content_type="text/plain; charset=utf-8")
     if not request.user.is_authenticated and not request.session.session_key:
         request.session.save()
-    answer = services.gate_answer(
+    answer = gates.gate_answer(
         gate=gate, user=request.user, session_key=request.session.session_key or "", **form.answer_fields()
     )
     state.answers[gate.pk] = answer

@@ -249,13 +249,8 @@ class Case(models.Model):
     @staticmethod
     def stages_prefetch() -> Prefetch:
         """Return the prefetch of the stages readers may see, with their gates and images, into ``all_series``."""
-        Series, Image = _stage_models()
-        shown = (
-            Series.objects.shown()
-            .select_related("gate")
-            .prefetch_related(Prefetch("images", queryset=Image.objects.shown()))
-        )
-        return Prefetch("series", queryset=shown, to_attr="all_series")
+        Series, _ = _stage_models()
+        return Prefetch("series", queryset=Series.objects.for_page(), to_attr="all_series")
 
     def is_editable_by(self, user) -> bool:
         """Say whether this user may edit the case (uses prefetched authors when present)."""
