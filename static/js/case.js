@@ -189,6 +189,17 @@ function bindReveal(viewer) {
   });
 }
 
+var GATE_SCROLL = "gate-answered-scroll-to";
+
+// After a gate's answer the page is loaded again: open it at the stages the answer brought.
+function scrollToSentStages() {
+  var id = sessionStorage.getItem(GATE_SCROLL);
+  if (!id) return;
+  sessionStorage.removeItem(GATE_SCROLL);
+  var target = document.getElementById(id);
+  if (target) target.scrollIntoView();
+}
+
 // A gate's answer: kept by the server, which answers with the case page to load again (now holding the stages the
 // gate held back); a refusal is shown beside the form, with what the reader typed left in place.
 function bindGate() {
@@ -216,9 +227,9 @@ function bindGate() {
         window.location.assign(target.href);
         return;
       }
-      // The same address with a new fragment: load the page again and open it at the stages just sent.
+      // The same page: load it again (it now holds the stages just sent) and open it at the first of them.
+      sessionStorage.setItem(GATE_SCROLL, target.hash.slice(1));
       history.scrollRestoration = "manual";
-      history.replaceState(null, "", target.href);
       window.location.reload();
     }).catch(function (problem) {
       error.textContent = problem.message;
@@ -253,5 +264,6 @@ function bindDifferentialNames() {
 }
 
 bindDifferentialNames();
+scrollToSentStages();
 bindGate();
 bindReveal(bindViewer());
