@@ -137,6 +137,7 @@ class ReaderState:
             ),
             "next_gate": lambda: self.next_gate(show_answer=show_answer),
             "work_up": self.work_up,
+            "work_up_so_far": lambda: [step for step in self.work_up() if step.answer is not None],
             "can_edit": self.can_edit,
             "can_link_findings": self.can_link_findings,
             "reveal": self.reveal,

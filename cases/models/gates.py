@@ -89,6 +89,11 @@ class Gate(models.Model):
         return self.question or self.DEFAULT_QUESTIONS[self.kind]
 
     @property
+    def author_choices(self) -> list[str]:
+        """Return the texts of the options the author marked as their choice."""
+        return [option.text for option in self.option_list if option.is_choice]
+
+    @property
     def option_list(self) -> list[GateOption]:
         """Return the options of a "what would you do next?" gate, the author's choices marked."""
         lines = (line.strip() for line in self.options.splitlines())
