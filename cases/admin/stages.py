@@ -85,8 +85,8 @@ class GateForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        series = getattr(self.instance, "series", None)
-        if series is not None and series.after_reveal and not cleaned.get("DELETE"):
+        series = self.fields["series"].parent_instance  # the stage as its own form just cleaned it
+        if series.after_reveal and not cleaned.get("DELETE"):
             raise forms.ValidationError(
                 "This stage is shown only after the reveal: a gate goes after a stage readers see before it."
             )

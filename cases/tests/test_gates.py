@@ -186,3 +186,45 @@ def test_stages_after_a_gate_leave_lists_and_quizzes(work_up):
     from cases.selectors import presented_viewer_data
 
     assert [series["id"] for series in presented_viewer_data(case)["series"]] == [stages[0].pk]
+
+
+def stage_with_gate(case, **gate) -> dict:
+    """The stage editor's form for a new stage of ``case`` with a gate after it."""
+    from cases.tests.test_admin import series_form_data
+
+    data = series_form_data(case) | {"gate-TOTAL_FORMS": 1, "gate-INITIAL_FORMS": 0}
+    return data | {f"gate-0-{name}": value for name, value in gate.items()}
+
+
+def test_an_author_puts_a_gate_after_a_stage_in_the_authoring_screen(client, faculty):
+    case = make_case(authors=[faculty], status="draft")
+    client.force_login(faculty)
+    data = stage_with_gate(case, kind="next_step", question="", options="MRI\n*CT", reasoning="Why CT: the cortex.")
+    response = client.post(reverse("admin:cases_series_add"), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    gate = Gate.objects.get(series__case=case)
+    assert (gate.author_choices, gate.prompt) == (["CT"], "What would you do next?")
+
+
+@pytest.mark.parametrize(
+    ("gate", "message"),
+    [
+        ({"kind": "next_step", "options": "MRI\nCT", "reasoning": "Why."}, "mark your choice"),
+        ({"kind": "next_step", "options": "*CT", "reasoning": "Why."}, "at least two options"),
+        ({"kind": "impression", "options": "", "reasoning": "", "question": "So far?"}, "This field is required"),
+    ],
+)
+def test_a_gate_without_its_choices_or_reasoning_is_refused_by_name(client, faculty, gate, message):
+    case = make_case(authors=[faculty], status="draft")
+    client.force_login(faculty)
+    response = client.post(reverse("admin:cases_series_add"), stage_with_gate(case, **{"question": ""} | gate))
+    assert response.status_code == 200 and message in response.content.decode()
+    assert not Series.objects.filter(case=case).exists()
+
+
+def test_no_gate_after_a_stage_shown_only_after_the_reveal(client, faculty):
+    case = make_case(authors=[faculty], status="draft")
+    client.force_login(faculty)
+    data = stage_with_gate(case, kind="impression", question="", options="", reasoning="Why.") | {"after_reveal": "on"}
+    response = client.post(reverse("admin:cases_series_add"), data)
+    assert response.status_code == 200 and "shown only after the reveal" in response.content.decode()
