@@ -54,6 +54,7 @@ class SeriesInline(admin.TabularInline):
         return (
             super()
             .get_queryset(request)
+            .select_related("gate")
             .annotate(
                 held=Count("images", filter=Q(images__held_for_review=True)),
                 image_count=Count("images"),

@@ -204,6 +204,8 @@ def test_an_author_puts_a_gate_after_a_stage_in_the_authoring_screen(client, fac
     assert response.status_code == 302, response.content.decode()[:2000]
     gate = Gate.objects.get(series__case=case)
     assert (gate.author_choices, gate.prompt) == (["CT"], "What would you do next?")
+    card = client.get(reverse("admin:cases_case_change", args=[case.pk])).content.decode()
+    assert "Gate after this stage: What would you do next?" in card
 
 
 @pytest.mark.parametrize(
