@@ -10,6 +10,8 @@ from django.template.defaultfilters import pluralize
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
 
+from quizzes.models import Question
+
 from .. import masking, renditions, services, workflow
 from ..forms import MultipleFileField
 from ..models import Case, Gate, Image, Series
@@ -91,6 +93,12 @@ class GateForm(forms.ModelForm):
             raise forms.ValidationError(
                 "This stage is shown only after the reveal: a gate goes after a stage readers see before it."
             )
+        held = _questions_after(series) if series.pk and not cleaned.get("DELETE") else []
+        if held:
+            raise forms.ValidationError(
+                f"Quiz questions use images of the stages after this one ({', '.join(held)}): residents could not "
+                "see them before answering this gate. Move those questions to an earlier stage first."
+            )
         if cleaned.get("kind") == Gate.Kind.NEXT_STEP:
             probe = Gate(options=cleaned.get("options", ""))
             options = probe.option_list
@@ -101,6 +109,15 @@ class GateForm(forms.ModelForm):
                     f"{CHOICE_MARK}.",
                 )
         return cleaned
+
+
+def _questions_after(series: Series) -> list[str]:
+    """Return the keys of the quiz questions that show a stage of the case after this one."""
+    later = Series.objects.filter(case_id=series.case_id).filter(
+        Q(order__gt=series.order) | Q(order=series.order, pk__gt=series.pk)
+    )
+    questions = Question.objects.filter(Q(series__in=later) | Q(image__series__in=later))
+    return list(questions.order_by("key").values_list("key", flat=True).distinct())
 
 
 class GateInline(admin.StackedInline):

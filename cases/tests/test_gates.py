@@ -230,3 +230,18 @@ def test_no_gate_after_a_stage_shown_only_after_the_reveal(client, faculty):
     data = stage_with_gate(case, kind="impression", question="", options="", reasoning="Why.") | {"after_reveal": "on"}
     response = client.post(reverse("admin:cases_series_add"), data)
     assert response.status_code == 200 and "shown only after the reveal" in response.content.decode()
+
+
+def test_no_gate_before_a_stage_a_quiz_question_shows(client, faculty):
+    """A click question on the CT would send residents the CT before they answer a gate put after the radiograph."""
+    from quizzes.tests.factories import make_click
+
+    case = make_case(authors=[faculty], status="draft")
+    radiograph, ct = make_series(case=case, order=1), make_series(case=case, order=2, modality="CT")
+    make_image(series=ct)
+    make_click(case=case, series=ct, key="click-the-ct")
+    client.force_login(faculty)
+    data = stage_with_gate(case, kind="impression", question="", options="", reasoning="Why.") | {"order": 1}
+    response = client.post(reverse("admin:cases_series_change", args=[radiograph.pk]), data)
+    assert response.status_code == 200 and "click-the-ct" in response.content.decode()
+    assert not Gate.objects.filter(series__case=case).exists()
