@@ -245,3 +245,11 @@ def test_no_gate_before_a_stage_a_quiz_question_shows(client, faculty):
     response = client.post(reverse("admin:cases_series_change", args=[radiograph.pk]), data)
     assert response.status_code == 200 and "click-the-ct" in response.content.decode()
     assert not Gate.objects.filter(series__case=case).exists()
+
+
+def test_an_answer_without_the_csrf_token_is_refused(resident, work_up):
+    case, _, _, gates = work_up
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(resident)
+    assert answer(client, case, gates[0], {"option": "2"}).status_code == 403
+    assert not GateAnswer.objects.exists()
