@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 class GateAnswerForm(RevealForm):
     """A reader's answer to a gate, by its kind: an impression, one of the author's options, or a differential.
 
-    ``answer_fields()`` gives what ``services.gate_answer`` keeps.
+    ``answer_fields()`` gives what ``gate_answer`` keeps.
     """
 
     text = forms.CharField(

@@ -213,8 +213,10 @@ def gate_answer(request, number: str, pk: int):
         gate=gate, user=request.user, session_key=request.session.session_key or "", **form.answer_fields()
     )
     state.answers[gate.pk] = answer
-    shown = state.open_series(show_answer=False)
-    anchor = f"stage-{shown[-1].pk}" if shown[-1].pk != gate.series_id else "answer-slot"
+    # Open the page at the first stage the answer brought (on the last stage's gate: at the reveal form).
+    shown = [series.pk for series in state.open_series(show_answer=False)]
+    after = shown[shown.index(gate.series_id) + 1 :]
+    anchor = f"stage-{after[0]}" if after else "answer-slot"
     url = f"{state.case.get_absolute_url()}{_carried(request)}#{anchor}"
     if request.headers.get("X-Requested-With") == "fetch":
         return JsonResponse({"url": url})

@@ -140,11 +140,17 @@ def test_a_differential_gate_marks_its_entries_after_the_reveal(client, resident
     assert "the diagnosis" in text and "not listed" in text
 
 
-def test_the_fetch_answer_names_the_page_to_load(client, resident, work_up):
-    case, stages, _, gates = work_up
+def test_the_fetch_answer_names_the_page_to_load_at_the_first_stage_it_brought(client, resident):
+    case = make_case()
+    stages = [make_series(case=case, order=order) for order in range(4)]
+    make_gate(series=stages[0])
+    make_gate(series=stages[3])
     client.force_login(resident)
-    response = answer(client, case, gates[0], {"option": "2"}, HTTP_X_REQUESTED_WITH="fetch")
+    data = {"text": "so far"}
+    response = answer(client, case, stages[0].gate, data, HTTP_X_REQUESTED_WITH="fetch")
     assert response.json() == {"url": f"{case.get_absolute_url()}#stage-{stages[1].pk}"}
+    response = answer(client, case, stages[3].gate, data, HTTP_X_REQUESTED_WITH="fetch")
+    assert response.json() == {"url": f"{case.get_absolute_url()}#answer-slot"}
 
 
 def test_an_anonymous_reader_answers_in_their_session(client, settings, work_up):
