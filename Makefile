@@ -27,13 +27,21 @@ PYTEST_PARALLEL ?= --numprocesses=auto --maxprocesses=4
 
 .PHONY: run test test-setup lint serve-check bench bench-serve clean
 
-$(VENV)/.runtime: requirements.txt
+# uv installs the pinned requirements in seconds where pip takes most of a minute (docs/decisions.md,
+# "Installs by uv"); pip installs only uv itself.
+UV_VERSION := 0.13.9
+UV := $(VENV)/bin/uv
+
+$(UV):
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.runtime: requirements.txt | $(UV)
+	$(UV) pip install --quiet --python $(PY) -r requirements.txt
 	touch $@
 
 $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(UV) pip install --quiet --python $(PY) -r requirements.txt -r requirements-dev.txt
 	touch $@
 
 $(CHROMIUM):

@@ -29,8 +29,11 @@ READER_PAGES = [
     "/notifications/",
     "/accounts/profile/",
     "/cases/tf101/discussion/",
+    "/cases/?q=hip",
+    "/collections/",
+    "/collections/pelvis-and-hips-work-ups/",
 ]
-LOGGED_IN_ONLY = ("/quizzes/", "/notifications/", "/accounts/")
+LOGGED_IN_ONLY = ("/quizzes/", "/notifications/", "/accounts/", "/collections/")
 GATED_PAGES = ["/cases/tf101/", "/cases/tf102/"]  # a fresh resident's: the question after the first stages
 # What a finger hits in a gate's form: each option's whole row (its label), a text box, the button.
 GATE_CONTROLS = "label.gate-option, textarea, input[type=text], button"
@@ -52,7 +55,7 @@ def test_no_reader_page_is_wider_than_a_phone(browser, demo_site, anonymous_brow
     Before that, the resident meets the gates of tf101 and tf102: their screens fit too, and a finger hits
     every control of the gate's form."""
     wide, small = {}, {}
-    for role in ("anonymous", "resident", "faculty"):
+    for role in ("anonymous", "resident", "faculty", "editor"):
         context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
         page = context.new_page()
         pages = READER_PAGES
