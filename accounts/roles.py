@@ -7,7 +7,7 @@ EDITOR = "editor"
 ADMINISTRATOR = "administrator"
 READER = "reader"
 
-_AUTHORING_MODELS = ["case", "series", "image", "casefinding", "differentialentry", "casereference"]
+_AUTHORING_MODELS = ["case", "series", "gate", "image", "casefinding", "differentialentry", "casereference"]
 _TOPIC_MODELS = ["topic", "topicsection", "classificationsystem", "classificationgrade", "topicreference"]
 
 

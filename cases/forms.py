@@ -37,7 +37,7 @@ class CaseFilterForm(forms.Form):
         """Return the queryset narrowed by the filters that were understood (the search is cases.search's)."""
         data = self.cleaned_data
         if data.get("modality"):
-            presented = Series.objects.presented().filter(modality=data["modality"])
+            presented = Series.objects.open().filter(modality=data["modality"])
             queryset = queryset.filter(pk__in=presented.values("case"))
         if data.get("region"):
             queryset = queryset.filter(region=data["region"])

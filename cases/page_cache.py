@@ -7,8 +7,9 @@ transaction commits, so a part rendered from rows about to change cannot outlive
 
 What each key adds to the version is what else decides what the part may show (docs/decisions.md, "Pages
 from the cache"): the pre-reveal body of a case is the same for every reader, whatever their role, access or
-reveal state, so its key is the case and its last edit; a whole page is cached only for a visitor with no
-session (no reveals, no role, public cases only) and never when it carries a CSRF token.
+reveal state, but for the gates they answered, so its key is the case, its last edit and those gates (or "all"
+once revealed); a whole page is cached only for a visitor with no session (no reveals, no role, public cases
+only) and never when it carries a CSRF token.
 """
 
 import hashlib
@@ -41,6 +42,7 @@ CONTENT_MODELS = (
     "cases.Image",
     "cases.Annotation",
     "cases.CaseFinding",  # no cached part shows one yet; a finding's link is content all the same
+    "cases.Gate",  # where a gate stands decides which stages a case's body holds
     "cases.Topic",
     "cases.TopicSection",
     "cases.ClassificationSystem",
@@ -82,12 +84,17 @@ def cached_part(name: str, *vary_on, render: Callable[[], str]) -> SafeString:
     return mark_safe(html)  # rendered by our templates, which escape what they show
 
 
-def case_body(case, stages: Callable[[], list]) -> SafeString:
-    """Return the history and the stages a case shows before its reveal (the same for every reader)."""
+def case_body(case, *, gates_passed: tuple[int, ...] | str, stages: Callable[[], list]) -> SafeString:
+    """Return the history and the stages a case shows before its reveal to readers who passed these gates.
+
+    ``gates_passed``: the ids of the case's gates the reader answered, or "all" once they revealed it; the
+    stages behind a gate not in it are not in the part.
+    """
     return cached_part(
         "case-body",
         case.pk,
         case.updated.isoformat(),
+        gates_passed,
         render=lambda: render_to_string("cases/includes/case_body.html", {"case": case, "presented_series": stages()}),
     )
 

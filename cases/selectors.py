@@ -1,6 +1,6 @@
 """Reads that combine a case with who is looking at it."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, prefetch_related_objects
 from django.http import Http404, HttpRequest
@@ -10,7 +10,7 @@ from imaging import windows
 
 from . import page_cache, workflow
 from .differentials import mark_differential
-from .models import Annotation, Case, Image, Reveal, Series
+from .models import Annotation, Case, Gate, GateAnswer, Image, Reveal, RevealDifferential, Series
 from .review_hold import held_cases
 
 
@@ -21,20 +21,38 @@ def reader_key(request: HttpRequest):
     return None, request.session.session_key
 
 
+def reader_gate_answers(request: HttpRequest):
+    """Return this reader's answers to gates (their user's, or their anonymous session's)."""
+    user, session_key = reader_key(request)
+    return GateAnswer.objects.for_reader(user=user, session_key=session_key)
+
+
 def reader_reveals(request: HttpRequest):
     """Return the reveals that count for this reader now: a case they review again is not revealed."""
     user, session_key = reader_key(request)
     return Reveal.objects.for_reader(user=user, session_key=session_key).exclude(case__in=held_cases(request))
 
 
+@dataclass(frozen=True)
+class WorkUpStep:
+    """One gate of a case's work-up as this reader met it: the stage it follows, and their answer if any."""
+
+    number: int
+    series: Series
+    gate: Gate
+    answer: GateAnswer | None
+    marks: list = field(default_factory=list)  # a differential answer's entries marked, once the answer is shown
+
+
 @dataclass
 class ReaderState:
-    """A case as one reader may see it: can they edit it, have they revealed it."""
+    """A case as one reader may see it: can they edit it, have they revealed it, which gates they answered."""
 
     case: Case
     reveal: Reveal | None
     can_edit: bool
     can_link_findings: bool = False  # "Link current view": an author whose edits reach readers at once
+    answers: dict[int, GateAnswer] = field(default_factory=dict)  # by gate id, this case's gates only
 
     @classmethod
     def for_case(cls, request: HttpRequest, number: str) -> "ReaderState":
@@ -47,11 +65,56 @@ class ReaderState:
         reveal = reader_reveals(request).filter(case=case).first()
         can_edit = case.is_editable_by(request.user)
         can_link = can_edit and workflow.edits_apply_directly(user=request.user, case=case)
-        return cls(case=case, reveal=reveal, can_edit=can_edit, can_link_findings=can_link)
+        answers = reader_gate_answers(request).filter(gate__series__case=case)
+        return cls(
+            case=case,
+            reveal=reveal,
+            can_edit=can_edit,
+            can_link_findings=can_link,
+            answers={answer.gate_id: answer for answer in answers},
+        )
+
+    def as_fresh_reader(self) -> "ReaderState":
+        """Return the case as a reader who has answered and revealed nothing sees it (the author's preview)."""
+        return ReaderState(case=self.case, reveal=None, can_edit=self.can_edit)
 
     @property
     def presented_series(self) -> list[Series]:
         return [series for series in self._stages() if not series.after_reveal]
+
+    def open_series(self, *, show_answer: bool) -> list[Series]:
+        """Return the stages shown before the reveal that this reader may see now: all of them once the answer
+        is shown, else those up to and including the stage of the first gate they have not answered."""
+        if show_answer:
+            return self.presented_series
+        shown = []
+        for series in self.presented_series:
+            shown.append(series)
+            gate = _gate_of(series)
+            if gate is not None and gate.pk not in self.answers:
+                break
+        return shown
+
+    def next_gate(self, *, show_answer: bool) -> Gate | None:
+        """Return the gate this reader must answer before the next stages (None: the reveal is next)."""
+        if show_answer:
+            return None
+        shown = self.open_series(show_answer=False)
+        gate = _gate_of(shown[-1]) if shown else None
+        return gate if gate is not None and gate.pk not in self.answers else None
+
+    def work_up(self, *, marked: bool = False) -> list[WorkUpStep]:
+        """Return the case's gates in order, each with the stage it follows and this reader's answer.
+
+        ``marked``: mark a differential answer against the case's answer (only once the answer is shown).
+        """
+        gated = [(series, gate) for series in self.presented_series if (gate := _gate_of(series)) is not None]
+        steps = []
+        for number, (series, gate) in enumerate(gated, start=1):
+            answer = self.answers.get(gate.pk)
+            marks = _gate_marks(self.case, answer) if marked else []
+            steps.append(WorkUpStep(number=number, series=series, gate=gate, answer=answer, marks=marks))
+        return steps
 
     @property
     def revealed_series(self) -> list[Series]:
@@ -67,7 +130,14 @@ class ReaderState:
         context = {
             "case": self.case,
             # Rendered (or read from the cache) only where a template shows it: the answer fragment does not.
-            "case_body": lambda: page_cache.case_body(self.case, stages=lambda: self.presented_series),
+            "case_body": lambda: page_cache.case_body(
+                self.case,
+                gates_passed="all" if show_answer else tuple(sorted(self.answers)),
+                stages=lambda: self.open_series(show_answer=show_answer),
+            ),
+            "next_gate": lambda: self.next_gate(show_answer=show_answer),
+            "work_up": self.work_up,
+            "work_up_so_far": lambda: [step for step in self.work_up() if step.answer is not None],
             "can_edit": self.can_edit,
             "can_link_findings": self.can_link_findings,
             "reveal": self.reveal,
@@ -79,6 +149,7 @@ class ReaderState:
             context["revealed_series"] = self.revealed_series
             entries = self.reveal.differential.all() if self.reveal else ()
             context["differential_marks"] = mark_differential(case=self.case, entries=entries)
+            context["work_up"] = self.work_up(marked=True)
         return context
 
     def viewer_data(self, *, show_answer: bool) -> dict:
@@ -87,7 +158,7 @@ class ReaderState:
         Stages and annotations marked "shown after reveal" are left out until the answer is shown, so a
         deep link or a hand-made request cannot reach them earlier.
         """
-        series_list = self.presented_series + (self.revealed_series if show_answer else [])
+        series_list = self.open_series(show_answer=show_answer) + (self.revealed_series if show_answer else [])
         images = [image for series in series_list for image in series.images.all()]
         annotations = Annotation.objects.all() if show_answer else Annotation.objects.presented()
         prefetch_related_objects(images, Prefetch("annotations", queryset=annotations))
@@ -96,6 +167,35 @@ class ReaderState:
             "revealed": show_answer,
             "series": [_series_data(series, number) for number, series in enumerate(series_list, start=1)],
         }
+
+
+def _gate_of(series: Series) -> Gate | None:
+    """Return the stage's gate (read with the stage: ``Case.stages_prefetch``), or None."""
+    try:
+        return series.gate
+    except Gate.DoesNotExist:
+        return None
+
+
+def _gate_marks(case: Case, answer: GateAnswer | None) -> list:
+    """Mark the differential of a gate's answer as the reveal's differential is marked."""
+    if answer is None or not answer.differential:
+        return []
+    entries = [RevealDifferential(rank=rank, text=text) for rank, text in enumerate(answer.differential, start=1)]
+    return mark_differential(case=case, entries=entries)
+
+
+def series_behind_gate(request: HttpRequest, series: Series) -> bool:
+    """Say whether a gate this reader has not answered holds the stage back (its case not revealed either).
+
+    One query for a stage no gate precedes; two more when one does.
+    """
+    gates = Gate.objects.before(series)
+    if not gates.exists():
+        return False
+    if reader_reveals(request).filter(case_id=series.case_id).exists():
+        return False
+    return gates.exclude(pk__in=reader_gate_answers(request).values("gate")).exists()
 
 
 def series_viewer_data(series: Series, *, annotations: bool) -> dict:
@@ -108,9 +208,10 @@ def series_viewer_data(series: Series, *, annotations: bool) -> dict:
 
 
 def presented_viewer_data(case: Case) -> dict:
-    """Describe what a case shows before its reveal, without naming it, for an unknown-case question."""
+    """Describe what a case shows before its reveal and its first gate, without naming it, for an unknown-case
+    question (a quiz asks no gate's question: the stages behind one are left out)."""
     images = Image.objects.shown().prefetch_related(Prefetch("annotations", queryset=Annotation.objects.presented()))
-    series_list = Series.objects.presented().filter(case=case).prefetch_related(Prefetch("images", queryset=images))
+    series_list = Series.objects.open().filter(case=case).prefetch_related(Prefetch("images", queryset=images))
     return {"revealed": False, "series": [_series_data(series, n) for n, series in enumerate(series_list, start=1)]}
 
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("cases/<slug:number>/", views.case_detail, name="case-detail"),
     path("cases/<slug:number>/viewer/", views.case_viewer, name="case-viewer"),
     path("cases/<slug:number>/viewer/data/", views.case_viewer_data, name="case-viewer-data"),
+    path("cases/<slug:number>/gates/<int:pk>/answer/", views.gate_answer, name="gate-answer"),
     path("cases/<slug:number>/reveal/", views.case_reveal, name="case-reveal"),
     path("cases/<slug:number>/findings/<int:pk>/view/", views.finding_view_link, name="finding-view-link"),
     path("cases/<slug:number>/assessment/", views.case_assess, name="case-assess"),

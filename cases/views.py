@@ -13,13 +13,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from . import file_responses, finding_links, listing, page_cache, services, values, workflow
+from . import file_responses, finding_links, gates, listing, page_cache, services, values, workflow
 from .daily import case_of_the_day
 from .differentials import suggested_names
 from .forms import AssessmentForm, CaseFilterForm, RevealForm
 from .models import Case, CaseFinding, Image, Reveal, Series, Topic
 from .review_hold import release
-from .selectors import ReaderState, reader_reveals, series_images_for_values
+from .selectors import ReaderState, reader_reveals, series_behind_gate, series_images_for_values
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +102,9 @@ def case_done_list(request):
 def case_detail(request, number: str):
     state = ReaderState.for_case(request, number)
     preview = _is_preview(request, state)
-    context = state.context(show_answer=state.reveal is not None and not preview)
+    if preview:
+        state = state.as_fresh_reader()
+    context = state.context(show_answer=state.reveal is not None)
     # A preview shows what a resident who has done nothing yet would see.
     reveals = Reveal.objects.none() if preview else reader_reveals(request)
     similar = (
@@ -117,6 +119,7 @@ def case_detail(request, number: str):
     context.update(
         preview=preview,
         reveal_form=RevealForm(),
+        gate_form=gates.GateAnswerForm(),
         similar_cases=page_cache.case_cards(similar, hide_diagnosis=not context["show_answer"]),
         carry=_carried(request),
     )
@@ -136,7 +139,9 @@ def case_viewer(request, number: str):
 def case_viewer_data(request, number: str):
     """Describe the stages, images and annotations the viewer may show this reader now."""
     state = ReaderState.for_case(request, number)
-    data = state.viewer_data(show_answer=state.reveal is not None and not _is_preview(request, state))
+    if _is_preview(request, state):
+        state = state.as_fresh_reader()
+    data = state.viewer_data(show_answer=state.reveal is not None)
     response = JsonResponse(data, json_dumps_params={"ensure_ascii": False})
     response["Cache-Control"] = "private, no-cache"  # a reveal changes what it holds
     return response
@@ -161,6 +166,12 @@ def case_reveal(request, number: str):
     if not form.is_valid():
         logger.info("Refused a reveal of %s: fields %s", number, ", ".join(form.errors))
         return HttpResponseBadRequest(form.first_error(), content_type="text/plain; charset=utf-8")
+    if state.reveal is None and state.next_gate(show_answer=False) is not None:
+        logger.info("Refused a reveal of %s: a gate is not answered yet", number)
+        return HttpResponseBadRequest(
+            "Answer the question after the last stage shown first: the diagnosis comes after the whole work-up.",
+            content_type="text/plain; charset=utf-8",
+        )
     if not request.user.is_authenticated and not request.session.session_key:
         request.session.save()
     state.reveal = services.case_reveal(
@@ -175,6 +186,41 @@ def case_reveal(request, number: str):
         context = {**state.context(show_answer=True), "carry": _carried(request)}
         return render(request, "cases/includes/case_answer.html", context)
     return redirect(f"{state.case.get_absolute_url()}{_carried(request)}#answer")
+
+
+@require_POST
+@reader_required
+def gate_answer(request, number: str, pk: int):
+    """Keep this reader's answer to the case's next gate; the page then shows the stages it held back."""
+    state = ReaderState.for_case(request, number)
+    gate = state.next_gate(show_answer=state.reveal is not None)
+    if gate is None or gate.pk != pk:
+        answered = pk in state.answers or state.reveal is not None
+        logger.info("Refused an answer to gate %s of %s: %s", pk, number, "answered" if answered else "not the next")
+        message = (
+            "You have answered this question already: your first answer is kept."
+            if answered
+            else "This question is not the next one of this case: reload the case to see where you are."
+        )
+        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+    form = gates.GateAnswerForm(request.POST, gate=gate)
+    if not form.is_valid():
+        logger.info("Refused an answer to gate %s of %s: fields %s", pk, number, ", ".join(form.errors))
+        return HttpResponseBadRequest(form.first_error(), content_type="text/plain; charset=utf-8")
+    if not request.user.is_authenticated and not request.session.session_key:
+        request.session.save()
+    answer = gates.gate_answer(
+        gate=gate, user=request.user, session_key=request.session.session_key or "", **form.answer_fields()
+    )
+    state.answers[gate.pk] = answer
+    # Open the page at the first stage the answer brought (on the last stage's gate: at the reveal form).
+    shown = [series.pk for series in state.open_series(show_answer=False)]
+    after = shown[shown.index(gate.series_id) + 1 :]
+    anchor = f"stage-{after[0]}" if after else "answer-slot"
+    url = f"{state.case.get_absolute_url()}{_carried(request)}#{anchor}"
+    if request.headers.get("X-Requested-With") == "fetch":
+        return JsonResponse({"url": url})
+    return redirect(url)
 
 
 @require_POST
@@ -322,4 +368,6 @@ def _check_series_for_reader(request, series: Series) -> None:
     if not series.label_confirmed:
         raise Http404
     if series.after_reveal and not reader_reveals(request).filter(case=case).exists():
+        raise Http404
+    if not series.after_reveal and series_behind_gate(request, series):
         raise Http404

@@ -19,6 +19,7 @@ from .schema import (
     ANNOTATION_FIELDS,
     CASE_FIELDS,
     CASE_FORMAT,
+    GATE_FIELDS,
     IMAGE_FIELDS,
     OPTION_FIELDS,
     QUESTION_FIELDS,
@@ -39,7 +40,7 @@ class CaseDocument:
 def case_for_export(pk: int) -> Case:
     """Return the case with everything its document reads, in a fixed number of queries."""
     images = Image.objects.prefetch_related("annotations")
-    stages = Series.objects.prefetch_related(Prefetch("images", queryset=images))
+    stages = Series.objects.select_related("gate").prefetch_related(Prefetch("images", queryset=images))
     # In the order they were written: an import writes them in the package's order (keys are new).
     questions = Question.objects.select_related("topic").prefetch_related("options").order_by("pk")
     return (
@@ -80,6 +81,8 @@ def case_document(case: Case) -> CaseDocument:
 def _stage(series: Series, stage_number: int, document: CaseDocument, positions: dict) -> dict:
     stage = {name: getattr(series, name) for name in [*STAGE_FIELDS, *STAGE_OPTIONAL_FIELDS]}
     stage["label"] = series.label
+    gate = getattr(series, "gate", None)
+    stage["gate"] = {name: getattr(gate, name) for name in GATE_FIELDS} if gate else None
     images = []
     dicom_names: dict[str, str] = {}
     for image_number, image in enumerate(series.images.all(), start=1):

@@ -22,6 +22,7 @@ from cases.models import (
     CaseFinding,
     CaseReference,
     DifferentialEntry,
+    Gate,
     Image,
     Series,
     Topic,
@@ -43,6 +44,7 @@ from .schema import (
     CASE_FORMAT,
     COLLECTION_FILE,
     COLLECTION_FORMAT,
+    GATE_FIELDS,
     IMAGE_FIELDS,
     OPTION_FIELDS,
     QUESTION_FIELDS,
@@ -245,6 +247,9 @@ def _stage_create(*, case: Case, entry: dict, order: int, files: dict, name: str
         key: entry.get(key, default) for key, default in STAGE_OPTIONAL_FIELDS.items()
     }
     series = _checked(Series(case=case, order=order, **fields), name=name, path=path)
+    if entry.get("gate"):
+        gate = Gate(series=series, **{key: entry["gate"][key] for key in GATE_FIELDS})
+        _checked(gate, name=name, path=(*path, "gate"))
     images = []
     for number, item in enumerate(entry["images"], start=1):
         image_path = (*path, "images", number - 1)

@@ -6,7 +6,7 @@ keeps ``docs/package.schema.json`` equal to it (``python manage.py package_schem
 
 from django.db import models
 
-from cases.models import Annotation, Case, CaseReference, DifferentialEntry, Image, Series
+from cases.models import Annotation, Case, CaseReference, DifferentialEntry, Gate, Image, Series
 from quizzes.models import Option, Question
 
 CASE_FORMAT = "teachingfile-case"
@@ -32,6 +32,7 @@ STAGE_FIELDS = [
 ]
 # Added to version 1 after its release: optional, so that packages written before still import.
 STAGE_OPTIONAL_FIELDS = {"window_preset": ""}
+GATE_FIELDS = ["kind", "question", "options", "reasoning"]  # a stage's gate (optional too; null: none)
 IMAGE_FIELDS = [
     "frame_number",
     "caption",
@@ -107,6 +108,7 @@ def _stage(image: dict) -> dict:
         label={"type": "string"},
         images={"type": "array", "maxItems": 5000, "items": image},
         **{name: field_schema(Series, name) for name in STAGE_OPTIONAL_FIELDS},
+        gate={"anyOf": [_object(Gate, GATE_FIELDS), {"type": "null"}]},
     )
     stage["required"] = [*stage["required"], "images"]
     return stage

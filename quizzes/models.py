@@ -128,8 +128,8 @@ class Question(models.Model):
                 problems["series"] = "Choose the stage to click on."
             elif self.series.case_id != self.case_id:
                 problems["series"] = "The stage must belong to the case."
-            elif self.series.after_reveal:
-                problems["series"] = "A stage shown only after the reveal would give the answer away."
+            elif not Series.objects.open().filter(pk=self.series_id).exists():  # after the reveal or a gate
+                problems["series"] = "Pick a stage shown before the reveal and before the case's first gate."
             elif self.series.images.filter(annotations__after_reveal=False).exists():
                 problems["series"] = "This stage has arrows shown before the reveal: they would point at the answer."
             target_problem = self._target_problem()
@@ -139,8 +139,8 @@ class Question(models.Model):
                 problems["slice_to"] = "The last slice comes after the first."
         if self.image_id and self.case_id and self.image.series.case_id != self.case_id:
             problems["image"] = "Pick the image from the question's case."
-        elif self.image_id and (self.image.series.after_reveal or not self.image.series.label_confirmed):
-            problems["image"] = "Use an image from a stage shown before the reveal."
+        elif self.image_id and not Series.objects.open().filter(pk=self.image.series_id).exists():
+            problems["image"] = "Use an image from a stage shown before the reveal and before the case's first gate."
         elif self.image_id and self.image.held_for_review:
             problems["image"] = "This image is held for a burned-in text check: residents cannot see it."
         if problems:

@@ -14,7 +14,8 @@ def _media(name: str) -> str:
 
 
 def case_picker_data(*, case: Case) -> dict:
-    """The stages shown before the reveal with their images, in order, as the picker lists them.
+    """The stages shown before the reveal and the case's first gate with their images, in order, as the picker
+    lists them.
 
     A stack lists every slice (its ``key`` is the slice the page shows, 0-based) so the author can move through
     it; ``arrows`` says a stage has arrows shown before the reveal, which a click question may not use.
@@ -22,7 +23,7 @@ def case_picker_data(*, case: Case) -> dict:
     arrows = Annotation.objects.presented().filter(image__series=OuterRef("pk"))
     stages = (
         Series.objects.filter(case=case)
-        .presented()
+        .open()
         .annotate(arrows=Exists(arrows))
         .prefetch_related(Prefetch("images", queryset=Image.objects.shown()))
     )

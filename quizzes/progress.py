@@ -26,7 +26,7 @@ def progress_for(user) -> dict:
         Response.objects.filter(attempt__user=user)
         .filter(finished_or_over("attempt__") | Q(attempt__mode=Quiz.Mode.PRACTICE))
         .select_related("question__topic", "question__case__topic", "question__series", "question__image__series")
-        .prefetch_related(Prefetch("question__case__series", queryset=Series.objects.presented()))
+        .prefetch_related(Prefetch("question__case__series", queryset=Series.objects.open()))
     )
     tallies = {
         "topic": defaultdict(lambda: [0, 0]),
@@ -58,7 +58,8 @@ def progress_for(user) -> dict:
 
 
 def _modalities(question: Question) -> list[str]:
-    """The modalities a question shows: its stage's, its image's, or every stage of its unknown case."""
+    """The modalities a question shows: its stage's, its image's, or the stages its unknown case shows before
+    any gate."""
     if question.kind == Question.Kind.CLICK:
         return [question.series.get_modality_display()]
     if question.image_id:

@@ -44,9 +44,7 @@ class AttemptState:
             Prefetch("series__images", queryset=Image.objects.shown()),
             Prefetch(
                 "case__series",
-                queryset=Series.objects.presented().prefetch_related(
-                    Prefetch("images", queryset=Image.objects.shown())
-                ),
+                queryset=Series.objects.open().prefetch_related(Prefetch("images", queryset=Image.objects.shown())),
             ),
         )
         by_id = {question.pk: question for question in questions}

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from cases.models import Case, Reveal
+from cases.models import Case, Gate, Reveal
 from cases.review_hold import hold, release
 from cases.selectors import presented_viewer_data, series_viewer_data
 
@@ -148,7 +148,7 @@ def question_images(request, pk: int, question: int):
         raise Http404
     if found.kind == Question.Kind.UNKNOWN_CASE:
         return JsonResponse(presented_viewer_data(found.case))
-    if found.series.after_reveal:
+    if found.series.after_reveal or Gate.objects.before(found.series).exists():
         raise Http404
     return JsonResponse(series_viewer_data(found.series, annotations=False))
 

@@ -14,7 +14,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from cases.markdown import render_markdown
-from cases.models import Annotation, Case, Image, Modality
+from cases.models import Annotation, Case, Gate, Image, Modality, Series
 from quizzes.models import Attempt, Question, Quiz
 
 DEMO_NUMBERS = ["tf101", "tf102", "tf103"]
@@ -75,7 +75,106 @@ def hidden_texts(case: Case) -> dict[str, list[str]]:
         texts[f"series {series.pk}"] = chunks(series.caption) + chunks(series.technique)
         for image in series.images.all():
             texts[f"image {image.pk}"] = chunks(image.caption) + chunks(image.alt_text)
+    for gate in Gate.objects.filter(series__case=case):
+        texts[f"gate {gate.pk}"] = chunks(gate.reasoning)
     return {field: pieces for field, pieces in texts.items() if pieces}
+
+
+def open_text() -> str:
+    """What every reader sees of the stages before any gate, in every case: the gated texts shared with it
+    (a caption common to several stages) are no secret."""
+    parts = []
+    for series in Series.objects.open().prefetch_related("images"):
+        parts += [*chunks(series.caption), *chunks(series.technique)]
+        parts += [piece for image in series.images.all() for piece in chunks(image.caption) + chunks(image.alt_text)]
+    return " | ".join(parts)
+
+
+def gated_stages(case: Case, *, passed: int = 0) -> list[Series]:
+    """The stages of a case shown before the reveal that a reader who answered its first ``passed`` gates may
+    not see yet."""
+    held, met = [], 0
+    for series in Series.objects.presented().filter(case=case).select_related("gate").order_by("order", "pk"):
+        if met > passed:
+            held.append(series)
+        met += hasattr(series, "gate")
+    return held
+
+
+def gated_texts(case: Case, *, passed: int = 0) -> dict[str, list[str]]:
+    """The captions, techniques and image texts of the stages gates still hold back."""
+    shared = open_text()
+    texts = {}
+    for series in gated_stages(case, passed=passed):
+        pieces = chunks(series.caption) + chunks(series.technique)
+        for image in series.images.all():
+            pieces += chunks(image.caption) + chunks(image.alt_text)
+        texts[f"gated stage {series.pk}"] = [piece for piece in pieces if piece not in shared]
+    return {field: pieces for field, pieces in texts.items() if pieces}
+
+
+def gated_file_names(case: Case, *, passed: int = 0) -> list[str]:
+    """The stored names of a sample of each held stage's images (first, middle, last; all three forms)."""
+    names = []
+    for series in gated_stages(case, passed=passed):
+        images = list(series.images.order_by("order"))
+        for image in {
+            image.pk: image for image in (images[:1] + images[len(images) // 2 :][:1] + images[-1:])
+        }.values():
+            names += [name for name in (image.file.name, image.thumbnail.name, image.medium.name) if name]
+    return names
+
+
+def gate_answer_data(gate: Gate) -> dict:
+    """A valid answer to a gate of any kind."""
+    if gate.kind == Gate.Kind.NEXT_STEP:
+        return {"option": "2"}
+    if gate.kind == Gate.Kind.DIFFERENTIAL:
+        return {"differential_1": "osteosarcoma", "differential_2": "myositis ossificans"}
+    return {"text": "my impression so far"}
+
+
+def assert_gates_hold(client, case: Case, *, passed: int, shown_viewer: str, page: str) -> None:
+    """Behind the gates not answered yet: no text of the held stages on the page or in the viewer data, their
+    images, renditions, thumbnails and values 404; before them, every stage's files are served."""
+    secrets = (case.number, gated_texts(case, passed=passed), gated_file_names(case, passed=passed))
+    assert_no_hidden_text(page, secrets, case.get_absolute_url())
+    assert_no_hidden_text(shown_viewer, secrets, "viewer data")
+    held = gated_stages(case, passed=passed)
+    viewer = json.loads(shown_viewer)
+    assert not {series.pk for series in held} & {series["id"] for series in viewer["series"]}
+    for name in secrets[2]:
+        assert client.get(reverse("cases:media-file", args=[name])).status_code == 404, name
+    for series in held:
+        assert client.get(reverse("cases:series-values", args=[series.pk])).status_code == 404
+        image = series.images.exclude(dicom_file="").first()
+        if image is not None:
+            assert client.get(reverse("cases:image-values", args=[image.pk])).status_code == 404
+    for series in Series.objects.presented().filter(case=case).exclude(pk__in=[series.pk for series in held]):
+        image = series.images.order_by("order").first()
+        assert client.get(reverse("cases:media-file", args=[image.file.name])).status_code == 200
+
+
+def work_through_gates(client, case: Case) -> None:
+    """Answer a case's gates one by one, checking at each what is held back and what is sent once answered."""
+    gates = list(Gate.objects.reached().filter(series__case=case).order_by("series__order", "series__pk"))
+    for passed, gate in enumerate(gates):
+        page = client.get(case.get_absolute_url()).content.decode()
+        viewer = client.get(reverse("cases:case-viewer-data", args=[case.number])).content.decode()
+        assert_gates_hold(client, case, passed=passed, shown_viewer=viewer, page=page)
+        assert f'action="{reverse("cases:gate-answer", args=[case.number, gate.pk])}"' in page
+        assert "data-reveal" not in page, "the reveal form waits for the last gate"
+        refused = client.post(reverse("cases:case-reveal", args=[case.number]), {"committed_answer": "x"})
+        assert refused.status_code == 400
+        answered = client.post(reverse("cases:gate-answer", args=[case.number, gate.pk]), gate_answer_data(gate))
+        assert answered.status_code == 302
+    page = client.get(case.get_absolute_url()).content.decode()
+    viewer = client.get(reverse("cases:case-viewer-data", args=[case.number])).content.decode()
+    assert_gates_hold(client, case, passed=len(gates), shown_viewer=viewer, page=page)
+    for series in Series.objects.presented().filter(case=case):
+        assert series.caption.lower() in plain_text(page), f"{series} is on the page once its gate is answered"
+        assert str(series.pk) in viewer
+    assert "data-reveal" in page
 
 
 def hidden_images(case: Case) -> list[Image]:
@@ -112,6 +211,19 @@ def pre_reveal_urls(case: Case) -> list[str]:
     ]
     urls += [reverse("cases:case-list") + f"?modality={modality}" for modality in Modality.values]
     return urls
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("number", ["tf101", "tf102"])
+def test_the_demo_gates_hold_their_stages_back_from_lists_and_search(number, client, resident):
+    """A modality seen only behind a gate neither lists the case under its filter nor shows on its card."""
+    case = Case.objects.get(number=number)
+    assert gated_stages(case), "the demo case has a gate"
+    client.force_login(resident)
+    seen = set(Series.objects.open().filter(case=case).values_list("modality", flat=True))
+    for modality in {series.modality for series in gated_stages(case)} - seen:
+        listing = client.get(reverse("cases:case-list") + f"?modality={modality}").content.decode()
+        assert case.get_absolute_url() not in listing, modality
 
 
 def hidden(case: Case) -> tuple[str, dict[str, list[str]], list[str]]:
@@ -163,7 +275,10 @@ def test_hidden_fields_absent_before_reveal_and_present_after(number, role, requ
     shown_marks = [
         mark for series in viewer_data["series"] for image in series["images"] for mark in image["annotations"]
     ]
-    assert len(shown_marks) == Annotation.objects.filter(image__series__case=case, after_reveal=False).count()
+    shown_series = [series["id"] for series in viewer_data["series"]]
+    presented = Annotation.objects.filter(image__series__case=case, after_reveal=False, image__series__in=shown_series)
+    assert len(shown_marks) == presented.count()
+    work_through_gates(client, case)
 
     response = client.post(
         reverse("cases:case-reveal", args=[number]),

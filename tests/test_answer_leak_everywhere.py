@@ -24,7 +24,17 @@ from collections_app.models import Collection
 from quizzes.models import Attempt, Question, Quiz, ReviewItem
 from quizzes.tests.factories import make_quiz
 
-from .test_answer_leak import DEMO_NUMBERS, ROLES, client_for, hidden_file_names, hidden_texts, plain_text
+from .test_answer_leak import (
+    DEMO_NUMBERS,
+    ROLES,
+    client_for,
+    gated_file_names,
+    gated_stages,
+    gated_texts,
+    hidden_file_names,
+    hidden_texts,
+    plain_text,
+)
 
 NAMESPACES = ("cases", "quizzes", "collections")
 # Routes that take POST only (a GET is refused with 405, checked below): they are not pages to read.
@@ -39,6 +49,7 @@ POST_ONLY = {
     "quizzes:review-case-open",
     "collections:collection-add-case",
     "cases:finding-view-link",  # the case's editors only (404 to readers: tests/test_permissions.py)
+    "cases:gate-answer",  # what it sends back is the case page, read by the walk (tests/test_answer_leak.py)
 }
 ANSWER_IMAGES = ("annotation", "series", "image")
 COUNT = re.compile(r"\b\d+\s+cases?\b")
@@ -123,8 +134,9 @@ def demo_reader(role: str, request) -> Reader:
     return Reader(
         client=client_for(role, request),
         role=role,
-        secrets={case.number: hidden_texts(case) for case in cases},
-        files={case.number: hidden_file_names(case) for case in cases},
+        # The walk answers no gate: the stages behind a case's first gate are as hidden as its answer.
+        secrets={case.number: hidden_texts(case) | gated_texts(case) for case in cases},
+        files={case.number: hidden_file_names(case) + gated_file_names(case) for case in cases},
         topic_names={name.lower() for topic in Topic.objects.all() for name in [topic.name, *topic.synonym_list]},
     )
 
@@ -148,8 +160,9 @@ def read_files(reader: Reader, case: Case) -> None:
     the files are fetched again only when that (``Reader.access_state``) has changed since they were last."""
     if reader.access_state() in reader.files_checked_for:
         return
+    held = {series.pk for series in gated_stages(case)}
     for series in Series.objects.filter(case=case):
-        hidden = series.after_reveal and case.number not in reader.known
+        hidden = (series.after_reveal or series.pk in held) and case.number not in reader.known
         reader.get(reverse("cases:series-values", args=[series.pk]), expect=(404,) if hidden else (200, 404))
         for image in first_middle_last(list(series.images.order_by("order"))):
             expected = (404,) if hidden else (200,)
@@ -339,6 +352,7 @@ def test_the_post_only_routes_refuse_a_get(resident, client):
         "quizzes:review-case-open": reverse("quizzes:review-case-open", args=[case.number]),
         "collections:collection-add-case": reverse("collections:collection-add-case", args=[case.number]),
         "cases:finding-view-link": reverse("cases:finding-view-link", args=[case.number, case.findings.first().pk]),
+        "cases:gate-answer": reverse("cases:gate-answer", args=[case.number, 1]),
     }
     assert set(urls) == POST_ONLY
     for name, url in urls.items():

@@ -92,6 +92,10 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
     media = lambda name: reverse("cases:media-file", args=[name])  # noqa: E731
     values = lambda pk: reverse("cases:image-values", args=[pk])  # noqa: E731
     owner_reveal = {**owners_only, "faculty_owner": REDIRECT, "editor": REDIRECT}
+    gate_answer = {**readers, "anonymous": LOGIN} | dict.fromkeys(
+        ("resident", "faculty_owner", "faculty_other", "editor"), BAD
+    )
+    owner_gate_answer = {**owners_only, "faculty_owner": BAD, "editor": BAD}
     not_revealed = dict.fromkeys(("resident", "faculty_owner", "faculty_other", "editor"), BAD)
     quiz, attempt, click = cases["quiz"]
     logged_in = {**readers, "anonymous": LOGIN}
@@ -275,6 +279,9 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
             link_finding | {"faculty_owner": FORBIDDEN},
         ),
         ("cases:finding-view-link", "post", finding_url(Case.Status.DRAFT), link_finding),
+        # The case has no gate: the answer is refused as not the next question, after the usual access checks.
+        ("cases:gate-answer", "post", reverse("cases:gate-answer", args=[published.number, 1]), gate_answer),
+        ("cases:gate-answer", "post", reverse("cases:gate-answer", args=[draft.number, 1]), owner_gate_answer),
         ("cases:case-reveal", "post", reverse("cases:case-reveal", args=[published.number]), reveal),
         ("cases:case-reveal", "post", reverse("cases:case-reveal", args=[draft.number]), owner_reveal),
         # No files: the form answers again with its errors, and no case is made.

@@ -6,8 +6,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from cases.models import Annotation, DifferentialEntry
-from cases.tests.factories import make_case, make_image, make_series, make_topic, make_user
+from cases.models import Annotation, DifferentialEntry, Gate
+from cases.tests.factories import make_case, make_gate, make_image, make_series, make_topic, make_user
 from quizzes import services as quiz_services
 from quizzes.tests.factories import make_quiz, make_sba
 
@@ -86,6 +86,32 @@ def test_case_page_costs_the_same_for_2_and_40_images(client, resident):
     assert count_queries(client, large.get_absolute_url()) == count_queries(client, small.get_absolute_url())
     for case in (small, large):
         client.post(reverse("cases:case-reveal", args=[case.number]), {"committed_answer": "x"})
+    assert count_queries(client, large.get_absolute_url()) == count_queries(client, small.get_absolute_url())
+
+
+@pytest.mark.django_db
+def test_a_gated_case_page_costs_the_same_for_1_and_6_gates_answered_or_not(client, resident):
+    """The reader's gate answers are one query, the gates come with the stages: a page with more gates, more
+    answered, costs the same, before and after the reveal."""
+    client.force_login(resident)
+    small, large = make_case(), make_case()
+    for case, stages in ((small, 2), (large, 7)):
+        for order in range(stages):
+            series = make_series(case=case, order=order)
+            make_image(series=series)
+            if order < stages - 1:
+                make_gate(series=series, reasoning=f"Step {order}", kind="impression")
+    assert count_queries(client, large.get_absolute_url()) == count_queries(client, small.get_absolute_url())
+    for case in (small, large):
+        for gate in Gate.objects.filter(series__case=case).order_by("series__order"):
+            client.post(reverse("cases:gate-answer", args=[case.number, gate.pk]), {"text": "so far"})
+    assert count_queries(client, large.get_absolute_url()) == count_queries(client, small.get_absolute_url())
+    url = lambda case: reverse("cases:case-viewer-data", args=[case.number])  # noqa: E731
+    assert count_queries(client, url(large)) == count_queries(client, url(small))
+    for case in (small, large):
+        assert (
+            client.post(reverse("cases:case-reveal", args=[case.number]), {"committed_answer": "x"}).status_code == 302
+        )
     assert count_queries(client, large.get_absolute_url()) == count_queries(client, small.get_absolute_url())
 
 

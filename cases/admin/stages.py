@@ -10,9 +10,12 @@ from django.template.defaultfilters import pluralize
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
 
+from quizzes.models import Question
+
 from .. import masking, renditions, services, workflow
 from ..forms import MultipleFileField
-from ..models import Case, Image, Series
+from ..models import Case, Gate, Image, Series
+from ..models.gates import CHOICE_MARK
 from .access import OwnCaseMixin
 from .annotations import image_annotations_view
 from .images import ImageInline
@@ -53,6 +56,7 @@ class SeriesInline(admin.TabularInline):
         return (
             super()
             .get_queryset(request)
+            .select_related("gate")
             .annotate(
                 held=Count("images", filter=Q(images__held_for_review=True)),
                 image_count=Count("images"),
@@ -74,6 +78,71 @@ class SeriesInline(admin.TabularInline):
         return allowed and workflow.edits_apply_directly(user=request.user, case=obj)
 
 
+class GateForm(forms.ModelForm):
+    """A gate after the stage: only after a stage shown before the reveal; a "next step" gate needs options."""
+
+    class Meta:
+        model = Gate
+        fields = ["kind", "question", "options", "reasoning"]
+        widgets = {"options": forms.Textarea(attrs={"rows": 5}), "reasoning": forms.Textarea(attrs={"rows": 4})}
+
+    def clean(self):
+        cleaned = super().clean()
+        series = self.fields["series"].parent_instance  # the stage as its own form just cleaned it
+        if series.after_reveal and not cleaned.get("DELETE"):
+            raise forms.ValidationError(
+                "This stage is shown only after the reveal: a gate goes after a stage readers see before it."
+            )
+        held = _questions_after(series) if series.pk and not cleaned.get("DELETE") else []
+        if held:
+            raise forms.ValidationError(
+                f"Quiz questions use images of the stages after this one ({', '.join(held)}): residents could not "
+                "see them before answering this gate. Move those questions to an earlier stage first."
+            )
+        if cleaned.get("kind") == Gate.Kind.NEXT_STEP:
+            probe = Gate(options=cleaned.get("options", ""))
+            options = probe.option_list
+            if len(options) < 2 or not any(option.is_choice for option in options):
+                self.add_error(
+                    "options",
+                    f"Write at least two options, one a line, and mark your choice by starting its line with "
+                    f"{CHOICE_MARK}.",
+                )
+        return cleaned
+
+
+def _questions_after(series: Series) -> list[str]:
+    """Return the keys of the quiz questions that show a stage of the case after this one."""
+    later = Series.objects.filter(case_id=series.case_id).filter(
+        Q(order__gt=series.order) | Q(order=series.order, pk__gt=series.pk)
+    )
+    questions = Question.objects.filter(Q(series__in=later) | Q(image__series__in=later))
+    return list(questions.order_by("key").values_list("key", flat=True).distinct())
+
+
+class GateInline(admin.StackedInline):
+    """The question readers answer after this stage before the next stages are sent to them."""
+
+    model = Gate
+    form = GateForm
+    extra = 0
+    max_num = 1
+    verbose_name = "gate after this stage"
+    verbose_name_plural = "gate after this stage (readers answer it before the next stages are shown)"
+
+    def has_add_permission(self, request, obj):
+        allowed = super().has_add_permission(request, obj)
+        return allowed and (obj is None or workflow.edits_apply_directly(user=request.user, case=obj.case))
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or workflow.edits_apply_directly(user=request.user, case=obj.case))
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or workflow.edits_apply_directly(user=request.user, case=obj.case))
+
+
 class SeriesAdminForm(forms.ModelForm):
     add_images = MultipleFileField(
         label="Add images",
@@ -89,7 +158,7 @@ class SeriesAdmin(OwnCaseMixin, admin.ModelAdmin):
     list_display = ["__str__", "case", "order", "modality", "phase", "after_reveal"]
     list_filter = ["modality", "after_reveal"]
     list_select_related = ["case"]
-    inlines = [ImageInline]
+    inlines = [GateInline, ImageInline]
     fields = ["case", *STAGE_FIELDS, "study_day", "label_confirmed", "add_images"]
     # Per request being saved: the stage and the pictures to add once its form's transaction has committed.
     uploads_to_add: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -109,6 +178,9 @@ class SeriesAdmin(OwnCaseMixin, admin.ModelAdmin):
         return field
 
     def save_formset(self, request, form, formset, change):
+        if formset.model is not Image:
+            super().save_formset(request, form, formset, change)
+            return
         formset.save(commit=False)
         for image in formset.deleted_objects:
             services.image_delete(image=image)

@@ -1,6 +1,6 @@
 """The case domain's models: topics, cases with their answer and reviews, stages and images, reveals.
 
-The modules import one another in one direction only: choices, topics, cases, stages, reveals.
+The modules import one another in one direction only: choices, topics, cases, stages, gates, reveals.
 Every name is also here, where the migrations name the default and upload functions (``cases.models.…``).
 """
 
@@ -17,6 +17,7 @@ from .cases import (
     random_secret,
 )
 from .choices import AcrAnatomy, AcrPathology, Modality, Phase, Plane, Rating, Region, Sex, WindowPreset
+from .gates import GATE_TEXT_LIMIT, Gate, GateAnswer, GateAnswerQuerySet, GateOption, GateQuerySet, unanswered_gates
 from .reveals import DIFFERENTIAL_ENTRIES, Reveal, RevealDifferential, RevealQuerySet
 from .stages import (
     STUDY_DAY_LIMIT,
@@ -41,6 +42,13 @@ from .topics import (
 
 __all__ = [
     "DIFFERENTIAL_ENTRIES",
+    "GATE_TEXT_LIMIT",
+    "Gate",
+    "GateAnswer",
+    "GateAnswerQuerySet",
+    "GateOption",
+    "GateQuerySet",
+    "unanswered_gates",
     "STUDY_DAY_LIMIT",
     "WEB_SCHEMES",
     "AcrAnatomy",

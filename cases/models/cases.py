@@ -62,7 +62,7 @@ class CaseQuerySet(models.QuerySet):
         return self.annotate(revealed=Exists(reveals.filter(case=OuterRef("pk"))))
 
     def for_list(self) -> "CaseQuerySet":
-        """Add what a case card shows: first pre-reveal thumbnail and the pre-reveal stages' modalities."""
+        """Add what a case card shows: first pre-reveal thumbnail and the modalities of the stages no gate holds."""
         Series, Image = _stage_models()
         first_thumbnail = (
             Image.objects.shown()
@@ -72,7 +72,7 @@ class CaseQuerySet(models.QuerySet):
             .values("picture")[:1]
         )
         return self.annotate(thumbnail_name=Subquery(first_thumbnail)).prefetch_related(
-            Prefetch("series", queryset=Series.objects.presented(), to_attr="presented_series")
+            Prefetch("series", queryset=Series.objects.open(), to_attr="presented_series")
         )
 
     def for_detail(self) -> "CaseQuerySet":
@@ -248,10 +248,9 @@ class Case(models.Model):
 
     @staticmethod
     def stages_prefetch() -> Prefetch:
-        """Return the prefetch of the stages readers may see, with their images, into ``all_series``."""
-        Series, Image = _stage_models()
-        shown = Series.objects.shown().prefetch_related(Prefetch("images", queryset=Image.objects.shown()))
-        return Prefetch("series", queryset=shown, to_attr="all_series")
+        """Return the prefetch of the stages readers may see, with their gates and images, into ``all_series``."""
+        Series, _ = _stage_models()
+        return Prefetch("series", queryset=Series.objects.for_page(), to_attr="all_series")
 
     def is_editable_by(self, user) -> bool:
         """Say whether this user may edit the case (uses prefetched authors when present)."""

@@ -5,7 +5,7 @@ from pathlib import PurePosixPath
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from simple_history.models import HistoricalRecords
 
 from .cases import Case
@@ -20,6 +20,17 @@ class SeriesQuerySet(models.QuerySet):
     def presented(self) -> "SeriesQuerySet":
         """Return the stages shown before the reveal."""
         return self.shown().filter(after_reveal=False)
+
+    def for_page(self) -> "SeriesQuerySet":
+        """Return the stages readers may see with what the case page shows of them: their gates and images."""
+        return self.shown().select_related("gate").prefetch_related(Prefetch("images", queryset=Image.objects.shown()))
+
+    def open(self) -> "SeriesQuerySet":
+        """Return the stages shown before the reveal that no gate holds back: those before the case's first gate,
+        and that stage itself (what every reader sees before answering anything)."""
+        earlier = Q(order__lt=OuterRef("order")) | Q(order=OuterRef("order"), pk__lt=OuterRef("pk"))
+        gated = self.model.objects.presented().filter(earlier, case=OuterRef("case"), gate__isnull=False)
+        return self.presented().filter(~Exists(gated))
 
 
 STUDY_DAY_LIMIT = 36_500  # a hundred years either side of the first study

@@ -6,11 +6,12 @@ import itertools
 import PIL.Image
 from django.contrib.auth import get_user_model
 from django.core.files import File
+from django.urls import reverse
 from pydicom.data import get_testdata_file
 
 from accounts.services import user_set_role
 from cases import services, values
-from cases.models import Case, CaseFinding, Modality, Region, Series, Topic
+from cases.models import Case, CaseFinding, Gate, Modality, Region, Series, Topic
 
 _numbers = itertools.count(1)
 
@@ -48,6 +49,20 @@ def make_case(*, authors=(), findings=(), **overrides) -> Case:
 def make_series(*, case: Case, **overrides) -> Series:
     fields = {"modality": Modality.RADIOGRAPH, "order": case.series.count() + 1}
     return Series.objects.create(case=case, **{**fields, **overrides})
+
+
+def make_gate(*, series: Series, **overrides) -> Gate:
+    fields = {"kind": Gate.Kind.IMPRESSION, "reasoning": f"Reasoning after {series.pk}: why this step."}
+    return Gate.objects.create(series=series, **{**fields, **overrides})
+
+
+def pass_gates(client, number: str) -> None:
+    """Answer every gate of a case in order, as a reader who works through it before the reveal."""
+    answers = {Gate.Kind.NEXT_STEP: {"option": "1"}, Gate.Kind.DIFFERENTIAL: {"differential_1": "gout"}}
+    for gate in Gate.objects.reached().filter(series__case__number=number).order_by("series__order", "series__pk"):
+        data = answers.get(gate.kind, {"text": "So far: something in the soft tissues."})
+        response = client.post(reverse("cases:gate-answer", args=[number, gate.pk]), data)
+        assert response.status_code == 302, response.content
 
 
 def png_bytes(size=(64, 48), color=128, mode="L") -> io.BytesIO:

@@ -50,6 +50,7 @@ def case_form_data(**overrides) -> dict:
 def series_form_data(case: Case, *uploads, **overrides) -> dict:
     data = {"case": case.pk, "order": 1, "modality": "XR", "phase": "", "plane": "AP", "sequence": ""}
     data |= {"technique": "", "caption": "", "images-TOTAL_FORMS": len(uploads), "images-INITIAL_FORMS": 0}
+    data |= {"gate-TOTAL_FORMS": 0, "gate-INITIAL_FORMS": 0}
     for index, upload in enumerate(uploads):
         data |= {f"images-{index}-order": index, f"images-{index}-upload": upload}
         data |= {f"images-{index}-caption": "", f"images-{index}-alt_text": ""}

@@ -18,7 +18,7 @@ from pydicom.data import get_testdata_file
 
 from cases import services, values
 from cases.models import Annotation, CaseReference, Image, Reveal
-from cases.tests.factories import make_case, make_dicom_image, make_image, make_series, make_topic
+from cases.tests.factories import make_case, make_dicom_image, make_image, make_series, make_topic, pass_gates
 
 
 @pytest.fixture
@@ -409,6 +409,8 @@ def differential_fieldset(page: str) -> str:
 
 def test_the_differential_boxes_are_the_same_on_every_unknown_and_name_no_topic(client, resident):
     client.force_login(resident)
+    for number in ("tf101", "tf102"):
+        pass_gates(client, number)
     pages = [client.get(reverse("cases:case-detail", args=[number])).content.decode() for number in ("tf101", "tf102")]
     pages.append(client.get(make_case().get_absolute_url()).content.decode())
     fieldsets = {differential_fieldset(page) for page in pages}
@@ -429,6 +431,7 @@ def test_the_topic_names_are_every_topics_names(client, resident):
 
 def test_the_revealed_case_marks_each_entry_of_the_differential_and_escapes_it(client, resident):
     client.force_login(resident)
+    pass_gates(client, "tf101")
     response = client.post(
         reverse("cases:case-reveal", args=["tf101"]),
         {"differential_1": "HO", "differential_2": "osteosarcoma", "differential_3": "<script>alert(1)</script>"},

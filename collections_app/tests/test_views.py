@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import Case, Reveal
-from cases.tests.factories import make_case
+from cases.tests.factories import make_case, pass_gates
 from collections_app.models import Collection
 
 from .factories import make_collection
@@ -27,6 +27,7 @@ def next_link(body: str) -> str:
 def test_the_collection_page_shows_progress_and_no_diagnosis(client, resident):
     client.force_login(resident)
     demo = Case.objects.filter(number__in=["tf101", "tf102", "tf103"]).select_related("topic")
+    pass_gates(client, "tf101")
     client.post(reverse("cases:case-reveal", args=["tf101"]), {"committed_answer": "fracture"})
     client.post(reverse("cases:case-assess", args=["tf101"]), {"self_assessment": "missed"})
     body = client.get(reverse("collections:collection-detail", args=[DEMO])).content.decode()
@@ -64,6 +65,9 @@ def test_the_reveal_and_the_rating_keep_the_reader_in_the_collection(client, res
     client.force_login(resident)
     carried = f"?collection={DEMO}"
     page = client.get(reverse("cases:case-detail", args=["tf101"]) + carried).content.decode()
+    assert re.search(rf'action="/cases/tf101/gates/\d+/answer/\{carried}"', page), "the gate's answer keeps it too"
+    pass_gates(client, "tf101")
+    page = client.get(reverse("cases:case-detail", args=["tf101"]) + carried).content.decode()
     assert f'action="/cases/tf101/reveal/{carried}"' in page
     revealed = client.post(reverse("cases:case-reveal", args=["tf101"]) + carried, {"committed_answer": "x"})
     assert revealed["Location"] == f"/cases/tf101/{carried}#answer"
@@ -84,6 +88,7 @@ def test_a_bad_or_foreign_collection_parameter_is_ignored(client, resident, facu
 
 def test_a_missed_case_comes_back_as_an_unknown_from_the_collection(client, resident):
     client.force_login(resident)
+    pass_gates(client, "tf102")
     client.post(reverse("cases:case-reveal", args=["tf102"]), {"committed_answer": "x"})
     client.post(reverse("cases:case-assess", args=["tf102"]), {"self_assessment": "missed"})
     page = client.get(reverse("collections:collection-detail", args=[DEMO])).content.decode()

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
 
-from cases.models import Case, CaseReference, TopicReference
+from cases.models import Case, CaseReference, Gate, Series, TopicReference
 from cases.tests.factories import make_case
 
 pytestmark = pytest.mark.django_db
@@ -78,3 +78,26 @@ def test_the_synthetic_images_note_is_on_demo_case_pages_only(client, resident):
     for url in [reverse("cases:home"), real.get_absolute_url(), reverse("cases:case-viewer", args=[real.number])]:
         body = client.get(url).content.decode()
         assert "synthetic" not in body, url
+
+
+def test_the_demo_work_ups_stop_at_their_gates_and_reloading_adds_none():
+    """tf101: radiograph → gate → CT and MRI; tf102: flow and blood pool → gate → delayed → gate → radiograph."""
+
+    def gates(number: str) -> list[tuple[str, str]]:
+        stages = Series.objects.presented().filter(case__number=number).select_related("gate").order_by("order")
+        return [
+            (series.modality + (f" {series.phase}" if series.phase else ""), series.gate.kind)
+            for series in stages
+            if hasattr(series, "gate")
+        ]
+
+    expected = {
+        "tf101": [("XR", Gate.Kind.NEXT_STEP)],
+        "tf102": [("NM blood_pool", Gate.Kind.IMPRESSION), ("NM delayed", Gate.Kind.DIFFERENTIAL)],
+        "tf103": [],
+    }
+    assert {number: gates(number) for number in DEMO_CASES} == expected
+    assert Gate.objects.get(series__case__number="tf101").author_choices == ["CT of the pelvis, then MRI"]
+    call_command("load_demo", verbosity=0)
+    assert {number: gates(number) for number in DEMO_CASES} == expected
+    assert Gate.objects.count() == 3

@@ -8,7 +8,7 @@ import pytest
 from django.contrib import admin
 from django.core.files.storage import default_storage
 
-from cases.models import Annotation, Case, Image
+from cases.models import Annotation, Case, Gate, Image
 from cases.tests.factories import make_case, make_dicom_image, make_image, make_series, make_topic
 from imaging import burned_in
 from packages.schema import CASE_FORMAT, COLLECTION_FILE, VERSION
@@ -68,6 +68,7 @@ def test_round_trip_of_a_demo_case(number, faculty, monkeypatch, django_capture_
         imported = import_bytes(export_bytes(case), by=faculty).cases[0]
     assert case_json(imported) == case_json(case)
     assert imported.series.count() == case.series.count()
+    assert Gate.objects.filter(series__case=imported).count() == Gate.objects.filter(series__case=case).count()
     assert _labels(imported) == _labels(case), "orientation, NM views and times read again, renditions made"
 
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import Case, Reveal
-from cases.tests.factories import make_case, make_image, make_series, make_user
+from cases.tests.factories import make_case, make_image, make_series, make_user, pass_gates
 from quizzes import services
 from quizzes.models import Attempt, Question, Quiz
 from quizzes.selectors import REVIEW_SESSION_SIZE
@@ -231,6 +231,8 @@ def test_progress_counts_the_diagnosis_in_the_top_three_of_the_cases_revealed_wi
     client.force_login(resident)
     assert "Diagnosis in your top 3" not in client.get(reverse("quizzes:progress")).content.decode()
     reveal = lambda number, **entries: client.post(reverse("cases:case-reveal", args=[number]), entries)  # noqa: E731
+    for number in ("tf101", "tf102"):
+        pass_gates(client, number)
     reveal("tf101", differential_1="osteosarcoma", differential_2="heterotopic bone")
     reveal("tf102", differential_1="osteomyelitis")
     reveal("tf103", committed_answer="HO")  # no differential: not counted

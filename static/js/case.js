@@ -189,6 +189,56 @@ function bindReveal(viewer) {
   });
 }
 
+var GATE_SCROLL = "gate-answered-scroll-to";
+
+// After a gate's answer the page is loaded again: open it at the stages the answer brought.
+function scrollToSentStages() {
+  var id = sessionStorage.getItem(GATE_SCROLL);
+  if (!id) return;
+  sessionStorage.removeItem(GATE_SCROLL);
+  var target = document.getElementById(id);
+  if (target) target.scrollIntoView();
+}
+
+// A gate's answer: kept by the server, which answers with the case page to load again (now holding the stages the
+// gate held back); a refusal is shown beside the form, with what the reader typed left in place.
+function bindGate() {
+  var form = document.querySelector("form[data-gate]");
+  if (!form || !window.fetch) return;
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var button = form.querySelector("button[type=submit]");
+    var error = form.querySelector(".reveal-error");
+    button.disabled = true;
+    fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      headers: { "X-Requested-With": "fetch" },
+      credentials: "same-origin",
+    }).then(function (response) {
+      if (response.ok) return response.json();
+      return response.text().then(function (text) {
+        var plain = (response.headers.get("Content-Type") || "").indexOf("text/plain") === 0;
+        throw new Error(plain ? text : "Your answer could not be kept (error " + response.status + "). Try again.");
+      });
+    }).then(function (result) {
+      var target = new URL(result.url, window.location.href);
+      if (target.pathname + target.search !== window.location.pathname + window.location.search) {
+        window.location.assign(target.href);
+        return;
+      }
+      // The same page: load it again (it now holds the stages just sent) and open it at the first of them.
+      sessionStorage.setItem(GATE_SCROLL, target.hash.slice(1));
+      history.scrollRestoration = "manual";
+      window.location.reload();
+    }).catch(function (problem) {
+      error.textContent = problem.message;
+      error.hidden = false;
+      button.disabled = false;
+    });
+  });
+}
+
 // The differential's boxes suggest the site's topic names: one list, the same on every case (so it says nothing
 // of this one), fetched when a box is first focused.
 function bindDifferentialNames() {
@@ -214,4 +264,6 @@ function bindDifferentialNames() {
 }
 
 bindDifferentialNames();
+scrollToSentStages();
+bindGate();
 bindReveal(bindViewer());

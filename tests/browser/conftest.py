@@ -67,3 +67,18 @@ def script_errors(page) -> list[str]:
         ),
     )
     return errors
+
+
+def answer_gates(page, *, impression: str = "New bone in the soft tissues", differential: str = "myositis ossificans"):
+    """Answer the case page's gates one by one, as a reader would, until the reveal form shows: the first option
+    of a "what next?" gate, ``impression`` or ``differential`` for the others."""
+    while page.locator("form[data-gate]").count():
+        form = page.locator("form[data-gate]")
+        if form.locator("input[type=radio]").count():
+            form.locator("input[type=radio]").first.check()
+        elif form.locator("textarea").count():
+            form.locator("textarea").fill(impression)
+        else:
+            form.get_by_label("Differential 1").fill(differential)
+        with page.expect_navigation(wait_until="load"):
+            form.get_by_role("button", name="Answer and go on").click()

@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from cases.models import Case
 
-from .conftest import log_in
+from .conftest import answer_gates, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -17,6 +17,9 @@ def test_resident_reveals_the_bone_scan_case(browser, demo_site, artifacts):
 
     expect(page.get_by_role("heading", level=1)).to_have_text(case.title)
     stages = page.locator(".stage-header h3")
+    expect(stages).to_have_count(2)  # flow and blood pool: the first gate holds the rest back
+    expect(page.locator("form[data-gate] .gate-question")).to_contain_text("flow and blood-pool")
+    answer_gates(page)
     expect(stages).to_have_count(4)
     for label in ("Flow", "Blood pool", "Delayed"):
         expect(page.locator(".stage-header h3", has_text=label)).to_be_visible()

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from cases.models import Case
 from demo.collection import DEMO_COLLECTION
 
-from .conftest import log_in, script_errors
+from .conftest import answer_gates, log_in, script_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,6 +22,8 @@ def test_next_unknown_walks_the_three_cases_of_the_demo_collection(browser, demo
     title = page.get_by_role("heading", level=1)
     expect(title).to_have_text(cases["tf101"].title)
     expect(page.locator(".collection-bar-where").first).to_contain_text("case 1 of 3")
+    answer_gates(page)
+    expect(page.locator(".collection-bar-where").first).to_contain_text("case 1 of 3")  # still in the collection
     page.get_by_label("Your diagnosis").fill("myositis ossificans")
     page.get_by_role("button", name="Show diagnosis").click()
     expect(page.locator(".answer-true")).to_contain_text(cases["tf101"].diagnosis)

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from cases.models import Case, Series
 from discussions.models import Comment
 
-from .conftest import log_in
+from .conftest import answer_gates, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -59,6 +59,7 @@ def test_a_comment_points_at_an_image_and_its_link_opens_the_viewer_there(browse
     slices = ct.images.count()
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     log_in(page, demo_site, "resident", ct.case.get_absolute_url())
+    answer_gates(page)
     page.get_by_label("Your diagnosis").fill("heterotopic ossification")
     page.get_by_role("button", name="Show diagnosis").click()
     with page.expect_navigation(wait_until="load"):

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from cases import services
 from cases.models import Case
 
-from .conftest import log_in, script_errors
+from .conftest import answer_gates, log_in, script_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,6 +34,9 @@ READER_PAGES = [
     "/collections/pelvis-and-hips-work-ups/",
 ]
 LOGGED_IN_ONLY = ("/quizzes/", "/notifications/", "/accounts/", "/collections/")
+GATED_PAGES = ["/cases/tf101/", "/cases/tf102/"]  # a fresh resident's: the question after the first stages
+# What a finger hits in a gate's form: each option's whole row (its label), a text box, the button.
+GATE_CONTROLS = "label.gate-option, textarea, input[type=text], button"
 # Visible controls of the viewer lower than a finger's 44 px (WCAG 2.5.5).
 SMALL_CONTROLS = """root => Array.from(root.querySelectorAll('button, a, select, input'))
   .filter(e => e.offsetParent !== null && e.getBoundingClientRect().height > 0)
@@ -47,9 +50,11 @@ def anonymous_browsing(settings):
     settings.TEACHINGFILE_ANONYMOUS_BROWSING = True
 
 
-def test_no_reader_page_is_wider_than_a_phone(browser, demo_site, anonymous_browsing):
-    """Each role in its own context, every case revealed for those who log in: the answer is the widest part."""
-    wide = {}
+def test_no_reader_page_is_wider_than_a_phone(browser, demo_site, anonymous_browsing, artifacts):
+    """Each role in its own context, every case revealed for those who log in: the answer is the widest part.
+    Before that, the resident meets the gates of tf101 and tf102: their screens fit too, and a finger hits
+    every control of the gate's form."""
+    wide, small = {}, {}
     for role in ("anonymous", "resident", "faculty", "editor"):
         context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
         page = context.new_page()
@@ -58,6 +63,16 @@ def test_no_reader_page_is_wider_than_a_phone(browser, demo_site, anonymous_brow
             pages = [path for path in READER_PAGES if not path.startswith(LOGGED_IN_ONLY)]
         else:
             user = get_user_model().objects.get(username=role)
+            if role == "resident":
+                log_in(page, demo_site, role, "/")
+                for path in GATED_PAGES:
+                    page.goto(demo_site + path)
+                    gate = page.locator("form[data-gate]")
+                    expect(gate).to_be_visible()
+                    if page.evaluate("document.documentElement.scrollWidth") > PHONE["width"]:
+                        wide[role, path] = page.evaluate("document.documentElement.scrollWidth")
+                    small[path] = gate.evaluate(SMALL_CONTROLS.replace("button, a, select, input", GATE_CONTROLS))
+                    gate.screenshot(path=artifacts / f"gate-phone-{path.strip('/').replace('/', '-')}.png")
             for case in Case.objects.all():
                 services.case_reveal(case=case, user=user, session_key="", committed_answer="a long committed answer")
             log_in(page, demo_site, role, "/")
@@ -68,6 +83,7 @@ def test_no_reader_page_is_wider_than_a_phone(browser, demo_site, anonymous_brow
                 wide[role, path] = width
         context.close()
     assert wide == {}
+    assert small == dict.fromkeys(GATED_PAGES, [])
 
 
 def test_phone_viewer_controls_fit_a_finger_and_the_toolbar_folds(browser, demo_site):
@@ -92,7 +108,9 @@ def test_phone_viewer_controls_fit_a_finger_and_the_toolbar_folds(browser, demo_
 def test_ct_opens_in_its_bone_window_with_orientation_letters(browser, demo_site):
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     errors = script_errors(page)
-    log_in(page, demo_site, "resident", "/cases/tf101/viewer/")
+    log_in(page, demo_site, "resident", "/cases/tf101/")
+    answer_gates(page)
+    page.goto(demo_site + "/cases/tf101/viewer/")
     page.locator(".viewer-series").first.select_option(label="2. CT · Axial · Bone window (64)")
     expect(page.locator(".viewer-preset").first.locator("option:checked")).to_have_text("Bone")
     expect(page.locator(".viewer-window").first).to_have_text("W 1800 L 400")
