@@ -204,23 +204,30 @@ def _mark_key_image(series: Series) -> None:
 
 
 def _thumbnail_key_images(job: IngestJob, series: Series) -> list[str]:
-    """Give the stage's key images that have none a thumbnail made from their web image; return the names."""
+    """Give the stage's key images that have none a thumbnail made from their web image; return the names.
+
+    Named only if the image still has none: another import extending the same stage may have named its own
+    meanwhile, and overwriting that name would leave its file in no image after its job's clean-up.
+    """
     written = []
     for image in series.images.filter(is_key=True, thumbnail=""):
         with image.file.open("rb") as handle:
             picture = PIL.Image.open(io.BytesIO(handle.read()))
             picture.load()
-        image.thumbnail.name = default_storage.save(
-            frame_name(images_folder(job), ".jpg"), ContentFile(pictures.thumbnail_of(picture))
-        )
+        name = default_storage.save(frame_name(images_folder(job), ".jpg"), ContentFile(pictures.thumbnail_of(picture)))
         try:
             with transaction.atomic():  # named only under the claim: else the next run's cleanup may delete it
                 claim(job)
-                image.save(update_fields=["thumbnail"])
+                named = Image.objects.filter(pk=image.pk, thumbnail="").update(thumbnail=name)
         except LeaseLost:
-            discard_files([image.thumbnail.name])
+            discard_files([name])
             raise
-        written.append(image.thumbnail.name)
+        if not named:
+            discard_files([name])
+            logger.info("DICOM import %s: another import named image %s's thumbnail first", job.token, image.pk)
+            continue
+        content_changed()  # update() sends no signal
+        written.append(name)
     return written
 
 

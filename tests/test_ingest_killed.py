@@ -46,7 +46,7 @@ from django_tasks_db.models import DBTaskResult
 from cases.models import Image
 from ingest.models import IngestJob
 root = Path(settings.MEDIA_ROOT)
-held = {name for row in Image.objects.values_list("file", "thumbnail", "dicom_file") for name in row if name}
+held = {name for row in Image.objects.values_list("file", "thumbnail", "medium", "dicom_file") for name in row if name}
 stems = {Path(name).stem for name in held if name.startswith("dicom/")}
 stored = [path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file()]
 spool = Path(settings.TEACHINGFILE_UPLOAD_SPOOL)

@@ -32,7 +32,12 @@ from cases.models import Case, Image, Series
 from django_tasks_db.models import DBTaskResult
 from ingest.models import IngestJob, ReceivedStudy
 root = Path(settings.MEDIA_ROOT)
-held = {name for row in Image.objects.values_list("file", "thumbnail", "dicom_file") for name in row if name}
+# Read in the order the site writes: what a test waits for first (its jobs ended, no task pending), then the
+# images, then the files. Once the first say the work is over, nothing writes any more and the rest agree; read
+# the other way, an image named after the look at the images showed its file as an orphan of a job done since.
+jobs = [[job.status, job.report.get("counts", {}), job.cleaned] for job in IngestJob.objects.order_by("pk")]
+tasks_pending = DBTaskResult.objects.exclude(status__in=["SUCCESSFUL", "FAILED"]).count()
+held = {name for row in Image.objects.values_list("file", "thumbnail", "medium", "dicom_file") for name in row if name}
 stems = {Path(name).stem for name in held if name.startswith("dicom/")}
 stored = [path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file()]
 print(json.dumps({
@@ -43,10 +48,10 @@ print(json.dumps({
                                          for series in case.series.order_by("order")]}
         for case in Case.objects.order_by("pk")
     ],
-    "jobs": [[job.status, job.report.get("counts", {}), job.cleaned] for job in IngestJob.objects.order_by("pk")],
+    "jobs": jobs,
     "received": [[study.objects_received, study.modalities, study.flagged] for study in ReceivedStudy.objects.all()],
     "images": Image.objects.count(),
-    "tasks_pending": DBTaskResult.objects.exclude(status__in=["SUCCESSFUL", "FAILED"]).count(),
+    "tasks_pending": tasks_pending,
     "orphans": sorted(name for name in stored if name not in held
                       and not (name.startswith("values/") and name.split("/")[1] in stems)),
     "folders": sorted(str(path.relative_to(root)) for path in (root / "dicom").iterdir())

@@ -21,7 +21,7 @@ from pydicom.data import get_testdata_file
 
 from cases import values
 from cases.models import Image, Series
-from cases.tests.factories import make_case
+from cases.tests.factories import make_case, make_image, make_series
 from imaging import render
 from imaging.sources import Source
 from ingest import stages
@@ -62,7 +62,7 @@ def media_files() -> set[str]:
 def orphans(before: set[str]) -> set[str]:
     """Files stored since ``before`` that no image holds (values count with the DICOM they were made from)."""
     held = set()
-    for names in Image.objects.values_list("file", "thumbnail", "dicom_file"):
+    for names in Image.objects.values_list("file", "thumbnail", "medium", "dicom_file"):
         held |= {name for name in names if name}
     stems = {PurePosixPath(name).stem for name in held if name.startswith("dicom/")}
     return {
@@ -358,6 +358,32 @@ def test_a_stack_gets_one_thumbnail_for_its_key_image(client, resident, case, tm
     Image.objects.filter(pk=other.pk).update(is_key=True)
     page = client.get(reverse("cases:case-detail", args=[case.number])).content.decode()
     assert f'<img src="{reverse("cases:media-file", args=[other.file.name])}"' in page, "no thumbnail: the image"
+
+
+def test_two_imports_that_thumbnail_one_key_image_at_once_keep_one_thumbnail_and_leave_no_orphan(
+    case, monkeypatch, caplog
+):
+    """Two imports extending one stage both find its key image without a thumbnail: the second to save keeps its
+    file out of the image rather than overwriting the first's name, which the first's clean-up could not see."""
+    series = make_series(case=case)
+    key = make_image(series=series)
+    Image.objects.filter(pk=key.pk).update(thumbnail="", is_key=True)
+    first, second = IngestJob.objects.create(case=case), IngestJob.objects.create(case=case)
+    before = media_files()
+    name_frame, raced = stages.frame_name, []
+
+    def second_saves_meanwhile(folder, suffix):  # the first has read the key image, not yet named its thumbnail
+        if folder.endswith(first.token.hex) and not raced:
+            raced.append(stages._thumbnail_key_images(second, series))
+        return name_frame(folder, suffix)
+
+    monkeypatch.setattr(stages, "frame_name", second_saves_meanwhile)
+    assert stages._thumbnail_key_images(first, series) == []
+    [[kept]] = raced
+    key.refresh_from_db()
+    assert key.thumbnail.name == kept and kept.startswith(f"images/{second.token.hex}/")
+    assert orphans(before) == set(), "the first's thumbnail deleted, not left in its job's folder"
+    assert "another import named image" in caplog.text
 
 
 def test_masking_burned_in_text_blacks_out_every_stored_form(case, tmp_path, django_capture_on_commit_callbacks):
