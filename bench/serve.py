@@ -33,11 +33,13 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 POSTGRES = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/1")
-PROJECT_DB, BASELINE_DB = "serve_bench_project", "serve_bench_plain"
+# Helpers sharing one PostgreSQL name their databases apart (e.g. BENCH_DATABASE_PREFIX=speed_serve).
+PREFIX = os.environ.get("BENCH_DATABASE_PREFIX", "serve_bench")
+PROJECT_DB, BASELINE_DB = f"{PREFIX}_project", f"{PREFIX}_plain"
 GUNICORN = [sys.executable, "-m", "gunicorn", "--workers", "2", "--worker-class", "sync", "--log-level", "warning"]
 GUNICORN += ["--no-control-socket"]  # two servers at once: the default socket path would be shared
 TICKS = os.sysconf("SC_CLK_TCK")
-KEPT_MEDIA = Path(tempfile.gettempdir()) / "serve-bench-media"
+KEPT_MEDIA = Path(tempfile.gettempdir()) / f"{PREFIX}-media"
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ class Page:
     path: str
     resident: bool  # sends the resident's session cookie
     peer: str = "plain Django"
+    front: bool = False  # through nginx with the deploy site's media locations, as production serves it
+    signed: bool = False  # the image's signed URL, as the case page hands it out at the time of the round
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,11 @@ def run(command: list[str], env: dict, cwd: Path = ROOT) -> str:
     return done.stdout
 
 
+SIGNING_KEY = "bench-serve-signing-key-" + "k" * 20
+# The deploy site's locations that send media, taken as they are (only their folder changes).
+MEDIA_LOCATIONS = re.compile(r"^    location (?:/protected-media/|/signed-media/images/) \{$.*?^    \}$", re.M | re.S)
+
+
 def environments(media: Path) -> tuple[dict, dict]:
     """Return the project's production environment and the baseline's."""
     base = {**os.environ, "DJANGO_SECRET_KEY": "bench-serve-" + "x" * 40, "PYTHONDONTWRITEBYTECODE": "1"}
@@ -129,6 +138,9 @@ def environments(media: Path) -> tuple[dict, dict]:
         "REDIS_URL": REDIS,
         "TEACHINGFILE_MEDIA_ROOT": str(media),
         "TEACHINGFILE_ANONYMOUS_BROWSING": "1",
+        # What deploy/ sets up: nginx sends an image after Django's check, or on a signed URL by itself.
+        "TEACHINGFILE_MEDIA_ACCEL_REDIRECT": "/protected-media/",
+        "TEACHINGFILE_MEDIA_SIGNING_KEY": SIGNING_KEY,
     }
     baseline = {**base, "DJANGO_SETTINGS_MODULE": "plain_django.settings", "DATABASE_URL": f"{POSTGRES}/{BASELINE_DB}"}
     return project, baseline
@@ -167,6 +179,32 @@ def nginx_config(folder: Path, media: Path, port: int) -> Path:
     return config
 
 
+def front_config(folder: Path, media: Path, port: int, upstream: int) -> Path:
+    """Write nginx in front of the project as deploy/nginx/teachingfile.conf has it, on plain HTTP."""
+    site = (ROOT / "deploy" / "nginx" / "teachingfile.conf").read_text()
+    locations = "\n".join(MEDIA_LOCATIONS.findall(site)).replace("/srv/teachingfile/media/", f"{media}/")
+    key_file = folder / "nginx-media-key.conf"
+    key_file.write_text(f'set $teachingfile_media_key "{SIGNING_KEY}";\n')
+    locations = locations.replace("/etc/teachingfile/nginx-media-key.conf", str(key_file))
+    if locations.count("location ") != 2:
+        sys.exit("deploy/nginx/teachingfile.conf: the two media locations were not found")
+    config = folder / "front.conf"
+    kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    temp = " ".join(f"{kind}_temp_path {folder}/front-{kind};" for kind in kinds)
+    user = "user root;" if os.getuid() == 0 else ""
+    config.write_text(
+        f"{user} worker_processes 2; pid {folder}/front.pid; error_log {folder}/front.log;\n"
+        "events { worker_connections 512; }\n"
+        f"http {{ include /etc/nginx/mime.types; access_log off; sendfile on; {temp}\n"
+        f"upstream teachingfile {{ server 127.0.0.1:{upstream}; keepalive 16; }}\n"
+        f"server {{ listen 127.0.0.1:{port};\n"
+        "proxy_set_header Host $host; proxy_http_version 1.1; proxy_set_header Connection \"\";\n"
+        f"{locations}\n"
+        "location / { proxy_pass http://teachingfile; } } }\n"
+    )
+    return config
+
+
 def start_servers(project: dict, baseline: dict, ports: dict, folder: Path, media: Path) -> dict:
     """Start the project, the baseline and nginx; return their processes by name."""
     servers = {
@@ -184,6 +222,8 @@ def start_servers(project: dict, baseline: dict, ports: dict, folder: Path, medi
     if shutil.which("nginx"):
         config = nginx_config(folder, media, ports["static"])
         servers["static"] = subprocess.Popen(["nginx", "-c", str(config), "-p", str(folder), "-g", "daemon off;"])
+        config = front_config(folder, media, ports["front"], ports["project"])
+        servers["front"] = subprocess.Popen(["nginx", "-c", str(config), "-p", str(folder), "-g", "daemon off;"])
     for name in servers:
         wait_for(f"http://127.0.0.1:{ports[name]}/")
     return servers
@@ -271,14 +311,17 @@ def pages(facts: dict) -> list[Page]:
         Page("case list, anonymous", "/cases/", False),
         Page("public case, anonymous", facts["public_case"], False),
         Page("login page", "/accounts/login/", False),
-        Page("image file", facts["image"], True, peer="nginx"),
+        Page("image file, checked", facts["image"], True, peer="nginx", front=True),
+        Page("image file, signed URL", facts["case"], True, peer="nginx", front=True, signed=True),
     ]
 
 
 def measure(page: Page, facts: dict, servers: dict, ports: dict, options) -> tuple[list[Round], list[Round], int]:
     """Load the page and its peer in turns; return the rounds of each and the page's size."""
     cookie = facts["cookie"] if page.resident else ""
-    ours = f"http://127.0.0.1:{ports['project']}{page.path}"
+    ours = f"http://127.0.0.1:{ports['front' if page.front else 'project']}{page.path}"
+    if page.signed:
+        ours = signed_url(ours, facts, cookie)
     if page.peer == "nginx":
         peer, peer_server = f"http://127.0.0.1:{ports['static']}/{facts['image_name']}", servers["static"]
     else:
@@ -291,6 +334,16 @@ def measure(page: Page, facts: dict, servers: dict, ports: dict, options) -> tup
         figures[0].append(load(ours, cookie=cookie, server=servers["project"], **common))
         figures[1].append(load(peer, cookie="", server=None if page.peer == "nginx" else peer_server, **common))
     return figures[0], figures[1], size
+
+
+def signed_url(case_page: str, facts: dict, cookie: str) -> str:
+    """Return the signed URL of the bench's image as the case page hands it to the resident now."""
+    html = fetch(case_page, cookie).decode()
+    name = re.escape(facts["image_name"])
+    found = re.search(rf"(/signed-media/{name}\?e=\d+&amp;s=[A-Za-z0-9_-]+)", html)
+    if not found:
+        sys.exit(f"{case_page} holds no signed URL of {facts['image_name']}")
+    return case_page.split("/cases/")[0] + found.group(1).replace("&amp;", "&")
 
 
 def median(rounds: list[Round], field: str) -> float:
@@ -322,7 +375,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5, help="length of one wrk run")
     parser.add_argument("--rounds", type=int, default=3, help="rounds, each page and its peer in turn (≥ 3)")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--port", type=int, default=8101, help="first of three ports: project, baseline, nginx")
+    parser.add_argument("--port", type=int, default=8101, help="first of four ports: project, baseline, nginx, front")
     parser.add_argument("--only", default="", help="measure only the pages whose label contains this")
     parser.add_argument("--keep", action="store_true", help="keep the databases and media for a later --reuse")
     parser.add_argument("--reuse", action="store_true", help="use the databases and media a --keep run left")
@@ -334,7 +387,7 @@ def main() -> None:
         parser.error("at least 3 rounds")
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk (make bench-serve does)")
-    ports = {"project": options.port, "baseline": options.port + 1, "static": options.port + 2}
+    ports = {"project": options.port, "baseline": options.port + 1, "static": options.port + 2, "front": options.port + 3}
     folder = Path(tempfile.mkdtemp(prefix="bench-serve-"))
     folder.chmod(0o755)  # nginx's workers read the media below it
     media = KEPT_MEDIA if options.keep or options.reuse else folder / "media"

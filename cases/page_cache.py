@@ -28,6 +28,8 @@ from django.utils.safestring import SafeString, mark_safe
 
 from teachingfile import cache_reads
 
+from . import signed_media
+
 VERSION_KEY = "pages:content-version"
 # A part is kept an hour at most: a write that neither a signal nor its own call reported goes stale no longer.
 PART_SECONDS = 3600
@@ -141,7 +143,10 @@ def _key(*parts, version: str | None = None) -> str | None:
     version = version or content_version()
     if version is None:
         return None
-    digest = hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+    # Everything else that decides what a part may show, for every key: the signing window of the image URLs it
+    # holds (so a cached part never hands out an address with less than a window to live).
+    shared = (signed_media.window(),)
+    digest = hashlib.blake2b(repr(parts + shared).encode(), digest_size=16).hexdigest()
     return f"pages:{version}:{digest}"
 
 

@@ -1,5 +1,7 @@
 """What the page cache keeps goes stale when the content or the reader changes what a page may show."""
 
+import re
+
 import pytest
 from django.db import transaction
 from django.test import Client, override_settings
@@ -8,7 +10,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from accounts.services import user_set_role
 from accounts.tests.test_limits import closed_port
-from cases import services
+from cases import services, signed_media
 from cases.models import Case, Reveal
 from cases.tests.factories import make_case, make_image, make_series, make_topic
 
@@ -139,3 +141,18 @@ def test_with_redis_down_pages_render_uncached_and_an_edit_in_a_transaction_is_u
             case.save()
     case.refresh_from_db()
     assert case.title == "A hip that aches"
+
+
+@override_settings(TEACHINGFILE_MEDIA_SIGNING_KEY="page-cache-signing-key-" + "k" * 16)
+def test_a_cached_part_hands_out_signed_image_urls_with_a_window_left(client, resident, monkeypatch):
+    """The signing window is in every key: a cached case body is never served after its URLs' window."""
+    client.force_login(resident)
+    case = make_case()
+    make_image(series=make_series(case=case))
+    now = 1_800_000_000
+    monkeypatch.setattr(signed_media.time, "time", lambda: now)
+    first = re.findall(r"/signed-media/images/\S+?\?e=(\d+)", page(client, case.get_absolute_url()))
+    assert first and all(now + 120 <= int(expires) <= now + 240 for expires in first)
+    now += 120
+    later = re.findall(r"/signed-media/images/\S+?\?e=(\d+)", page(client, case.get_absolute_url()))
+    assert later and all(int(expires) == int(first[0]) + 120 for expires in later)
