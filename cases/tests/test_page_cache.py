@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.conf import settings
 from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import reverse
@@ -156,3 +157,26 @@ def test_a_cached_part_hands_out_signed_image_urls_with_a_window_left(client, re
     now += 120
     later = re.findall(r"/signed-media/images/\S+?\?e=(\d+)", page(client, case.get_absolute_url()))
     assert later and all(int(expires) == int(first[0]) + 120 for expires in later)
+
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def test_the_public_case_page_is_kept_for_visitors_and_each_gets_a_csrf_token_of_their_own(
+    visitors, django_assert_num_queries
+):
+    """The kept page holds no token: each visitor's copy carries one of their own cookie's, which their reveal
+    needs (another visitor's is refused), and a visitor who revealed gets their own page with the answer."""
+    case = make_case(access=Case.Access.PUBLIC, diagnosis="Secret osteoma")
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first_token = TOKEN.search(page(first, case.get_absolute_url())).group(1)
+    with django_assert_num_queries(0):  # served whole from the cache
+        second_page = page(second, case.get_absolute_url())
+    second_token = TOKEN.search(second_page).group(1)
+    assert "kept-page-token-slot" not in second_page and second_token != first_token
+    assert second.cookies[settings.CSRF_COOKIE_NAME].value, "a visitor without the cookie is given one"
+    reveal = reverse("cases:case-reveal", args=[case.number])
+    assert second.post(reveal, {"committed_answer": "", "csrfmiddlewaretoken": first_token}).status_code == 403
+    assert second.post(reveal, {"committed_answer": "", "csrfmiddlewaretoken": second_token}).status_code == 302
+    assert "Secret osteoma" in page(second, case.get_absolute_url())
+    assert "Secret osteoma" not in page(Client(), case.get_absolute_url())
