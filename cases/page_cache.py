@@ -16,11 +16,13 @@ import hashlib
 import re
 import secrets
 from collections.abc import Callable
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -58,15 +60,41 @@ CONTENT_MODELS = (
 )
 
 
+# The content version as this request first read it: a page asks for it once per part, Redis once per request.
+# Outside a request (workers, commands) nothing is remembered.
+_request_version: ContextVar[dict | None] = ContextVar("page_cache_request_version", default=None)
+
+
 def content_version() -> str | None:
     """Return the current content version (made on first use); None when the cache is unreachable."""
-    return cache_reads.version(VERSION_KEY)
+    remembered = _request_version.get()
+    if remembered:
+        return remembered["version"]
+    version = cache_reads.version(VERSION_KEY)
+    if remembered is not None and version is not None:
+        remembered["version"] = version
+    return version
 
 
 def content_changed(**_signal) -> None:
     """Make every cached part stale: now, and once more when the writing transaction commits."""
+    _replace_version()
+    transaction.on_commit(_replace_version)
+
+
+def _replace_version() -> None:
     cache.set(VERSION_KEY, secrets.token_hex(8), timeout=None)
-    transaction.on_commit(lambda: cache.set(VERSION_KEY, secrets.token_hex(8), timeout=None))
+    remembered = _request_version.get()
+    if remembered is not None:
+        remembered.clear()
+
+
+def _request_began(**_signal) -> None:
+    _request_version.set({})
+
+
+def _request_ended(**_signal) -> None:
+    _request_version.set(None)
 
 
 def connect_signals(apps) -> None:
@@ -75,6 +103,8 @@ def connect_signals(apps) -> None:
         model = apps.get_model(label)
         post_save.connect(content_changed, sender=model, dispatch_uid=f"page-cache-save-{label}")
         post_delete.connect(content_changed, sender=model, dispatch_uid=f"page-cache-delete-{label}")
+    request_started.connect(_request_began, dispatch_uid="page-cache-request-started")
+    request_finished.connect(_request_ended, dispatch_uid="page-cache-request-finished")
     # A case's authors may edit it, and see its tools on the page.
     authors = apps.get_model("cases.Case").authors.through
     m2m_changed.connect(content_changed, sender=authors, dispatch_uid="page-cache-case-authors")
