@@ -2,13 +2,15 @@
 
 Starts, on PostgreSQL with the demo content loaded, the project (production settings, DEBUG off) and the
 baseline of bench/plain_django (one view rendering 40 rows of a table, no caching) under the same gunicorn
-settings (2 sync workers), and nginx serving the media folder as the static file server an image is held
-against. Each page is loaded by ``wrk`` at 16 connections, the project and its peer taking turns for
+settings (2 sync workers), nginx serving the media folder as the static file server an image is held against,
+and nginx in front of the project with the media locations of deploy/nginx/teachingfile.conf (X-Accel-Redirect
+after Django's check, and signed URLs nginx checks itself), as an operator's production serves images: the two
+image rows go through it, the pages straight to gunicorn as the baseline's do. Each page is loaded by ``wrk`` at 16 connections, the project and its peer taking turns for
 ``--rounds`` rounds; it prints per page the medians of requests per second, the ratio, p50 and p99 latency
 and the CPU the two gunicorn workers spent per request. Resident pages carry a logged-in session cookie.
 
 Run: ``.venv/bin/python bench/serve.py`` (about 7 minutes; ``--seconds 2`` about 2); ``make bench-serve``
-installs wrk and nginx first.
+installs wrk and nginx first. ``BENCH_DATABASE_PREFIX`` and ``BENCH_REDIS`` keep runs of several people apart.
 """
 
 from __future__ import annotations
