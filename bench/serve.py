@@ -5,9 +5,10 @@ baseline of bench/plain_django (one view rendering 40 rows of a table, no cachin
 settings (2 sync workers), nginx serving the media folder as the static file server an image is held against,
 and nginx in front of the project with the media locations of deploy/nginx/teachingfile.conf (X-Accel-Redirect
 after Django's check, and signed URLs nginx checks itself), as an operator's production serves images: the two
-image rows go through it, the pages straight to gunicorn as the baseline's do. Each page is loaded by ``wrk`` at 16 connections, the project and its peer taking turns for
-``--rounds`` rounds; it prints per page the medians of requests per second, the ratio, p50 and p99 latency
-and the CPU the two gunicorn workers spent per request. Resident pages carry a logged-in session cookie.
+image rows go through it, the pages straight to gunicorn as the baseline's do. Each page is loaded by ``wrk`` at
+16 connections, the project and its peer taking turns for ``--rounds`` rounds; it prints per page the medians of
+requests per second, the ratio, p50 and p99 latency and the CPU the two gunicorn workers spent per request (not
+nginx's). Resident pages carry a logged-in session cookie.
 
 Run: ``.venv/bin/python bench/serve.py`` (about 7 minutes; ``--seconds 2`` about 2); ``make bench-serve``
 installs wrk and nginx first. ``BENCH_DATABASE_PREFIX`` and ``BENCH_REDIS`` keep runs of several people apart.
@@ -200,7 +201,7 @@ def front_config(folder: Path, media: Path, port: int, upstream: int) -> Path:
         f"http {{ include /etc/nginx/mime.types; access_log off; sendfile on; {temp}\n"
         f"upstream teachingfile {{ server 127.0.0.1:{upstream}; keepalive 16; }}\n"
         f"server {{ listen 127.0.0.1:{port};\n"
-        "proxy_set_header Host $host; proxy_http_version 1.1; proxy_set_header Connection \"\";\n"
+        'proxy_set_header Host $host; proxy_http_version 1.1; proxy_set_header Connection "";\n'
         f"{locations}\n"
         "location / { proxy_pass http://teachingfile; } } }\n"
     )
@@ -389,7 +390,7 @@ def main() -> None:
         parser.error("at least 3 rounds")
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk (make bench-serve does)")
-    ports = {"project": options.port, "baseline": options.port + 1, "static": options.port + 2, "front": options.port + 3}
+    ports = dict(zip(("project", "baseline", "static", "front"), range(options.port, options.port + 4), strict=True))
     folder = Path(tempfile.mkdtemp(prefix="bench-serve-"))
     folder.chmod(0o755)  # nginx's workers read the media below it
     media = KEPT_MEDIA if options.keep or options.reuse else folder / "media"
