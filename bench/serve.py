@@ -188,7 +188,7 @@ def front_config(folder: Path, media: Path, port: int, upstream: int) -> Path:
     locations = "\n".join(MEDIA_LOCATIONS.findall(site)).replace("/srv/teachingfile/media/", f"{media}/")
     key_file = folder / "nginx-media-key.conf"
     key_file.write_text(f'set $teachingfile_media_key "{SIGNING_KEY}";\n')
-    locations = locations.replace("/etc/teachingfile/nginx-media-key.conf", str(key_file))
+    locations = locations.replace("/etc/teachingfile/", f"{folder}/")
     if locations.count("location ") != 2:
         sys.exit("deploy/nginx/teachingfile.conf: the two media locations were not found")
     config = folder / "front.conf"
@@ -248,10 +248,11 @@ def fetch(url: str, cookie: str) -> bytes:
     """GET a page as the benchmark will, refusing redirects and errors."""
     request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
     opener = urllib.request.build_opener(NoRedirect)
-    with opener.open(request, timeout=10) as response:
-        if response.status != 200:
-            sys.exit(f"{url} answered {response.status}")
-        return response.read()
+    try:
+        with opener.open(request, timeout=10) as response:
+            return response.read()
+    except urllib.error.HTTPError as error:
+        sys.exit(f"{url} answered {error.code}")
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -353,24 +354,27 @@ def median(rounds: list[Round], field: str) -> float:
     return statistics.median(getattr(item, field) for item in rounds)
 
 
-def report(rows: list[tuple[Page, list[Round], list[Round], int]], facts: dict, options) -> None:
+def report_header(facts: dict, options) -> None:
     size = facts["size"]
     print(  # noqa: T201
         f"\nData: {size['cases']} published cases, {size['images']} images, {size['topics']} topics (the demo); "
         f"wrk -c {options.connections}, {options.seconds:g} s per round, {options.rounds} rounds interleaved\n"
     )
     header = "page                      ours req/s  peer req/s  ratio  ours p50  ours p99  peer p99  CPU/req ours  peer"
-    print(header + "    bytes  errors  peer")  # noqa: T201
-    for page, ours, peer, length in rows:
-        ratio = median(ours, "rate") / median(peer, "rate")
-        errors = sum(item.errors for item in ours)
-        print(  # noqa: T201
-            f"{page.label:<24} {median(ours, 'rate'):11.0f} {median(peer, 'rate'):11.0f} {ratio:6.2f}"
-            f" {median(ours, 'p50_ms'):6.1f}ms {median(ours, 'p99_ms'):6.1f}ms {median(peer, 'p99_ms'):6.1f}ms"
-            f" {median(ours, 'cpu_ms'):10.1f}ms {median(peer, 'cpu_ms'):5.1f}ms {length:7d} {errors:6d}  {page.peer}"
-        )
-        rounds = ", ".join(f"{a.rate:.0f}/{b.rate:.0f}" for a, b in zip(ours, peer, strict=True))
-        print(f"{'':<24} rounds (ours/peer req/s): {rounds}")  # noqa: T201
+    print(header + "    bytes  errors  peer", flush=True)  # noqa: T201
+
+
+def report_row(page: Page, ours: list[Round], peer: list[Round], length: int) -> None:
+    """Print one page's figures as soon as it is measured (a later failure keeps them)."""
+    ratio = median(ours, "rate") / median(peer, "rate")
+    errors = sum(item.errors for item in ours)
+    print(  # noqa: T201
+        f"{page.label:<24} {median(ours, 'rate'):11.0f} {median(peer, 'rate'):11.0f} {ratio:6.2f}"
+        f" {median(ours, 'p50_ms'):6.1f}ms {median(ours, 'p99_ms'):6.1f}ms {median(peer, 'p99_ms'):6.1f}ms"
+        f" {median(ours, 'cpu_ms'):10.1f}ms {median(peer, 'cpu_ms'):5.1f}ms {length:7d} {errors:6d}  {page.peer}"
+    )
+    rounds = ", ".join(f"{a.rate:.0f}/{b.rate:.0f}" for a, b in zip(ours, peer, strict=True))
+    print(f"{'':<24} rounds (ours/peer req/s): {rounds}", flush=True)  # noqa: T201
 
 
 def main() -> None:
@@ -401,8 +405,9 @@ def main() -> None:
         known = known_facts(project) if options.reuse else prepare(project, baseline)
         servers = start_servers(project, baseline, ports, folder, media)
         chosen = [page for page in pages(known) if options.only in page.label]
-        rows = [(page, *measure(page, known, servers, ports, options)) for page in chosen]
-        report(rows, known, options)
+        report_header(known, options)
+        for page in chosen:
+            report_row(page, *measure(page, known, servers, ports, options))
     finally:
         for process in servers.values():
             process.terminate()
