@@ -2,13 +2,16 @@
 
 Starts, on PostgreSQL with the demo content loaded, the project (production settings, DEBUG off) and the
 baseline of bench/plain_django (one view rendering 40 rows of a table, no caching) under the same gunicorn
-settings (2 sync workers), and nginx serving the media folder as the static file server an image is held
-against. Each page is loaded by ``wrk`` at 16 connections, the project and its peer taking turns for
-``--rounds`` rounds; it prints per page the medians of requests per second, the ratio, p50 and p99 latency
-and the CPU the two gunicorn workers spent per request. Resident pages carry a logged-in session cookie.
+settings (2 sync workers), nginx serving the media folder as the static file server an image is held against,
+and nginx in front of the project with the media locations of deploy/nginx/teachingfile.conf (X-Accel-Redirect
+after Django's check, and signed URLs nginx checks itself), as an operator's production serves images: the two
+image rows go through it, the pages straight to gunicorn as the baseline's do. Each page is loaded by ``wrk`` at
+16 connections, the project and its peer taking turns for ``--rounds`` rounds; it prints per page the medians of
+requests per second, the ratio, p50 and p99 latency and the CPU the two gunicorn workers spent per request (not
+nginx's). Resident pages carry a logged-in session cookie.
 
 Run: ``.venv/bin/python bench/serve.py`` (about 7 minutes; ``--seconds 2`` about 2); ``make bench-serve``
-installs wrk and nginx first.
+installs wrk and nginx first. ``BENCH_DATABASE_PREFIX`` and ``BENCH_REDIS`` keep runs of several people apart.
 """
 
 from __future__ import annotations
@@ -33,11 +36,13 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 POSTGRES = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/1")
-PROJECT_DB, BASELINE_DB = "serve_bench_project", "serve_bench_plain"
+# Helpers sharing one PostgreSQL name their databases apart (e.g. BENCH_DATABASE_PREFIX=speed_serve).
+PREFIX = os.environ.get("BENCH_DATABASE_PREFIX", "serve_bench")
+PROJECT_DB, BASELINE_DB = f"{PREFIX}_project", f"{PREFIX}_plain"
 GUNICORN = [sys.executable, "-m", "gunicorn", "--workers", "2", "--worker-class", "sync", "--log-level", "warning"]
 GUNICORN += ["--no-control-socket"]  # two servers at once: the default socket path would be shared
 TICKS = os.sysconf("SC_CLK_TCK")
-KEPT_MEDIA = Path(tempfile.gettempdir()) / "serve-bench-media"
+KEPT_MEDIA = Path(tempfile.gettempdir()) / f"{PREFIX}-media"
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,8 @@ class Page:
     path: str
     resident: bool  # sends the resident's session cookie
     peer: str = "plain Django"
+    front: bool = False  # through nginx with the deploy site's media locations, as production serves it
+    signed: bool = False  # the image's signed URL, as the case page hands it out at the time of the round
 
 
 @dataclass(frozen=True)
@@ -117,6 +124,11 @@ def run(command: list[str], env: dict, cwd: Path = ROOT) -> str:
     return done.stdout
 
 
+SIGNING_KEY = "bench-serve-signing-key-" + "k" * 20
+# The deploy site's locations that send media, taken as they are (only their folder changes).
+MEDIA_LOCATIONS = re.compile(r"^    location (?:/protected-media/|/signed-media/images/) \{$.*?^    \}$", re.M | re.S)
+
+
 def environments(media: Path) -> tuple[dict, dict]:
     """Return the project's production environment and the baseline's."""
     base = {**os.environ, "DJANGO_SECRET_KEY": "bench-serve-" + "x" * 40, "PYTHONDONTWRITEBYTECODE": "1"}
@@ -129,6 +141,9 @@ def environments(media: Path) -> tuple[dict, dict]:
         "REDIS_URL": REDIS,
         "TEACHINGFILE_MEDIA_ROOT": str(media),
         "TEACHINGFILE_ANONYMOUS_BROWSING": "1",
+        # What deploy/ sets up: nginx sends an image after Django's check, or on a signed URL by itself.
+        "TEACHINGFILE_MEDIA_ACCEL_REDIRECT": "/protected-media/",
+        "TEACHINGFILE_MEDIA_SIGNING_KEY": SIGNING_KEY,
     }
     baseline = {**base, "DJANGO_SETTINGS_MODULE": "plain_django.settings", "DATABASE_URL": f"{POSTGRES}/{BASELINE_DB}"}
     return project, baseline
@@ -167,6 +182,32 @@ def nginx_config(folder: Path, media: Path, port: int) -> Path:
     return config
 
 
+def front_config(folder: Path, media: Path, port: int, upstream: int) -> Path:
+    """Write nginx in front of the project as deploy/nginx/teachingfile.conf has it, on plain HTTP."""
+    site = (ROOT / "deploy" / "nginx" / "teachingfile.conf").read_text()
+    locations = "\n".join(MEDIA_LOCATIONS.findall(site)).replace("/srv/teachingfile/media/", f"{media}/")
+    key_file = folder / "nginx-media-key.conf"
+    key_file.write_text(f'set $teachingfile_media_key "{SIGNING_KEY}";\n')
+    locations = locations.replace("/etc/teachingfile/", f"{folder}/")
+    if locations.count("location ") != 2:
+        sys.exit("deploy/nginx/teachingfile.conf: the two media locations were not found")
+    config = folder / "front.conf"
+    kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    temp = " ".join(f"{kind}_temp_path {folder}/front-{kind};" for kind in kinds)
+    user = "user root;" if os.getuid() == 0 else ""
+    config.write_text(
+        f"{user} worker_processes 2; pid {folder}/front.pid; error_log {folder}/front.log;\n"
+        "events { worker_connections 512; }\n"
+        f"http {{ include /etc/nginx/mime.types; access_log off; sendfile on; {temp}\n"
+        f"upstream teachingfile {{ server 127.0.0.1:{upstream}; keepalive 16; }}\n"
+        f"server {{ listen 127.0.0.1:{port};\n"
+        'proxy_set_header Host $host; proxy_http_version 1.1; proxy_set_header Connection "";\n'
+        f"{locations}\n"
+        "location / { proxy_pass http://teachingfile; } } }\n"
+    )
+    return config
+
+
 def start_servers(project: dict, baseline: dict, ports: dict, folder: Path, media: Path) -> dict:
     """Start the project, the baseline and nginx; return their processes by name."""
     servers = {
@@ -184,6 +225,8 @@ def start_servers(project: dict, baseline: dict, ports: dict, folder: Path, medi
     if shutil.which("nginx"):
         config = nginx_config(folder, media, ports["static"])
         servers["static"] = subprocess.Popen(["nginx", "-c", str(config), "-p", str(folder), "-g", "daemon off;"])
+        config = front_config(folder, media, ports["front"], ports["project"])
+        servers["front"] = subprocess.Popen(["nginx", "-c", str(config), "-p", str(folder), "-g", "daemon off;"])
     for name in servers:
         wait_for(f"http://127.0.0.1:{ports[name]}/")
     return servers
@@ -205,10 +248,11 @@ def fetch(url: str, cookie: str) -> bytes:
     """GET a page as the benchmark will, refusing redirects and errors."""
     request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
     opener = urllib.request.build_opener(NoRedirect)
-    with opener.open(request, timeout=10) as response:
-        if response.status != 200:
-            sys.exit(f"{url} answered {response.status}")
-        return response.read()
+    try:
+        with opener.open(request, timeout=10) as response:
+            return response.read()
+    except urllib.error.HTTPError as error:
+        sys.exit(f"{url} answered {error.code}")
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -271,14 +315,17 @@ def pages(facts: dict) -> list[Page]:
         Page("case list, anonymous", "/cases/", False),
         Page("public case, anonymous", facts["public_case"], False),
         Page("login page", "/accounts/login/", False),
-        Page("image file", facts["image"], True, peer="nginx"),
+        Page("image file, checked", facts["image"], True, peer="nginx", front=True),
+        Page("image file, signed URL", facts["case"], True, peer="nginx", front=True, signed=True),
     ]
 
 
 def measure(page: Page, facts: dict, servers: dict, ports: dict, options) -> tuple[list[Round], list[Round], int]:
     """Load the page and its peer in turns; return the rounds of each and the page's size."""
     cookie = facts["cookie"] if page.resident else ""
-    ours = f"http://127.0.0.1:{ports['project']}{page.path}"
+    ours = f"http://127.0.0.1:{ports['front' if page.front else 'project']}{page.path}"
+    if page.signed:
+        ours = signed_url(ours, facts, cookie)
     if page.peer == "nginx":
         peer, peer_server = f"http://127.0.0.1:{ports['static']}/{facts['image_name']}", servers["static"]
     else:
@@ -293,28 +340,41 @@ def measure(page: Page, facts: dict, servers: dict, ports: dict, options) -> tup
     return figures[0], figures[1], size
 
 
+def signed_url(case_page: str, facts: dict, cookie: str) -> str:
+    """Return the signed URL of the bench's image as the case page hands it to the resident now."""
+    html = fetch(case_page, cookie).decode()
+    name = re.escape(facts["image_name"])
+    found = re.search(rf"(/signed-media/{name}\?e=\d+&amp;s=[A-Za-z0-9_-]+)", html)
+    if not found:
+        sys.exit(f"{case_page} holds no signed URL of {facts['image_name']}")
+    return case_page.split("/cases/")[0] + found.group(1).replace("&amp;", "&")
+
+
 def median(rounds: list[Round], field: str) -> float:
     return statistics.median(getattr(item, field) for item in rounds)
 
 
-def report(rows: list[tuple[Page, list[Round], list[Round], int]], facts: dict, options) -> None:
+def report_header(facts: dict, options) -> None:
     size = facts["size"]
     print(  # noqa: T201
         f"\nData: {size['cases']} published cases, {size['images']} images, {size['topics']} topics (the demo); "
         f"wrk -c {options.connections}, {options.seconds:g} s per round, {options.rounds} rounds interleaved\n"
     )
     header = "page                      ours req/s  peer req/s  ratio  ours p50  ours p99  peer p99  CPU/req ours  peer"
-    print(header + "    bytes  errors  peer")  # noqa: T201
-    for page, ours, peer, length in rows:
-        ratio = median(ours, "rate") / median(peer, "rate")
-        errors = sum(item.errors for item in ours)
-        print(  # noqa: T201
-            f"{page.label:<24} {median(ours, 'rate'):11.0f} {median(peer, 'rate'):11.0f} {ratio:6.2f}"
-            f" {median(ours, 'p50_ms'):6.1f}ms {median(ours, 'p99_ms'):6.1f}ms {median(peer, 'p99_ms'):6.1f}ms"
-            f" {median(ours, 'cpu_ms'):10.1f}ms {median(peer, 'cpu_ms'):5.1f}ms {length:7d} {errors:6d}  {page.peer}"
-        )
-        rounds = ", ".join(f"{a.rate:.0f}/{b.rate:.0f}" for a, b in zip(ours, peer, strict=True))
-        print(f"{'':<24} rounds (ours/peer req/s): {rounds}")  # noqa: T201
+    print(header + "    bytes  errors  peer", flush=True)  # noqa: T201
+
+
+def report_row(page: Page, ours: list[Round], peer: list[Round], length: int) -> None:
+    """Print one page's figures as soon as it is measured (a later failure keeps them)."""
+    ratio = median(ours, "rate") / median(peer, "rate")
+    errors = sum(item.errors for item in ours)
+    print(  # noqa: T201
+        f"{page.label:<24} {median(ours, 'rate'):11.0f} {median(peer, 'rate'):11.0f} {ratio:6.2f}"
+        f" {median(ours, 'p50_ms'):6.1f}ms {median(ours, 'p99_ms'):6.1f}ms {median(peer, 'p99_ms'):6.1f}ms"
+        f" {median(ours, 'cpu_ms'):10.1f}ms {median(peer, 'cpu_ms'):5.1f}ms {length:7d} {errors:6d}  {page.peer}"
+    )
+    rounds = ", ".join(f"{a.rate:.0f}/{b.rate:.0f}" for a, b in zip(ours, peer, strict=True))
+    print(f"{'':<24} rounds (ours/peer req/s): {rounds}", flush=True)  # noqa: T201
 
 
 def main() -> None:
@@ -322,7 +382,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5, help="length of one wrk run")
     parser.add_argument("--rounds", type=int, default=3, help="rounds, each page and its peer in turn (≥ 3)")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--port", type=int, default=8101, help="first of three ports: project, baseline, nginx")
+    parser.add_argument("--port", type=int, default=8101, help="first of four ports: project, baseline, nginx, front")
     parser.add_argument("--only", default="", help="measure only the pages whose label contains this")
     parser.add_argument("--keep", action="store_true", help="keep the databases and media for a later --reuse")
     parser.add_argument("--reuse", action="store_true", help="use the databases and media a --keep run left")
@@ -334,7 +394,7 @@ def main() -> None:
         parser.error("at least 3 rounds")
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk (make bench-serve does)")
-    ports = {"project": options.port, "baseline": options.port + 1, "static": options.port + 2}
+    ports = dict(zip(("project", "baseline", "static", "front"), range(options.port, options.port + 4), strict=True))
     folder = Path(tempfile.mkdtemp(prefix="bench-serve-"))
     folder.chmod(0o755)  # nginx's workers read the media below it
     media = KEPT_MEDIA if options.keep or options.reuse else folder / "media"
@@ -345,8 +405,9 @@ def main() -> None:
         known = known_facts(project) if options.reuse else prepare(project, baseline)
         servers = start_servers(project, baseline, ports, folder, media)
         chosen = [page for page in pages(known) if options.only in page.label]
-        rows = [(page, *measure(page, known, servers, ports, options)) for page in chosen]
-        report(rows, known, options)
+        report_header(known, options)
+        for page in chosen:
+            report_row(page, *measure(page, known, servers, ports, options))
     finally:
         for process in servers.values():
             process.terminate()

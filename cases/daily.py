@@ -3,15 +3,16 @@
 Chosen from the date alone (SHA-256 of the ISO date → a point in the range of case ids, then the first
 candidate at or after it, wrapping round), among the cases published before the day began, so a case
 published at noon does not change the afternoon's choice. A reader who has revealed it is told so and is
-offered the next unknown after it in the same order. Two to four queries, each a walk of an index from a
-point: none counts or reads the whole table.
+offered the next unknown after it in the same order. One query for the range of ids (two on a site whose every
+case is new), one for the day's case and one for the next unknown once it is revealed, each a walk of an index
+from a point: none counts or reads the whole table.
 """
 
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from django.db.models import QuerySet
+from django.db.models import Max, Min, QuerySet
 from django.utils import timezone
 
 from .models import Case
@@ -38,10 +39,11 @@ def case_of_the_day(*, cases: QuerySet, reveals: QuerySet, day: date) -> CaseOfT
     ``reveals`` are the reader's reveals as they count now (``reader_reveals``).
     """
     start = timezone.make_aware(datetime.combine(day, time.min))
-    earlier = cases.filter(published_at__lt=start)
-    candidates = earlier if earlier.exists() else cases  # a site whose every case is new: today's count
-    ids = candidates.order_by("pk").values_list("pk", flat=True)
-    low, high = ids.first(), ids.last()
+    candidates = cases.filter(published_at__lt=start)
+    low, high = _id_range(candidates)
+    if low is None:  # a site whose every case is new: today's count
+        candidates = cases
+        low, high = _id_range(candidates)
     if low is None:
         return CaseOfTheDay(case=None)
     ordered = candidates.with_reveal_state(reveals).for_list().order_by("pk")
@@ -51,3 +53,9 @@ def case_of_the_day(*, cases: QuerySet, reveals: QuerySet, day: date) -> CaseOfT
         return CaseOfTheDay(case=chosen)
     unknowns = ordered.filter(revealed=False)
     return CaseOfTheDay(case=chosen, seen=True, another=unknowns.filter(pk__gt=chosen.pk).first() or unknowns.first())
+
+
+def _id_range(cases: QuerySet) -> tuple[int | None, int | None]:
+    """Return the lowest and highest id of these cases in one query (two walks of the primary key's index)."""
+    found = cases.order_by().aggregate(low=Min("pk"), high=Max("pk"))
+    return found["low"], found["high"]

@@ -8,26 +8,32 @@ transaction commits, so a part rendered from rows about to change cannot outlive
 What each key adds to the version is what else decides what the part may show (docs/decisions.md, "Pages
 from the cache"): the pre-reveal body of a case is the same for every reader, whatever their role, access or
 reveal state, but for the gates they answered, so its key is the case, its last edit and those gates (or "all"
-once revealed); a whole page is cached only for a visitor with no session (no reveals, no role, public cases
-only) and never when it carries a CSRF token.
+once revealed); a whole page is cached only for a visitor with no session (no reveals, no gate answers, no role,
+public cases only), and kept without its CSRF token: each visitor's copy gets their own when it is served.
 """
 
 import hashlib
+import re
 import secrets
 from collections.abc import Callable
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from teachingfile import cache_reads
+
+from . import signed_media
 
 VERSION_KEY = "pages:content-version"
 # A part is kept an hour at most: a write that neither a signal nor its own call reported goes stale no longer.
@@ -35,6 +41,10 @@ PART_SECONDS = 3600
 # A whole anonymous page, a shorter while: its key space is every query string a visitor can type.
 PAGE_SECONDS = 300
 PAGE_MAX_QUERY = 200
+# A form's CSRF token as {% csrf_token %} renders it (a masked token: 64 letters and digits), and the slot a kept page
+# has in its place. Escaped page text cannot close an attribute, so neither can be forged by what an author wrote.
+CSRF_FIELD = re.compile(rb'name="csrfmiddlewaretoken" value="[A-Za-z0-9]{64}"')
+CSRF_SLOT = b'name="csrfmiddlewaretoken" value="(kept-page-token-slot)"'
 # The models whose rows a cached part shows (by label: this module is imported by the models' app config).
 CONTENT_MODELS = (
     "cases.Case",
@@ -51,15 +61,41 @@ CONTENT_MODELS = (
 )
 
 
+# The content version as this request first read it: a page asks for it once per part, Redis once per request.
+# Outside a request (workers, commands) nothing is remembered.
+_request_version: ContextVar[dict | None] = ContextVar("page_cache_request_version", default=None)
+
+
 def content_version() -> str | None:
     """Return the current content version (made on first use); None when the cache is unreachable."""
-    return cache_reads.version(VERSION_KEY)
+    remembered = _request_version.get()
+    if remembered:
+        return remembered["version"]
+    version = cache_reads.version(VERSION_KEY)
+    if remembered is not None and version is not None:
+        remembered["version"] = version
+    return version
 
 
 def content_changed(**_signal) -> None:
     """Make every cached part stale: now, and once more when the writing transaction commits."""
+    _replace_version()
+    transaction.on_commit(_replace_version)
+
+
+def _replace_version() -> None:
     cache.set(VERSION_KEY, secrets.token_hex(8), timeout=None)
-    transaction.on_commit(lambda: cache.set(VERSION_KEY, secrets.token_hex(8), timeout=None))
+    remembered = _request_version.get()
+    if remembered is not None:
+        remembered.clear()
+
+
+def _request_began(**_signal) -> None:
+    _request_version.set({})
+
+
+def _request_ended(**_signal) -> None:
+    _request_version.set(None)
 
 
 def connect_signals(apps) -> None:
@@ -68,6 +104,8 @@ def connect_signals(apps) -> None:
         model = apps.get_model(label)
         post_save.connect(content_changed, sender=model, dispatch_uid=f"page-cache-save-{label}")
         post_delete.connect(content_changed, sender=model, dispatch_uid=f"page-cache-delete-{label}")
+    request_started.connect(_request_began, dispatch_uid="page-cache-request-started")
+    request_finished.connect(_request_ended, dispatch_uid="page-cache-request-finished")
     # A case's authors may edit it, and see its tools on the page.
     authors = apps.get_model("cases.Case").authors.through
     m2m_changed.connect(content_changed, sender=authors, dispatch_uid="page-cache-case-authors")
@@ -148,7 +186,10 @@ def _key(*parts, version: str | None = None) -> str | None:
     version = version or content_version()
     if version is None:
         return None
-    digest = hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+    # Everything else that decides what a part may show, for every key: the signing window of the image URLs it
+    # holds (so a cached part never hands out an address with less than a window to live).
+    shared = (signed_media.window(),)
+    digest = hashlib.blake2b(repr(parts + shared).encode(), digest_size=16).hexdigest()
     return f"pages:{version}:{digest}"
 
 
@@ -169,10 +210,12 @@ def _reader_cookies() -> tuple[str, ...]:
 
 
 def anonymous_page(view):
-    """Serve a page to visitors with no cookie from the cache; others get it rendered for them.
+    """Serve a page to visitors with no session or messages cookie from the cache; others get it rendered for them.
 
-    A visitor with no cookie has no session (so no reveals), no account and no messages: they all get the
-    same page. A response that sets a cookie or needs a CSRF token is not kept.
+    Such a visitor has no session (so no reveals), no account and no messages: they all get the same page, but
+    for its forms' CSRF token. The page is kept with a slot where the token was, and each visitor's copy gets a
+    token of their own CSRF cookie (made, and set, for one who has none), as Django's rendering would give them: no
+    visitor ever receives another's. A response that sets a cookie is not kept.
     """
 
     def wrapper(request, *args, **kwargs):
@@ -181,12 +224,15 @@ def anonymous_page(view):
             return view(request, *args, **kwargs)
         kept = cache_reads.cached(key)
         if kept is not None:
+            if CSRF_SLOT in kept:
+                kept = kept.replace(CSRF_SLOT, b'name="csrfmiddlewaretoken" value="%s"' % get_token(request).encode())
             response = HttpResponse(kept, content_type="text/html; charset=utf-8")
             response["Vary"] = "Cookie"
             return response
         response = view(request, *args, **kwargs)
-        if _keepable(request, response):
-            cache_reads.keep(key, response.content, PAGE_SECONDS)
+        kept = _without_token(request, response.content) if _keepable(request, response) else None
+        if kept is not None:
+            cache_reads.keep(key, kept, PAGE_SECONDS)
         return response
 
     wrapper.__name__, wrapper.__doc__, wrapper.__module__ = view.__name__, view.__doc__, view.__module__
@@ -199,7 +245,16 @@ def _keepable(request: HttpRequest, response: HttpResponse) -> bool:
         response.status_code == 200
         and not response.streaming
         and not response.cookies
-        and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
         and (getattr(request, "session", None) is None or request.session.is_empty())
         and not len(get_messages(request))
     )
+
+
+def _without_token(request: HttpRequest, content: bytes) -> bytes | None:
+    """Return the page with a slot in place of each CSRF token, or None when a token or the visitor's secret is
+    left in another form (such a page is not kept)."""
+    kept = CSRF_FIELD.sub(CSRF_SLOT, content)
+    secret = request.META.get("CSRF_COOKIE", "")
+    if b"csrfmiddlewaretoken" in kept.replace(CSRF_SLOT, b"") or (secret and secret.encode() in kept):
+        return None
+    return kept

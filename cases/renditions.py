@@ -14,12 +14,11 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
-from django.urls import reverse
 
 from imaging import pictures, windows
 from imaging import values as imaging_values
 
-from . import page_cache, values
+from . import page_cache, signed_media, values
 from .models import Image, Series, image_upload_to
 
 logger = logging.getLogger(__name__)
@@ -160,4 +159,4 @@ def page_image(image: Image) -> PageImage:
 
 
 def _url(name: str) -> str:
-    return reverse("cases:media-file", args=[name])
+    return signed_media.media_url(name)

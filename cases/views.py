@@ -99,6 +99,7 @@ def case_done_list(request):
 
 @require_safe
 @reader_required
+@page_cache.anonymous_page
 def case_detail(request, number: str):
     state = ReaderState.for_case(request, number)
     preview = _is_preview(request, state)

@@ -5,7 +5,9 @@ fragment and JSON answer of the ``cases``, ``quizzes`` and ``collections`` URLco
 (the demo collection's page, and each case page opened from it) is fetched while the
 reader has revealed nothing, through every demo quiz question by question, a review session, and a missed
 case brought back for review. No response names a hidden field (diagnosis, topic, findings…) of a case the
-reader has not revealed, and no open quiz question points to its case (number or address). The URL names are
+reader has not revealed, and no open quiz question points to its case (number or address). Images are signed for
+nginx (cases/signed_media.py): every signed address a page hands out is of an image the image view's own check
+lets this reader see at that moment (it answers 200). The URL names are
 read from the URLconfs: a new URL the walk does not reach fails the test until it is added here.
 """
 
@@ -52,6 +54,8 @@ POST_ONLY = {
     "cases:gate-answer",  # what it sends back is the case page, read by the walk (tests/test_answer_leak.py)
 }
 ANSWER_IMAGES = ("annotation", "series", "image")
+SIGNED = re.compile(r"/signed-media/(images/[0-9a-f/]+\.(?:png|jpg))\?e=")
+SIGNING = {"TEACHINGFILE_MEDIA_SIGNING_KEY": "leak-walk-signing-key-" + "k" * 16}
 COUNT = re.compile(r"\b\d+\s+cases?\b")
 
 
@@ -67,6 +71,7 @@ class Reader:
     known: set[str] = field(default_factory=set)
     fetched: set[str] = field(default_factory=set)
     files_checked_for: set[tuple] = field(default_factory=set)
+    signed_checked: set[tuple] = field(default_factory=set)
 
     def access_state(self) -> tuple:
         """What decides which files the reader may fetch: what the test knows they revealed, and what the
@@ -84,7 +89,17 @@ class Reader:
             b"".join(response.streaming_content)
         else:
             self.check(response.content.decode(), url, **check)
+            self.check_signed(response.content.decode(), url)
         return response
+
+    def check_signed(self, body: str, url: str) -> None:
+        """Each image signed for this reader is one the image view lets them fetch now (its check is the oracle)."""
+        state = self.access_state()
+        for name in set(SIGNED.findall(body)):
+            if (name, state) not in self.signed_checked:
+                answer = self.client.get(reverse("cases:media-file", args=[name])).status_code
+                assert answer == 200, f"{self.role} {url} signs {name}, which the image view refuses ({answer})"
+                self.signed_checked.add((name, state))
 
     def check(
         self,
@@ -277,7 +292,7 @@ def walk(reader: Reader, attempt: Attempt) -> None:
 
 
 @pytest.mark.django_db
-@override_settings(TEACHINGFILE_ANONYMOUS_BROWSING=True)
+@override_settings(TEACHINGFILE_ANONYMOUS_BROWSING=True, **SIGNING)
 @pytest.mark.parametrize("role", ROLES)
 def test_no_page_fragment_or_json_names_an_unknown(role, request, editor):
     reader = demo_reader(role, request)
@@ -333,6 +348,7 @@ def test_no_page_fragment_or_json_names_an_unknown(role, request, editor):
         assert not missing, f"the answer-leak guard does not read {missing}: add them to the walk"
         routes |= routes_here
     assert routes >= POST_ONLY, "a POST-only route that no longer exists"
+    assert reader.signed_checked, "the pages signed no image: the oracle above checked nothing"
 
 
 @pytest.mark.django_db

@@ -1,13 +1,22 @@
 """The files an operator installs (deploy/): nginx accepts the site, they agree with each other and the settings."""
 
+import os
 import re
 import runpy
+import socket
 import subprocess
+import time
 from pathlib import Path
+from urllib.error import HTTPError
+from urllib.request import urlopen
 
 import pytest
 from django.conf import settings
 from django.core.management import get_commands
+from django.test import override_settings
+
+from cases import signed_media
+from tests.test_concurrency import _free_port
 
 ROOT = Path(settings.BASE_DIR)
 DEPLOY = ROOT / "deploy"
@@ -103,6 +112,7 @@ def site_under_test(tmp_path) -> Path:
         capture_output=True,
     )
     site = SITE.read_text().replace("/etc/ssl/teachingfile/", f"{tmp_path}/").replace("/var/log/nginx/", f"{tmp_path}/")
+    site = site.replace("/etc/teachingfile/", f"{tmp_path}/")
     (tmp_path / "site.conf").write_text(site)
     temporary = " ".join(f"{kind}_temp_path {tmp_path}/{kind};" for kind in ("client_body", "proxy"))
     http = f"http {{ include /etc/nginx/mime.types; {temporary} include site.conf; }}"
@@ -120,3 +130,87 @@ def test_nginx_accepts_the_site(site_under_test):
     )
     assert result.returncode == 0, result.stderr
     assert "test is successful" in result.stderr
+
+
+SIGNING_KEY = "deploy-test-signing-key-" + "k" * 16
+
+
+@pytest.fixture
+def signed_location(tmp_path):
+    """Start nginx with the site's signed-media location on a free local port, over a media folder holding one
+    image and one DICOM object, with the key file or without it; return its address and the image's name."""
+    location = re.search(r"^    location /signed-media/images/ \{$.*?^    \}$", SITE.read_text(), re.M | re.S).group(0)
+    assert "include /etc/teachingfile/nginx-media-key*.conf;" in location
+    location = location.replace("/etc/teachingfile/", f"{tmp_path}/")
+    location = location.replace("/srv/teachingfile/media/", f"{tmp_path}/media/")
+    name = "images/ab/" + "c" * 32 + ".png"
+    (tmp_path / "media" / name).parent.mkdir(parents=True)
+    (tmp_path / "media" / name).write_bytes(b"\x89PNG picture")
+    (tmp_path / "media" / "dicom").mkdir()
+    (tmp_path / "media" / "dicom" / "object.dcm").write_bytes(b"DICM")
+    temporary = " ".join(f"{kind}_temp_path {tmp_path}/{kind};" for kind in ("client_body", "proxy"))
+    started = []
+
+    def start(*, key: str) -> str:
+        if key:
+            (tmp_path / "nginx-media-key.conf").write_text(f'set $teachingfile_media_key "{key}";\n')
+        port = _free_port()
+        server = f"server {{ listen 127.0.0.1:{port}; {location} }}"
+        http = f"http {{ include /etc/nginx/mime.types; access_log off; {temporary} {server} }}"
+        user = "user root;\n" if os.getuid() == 0 else ""  # its workers read pytest's folder, private to us
+        (tmp_path / "nginx.conf").write_text(f"{user}pid {tmp_path}/nginx.pid;\nevents {{}}\n{http}\n")
+        command = [NGINX, "-p", tmp_path, "-e", tmp_path / "error.log", "-c", tmp_path / "nginx.conf"]
+        started.append(subprocess.Popen([*command, "-g", "daemon off;"]))
+        for _ in range(100):  # nginx answers 404 at "/": wait for the port instead
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        return f"http://127.0.0.1:{port}"
+
+    try:
+        yield start, name
+    finally:
+        for nginx in started:
+            nginx.terminate()
+            nginx.wait(timeout=10)
+
+
+def _status(url: str) -> tuple[int, bytes, str]:
+    try:
+        with urlopen(url, timeout=5) as response:
+            return response.status, response.read(), response.headers["Cache-Control"]
+    except HTTPError as error:
+        return error.code, b"", ""
+
+
+@override_settings(TEACHINGFILE_MEDIA_SIGNING_KEY=SIGNING_KEY)
+def test_nginx_sends_an_image_on_the_url_django_signed_and_refuses_any_other(signed_location):
+    """Django's signature is the one nginx's secure_link computes (nginx itself is the oracle); a changed path,
+    signature or expiry, an expired URL and any file outside images/ are refused."""
+    start, name = signed_location
+    base = start(key=SIGNING_KEY)
+    url = signed_media.media_url(name)
+    assert url.startswith(f"/signed-media/{name}?e=")
+    assert _status(base + url) == (200, b"\x89PNG picture", "private, max-age=120")
+    other = "images/ab/" + "d" * 32 + ".png"
+    assert _status(base + url.replace(name, other))[0] == 404
+    assert _status(base + url[:-2] + ("AA" if url[-2:] != "AA" else "BB"))[0] == 404
+    expires = int(url.split("e=")[1].split("&")[0])
+    assert _status(base + url.replace(f"e={expires}", f"e={expires + 1}"))[0] == 404
+    path, past = f"/signed-media/{name}", int(time.time()) - 1
+    assert _status(f"{base}{path}?e={past}&s={signed_media.signature(path=path, expires=past)}")[0] == 410
+    dicom = "/signed-media/dicom/object.dcm"
+    assert _status(f"{base}{dicom}?e={expires}&s={signed_media.signature(path=dicom, expires=expires)}")[0] == 404
+    assert _status(f"{base}/signed-media/{name}")[0] == 404
+
+
+def test_without_its_key_file_nginx_refuses_every_signed_url(signed_location):
+    """A site that signs nothing still loads the location; a URL signed with an empty key is no key at all."""
+    start, name = signed_location
+    base = start(key="")
+    path = f"/signed-media/{name}"
+    expires = int(time.time()) + 60
+    with override_settings(TEACHINGFILE_MEDIA_SIGNING_KEY=""):
+        unkeyed = signed_media.signature(path=path, expires=expires)
+    assert _status(f"{base}{path}?e={expires}&s={unkeyed}")[0] == 404

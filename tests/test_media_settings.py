@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from teachingfile.settings.media import media_delivery, media_origin, media_storage
+from teachingfile.settings.media import media_delivery, media_origin, media_signing_key, media_storage
 
 BUCKET = {"TEACHINGFILE_S3_BUCKET": "teaching-media"}
 
@@ -45,3 +45,15 @@ def test_a_redirect_needs_a_bucket_and_a_known_delivery():
 )
 def test_redirects_add_the_buckets_origin_to_the_pages_image_sources(environ, origin):
     assert media_origin(BUCKET | {"TEACHINGFILE_MEDIA_DELIVERY": "redirect"} | environ) == [origin]
+
+
+def test_signed_image_urls_need_a_long_plain_key_and_media_on_disk():
+    key = {"TEACHINGFILE_MEDIA_SIGNING_KEY": "k" * 32}
+    assert media_signing_key({}) == ""
+    assert media_signing_key(key) == "k" * 32
+    with pytest.raises(ImproperlyConfigured, match="at least 32"):
+        media_signing_key({"TEACHINGFILE_MEDIA_SIGNING_KEY": "short"})
+    with pytest.raises(ImproperlyConfigured, match="at least 32"):
+        media_signing_key({"TEACHINGFILE_MEDIA_SIGNING_KEY": 'k" ; return 200; "' + "k" * 32})
+    with pytest.raises(ImproperlyConfigured, match="for media on disk"):
+        media_signing_key(BUCKET | key)

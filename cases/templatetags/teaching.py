@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
 
-from cases import renditions
+from cases import renditions, signed_media
 from cases.markdown import render_markdown
 from cases.models import Image
 
@@ -24,6 +24,12 @@ def ago(moment: datetime) -> str:
     if timezone.now() - moment < timedelta(minutes=1):
         return "just now"
     return f"{timesince(moment)} ago"
+
+
+@register.filter
+def media_url(name: str) -> str:
+    """Return the address of a stored image this page may show its reader (signed for nginx when configured)."""
+    return signed_media.media_url(name)
 
 
 @register.filter

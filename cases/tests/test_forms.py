@@ -1,6 +1,8 @@
 """The reveal form: what a reader commits to before the reveal."""
 
-from cases.forms import RevealForm
+from django.forms.boundfield import BoundField
+
+from cases.forms import CaseFilterForm, RevealForm
 
 
 def test_the_differential_is_the_filled_boxes_in_order_cleaned_without_repeats():
@@ -36,3 +38,20 @@ def test_the_boxes_suggest_from_the_page_list_and_say_their_rank():
         "Differential 2",
         "Differential 3",
     ]
+
+
+def test_a_blank_form_renders_as_django_would_and_a_filled_one_is_its_own():
+    """The filter and reveal forms' blank widgets are rendered once per process (BlankFieldOnce): the same HTML as
+    every request rendering them, and never what one reader typed."""
+    for form_class in (CaseFilterForm, RevealForm):
+        kept = {name: str(form_class()[name]) for name in form_class().fields}
+        plain = form_class()
+        plain.bound_field_class = BoundField
+        assert kept == {name: str(BoundField(plain, field, name)) for name, field in plain.fields.items()}
+        assert kept == {name: str(form_class()[name]) for name in form_class().fields}
+    typed = CaseFilterForm({"region": "pelvis", "q": "osteoma"})
+    assert 'value="pelvis" selected' in str(typed["region"]) and 'value="pelvis" selected' not in str(
+        CaseFilterForm()["region"]
+    )
+    assert 'value="Brooker"' in str(RevealForm({"committed_answer": "Brooker"})["committed_answer"])
+    assert "Brooker" not in str(RevealForm()["committed_answer"])

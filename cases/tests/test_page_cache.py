@@ -1,6 +1,9 @@
 """What the page cache keeps goes stale when the content or the reader changes what a page may show."""
 
+import re
+
 import pytest
+from django.conf import settings
 from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import reverse
@@ -8,7 +11,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from accounts.services import user_set_role
 from accounts.tests.test_limits import closed_port
-from cases import services
+from cases import services, signed_media
 from cases.models import Case, Reveal
 from cases.tests.factories import make_case, make_image, make_series, make_topic
 
@@ -139,3 +142,41 @@ def test_with_redis_down_pages_render_uncached_and_an_edit_in_a_transaction_is_u
             case.save()
     case.refresh_from_db()
     assert case.title == "A hip that aches"
+
+
+@override_settings(TEACHINGFILE_MEDIA_SIGNING_KEY="page-cache-signing-key-" + "k" * 16)
+def test_a_cached_part_hands_out_signed_image_urls_with_a_window_left(client, resident, monkeypatch):
+    """The signing window is in every key: a cached case body is never served after its URLs' window."""
+    client.force_login(resident)
+    case = make_case()
+    make_image(series=make_series(case=case))
+    now = 1_800_000_000
+    monkeypatch.setattr(signed_media.time, "time", lambda: now)
+    first = re.findall(r"/signed-media/images/\S+?\?e=(\d+)", page(client, case.get_absolute_url()))
+    assert first and all(now + 120 <= int(expires) <= now + 240 for expires in first)
+    now += 120
+    later = re.findall(r"/signed-media/images/\S+?\?e=(\d+)", page(client, case.get_absolute_url()))
+    assert later and all(int(expires) == int(first[0]) + 120 for expires in later)
+
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def test_the_public_case_page_is_kept_for_visitors_and_each_gets_a_csrf_token_of_their_own(
+    visitors, django_assert_num_queries
+):
+    """The kept page holds no token: each visitor's copy carries one of their own cookie's, which their reveal
+    needs (another visitor's is refused), and a visitor who revealed gets their own page with the answer."""
+    case = make_case(access=Case.Access.PUBLIC, diagnosis="Secret osteoma")
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first_token = TOKEN.search(page(first, case.get_absolute_url())).group(1)
+    with django_assert_num_queries(0):  # served whole from the cache
+        second_page = page(second, case.get_absolute_url())
+    second_token = TOKEN.search(second_page).group(1)
+    assert "kept-page-token-slot" not in second_page and second_token != first_token
+    assert second.cookies[settings.CSRF_COOKIE_NAME].value, "a visitor without the cookie is given one"
+    reveal = reverse("cases:case-reveal", args=[case.number])
+    assert second.post(reveal, {"committed_answer": "", "csrfmiddlewaretoken": first_token}).status_code == 403
+    assert second.post(reveal, {"committed_answer": "", "csrfmiddlewaretoken": second_token}).status_code == 302
+    assert "Secret osteoma" in page(second, case.get_absolute_url())
+    assert "Secret osteoma" not in page(Client(), case.get_absolute_url())

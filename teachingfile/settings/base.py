@@ -7,7 +7,7 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 
-from .media import media_delivery, media_origin, media_storage
+from .media import media_delivery, media_origin, media_signing_key, media_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -123,6 +123,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": int(os.environ.get("TEACHINGFILE_SQLITE_TIMEOUT", 20)),
         "transaction_mode": "IMMEDIATE",
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A form's choices are read with .iterator(), which on PostgreSQL opens a server-side cursor: DECLARE, FETCH and
+    # CLOSE for the reader's few lists on every case page (0.5 ms of 11, docs/benchmarks.md). Nothing here iterates
+    # a result too large for memory, and a transaction-pooling PgBouncer needs them off anyway.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -175,6 +180,13 @@ STORAGES = {
 # with the file's path. Empty and off: Django streams the file itself.
 TEACHINGFILE_MEDIA_ACCEL_REDIRECT = os.environ.get("TEACHINGFILE_MEDIA_ACCEL_REDIRECT", "")
 TEACHINGFILE_MEDIA_X_SENDFILE = env_bool("TEACHINGFILE_MEDIA_X_SENDFILE", False)
+
+# The images a page shows may be addressed by short-lived signed URLs that nginx checks itself (secure_link), made
+# only for a reader the page already let see them; the bytes then never pass through Django (docs/deployment.md,
+# cases/signed_media.py). Off without a key; a URL lives one to two windows of TEACHINGFILE_MEDIA_SIGNED_SECONDS.
+TEACHINGFILE_MEDIA_SIGNING_KEY = media_signing_key(os.environ)
+TEACHINGFILE_MEDIA_SIGNED_PREFIX = os.environ.get("TEACHINGFILE_MEDIA_SIGNED_PREFIX", "/signed-media/")
+TEACHINGFILE_MEDIA_SIGNED_SECONDS = int(os.environ.get("TEACHINGFILE_MEDIA_SIGNED_SECONDS", 120))
 
 # After the permission check an image is streamed by this process ("proxy"), or, on object storage only, the
 # reader is sent to a signed URL that expires after TEACHINGFILE_MEDIA_URL_SECONDS ("redirect"): docs/storage.md.

@@ -1,6 +1,7 @@
 """Where media live: files under MEDIA_ROOT, or an S3-compatible bucket when TEACHINGFILE_S3_BUCKET is set
 (AWS S3, MinIO, Ceph RGW; docs/storage.md). Read from the environment given, so tests can build either."""
 
+import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
@@ -55,3 +56,16 @@ def media_origin(environ: Mapping[str, str]) -> list[str]:
         return [f"{parts.scheme}://{environ['TEACHINGFILE_S3_BUCKET'] + '.' if virtual else ''}{parts.netloc}"]
     region = environ.get("TEACHINGFILE_S3_REGION") or "us-east-1"
     return [f"https://{environ['TEACHINGFILE_S3_BUCKET']}.s3.{region}.amazonaws.com"]
+
+
+def media_signing_key(environ: Mapping[str, str]) -> str:
+    """Return the key nginx and Django share to sign image URLs ("" when off); only for media on a disk."""
+    key = environ.get("TEACHINGFILE_MEDIA_SIGNING_KEY", "")
+    if not key:
+        return ""
+    if environ.get("TEACHINGFILE_S3_BUCKET"):
+        raise ImproperlyConfigured("TEACHINGFILE_MEDIA_SIGNING_KEY is for media on disk; a bucket signs its own URLs.")
+    # It is written into nginx's configuration between quotes: letters, digits, - and _ only, and long.
+    if not re.fullmatch(r"[A-Za-z0-9_-]{32,}", key):
+        raise ImproperlyConfigured("TEACHINGFILE_MEDIA_SIGNING_KEY: at least 32 letters, digits, - or _.")
+    return key
