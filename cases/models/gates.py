@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from .stages import Series
 
@@ -66,6 +67,7 @@ class Gate(models.Model):
     )
 
     objects = GateQuerySet.as_manager()
+    history = HistoricalRecords()  # on the case's History page with its stage (cases.history)
 
     class Meta:
         constraints = [
@@ -76,7 +78,7 @@ class Gate(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Gate after {self.series}"
+        return f"Gate: {self.prompt}"  # no query: the case's History page names every record
 
     def clean(self) -> None:
         """Refuse a gate after a stage shown only after the reveal, and a "next step" gate nobody could answer."""
