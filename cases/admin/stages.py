@@ -53,13 +53,14 @@ def questions_closed(*, case_id: int | None, stages: dict, deleted: frozenset = 
     rows = {row["pk"]: row for row in stored.values("pk", "order", "label_confirmed", "after_reveal", "gated")}
     for pk, values in stages.items():
         rows[pk] = {**rows.get(pk, {"gated": False}), **values, "pk": pk}
+    rows = {pk: row for pk, row in rows.items() if pk not in deleted}
     then_open = set()
     for row in sorted(rows.values(), key=lambda row: (row["order"], row["pk"] is None, row["pk"] or 0)):
         if row["label_confirmed"] and not row["after_reveal"]:
             then_open.add(row["pk"])
         if row["gated"]:
             break
-    now_open = Series.objects.open().filter(case_id=case_id).exclude(pk__in=then_open | set(deleted) - {None})
+    now_open = Series.objects.open().filter(case_id=case_id).exclude(pk__in=then_open | deleted)
     questions = Question.objects.filter(Q(series__in=now_open) | Q(image__series__in=now_open))
     return list(questions.order_by("key").values_list("key", flat=True).distinct())
 

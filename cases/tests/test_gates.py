@@ -265,7 +265,8 @@ def card_data(case, stages: list[Series], **changed) -> dict:
     """The case form with its stage cards as stored, ``changed`` values (``series-<index>-<name>``) put over them."""
     from cases.tests.test_admin import case_form_data
 
-    data = case_form_data(number=case.number, status=case.status)
+    authors = list(case.authors.values_list("pk", flat=True))
+    data = case_form_data(number=case.number, status=case.status, authors=authors)
     data |= {"series-TOTAL_FORMS": len(stages), "series-INITIAL_FORMS": len(stages)}
     for index, stage in enumerate(stages):
         data |= {f"series-{index}-id": stage.pk, f"series-{index}-case": case.pk, f"series-{index}-order": stage.order}
@@ -334,6 +335,9 @@ def test_reordering_the_stage_cards_keeps_quiz_questions_in_front_of_the_gates(c
     assert stages[0].order == 1
     data = card_data(case, stages, **{"series-2-order": 0})  # the MRI first: the radiograph still before the gate
     assert client.post(reverse("admin:cases_case_change", args=[case.pk]), data).status_code == 302
+    data = stage_with_gate(case) | {"gate-TOTAL_FORMS": 0, "order": 4, "label_confirmed": "on"}
+    response = client.post(reverse("admin:cases_series_change", args=[stages[0].pk]), data)  # the stage's own page
+    assert response.status_code == 200 and "click-the-radiograph" in response.content.decode()
 
 
 def test_the_work_up_so_far_names_no_stage_behind_an_unanswered_gate(client, resident, work_up):
