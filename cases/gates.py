@@ -9,9 +9,10 @@ from collections.abc import Sequence
 
 from django import forms
 from django.db import IntegrityError, transaction
+from django.forms import BoundField
 
-from .forms import RevealForm
-from .models import DIFFERENTIAL_ENTRIES, GATE_TEXT_LIMIT, Gate, GateAnswer
+from .forms import RevealForm, StoredTextField
+from .models import DIFFERENTIAL_ENTRIES, GATE_TEXT_LIMIT, Gate, GateAnswer, GateOption
 
 logger = logging.getLogger(__name__)
 
@@ -22,27 +23,29 @@ class GateAnswerForm(RevealForm):
     ``answer_fields()`` gives what ``gate_answer`` keeps.
     """
 
-    text = forms.CharField(
+    text = StoredTextField(
         label="Your impression so far",
         required=False,
-        max_length=GATE_TEXT_LIMIT,
+        max_length=GATE_TEXT_LIMIT,  # counted as stored, a line end as one character, as the textarea counts it
         error_messages={
             "max_length": "Your impression is too long: keep it to %(limit_value)d characters (it has %(show_value)d)."
         },
         widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
     )
-    option = forms.TypedChoiceField(label="Your next step", required=False, coerce=int, empty_value=None)
+    # Its choices are the gate's: never rendered as a blank widget kept for every form (BlankFieldOnce).
+    option = forms.TypedChoiceField(
+        label="Your next step", required=False, coerce=int, empty_value=None, bound_field_class=BoundField
+    )
 
-    def __init__(self, *args, gate: Gate | None = None, **kwargs):
+    def __init__(self, *args, gate: Gate, **kwargs):
         super().__init__(*args, **kwargs)
         del self.fields["committed_answer"]
         self.gate = gate
-        if gate is not None:
-            self.fields["option"].choices = [(option.number, option.text) for option in gate.option_list]
+        self.fields["option"].choices = [(option.number, option.text) for option in gate.option_list]
 
     def clean(self):
         cleaned = super().clean()
-        kind = self.gate.kind if self.gate is not None else None
+        kind = self.gate.kind
         if kind == Gate.Kind.IMPRESSION and not " ".join(cleaned.get("text", "").split()):
             raise forms.ValidationError("Write your impression so far before you go on.")
         if kind == Gate.Kind.NEXT_STEP and cleaned.get("option") is None and "option" not in self.errors:
@@ -52,29 +55,35 @@ class GateAnswerForm(RevealForm):
         return cleaned
 
     def answer_fields(self) -> dict:
-        """Return the text and differential to keep for the gate's kind (the rest of what was posted is dropped)."""
+        """Return what to keep for the gate's kind (the rest of what was posted is dropped)."""
         data, kind = self.cleaned_data, self.gate.kind
         if kind == Gate.Kind.NEXT_STEP:
-            return {"text": self.gate.option_list[data["option"] - 1].text}
+            return {"option": self.gate.option_list[data["option"] - 1]}
         if kind == Gate.Kind.DIFFERENTIAL:
             return {"differential": data["differential"]}
-        return {"text": data["text"].replace("\r\n", "\n").strip()}
+        return {"text": data["text"].strip()}
 
 
 def gate_answer(
-    *, gate: Gate, user=None, session_key: str = "", text: str = "", differential: Sequence[str] = ()
+    *,
+    gate: Gate,
+    user=None,
+    session_key: str = "",
+    text: str = "",
+    option: GateOption | None = None,
+    differential: Sequence[str] = (),
 ) -> GateAnswer:
     """Keep this reader's answer to a gate; the first answer is kept, as a reveal keeps the first committed answer.
 
-    ``text``: the impression, or the text of the option chosen; ``differential``: up to three diagnoses.
+    ``text``: the impression; ``option``: the option chosen (its text is kept, and whether its own line is
+    marked as the author's choice); ``differential``: up to three diagnoses.
     """
     reader = (
         {"user": user} if user is not None and user.is_authenticated else {"user": None, "session_key": session_key}
     )
-    choices = {option.text for option in gate.option_list if option.is_choice}
     fields = {
-        "text": text[:GATE_TEXT_LIMIT],
-        "chose_authors_option": gate.kind == Gate.Kind.NEXT_STEP and text in choices,
+        "text": (option.text if option is not None else text)[:GATE_TEXT_LIMIT],
+        "chose_authors_option": option is not None and option.is_choice,
         "differential": list(differential)[:DIFFERENTIAL_ENTRIES],
     }
     try:

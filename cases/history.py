@@ -1,5 +1,5 @@
 """A case's history beyond its own fields: what happened to its findings, differential, references, stages,
-images and annotations, merged newest first for the History page of the authoring screen."""
+gates, images and annotations, merged newest first for the History page of the authoring screen."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -7,7 +7,7 @@ from itertools import groupby
 
 from django.db.models import Q
 
-from .models import Annotation, Case, CaseFinding, CaseReference, DifferentialEntry, Image, Series
+from .models import Annotation, Case, CaseFinding, CaseReference, DifferentialEntry, Gate, Image, Series
 
 ACTIONS = {"+": "added", "~": "changed", "-": "deleted"}
 # Records one save or one delete wrote together (a stage's 300 images) show as one row.
@@ -47,6 +47,7 @@ def case_part_changes(case: Case, limit: int = SHOWN) -> list[PartChange]:
         ("Differential", DifferentialEntry, Q(case_id=case.pk)),
         ("Reference", CaseReference, Q(case_id=case.pk)),
         ("Stage", Series, Q(case_id=case.pk)),
+        ("Gate", Gate, stages),
         ("Image", Image, stages),
         ("Annotation", Annotation, images),
     ]

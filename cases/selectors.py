@@ -80,35 +80,44 @@ class ReaderState:
 
     @property
     def presented_series(self) -> list[Series]:
-        return [series for series in self._stages() if not series.after_reveal]
+        return [series for series in self._stages() if series.label_confirmed and not series.after_reveal]
 
     def open_series(self, *, show_answer: bool) -> list[Series]:
         """Return the stages shown before the reveal that this reader may see now: all of them once the answer
-        is shown, else those up to and including the stage of the first gate they have not answered."""
+        is shown, else those before the first gate they have not answered and that gate's own stage."""
         if show_answer:
             return self.presented_series
-        shown = []
-        for series in self.presented_series:
-            shown.append(series)
-            gate = _gate_of(series)
-            if gate is not None and gate.pk not in self.answers:
-                break
-        return shown
+        return self._walk()[0]
 
     def next_gate(self, *, show_answer: bool) -> Gate | None:
         """Return the gate this reader must answer before the next stages (None: the reveal is next)."""
         if show_answer:
             return None
-        shown = self.open_series(show_answer=False)
-        gate = _gate_of(shown[-1]) if shown else None
-        return gate if gate is not None and gate.pk not in self.answers else None
+        return self._walk()[1]
+
+    def next_gate_is_last(self) -> bool:
+        """Say whether no stage shown before the reveal comes after the next gate: the diagnosis is next."""
+        shown, gate = self._walk()
+        return gate is not None and self.presented_series[len(shown) :] == []
+
+    def _walk(self) -> tuple[list[Series], Gate | None]:
+        """Walk the stages in order to the first gate this reader has not answered: the stages shown up to it,
+        and that gate. Every gate stops the walk, also one on a stage itself not shown (fail closed)."""
+        shown = []
+        for series in self._stages():
+            if series.label_confirmed and not series.after_reveal:
+                shown.append(series)
+            gate = _gate_of(series)
+            if gate is not None and gate.pk not in self.answers:
+                return shown, gate
+        return shown, None
 
     def work_up(self, *, marked: bool = False) -> list[WorkUpStep]:
         """Return the case's gates in order, each with the stage it follows and this reader's answer.
 
         ``marked``: mark a differential answer against the case's answer (only once the answer is shown).
         """
-        gated = [(series, gate) for series in self.presented_series if (gate := _gate_of(series)) is not None]
+        gated = [(series, gate) for series in self._stages() if (gate := _gate_of(series)) is not None]
         steps = []
         for number, (series, gate) in enumerate(gated, start=1):
             answer = self.answers.get(gate.pk)
@@ -116,9 +125,15 @@ class ReaderState:
             steps.append(WorkUpStep(number=number, series=series, gate=gate, answer=answer, marks=marks))
         return steps
 
+    def work_up_so_far(self) -> list[WorkUpStep]:
+        """Return the steps this reader answered among the stages they are sent now (before the reveal): an
+        answer to a gate that a gate added in front of it holds back again is not named."""
+        shown = {series.pk for series in self.open_series(show_answer=False)}
+        return [step for step in self.work_up() if step.answer is not None and step.series.pk in shown]
+
     @property
     def revealed_series(self) -> list[Series]:
-        return [series for series in self._stages() if series.after_reveal]
+        return [series for series in self._stages() if series.label_confirmed and series.after_reveal]
 
     def _stages(self) -> list[Series]:
         if not hasattr(self.case, "all_series"):
@@ -136,8 +151,8 @@ class ReaderState:
                 stages=lambda: self.open_series(show_answer=show_answer),
             ),
             "next_gate": lambda: self.next_gate(show_answer=show_answer),
-            "work_up": self.work_up,
-            "work_up_so_far": lambda: [step for step in self.work_up() if step.answer is not None],
+            "next_gate_is_last": self.next_gate_is_last,
+            "work_up_so_far": self.work_up_so_far,
             "can_edit": self.can_edit,
             "can_link_findings": self.can_link_findings,
             "reveal": self.reveal,

@@ -120,7 +120,7 @@ def case_detail(request, number: str):
     context.update(
         preview=preview,
         reveal_form=RevealForm(),
-        gate_form=gates.GateAnswerForm(),
+        gate_form=lambda: gates.GateAnswerForm(gate=context["next_gate"]()),
         similar_cases=page_cache.case_cards(similar, hide_diagnosis=not context["show_answer"]),
         carry=_carried(request),
     )
@@ -213,10 +213,10 @@ def gate_answer(request, number: str, pk: int):
     answer = gates.gate_answer(
         gate=gate, user=request.user, session_key=request.session.session_key or "", **form.answer_fields()
     )
+    before = {series.pk for series in state.open_series(show_answer=False)}
     state.answers[gate.pk] = answer
     # Open the page at the first stage the answer brought (on the last stage's gate: at the reveal form).
-    shown = [series.pk for series in state.open_series(show_answer=False)]
-    after = shown[shown.index(gate.series_id) + 1 :]
+    after = [series.pk for series in state.open_series(show_answer=False) if series.pk not in before]
     anchor = f"stage-{after[0]}" if after else "answer-slot"
     url = f"{state.case.get_absolute_url()}{_carried(request)}#{anchor}"
     if request.headers.get("X-Requested-With") == "fetch":

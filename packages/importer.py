@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Model
@@ -151,14 +151,20 @@ def _collection_documents(archive: PackageArchive) -> list[tuple[str, dict, Read
     return [_case_document(archive, folder=f"{folder}/") for folder in collection["cases"]]
 
 
-def _checked(row: Model, *, name: str, path: tuple, exclude: tuple = ()) -> Model:
-    """Save a row once its model's own validation passes; refuse the package with the field and the reason."""
+def _checked(row: Model, *, name: str, path: tuple, exclude: tuple = (), clean: bool = False) -> Model:
+    """Save a row once its model's own validation passes; refuse the package with the field and the reason.
+
+    ``clean``: the model's ``clean`` too (a gate's rules: its options, a stage shown before the reveal).
+    """
     try:
         row.clean_fields(exclude=exclude)
+        if clean:
+            row.clean()
         row.validate_constraints()
     except ValidationError as error:
         field_name, messages = next(iter(error.message_dict.items()))
-        raise PackageRefused(f"{name}: {where((*path, field_name))}: {' '.join(messages)}") from None
+        place = path if field_name == NON_FIELD_ERRORS else (*path, field_name)
+        raise PackageRefused(f"{name}: {where(place)}: {' '.join(messages)}") from None
     row.save()
     return row
 
@@ -249,7 +255,7 @@ def _stage_create(*, case: Case, entry: dict, order: int, files: dict, name: str
     series = _checked(Series(case=case, order=order, **fields), name=name, path=path)
     if entry.get("gate"):
         gate = Gate(series=series, **{key: entry["gate"][key] for key in GATE_FIELDS})
-        _checked(gate, name=name, path=(*path, "gate"))
+        _checked(gate, name=name, path=(*path, "gate"), clean=True)
     images = []
     for number, item in enumerate(entry["images"], start=1):
         image_path = (*path, "images", number - 1)

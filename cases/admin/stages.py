@@ -4,7 +4,7 @@ import weakref
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.http import HttpResponseRedirect
 from django.template.defaultfilters import pluralize
 from django.urls import path, reverse
@@ -15,7 +15,6 @@ from quizzes.models import Question
 from .. import masking, renditions, services, workflow
 from ..forms import MultipleFileField
 from ..models import Case, Gate, Image, Series
-from ..models.gates import CHOICE_MARK
 from .access import OwnCaseMixin
 from .annotations import image_annotations_view
 from .images import ImageInline
@@ -37,10 +36,73 @@ STAGE_FIELDS = [
 CARD_FIELDS = ["order", "modality", "phase", "plane", "study_day", "caption", "after_reveal", "label_confirmed"]
 
 
+def _values(series: Series) -> dict:
+    return {"order": series.order, "label_confirmed": series.label_confirmed, "after_reveal": series.after_reveal}
+
+
+def questions_closed(*, case_id: int | None, stages: dict, deleted: frozenset = frozenset()) -> list[str]:
+    """Return the keys of the quiz questions whose stage readers see before any gate now, and would not once
+    the case's stages take these values (by stage id, None for a new one: order, the two flags, gated).
+
+    A quiz question shows its stage to residents who answer no gate (``Series.objects.open()``).
+    """
+    if case_id is None:
+        return []
+    gate = Gate.objects.filter(series=OuterRef("pk"))
+    stored = Series.objects.filter(case_id=case_id).annotate(gated=Exists(gate))
+    rows = {row["pk"]: row for row in stored.values("pk", "order", "label_confirmed", "after_reveal", "gated")}
+    for pk, values in stages.items():
+        rows[pk] = {**rows.get(pk, {"gated": False}), **values, "pk": pk}
+    rows = {pk: row for pk, row in rows.items() if pk not in deleted}
+    then_open = set()
+    for row in sorted(rows.values(), key=lambda row: (row["order"], row["pk"] is None, row["pk"] or 0)):
+        if row["label_confirmed"] and not row["after_reveal"]:
+            then_open.add(row["pk"])
+        if row["gated"]:
+            break
+    now_open = Series.objects.open().filter(case_id=case_id).exclude(pk__in=then_open | deleted)
+    questions = Question.objects.filter(Q(series__in=now_open) | Q(image__series__in=now_open))
+    return list(questions.order_by("key").values_list("key", flat=True).distinct())
+
+
+class StageCardsFormSet(forms.BaseInlineFormSet):
+    """The case's stage cards: a gated stage stays before the reveal, and no move or flag puts a quiz question's
+    stage behind a gate (dragged into a new order, or hidden)."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        stages, deleted = {}, set()
+        for form in self.forms:
+            cleaned = form.cleaned_data
+            if not cleaned or form.instance.pk is None and not form.has_changed():
+                continue
+            if cleaned.get("DELETE"):
+                deleted.add(form.instance.pk)
+                continue
+            gated = form.instance.pk is not None and hasattr(form.instance, "gate")  # read with the stage
+            if gated and cleaned.get("after_reveal"):
+                form.add_error(
+                    "after_reveal",
+                    "This stage has a gate after it: readers see it before the reveal. Remove the gate on the "
+                    "stage's page first.",
+                )
+            values = {name: cleaned.get(name) for name in ("order", "label_confirmed", "after_reveal")}
+            stages[form.instance.pk] = values | {"gated": gated}
+        held = questions_closed(case_id=self.instance.pk, stages=stages, deleted=frozenset(deleted))
+        if held:
+            raise forms.ValidationError(
+                f"Quiz questions use images of stages this would put behind a gate or hide ({', '.join(held)}): "
+                "residents could not see them. Move those questions to another stage first."
+            )
+
+
 class SeriesInline(admin.TabularInline):
     """The case's stages as cards: key image, label, held images; dragged (or moved by buttons) into order."""
 
     model = Series
+    formset = StageCardsFormSet
     extra = 0
     fields = CARD_FIELDS
     show_change_link = True
@@ -79,7 +141,8 @@ class SeriesInline(admin.TabularInline):
 
 
 class GateForm(forms.ModelForm):
-    """A gate after the stage: only after a stage shown before the reveal; a "next step" gate needs options."""
+    """A gate after the stage; the model's ``clean`` refuses it after a stage shown only after the reveal, and a
+    "next step" gate without its options. Here: refused in front of a stage a quiz question shows."""
 
     class Meta:
         model = Gate
@@ -89,35 +152,15 @@ class GateForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         series = self.fields["series"].parent_instance  # the stage as its own form just cleaned it
-        if series.after_reveal and not cleaned.get("DELETE"):
-            raise forms.ValidationError(
-                "This stage is shown only after the reveal: a gate goes after a stage readers see before it."
-            )
-        held = _questions_after(series) if series.pk and not cleaned.get("DELETE") else []
+        if cleaned.get("DELETE"):
+            return cleaned
+        held = questions_closed(case_id=series.case_id, stages={series.pk: _values(series) | {"gated": True}})
         if held:
             raise forms.ValidationError(
                 f"Quiz questions use images of the stages after this one ({', '.join(held)}): residents could not "
                 "see them before answering this gate. Move those questions to an earlier stage first."
             )
-        if cleaned.get("kind") == Gate.Kind.NEXT_STEP:
-            probe = Gate(options=cleaned.get("options", ""))
-            options = probe.option_list
-            if len(options) < 2 or not any(option.is_choice for option in options):
-                self.add_error(
-                    "options",
-                    f"Write at least two options, one a line, and mark your choice by starting its line with "
-                    f"{CHOICE_MARK}.",
-                )
         return cleaned
-
-
-def _questions_after(series: Series) -> list[str]:
-    """Return the keys of the quiz questions that show a stage of the case after this one."""
-    later = Series.objects.filter(case_id=series.case_id).filter(
-        Q(order__gt=series.order) | Q(order=series.order, pk__gt=series.pk)
-    )
-    questions = Question.objects.filter(Q(series__in=later) | Q(image__series__in=later))
-    return list(questions.order_by("key").values_list("key", flat=True).distinct())
 
 
 class GateInline(admin.StackedInline):
@@ -149,6 +192,18 @@ class SeriesAdminForm(forms.ModelForm):
         help_text="Choose several PNG or JPEG files at once. Usable files are added in the order chosen; "
         "any that cannot be used are listed with the reason.",
     )
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is not None and self.has_changed():
+            values = {name: cleaned.get(name) for name in ("order", "label_confirmed", "after_reveal")}
+            held = questions_closed(case_id=self.instance.case_id, stages={self.instance.pk: values})
+            if held:
+                raise forms.ValidationError(
+                    f"Quiz questions use images of stages this would put behind a gate or hide ({', '.join(held)}): "
+                    "residents could not see them. Move those questions to another stage first."
+                )
+        return cleaned
 
 
 @admin.register(Series)

@@ -17,7 +17,7 @@ from .cases import (
     random_secret,
 )
 from .choices import AcrAnatomy, AcrPathology, Modality, Phase, Plane, Rating, Region, Sex, WindowPreset
-from .gates import GATE_TEXT_LIMIT, Gate, GateAnswer, GateAnswerQuerySet, GateOption, GateQuerySet, unanswered_gates
+from .gates import GATE_TEXT_LIMIT, Gate, GateAnswer, GateAnswerQuerySet, GateOption, GateQuerySet
 from .reveals import DIFFERENTIAL_ENTRIES, Reveal, RevealDifferential, RevealQuerySet
 from .stages import (
     STUDY_DAY_LIMIT,
@@ -48,7 +48,6 @@ __all__ = [
     "GateAnswerQuerySet",
     "GateOption",
     "GateQuerySet",
-    "unanswered_gates",
     "STUDY_DAY_LIMIT",
     "WEB_SCHEMES",
     "AcrAnatomy",

@@ -66,7 +66,7 @@ class CaseQuerySet(models.QuerySet):
         Series, Image = _stage_models()
         first_thumbnail = (
             Image.objects.shown()
-            .filter(series__case=OuterRef("pk"), series__after_reveal=False, series__label_confirmed=True)
+            .filter(series__in=Series.objects.open(), series__case=OuterRef("pk"))
             .order_by("series__order", "series__pk", "-is_key", "order", "pk")
             .annotate(picture=Coalesce(NullIf("thumbnail", Value("")), "file", output_field=models.CharField()))
             .values("picture")[:1]

@@ -3,8 +3,10 @@
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from .stages import Series
 
@@ -22,14 +24,14 @@ class GateOption:
 
 
 class GateQuerySet(models.QuerySet):
-    def reached(self) -> "GateQuerySet":
-        """Return the gates readers meet: after a stage shown before the reveal."""
-        return self.filter(series__after_reveal=False, series__label_confirmed=True)
-
     def before(self, series: Series) -> "GateQuerySet":
-        """Return the gates readers meet on the way to this stage of its case (the stage's own gate is not one)."""
+        """Return the gates on the way to this stage of its case (the stage's own gate is not one).
+
+        Every gate counts, whatever its own stage's flags: a stage unconfirmed or marked "shown after reveal"
+        keeps its gate in front of the stages after it (fail closed).
+        """
         earlier = Q(series__order__lt=series.order) | Q(series__order=series.order, series__pk__lt=series.pk)
-        return self.reached().filter(earlier, series__case_id=series.case_id)
+        return self.filter(earlier, series__case_id=series.case_id)
 
 
 class Gate(models.Model):
@@ -65,6 +67,7 @@ class Gate(models.Model):
     )
 
     objects = GateQuerySet.as_manager()
+    history = HistoricalRecords()  # on the case's History page with its stage (cases.history)
 
     class Meta:
         constraints = [
@@ -75,7 +78,26 @@ class Gate(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Gate after {self.series}"
+        return f"Gate: {self.prompt}"  # no query: the case's History page names every record
+
+    def clean(self) -> None:
+        """Refuse a gate after a stage shown only after the reveal, and a "next step" gate nobody could answer."""
+        problems = {}
+        try:
+            after_reveal = self.series.after_reveal
+        except Series.DoesNotExist:
+            after_reveal = False
+        if after_reveal:
+            problems[NON_FIELD_ERRORS] = (
+                "This stage is shown only after the reveal: a gate goes after a stage readers see before it."
+            )
+        options = self.option_list
+        if self.kind == self.Kind.NEXT_STEP and (len(options) < 2 or not any(option.is_choice for option in options)):
+            problems["options"] = (
+                f"Write at least two options, one a line, and mark your choice by starting its line with {CHOICE_MARK}."
+            )
+        if problems:
+            raise ValidationError(problems)
 
     DEFAULT_QUESTIONS = {
         Kind.IMPRESSION: "What is your impression so far?",
@@ -141,8 +163,3 @@ class GateAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"Answer to gate {self.gate_id}"
-
-
-def unanswered_gates(*, answers: models.QuerySet) -> models.QuerySet:
-    """Return the gates readers meet that none of these answers (one reader's) answers."""
-    return Gate.objects.reached().filter(~Exists(answers.filter(gate=OuterRef("pk"))))

@@ -22,14 +22,20 @@ class SeriesQuerySet(models.QuerySet):
         return self.shown().filter(after_reveal=False)
 
     def for_page(self) -> "SeriesQuerySet":
-        """Return the stages readers may see with what the case page shows of them: their gates and images."""
-        return self.shown().select_related("gate").prefetch_related(Prefetch("images", queryset=Image.objects.shown()))
+        """Return the stages readers may see with what the case page shows of them: their gates and images; and
+        the unconfirmed stages that have a gate, which still holds back the stages after it (never shown)."""
+        stages = self.filter(Q(label_confirmed=True) | Q(gate__isnull=False))
+        return stages.select_related("gate").prefetch_related(Prefetch("images", queryset=Image.objects.shown()))
 
     def open(self) -> "SeriesQuerySet":
         """Return the stages shown before the reveal that no gate holds back: those before the case's first gate,
-        and that stage itself (what every reader sees before answering anything)."""
+        and that stage itself (what every reader sees before answering anything).
+
+        A gate counts whatever its own stage's flags (fail closed): unticking "label confirmed" or ticking
+        "shown after reveal" on a gated stage hides that stage, never the gate.
+        """
         earlier = Q(order__lt=OuterRef("order")) | Q(order=OuterRef("order"), pk__lt=OuterRef("pk"))
-        gated = self.model.objects.presented().filter(earlier, case=OuterRef("case"), gate__isnull=False)
+        gated = self.model.objects.filter(earlier, case=OuterRef("case"), gate__isnull=False)
         return self.presented().filter(~Exists(gated))
 
 

@@ -59,7 +59,7 @@ def make_gate(*, series: Series, **overrides) -> Gate:
 def pass_gates(client, number: str) -> None:
     """Answer every gate of a case in order, as a reader who works through it before the reveal."""
     answers = {Gate.Kind.NEXT_STEP: {"option": "1"}, Gate.Kind.DIFFERENTIAL: {"differential_1": "gout"}}
-    for gate in Gate.objects.reached().filter(series__case__number=number).order_by("series__order", "series__pk"):
+    for gate in Gate.objects.filter(series__case__number=number).order_by("series__order", "series__pk"):
         data = answers.get(gate.kind, {"text": "So far: something in the soft tissues."})
         response = client.post(reverse("cases:gate-answer", args=[number, gate.pk]), data)
         assert response.status_code == 302, response.content

@@ -259,3 +259,138 @@ def test_an_answer_without_the_csrf_token_is_refused(resident, work_up):
     client.force_login(resident)
     assert answer(client, case, gates[0], {"option": "2"}).status_code == 403
     assert not GateAnswer.objects.exists()
+
+
+def card_data(case, stages: list[Series], **changed) -> dict:
+    """The case form with its stage cards as stored, ``changed`` values (``series-<index>-<name>``) put over them."""
+    from cases.tests.test_admin import case_form_data
+
+    authors = list(case.authors.values_list("pk", flat=True))
+    data = case_form_data(number=case.number, status=case.status, authors=authors)
+    data |= {"series-TOTAL_FORMS": len(stages), "series-INITIAL_FORMS": len(stages)}
+    for index, stage in enumerate(stages):
+        data |= {f"series-{index}-id": stage.pk, f"series-{index}-case": case.pk, f"series-{index}-order": stage.order}
+        data |= {f"series-{index}-modality": stage.modality, f"series-{index}-caption": stage.caption}
+        data |= {f"series-{index}-plane": stage.plane, f"series-{index}-phase": stage.phase}
+        data |= {f"series-{index}-after_reveal": "on"} if stage.after_reveal else {}
+        data |= {f"series-{index}-label_confirmed": "on"} if stage.label_confirmed else {}
+    data |= changed
+    return {name: value for name, value in data.items() if value is not None}
+
+
+@pytest.mark.parametrize("change", [{"label_confirmed": False}, {"after_reveal": True}])
+def test_hiding_the_gated_stage_keeps_its_gate_in_front_of_the_stages_after_it(client, resident, work_up, change):
+    """Fail closed: a gate holds back the stages after it whatever its own stage's flags say."""
+    case, stages, images, gates = work_up
+    Series.objects.filter(pk=stages[0].pk).update(**change)
+    client.force_login(resident)
+    body = page(client, case)
+    assert "Second stage" not in body and "Third stage" not in body
+    assert f'id="gate-{gates[0].pk}"' in body and "data-reveal" not in body
+    assert client.get(reverse("cases:media-file", args=[images[1].file.name])).status_code == 404
+    viewer = client.get(reverse("cases:case-viewer-data", args=[case.number])).json()
+    assert viewer["series"] == []
+    assert not Series.objects.open().filter(case=case).exists()
+    assert client.post(reverse("cases:case-reveal", args=[case.number]), {"committed_answer": "x"}).status_code == 400
+    response = answer(client, case, gates[0], {"option": "2"})
+    assert response.status_code == 302 and response["Location"].endswith(f"#stage-{stages[1].pk}")
+    assert "Second stage computed tomography caption" in page(client, case)
+
+
+def test_the_stage_cards_refuse_showing_a_gated_stage_after_the_reveal(client, editor, work_up):
+    case, stages, _, _ = work_up
+    client.force_login(editor)
+    data = card_data(case, stages, **{"series-0-after_reveal": "on"})
+    response = client.post(reverse("admin:cases_case_change", args=[case.pk]), data)
+    assert response.status_code == 200 and "has a gate after it" in response.content.decode()
+    stages[0].refresh_from_db()
+    assert not stages[0].after_reveal
+
+
+def test_a_gate_on_a_stage_shown_after_the_reveal_is_refused_by_the_model(work_up):
+    from django.core.exceptions import ValidationError
+
+    case, stages, _, _ = work_up
+    stage = make_series(case=case, order=4, after_reveal=True)
+    with pytest.raises(ValidationError, match="shown only after the reveal"):
+        Gate(series=stage, kind=Gate.Kind.IMPRESSION, reasoning="Why.").full_clean()
+    with pytest.raises(ValidationError, match="at least two options"):
+        Gate(series=stages[2], kind=Gate.Kind.NEXT_STEP, options="*", reasoning="Why.").full_clean()
+
+
+def test_reordering_the_stage_cards_keeps_quiz_questions_in_front_of_the_gates(client, faculty):
+    from quizzes.tests.factories import make_click
+
+    case = make_case(authors=[faculty], status="draft")
+    stages = [make_series(case=case, order=n, modality=m) for n, m in ((1, "XR"), (2, "CT"), (3, "MR"))]
+    for stage in stages:
+        make_image(series=stage)
+    make_gate(series=stages[1], reasoning="Why MRI.")
+    make_click(case=case, series=stages[0], key="click-the-radiograph")
+    client.force_login(faculty)
+    data = card_data(case, stages, **{"series-0-order": 4})  # the radiograph dragged last
+    response = client.post(reverse("admin:cases_case_change", args=[case.pk]), data)
+    assert response.status_code == 200 and "click-the-radiograph" in response.content.decode()
+    stages[0].refresh_from_db()
+    assert stages[0].order == 1
+    data = card_data(case, stages, **{"series-2-order": 0})  # the MRI first: the radiograph still before the gate
+    assert client.post(reverse("admin:cases_case_change", args=[case.pk]), data).status_code == 302
+    data = stage_with_gate(case) | {"gate-TOTAL_FORMS": 0, "order": 4, "label_confirmed": "on"}
+    response = client.post(reverse("admin:cases_series_change", args=[stages[0].pk]), data)  # the stage's own page
+    assert response.status_code == 200 and "click-the-radiograph" in response.content.decode()
+
+
+def test_the_work_up_so_far_names_no_stage_behind_an_unanswered_gate(client, resident, work_up):
+    """The reader answered the CT's gate, then the author put a gate after the radiograph in front of it."""
+    case, stages, _, gates = work_up
+    gates[0].delete()
+    client.force_login(resident)
+    assert answer(client, case, gates[1], {"text": "New bone"}).status_code == 302
+    make_gate(series=stages[0], question="What next, author?", reasoning="Why CT.")
+    body = page(client, case)
+    assert "Second stage" not in body
+    assert stages[1].label not in body and "What is your impression so far?" not in body and "New bone" not in body
+
+
+@pytest.mark.parametrize("first_stage", ["empty", "held"])
+def test_a_case_card_thumbnail_never_comes_from_a_stage_behind_a_gate(client, resident, first_stage):
+    from cases.models import Image
+
+    case = make_case(title="Card thumbnail case")
+    first = make_series(case=case, order=1)
+    if first_stage == "held":
+        Image.objects.filter(pk=make_image(series=first).pk).update(held_for_review=True)
+    make_gate(series=first)
+    hidden = make_image(series=make_series(case=case, order=2, modality="CT"))
+    client.force_login(resident)
+    response = client.get(reverse("cases:case-list"))
+    body = response.content.decode()
+    assert "Card thumbnail case" in body
+    assert hidden.thumbnail.name not in body and hidden.file.name not in body
+
+
+def test_an_impression_within_the_limit_as_the_browser_counts_it_is_kept(client, resident, work_up):
+    case, _, _, gates = work_up
+    gates[0].delete()
+    client.force_login(resident)
+    text = "ab\r\n" * 300 + "x" * (GATE_TEXT_LIMIT - 900)  # within the limit once CRLF counts as one
+    assert answer(client, case, gates[1], {"text": text}).status_code == 302
+    assert len(GateAnswer.objects.get().text) == GATE_TEXT_LIMIT
+
+
+def test_an_option_is_the_authors_choice_only_if_its_own_line_is_marked(client, resident, work_up):
+    case, _, _, gates = work_up
+    Gate.objects.filter(pk=gates[0].pk).update(options="CT of the pelvis\n*CT of the pelvis")
+    client.force_login(resident)
+    assert answer(client, case, gates[0], {"option": "1"}).status_code == 302
+    assert not GateAnswer.objects.get().chose_authors_option
+
+
+def test_the_last_gate_says_the_diagnosis_comes_next(client, resident, work_up):
+    case, _, _, gates = work_up
+    client.force_login(resident)
+    assert "The next stages appear once you answer" in page(client, case)
+    answer(client, case, gates[0], {"option": "2"})
+    Series.objects.filter(case=case, order=3).update(after_reveal=True)
+    body = page(client, case)
+    assert "The next stages appear" not in body and "your diagnosis comes next" in body

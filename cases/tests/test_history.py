@@ -87,7 +87,7 @@ def test_reading_the_history_takes_the_same_queries_however_long_it_is(edits):
     with CaptureQueriesContext(connection) as queries:
         changes = case_part_changes(case)
     assert sum(change.count for change in changes) == edits + 2
-    assert len(queries) == 6
+    assert len(queries) == 7  # one per kind of part
 
 
 def test_a_malformed_history_address_is_not_found(client, faculty):
@@ -165,3 +165,20 @@ def test_an_old_version_cannot_be_posted_back(client, editor):
     assert response.status_code == 403
     case.refresh_from_db()
     assert (case.title, case.status) == ("New title", Case.Status.PUBLISHED)
+
+
+def test_a_gate_changed_on_its_stage_is_in_the_case_history():
+    from cases.models import Gate
+    from cases.tests.factories import make_gate
+
+    case = make_case()
+    gate = make_gate(series=make_series(case=case), question="What next?", reasoning="Why CT.")
+    gate.reasoning = "Why CT: the cortex."
+    gate.save()
+    latest = case_part_changes(case)[0]
+    assert (latest.part, latest.name, latest.action, latest.fields) == (
+        "Gate",
+        "Gate: What next?",
+        "changed",
+        [str(Gate._meta.get_field("reasoning").verbose_name)],
+    )

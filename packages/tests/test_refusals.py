@@ -181,6 +181,20 @@ def test_a_question_naming_a_missing_stage_is_refused(package, faculty):
     assert "names a stage the case does not have" in refused(data, faculty)
 
 
+@pytest.mark.parametrize(
+    ("stage", "gate", "message"),
+    [
+        (0, {"kind": "next_step", "options": "*", "reasoning": "Why."}, "case.stages[1].gate.options: Write at least"),
+        (1, {"kind": "impression", "options": "", "reasoning": "Why."}, "shown only after the reveal"),
+    ],
+)
+def test_a_gate_the_authoring_screen_refuses_is_refused(package, faculty, stage, gate, message):
+    """A "next step" gate without options could never be answered: its case could never be revealed."""
+    gate = {"question": ""} | gate
+    data = with_case(package, lambda document: document["case"]["stages"][stage].update(gate=gate))
+    assert message in refused(data, faculty)
+
+
 def test_a_refusal_is_logged_without_the_names_in_the_zip(package, faculty, client, caplog):
     client.force_login(faculty)
     upload = zip_of({**package, "Doe^John/../../x.png": b"x"})
