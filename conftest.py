@@ -16,7 +16,8 @@ def pytest_addoption(parser):
     parser.addoption(
         "--database-tests-only",
         action="store_true",
-        help="Run only the tests that use a database (CI's second pass, on PostgreSQL: the others do not change).",
+        help="Run only the tests whose outcome the database engine can change (CI's second pass, on PostgreSQL): "
+        "those that use a database, but of the browser tests only those marked postgresql.",
     )
 
 
@@ -25,17 +26,26 @@ def uses_a_database(item) -> bool:
     return bool(marked) or bool(DATABASE_FIXTURES & set(item.fixturenames))
 
 
+def engine_can_change(item) -> bool:
+    """A browser test checks what a person sees; the requests behind it are the view tests' on both engines. Those
+    marked postgresql run where the engine can change the flow itself (the site's processes, the reveal's writes)."""
+    if item.get_closest_marker("browser"):
+        return bool(item.get_closest_marker("postgresql"))
+    return uses_a_database(item)
+
+
 def pytest_collection_modifyitems(config, items):
     """Start the tests that run the site's own processes (a minute each) first, after pytest-django's order.
 
     They use no test database, so their place does not matter to it; under pytest-xdist the other worker
     runs the short tests meanwhile, instead of one worker finishing the session alone on them.
-    With ``--database-tests-only`` the tests that reach no database are left out: they ran in the first pass.
+    With ``--database-tests-only`` the tests whose outcome the engine cannot change are left out: they ran in
+    the first pass.
     """
     if config.getoption("database_tests_only"):
         kept, left_out = [], []
         for item in items:
-            (kept if uses_a_database(item) else left_out).append(item)
+            (kept if engine_can_change(item) else left_out).append(item)
         config.hook.pytest_deselected(items=left_out)
         items[:] = kept
     items.sort(key=lambda item: "database_url" not in item.fixturenames)

@@ -196,3 +196,24 @@ def test_every_tests_folder_is_collected():
     options = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
     folders = {path.parent.parent.name for path in ROOT.glob("*/tests/__init__.py")}
     assert folders <= set(options["testpaths"]), f"not collected: {folders - set(options['testpaths'])}"
+
+
+class _Item:
+    """What ``engine_can_change`` reads of a collected test: its marks and fixtures."""
+
+    def __init__(self, *marks: str, fixtures: tuple[str, ...] = ()):
+        self.marks, self.fixturenames = set(marks), list(fixtures)
+
+    def get_closest_marker(self, name: str):
+        return name if name in self.marks else None
+
+
+def test_the_postgresql_pass_keeps_the_database_tests_and_the_marked_browser_tests():
+    from conftest import engine_can_change
+
+    assert engine_can_change(_Item("django_db"))
+    assert engine_can_change(_Item(fixtures=("transactional_db",)))
+    assert engine_can_change(_Item(fixtures=("database_url",)))
+    assert engine_can_change(_Item("browser", "postgresql", fixtures=("live_server",)))
+    assert not engine_can_change(_Item())
+    assert not engine_can_change(_Item("browser", "django_db", fixtures=("live_server",)))

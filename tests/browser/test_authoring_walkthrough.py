@@ -33,7 +33,7 @@ from tests.processes import wait_for
 from .conftest import log_in, script_errors
 from .test_case_from_study import study_files
 
-pytestmark = [pytest.mark.browser]
+pytestmark = [pytest.mark.browser, pytest.mark.postgresql]
 
 MAX_CLICKS = 30
 LAPTOP = {"width": 1366, "height": 768}

@@ -8,7 +8,7 @@ from cases.models import Case, CaseFinding, Gate
 
 from .conftest import log_in, script_errors
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 
 
 def test_resident_works_tf101_through_its_gate_reveals_and_follows_a_finding_to_its_slice(
