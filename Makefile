@@ -28,7 +28,8 @@ PYTEST_PARALLEL ?= --numprocesses=auto --maxprocesses=4
 .PHONY: run test test-setup lint serve-check bench bench-serve clean
 
 # uv installs the pinned requirements in seconds where pip takes most of a minute (docs/decisions.md,
-# "Installs by uv"); pip installs only uv itself.
+# "Installs by uv"); pip installs only uv itself. Compiled at install: where PYTHONDONTWRITEBYTECODE is set (as
+# on our machines) no process writes bytecode, and every one would compile Django again.
 UV_VERSION := 0.13.9
 UV := $(VENV)/bin/uv
 
@@ -37,11 +38,11 @@ $(UV):
 	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 $(VENV)/.runtime: requirements.txt | $(UV)
-	$(UV) pip install --quiet --python $(PY) -r requirements.txt
+	$(UV) pip install --quiet --compile-bytecode --python $(PY) -r requirements.txt
 	touch $@
 
 $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
-	$(UV) pip install --quiet --python $(PY) -r requirements.txt -r requirements-dev.txt
+	$(UV) pip install --quiet --compile-bytecode --python $(PY) -r requirements.txt -r requirements-dev.txt
 	touch $@
 
 $(CHROMIUM):
@@ -129,8 +130,11 @@ lint: $(VENV)/.dev node_modules/.installed
 test-setup: $(VENV)/.dev $(CHROMIUM) $(DCMTK) $(TESSDATA) $(NGINX) node_modules/.installed
 	$(PY) manage.py demo_files --settings=teachingfile.settings.test
 
+# The project compiled first: with PYTHONDONTWRITEBYTECODE set, each of the hundreds of processes the tests start
+# (xdist workers, the site's own processes) would compile it again.
 test: test-setup lint
 	node --test tests/js/
+	$(PY) -m compileall -q -j 0 -x '/(\.venv|node_modules|\.git)/' . > /dev/null
 	$(VENV)/bin/pytest $(PYTEST_PARALLEL) --durations=10
 
 # The benchmarks that need no server or browser of ours, a few minutes in all (docs/benchmarks.md has the others;
