@@ -28,7 +28,8 @@ def uses_a_database(item) -> bool:
 
 def engine_can_change(item) -> bool:
     """A browser test checks what a person sees; the requests behind it are the view tests' on both engines. Those
-    marked postgresql run where the engine can change the flow itself (the site's processes, the reveal's writes)."""
+    marked postgresql run where the engine can change the flow itself (the site's processes, imports through the
+    live server, the reveal's writes)."""
     if item.get_closest_marker("browser"):
         return bool(item.get_closest_marker("postgresql"))
     return uses_a_database(item)

@@ -15,7 +15,7 @@ from imaging.tests.corpus import burned_in as corpus
 
 from .conftest import log_in, script_errors
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

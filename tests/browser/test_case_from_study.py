@@ -15,7 +15,7 @@ from cases.models import Case
 
 from .conftest import log_in, script_errors
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 
 
 def _part10(dataset: Dataset) -> bytes:

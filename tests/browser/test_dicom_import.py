@@ -15,7 +15,7 @@ from ingest.models import IngestJob
 
 from .conftest import log_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 
 
 def dicom_bytes(dataset) -> bytes:

@@ -11,7 +11,7 @@ from imaging.tests.corpus import junk
 
 from .conftest import log_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 
 FILES = 12
 UPLOAD_BYTES_PER_SECOND = 1_000_000  # about five seconds for the 4.7 MB sent

@@ -14,7 +14,7 @@ from ingest.models import IngestJob
 
 from .conftest import log_in, script_errors
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_bar_follows_the_job_and_the_report_replaces_it(browser, demo_site):
