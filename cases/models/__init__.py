@@ -17,8 +17,8 @@ from .cases import (
     random_secret,
 )
 from .choices import AcrAnatomy, AcrPathology, Modality, Phase, Plane, Rating, Region, Sex, WindowPreset
-from .gates import GATE_TEXT_LIMIT, Gate, GateAnswer, GateAnswerQuerySet, GateOption, GateQuerySet
-from .reveals import DIFFERENTIAL_ENTRIES, Reveal, RevealDifferential, RevealQuerySet
+from .gates import GATE_TEXT_LIMIT, Gate, GateAnswer, GateOption, GateQuerySet
+from .reveals import DIFFERENTIAL_ENTRIES, ReaderQuerySet, Reveal, RevealDifferential
 from .stages import (
     STUDY_DAY_LIMIT,
     Annotation,
@@ -45,7 +45,6 @@ __all__ = [
     "GATE_TEXT_LIMIT",
     "Gate",
     "GateAnswer",
-    "GateAnswerQuerySet",
     "GateOption",
     "GateQuerySet",
     "STUDY_DAY_LIMIT",
@@ -74,7 +73,7 @@ __all__ = [
     "Region",
     "Reveal",
     "RevealDifferential",
-    "RevealQuerySet",
+    "ReaderQuerySet",
     "Series",
     "SeriesQuerySet",
     "Sex",

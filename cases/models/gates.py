@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from .reveals import ReaderQuerySet
 from .stages import Series
 
 GATE_TEXT_LIMIT = 1000  # a reader's impression so far
@@ -126,16 +127,6 @@ class Gate(models.Model):
         return options
 
 
-class GateAnswerQuerySet(models.QuerySet):
-    def for_reader(self, *, user=None, session_key: str | None = None) -> "GateAnswerQuerySet":
-        """Return the answers of a logged-in user, or of an anonymous session (as reveals are kept)."""
-        if user is not None and user.is_authenticated:
-            return self.filter(user=user)
-        if session_key:
-            return self.filter(user__isnull=True, session_key=session_key)
-        return self.none()
-
-
 class GateAnswer(models.Model):
     """A reader's answer to a gate: their impression, the option they chose, or their differential."""
 
@@ -148,7 +139,7 @@ class GateAnswer(models.Model):
     chose_authors_option = models.BooleanField(default=False)
     differential = models.JSONField(default=list, blank=True, help_text="Up to three diagnoses, most likely first.")
 
-    objects = GateAnswerQuerySet.as_manager()
+    objects = ReaderQuerySet.as_manager()
 
     class Meta:
         constraints = [

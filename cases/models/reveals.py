@@ -9,9 +9,11 @@ from .cases import Case
 DIFFERENTIAL_ENTRIES = 3  # a reader's differential before the reveal: their top three
 
 
-class RevealQuerySet(models.QuerySet):
-    def for_reader(self, *, user=None, session_key: str | None = None) -> "RevealQuerySet":
-        """Return the reveals of a logged-in user, or of an anonymous session."""
+class ReaderQuerySet(models.QuerySet):
+    """Rows a reader keeps, by user once logged in or by session before: reveals and gate answers."""
+
+    def for_reader(self, *, user=None, session_key: str | None = None) -> "ReaderQuerySet":
+        """Return the rows of a logged-in user, or of an anonymous session."""
         if user is not None and user.is_authenticated:
             return self.filter(user=user)
         if session_key:
@@ -35,7 +37,7 @@ class Reveal(models.Model):
     committed_answer = models.CharField(max_length=200, blank=True)
     self_assessment = models.CharField(max_length=10, choices=Assessment.choices, blank=True)
 
-    objects = RevealQuerySet.as_manager()
+    objects = ReaderQuerySet.as_manager()
 
     class Meta:
         ordering = ["-revealed_at"]

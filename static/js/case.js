@@ -154,9 +154,9 @@ function csrfToken() {
   return input ? input.value : "";
 }
 
-function bindReveal(viewer) {
-  var form = document.querySelector("form[data-reveal]");
-  if (!form || !window.fetch) return;
+// Post a form by fetch with its button off meanwhile; read ("text" or "json") reads a success for done. A
+// refusal shows the server's plain-text reason, else failure(status), beside the form, the button on again.
+function submitByFetch(form, read, failure, done) {
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var button = form.querySelector("button[type=submit]");
@@ -168,24 +168,31 @@ function bindReveal(viewer) {
       headers: { "X-Requested-With": "fetch" },
       credentials: "same-origin",
     }).then(function (response) {
+      if (response.ok) return response[read]();
       return response.text().then(function (text) {
-        if (!response.ok) {
-          var plain = (response.headers.get("Content-Type") || "").indexOf("text/plain") === 0;
-          throw new Error(plain ? text : "The diagnosis could not be shown (error " + response.status + "). Reload the page and try again.");
-        }
-        return text;
+        var plain = (response.headers.get("Content-Type") || "").indexOf("text/plain") === 0;
+        throw new Error(plain ? text : failure(response.status));
       });
-    }).then(function (html) {
-      var slot = document.getElementById("answer-slot");
-      slot.innerHTML = html;
-      viewer.revealed();
-      var answer = document.getElementById("answer");
-      if (answer) answer.focus();
-    }).catch(function (problem) {
+    }).then(done).catch(function (problem) {
       error.textContent = problem.message;
       error.hidden = false;
       button.disabled = false;
     });
+  });
+}
+
+function bindReveal(viewer) {
+  var form = document.querySelector("form[data-reveal]");
+  if (!form || !window.fetch) return;
+  var failure = function (status) {
+    return "The diagnosis could not be shown (error " + status + "). Reload the page and try again.";
+  };
+  submitByFetch(form, "text", failure, function (html) {
+    var slot = document.getElementById("answer-slot");
+    slot.innerHTML = html;
+    viewer.revealed();
+    var answer = document.getElementById("answer");
+    if (answer) answer.focus();
   });
 }
 
@@ -205,37 +212,19 @@ function scrollToSentStages() {
 function bindGate() {
   var form = document.querySelector("form[data-gate]");
   if (!form || !window.fetch) return;
-  form.addEventListener("submit", function (event) {
-    event.preventDefault();
-    var button = form.querySelector("button[type=submit]");
-    var error = form.querySelector(".reveal-error");
-    button.disabled = true;
-    fetch(form.action, {
-      method: "POST",
-      body: new FormData(form),
-      headers: { "X-Requested-With": "fetch" },
-      credentials: "same-origin",
-    }).then(function (response) {
-      if (response.ok) return response.json();
-      return response.text().then(function (text) {
-        var plain = (response.headers.get("Content-Type") || "").indexOf("text/plain") === 0;
-        throw new Error(plain ? text : "Your answer could not be kept (error " + response.status + "). Try again.");
-      });
-    }).then(function (result) {
-      var target = new URL(result.url, window.location.href);
-      if (target.pathname + target.search !== window.location.pathname + window.location.search) {
-        window.location.assign(target.href);
-        return;
-      }
-      // The same page: load it again (it now holds the stages just sent) and open it at the first of them.
-      sessionStorage.setItem(GATE_SCROLL, target.hash.slice(1));
-      history.scrollRestoration = "manual";
-      window.location.reload();
-    }).catch(function (problem) {
-      error.textContent = problem.message;
-      error.hidden = false;
-      button.disabled = false;
-    });
+  var failure = function (status) {
+    return "Your answer could not be kept (error " + status + "). Try again.";
+  };
+  submitByFetch(form, "json", failure, function (result) {
+    var target = new URL(result.url, window.location.href);
+    if (target.pathname + target.search !== window.location.pathname + window.location.search) {
+      window.location.assign(target.href);
+      return;
+    }
+    // The same page: load it again (it now holds the stages just sent) and open it at the first of them.
+    sessionStorage.setItem(GATE_SCROLL, target.hash.slice(1));
+    history.scrollRestoration = "manual";
+    window.location.reload();
   });
 }
 
