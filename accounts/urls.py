@@ -1,4 +1,7 @@
+from django.contrib.auth import views as auth_views
 from django.urls import path
+
+from cases.page_cache import anonymous_page
 
 from . import views
 
@@ -11,6 +14,9 @@ urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("signup/<str:token>/", views.signup_invited, name="signup-invited"),
     path("signup/activate/<str:token>/", views.signup_activate, name="signup-activate"),
+    # Shadows django.contrib.auth.urls' "login" (same path): the page a visitor with no session gets is the same for
+    # all of them but for its CSRF token, so it is kept (cases/page_cache.py); a POST goes through to the view.
+    path("login/", anonymous_page(auth_views.LoginView.as_view()), name="login-page"),
     # Shadows django.contrib.auth.urls' "password_reset" (included after this URLconf, same path): plain-text
     # e-mail, and a limit on how often it is sent.
     path("password_reset/", views.PasswordResetView.as_view(), name="password-reset"),

@@ -6,6 +6,7 @@ class CasesConfig(AppConfig):
     verbose_name = "Teaching cases"
 
     def ready(self) -> None:
-        from .page_cache import connect_signals
+        from . import page_cache, reader_pages
 
-        connect_signals(self.apps)
+        page_cache.connect_signals(self.apps)
+        reader_pages.connect_signals(self.apps)

@@ -5,7 +5,8 @@ candidate at or after it, wrapping round), among the cases published before the 
 published at noon does not change the afternoon's choice. A reader who has revealed it is told so and is
 offered the next unknown after it in the same order. One query for the range of ids (two on a site whose every
 case is new), one for the day's case and one for the next unknown once it is revealed, each a walk of an index
-from a point: none counts or reads the whole table.
+from a point: none counts or reads the whole table. The choice reads ids, numbers and the reveal state only;
+the page shows the chosen case by its card (``page_cache.case_cards``), kept apart.
 """
 
 import hashlib
@@ -46,7 +47,7 @@ def case_of_the_day(*, cases: QuerySet, reveals: QuerySet, day: date) -> CaseOfT
         low, high = _id_range(candidates)
     if low is None:
         return CaseOfTheDay(case=None)
-    ordered = candidates.with_reveal_state(reveals).for_list().order_by("pk")
+    ordered = candidates.with_reveal_state(reveals).only("pk", "number").order_by("pk")
     point = day_point(day, low=low, high=high)
     chosen = ordered.filter(pk__gte=point).first() or ordered.first()
     if not chosen.revealed:

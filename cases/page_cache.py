@@ -29,6 +29,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
+from django.template.response import SimpleTemplateResponse
 from django.utils.safestring import SafeString, mark_safe
 
 from teachingfile import cache_reads
@@ -45,6 +46,7 @@ PAGE_MAX_QUERY = 200
 # has in its place. Escaped page text cannot close an attribute, so neither can be forged by what an author wrote.
 CSRF_FIELD = re.compile(rb'name="csrfmiddlewaretoken" value="[A-Za-z0-9]{64}"')
 CSRF_SLOT = b'name="csrfmiddlewaretoken" value="(kept-page-token-slot)"'
+MESSAGES_COOKIE = CookieStorage.cookie_name
 # The models whose rows a cached part shows (by label: this module is imported by the models' app config).
 CONTENT_MODELS = (
     "cases.Case",
@@ -75,6 +77,13 @@ def content_version() -> str | None:
     if remembered is not None and version is not None:
         remembered["version"] = version
     return version
+
+
+def remember_content_version(version: str) -> None:
+    """Remember, for the rest of this request, the content version a caller read itself."""
+    remembered = _request_version.get()
+    if remembered is not None:
+        remembered["version"] = version
 
 
 def content_changed(**_signal) -> None:
@@ -113,7 +122,7 @@ def connect_signals(apps) -> None:
 
 def cached_part(name: str, *vary_on, render: Callable[[], str]) -> SafeString:
     """Return the rendered part ``name`` for these inputs, rendering it only when the cache has none."""
-    key = _key("part", name, *vary_on)
+    key = part_key("part", name, *vary_on)
     html = cache_reads.cached(key) if key else None
     if html is None:
         html = render()
@@ -165,7 +174,7 @@ def case_cards(cases, *, hide_diagnosis: bool = False) -> list[SafeString]:
         else cases.prefetch_related(None).values_list("pk", "revealed")
     )
     # Without a version (the cache unreachable) the keys are this call's own, and nothing is read or kept.
-    keys = {pk: _key("card", pk, revealed, hide_diagnosis, version=version) or pk for pk, revealed in rows}
+    keys = {pk: part_key("card", pk, revealed, hide_diagnosis, version=version) or pk for pk, revealed in rows}
     found = cache_reads.cached_many(list(keys.values())) if version else {}
     missing = {pk: revealed for pk, revealed in rows if keys[pk] not in found}
     if missing:
@@ -181,7 +190,7 @@ def case_cards(cases, *, hide_diagnosis: bool = False) -> list[SafeString]:
     return [mark_safe(found[keys[pk]]) for pk, _ in rows if keys[pk] in found]
 
 
-def _key(*parts, version: str | None = None) -> str | None:
+def part_key(*parts, version: str | None = None) -> str | None:
     """Return the key of a part under the content version, or None when the cache cannot say which it is."""
     version = version or content_version()
     if version is None:
@@ -201,12 +210,27 @@ def _page_key(request: HttpRequest) -> str | None:
     if len(query) > PAGE_MAX_QUERY or request.user.is_authenticated:
         return None
     flags = (settings.TEACHINGFILE_ANONYMOUS_BROWSING, settings.TEACHINGFILE_OPEN_SIGNUP)
-    return _key("page", request.get_host(), request.path, query, flags)
+    return part_key("page", request.get_host(), request.path, query, flags)
 
 
 def _reader_cookies() -> tuple[str, ...]:
     """The cookies that make a visitor's page their own: their session (reveals, login) and their messages."""
-    return (settings.SESSION_COOKIE_NAME, CookieStorage.cookie_name)
+    return (settings.SESSION_COOKIE_NAME, MESSAGES_COOKIE)
+
+
+def sets_cookies(response: HttpResponse) -> bool:
+    """Say whether the response sets a cookie other than the CSRF one (which each served copy sets anew)."""
+    return bool(set(response.cookies) - {settings.CSRF_COOKIE_NAME})
+
+
+def shows_messages(request: HttpRequest) -> bool:
+    """Say whether the request has messages for the reader (which a page shows once, so is never kept)."""
+    return bool(len(get_messages(request)))
+
+
+def csrf_field(token: str) -> bytes:
+    """Return what a kept page's CSRF slot becomes for the reader holding this token."""
+    return b'name="csrfmiddlewaretoken" value="%s"' % token.encode()
 
 
 def anonymous_page(view):
@@ -215,7 +239,7 @@ def anonymous_page(view):
     Such a visitor has no session (so no reveals), no account and no messages: they all get the same page, but
     for its forms' CSRF token. The page is kept with a slot where the token was, and each visitor's copy gets a
     token of their own CSRF cookie (made, and set, for one who has none), as Django's rendering would give them: no
-    visitor ever receives another's. A response that sets a cookie is not kept.
+    visitor ever receives another's. A response that sets a cookie (but the CSRF one) is not kept.
     """
 
     def wrapper(request, *args, **kwargs):
@@ -225,12 +249,14 @@ def anonymous_page(view):
         kept = cache_reads.cached(key)
         if kept is not None:
             if CSRF_SLOT in kept:
-                kept = kept.replace(CSRF_SLOT, b'name="csrfmiddlewaretoken" value="%s"' % get_token(request).encode())
+                kept = kept.replace(CSRF_SLOT, csrf_field(get_token(request)))
             response = HttpResponse(kept, content_type="text/html; charset=utf-8")
             response["Vary"] = "Cookie"
             return response
         response = view(request, *args, **kwargs)
-        kept = _without_token(request, response.content) if _keepable(request, response) else None
+        if isinstance(response, SimpleTemplateResponse):  # a class-based view's page, rendered here to be kept
+            response.render()
+        kept = without_token(request, response.content) if _keepable(request, response) else None
         if kept is not None:
             cache_reads.keep(key, kept, PAGE_SECONDS)
         return response
@@ -244,13 +270,13 @@ def _keepable(request: HttpRequest, response: HttpResponse) -> bool:
     return (
         response.status_code == 200
         and not response.streaming
-        and not response.cookies
+        and not sets_cookies(response)
         and (getattr(request, "session", None) is None or request.session.is_empty())
-        and not len(get_messages(request))
+        and not shows_messages(request)
     )
 
 
-def _without_token(request: HttpRequest, content: bytes) -> bytes | None:
+def without_token(request: HttpRequest, content: bytes) -> bytes | None:
     """Return the page with a slot in place of each CSRF token, or None when a token or the visitor's secret is
     left in another form (such a page is not kept)."""
     kept = CSRF_FIELD.sub(CSRF_SLOT, content)

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from . import file_responses, finding_links, gates, listing, page_cache, services, values, workflow
+from . import file_responses, finding_links, gates, listing, page_cache, reader_pages, services, values, workflow
 from .daily import case_of_the_day
 from .differentials import suggested_names
 from .forms import AssessmentForm, CaseFilterForm, RevealForm
@@ -44,15 +44,19 @@ def reader_required(view):
 @require_safe
 @reader_required
 @page_cache.anonymous_page
+@reader_pages.reader_page
 def home(request):
     reveals = reader_reveals(request)
     visible = Case.objects.published().visible_to(request.user)
     cases = visible.with_reveal_state(reveals).for_list()
+    today = case_of_the_day(cases=visible, reveals=reveals, day=timezone.localdate())
+    offered = today.another if today.seen else today.case
     return render(
         request,
         "cases/home.html",
         {
-            "today": case_of_the_day(cases=visible, reveals=reveals, day=timezone.localdate()),
+            "today": today,
+            "today_cards": page_cache.case_cards(cases.filter(pk=offered.pk), hide_diagnosis=True) if offered else [],
             "latest_cases": page_cache.case_cards(cases[:6]),
             "published_count": listing.count_text(listing.capped_count(visible)),
             # Per reveal, not per case: the cost follows the reader's reveals, not the size of the catalogue.
@@ -64,6 +68,7 @@ def home(request):
 @require_safe
 @reader_required
 @page_cache.anonymous_page
+@reader_pages.reader_page
 def case_list(request):
     form = CaseFilterForm(request.GET or None)
     cases = Case.objects.published().visible_to(request.user)
@@ -100,6 +105,7 @@ def case_done_list(request):
 @require_safe
 @reader_required
 @page_cache.anonymous_page
+@reader_pages.reader_page
 def case_detail(request, number: str):
     state = ReaderState.for_case(request, number)
     preview = _is_preview(request, state)
@@ -263,6 +269,7 @@ def case_assess(request, number: str):
 @require_safe
 @reader_required
 @page_cache.anonymous_page
+@reader_pages.reader_page
 def topic_list(request):
     # No case counts: "3 cases" on a site of 3 cases names the diagnosis of every unknown.
     return render(request, "cases/topic_list.html", {"topics": Topic.objects.all()})
@@ -280,6 +287,7 @@ def topic_names(request):
 @require_safe
 @reader_required
 @page_cache.anonymous_page
+@reader_pages.reader_page
 def topic_detail(request, slug: str):
     topic = get_object_or_404(Topic, slug=slug)
     page = listing.browse_page(

@@ -10,6 +10,7 @@ from django.utils.text import Truncator
 
 from accounts.names import display_name
 from cases.models import Case
+from cases.reader_pages import reader_changed
 
 from .models import Comment, CommentRevision, Flag, Notification
 
@@ -51,6 +52,8 @@ def notifications_send(
     Notification.objects.bulk_create(
         Notification(user=user, case=case, comment=comment, message=short) for user in users
     )
+    for user in users:  # bulk_create sends no signal
+        reader_changed(user.pk)
     addresses = [user.email for user in users if user.email]
     if addresses:
         text = f"{body or message}\n\n{url}\n"

@@ -8,9 +8,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_POST, require_safe
 
 from cases.models import Case, Gate, Reveal
+from cases.reader_pages import reader_page
 from cases.review_hold import hold, release
 from cases.selectors import presented_viewer_data, series_viewer_data
 
@@ -57,6 +59,7 @@ def quiz_start(request, slug: str):
 
 @require_safe
 @login_required
+@reader_page
 def attempt_detail(request, pk: int):
     """Show the next unanswered question, or the feedback on the one just answered in practice mode."""
     state = AttemptState.for_user(request.user, pk)
@@ -71,7 +74,10 @@ def attempt_detail(request, pk: int):
     if question is not None:
         context["number"] = state.number_of(question)
         context["response"] = state.responses.get(question.pk)
-    return render(request, "quizzes/attempt_detail.html", context)
+    response = render(request, "quizzes/attempt_detail.html", context)
+    if state.seconds_left is not None:
+        patch_cache_control(response, no_store=True)  # the clock moves: the page is never served again
+    return response
 
 
 @require_POST

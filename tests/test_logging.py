@@ -241,7 +241,10 @@ def with_redis_down(ask):
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": f"redis://127.0.0.1:{port}/0"}
+        cache = {
+            "BACKEND": "teachingfile.redis_cache.ReusedClientRedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+        }
         with override_settings(CACHES={"default": cache}):
             ask()
 

@@ -33,7 +33,7 @@ def redis_down():
     """Django's Redis cache, as production configures it, with Redis stopped."""
     location = f"redis://127.0.0.1:{closed_port()}/0"
     options = {"socket_connect_timeout": 1, "socket_timeout": 1, "retry": Retry(NoBackoff(), 1)}  # as in prod.py
-    cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location, "OPTIONS": options}
+    cache = {"BACKEND": "teachingfile.redis_cache.ReusedClientRedisCache", "LOCATION": location, "OPTIONS": options}
     with override_settings(CACHES={"default": cache}):
         yield
 

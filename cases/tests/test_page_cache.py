@@ -131,7 +131,7 @@ def test_with_redis_down_pages_render_uncached_and_an_edit_in_a_transaction_is_u
     make_image(series=make_series(case=case))
     client.force_login(resident)
     down = {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "teachingfile.redis_cache.ReusedClientRedisCache",
         "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
     }
     with override_settings(CACHES={"default": down}):
@@ -180,3 +180,15 @@ def test_the_public_case_page_is_kept_for_visitors_and_each_gets_a_csrf_token_of
     assert second.post(reveal, {"committed_answer": "", "csrfmiddlewaretoken": second_token}).status_code == 302
     assert "Secret osteoma" in page(second, case.get_absolute_url())
     assert "Secret osteoma" not in page(Client(), case.get_absolute_url())
+
+
+def test_the_login_page_is_kept_for_visitors_and_each_copys_token_logs_in(resident):
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first_token = TOKEN.search(page(first, reverse("login"))).group(1)
+    response = second.get(reverse("login"))
+    assert not response.templates, "served whole from the cache"
+    second_token = TOKEN.search(response.content.decode()).group(1)
+    credentials = {"username": resident.username, "password": "pw-for-tests"}
+    assert second.post(reverse("login"), {**credentials, "csrfmiddlewaretoken": first_token}).status_code == 403
+    answer = second.post(reverse("login"), {**credentials, "csrfmiddlewaretoken": second_token})
+    assert answer.status_code == 302 and second.session["_auth_user_id"] == str(resident.pk)

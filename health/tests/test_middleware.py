@@ -51,7 +51,7 @@ def test_readiness_asks_the_database_queue_its_table():
 def test_readiness_is_503_naming_the_unreachable_cache_and_no_secret(caplog):
     password = "a-redis-password-in-the-url"
     location = f"redis://:{password}@127.0.0.1:{closed_port()}/0"
-    cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location}
+    cache = {"BACKEND": "teachingfile.redis_cache.ReusedClientRedisCache", "LOCATION": location}
     with override_settings(CACHES={"default": cache}):
         response = probe("/readyz")
     assert response.status_code == 503

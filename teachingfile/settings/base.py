@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: a reader's request that may write makes their kept pages stale (cases/reader_pages.py).
+    "cases.reader_pages.ReaderWritesMiddleware",
     # After authentication: it records who made each change to a case in its history.
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -39,7 +39,7 @@ if TEACHINGFILE_TRUSTED_PROXIES:
 # that drops packets would hold a worker for minutes).
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "teachingfile.redis_cache.ReusedClientRedisCache",
         "LOCATION": os.environ["REDIS_URL"],
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1, "retry": Retry(NoBackoff(), 1)},
     }

@@ -1,0 +1,206 @@
+"""A logged-in reader's pages, rendered once and served again until something they show may have changed.
+
+A reader's page is kept whole, per reader, under a key made of everything that decides what it shows
+(docs/decisions.md, "A reader's pages from the cache"):
+
+- the content version (``cases.page_cache``: cases, stages, images, gates, topics…) and the permissions version
+  (``accounts.backends``: groups and permissions);
+- the **reader's version**, replaced whenever a row of theirs changes (their reveals, gate answers, quiz
+  attempts and responses, review items, notifications, their user row) and after every request of theirs that
+  is not a GET or HEAD, whatever it wrote;
+- the **site's activity version**, replaced whenever any other row changes (comments, flags, collections,
+  quizzes, profiles, invitations…): a model this module does not name counts as shared by everyone, so a model
+  added later invalidates every reader's pages rather than none;
+- the reader's session (held-for-review cases, the login itself), the day (the case of the day), the host,
+  path and query, and the signing window of the image URLs the page holds.
+
+A page is never kept when the response sets a cookie, changes the session, shows a message or says
+``no-store`` (a timed quiz's clock), and a request carrying messages is always rendered. Each copy served gets
+the reader's own CSRF token in the kept page's slots, as for a visitor's page.
+"""
+
+import hashlib
+import logging
+import secrets
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+
+from accounts.backends import VERSION_KEY as PERMISSIONS_KEY
+from teachingfile import cache_reads
+
+from . import page_cache
+
+logger = logging.getLogger(__name__)
+
+ACTIVITY_KEY = "pages:activity-version"
+READER_KEY = "pages:reader-version:{}"
+# As long as a visitor's page: relative dates and the like are never staler than that.
+PAGE_SECONDS = page_cache.PAGE_SECONDS
+# The rows that only their own reader's pages show, and how to find that reader from a row.
+READER_ROWS = {
+    "cases.Reveal": lambda row: row.user_id,
+    "cases.RevealDifferential": lambda row: row.reveal.user_id,
+    "cases.GateAnswer": lambda row: row.user_id,
+    "quizzes.Attempt": lambda row: row.user_id,
+    "quizzes.Response": lambda row: row.attempt.user_id,
+    "quizzes.ReviewItem": lambda row: row.user_id,
+    "discussions.Notification": lambda row: row.user_id,
+}
+# Rows no reader's page shows, or whose own version is already in every key (auth: groups and permissions; its
+# users are the readers' rows).
+NOT_SHOWN_APPS = {"admin", "auth", "axes", "contenttypes", "sessions", "django_tasks_database", "ingest"}
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+
+
+def reader_changed(user_id: int | None) -> None:
+    """Make this reader's kept pages stale: now, and once more when the writing transaction commits."""
+    if user_id is None:
+        return
+    key = READER_KEY.format(user_id)
+    _replace(key)
+    transaction.on_commit(lambda: _replace(key))
+
+
+def activity_changed(**_signal) -> None:
+    """Make every reader's kept pages stale: now, and once more when the writing transaction commits."""
+    _replace(ACTIVITY_KEY)
+    transaction.on_commit(lambda: _replace(ACTIVITY_KEY))
+
+
+def _replace(key: str) -> None:
+    """Replace a version; with the cache unreachable, say so and let the write go on (nothing is served from the
+    cache meanwhile, and a page kept before lives ``PAGE_SECONDS`` at most: decisions.md says why that is safe)."""
+    try:
+        cache.set(key, secrets.token_hex(8), timeout=None)
+    except cache_reads.UNREACHABLE as error:
+        logger.warning("Could not mark kept pages stale (%s): the cache is unreachable (%s)", key, type(error).__name__)
+
+
+def _row_of_reader(owner):
+    def changed(instance, **_signal) -> None:
+        reader_changed(owner(instance))
+
+    return changed
+
+
+def _user_changed(instance, **_signal) -> None:
+    reader_changed(instance.pk)
+
+
+def connect_signals(apps) -> None:
+    """Report every save and delete of a row some reader's page may show (called by the cases app when ready)."""
+    content = {apps.get_model(label) for label in page_cache.CONTENT_MODELS}
+    user_model = apps.get_model(settings.AUTH_USER_MODEL)
+    for model in apps.get_models():
+        label = model._meta.label
+        if label in READER_ROWS:
+            receiver = _row_of_reader(READER_ROWS[label])
+        elif model is user_model:
+            receiver = _user_changed
+        elif model in content or model._meta.app_label in NOT_SHOWN_APPS or _is_history(model):
+            continue
+        else:
+            receiver = activity_changed
+        post_save.connect(receiver, sender=model, weak=False, dispatch_uid=f"reader-pages-save-{label}")
+        post_delete.connect(receiver, sender=model, weak=False, dispatch_uid=f"reader-pages-delete-{label}")
+
+
+def _is_history(model) -> bool:
+    """Say whether the model is a case history table (django-simple-history's), written beside a content row."""
+    return model.__name__.startswith("Historical") and hasattr(model, "history_id")
+
+
+class ReaderWritesMiddleware:
+    """After any request of a logged-in reader that may write (not GET or HEAD), make their kept pages stale.
+
+    Writes that send no signal (``QuerySet.update``, ``bulk_create``) made for the reader by their own request are
+    covered so; those made for others call :func:`reader_changed` or :func:`activity_changed` themselves.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if request.method not in SAFE_METHODS and user is not None and user.is_authenticated:
+            _replace(READER_KEY.format(user.pk))  # after the view: what it wrote is committed
+        return response
+
+
+def reader_page(view):
+    """Serve a logged-in reader's page from the cache when nothing it shows has changed since it was kept."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        key = _page_key(request)
+        if key is None:
+            return view(request, *args, **kwargs)
+        kept = cache_reads.cached(key)
+        if kept is not None:
+            return _served(request, kept)
+        response = view(request, *args, **kwargs)
+        if _keepable(request, response):
+            kept = page_cache.without_token(request, response.content)
+            if kept is not None:
+                cache_reads.keep(key, kept, PAGE_SECONDS)
+        return response
+
+    return wrapper
+
+
+def _page_key(request: HttpRequest) -> str | None:
+    """Return the key of this reader's page, or None when it is not to be served from the cache."""
+    user = request.user
+    if request.method != "GET" or not user.is_authenticated or page_cache.MESSAGES_COOKIE in request.COOKIES:
+        return None
+    query = request.META.get("QUERY_STRING", "")
+    if len(query) > page_cache.PAGE_MAX_QUERY:
+        return None
+    versions = _versions(user.pk)
+    if versions is None:
+        return None
+    page_cache.remember_content_version(versions[0])
+    session = hashlib.blake2b(repr(sorted(request.session.items())).encode(), digest_size=16).hexdigest()
+    where = (request.get_host(), request.path, query)
+    return page_cache.part_key("reader-page", user.pk, versions, session, timezone.localdate(), where)
+
+
+def _versions(user_id: int) -> tuple | None:
+    """Return the content, permissions, activity and reader versions in one read (made on first use), or None
+    when the cache is unreachable."""
+    keys = (page_cache.VERSION_KEY, PERMISSIONS_KEY, ACTIVITY_KEY, READER_KEY.format(user_id))
+    try:
+        found = cache.get_many(keys)
+    except cache_reads.UNREACHABLE as error:
+        logger.warning("Could not read a reader's page versions: the cache is unreachable (%s)", type(error).__name__)
+        return None
+    versions = tuple(found.get(key) or cache_reads.version(key) for key in keys)
+    return None if None in versions else versions
+
+
+def _served(request: HttpRequest, kept: bytes) -> HttpResponse:
+    content = kept.replace(page_cache.CSRF_SLOT, page_cache.csrf_field(get_token(request)))
+    response = HttpResponse(content, content_type="text/html; charset=utf-8")
+    response["Cache-Control"] = "private"
+    patch_vary_headers(response, ("Cookie",))
+    return response
+
+
+def _keepable(request: HttpRequest, response: HttpResponse) -> bool:
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not page_cache.sets_cookies(response)
+        and not request.session.modified
+        and "no-store" not in response.get("Cache-Control", "")
+        and not page_cache.shows_messages(request)
+    )
