@@ -13,6 +13,7 @@ public cases only), and kept without its CSRF token: each visitor's copy gets th
 """
 
 import hashlib
+import logging
 import re
 import secrets
 from collections.abc import Callable
@@ -30,11 +31,14 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.template.response import SimpleTemplateResponse
+from django.utils.cache import patch_vary_headers
 from django.utils.safestring import SafeString, mark_safe
 
 from teachingfile import cache_reads
 
 from . import signed_media
+
+logger = logging.getLogger(__name__)
 
 VERSION_KEY = "pages:content-version"
 # A part is kept an hour at most: a write that neither a signal nor its own call reported goes stale no longer.
@@ -210,7 +214,47 @@ def _page_key(request: HttpRequest) -> str | None:
     if len(query) > PAGE_MAX_QUERY or request.user.is_authenticated:
         return None
     flags = (settings.TEACHINGFILE_ANONYMOUS_BROWSING, settings.TEACHINGFILE_OPEN_SIGNUP)
-    return part_key("page", request.get_host(), request.path, query, flags)
+    return page_key("visitor", request.get_host(), request.path, query, flags)
+
+
+def page_key(*parts) -> str:
+    """Return the key of a whole page: its parts and the signing window of the image URLs it holds."""
+    digest = hashlib.blake2b(repr(parts + (signed_media.window(),)).encode(), digest_size=16).hexdigest()
+    return f"pages:whole:{digest}"
+
+
+def kept_page(key: str, version_keys: tuple[str, ...]) -> tuple[tuple, bytes | None] | None:
+    """Return the versions under ``version_keys`` (made on first use) and the page kept under ``key`` if it was kept
+    under those same versions, in one read of the cache; None when the cache is unreachable.
+
+    A whole page is kept with the versions it was rendered under (:func:`keep_page`) rather than under a key that
+    holds them, so that one read finds both.
+    """
+    try:
+        found = cache.get_many((*version_keys, key))
+    except cache_reads.UNREACHABLE as error:
+        logger.warning("Could not read a kept page: the cache is unreachable (%s)", type(error).__name__)
+        return None
+    versions = tuple(found.get(name) or cache_reads.version(name) for name in version_keys)
+    if None in versions:
+        return None
+    if VERSION_KEY in version_keys:
+        remember_content_version(versions[version_keys.index(VERSION_KEY)])
+    kept_versions, kept = found.get(key, (None, None))
+    return versions, kept if kept_versions == versions else None
+
+
+def keep_page(key: str, versions: tuple, page: bytes) -> None:
+    cache_reads.keep(key, (versions, page), PAGE_SECONDS)
+
+
+def serve_kept(request: HttpRequest, kept: bytes) -> HttpResponse:
+    """Return a kept page with the reader's own CSRF token in its slots."""
+    if CSRF_SLOT in kept:
+        kept = kept.replace(CSRF_SLOT, csrf_field(get_token(request)))
+    response = HttpResponse(kept, content_type="text/html; charset=utf-8")
+    patch_vary_headers(response, ("Cookie",))
+    return response
 
 
 def _reader_cookies() -> tuple[str, ...]:
@@ -244,21 +288,18 @@ def anonymous_page(view):
 
     def wrapper(request, *args, **kwargs):
         key = _page_key(request)
-        if key is None:
+        found = kept_page(key, (VERSION_KEY,)) if key else None
+        if found is None:
             return view(request, *args, **kwargs)
-        kept = cache_reads.cached(key)
+        versions, kept = found
         if kept is not None:
-            if CSRF_SLOT in kept:
-                kept = kept.replace(CSRF_SLOT, csrf_field(get_token(request)))
-            response = HttpResponse(kept, content_type="text/html; charset=utf-8")
-            response["Vary"] = "Cookie"
-            return response
+            return serve_kept(request, kept)
         response = view(request, *args, **kwargs)
         if isinstance(response, SimpleTemplateResponse):  # a class-based view's page, rendered here to be kept
             response.render()
         kept = without_token(request, response.content) if _keepable(request, response) else None
         if kept is not None:
-            cache_reads.keep(key, kept, PAGE_SECONDS)
+            keep_page(key, versions, kept)
         return response
 
     wrapper.__name__, wrapper.__doc__, wrapper.__module__ = view.__name__, view.__doc__, view.__module__

@@ -1,7 +1,9 @@
 """A logged-in reader's pages, rendered once and served again until something they show may have changed.
 
-A reader's page is kept whole, per reader, under a key made of everything that decides what it shows
-(docs/decisions.md, "A reader's pages from the cache"):
+A reader's page is kept whole, per reader, with everything that decides what it shows (docs/decisions.md, "A
+reader's pages from the cache"): in its key, the reader, their session (held-for-review cases, the login
+itself), the day (the case of the day), the host, path and query and the signing window of the image URLs it
+holds; beside it in its entry, the versions it was rendered under, served again only while all four still hold:
 
 - the content version (``cases.page_cache``: cases, stages, images, gates, topics…) and the permissions version
   (``accounts.backends``: groups and permissions);
@@ -10,16 +12,13 @@ A reader's page is kept whole, per reader, under a key made of everything that d
   is not a GET or HEAD, whatever it wrote;
 - the **site's activity version**, replaced whenever any other row changes (comments, flags, collections,
   quizzes, profiles, invitations…): a model this module does not name counts as shared by everyone, so a model
-  added later invalidates every reader's pages rather than none;
-- the reader's session (held-for-review cases, the login itself), the day (the case of the day), the host,
-  path and query, and the signing window of the image URLs the page holds.
+  added later invalidates every reader's pages rather than none.
 
 A page is never kept when the response sets a cookie, changes the session, shows a message or says
 ``no-store`` (a timed quiz's clock), and a request carrying messages is always rendered. Each copy served gets
 the reader's own CSRF token in the kept page's slots, as for a visitor's page.
 """
 
-import hashlib
 import logging
 import secrets
 from functools import wraps
@@ -29,9 +28,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 
 from accounts.backends import VERSION_KEY as PERMISSIONS_KEY
 from teachingfile import cache_reads
@@ -42,8 +39,6 @@ logger = logging.getLogger(__name__)
 
 ACTIVITY_KEY = "pages:activity-version"
 READER_KEY = "pages:reader-version:{}"
-# As long as a visitor's page: relative dates and the like are never staler than that.
-PAGE_SECONDS = page_cache.PAGE_SECONDS
 # The rows that only their own reader's pages show, and how to find that reader from a row.
 READER_ROWS = {
     "cases.Reveal": lambda row: row.user_id,
@@ -76,8 +71,8 @@ def activity_changed(**_signal) -> None:
 
 
 def _replace(key: str) -> None:
-    """Replace a version; with the cache unreachable, say so and let the write go on (nothing is served from the
-    cache meanwhile, and a page kept before lives ``PAGE_SECONDS`` at most: decisions.md says why that is safe)."""
+    """Replace a version; with the cache unreachable, say so and let the write go on: nothing is served from the
+    cache meanwhile, and a page kept before lives ``page_cache.PAGE_SECONDS`` at most (decisions.md says why)."""
     try:
         cache.set(key, secrets.token_hex(8), timeout=None)
     except cache_reads.UNREACHABLE as error:
@@ -142,16 +137,19 @@ def reader_page(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         key = _page_key(request)
-        if key is None:
+        found = page_cache.kept_page(key, _version_keys(request.user.pk)) if key else None
+        if found is None:
             return view(request, *args, **kwargs)
-        kept = cache_reads.cached(key)
+        versions, kept = found
         if kept is not None:
-            return _served(request, kept)
+            response = page_cache.serve_kept(request, kept)
+            response["Cache-Control"] = "private"
+            return response
         response = view(request, *args, **kwargs)
         if _keepable(request, response):
             kept = page_cache.without_token(request, response.content)
             if kept is not None:
-                cache_reads.keep(key, kept, PAGE_SECONDS)
+                page_cache.keep_page(key, versions, kept)
         return response
 
     return wrapper
@@ -165,34 +163,14 @@ def _page_key(request: HttpRequest) -> str | None:
     query = request.META.get("QUERY_STRING", "")
     if len(query) > page_cache.PAGE_MAX_QUERY:
         return None
-    versions = _versions(user.pk)
-    if versions is None:
-        return None
-    page_cache.remember_content_version(versions[0])
-    session = hashlib.blake2b(repr(sorted(request.session.items())).encode(), digest_size=16).hexdigest()
-    where = (request.get_host(), request.path, query)
-    return page_cache.part_key("reader-page", user.pk, versions, session, timezone.localdate(), where)
+    session = sorted(request.session.items())
+    return page_cache.page_key(
+        "reader", user.pk, session, timezone.localdate(), request.get_host(), request.path, query
+    )
 
 
-def _versions(user_id: int) -> tuple | None:
-    """Return the content, permissions, activity and reader versions in one read (made on first use), or None
-    when the cache is unreachable."""
-    keys = (page_cache.VERSION_KEY, PERMISSIONS_KEY, ACTIVITY_KEY, READER_KEY.format(user_id))
-    try:
-        found = cache.get_many(keys)
-    except cache_reads.UNREACHABLE as error:
-        logger.warning("Could not read a reader's page versions: the cache is unreachable (%s)", type(error).__name__)
-        return None
-    versions = tuple(found.get(key) or cache_reads.version(key) for key in keys)
-    return None if None in versions else versions
-
-
-def _served(request: HttpRequest, kept: bytes) -> HttpResponse:
-    content = kept.replace(page_cache.CSRF_SLOT, page_cache.csrf_field(get_token(request)))
-    response = HttpResponse(content, content_type="text/html; charset=utf-8")
-    response["Cache-Control"] = "private"
-    patch_vary_headers(response, ("Cookie",))
-    return response
+def _version_keys(user_id: int) -> tuple[str, ...]:
+    return (page_cache.VERSION_KEY, PERMISSIONS_KEY, ACTIVITY_KEY, READER_KEY.format(user_id))
 
 
 def _keepable(request: HttpRequest, response: HttpResponse) -> bool:
