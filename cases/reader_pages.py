@@ -39,15 +39,15 @@ logger = logging.getLogger(__name__)
 
 ACTIVITY_KEY = "pages:activity-version"
 READER_KEY = "pages:reader-version:{}"
-# The rows that only their own reader's pages show, and how to find that reader from a row.
+# The rows that only their own reader's pages show, and the path from a row to its reader.
 READER_ROWS = {
-    "cases.Reveal": lambda row: row.user_id,
-    "cases.RevealDifferential": lambda row: row.reveal.user_id,
-    "cases.GateAnswer": lambda row: row.user_id,
-    "quizzes.Attempt": lambda row: row.user_id,
-    "quizzes.Response": lambda row: row.attempt.user_id,
-    "quizzes.ReviewItem": lambda row: row.user_id,
-    "discussions.Notification": lambda row: row.user_id,
+    "cases.Reveal": ("user",),
+    "cases.RevealDifferential": ("reveal", "user"),
+    "cases.GateAnswer": ("user",),
+    "quizzes.Attempt": ("user",),
+    "quizzes.Response": ("attempt", "user"),
+    "quizzes.ReviewItem": ("user",),
+    "discussions.Notification": ("user",),
 }
 # Rows no reader's page shows, or whose own version is already in every key (auth: groups and permissions; its
 # users are the readers' rows).
@@ -79,11 +79,24 @@ def _replace(key: str) -> None:
         logger.warning("Could not mark kept pages stale (%s): the cache is unreachable (%s)", key, type(error).__name__)
 
 
-def _row_of_reader(owner):
+def _row_of_reader(path: tuple[str, ...]):
     def changed(instance, **_signal) -> None:
-        reader_changed(owner(instance))
+        reader_changed(_reader_of(instance, path))
 
     return changed
+
+
+def _reader_of(row, path: tuple[str, ...]) -> int | None:
+    """Return the id of the reader a row belongs to: its own field, or its parent's (the one loaded with it, else
+    read; a parent deleted first has no reader left to tell)."""
+    field = row._meta.get_field(path[0])
+    if len(path) == 1:
+        return getattr(row, field.attname)
+    owner = field.remote_field.model._meta.get_field(path[1]).attname
+    if field.is_cached(row):
+        return getattr(field.get_cached_value(row), owner)
+    parents = field.remote_field.model._default_manager.filter(pk=getattr(row, field.attname))
+    return parents.values_list(owner, flat=True).first()
 
 
 def _user_changed(instance, **_signal) -> None:

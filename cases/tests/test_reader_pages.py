@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.services import profile_update
 from cases import reader_pages, services
-from cases.models import Case, Reveal
+from cases.models import Case, Reveal, RevealDifferential
 from cases.tests.factories import make_case, make_image, make_series
 from discussions import services as discussion_services
 from quizzes import services as quiz_services
@@ -192,3 +192,24 @@ def test_an_access_change_reaches_the_readers_kept_pages(client, resident):
     case.save()
     for url in (reverse("cases:home"), reverse("cases:case-list")):
         assert "Stiff knee after a burn" not in fetch(client, url)[0]
+
+
+def test_a_differential_entry_changed_alone_reaches_its_readers_kept_case_page(client, resident):
+    case = make_case()
+    make_image(series=make_series(case=case))
+    client.force_login(resident)
+    reveal_url = reverse("cases:case-reveal", args=[case.number])
+    client.post(reveal_url, {"committed_answer": "HO", "differential_1": "Myositis ossificans"})
+    assert "Myositis ossificans" in fetch(client, case.get_absolute_url())[0]
+    RevealDifferential.objects.get(reveal__user=resident).delete()  # read alone: its reveal is not loaded with it
+    assert "Myositis ossificans" not in fetch(client, case.get_absolute_url())[0]
+
+
+def test_a_publish_reaches_the_readers_kept_pages(client, resident, editor):
+    case = make_case(status=Case.Status.IN_REVIEW, title="Stiff elbow after a fracture")
+    client.force_login(resident)
+    for url in (reverse("cases:home"), reverse("cases:case-list")):
+        assert "Stiff elbow after a fracture" not in fetch(client, url)[0]
+    services.case_set_status(case=case, status=Case.Status.PUBLISHED, by=editor)
+    for url in (reverse("cases:home"), reverse("cases:case-list")):
+        assert "Stiff elbow after a fracture" in fetch(client, url)[0]
