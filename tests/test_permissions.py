@@ -121,6 +121,7 @@ def url_table(cases) -> list[tuple[str, str, str, dict]]:
     # Reveals come last: they change what the same reader may fetch afterwards; logging out ends the table.
     return [
         ("login", "get", reverse("login"), everyone),
+        ("accounts:login-page", "get", reverse("accounts:login-page"), everyone),
         ("password_change", "get", reverse("password_change"), logged_in),
         ("password_change_done", "get", reverse("password_change_done"), logged_in),
         ("password_reset", "get", reverse("password_reset"), everyone),
