@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class CasesConfig(AppConfig):
@@ -10,3 +11,4 @@ class CasesConfig(AppConfig):
 
         page_cache.connect_signals(self.apps)
         reader_pages.connect_signals(self.apps)
+        post_migrate.connect(page_cache.upgraded, sender=self, dispatch_uid="page-cache-upgraded")

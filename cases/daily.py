@@ -27,6 +27,11 @@ class CaseOfTheDay:
     seen: bool = False
     another: Case | None = None
 
+    @property
+    def offered(self) -> Case | None:
+        """The case the reader is offered to read today: the day's, or another unknown once they saw it."""
+        return self.another if self.seen else self.case
+
 
 def day_point(day: date, *, low: int, high: int) -> int:
     """Return the day's point in [low, high]: the same for everyone, spread over the range from day to day."""

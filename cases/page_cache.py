@@ -12,8 +12,8 @@ once revealed); a whole page is cached only for a visitor with no session (no re
 public cases only), and kept without its CSRF token: each visitor's copy gets their own when it is served.
 """
 
+import functools
 import hashlib
-import logging
 import re
 import secrets
 from collections.abc import Callable
@@ -37,8 +37,6 @@ from django.utils.safestring import SafeString, mark_safe
 from teachingfile import cache_reads
 
 from . import signed_media
-
-logger = logging.getLogger(__name__)
 
 VERSION_KEY = "pages:content-version"
 # A part is kept an hour at most: a write that neither a signal nor its own call reported goes stale no longer.
@@ -83,7 +81,7 @@ def content_version() -> str | None:
     return version
 
 
-def remember_content_version(version: str) -> None:
+def _remember_content_version(version: str) -> None:
     """Remember, for the rest of this request, the content version a caller read itself."""
     remembered = _request_version.get()
     if remembered is not None:
@@ -94,6 +92,12 @@ def content_changed(**_signal) -> None:
     """Make every cached part stale: now, and once more when the writing transaction commits."""
     _replace_version()
     transaction.on_commit(_replace_version)
+
+
+def upgraded(**_signal) -> None:
+    """Make every kept part and page stale after ``migrate``, which every upgrade runs: what a changed template or
+    code renders is rendered anew. An unreachable cache is logged, not raised: an upgrade does not wait on it."""
+    cache_reads.replace_version(VERSION_KEY)
 
 
 def _replace_version() -> None:
@@ -118,6 +122,7 @@ def connect_signals(apps) -> None:
         post_save.connect(content_changed, sender=model, dispatch_uid=f"page-cache-save-{label}")
         post_delete.connect(content_changed, sender=model, dispatch_uid=f"page-cache-delete-{label}")
     request_started.connect(_request_began, dispatch_uid="page-cache-request-started")
+    cache_reads.connect_signals()
     request_finished.connect(_request_ended, dispatch_uid="page-cache-request-finished")
     # A case's authors may edit it, and see its tools on the page.
     authors = apps.get_model("cases.Case").authors.through
@@ -223,36 +228,45 @@ def page_key(*parts) -> str:
     return f"pages:whole:{digest}"
 
 
-def kept_page(key: str, version_keys: tuple[str, ...]) -> tuple[tuple, bytes | None] | None:
-    """Return the versions under ``version_keys`` (made on first use) and the page kept under ``key`` if it was kept
-    under those same versions, in one read of the cache; None when the cache is unreachable.
+def kept_page(key: str, version_keys: tuple[str, ...]) -> tuple[tuple, tuple | None] | None:
+    """Return the versions under ``version_keys`` (made on first use) and the page kept under ``key`` — its content
+    and headers — if it was kept under those same versions, in one read of the cache; None when the cache is
+    unreachable.
 
     A whole page is kept with the versions it was rendered under (:func:`keep_page`) rather than under a key that
     holds them, so that one read finds both.
     """
+    if cache_reads.known_unreachable():
+        return None
     try:
         found = cache.get_many((*version_keys, key))
     except cache_reads.UNREACHABLE as error:
-        logger.warning("Could not read a kept page: the cache is unreachable (%s)", type(error).__name__)
+        cache_reads.unreachable("read a kept page", error)
         return None
     versions = tuple(found.get(name) or cache_reads.version(name) for name in version_keys)
     if None in versions:
         return None
     if VERSION_KEY in version_keys:
-        remember_content_version(versions[version_keys.index(VERSION_KEY)])
-    kept_versions, kept = found.get(key, (None, None))
-    return versions, kept if kept_versions == versions else None
+        _remember_content_version(versions[version_keys.index(VERSION_KEY)])
+    kept_versions, *kept = found.get(key, (None, None, None))
+    return versions, tuple(kept) if kept_versions == versions else None
 
 
-def keep_page(key: str, versions: tuple, page: bytes) -> None:
-    cache_reads.keep(key, (versions, page), PAGE_SECONDS)
+def keep_page(key: str, versions: tuple, content: bytes, response: HttpResponse) -> None:
+    """Keep a page's content (its tokens taken out) with the versions it was rendered under and the headers its
+    view gave it (``never_cache``'s, for one)."""
+    headers = {name: value for name, value in response.headers.items() if name.lower() != "content-length"}
+    cache_reads.keep(key, (versions, content, headers), PAGE_SECONDS)
 
 
-def serve_kept(request: HttpRequest, kept: bytes) -> HttpResponse:
-    """Return a kept page with the reader's own CSRF token in its slots."""
-    if CSRF_SLOT in kept:
-        kept = kept.replace(CSRF_SLOT, csrf_field(get_token(request)))
-    response = HttpResponse(kept, content_type="text/html; charset=utf-8")
+def serve_kept(request: HttpRequest, kept: tuple) -> HttpResponse:
+    """Return a kept page with its view's headers and the reader's own CSRF token in its slots."""
+    content, headers = kept
+    if CSRF_SLOT in content:
+        content = content.replace(CSRF_SLOT, _csrf_field(get_token(request)))
+    response = HttpResponse(content)
+    for name, value in headers.items():
+        response[name] = value
     patch_vary_headers(response, ("Cookie",))
     return response
 
@@ -272,7 +286,7 @@ def shows_messages(request: HttpRequest) -> bool:
     return bool(len(get_messages(request)))
 
 
-def csrf_field(token: str) -> bytes:
+def _csrf_field(token: str) -> bytes:
     """Return what a kept page's CSRF slot becomes for the reader holding this token."""
     return b'name="csrfmiddlewaretoken" value="%s"' % token.encode()
 
@@ -286,6 +300,7 @@ def anonymous_page(view):
     visitor ever receives another's. A response that sets a cookie (but the CSRF one) is not kept.
     """
 
+    @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
         key = _page_key(request)
         found = kept_page(key, (VERSION_KEY,)) if key else None
@@ -297,13 +312,11 @@ def anonymous_page(view):
         response = view(request, *args, **kwargs)
         if isinstance(response, SimpleTemplateResponse):  # a class-based view's page, rendered here to be kept
             response.render()
-        kept = without_token(request, response.content) if _keepable(request, response) else None
-        if kept is not None:
-            keep_page(key, versions, kept)
+        content = without_token(request, response.content) if _keepable(request, response) else None
+        if content is not None:
+            keep_page(key, versions, content, response)
         return response
 
-    wrapper.__name__, wrapper.__doc__, wrapper.__module__ = view.__name__, view.__doc__, view.__module__
-    wrapper.__wrapped__ = view
     return wrapper
 
 

@@ -19,23 +19,20 @@ A page is never kept when the response sets a cookie, changes the session, shows
 the reader's own CSRF token in the kept page's slots, as for a visitor's page.
 """
 
-import logging
-import secrets
-from functools import wraps
+import functools
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models import QuerySet
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from simple_history.models import HistoricalChanges
 
 from accounts.backends import VERSION_KEY as PERMISSIONS_KEY
 from teachingfile import cache_reads
 
 from . import page_cache
-
-logger = logging.getLogger(__name__)
 
 ACTIVITY_KEY = "pages:activity-version"
 READER_KEY = "pages:reader-version:{}"
@@ -52,36 +49,39 @@ READER_ROWS = {
 # Rows no reader's page shows, or whose own version is already in every key (auth: groups and permissions; its
 # users are the readers' rows).
 NOT_SHOWN_APPS = {"admin", "auth", "axes", "contenttypes", "sessions", "django_tasks_database", "ingest"}
+# What a kept page may not be served without: the request methods that cannot write.
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+# Whose pages a row's change makes stale: its reader's, or everyone's (the content version or the site's activity).
+READER, EVERYONE = "reader", "everyone"
+_scopes: dict[type, str] = {}
 
 
 def reader_changed(user_id: int | None) -> None:
     """Make this reader's kept pages stale: now, and once more when the writing transaction commits."""
-    if user_id is None:
-        return
-    key = READER_KEY.format(user_id)
-    _replace(key)
-    transaction.on_commit(lambda: _replace(key))
+    if user_id is not None:
+        _replace_now_and_at_commit(READER_KEY.format(user_id))
 
 
 def activity_changed(**_signal) -> None:
     """Make every reader's kept pages stale: now, and once more when the writing transaction commits."""
-    _replace(ACTIVITY_KEY)
-    transaction.on_commit(lambda: _replace(ACTIVITY_KEY))
+    _replace_now_and_at_commit(ACTIVITY_KEY)
 
 
-def _replace(key: str) -> None:
-    """Replace a version; with the cache unreachable, say so and let the write go on: nothing is served from the
-    cache meanwhile, and a page kept before lives ``page_cache.PAGE_SECONDS`` at most (decisions.md says why)."""
-    try:
-        cache.set(key, secrets.token_hex(8), timeout=None)
-    except cache_reads.UNREACHABLE as error:
-        logger.warning("Could not mark kept pages stale (%s): the cache is unreachable (%s)", key, type(error).__name__)
+def _replace_now_and_at_commit(key: str) -> None:
+    """Replace a version now, and when the transaction commits (once, however many of its rows tell)."""
+    cache_reads.replace_version(key)
+    pending = transaction.get_connection().run_on_commit
+    if any(getattr(callback, "replaces", None) == key for _, callback, _ in pending):
+        return
+    at_commit = functools.partial(cache_reads.replace_version, key)
+    at_commit.replaces = key
+    transaction.on_commit(at_commit)
 
 
 def _row_of_reader(path: tuple[str, ...]):
-    def changed(instance, **_signal) -> None:
-        reader_changed(_reader_of(instance, path))
+    def changed(instance, origin=None, **_signal) -> None:
+        if not _told_by_origin(instance, origin):
+            reader_changed(_reader_of(instance, path))
 
     return changed
 
@@ -103,31 +103,51 @@ def _user_changed(instance, **_signal) -> None:
     reader_changed(instance.pk)
 
 
+def _shared_row_changed(instance, origin=None, **_signal) -> None:
+    if not _told_by_origin(instance, origin):
+        activity_changed()
+
+
+def _told_by_origin(row, origin) -> bool:
+    """Say whether a row deleted by a cascade needs no word of its own: the row whose deletion began it makes the
+    same pages stale or more (a reader's row goes with its reader or its parent; anything goes with a shared
+    row). Deleting a case with a thousand reveals so costs no query and no cache write per reveal."""
+    if origin is None:
+        return False
+    origin_model = origin.model if isinstance(origin, QuerySet) else type(origin)
+    if origin_model is type(row):
+        return False
+    origin_scope = _scopes.get(origin_model)
+    return origin_scope == EVERYONE or (origin_scope == READER and _scopes.get(type(row)) == READER)
+
+
 def connect_signals(apps) -> None:
-    """Report every save and delete of a row some reader's page may show (called by the cases app when ready)."""
+    """Report every save and delete of a row some reader's page may show, and every change of a shared row's
+    many-to-many links (called by the cases app when ready)."""
     content = {apps.get_model(label) for label in page_cache.CONTENT_MODELS}
     user_model = apps.get_model(settings.AUTH_USER_MODEL)
     for model in apps.get_models():
         label = model._meta.label
+        if model in content:
+            _scopes[model] = EVERYONE  # the content version's signals (page_cache) tell
+            continue
         if label in READER_ROWS:
-            receiver = _row_of_reader(READER_ROWS[label])
+            _scopes[model], receiver = READER, _row_of_reader(READER_ROWS[label])
         elif model is user_model:
-            receiver = _user_changed
-        elif model in content or model._meta.app_label in NOT_SHOWN_APPS or _is_history(model):
+            _scopes[model], receiver = READER, _user_changed
+        elif model._meta.app_label in NOT_SHOWN_APPS or issubclass(model, HistoricalChanges):
             continue
         else:
-            receiver = activity_changed
+            _scopes[model], receiver = EVERYONE, _shared_row_changed
+            for field in model._meta.local_many_to_many:
+                through = field.remote_field.through
+                m2m_changed.connect(activity_changed, sender=through, dispatch_uid=f"reader-pages-m2m-{through}")
         post_save.connect(receiver, sender=model, weak=False, dispatch_uid=f"reader-pages-save-{label}")
         post_delete.connect(receiver, sender=model, weak=False, dispatch_uid=f"reader-pages-delete-{label}")
 
 
-def _is_history(model) -> bool:
-    """Say whether the model is a case history table (django-simple-history's), written beside a content row."""
-    return model.__name__.startswith("Historical") and hasattr(model, "history_id")
-
-
 class ReaderWritesMiddleware:
-    """After any request of a logged-in reader that may write (not GET or HEAD), make their kept pages stale.
+    """After any request of a logged-in reader that may write (any but ``SAFE_METHODS``), make their pages stale.
 
     Writes that send no signal (``QuerySet.update``, ``bulk_create``) made for the reader by their own request are
     covered so; those made for others call :func:`reader_changed` or :func:`activity_changed` themselves.
@@ -140,14 +160,14 @@ class ReaderWritesMiddleware:
         response = self.get_response(request)
         user = getattr(request, "user", None)
         if request.method not in SAFE_METHODS and user is not None and user.is_authenticated:
-            _replace(READER_KEY.format(user.pk))  # after the view: what it wrote is committed
+            cache_reads.replace_version(READER_KEY.format(user.pk))  # after the view: what it wrote is committed
         return response
 
 
 def reader_page(view):
     """Serve a logged-in reader's page from the cache when nothing it shows has changed since it was kept."""
 
-    @wraps(view)
+    @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
         key = _page_key(request)
         found = page_cache.kept_page(key, _version_keys(request.user.pk)) if key else None
@@ -156,13 +176,12 @@ def reader_page(view):
         versions, kept = found
         if kept is not None:
             response = page_cache.serve_kept(request, kept)
-            response["Cache-Control"] = "private"
+            response.setdefault("Cache-Control", "private")
             return response
         response = view(request, *args, **kwargs)
-        if _keepable(request, response):
-            kept = page_cache.without_token(request, response.content)
-            if kept is not None:
-                page_cache.keep_page(key, versions, kept)
+        content = page_cache.without_token(request, response.content) if _keepable(request, response) else None
+        if content is not None:
+            page_cache.keep_page(key, versions, content, response)
         return response
 
     return wrapper

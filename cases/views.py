@@ -50,13 +50,14 @@ def home(request):
     visible = Case.objects.published().visible_to(request.user)
     cases = visible.with_reveal_state(reveals).for_list()
     today = case_of_the_day(cases=visible, reveals=reveals, day=timezone.localdate())
-    offered = today.another if today.seen else today.case
     return render(
         request,
         "cases/home.html",
         {
             "today": today,
-            "today_cards": page_cache.case_cards(cases.filter(pk=offered.pk), hide_diagnosis=True) if offered else [],
+            "today_cards": (
+                page_cache.case_cards(cases.filter(pk=today.offered.pk), hide_diagnosis=True) if today.offered else []
+            ),
             "latest_cases": page_cache.case_cards(cases[:6]),
             "published_count": listing.count_text(listing.capped_count(visible)),
             # Per reveal, not per case: the cost follows the reader's reveals, not the size of the catalogue.

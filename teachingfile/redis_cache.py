@@ -10,11 +10,14 @@ from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 
 class ReusedClient(RedisCacheClient):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    """Django's client of the Redis servers, keeping the ``redis.Redis`` it makes for each server's pool."""
+
+    def __init__(self, servers, **options) -> None:
+        super().__init__(servers, **options)
         self._clients = {}
 
     def get_client(self, key=None, *, write=False):
+        """Return the kept client of the pool this operation goes to (made on first use)."""
         index = self._get_connection_pool_index(write)
         client = self._clients.get(index)
         if client is None:
@@ -23,6 +26,8 @@ class ReusedClient(RedisCacheClient):
 
 
 class ReusedClientRedisCache(RedisCache):
-    def __init__(self, server, params):
+    """Django's ``RedisCache`` (same settings, same errors) over :class:`ReusedClient`."""
+
+    def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = ReusedClient

@@ -4,20 +4,25 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.core.management.sql import emit_post_migrate_signal
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from accounts.services import profile_update
-from cases import reader_pages, services
+from cases import page_cache, reader_pages, services
 from cases.models import Case, Reveal, RevealDifferential
-from cases.tests.factories import make_case, make_image, make_series
+from cases.tests.factories import make_case, make_image, make_series, make_user
+from collections_app.tests.factories import make_collection
 from discussions import services as discussion_services
 from quizzes import services as quiz_services
 from quizzes.models import Quiz
 from quizzes.tests.factories import make_quiz, make_sba
+from teachingfile import cache_reads
 
 pytestmark = pytest.mark.django_db
 
@@ -213,3 +218,95 @@ def test_a_publish_reaches_the_readers_kept_pages(client, resident, editor):
     services.case_set_status(case=case, status=Case.Status.PUBLISHED, by=editor)
     for url in (reverse("cases:home"), reverse("cases:case-list")):
         assert "Stiff elbow after a fracture" in fetch(client, url)[0]
+
+
+def delete_queries(readers: int) -> int:
+    case = make_case()
+    for number in range(readers):
+        user = make_user(f"reader-{readers}-{number}", "resident")
+        services.case_reveal(case=case, user=user, session_key="", committed_answer="HO", differential=["A", "B"])
+    queries = []
+
+    def counted(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(counted):
+        case.delete()
+    return len(queries)
+
+
+def test_deleting_a_case_costs_the_same_queries_with_2_or_8_readers_who_revealed_it():
+    """Its reveals and their differentials go by the case's deletion, which makes everyone's pages stale: none
+    looks up its reader."""
+    assert delete_queries(8) == delete_queries(2)
+
+
+class Unreachable:
+    """The cache as a Redis that drops packets: every call fails (after its timeout, in production)."""
+
+    def __init__(self):
+        self.attempts = 0
+
+    def fail(self, *args, **kwargs):
+        self.attempts += 1
+        raise RedisConnectionError("timed out")
+
+    get = get_many = set = set_many = get_or_set = fail
+
+
+def test_with_redis_unreachable_a_reveal_waits_on_it_once_and_goes_on(client, resident, monkeypatch):
+    case = make_case()
+    make_image(series=make_series(case=case))
+    client.force_login(resident)
+    down = Unreachable()
+    for module in (cache_reads, page_cache):
+        monkeypatch.setattr(module, "cache", down)
+    response = client.post(reverse("cases:case-reveal", args=[case.number]), {"committed_answer": "HO"})
+    assert response.status_code == 302 and Reveal.objects.filter(user=resident, case=case).exists()
+    assert down.attempts == 1
+    down.attempts = 0
+    assert "HO" in fetch(client, case.get_absolute_url())[0]  # rendered from the database
+    assert down.attempts == 1
+
+
+def test_a_kept_login_page_says_never_cache_as_the_rendered_one_does():
+    rendered = Client().get(reverse("login"))
+    served = Client().get(reverse("login"))
+    assert not served.templates, "served whole from the cache"
+    assert "no-store" in rendered["Cache-Control"] and "no-store" in served.get("Cache-Control", "")
+
+
+def test_a_reader_taken_off_a_collections_groups_no_longer_sees_its_bar_on_a_kept_case_page(client, resident, faculty):
+    case = make_case()
+    make_image(series=make_series(case=case))
+    residents = Group.objects.get(name="resident")
+    collection = make_collection(owner=faculty, cases=[case], groups=[residents], title="Board review, cohort A")
+    client.force_login(resident)
+    url = f"{case.get_absolute_url()}?collection={collection.slug}"
+    assert "Board review, cohort A" in fetch(client, url)[0]
+    collection.groups.set([Group.objects.get(name="faculty")])  # the links alone change: no save
+    assert "Board review, cohort A" not in fetch(client, url)[0]
+
+
+def test_a_version_is_replaced_once_at_commit_however_many_rows_of_the_transaction_tell(
+    django_capture_on_commit_callbacks,
+):
+    cases = [make_case(), make_case(), make_case()]
+    with django_capture_on_commit_callbacks() as callbacks:
+        reader = make_user("reader-of-three", "resident")
+        for case in cases:
+            Reveal.objects.create(case=case, user=reader)
+    key = reader_pages.READER_KEY.format(reader.pk)
+    at_commit = [callback for callback in callbacks if getattr(callback, "replaces", None) == key]
+    assert len(at_commit) == 1
+    before = cache.get(key)
+    at_commit[0]()
+    assert cache.get(key) != before
+
+
+def test_an_upgrades_migrate_makes_every_kept_page_stale(client, resident):
+    client.force_login(resident)
+    fetch(client, reverse("cases:home"))
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    assert fetch(client, reverse("cases:home"))[1] > 2
