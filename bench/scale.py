@@ -1,7 +1,8 @@
 """Benchmark: the case list, its filters, search, home and a topic page at 10,000 and 100,000 cases.
 
 Not a test; prints figures. Makes a throw-away PostgreSQL database (``search_bench_scale`` on
-``--server``, dropped at the end unless ``--keep``), migrates it, fills it with published cases in bulk
+``--server``, dropped at the end unless ``--keep``; ``BENCH_DATABASE_PREFIX`` replaces ``search_bench`` so that
+runs of several people stay apart), migrates it, fills it with published cases in bulk
 (``INSERT … SELECT`` over ``generate_series``: one presented stage and one image each, every tenth case with a
 second stage shown after the reveal), then for each size measures every page with Django's in-process test client
 as a logged-in resident who revealed 200 cases: the pages are visited in rounds (a, b, c, … then again), and the
@@ -19,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "teachingfile.settings.test")
 
-DATABASE = "search_bench_scale"
+DATABASE = os.environ.get("BENCH_DATABASE_PREFIX", "search_bench") + "_scale"
 
 # The visible text is drawn from these; the hidden diagnosis from DIAGNOSES. "fracture" is in a tenth of the
 # histories, as a common word is.
