@@ -63,9 +63,9 @@ def add_cases(cursor, start: int, stop: int, topic_id: int) -> None:
     )
     cursor.execute(
         f"""INSERT INTO cases_series ("order", modality, phase, plane, sequence, technique, caption, after_reveal,
-            case_id, body_part, label_confirmed, series_uid)
+            case_id, body_part, label_confirmed, series_uid, window_preset)
         SELECT s.k, CASE WHEN s.k = 1 THEN {pick(MODALITIES, "m")} ELSE 'CT' END, '', '', '', '', '', s.k = 2, c.id,
-            '', true, ''
+            '', true, '', ''
         FROM cases_case c, LATERAL (SELECT generate_series(1, CASE WHEN mod(c.id, 10) = 0 THEN 2 ELSE 1 END) AS k) s,
             LATERAL (SELECT c.id AS n) AS r
         WHERE c.number LIKE 'bn%%' AND substr(c.number, 3)::int >= %s""",
@@ -73,9 +73,10 @@ def add_cases(cursor, start: int, stop: int, topic_id: int) -> None:
     )
     cursor.execute(
         """INSERT INTO cases_image ("order", file, thumbnail, width, height, caption, alt_text, series_id,
-            dicom_file, frame_number, held_for_review, instance_uid, masks, is_key, text_regions)
+            dicom_file, frame_number, held_for_review, instance_uid, masks, is_key, text_regions, medium,
+            orientation, view)
         SELECT 1, 'images/00/' || md5(s.id::text) || '.png', 'images/00/' || md5(s.id::text || 't') || '.jpg', 512,
-            512, '', '', s.id, '', 0, false, '', '[]', false, '[]'
+            512, '', '', s.id, '', 0, false, '', '[]', false, '[]', '', '[]', ''
         FROM cases_series s WHERE NOT EXISTS (SELECT 1 FROM cases_image i WHERE i.series_id = s.id)"""
     )
 

@@ -4,27 +4,25 @@ Every case is searched by what a reader sees before the reveal: its number, titl
 this reader revealed (their reveals as they count now) are searched whole too: diagnosis, keywords, findings.
 So a hidden word can add to the results only cases the reader has revealed, and the order is the rank of the
 visible text alone: nothing about an unrevealed case's answer changes which cases match, how many, or in which
-order. The search documents are kept by the database (migration 0020); the syntax is the web's (websearch):
-words, "a phrase", -excluded, or.
+order. The search documents, visible and whole, are stored and kept by the database (migrations 0020 and 0026);
+the syntax is the web's (websearch): words, "a phrase", -excluded, or.
 """
 
 import re
 from dataclasses import dataclass
 
-from django.contrib.postgres.aggregates import StringAgg
 from django.contrib.postgres.search import (
     SearchQuery,
     SearchRank,
-    SearchVector,
     SearchVectorExact,
     SearchVectorField,
 )
 from django.db import connections
-from django.db.models import Expression, F, FloatField, Func, OuterRef, Q, QuerySet, Subquery, TextField, Value
+from django.db.models import BooleanField, Expression, F, FloatField, Func, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.expressions import Col, RawSQL
-from django.db.models.functions import Cast, Coalesce, Concat
+from django.db.models.functions import Coalesce
 
-from .models import Case, CaseFinding
+from .models import Case
 
 MAX_TERMS = 8  # words or phrases: enough to find a case, few enough that no query runs long
 ANSWERED = 500  # revealed cases found by their answer alone: a reader's most recent, should they have more
@@ -138,27 +136,26 @@ class _Document(Expression):
 def _postgresql_search(cases: QuerySet, *, text: str, reveals: QuerySet) -> CaseSearch:
     query = SearchQuery(text, search_type="websearch", config="english")
     visible = _Matches(_Document(), query)
-    findings = CaseFinding.objects.filter(case=OuterRef(OuterRef("case"))).order_by().values("case")
-    findings = findings.annotate(text=StringAgg("text", delimiter=" ")).values("text")
-    whole_text = Case.objects.filter(pk=OuterRef("case")).values(
-        text=Concat(
-            *_with_spaces("number", "title", "brief_history", "diagnosis", "keywords"),
-            Coalesce(Subquery(findings), Value("", output_field=TextField())),
-            output_field=TextField(),
-        )
-    )
     shown = Case.objects.filter(pk=OuterRef("case")).values(document=_Document())[:1]
-    # Per reveal, never per case: a scalar subquery is not pulled up into a join, so the whole case is read and
-    # parsed for this reader's revealed cases only, however many cases there are.
     answered = reveals.filter(
-        _Matches(SearchVector(Subquery(whole_text), config="english"), query),
-        ~_Matches(Subquery(shown, output_field=SearchVectorField()), query),
+        _WholeMatches(F("case"), query), ~_Matches(Subquery(shown, output_field=SearchVectorField()), query)
     )
     return CaseSearch(_matched(cases, visible, answered), (SearchRank(_Document(), query).desc(), *_NEWEST))
 
 
-def _with_spaces(*names: str) -> list:
-    return [part for name in names for part in (Cast(name, TextField()), Value(" ", output_field=TextField()))]
+class _WholeMatches(Func):
+    """Whether the stored whole document of the case in ``case`` matches the query (PostgreSQL, migration 0026).
+
+    A scalar subquery, which PostgreSQL never pulls up into a join: one lookup by case per reveal, so the cost
+    follows this reader's reveals however many cases there are.
+    """
+
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        case, query = (compiler.compile(expression) for expression in self.get_source_expressions())
+        sql = f"(SELECT document @@ {query[0]} FROM cases_case_full_document WHERE case_id = {case[0]})"
+        return sql, (*query[1], *case[1])
 
 
 def _matched(cases: QuerySet, visible, answered: QuerySet) -> QuerySet:
