@@ -13,14 +13,26 @@ from dataclasses import dataclass
 
 from django.contrib.postgres.search import (
     SearchQuery,
+    SearchQueryField,
     SearchRank,
-    SearchVectorExact,
     SearchVectorField,
 )
 from django.db import connections
-from django.db.models import BooleanField, Expression, F, FloatField, Func, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    BooleanField,
+    Expression,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.expressions import Col, RawSQL
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import Lookup
 
 from .models import Case
 
@@ -45,7 +57,8 @@ class CaseSearch:
 def case_search(cases: QuerySet, *, text: str, reveals: QuerySet) -> CaseSearch:
     """Return the cases of ``cases`` that match ``text``: by their visible text, or whole for those revealed."""
     if _vendor(cases) == "postgresql":
-        return _postgresql_search(cases, text=text, reveals=reveals)
+        query = SearchQuery(text, search_type="websearch", config="english")
+        return _postgresql_search(cases, query=query, reveals=reveals)
     return _sqlite_search(cases, text=text, reveals=reveals)
 
 
@@ -53,21 +66,21 @@ def case_search_similar(cases: QuerySet, *, text: str, reveals: QuerySet) -> Cas
     """Search again with each word of ``text`` replaced by the nearest word of the cases' visible text.
 
     For a search that matched nothing, as a misspelling does: pg_trgm's trigram similarity against the table of
-    visible words (migration 0021). None where there is no such table (SQLite), or no word was corrected.
+    visible words (migration 0021). The correction is part of the search's own queries (one lookup per word,
+    evaluated once per query), not a query of its own; where no word was corrected, it matches nothing. None
+    where there is no such table (SQLite).
     """
     if _vendor(cases) != "postgresql":
         return None
     words = re.findall(r"\w+", text.lower())[:MAX_TERMS]
-    with connections[cases.db].cursor() as cursor:
-        cursor.execute(CORRECTED, [words])
-        (corrected,) = cursor.fetchone()
-    if not corrected or corrected.split() == words:
-        return None
-    return case_search(cases, text=corrected, reveals=reveals)
+    corrected = RawSQL(CORRECTED, [words], output_field=SearchQueryField())
+    return _postgresql_search(cases, query=corrected, reveals=reveals)
 
 
-# Each word, or the most similar word of the visible text where one is similar enough (pg_trgm's % operator).
-CORRECTED = """SELECT string_agg(COALESCE(nearest.word, asked.word), ' ' ORDER BY asked.n)
+# The search for each word, or for the most similar word of the visible text where one is similar enough (pg_trgm's %
+# operator); null when no word changed (the search found nothing as it was). A tsquery, not its text: parsed once.
+CORRECTED = """SELECT websearch_to_tsquery('english', CASE WHEN bool_or(nearest.word <> asked.word)
+        THEN string_agg(COALESCE(nearest.word, asked.word), ' ' ORDER BY asked.n) END)
     FROM unnest(%s::text[]) WITH ORDINALITY AS asked (word, n)
     LEFT JOIN LATERAL (
         SELECT word FROM cases_search_word WHERE word %% asked.word ORDER BY word <-> asked.word, word LIMIT 1
@@ -112,12 +125,14 @@ def _vendor(cases: QuerySet) -> str:
     return connections[cases.db].vendor
 
 
-class _Matches(SearchVectorExact):
-    """``vector @@ query``, whatever sequence types the two sides' parameters come in."""
+class _Matches(Lookup):
+    """``vector @@ query``: a query built by ``SearchQuery`` or a tsquery-valued expression (a correction)."""
 
-    def as_sql(self, qn, connection):
-        lhs, lhs_params = self.process_lhs(qn, connection)
-        rhs, rhs_params = self.process_rhs(qn, connection)
+    lookup_name = "matches"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
         return f"{lhs} @@ {rhs}", (*lhs_params, *rhs_params)
 
 
@@ -133,8 +148,7 @@ class _Document(Expression):
         return Col(query.get_initial_alias(), target)
 
 
-def _postgresql_search(cases: QuerySet, *, text: str, reveals: QuerySet) -> CaseSearch:
-    query = SearchQuery(text, search_type="websearch", config="english")
+def _postgresql_search(cases: QuerySet, *, query: Expression, reveals: QuerySet) -> CaseSearch:
     visible = _Matches(_Document(), query)
     shown = Case.objects.filter(pk=OuterRef("case")).values(document=_Document())[:1]
     answered = reveals.filter(
