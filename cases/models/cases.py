@@ -211,10 +211,8 @@ class Case(models.Model):
             ("edit_any_case", "Can edit cases of any author"),
             ("publish_case", "Can publish, return and retire cases"),
         ]
-        # One per filter of the case list, each ending in the list's order so that a page is one index range
-        # (docs/decisions.md, "Search and lists at 100,000 cases"); region and difficulty together, whose count
-        # would otherwise read every case of the region (decisions.md, "The three-filter count"). The search
-        # indexes: migrations 0020 and 0026.
+        # One per filter of the case list, ending in its order (a page is one index range), and region with difficulty
+        # for their count (docs/decisions.md, "Search … at 100,000 cases", twice). Search: migrations 0020, 0026.
         indexes = [
             models.Index(fields=["status", "-published_at", "-id"], name="case_listing"),
             models.Index(fields=["status", "region", "-published_at", "-id"], name="case_region_listing"),
