@@ -65,8 +65,8 @@ def case_list_page(cases: QuerySet, *, reveals: QuerySet, text: str, position: Q
     similar = case_search_similar(cases, text=text, reveals=reveals)
     if similar is None:
         return page
-    page = _search_page(similar.cases, similar.ordering, reveals=reveals, position=position, size=size)
-    return replace(page, similar=True)
+    alike = _search_page(similar.cases, similar.ordering, reveals=reveals, position=position, size=size)
+    return replace(alike, similar=True) if alike.count else page
 
 
 def browse_page(cases: QuerySet, *, reveals: QuerySet, position: QueryDict, size: int, count: bool) -> CasePage:
@@ -103,7 +103,7 @@ def _search_page(cases: QuerySet, ordering: tuple, *, reveals: QuerySet, positio
     count = capped_count(cases)
     newest_first = count > COUNT_CAP
     shown = cases.with_reveal_state(reveals).for_list().order_by(*(NEWEST if newest_first else ordering))
-    rows = list(shown[start : start + size + 1])
+    rows = list(shown[start : start + size + 1]) if count else []  # the count is exact below the cap
     has_more = len(rows) > size
     return CasePage(
         rows[:size],

@@ -4,27 +4,37 @@ Every case is searched by what a reader sees before the reveal: its number, titl
 this reader revealed (their reveals as they count now) are searched whole too: diagnosis, keywords, findings.
 So a hidden word can add to the results only cases the reader has revealed, and the order is the rank of the
 visible text alone: nothing about an unrevealed case's answer changes which cases match, how many, or in which
-order. The search documents are kept by the database (migration 0020); the syntax is the web's (websearch):
-words, "a phrase", -excluded, or.
+order. The search documents, visible and whole, are stored and kept by the database (migrations 0020 and 0026);
+the syntax is the web's (websearch): words, "a phrase", -excluded, or.
 """
 
 import re
 from dataclasses import dataclass
 
-from django.contrib.postgres.aggregates import StringAgg
 from django.contrib.postgres.search import (
     SearchQuery,
+    SearchQueryField,
     SearchRank,
-    SearchVector,
-    SearchVectorExact,
     SearchVectorField,
 )
 from django.db import connections
-from django.db.models import Expression, F, FloatField, Func, OuterRef, Q, QuerySet, Subquery, TextField, Value
+from django.db.models import (
+    BooleanField,
+    Expression,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.expressions import Col, RawSQL
-from django.db.models.functions import Cast, Coalesce, Concat
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import Lookup
 
-from .models import Case, CaseFinding
+from .models import Case
 
 MAX_TERMS = 8  # words or phrases: enough to find a case, few enough that no query runs long
 ANSWERED = 500  # revealed cases found by their answer alone: a reader's most recent, should they have more
@@ -47,7 +57,8 @@ class CaseSearch:
 def case_search(cases: QuerySet, *, text: str, reveals: QuerySet) -> CaseSearch:
     """Return the cases of ``cases`` that match ``text``: by their visible text, or whole for those revealed."""
     if _vendor(cases) == "postgresql":
-        return _postgresql_search(cases, text=text, reveals=reveals)
+        query = SearchQuery(text, search_type="websearch", config="english")
+        return _postgresql_search(cases, query=query, reveals=reveals)
     return _sqlite_search(cases, text=text, reveals=reveals)
 
 
@@ -55,21 +66,21 @@ def case_search_similar(cases: QuerySet, *, text: str, reveals: QuerySet) -> Cas
     """Search again with each word of ``text`` replaced by the nearest word of the cases' visible text.
 
     For a search that matched nothing, as a misspelling does: pg_trgm's trigram similarity against the table of
-    visible words (migration 0021). None where there is no such table (SQLite), or no word was corrected.
+    visible words (migration 0021). The correction is part of the search's own queries (one lookup per word,
+    evaluated once per query), not a query of its own; where no word was corrected, it matches nothing. None
+    where there is no such table (SQLite).
     """
     if _vendor(cases) != "postgresql":
         return None
     words = re.findall(r"\w+", text.lower())[:MAX_TERMS]
-    with connections[cases.db].cursor() as cursor:
-        cursor.execute(CORRECTED, [words])
-        (corrected,) = cursor.fetchone()
-    if not corrected or corrected.split() == words:
-        return None
-    return case_search(cases, text=corrected, reveals=reveals)
+    corrected = RawSQL(CORRECTED, [words], output_field=SearchQueryField())
+    return _postgresql_search(cases, query=corrected, reveals=reveals)
 
 
-# Each word, or the most similar word of the visible text where one is similar enough (pg_trgm's % operator).
-CORRECTED = """SELECT string_agg(COALESCE(nearest.word, asked.word), ' ' ORDER BY asked.n)
+# The search for each word, or for the most similar word of the visible text where one is similar enough (pg_trgm's %
+# operator); null when no word changed (the search found nothing as it was). A tsquery, not its text: parsed once.
+CORRECTED = """SELECT websearch_to_tsquery('english', CASE WHEN bool_or(nearest.word <> asked.word)
+        THEN string_agg(COALESCE(nearest.word, asked.word), ' ' ORDER BY asked.n) END)
     FROM unnest(%s::text[]) WITH ORDINALITY AS asked (word, n)
     LEFT JOIN LATERAL (
         SELECT word FROM cases_search_word WHERE word %% asked.word ORDER BY word <-> asked.word, word LIMIT 1
@@ -114,12 +125,14 @@ def _vendor(cases: QuerySet) -> str:
     return connections[cases.db].vendor
 
 
-class _Matches(SearchVectorExact):
-    """``vector @@ query``, whatever sequence types the two sides' parameters come in."""
+class _Matches(Lookup):
+    """``vector @@ query``: a query built by ``SearchQuery`` or a tsquery-valued expression (a correction)."""
 
-    def as_sql(self, qn, connection):
-        lhs, lhs_params = self.process_lhs(qn, connection)
-        rhs, rhs_params = self.process_rhs(qn, connection)
+    lookup_name = "matches"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
         return f"{lhs} @@ {rhs}", (*lhs_params, *rhs_params)
 
 
@@ -135,30 +148,28 @@ class _Document(Expression):
         return Col(query.get_initial_alias(), target)
 
 
-def _postgresql_search(cases: QuerySet, *, text: str, reveals: QuerySet) -> CaseSearch:
-    query = SearchQuery(text, search_type="websearch", config="english")
+def _postgresql_search(cases: QuerySet, *, query: Expression, reveals: QuerySet) -> CaseSearch:
     visible = _Matches(_Document(), query)
-    findings = CaseFinding.objects.filter(case=OuterRef(OuterRef("case"))).order_by().values("case")
-    findings = findings.annotate(text=StringAgg("text", delimiter=" ")).values("text")
-    whole_text = Case.objects.filter(pk=OuterRef("case")).values(
-        text=Concat(
-            *_with_spaces("number", "title", "brief_history", "diagnosis", "keywords"),
-            Coalesce(Subquery(findings), Value("", output_field=TextField())),
-            output_field=TextField(),
-        )
-    )
     shown = Case.objects.filter(pk=OuterRef("case")).values(document=_Document())[:1]
-    # Per reveal, never per case: a scalar subquery is not pulled up into a join, so the whole case is read and
-    # parsed for this reader's revealed cases only, however many cases there are.
     answered = reveals.filter(
-        _Matches(SearchVector(Subquery(whole_text), config="english"), query),
-        ~_Matches(Subquery(shown, output_field=SearchVectorField()), query),
+        _WholeMatches(F("case"), query), ~_Matches(Subquery(shown, output_field=SearchVectorField()), query)
     )
     return CaseSearch(_matched(cases, visible, answered), (SearchRank(_Document(), query).desc(), *_NEWEST))
 
 
-def _with_spaces(*names: str) -> list:
-    return [part for name in names for part in (Cast(name, TextField()), Value(" ", output_field=TextField()))]
+class _WholeMatches(Func):
+    """Whether the stored whole document of the case in ``case`` matches the query (PostgreSQL, migration 0026).
+
+    A scalar subquery, which PostgreSQL never pulls up into a join: one lookup by case per reveal, so the cost
+    follows this reader's reveals however many cases there are.
+    """
+
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        case, query = (compiler.compile(expression) for expression in self.get_source_expressions())
+        sql = f"(SELECT document @@ {query[0]} FROM cases_case_full_document WHERE case_id = {case[0]})"
+        return sql, (*query[1], *case[1])
 
 
 def _matched(cases: QuerySet, visible, answered: QuerySet) -> QuerySet:

@@ -51,6 +51,21 @@ def test_a_search_or_filter_costs_the_same_for_5_and_50_matches(client, resident
 
 
 @pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="misspellings are corrected on PostgreSQL (pg_trgm)")
+def test_a_misspelt_search_costs_two_queries_more_than_a_search_whatever_the_matches(client, resident):
+    """The search as typed finds nothing (its revealed cases and its count), then the corrected one runs."""
+    client.force_login(resident)
+    make_cases_with_images(5)
+    searched = count_queries(client, reverse("cases:case-list") + "?q=pain")
+    misspelt = count_queries(client, reverse("cases:case-list") + "?q=patiant")
+    assert "spelt alike" in client.get(reverse("cases:case-list") + "?q=patiant").content.decode()
+    assert misspelt[0] == searched[0] + 2, misspelt
+    assert misspelt[1] == searched[1], "kept whole for this reader, as any search page"
+    make_cases_with_images(45)
+    assert count_queries(client, reverse("cases:case-list") + "?q=patiant") == misspelt
+
+
+@pytest.mark.django_db
 def test_a_deep_page_costs_what_the_first_costs(client, resident, settings):
     settings.TEACHINGFILE_CASES_PER_PAGE = 2
     client.force_login(resident)

@@ -211,12 +211,13 @@ class Case(models.Model):
             ("edit_any_case", "Can edit cases of any author"),
             ("publish_case", "Can publish, return and retire cases"),
         ]
-        # One per filter of the case list, each ending in the list's order so that a page is one index range
-        # (docs/decisions.md, "Search and lists at 100,000 cases"). The search indexes: migration 0020.
+        # One per filter of the case list, ending in its order (a page is one index range), and region with difficulty
+        # for their count (docs/decisions.md, "Search … at 100,000 cases", twice). Search: migrations 0020, 0026.
         indexes = [
             models.Index(fields=["status", "-published_at", "-id"], name="case_listing"),
             models.Index(fields=["status", "region", "-published_at", "-id"], name="case_region_listing"),
             models.Index(fields=["status", "difficulty", "-published_at", "-id"], name="case_difficulty_listing"),
+            models.Index(fields=["status", "region", "difficulty"], name="case_region_difficulty"),
             models.Index(fields=["topic", "status", "-published_at", "-id"], name="case_topic_listing"),
         ]
         constraints = [

@@ -95,10 +95,12 @@ class Series(models.Model):
     class Meta:
         ordering = ["order", "pk"]
         verbose_name_plural = "series"
-        # The case list's modality filter: the presented stages of one modality, by case.
+        # The case list's modality filter: the presented stages of one modality, by case, with what open() asks of
+        # each (its place among the case's stages), so that PostgreSQL answers it from the index alone.
         indexes = [
             models.Index(
                 fields=["modality", "case"],
+                include=["order", "id"],
                 condition=Q(after_reveal=False, label_confirmed=True),
                 name="series_presented_modality",
             )

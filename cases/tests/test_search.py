@@ -103,8 +103,14 @@ def test_the_index_follows_every_write(runners, resident):
     Reveal.objects.create(case=case, user=resident)
     CaseFinding.objects.create(case=case, order=2, text="Periosteal reaction")
     assert found(runners, "periosteal", Reveal.objects.for_reader(user=resident))[0] == [case.number]
-    CaseFinding.objects.filter(case=case).delete()
+    CaseFinding.objects.filter(case=case).update(text="Onion-skin periosteum")
+    assert found(runners, "onion", Reveal.objects.for_reader(user=resident))[0] == [case.number]
     assert found(runners, "periosteal", Reveal.objects.for_reader(user=resident))[0] == []
+    CaseFinding.objects.filter(case=case).delete()
+    assert found(runners, "onion", Reveal.objects.for_reader(user=resident))[0] == []
+    Case.objects.filter(pk=case.pk).update(diagnosis="Chondroblastoma", keywords="epiphysis")
+    assert found(runners, "chondroblastoma epiphysis", Reveal.objects.for_reader(user=resident))[0] == [case.number]
+    assert found(runners, "nidus", Reveal.objects.for_reader(user=resident))[0] == []
     case.delete()
     assert found(runners, "zebra")[0] == []
 
@@ -119,7 +125,8 @@ def test_a_misspelt_word_finds_cases_spelt_alike(runners):
         size=10,
     )
     assert page.similar and [case.number for case in page.cases] == [runners["fracture"].number]
-    assert case_search_similar(Case.objects.all(), text="marathon", reveals=Reveal.objects.none()) is None
+    spelt_right = case_search_similar(Case.objects.all(), text="marathon", reveals=Reveal.objects.none())
+    assert not spelt_right.cases.exists(), "no word corrected: nothing new to show"
 
 
 def test_the_search_index_is_in_place(db):
@@ -128,13 +135,16 @@ def test_the_search_index_is_in_place(db):
         if connection.vendor == "postgresql":
             cursor.execute(
                 "SELECT indexname FROM pg_indexes WHERE indexname LIKE 'case_search_%' UNION "
-                "SELECT tgname FROM pg_trigger WHERE tgname LIKE 'cases_case_search_%'"
+                "SELECT tgname FROM pg_trigger WHERE tgname LIKE 'cases_case_search_%' "
+                "OR tgname LIKE 'cases_casefinding_search_%'"
             )
         else:
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%_search_%'")
         names = {name for (name,) in cursor.fetchall()}
     if connection.vendor == "postgresql":
-        assert names == {"case_search_document", "case_search_word_trigram", "cases_case_search_words"}
+        full = {f"cases_case_search_full_{event}" for event in ("insert", "update", "delete")}
+        words = {"case_search_document", "case_search_word_trigram", "cases_case_search_words"}
+        assert names == {*words, *full, "cases_casefinding_search_full"}
     else:
         events = ("insert", "update", "delete")
         assert names == {f"cases_{table}_search_{event}" for table in ("case", "casefinding") for event in events}
