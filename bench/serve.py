@@ -361,17 +361,21 @@ def report_header(facts: dict, options) -> None:
         f"wrk -c {options.connections}, {options.seconds:g} s per round, {options.rounds} rounds interleaved\n"
     )
     header = "page                      ours req/s  peer req/s  ratio  ours p50  ours p99  peer p99  CPU/req ours  peer"
-    print(header + "    bytes  errors  peer", flush=True)  # noqa: T201
+    print(header + "  CPU ratio    bytes  errors  peer", flush=True)  # noqa: T201
 
 
 def report_row(page: Page, ours: list[Round], peer: list[Round], length: int) -> None:
     """Print one page's figures as soon as it is measured (a later failure keeps them)."""
     ratio = median(ours, "rate") / median(peer, "rate")
+    # The peer's CPU per request over ours: the figure a busy machine moves least (– when either is not measured).
+    ours_cpu, peer_cpu = median(ours, "cpu_ms"), median(peer, "cpu_ms")
+    cpu_ratio = f"{peer_cpu / ours_cpu:10.2f}" if ours_cpu and peer_cpu else f"{'–':>10}"
     errors = sum(item.errors for item in ours)
     print(  # noqa: T201
         f"{page.label:<24} {median(ours, 'rate'):11.0f} {median(peer, 'rate'):11.0f} {ratio:6.2f}"
         f" {median(ours, 'p50_ms'):6.1f}ms {median(ours, 'p99_ms'):6.1f}ms {median(peer, 'p99_ms'):6.1f}ms"
-        f" {median(ours, 'cpu_ms'):10.1f}ms {median(peer, 'cpu_ms'):5.1f}ms {length:7d} {errors:6d}  {page.peer}"
+        f" {median(ours, 'cpu_ms'):10.1f}ms {median(peer, 'cpu_ms'):5.1f}ms {cpu_ratio} {length:7d} {errors:6d}"
+        f"  {page.peer}"
     )
     rounds = ", ".join(f"{a.rate:.0f}/{b.rate:.0f}" for a, b in zip(ours, peer, strict=True))
     print(f"{'':<24} rounds (ours/peer req/s): {rounds}", flush=True)  # noqa: T201
