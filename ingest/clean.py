@@ -17,6 +17,7 @@ from imaging import mosaic
 from imaging.limits import Limits, UnreadableFile
 from imaging.read import read_dataset
 from imaging.sources import FileSource, Rejected, Source
+from imaging.write import write_part10
 
 from .frames import frame_files, header_without_pixels, render_object
 from .lease import Heartbeat, Progress, claim
@@ -139,7 +140,7 @@ def _clean(task: tuple[int, Source | FileSource, deid.CaseKeys, Limits, str, str
     # file with a path, which the file-system storage moves into place rather than copying it.
     with TemporaryUploadedFile("object.dcm", "application/dicom", 0, None) as buffer:
         try:
-            cleaned.dataset.save_as(buffer.file, enforce_file_format=True)
+            write_part10(cleaned.dataset, buffer.file)  # as pydicom's save_as, the kept elements copied
             header = header_without_pixels(dataset) if render_now else None
         except Exception as error:  # noqa: BLE001
             logger.warning("Unexpected %s while writing a de-identified file", type(error).__name__)
