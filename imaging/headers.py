@@ -208,17 +208,31 @@ def _census(data: bytes, *, force: bool) -> str | None:
     pydicom reads the File Meta and stops at the data set's first element, so the census walks what pydicom
     will read, in the encoding pydicom will read it in (a deflated data set inflated, released on return).
     """
-    head = read_partial(io.BytesIO(data), stop_when=_at_once, force=force)
-    implicit, little = head.original_encoding
+    start = _data_set_start(data) if not force else None
+    if start is None:
+        head = read_partial(io.BytesIO(data), stop_when=_at_once, force=force)
+        start = (head.buffer.getvalue(), head.buffer.tell(), *head.original_encoding)
+    data, offset, implicit, little = start
     return census_reason(
-        head.buffer.getvalue(),
-        head.buffer.tell(),
+        data,
+        offset,
         implicit=implicit,
         little=little,
         max_top_level=_MAX_ELEMENTS,
         max_count=_MAX_ELEMENTS_IN_ALL,
         max_depth=_MAX_SEQUENCE_DEPTH,
     )
+
+
+def _data_set_start(data: bytes) -> tuple[bytes, int, bool, bool] | None:
+    """Return (data, where the data set begins, implicit VR, little endian) as pydicom's reader would find
+    them, from a plain File Meta (``_plain_meta``) that is not deflated; else None."""
+    plain = _plain_meta(data) if data[128:132] == b"DICM" else None
+    if plain is None or plain[0] in ("", DeflatedExplicitVRLittleEndian):
+        return None
+    syntax, offset = plain
+    # As pydicom's read_partial: any syntax but these two is read as explicit VR little endian (PS3.5 A.4).
+    return data, offset, syntax == ImplicitVRLittleEndian, syntax != ExplicitVRBigEndian
 
 
 def _at_once(tag: int, vr: str | None, length: int) -> bool:

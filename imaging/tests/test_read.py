@@ -12,10 +12,10 @@ import pytest
 from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate
-from pydicom.filereader import _read_file_meta_info
+from pydicom.filereader import _read_file_meta_info, read_partial
 from pydicom.uid import MPEG4HP41, ExplicitVRLittleEndian, ImplicitVRLittleEndian, RLELossless, generate_uid
 
-from imaging.headers import PROBE_BYTES, _plain_meta, head_reason
+from imaging.headers import PROBE_BYTES, _data_set_start, _plain_meta, head_reason
 from imaging.image_checks import PIXEL_KEYWORDS
 from imaging.limits import Limits, UnreadableFile
 from imaging.read import read_dataset
@@ -291,3 +291,17 @@ def test_a_file_meta_out_of_the_ordinary_is_left_to_pydicom():
         if head is not None:
             assert _plain_meta(head) is None
     assert head_reason(implicit) == head_reason(good) is None  # pydicom's reading decides, as before
+
+
+def test_the_census_starts_where_pydicom_starts_reading():
+    """For every bundled file with a plain File Meta: the same start of the data set and the same encoding."""
+    compared = 0
+    for path in BUNDLED:
+        data = path.read_bytes()
+        start = _data_set_start(data)
+        if start is None:
+            continue
+        head = read_partial(io.BytesIO(data), stop_when=lambda tag, vr, length: True)
+        assert start[1:] == (head.buffer.tell(), *head.original_encoding), path.name
+        compared += 1
+    assert compared > 150
