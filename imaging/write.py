@@ -21,7 +21,7 @@ from pydicom.dataset import Dataset
 from pydicom.filebase import DicomFileLike
 from pydicom.filewriter import dcmwrite, validate_file_meta, write_data_element, write_file_meta_info
 from pydicom.multival import MultiValue
-from pydicom.tag import SequenceDelimiterTag
+from pydicom.tag import ItemTag, SequenceDelimiterTag
 from pydicom.uid import DeflatedExplicitVRLittleEndian
 from pydicom.valuerep import EXPLICIT_VR_LENGTH_16, EXPLICIT_VR_LENGTH_32
 
@@ -35,6 +35,12 @@ _LONG = {vr: vr.encode("ascii") + b"\x00\x00" for vr in EXPLICIT_VR_LENGTH_32}
 # The VRs whose values pydicom encodes in its default character set whatever the data set's (PS3.5 6.1.2.3).
 _DEFAULT_CHARSET_TEXT = frozenset({"AE", "AS", "CS", "DA", "DT", "TM", "UI"})
 _NUMBERS = {"US": "<H", "SS": "<h", "UL": "<I", "SL": "<i", "FL": "<f", "FD": "<d"}
+# The VRs pydicom encodes in the data set's character set: written here when that is ASCII's superset
+# pydicom names "iso8859" (the default) or "latin_1" (ISO_IR 100) and the text is ASCII.
+_TEXT = frozenset({"SH", "LO", "ST", "LT", "UC", "UT"})
+_ASCII_SUPERSETS = frozenset({default_encoding, "latin_1"})
+_GROUP_LENGTH = 0x00020000
+_ITEM = struct.pack("<HH", ItemTag.group, ItemTag.element)
 
 
 def write_part10(dataset: Dataset, file: BinaryIO) -> None:
@@ -43,7 +49,7 @@ def write_part10(dataset: Dataset, file: BinaryIO) -> None:
     Parameters
     ----------
     dataset : Dataset
-        A dataset read from a file, with its File Meta Information; it is not modified.
+        A dataset read from a file, with its File Meta Information (left as it is, as dcmwrite leaves it).
     file : file-like
         Opened for binary writing.
 
@@ -71,8 +77,13 @@ def write_part10(dataset: Dataset, file: BinaryIO) -> None:
     out.is_implicit_VR, out.is_little_endian = implicit, True
     out.write(getattr(dataset, "preamble", None) or b"\x00" * 128)
     out.write(b"DICM")
-    write_file_meta_info(out, meta, enforce_standard=True)
+    meta_parts = _meta_parts(meta)
+    if meta_parts is None:
+        write_file_meta_info(out, meta, enforce_standard=True)
+    else:
+        out.write(b"".join(meta_parts))
     encodings = dataset.get("SpecificCharacterSet", default_encoding)
+    codecs = convert_encodings(encodings)
     for tag in sorted(dataset.keys()):
         if tag & 0xFFFF == 0 and tag >> 16 > 6:
             continue  # retired group lengths are not written (PS3.5 7.2)
@@ -84,7 +95,7 @@ def write_part10(dataset: Dataset, file: BinaryIO) -> None:
         if isinstance(element, RawDataElement):
             parts = _raw_parts(element, implicit=implicit)
         else:
-            parts = _plain_parts(element, implicit=implicit)
+            parts = _plain_parts(element, implicit=implicit, codecs=codecs)
         if parts is None:
             write_data_element(out, element, encodings)
         else:
@@ -125,7 +136,31 @@ def _raw_parts(element: RawDataElement, *, implicit: bool) -> tuple[bytes, ...] 
     return (header, value, _DELIMITER) if undefined else (header, value)
 
 
-def _plain_parts(element: DataElement, *, implicit: bool) -> tuple[bytes, ...] | None:
+def _meta_parts(meta) -> list[bytes] | None:
+    """Return the File Meta encoded as ``write_file_meta_info`` encodes it (group length first), or None.
+
+    None when the meta was not read in explicit VR little endian, or holds an element this writer leaves to
+    pydicom: ``write_file_meta_info`` writes it then.
+    """
+    if meta.original_encoding != (False, True):
+        return None
+    body: list[bytes] = []
+    for tag in sorted(meta.keys()):
+        if tag == _GROUP_LENGTH:
+            continue
+        element = meta.get_item(tag)
+        if isinstance(element, RawDataElement):
+            parts = _raw_parts(element, implicit=False)
+        else:
+            parts = _plain_parts(element, implicit=False, codecs=[default_encoding])
+        if parts is None:
+            return None
+        body += parts
+    length = sum(len(part) for part in body)
+    return [struct.pack("<HH", 0x0002, 0x0000) + b"UL" + struct.pack("<HI", 4, length), *body]
+
+
+def _plain_parts(element: DataElement, *, implicit: bool, codecs: list[str]) -> tuple[bytes, ...] | None:
     """Return a changed or added element encoded as pydicom encodes it, or None to leave it to pydicom.
 
     Covered: empty values, bytes (the pixel data), the text VRs pydicom writes in its default character set
@@ -133,9 +168,13 @@ def _plain_parts(element: DataElement, *, implicit: bool) -> tuple[bytes, ...] |
     and sequences are pydicom's.
     """
     vr, value = element.VR, element.value
-    if vr == "SQ" or element.is_undefined_length:
+    if element.is_undefined_length:
         return None
-    if element.is_empty:
+    if vr == "SQ":
+        values = _items(value, implicit=implicit, codecs=codecs)
+        if values is None:
+            return None
+    elif element.is_empty:
         values: tuple[bytes, ...] = ()
     elif vr in ("OB", "OW") and isinstance(value, bytes):
         # The pixel data (parsed by the image checks, unchanged): written as it is, padded as pydicom pads it.
@@ -148,6 +187,11 @@ def _plain_parts(element: DataElement, *, implicit: bool) -> tuple[bytes, ...] |
             values = (text.encode(default_encoding),)
         except UnicodeEncodeError:
             return None  # pydicom's writer raises its own error
+    elif vr in _TEXT and len(codecs) == 1 and codecs[0] in _ASCII_SUPERSETS and _texts(value):
+        text = value if isinstance(value, str) else "\\".join(value)
+        if not text.isascii():
+            return None  # pydicom's encoding with the data set's character set
+        values = (text.encode("ascii") + (b" " if len(text) % 2 else b""),)
     elif vr in _NUMBERS and isinstance(value, int | float):
         try:
             values = (struct.pack(_NUMBERS[vr], value),)
@@ -157,6 +201,34 @@ def _plain_parts(element: DataElement, *, implicit: bool) -> tuple[bytes, ...] |
         return None  # dates or times as objects, texts in the data set's character set, lists of numbers…
     header = _header(element.tag, vr, sum(len(part) for part in values), implicit=implicit)
     return None if header is None else (header, *values)
+
+
+def _items(items, *, implicit: bool, codecs: list[str]) -> tuple[bytes, ...] | None:
+    """Return a sequence's items encoded as pydicom encodes them (each of defined length), or None.
+
+    Only items made in memory (the de-identifier's code sequence): none of their elements read from a file
+    or of an ambiguous VR, each of which pydicom would convert first.
+    """
+    parts: list[bytes] = []
+    for item in items:
+        if not isinstance(item, Dataset) or getattr(item, "is_undefined_length_sequence_item", False):
+            return None
+        encoded: list[bytes] = []
+        item_codecs = (
+            convert_encodings(item["SpecificCharacterSet"].value) if "SpecificCharacterSet" in item else codecs
+        )
+        for tag in sorted(item.keys()):
+            element = item.get_item(tag)
+            if isinstance(element, RawDataElement) or " or " in (element.VR or ""):
+                return None
+            if tag & 0xFFFF == 0 and tag >> 16 > 6:
+                continue
+            element_parts = _plain_parts(element, implicit=implicit, codecs=item_codecs)
+            if element_parts is None:
+                return None
+            encoded += element_parts
+        parts += [_ITEM + struct.pack("<I", sum(len(part) for part in encoded)), *encoded]
+    return tuple(parts)
 
 
 def _texts(value) -> bool:
