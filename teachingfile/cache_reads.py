@@ -11,17 +11,27 @@ import logging
 import secrets
 
 from django.core.cache import cache
-from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
-UNREACHABLE = (RedisError, OSError)
+
+
+def unreachable() -> tuple[type[Exception], ...]:
+    """Return the errors of an unreachable cache: Redis's, and the socket's.
+
+    Called in ``except`` clauses, which evaluate it only once a cache call has raised: importing Redis's
+    client costs every process 40 ms of start-up (a command such as ``import_study`` included) when nothing
+    has failed.
+    """
+    from redis.exceptions import RedisError
+
+    return (RedisError, OSError)
 
 
 def version(key: str) -> str | None:
     """Return the version stored under ``key`` (made on first use), or None when the cache is unreachable."""
     try:
         return cache.get_or_set(key, secrets.token_hex(8), timeout=None)
-    except UNREACHABLE as error:
+    except unreachable() as error:
         _unreachable("read a version", error)
         return None
 
@@ -30,7 +40,7 @@ def cached(key: str):
     """Return what the cache keeps under ``key``, or None (also when it is unreachable)."""
     try:
         return cache.get(key)
-    except UNREACHABLE as error:
+    except unreachable() as error:
         _unreachable("read", error)
         return None
 
@@ -38,7 +48,7 @@ def cached(key: str):
 def cached_many(keys: list[str]) -> dict:
     try:
         return cache.get_many(keys)
-    except UNREACHABLE as error:
+    except unreachable() as error:
         _unreachable("read", error)
         return {}
 
@@ -46,14 +56,14 @@ def cached_many(keys: list[str]) -> dict:
 def keep(key: str, value, timeout: int) -> None:
     try:
         cache.set(key, value, timeout)
-    except UNREACHABLE as error:
+    except unreachable() as error:
         _unreachable("keep", error)
 
 
 def keep_many(values: dict, timeout: int) -> None:
     try:
         cache.set_many(values, timeout)
-    except UNREACHABLE as error:
+    except unreachable() as error:
         _unreachable("keep", error)
 
 
