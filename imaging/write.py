@@ -12,12 +12,11 @@ encoding or character set other than the one it was read in) is written by ``dcm
 from __future__ import annotations
 
 import struct
-from copy import deepcopy
 from typing import BinaryIO
 
 from pydicom.charset import convert_encodings, default_encoding
 from pydicom.dataelem import DataElement, RawDataElement
-from pydicom.dataset import Dataset
+from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filebase import DicomFileLike
 from pydicom.filewriter import dcmwrite, validate_file_meta, write_data_element, write_file_meta_info
 from pydicom.multival import MultiValue
@@ -63,14 +62,11 @@ def write_part10(dataset: Dataset, file: BinaryIO) -> None:
     if not _copyable(dataset, syntax):
         dcmwrite(file, dataset, enforce_file_format=True)
         return
-    meta = deepcopy(meta)  # as dcmwrite: the dataset's own File Meta is left as it is
-    for meta_keyword, keyword in (
-        ("MediaStorageSOPClassUID", "SOPClassUID"),
-        ("MediaStorageSOPInstanceUID", "SOPInstanceUID"),
-    ):
+    meta = _meta_copy(meta)  # as dcmwrite: the dataset's own File Meta is left as it is
+    for meta_tag, keyword in ((0x00020002, "SOPClassUID"), (0x00020003, "SOPInstanceUID")):
         value = dataset.get(keyword)
-        if meta.get(meta_keyword) is None or (value and value != meta.get(meta_keyword)):
-            setattr(meta, meta_keyword, value)
+        if meta.get(meta_tag) is None or (value and value != meta[meta_tag].value):
+            meta[meta_tag] = DataElement(meta_tag, "UI", value)  # a new element: the dataset's is not touched
     validate_file_meta(meta, enforce_standard=True)
     implicit, compressed = syntax.is_implicit_VR, syntax.is_compressed
     out = DicomFileLike(file)
@@ -101,6 +97,18 @@ def write_part10(dataset: Dataset, file: BinaryIO) -> None:
         else:
             for part in parts:  # the value written as it is: a slice's pixel data is not copied
                 out.write(part)
+
+
+def _meta_copy(meta: FileMetaDataset) -> FileMetaDataset:
+    """Return a File Meta holding the same elements: what the writer changes it replaces, never modifies.
+
+    ``dcmwrite`` deep-copies it (a fifth of a slice's writing); its elements are only read here.
+    """
+    copied = FileMetaDataset()
+    for tag in meta.keys():  # noqa: SIM118 - iterating a Dataset itself parses every element
+        copied[tag] = meta.get_item(tag)
+    copied.set_original_encoding(*meta.original_encoding, meta.original_character_set)
+    return copied
 
 
 def _copyable(dataset: Dataset, syntax) -> bool:

@@ -92,3 +92,19 @@ def test_an_element_pydicom_refuses_is_refused():
         pydicom_bytes(copy.deepcopy(dataset))
     with pytest.raises(TypeError):
         our_bytes(dataset)
+
+
+def test_the_data_sets_file_meta_is_left_as_it_is():
+    """As dcmwrite: the written meta follows the data set's UIDs and gains what PS3.10 requires; the data
+    set's own File Meta is not changed by the writing."""
+    path = TEST_FILES / "CT_small.dcm"
+    dataset = read_dataset(Source(path.name, path.read_bytes()), limits=Limits())
+    deidentify(dataset, keys=KEYS)
+    dataset.file_meta.MediaStorageSOPInstanceUID = "1.2.3.4"  # the written meta must follow the data set's
+    del dataset.file_meta.ImplementationClassUID
+    before = copy.deepcopy(dataset.file_meta)
+    written = pydicom.dcmread(io.BytesIO(our_bytes(dataset)))
+    assert dataset.file_meta == before
+    assert written.file_meta.MediaStorageSOPInstanceUID == dataset.SOPInstanceUID
+    assert dataset.file_meta.MediaStorageSOPInstanceUID == "1.2.3.4"
+    assert "ImplementationClassUID" in written.file_meta
