@@ -1,8 +1,9 @@
 """Write a (de-identified) dataset as a DICOM Part 10 file, its unchanged elements copied as read.
 
 The de-identifier leaves the elements it keeps unparsed (pydicom's raw elements, their value bytes as read),
-and most of a slice's elements are kept: this writer copies their bytes behind a header it packs itself and
-hands only the elements the de-identifier changed or added to pydicom's per-element writer. pydicom's
+and most of a slice's elements are kept: this writer copies their bytes behind a header it packs itself,
+encodes the plain values the de-identifier changed or added (dates, UIDs, empty values, its marks) and hands
+anything else to pydicom's per-element writer. pydicom's
 ``dcmwrite`` does the same work element by element through its general machinery (a buffer per element, the
 pixel data copied twice), which was the costliest single step of an import. The bytes written are the same as
 ``dcmwrite(..., enforce_file_format=True)``'s; a dataset this writer does not cover (big endian, deflated, an
