@@ -15,6 +15,9 @@ the contenders in turn, a, b, c, d, a, b, c, d… for ``--rounds`` rounds (defau
 - bare: a pydicom → numpy → Pillow loop in one process (read, rescale, window, PNG encoded as ours is): the
   ceiling of our own stack without de-identification, storage or database.
 
+``--baseline CHECKOUT`` adds ``import_study`` run from another checkout (a worktree of main, say) as one
+more contender in the same rounds: before and after a change, measured alike.
+
 Prints each contender's median slices per second, its rounds, the CPU it used per slice (all its processes;
 Orthanc's own, its client's apart), the CPU other work on the machine used meanwhile (in cores, from
 ``/proc/stat``: "busy" when others keep the cores, "quiet" when not), and the ratios of ours to dcmtk and to
@@ -77,13 +80,13 @@ def ours_environment(work: Path, workers: int | None) -> dict:
     return environment
 
 
-def prepare_database(template: Path) -> None:
+def prepare_database(template: Path, root: Path = ROOT) -> None:
     """Migrate a SQLite database in ``template`` and add the case the imports go into (once, not timed)."""
     environment = ours_environment(template, None)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=environment, check=True)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=root, env=environment, check=True)
     make = f"from cases.models import Case; Case.objects.create(number={CASE!r}, title='Bench', status='draft')"
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    subprocess.run([sys.executable, "manage.py", "shell", "-c", make], cwd=ROOT, env=environment, check=True, **quiet)
+    subprocess.run([sys.executable, "manage.py", "shell", "-c", make], cwd=root, env=environment, check=True, **quiet)
 
 
 def children_cpu() -> float:
@@ -91,13 +94,13 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_ours(folder: Path, template: Path, workers: int | None) -> tuple[float, float, float]:
+def run_ours(folder: Path, template: Path, workers: int | None, root: Path = ROOT) -> tuple[float, float, float]:
     work = Path(tempfile.mkdtemp(prefix="bench-ours-"))
     try:
         shutil.copy(template / "db.sqlite3", work / "db.sqlite3")
         command = [sys.executable, "manage.py", "import_study", str(folder), "--case", CASE]
         cpu, start = children_cpu(), time.perf_counter()
-        subprocess.run(command, cwd=ROOT, env=ours_environment(work, workers), check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(command, cwd=root, env=ours_environment(work, workers), check=True, stdout=subprocess.DEVNULL)
         return time.perf_counter() - start, children_cpu() - cpu, 0.0
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -186,6 +189,14 @@ def contenders(folder: Path, template: Path, options) -> dict:
             for index, workers in enumerate(options.workers or [None]):
                 label = "ours" if index == 0 else f"ours, {workers} workers"
                 runs[label] = functools.partial(run_ours, folder, template, workers)
+            if options.baseline:
+                baseline_template = template / "baseline"
+                baseline_template.mkdir()
+                prepare_database(baseline_template, options.baseline)
+                worker_count = (options.workers or [None])[0]
+                runs["baseline"] = functools.partial(
+                    run_ours, folder, baseline_template, worker_count, options.baseline
+                )
         elif name == "dcmtk" and shutil.which("dcmj2pnm"):
             runs[name] = lambda: run_dcmtk(folder)
         elif name == "orthanc" and Path(ORTHANC).exists():
@@ -216,9 +227,9 @@ def report(figures: dict[str, list[dict]], slices: int, rounds: int) -> None:
         rates = ", ".join(f"{slices / run['seconds']:.1f}" for run in runs)
         shown = f"{cpu:.1f}" + (f" (+{client:.1f} client)" if client else "")
         lines.append(f"{name:{width}} {slices / medians[name]:9.1f} {shown:>22} {others:14.2f}  {rates}")
-    for name in (name for name in medians if name.startswith("ours")):
-        for peer, target in (("dcmtk", 4), ("orthanc", 1.5), ("bare", None)):
-            if peer in medians:
+    for name in (name for name in medians if name.startswith("ours") or name == "baseline"):
+        for peer, target in (("dcmtk", 4), ("orthanc", 1.5), ("bare", None), ("baseline", None)):
+            if peer in medians and peer != name:
                 wanted = f" (target ≥ {target}×)" if target else ""
                 lines.append(f"{name} ÷ {peer} = {medians[peer] / medians[name]:.2f}×{wanted}")
     print("\n".join(lines))  # noqa: T201
@@ -306,6 +317,12 @@ def main() -> None:
         " contender each, the first named ours",
     )
     parser.add_argument("--contenders", nargs="+", choices=CONTENDERS, default=list(CONTENDERS))
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="CHECKOUT",
+        help="also import with the code of another checkout (a worktree of main, say), a contender of its own",
+    )
     parser.add_argument("--profile", action="store_true", help="profile import_study in one process instead")
     parser.add_argument("--junk", action="store_true", help="junk and bomb inputs: bench/ingest_junk.py")
     parser.add_argument("--only", default="", metavar="REGEX", help="with --junk: the inputs whose label matches")

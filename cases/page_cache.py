@@ -240,7 +240,7 @@ def kept_page(key: str, version_keys: tuple[str, ...]) -> tuple[tuple, tuple | N
         return None
     try:
         found = cache.get_many((*version_keys, key))
-    except cache_reads.UNREACHABLE as error:
+    except cache_reads.unreachable_errors() as error:
         cache_reads.unreachable("read a kept page", error)
         return None
     versions = tuple(found.get(name) or cache_reads.version(name) for name in version_keys)

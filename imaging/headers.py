@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
+import struct
 import warnings
 
 from pydicom.dataset import Dataset, FileMetaDataset
@@ -78,20 +79,83 @@ def _data_set_follows(head: bytes) -> bool:
     Only a plain group number is checked: what the meta itself gets wrong is left for ``read_dataset`` to
     report, and a deflated data set is bounded when it is read.
     """
-    stream = io.BytesIO(head[132:PROBE_BYTES])
-    try:
-        with quiet_pydicom():  # reading a UID is checking it, and pydicom's check quotes an invalid one
-            meta = _read_file_meta_info(stream)
-            syntax = str(meta.get("TransferSyntaxUID", ""))
-    except Exception:  # noqa: BLE001 - a damaged meta is read_dataset's to report
-        return True
+    plain = _plain_meta(head[:PROBE_BYTES])
+    if plain is not None:
+        syntax, end = plain
+        tag = head[end : end + 4]
+    else:
+        stream = io.BytesIO(head[132:PROBE_BYTES])
+        try:
+            with quiet_pydicom():  # reading a UID is checking it, and pydicom's check quotes an invalid one
+                meta = _read_file_meta_info(stream)
+                syntax = str(meta.get("TransferSyntaxUID", ""))
+        except Exception:  # noqa: BLE001 - a damaged meta is read_dataset's to report
+            return True
+        tag = stream.read(4)
     if syntax == DeflatedExplicitVRLittleEndian:
         return True
-    tag = stream.read(4)
     if len(tag) < 4:
         return True
     group = int.from_bytes(tag[:2], "big" if syntax == ExplicitVRBigEndian else "little")
     return 0x0000 < group < 0xFFFE  # command group 0000 and item tags never start a stored data set
+
+
+# The File Meta elements of PS3.10 Table 7.1-1 and their VRs; a meta holding any other is parsed by pydicom.
+_META_VRS = {
+    0x0000: b"UL",
+    0x0001: b"OB",
+    0x0002: b"UI",
+    0x0003: b"UI",
+    0x0010: b"UI",
+    0x0012: b"UI",
+    0x0013: b"SH",
+    0x0016: b"AE",
+    0x0017: b"AE",
+    0x0018: b"AE",
+    0x0026: b"UR",
+    0x0027: b"UR",
+    0x0028: b"UR",
+    0x0100: b"UI",
+    0x0102: b"OB",
+}
+_LONG_LENGTH_VRS = (b"OB", b"UR")
+
+
+def _plain_meta(head: bytes) -> tuple[str, int] | None:
+    """Return the Transfer Syntax UID and where the data set begins, for a plain File Meta; else None.
+
+    Plain: every element one of PS3.10's with its VR, in Explicit VR Little Endian, its value within the
+    head, the group length 4 bytes long and the syntax in ASCII. pydicom parses anything else (its reader
+    takes a few hundred µs a file, this a few tens); for a plain meta both find the same.
+
+    References
+    ----------
+    DICOM PS3.10 7.1 (File Meta Information), PS3.5 7.1.2 (explicit VR data elements).
+    """
+    offset, syntax = 132, ""
+    while offset + 8 <= len(head):
+        group, element = struct.unpack_from("<HH", head, offset)
+        if group != 0x0002:
+            return syntax, offset
+        vr = head[offset + 4 : offset + 6]
+        if _META_VRS.get(element) != vr:
+            return None
+        if vr in _LONG_LENGTH_VRS:
+            if offset + 12 > len(head) or head[offset + 6 : offset + 8] != b"\x00\x00":
+                return None
+            (length,), start = struct.unpack_from("<I", head, offset + 8), offset + 12
+        else:
+            (length,), start = struct.unpack_from("<H", head, offset + 6), offset + 8
+        end = start + length
+        if end > len(head) or (element == 0x0000 and length != 4):
+            return None
+        if element == 0x0010:
+            value = head[start:end].rstrip(b"\x00")
+            if not value.isascii() or not value.replace(b".", b"").isdigit():
+                return None
+            syntax = value.decode("ascii")
+        offset = end
+    return None  # the head ends inside the meta
 
 
 def parse_dataset(data: bytes) -> tuple[Dataset, bool]:
@@ -144,17 +208,31 @@ def _census(data: bytes, *, force: bool) -> str | None:
     pydicom reads the File Meta and stops at the data set's first element, so the census walks what pydicom
     will read, in the encoding pydicom will read it in (a deflated data set inflated, released on return).
     """
-    head = read_partial(io.BytesIO(data), stop_when=_at_once, force=force)
-    implicit, little = head.original_encoding
+    start = _data_set_start(data) if not force else None
+    if start is None:
+        head = read_partial(io.BytesIO(data), stop_when=_at_once, force=force)
+        start = (head.buffer.getvalue(), head.buffer.tell(), *head.original_encoding)
+    data, offset, implicit, little = start
     return census_reason(
-        head.buffer.getvalue(),
-        head.buffer.tell(),
+        data,
+        offset,
         implicit=implicit,
         little=little,
         max_top_level=_MAX_ELEMENTS,
         max_count=_MAX_ELEMENTS_IN_ALL,
         max_depth=_MAX_SEQUENCE_DEPTH,
     )
+
+
+def _data_set_start(data: bytes) -> tuple[bytes, int, bool, bool] | None:
+    """Return (data, where the data set begins, implicit VR, little endian) as pydicom's reader would find
+    them, from a plain File Meta (``_plain_meta``) that is not deflated; else None."""
+    plain = _plain_meta(data) if data[128:132] == b"DICM" else None
+    if plain is None or plain[0] in ("", DeflatedExplicitVRLittleEndian):
+        return None
+    syntax, offset = plain
+    # As pydicom's read_partial: any syntax but these two is read as explicit VR little endian (PS3.5 A.4).
+    return data, offset, syntax == ImplicitVRLittleEndian, syntax != ExplicitVRBigEndian
 
 
 def _at_once(tag: int, vr: str | None, length: int) -> bool:

@@ -7,40 +7,30 @@ skip the LUTs: RGB passes through, YBR is converted to RGB and PALETTE COLOR
 is looked up in its palette.  Frames are decoded one at a time, so a
 2,000-frame cine never sits in memory whole.
 
-Web images are lossless PNG at zlib level 1: ``bench/dicom_render.py``
-measured it 2.6-6.7 times faster than level 6 for files 8-22 % larger (a
-512×512 CT slice: 3 ms and 57 kB against 8 ms and 49 kB), while JPEG and WebP
-would lose detail a teaching image must keep.  Grey CT, MR and PET slices are
-written as palette PNGs over a grey ramp, unfiltered, their rows deflated by
-ISA-L (``png``): the same pixels in a fifth of the time of Pillow's filtered
-grey PNG.  Thumbnails are JPEG at
-quality 85.  The display pixels match dcmtk's ``dcmj2pnm`` with the same
-window to within one grey level.
+The display pixels become web images and thumbnails in ``web_image``; they match dcmtk's ``dcmj2pnm`` with
+the same window to within one grey level.  A single native grey frame skips pydicom's decoder and the float
+maths: it is looked up in a table of its stored values (``_looked_up``).
 """
 
-import io
 import logging
 import math
-import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import numpy as np
-import PIL.Image
 from pydicom.dataset import Dataset
 from pydicom.pixels import apply_color_lut, apply_modality_lut, convert_color_space, iter_pixels
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from .attributes import first_number, functional_item, uid_name
 from .labels import PARAMETRIC_MAP_STORAGE
-from .pictures import as_grey_palette, thumbnail_of
-from .png import grey_palette_png
+from .web_image import RenderedFrame, web_image
 from .windows import (
     AUTO_SAMPLE_PIXELS,
-    CROSS_SECTIONAL,
     Window,
     auto_window,
     default_window,
     header_window,
+    window_before_values,
 )
 from .withheld import quiet_pydicom
 
@@ -59,10 +49,10 @@ __all__ = [
 ]
 
 
-WEB_SUFFIX = ".png"
+WEB_SIDE = 2048  # the longest side of a web image
 
 
-PNG_LEVEL = 1
+THUMB_SIDE = 360
 
 
 POOLED_SAMPLE_FRAMES = 32
@@ -79,29 +69,6 @@ _YBR = ("YBR_FULL", "YBR_FULL_422")
 
 class RenderError(ValueError):
     """The frame cannot be turned into a web image; ``str(error)`` is the reason for the author."""
-
-
-@dataclass(frozen=True)
-class RenderedFrame:
-    """One frame ready for storage.
-
-    ``pixel_spacing_mm`` is the size of one web-image pixel (square after
-    correcting anisotropic pixels), None when the file does not say.
-    """
-
-    web: bytes
-    web_suffix: str
-    thumbnail: bytes | None
-    width: int
-    height: int
-    window: Window | None
-    pixel_spacing_mm: float | None
-
-    def __repr__(self) -> str:
-        return (
-            f"RenderedFrame({self.width}×{self.height}, web={len(self.web)} bytes, "
-            f"thumbnail={len(self.thumbnail or b'')} bytes, window={self.window})"
-        )
 
 
 def iter_frames(ds: Dataset, *, indices: list[int] | None = None) -> Iterator[np.ndarray]:
@@ -262,8 +229,8 @@ def render_frame(
     ds: Dataset,
     *,
     window: Window | None = None,
-    max_side: int = 2048,
-    thumb_side: int = 360,
+    max_side: int = WEB_SIDE,
+    thumb_side: int = THUMB_SIDE,
     frame_index: int = 0,
     invert: bool = False,
     thumbnail: bool = True,
@@ -293,53 +260,22 @@ def render_frame(
     else:
         window = None
         pixels = to_display(values_or_frame, ds, None)
-    if pixels.ndim not in (2, 3) or 0 in pixels.shape[:2]:
-        raise RenderError("unexpected frame shape (Rows, Columns or Samples per Pixel do not match the pixel data)")
-
-    picture = PIL.Image.fromarray(np.ascontiguousarray(pixels))
-    aspect, column_mm = _spacing(ds, frame_index)
-    width, height = float(picture.width), picture.height * (aspect if abs(aspect - 1) > 0.01 else 1.0)
-    scale = min(1.0, max_side / max(width, height))  # one resampling for both square pixels and size
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    if size != picture.size:
-        picture = picture.resize(size, PIL.Image.Resampling.LANCZOS, reducing_gap=3.0)
-    spacing = column_mm * width / picture.width if column_mm else None
-
-    fast = str(ds.get("Modality") or "").upper() in CROSS_SECTIONAL
-    if fast and picture.mode == "L":
-        web = grey_palette_png(np.asarray(picture))
-    else:
-        buffer = io.BytesIO()
-        # zlib's run-length strategy: measured faster and smaller than the default on windowed CT slices.
-        (as_grey_palette(picture) if fast else picture).save(
-            buffer, format="PNG", compress_level=PNG_LEVEL, compress_type=zlib.Z_RLE
-        )
-        web = buffer.getvalue()
-    return RenderedFrame(
-        web=web,
-        web_suffix=WEB_SUFFIX,
-        thumbnail=thumbnail_of(picture, thumb_side) if thumbnail else None,
-        width=picture.width,
-        height=picture.height,
+    return _rendered(
+        pixels,
+        ds,
         window=window,
-        pixel_spacing_mm=spacing,
+        max_side=max_side,
+        thumb_side=thumb_side,
+        frame_index=frame_index,
+        thumbnail=thumbnail,
     )
 
 
-def _spacing(ds: Dataset, frame_index: int) -> tuple[float, float | None]:
-    """Return (pixel height ÷ pixel width, pixel width in mm or None)."""
-    value = ds.get("PixelSpacing") or ds.get("ImagerPixelSpacing")
-    if value is None:
-        measures = functional_item(ds, "PixelMeasuresSequence", frame_index)
-        value = measures.get("PixelSpacing") if measures is not None else None
-    for pair, in_mm in ((value, True), (ds.get("PixelAspectRatio"), False)):
-        try:
-            vertical, horizontal = (float(v) for v in pair)
-        except (TypeError, ValueError):
-            continue
-        if vertical > 0 and horizontal > 0 and math.isfinite(vertical) and math.isfinite(horizontal):
-            return vertical / horizontal, horizontal if in_mm else None
-    return 1.0, None
+def _rendered(pixels: np.ndarray, ds: Dataset, **options) -> RenderedFrame:
+    """Return 8-bit display pixels as a web image and thumbnail (``web_image``), once their shape is checked."""
+    if pixels.ndim not in (2, 3) or 0 in pixels.shape[:2]:
+        raise RenderError("unexpected frame shape (Rows, Columns or Samples per Pixel do not match the pixel data)")
+    return web_image(pixels, ds, **options)
 
 
 def render_dataset(
@@ -355,10 +291,61 @@ def render_dataset(
         automatic = is_greyscale(ds) and header_window(ds, 0) is None and str(ds.get("Modality") or "").upper() != "CT"
         if window is None and automatic and frame_total(ds) > 1:
             window = _pooled_window(ds)
+        looked_up = _looked_up(ds, window, invert=invert)
+    if looked_up is not None:
+        pixels, window = looked_up
+        yield _rendered(
+            pixels, ds, window=window, max_side=WEB_SIDE, thumb_side=THUMB_SIDE, frame_index=0, thumbnail=thumbnails
+        )
+        return
     for index, frame in enumerate(iter_frames(ds)):
         with quiet_pydicom():
             rendered = render_frame(frame, ds, window=window, frame_index=index, invert=invert, thumbnail=thumbnails)
         yield rendered
+
+
+def _looked_up(ds: Dataset, window: Window | None, *, invert: bool) -> tuple[np.ndarray, Window] | None:
+    """Return a single grey frame's display pixels and window through a table of every stored value, or None.
+
+    For native pixel data of one frame in 8 or 16 bits whose window does not depend on its values (the file's
+    own, a CT preset, or the one given): the table holds ``to_display(modality_lut(v))`` for each of the 256
+    or 65,536 stored values ``v`` (pydicom's masking of unused high bits included), so each pixel costs one
+    look-up instead of the float maths and pydicom's decoder set-up, with the same result pixel for pixel.
+    None for anything else, which takes the general path.
+
+    References
+    ----------
+    DICOM PS3.5 8.1.1 (native pixel data, Bits Stored and Allocated), PS3.3 C.11.1 and C.11.2 (Modality and
+    VOI LUT).
+    """
+    meta = getattr(ds, "file_meta", None)
+    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+    if syntax not in _NATIVE_LITTLE_ENDIAN or "PixelData" not in ds or not is_greyscale(ds):
+        return None
+    try:
+        rows, columns, allocated = int(ds.Rows), int(ds.Columns), int(ds.BitsAllocated)
+        stored, signed = int(ds.get("BitsStored") or allocated), int(ds.get("PixelRepresentation") or 0)
+        single = int(ds.get("SamplesPerPixel") or 1) == 1 and frame_total(ds) == 1
+    except (TypeError, ValueError, AttributeError):
+        return None
+    if not single or allocated not in (8, 16) or not 0 < stored <= allocated or signed not in (0, 1):
+        return None
+    if str(ds.get("VOILUTFunction") or "LINEAR").upper() not in ("LINEAR", "LINEAR_EXACT"):
+        return None
+    window = window or window_before_values(ds, 0)
+    data = ds.PixelData
+    if window is None or not isinstance(data, bytes) or len(data) < rows * columns * allocated // 8:
+        return None
+    raw = np.dtype(f"<u{allocated // 8}")
+    codes = np.arange(2**allocated, dtype=raw).view(f"<{'i' if signed else 'u'}{allocated // 8}")
+    if stored < allocated:  # as pydicom: the unused high bits shifted out, the sign extended
+        np.left_shift(codes, allocated - stored, out=codes)
+        np.right_shift(codes, allocated - stored, out=codes)
+    table = to_display(modality_lut(codes.reshape(1, -1), ds), ds, window, invert=invert).reshape(-1)
+    return np.take(table, np.frombuffer(data, dtype=raw, count=rows * columns).reshape(rows, columns)), window
+
+
+_NATIVE_LITTLE_ENDIAN = (ImplicitVRLittleEndian, ExplicitVRLittleEndian)
 
 
 def frame_total(ds: Dataset) -> int:

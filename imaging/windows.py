@@ -89,13 +89,19 @@ def default_window(ds: Dataset, values: np.ndarray, *, frame_index: int = 0) -> 
     ----------
     DICOM PS3.3 C.11.2 (VOI LUT module), C.7.6.16.2.10 (Frame VOI LUT).
     """
+    window = window_before_values(ds, frame_index)
+    return auto_window(values) if window is None else window
+
+
+def window_before_values(ds: Dataset, frame_index: int = 0) -> Window | None:
+    """Return ``default_window``'s choice when the values do not decide it (the file's own or a CT preset), or None."""
     window = header_window(ds, frame_index)
     if window is not None:
         return window
     if str(ds.get("Modality") or "").upper() == "CT":
         part = str(ds.get("BodyPartExamined") or "").upper().replace(" ", "")
         return BRAIN if part in _HEAD_PARTS else SOFT_TISSUE
-    return auto_window(values)
+    return None
 
 
 def header_window(ds: Dataset, frame_index: int) -> Window | None:

@@ -78,11 +78,15 @@ def header_without_pixels(dataset: pydicom.Dataset) -> pydicom.Dataset:
     can weigh 384 kB, and pydicom keeps a parsed lookup-table descriptor (a palette's read as Implicit VR, once
     rendered) with a local converter function that pickle refuses, which crashed imports with workers.
     """
-    header = pydicom.Dataset()
-    for tag in dataset.keys():  # noqa: SIM118 - iterating a Dataset itself parses every element
-        if tag != PIXEL_DATA and not _lookup_table(tag):
-            header[tag] = dataset.get_item(tag)  # as read: parsed only if grouping asks for it
-    return header
+    # Made from a dict of the elements, as read (parsed only if grouping asks for one): setting them one by one
+    # checks each again, which cost as much as the rest of the header's round trip to the main process.
+    return pydicom.Dataset(
+        {
+            tag: dataset.get_item(tag)
+            for tag in dataset.keys()  # noqa: SIM118 - iterating a Dataset itself parses every element
+            if tag != PIXEL_DATA and not _lookup_table(tag)
+        }
+    )
 
 
 def _lookup_table(tag: int) -> bool:

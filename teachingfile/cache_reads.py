@@ -14,10 +14,8 @@ from contextvars import ContextVar
 
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
-from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
-UNREACHABLE = (RedisError, OSError)
 # Whether this request has found the cache unreachable (None outside a request: workers and commands always try).
 _unreachable_in_request: ContextVar[bool | None] = ContextVar("cache_unreachable_in_request", default=None)
 
@@ -35,6 +33,18 @@ def connect_signals() -> None:
     request_finished.connect(_request_ended, dispatch_uid="cache-reads-request-finished")
 
 
+def unreachable_errors() -> tuple[type[Exception], ...]:
+    """Return the errors of an unreachable cache: Redis's, and the socket's.
+
+    Called in ``except`` clauses, which evaluate it only once a cache call has raised: importing Redis's
+    client costs every process 40 ms of start-up (a command such as ``import_study`` included) when nothing
+    has failed.
+    """
+    from redis.exceptions import RedisError
+
+    return (RedisError, OSError)
+
+
 def known_unreachable() -> bool:
     """Say whether this request has already found the cache unreachable."""
     return bool(_unreachable_in_request.get())
@@ -46,7 +56,7 @@ def version(key: str) -> str | None:
         return None
     try:
         return cache.get_or_set(key, secrets.token_hex(8), timeout=None)
-    except UNREACHABLE as error:
+    except unreachable_errors() as error:
         unreachable("read a version", error)
         return None
 
@@ -57,7 +67,7 @@ def cached(key: str):
         return None
     try:
         return cache.get(key)
-    except UNREACHABLE as error:
+    except unreachable_errors() as error:
         unreachable("read", error)
         return None
 
@@ -68,7 +78,7 @@ def cached_many(keys: list[str]) -> dict:
         return {}
     try:
         return cache.get_many(keys)
-    except UNREACHABLE as error:
+    except unreachable_errors() as error:
         unreachable("read", error)
         return {}
 
@@ -78,7 +88,7 @@ def keep(key: str, value, timeout: int) -> None:
         return
     try:
         cache.set(key, value, timeout)
-    except UNREACHABLE as error:
+    except unreachable_errors() as error:
         unreachable("keep", error)
 
 
@@ -87,7 +97,7 @@ def keep_many(values: dict, timeout: int) -> None:
         return
     try:
         cache.set_many(values, timeout)
-    except UNREACHABLE as error:
+    except unreachable_errors() as error:
         unreachable("keep", error)
 
 
@@ -98,7 +108,7 @@ def replace_version(key: str) -> None:
         return
     try:
         cache.set(key, secrets.token_hex(8), timeout=None)
-    except UNREACHABLE as error:
+    except unreachable_errors() as error:
         unreachable("replace a version", error)
 
 

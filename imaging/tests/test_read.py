@@ -12,8 +12,10 @@ import pytest
 from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate
+from pydicom.filereader import _read_file_meta_info, read_partial
 from pydicom.uid import MPEG4HP41, ExplicitVRLittleEndian, ImplicitVRLittleEndian, RLELossless, generate_uid
 
+from imaging.headers import PROBE_BYTES, _data_set_start, _plain_meta, head_reason
 from imaging.image_checks import PIXEL_KEYWORDS
 from imaging.limits import Limits, UnreadableFile
 from imaging.read import read_dataset
@@ -260,3 +262,46 @@ def test_dataset_built_in_code_round_trips():
     ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
     ds.PixelData = np.arange(15, dtype=np.uint8).tobytes() + b"\x00"  # padded to even length
     assert read_dataset(Source("ot.dcm", dataset_bytes(ds)), limits=LIMITS).Columns == 5
+
+
+def meta_as_pydicom_reads_it(head: bytes) -> tuple[str, int]:
+    stream = io.BytesIO(head[132:])
+    meta = _read_file_meta_info(stream)
+    return str(meta.get("TransferSyntaxUID", "")), 132 + stream.tell()
+
+
+def test_a_plain_file_meta_is_read_as_pydicom_reads_it():
+    """Every bundled Part 10 file: the same transfer syntax and the same start of the data set."""
+    heads = [path.read_bytes()[:PROBE_BYTES] for path in BUNDLED]
+    part10 = [head for head in heads if head[128:132] == b"DICM"]
+    plain = [head for head in part10 if _plain_meta(head) is not None]
+    assert len(plain) > 150
+    for head in plain:
+        assert _plain_meta(head) == meta_as_pydicom_reads_it(head)
+
+
+def test_a_file_meta_out_of_the_ordinary_is_left_to_pydicom():
+    good = bundled("CT_small.dcm")[:PROBE_BYTES]
+    syntax, end = _plain_meta(good)
+    group_length = 132 + 12  # (0002,0000) UL, the first element
+    unknown_element = good[:group_length] + b"\x02\x00\x99\x00UI\x02\x001\x00" + good[group_length:]
+    implicit = good[:132] + b"\x02\x00\x00\x00\x04\x00\x00\x00" + good[140:]  # a length where the VR belongs
+    spaced = good.replace(syntax.encode() + b"\x00", syntax.encode() + b" ") if len(syntax) % 2 else None
+    for head in (unknown_element, implicit, good[: end - 4], spaced):
+        if head is not None:
+            assert _plain_meta(head) is None
+    assert head_reason(implicit) == head_reason(good) is None  # pydicom's reading decides, as before
+
+
+def test_the_census_starts_where_pydicom_starts_reading():
+    """For every bundled file with a plain File Meta: the same start of the data set and the same encoding."""
+    compared = 0
+    for path in BUNDLED:
+        data = path.read_bytes()
+        start = _data_set_start(data)
+        if start is None:
+            continue
+        head = read_partial(io.BytesIO(data), stop_when=lambda tag, vr, length: True)
+        assert start[1:] == (head.buffer.tell(), *head.original_encoding), path.name
+        compared += 1
+    assert compared > 150

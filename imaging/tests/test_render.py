@@ -409,3 +409,81 @@ def test_frame_values_decode_the_frame_asked_for():
     np.testing.assert_array_equal(frame_values(ds, 3, (6, 4)), np.full((4, 6), 3 * 10 * 2 - 5))
     with pytest.raises(RenderError, match="no such frame"):
         frame_values(ds, 5, (6, 4))
+
+
+def with_garbage_above(stored: np.ndarray, bits_stored: int) -> np.ndarray:
+    """Return 16-bit stored values whose bits above ``bits_stored`` are set at random, as some archives write."""
+    noise = np.random.default_rng(3).integers(0, 2**16, stored.shape, dtype=np.uint16) & ~np.uint16(2**bits_stored - 1)
+    return (stored.astype(np.uint16) & np.uint16(2**bits_stored - 1)) | noise
+
+
+GRADIENT = (np.arange(64 * 48).reshape(48, 64) * 37 % 4096).astype(np.uint16)
+SINGLE_GREY_FRAMES = {
+    "CT, header window": lambda: make_grey(
+        GRADIENT.astype(np.int16), RescaleIntercept=-1024, RescaleSlope=1, WindowCenter=40, WindowWidth=400
+    ),
+    "CT, preset window, slope 0.5": lambda: make_grey(
+        GRADIENT.astype(np.int16), RescaleIntercept=-100, RescaleSlope=0.5
+    ),
+    "CT, 12 of 16 bits, garbage above": lambda: make_grey(
+        with_garbage_above(GRADIENT, 12), BitsStored=12, HighBit=11, RescaleIntercept=-1024
+    ),
+    "signed 12 of 16 bits, garbage above": lambda: make_grey(
+        with_garbage_above(GRADIENT, 12).view(np.int16), BitsStored=12, HighBit=11, PixelRepresentation=1
+    ),
+    "MR, 8 bits, header window": lambda: make_grey(
+        (GRADIENT % 256).astype(np.uint8), Modality="MR", WindowCenter=100, WindowWidth=120
+    ),
+    "MONOCHROME1": lambda: make_grey(
+        GRADIENT, PhotometricInterpretation="MONOCHROME1", WindowCenter=2000, WindowWidth=3000
+    ),
+    "LINEAR_EXACT, narrow": lambda: make_grey(
+        GRADIENT, WindowCenter=1000.5, WindowWidth=0.5, VOILUTFunction="LINEAR_EXACT"
+    ),
+    "modality LUT sequence": lambda: _with_modality_lut(
+        make_grey(GRADIENT % 1024, Modality="MR", WindowCenter=300, WindowWidth=500)
+    ),
+}
+
+
+def _with_modality_lut(ds: Dataset) -> Dataset:
+    item = Dataset()
+    item.LUTDescriptor = [1024, 0, 16]
+    item.LUTData = [(value * 3) % 2000 for value in range(1024)]
+    item.ModalityLUTType = "US"
+    ds.ModalityLUTSequence = [item]
+    return ds
+
+
+@pytest.mark.parametrize("invert", [False, True], ids=["as is", "inverted"])
+@pytest.mark.parametrize("name", SINGLE_GREY_FRAMES)
+def test_a_single_grey_frame_renders_without_the_decoder_to_the_same_pixels(monkeypatch, name, invert):
+    """A native grey frame is looked up in a table of its stored values: pydicom's decoder is not called, and
+    the picture is the one the decoder and the float maths give (unused high bits masked, sign extended)."""
+    ds = SINGLE_GREY_FRAMES[name]()
+    expected = render_frame(next(iter_frames(ds)), ds, invert=invert)
+
+    def no_decoder(*args, **kwargs):
+        raise AssertionError("decoded by pydicom")
+
+    monkeypatch.setattr("imaging.render.iter_pixels", no_decoder)
+    rendered = next(render_dataset(ds, invert=invert))
+    assert rendered.web == expected.web
+    assert rendered.thumbnail == expected.thumbnail
+    assert rendered.window == expected.window
+
+
+def test_every_bundled_grey_frame_renders_as_the_decoder_and_the_maths_render_it():
+    compared = 0
+    for path in accepted_files():
+        ds = read_dataset(Source(path.name, path.read_bytes()), limits=Limits())
+        try:
+            expected = render_frame(next(iter_frames(ds)), ds)
+            rendered = next(render_dataset(ds))
+        except RenderError:
+            continue
+        if int(ds.get("NumberOfFrames") or 1) == 1:
+            compared += 1
+            assert rendered.web == expected.web, path.name
+            assert rendered.window == expected.window, path.name
+    assert compared > 40

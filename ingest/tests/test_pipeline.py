@@ -634,3 +634,19 @@ def test_importing_again_after_a_failure_prepares_the_values_of_the_stages_alrea
     assert not _values_prepared(image)
     call_command("import_study", str(tmp_path), case=case.number, stdout=io.StringIO())
     assert _values_prepared(image)
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["from memory", "through a temporary file"])
+def test_a_de_identified_object_is_stored_whole_whichever_way_it_is_written(case, tmp_path, monkeypatch, large):
+    """A slice is written into memory and saved; an object larger than the bound goes through a temporary file
+    the storage moves into place. Either way the stored object is the whole de-identified file."""
+    if large:
+        monkeypatch.setattr("ingest.clean.IN_MEMORY_PIXEL_BYTES", 0)
+    (tmp_path / "ct.dcm").write_bytes(dicom_bytes(examples.ct))
+    call_command("import_study", str(tmp_path), case=case.number, stdout=io.StringIO())
+    image = Image.objects.get(series__case=case)
+    with image.dicom_file.open("rb") as handle:
+        stored = pydicom.dcmread(handle)
+    assert stored.SOPInstanceUID == image.instance_uid
+    assert stored.PixelData == examples.ct.PixelData
+    assert stored.PatientIdentityRemoved == "YES"
