@@ -22,7 +22,6 @@ the reader's own CSRF token in the kept page's slots, as for a visitor's page.
 import functools
 
 from django.conf import settings
-from django.contrib.auth import SESSION_KEY
 from django.db import transaction
 from django.db.models import QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -166,18 +165,12 @@ class ReaderWritesMiddleware:
 
 
 def reader_page(view):
-    """Serve a logged-in reader's page from the cache when nothing it shows has changed since it was kept.
-
-    Put it outside the view's login check: a page is kept only for the reader the session names, rendered for them
-    logged in, and is served again only while their user row is as it was then (its save replaces their version),
-    so the user is not loaded to serve it; a miss goes through the check and the view as ever.
-    """
+    """Serve a logged-in reader's page from the cache when nothing it shows has changed since it was kept."""
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        reader = _reader_in_session(request)
-        key = _page_key(request, reader) if reader else None
-        found = page_cache.kept_page(key, _version_keys(reader)) if key else None
+        key = _page_key(request)
+        found = page_cache.kept_page(key, _version_keys(request.user.pk)) if key else None
         if found is None:
             return view(request, *args, **kwargs)
         versions, kept = found
@@ -187,32 +180,28 @@ def reader_page(view):
             return response
         response = view(request, *args, **kwargs)
         content = page_cache.without_token(request, response.content) if _keepable(request, response) else None
-        if content is not None and str(request.user.pk) == reader:
+        if content is not None:
             page_cache.keep_page(key, versions, content, response)
         return response
 
     return wrapper
 
 
-def _reader_in_session(request: HttpRequest) -> str | None:
-    """Return the id of the logged-in reader the session names (checked against their user row when a page is
-    rendered), or None."""
-    if request.method != "GET" or page_cache.MESSAGES_COOKIE in request.COOKIES:
-        return None
-    return request.session.get(SESSION_KEY)
-
-
-def _page_key(request: HttpRequest, reader: str) -> str | None:
+def _page_key(request: HttpRequest) -> str | None:
     """Return the key of this reader's page, or None when it is not to be served from the cache."""
+    user = request.user
+    if request.method != "GET" or not user.is_authenticated or page_cache.MESSAGES_COOKIE in request.COOKIES:
+        return None
     query = request.META.get("QUERY_STRING", "")
     if len(query) > page_cache.PAGE_MAX_QUERY:
         return None
     session = sorted(request.session.items())
-    where = (request.get_host(), request.path, query)
-    return page_cache.page_key("reader", reader, session, timezone.localdate(), where)
+    return page_cache.page_key(
+        "reader", user.pk, session, timezone.localdate(), request.get_host(), request.path, query
+    )
 
 
-def _version_keys(user_id: str) -> tuple[str, ...]:
+def _version_keys(user_id: int) -> tuple[str, ...]:
     return (page_cache.VERSION_KEY, PERMISSIONS_KEY, ACTIVITY_KEY, READER_KEY.format(user_id))
 
 

@@ -42,9 +42,9 @@ def reader_required(view):
 
 
 @require_safe
-@reader_pages.reader_page
 @reader_required
 @page_cache.anonymous_page
+@reader_pages.reader_page
 def home(request):
     reveals = reader_reveals(request)
     visible = Case.objects.published().visible_to(request.user)
@@ -67,9 +67,9 @@ def home(request):
 
 
 @require_safe
-@reader_pages.reader_page
 @reader_required
 @page_cache.anonymous_page
+@reader_pages.reader_page
 def case_list(request):
     form = CaseFilterForm(request.GET or None)
     cases = Case.objects.published().visible_to(request.user)
@@ -104,9 +104,9 @@ def case_done_list(request):
 
 
 @require_safe
-@reader_pages.reader_page
 @reader_required
 @page_cache.anonymous_page
+@reader_pages.reader_page
 def case_detail(request, number: str):
     state = ReaderState.for_case(request, number)
     preview = _is_preview(request, state)
@@ -268,9 +268,9 @@ def case_assess(request, number: str):
 
 
 @require_safe
-@reader_pages.reader_page
 @reader_required
 @page_cache.anonymous_page
+@reader_pages.reader_page
 def topic_list(request):
     # No case counts: "3 cases" on a site of 3 cases names the diagnosis of every unknown.
     return render(request, "cases/topic_list.html", {"topics": Topic.objects.all()})
@@ -286,9 +286,9 @@ def topic_names(request):
 
 
 @require_safe
-@reader_pages.reader_page
 @reader_required
 @page_cache.anonymous_page
+@reader_pages.reader_page
 def topic_detail(request, slug: str):
     topic = get_object_or_404(Topic, slug=slug)
     page = listing.browse_page(

@@ -58,8 +58,8 @@ def quiz_start(request, slug: str):
 
 
 @require_safe
-@reader_page
 @login_required
+@reader_page
 def attempt_detail(request, pk: int):
     """Show the next unanswered question, or the feedback on the one just answered in practice mode."""
     state = AttemptState.for_user(request.user, pk)
