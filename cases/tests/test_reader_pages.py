@@ -160,6 +160,15 @@ def test_a_password_changed_elsewhere_ends_the_session_before_any_kept_page(clie
     assert response["Location"].startswith(reverse("login"))
 
 
+def test_a_reader_made_inactive_is_not_served_their_kept_page(client, resident):
+    client.force_login(resident)
+    fetch(client, reverse("cases:home"))
+    resident.is_active = False
+    resident.save()
+    response = client.get(reverse("cases:home"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
 def test_a_timed_quiz_page_is_never_served_again(client, resident):
     quiz = make_quiz(questions=[make_sba()], time_limit_minutes=5, mode=Quiz.Mode.EXAM)
     attempt = quiz_services.attempt_start(quiz=quiz, user=resident)
