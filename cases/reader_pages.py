@@ -36,7 +36,9 @@ from . import page_cache
 
 ACTIVITY_KEY = "pages:activity-version"
 READER_KEY = "pages:reader-version:{}"
-# The rows that only their own reader's pages show, and the path from a row to its reader.
+# The rows that only their own reader's pages show, and the path from a row to its reader. A cascade from one of
+# them reaches only rows of the same reader (``_told_by_origin`` counts on it): a row of one reader pointing at
+# another's (a notification's actor, say) belongs with the shared models instead.
 READER_ROWS = {
     "cases.Reveal": ("user",),
     "cases.RevealDifferential": ("reveal", "user"),
