@@ -90,8 +90,19 @@ def _remember_content_version(version: str) -> None:
 
 def content_changed(**_signal) -> None:
     """Make every cached part stale: now, and once more when the writing transaction commits."""
-    _replace_version()
-    transaction.on_commit(_replace_version)
+    replace_now_and_at_commit(VERSION_KEY, _replace_version)
+
+
+def replace_now_and_at_commit(key: str, replace: Callable[[], None]) -> None:
+    """Call ``replace`` (which replaces the version under ``key``) now, and when the transaction commits — once,
+    however many of its rows tell (a transaction that writes a thousand rows replaces it at commit once)."""
+    replace()
+    pending = transaction.get_connection().run_on_commit
+    if any(getattr(callback, "replaces", None) == key for _, callback, _ in pending):
+        return
+    at_commit = functools.partial(replace)
+    at_commit.replaces = key
+    transaction.on_commit(at_commit)
 
 
 def upgraded(**_signal) -> None:

@@ -22,7 +22,6 @@ the reader's own CSRF token in the kept page's slots, as for a visitor's page.
 import functools
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
@@ -70,14 +69,7 @@ def activity_changed(**_signal) -> None:
 
 
 def _replace_now_and_at_commit(key: str) -> None:
-    """Replace a version now, and when the transaction commits (once, however many of its rows tell)."""
-    cache_reads.replace_version(key)
-    pending = transaction.get_connection().run_on_commit
-    if any(getattr(callback, "replaces", None) == key for _, callback, _ in pending):
-        return
-    at_commit = functools.partial(cache_reads.replace_version, key)
-    at_commit.replaces = key
-    transaction.on_commit(at_commit)
+    page_cache.replace_now_and_at_commit(key, functools.partial(cache_reads.replace_version, key))
 
 
 def _row_of_reader(path: tuple[str, ...]):

@@ -301,11 +301,13 @@ def test_a_reader_taken_off_a_collections_groups_no_longer_sees_its_bar_on_a_kep
 def test_a_version_is_replaced_once_at_commit_however_many_rows_of_the_transaction_tell(
     django_capture_on_commit_callbacks,
 ):
-    cases = [make_case(), make_case(), make_case()]
     with django_capture_on_commit_callbacks() as callbacks:
+        cases = [make_case(), make_case(), make_case()]
         reader = make_user("reader-of-three", "resident")
         for case in cases:
             Reveal.objects.create(case=case, user=reader)
+    content = [callback for callback in callbacks if getattr(callback, "replaces", None) == page_cache.VERSION_KEY]
+    assert len(content) == 1, "three cases saved: the content version replaced at commit once"
     key = reader_pages.READER_KEY.format(reader.pk)
     at_commit = [callback for callback in callbacks if getattr(callback, "replaces", None) == key]
     assert len(at_commit) == 1
