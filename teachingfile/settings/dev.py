@@ -18,5 +18,8 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
         "LOCATION": str(BASE_DIR / ".cache" / "django"),  # noqa: F405
+        # Room for every kept page and card of a department's evaluation before a third are culled at random (a
+        # culled version is made anew: what was kept under it goes stale, nothing worse).
+        "OPTIONS": {"MAX_ENTRIES": 20_000},
     }
 }
