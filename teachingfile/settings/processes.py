@@ -7,3 +7,6 @@ PBKDF2, and those tests are about the processes working together, not about hash
 from .dev import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Each process its own cache in memory, as before make run's processes shared one on disk (dev.py): these tests run
+# side by side on databases of their own, and one folder on disk would be shared between them and from run to run.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
