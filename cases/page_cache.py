@@ -287,14 +287,15 @@ def _reader_cookies() -> tuple[str, ...]:
     return (settings.SESSION_COOKIE_NAME, MESSAGES_COOKIE)
 
 
-def sets_cookies(response: HttpResponse) -> bool:
-    """Say whether the response sets a cookie other than the CSRF one (which each served copy sets anew)."""
-    return bool(set(response.cookies) - {settings.CSRF_COOKIE_NAME})
-
-
-def shows_messages(request: HttpRequest) -> bool:
-    """Say whether the request has messages for the reader (which a page shows once, so is never kept)."""
-    return bool(len(get_messages(request)))
+def whole_and_shared(request: HttpRequest, response: HttpResponse) -> bool:
+    """Say whether a rendered page may be kept as far as any kept page goes: a whole 200 that sets no cookie but
+    the CSRF one (each served copy sets it anew) and shows no message (a message is shown once)."""
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not set(response.cookies) - {settings.CSRF_COOKIE_NAME}
+        and not len(get_messages(request))
+    )
 
 
 def _csrf_field(token: str) -> bytes:
@@ -332,12 +333,8 @@ def anonymous_page(view):
 
 
 def _keepable(request: HttpRequest, response: HttpResponse) -> bool:
-    return (
-        response.status_code == 200
-        and not response.streaming
-        and not sets_cookies(response)
-        and (getattr(request, "session", None) is None or request.session.is_empty())
-        and not shows_messages(request)
+    return whole_and_shared(request, response) and (
+        getattr(request, "session", None) is None or request.session.is_empty()
     )
 
 

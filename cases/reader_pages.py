@@ -201,10 +201,7 @@ def _version_keys(user_id: int) -> tuple[str, ...]:
 
 def _keepable(request: HttpRequest, response: HttpResponse) -> bool:
     return (
-        response.status_code == 200
-        and not response.streaming
-        and not page_cache.sets_cookies(response)
+        page_cache.whole_and_shared(request, response)
         and not request.session.modified
         and "no-store" not in response.get("Cache-Control", "")
-        and not page_cache.shows_messages(request)
     )
