@@ -8,7 +8,7 @@ after Django's check, and signed URLs nginx checks itself), as an operator's pro
 image rows go through it, the pages straight to gunicorn as the baseline's do. Each page is loaded by ``wrk`` at
 16 connections, the project and its peer taking turns for ``--rounds`` rounds; it prints per page the medians of
 requests per second, the ratio, p50 and p99 latency and the CPU the two gunicorn workers spent per request (not
-nginx's). Resident pages carry a logged-in session cookie.
+nginx's). Resident pages carry what a logged-in reader's browser sends: the session and CSRF cookies.
 
 Run: ``.venv/bin/python bench/serve.py`` (about 7 minutes; ``--seconds 2`` about 2); ``make bench-serve``
 installs wrk and nginx first. ``BENCH_DATABASE_PREFIX`` and ``BENCH_REDIS`` keep runs of several people apart.
@@ -88,8 +88,10 @@ def facts() -> None:
     image = Image.objects.shown().filter(series__case=case, series__after_reveal=False, series__label_confirmed=True)
     name = image.order_by("series__order", "order").first().file.name
     attempt = attempt_start(quiz=Quiz.objects.open_to(resident).get(mode=Quiz.Mode.PRACTICE), user=resident)
+    client.get("/")  # a browser holds the CSRF cookie its first page set, and sends it with every later one
+    cookies = (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME)
     data = {
-        "cookie": f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}",
+        "cookie": "; ".join(f"{name}={client.cookies[name].value}" for name in cookies),
         "case": case.get_absolute_url(),
         "public_case": public.get_absolute_url(),
         "topic": Topic.objects.filter(cases__in=Case.objects.published()).first().get_absolute_url(),

@@ -45,10 +45,11 @@ CACHES = {
     }
 }
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
-# Sessions in the database alone (Django's default), not cached_db: with Redis down, cached_db's read writes the
-# session back to the cache unguarded (a 500 on every page of a logged-in reader), and a logout that cannot
-# delete the cached copy would leave a session Redis could revive (docs/decisions.md, "Pages while Redis is down").
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions in the database alone (accounts/sessions.py: Django's, read by SQL compiled once), not cached_db: with
+# Redis down, cached_db's read writes the session back to the cache unguarded (a 500 on every page of a logged-in
+# reader), and a logout that cannot delete the cached copy would leave a session Redis could revive
+# (docs/decisions.md, "Pages while Redis is down").
+SESSION_ENGINE = "accounts.sessions"
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", 31_536_000))
