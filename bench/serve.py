@@ -88,7 +88,9 @@ def facts() -> None:
     image = Image.objects.shown().filter(series__case=case, series__after_reveal=False, series__label_confirmed=True)
     name = image.order_by("series__order", "order").first().file.name
     attempt = attempt_start(quiz=Quiz.objects.open_to(resident).get(mode=Quiz.Mode.PRACTICE), user=resident)
-    client.get("/")  # a browser holds the CSRF cookie its first page set, and sends it with every later one
+    client.get(
+        "/", HTTP_HOST="127.0.0.1"
+    )  # a browser holds the CSRF cookie its first page set, and sends it with every later one
     cookies = (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME)
     data = {
         "cookie": "; ".join(f"{name}={client.cookies[name].value}" for name in cookies),
