@@ -109,7 +109,7 @@ $(ORTHANC):
 run: $(VENV)/.runtime $(TESSDATA)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo_files
-	$(PY) manage.py load_demo --accounts
+	TEACHINGFILE_RECEIVER_PORT=$(DICOM_PORT) $(PY) manage.py load_demo --accounts
 	$(PY) manage.py load_demo_quizzes
 	@echo ""
 	@echo "Teaching file on http://$(HOST):$(PORT)/  (authoring screen: http://$(HOST):$(PORT)/admin/)"
