@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_POST, require_safe
 
-from cases.models import Case, Gate, Reveal
+from cases.models import Case, Reveal, Series
 from cases.reader_pages import reader_page
 from cases.review_hold import hold, release
 from cases.selectors import presented_viewer_data, series_viewer_data
@@ -154,7 +154,7 @@ def question_images(request, pk: int, question: int):
         raise Http404
     if found.kind == Question.Kind.UNKNOWN_CASE:
         return JsonResponse(presented_viewer_data(found.case))
-    if found.series.after_reveal or Gate.objects.before(found.series).exists():
+    if not Series.objects.open().filter(pk=found.series_id).exists():  # as when the question was written
         raise Http404
     return JsonResponse(series_viewer_data(found.series, annotations=False))
 

@@ -319,6 +319,22 @@ def test_a_click_question_never_serves_a_stage_shown_only_after_the_reveal(clien
     assert client.get(url).status_code == 404, "a stage hidden until the reveal (annotated key images) stays hidden"
 
 
+def test_a_click_question_never_serves_a_stage_whose_label_is_no_longer_confirmed(client, resident):
+    case = make_case()
+    series = make_series(case=case, sequence="STIR heterotopic ossification")  # as an import may name it
+    make_image(series=series)
+    question = make_click(case=case, series=series, key="click-unconfirmed")
+    client.force_login(resident)
+    attempt = started(client, make_quiz(questions=[question]))
+    url = reverse("quizzes:question-images", args=[attempt.pk, question.pk])
+    assert client.get(url).status_code == 200
+    series.label_confirmed = False
+    series.save()
+    response = client.get(url)
+    assert response.status_code == 404, "an unchecked label may name the answer: hidden as on the case page"
+    assert b"heterotopic" not in response.content
+
+
 def test_an_attempt_started_this_minute_is_listed_as_started_just_now(client, resident):
     quiz = make_quiz(questions=[make_sba()])
     client.force_login(resident)
