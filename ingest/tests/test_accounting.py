@@ -1,5 +1,6 @@
 """Every file of an import ends with one outcome and a reason, whatever a worker does (issue 13 §1)."""
 
+import gc
 import io
 import os
 import threading
@@ -356,3 +357,28 @@ def test_a_worker_that_dies_while_the_consumer_is_slow_costs_only_its_item():
         results.append(result)
         time.sleep(0.2)  # a slow consumer: the pool breaks before the next items are submitted
     assert results == [1, 2, ("failed", "crashed"), *range(4, 13)]
+
+
+def collecting(item):
+    return item, gc.isenabled()
+
+
+def test_the_workers_collect_garbage_when_their_parent_does_not():
+    """import_study run from the command line stops collecting in its own process only (its workers' memory)."""
+    gc.disable()
+    try:
+        results = list(bounded_map(collecting, [1, 2, 3], workers=2, failed=lambda *args: None, discard=print))
+    finally:
+        gc.enable()
+    assert results == [(1, True), (2, True), (3, True)]
+
+
+def test_objects_the_caller_froze_stay_frozen_after_the_workers_end():
+    """import_study freezes its start-up's objects for its whole process; the pool leaves them frozen."""
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert list(bounded_map(abs, [-1, -2], workers=2, failed=lambda *args: None, discard=print)) == [1, 2]
+        assert gc.get_freeze_count() >= frozen
+    finally:
+        gc.unfreeze()

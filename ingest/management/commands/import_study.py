@@ -1,3 +1,4 @@
+import gc
 import sys
 from pathlib import Path
 
@@ -30,6 +31,21 @@ class Command(BaseCommand):
     # The system checks load every URL, view and admin module: a third of the command's start-up, spent on
     # pages it never serves (the web server and migrate check them).
     requires_system_checks = []
+
+    def run_from_argv(self, argv):
+        """Run as a process of its own, without collecting garbage until it exits (the workers still do)."""
+        # The start-up leaves a few hundred thousand objects (modules, Django, pydicom) that live until the process
+        # ends, and the import holds every object's header until it groups them. The collections that walk them
+        # again and again, during the import and then in the interpreter's finalisation, cost about 0.5 s of CPU
+        # of a 300-slice import on a busy machine (a fifth of this process's), for about 5,000 objects of cyclic
+        # garbage found at the end (the same peak memory with 1,000 slices). Frozen objects are walked by none of
+        # them, the last ones included. Only from the command line: call_command runs inside a process that goes on.
+        gc.freeze()
+        gc.disable()
+        try:
+            super().run_from_argv(argv)
+        finally:
+            gc.freeze()
 
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="*", type=Path, help="Files, folders or zip archives.")
