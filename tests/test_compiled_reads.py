@@ -1,12 +1,18 @@
 """A read compiled once returns what its queryset would, with each call's values."""
 
+import threading
 from datetime import timedelta
+from unittest import mock
 
 import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
+from django.db import connections
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from accounts.backends import ProfileModelBackend
 from accounts.sessions import SessionStore
 from cases.models import Case
 from cases.tests.factories import make_case, make_user
@@ -56,3 +62,52 @@ def test_a_session_is_read_until_it_expires():
     assert expired.load() == {}
     assert expired.session_key is None
     assert not Session.objects.filter(session_key=store.session_key, expire_date__gt=Now()).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_threads_sharing_one_connection_each_get_their_own_rows():
+    """A live test server's request threads share the test's connection: one thread's values never reach
+    another's query."""
+    cases = [make_case(title=f"Threaded {n}") for n in range(4)]
+    read = CompiledRead(lambda pk: Case.objects.filter(pk=pk).values_list("pk", "title"), -1)
+    shared = connections["default"]
+    shared.inc_thread_sharing()
+    wrong = []
+
+    def read_own(case):
+        connections["default"] = shared
+        for _ in range(200):
+            rows = read.rows(case.pk, using="default")
+            if rows != [(case.pk, case.title)]:
+                wrong.append(rows)
+
+    threads = [threading.Thread(target=read_own, args=(case,)) for case in cases]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        shared.dec_thread_sharing()
+    assert wrong == []
+
+
+def test_the_site_reads_its_sessions_by_compiled_sql():
+    assert settings.SESSION_ENGINE == "accounts.sessions"
+
+
+@pytest.mark.django_db
+def test_a_request_reads_its_session_and_user_without_compiling_them_again():
+    user = make_user("compiled-once-t")
+    store = SessionStore()
+    store["_auth_user_id"] = str(user.pk)
+    store.create()
+    SessionStore(store.session_key).load()
+    ProfileModelBackend().get_user(user.pk)  # both compiled on this connection, if they were not already
+    compiling = mock.Mock(side_effect=AssertionError("compiled again"))
+    with (
+        mock.patch.object(Session.objects, "filter", compiling),
+        mock.patch.object(get_user_model()._default_manager, "filter", compiling),
+    ):
+        assert SessionStore(store.session_key).load() == {"_auth_user_id": str(user.pk)}
+        assert ProfileModelBackend().get_user(user.pk).pk == user.pk
