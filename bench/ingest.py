@@ -12,7 +12,9 @@ the contenders in turn, a, b, c, d, a, b, c, d… for ``--rounds`` rounds (defau
   ``db_worker`` loop in the same process, which had started Django and run the system checks first, as the
   long-running worker has; timed: the task alone (the worker taking the job, the import, the result saved),
   its CPU its process's and its workers'; the request's time and what a fresh process's start-up (interpreter,
-  ``django.setup``, imports, system checks) would add are printed apart;
+  ``django.setup``, imports, system checks) would add are printed apart; task-files: the same with the slices
+  uploaded as files (the authoring screen's "files" or "folder" field), each one small enough for Django to keep
+  in memory;
 - dcmtk: ``dcmj2pnm`` converting each file to PNG with a 40/400 window, one process per file, as a script
   around dcmtk runs it;
 - Orthanc: Debian's ``Orthanc`` started with a temporary configuration and storage folder, each file stored
@@ -57,7 +59,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 CASE = "bench"
 ORTHANC = "/usr/sbin/Orthanc"
-CONTENDERS = ("ours", "task", "dcmtk", "orthanc", "bare")
+CONTENDERS = ("ours", "task", "task-files", "dcmtk", "orthanc", "bare")
 GREY_RAMP = [level for grey in range(256) for level in (grey, grey, grey)]
 
 
@@ -121,13 +123,14 @@ def write_zip(folder: Path, archive: Path) -> None:
             export.write(path, f"DICOM/S0001/IM{index:05d}")
 
 
-def run_task(archive: Path, template: Path, workers: int | None) -> tuple[float, float, float, dict]:
-    """Run the web upload's request then its task in one child process; the task's time and CPU, and the rest."""
+def run_task(upload: Path, template: Path, workers: int | None) -> tuple[float, float, float, dict]:
+    """Run the web upload's request (a zip, or a folder's files) then its task in one child process; the task's
+    time and CPU, and the rest."""
     work = Path(tempfile.mkdtemp(prefix="bench-task-"))
     try:
         shutil.copy(template / "db.sqlite3", work / "db.sqlite3")
         environment = {**ours_environment(work, workers), "BENCH_LAUNCHED": repr(time.time())}
-        command = [sys.executable, __file__, "--child", "task", str(archive)]
+        command = [sys.executable, __file__, "--child", "task", str(upload)]
         result = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, check=True)
         request, elapsed, cpu, startup, startup_cpu, checks_cpu = (float(value) for value in result.stdout.split()[-6:])
         apart = {"request": request, "startup": startup, "startup_cpu": startup_cpu, "checks_cpu": checks_cpu}
@@ -136,7 +139,7 @@ def run_task(archive: Path, template: Path, workers: int | None) -> tuple[float,
         shutil.rmtree(work, ignore_errors=True)
 
 
-def task_child(archive: Path) -> None:
+def task_child(upload: Path) -> None:
     """Start as ``db_worker`` does, spool the zip as the upload request does, then run its job as the worker does.
 
     Prints the request's seconds, the task's seconds and CPU (this process and its workers), the start-up's
@@ -145,7 +148,7 @@ def task_child(archive: Path) -> None:
     import django
 
     django.setup()
-    from django.core.files.uploadedfile import TemporaryUploadedFile
+    from django.core.files.uploadedfile import InMemoryUploadedFile, TemporaryUploadedFile
     from django.core.management import call_command
     from django.db import transaction
     from django_tasks_db.management.commands.db_worker import Worker
@@ -158,14 +161,22 @@ def task_child(archive: Path) -> None:
     call_command("check", stdout=io.StringIO())  # db_worker runs the system checks before it takes jobs
     startup, startup_cpu = time.time() - float(os.environ["BENCH_LAUNCHED"]), process_cpu()
     checks_cpu = startup_cpu - ready
-    upload = TemporaryUploadedFile("export.zip", "application/zip", archive.stat().st_size, None)
-    with archive.open("rb") as source:  # what Django's upload handler wrote while the body arrived
-        shutil.copyfileobj(source, upload.file)
-    upload.file.flush()
+    # What Django's upload handlers made of the body while it arrived: a large file spooled to a temporary one,
+    # small ones kept in memory.
+    if upload.is_dir():
+        uploads = [
+            InMemoryUploadedFile(io.BytesIO(path.read_bytes()), "files", path.name, "", path.stat().st_size, None)
+            for path in sorted(upload.glob("*.dcm"))
+        ]
+    else:
+        uploads = [TemporaryUploadedFile("export.zip", "application/zip", upload.stat().st_size, None)]
+        with upload.open("rb") as source:
+            shutil.copyfileobj(source, uploads[0].file)
+        uploads[0].file.flush()
     case = Case.objects.get(number=CASE)
     start = time.perf_counter()
     with transaction.atomic():  # the request's transaction: the task is queued when it commits
-        job, names = ingest_upload(case=case, uploads=[upload], user=None)
+        job, names = ingest_upload(case=case, uploads=uploads, user=None)
     request = time.perf_counter() - start
     worker = Worker(
         queue_names=["default"],
@@ -289,6 +300,8 @@ def contenders(folder: Path, template: Path, options) -> dict:
             archive = template / "export.zip"
             write_zip(folder, archive)
             runs[name] = functools.partial(run_task, archive, template, (options.workers or [None])[0])
+        elif name == "task-files":
+            runs[name] = functools.partial(run_task, folder, template, (options.workers or [None])[0])
         elif name == "dcmtk" and shutil.which("dcmj2pnm"):
             runs[name] = lambda: run_dcmtk(folder)
         elif name == "orthanc" and Path(ORTHANC).exists():
@@ -319,20 +332,20 @@ def report(figures: dict[str, list[dict]], slices: int, rounds: int) -> None:
         rates = ", ".join(f"{slices / run['seconds']:.1f}" for run in runs)
         shown = f"{cpu:.1f}" + (f" (+{client:.1f} client)" if client else "")
         lines.append(f"{name:{width}} {slices / medians[name]:9.1f} {shown:>22} {others:14.2f}  {rates}")
-    for name in (name for name in medians if name.startswith("ours") or name in ("baseline", "task")):
+    for name in (name for name in medians if name.startswith(("ours", "task")) or name == "baseline"):
         for peer, target in (("dcmtk", 4), ("orthanc", 1.5), ("bare", None), ("baseline", None), ("ours", None)):
-            if peer in medians and peer != name and (peer != "ours" or name == "task"):
+            if peer in medians and peer != name and (peer != "ours" or name.startswith("task")):
                 wanted = f" (target ≥ {target}×)" if target else ""
                 lines.append(f"{name} ÷ {peer} = {medians[peer] / medians[name]:.2f}×{wanted}")
-    if "task" in figures:
-        runs = figures["task"]
+    for name in (name for name in ("task", "task-files") if name in figures):
+        runs = figures[name]
         request, startup = (statistics.median(run[key] for run in runs) for key in ("request", "startup"))
         startup_cpu, checks_cpu = (statistics.median(run[key] for run in runs) for key in ("startup_cpu", "checks_cpu"))
         lines.append(
-            f"task: the upload's request (spool, list, queue) {request:.2f} s; a fresh process's start-up would add "
+            f"{name}: the upload's request (spool, list, queue) {request:.2f} s; a fresh process's start-up would add "
             f"{startup:.2f} s ({1000 * startup_cpu:.0f} ms of CPU, {1000 * checks_cpu:.0f} of them the system "
             f"checks); request + start-up + task "
-            f"{slices / (request + startup + medians['task']):.1f} slices/s (medians)"
+            f"{slices / (request + startup + medians[name]):.1f} slices/s (medians)"
         )
     print("\n".join(lines))  # noqa: T201
 
