@@ -177,6 +177,8 @@ def task_child(upload: Path) -> None:
     start = time.perf_counter()
     with transaction.atomic():  # the request's transaction: the task is queued when it commits
         job, names = ingest_upload(case=case, uploads=uploads, user=None)
+    for item in uploads:  # as Django closes them when the request ends (a moved temporary file included)
+        item.close()
     request = time.perf_counter() - start
     worker = Worker(
         queue_names=["default"],
