@@ -6,6 +6,15 @@ the contenders in turn, a, b, c, d, a, b, c, d… for ``--rounds`` rounds (defau
 - ours: ``manage.py import_study FOLDER --case …`` (read, de-identify, store, group, render web images, rows),
   from the interpreter's start to its exit, into a copy of a migrated SQLite database and an empty media
   folder, with the workers a deployment runs (``TEACHINGFILE_INGEST_WORKERS``, default the cores up to 4);
+- task: the web upload's import as deployed, on the same kind of copy: the series zipped (stored, as a PACS
+  export), handed to ``ingest_upload`` as the upload Django spooled to a temporary file (the request's part:
+  spool, list the members, queue ``ingest_job`` in the database), then that job run by django-tasks-db's
+  ``db_worker`` loop in the same process, which had started Django and run the system checks first, as the
+  long-running worker has; timed: the task alone (the worker taking the job, the import, the result saved),
+  its CPU its process's and its workers'; the request's time and what a fresh process's start-up (interpreter,
+  ``django.setup``, imports, system checks) would add are printed apart; task-files: the same with the slices
+  uploaded as files (the authoring screen's "files" or "folder" field), each one small enough for Django to keep
+  in memory;
 - dcmtk: ``dcmj2pnm`` converting each file to PNG with a 40/400 window, one process per file, as a script
   around dcmtk runs it;
 - Orthanc: Debian's ``Orthanc`` started with a temporary configuration and storage folder, each file stored
@@ -42,6 +51,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -49,7 +59,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 CASE = "bench"
 ORTHANC = "/usr/sbin/Orthanc"
-CONTENDERS = ("ours", "dcmtk", "orthanc", "bare")
+CONTENDERS = ("ours", "task", "task-files", "dcmtk", "orthanc", "bare")
 GREY_RAMP = [level for grey in range(256) for level in (grey, grey, grey)]
 
 
@@ -106,6 +116,94 @@ def run_ours(folder: Path, template: Path, workers: int | None, root: Path = ROO
         shutil.rmtree(work, ignore_errors=True)
 
 
+def write_zip(folder: Path, archive: Path) -> None:
+    """Zip the series as a PACS export does, stored (CT pixels deflate poorly), once before the rounds."""
+    with zipfile.ZipFile(archive, "w") as export:
+        for index, path in enumerate(sorted(folder.glob("*.dcm")), start=1):
+            export.write(path, f"DICOM/S0001/IM{index:05d}")
+
+
+def run_task(upload: Path, template: Path, workers: int | None) -> tuple[float, float, float, dict]:
+    """Run the web upload's request (a zip, or a folder's files) then its task in one child process; the task's
+    time and CPU, and the rest."""
+    work = Path(tempfile.mkdtemp(prefix="bench-task-"))
+    try:
+        shutil.copy(template / "db.sqlite3", work / "db.sqlite3")
+        environment = {**ours_environment(work, workers), "BENCH_LAUNCHED": repr(time.time())}
+        command = [sys.executable, __file__, "--child", "task", str(upload)]
+        result = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, check=True)
+        request, elapsed, cpu, startup, startup_cpu, checks_cpu = (float(value) for value in result.stdout.split()[-6:])
+        apart = {"request": request, "startup": startup, "startup_cpu": startup_cpu, "checks_cpu": checks_cpu}
+        return elapsed, cpu, 0.0, apart
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def task_child(upload: Path) -> None:
+    """Start as ``db_worker`` does, spool the zip as the upload request does, then run its job as the worker does.
+
+    Prints the request's seconds, the task's seconds and CPU (this process and its workers), the start-up's
+    seconds (from the parent's launch) and CPU, and the system checks' part of that CPU.
+    """
+    import django
+
+    django.setup()
+    from django.core.files.uploadedfile import InMemoryUploadedFile, TemporaryUploadedFile
+    from django.core.management import call_command
+    from django.db import transaction
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    from cases.models import Case
+    from ingest.models import IngestJob
+    from ingest.upload import ingest_upload
+
+    ready = process_cpu()
+    call_command("check", stdout=io.StringIO())  # db_worker runs the system checks before it takes jobs
+    startup, startup_cpu = time.time() - float(os.environ["BENCH_LAUNCHED"]), process_cpu()
+    checks_cpu = startup_cpu - ready
+    # What Django's upload handlers made of the body while it arrived: a large file spooled to a temporary one,
+    # small ones kept in memory.
+    if upload.is_dir():
+        uploads = [
+            InMemoryUploadedFile(io.BytesIO(path.read_bytes()), "files", path.name, "", path.stat().st_size, None)
+            for path in sorted(upload.glob("*.dcm"))
+        ]
+    else:
+        uploads = [TemporaryUploadedFile("export.zip", "application/zip", upload.stat().st_size, None)]
+        with upload.open("rb") as source:
+            shutil.copyfileobj(source, uploads[0].file)
+        uploads[0].file.flush()
+    case = Case.objects.get(number=CASE)
+    start = time.perf_counter()
+    with transaction.atomic():  # the request's transaction: the task is queued when it commits
+        job, names = ingest_upload(case=case, uploads=uploads, user=None)
+    for item in uploads:  # as Django closes them when the request ends (a moved temporary file included)
+        item.close()
+    request = time.perf_counter() - start
+    worker = Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=1,  # the import only: the viewer values it queues are left queued, as import_study leaves them
+        worker_id="bench",
+        excluded_queue_names=[],
+    )
+    cpu, start = process_cpu() + children_cpu(), time.perf_counter()
+    worker.run()
+    elapsed, cpu = time.perf_counter() - start, process_cpu() + children_cpu() - cpu
+    job.refresh_from_db()
+    if job.status != IngestJob.Status.DONE or job.processed != len(names):
+        raise SystemExit(f"the task ended {job.status} with {job.processed} files processed")
+    print(f"{request:.4f} {elapsed:.4f} {cpu:.4f} {startup:.4f} {startup_cpu:.4f} {checks_cpu:.4f}")  # noqa: T201
+
+
+def process_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_dcmtk(folder: Path) -> tuple[float, float, float]:
     out = Path(tempfile.mkdtemp(prefix="bench-dcmtk-"))
     try:
@@ -148,6 +246,9 @@ def child(mode: str, folder: Path) -> None:
     if mode == "memory":
         memory_child(folder)
         return
+    if mode == "task":
+        task_child(folder)
+        return
     if mode == "orthanc":
         from orthanc_peer import orthanc_round  # bench/orthanc_peer.py
 
@@ -177,9 +278,9 @@ class MachineLoad:
 def measure_round(run) -> dict:
     """Run one round; "others" is the CPU the rest of the machine used meanwhile, in cores."""
     load, spent, start = MachineLoad(), children_cpu(), time.perf_counter()
-    elapsed, cpu, client_cpu = run()
+    elapsed, cpu, client_cpu, *apart = run()
     others = max(0.0, load.since() - (children_cpu() - spent)) / (time.perf_counter() - start)
-    return {"seconds": elapsed, "cpu": cpu, "client": client_cpu, "others": others}
+    return {"seconds": elapsed, "cpu": cpu, "client": client_cpu, "others": others, **(apart[0] if apart else {})}
 
 
 def contenders(folder: Path, template: Path, options) -> dict:
@@ -197,6 +298,12 @@ def contenders(folder: Path, template: Path, options) -> dict:
                 runs["baseline"] = functools.partial(
                     run_ours, folder, baseline_template, worker_count, options.baseline
                 )
+        elif name == "task":
+            archive = template / "export.zip"
+            write_zip(folder, archive)
+            runs[name] = functools.partial(run_task, archive, template, (options.workers or [None])[0])
+        elif name == "task-files":
+            runs[name] = functools.partial(run_task, folder, template, (options.workers or [None])[0])
         elif name == "dcmtk" and shutil.which("dcmj2pnm"):
             runs[name] = lambda: run_dcmtk(folder)
         elif name == "orthanc" and Path(ORTHANC).exists():
@@ -227,11 +334,21 @@ def report(figures: dict[str, list[dict]], slices: int, rounds: int) -> None:
         rates = ", ".join(f"{slices / run['seconds']:.1f}" for run in runs)
         shown = f"{cpu:.1f}" + (f" (+{client:.1f} client)" if client else "")
         lines.append(f"{name:{width}} {slices / medians[name]:9.1f} {shown:>22} {others:14.2f}  {rates}")
-    for name in (name for name in medians if name.startswith("ours") or name == "baseline"):
-        for peer, target in (("dcmtk", 4), ("orthanc", 1.5), ("bare", None), ("baseline", None)):
-            if peer in medians and peer != name:
+    for name in (name for name in medians if name.startswith(("ours", "task")) or name == "baseline"):
+        for peer, target in (("dcmtk", 4), ("orthanc", 1.5), ("bare", None), ("baseline", None), ("ours", None)):
+            if peer in medians and peer != name and (peer != "ours" or name.startswith("task")):
                 wanted = f" (target ≥ {target}×)" if target else ""
                 lines.append(f"{name} ÷ {peer} = {medians[peer] / medians[name]:.2f}×{wanted}")
+    for name in (name for name in ("task", "task-files") if name in figures):
+        runs = figures[name]
+        request, startup = (statistics.median(run[key] for run in runs) for key in ("request", "startup"))
+        startup_cpu, checks_cpu = (statistics.median(run[key] for run in runs) for key in ("startup_cpu", "checks_cpu"))
+        lines.append(
+            f"{name}: the upload's request (spool, list, queue) {request:.2f} s; a fresh process's start-up would add "
+            f"{startup:.2f} s ({1000 * startup_cpu:.0f} ms of CPU, {1000 * checks_cpu:.0f} of them the system "
+            f"checks); request + start-up + task "
+            f"{slices / (request + startup + medians[name]):.1f} slices/s (medians)"
+        )
     print("\n".join(lines))  # noqa: T201
 
 
