@@ -2,9 +2,10 @@
 
 Django compiles a queryset to SQL each time it runs it. For the two reads of every logged-in request — the
 session, then the user with their profile — compiling cost three to four times the round trip to PostgreSQL
-(0.65 ms against 0.18 ms each on the bench machine; docs/benchmarks.md, "Pages"). A :class:`CompiledRead` has
-Django compile its queryset once per connection, with marks where the request's values go, and runs that SQL
-again with the values in their place, its rows converted by the same compiler (a SQLite timestamp read as one).
+(0.65 ms against 0.18 ms each on the bench machine; docs/benchmarks.md, "Pages against plain Django"). A
+:class:`CompiledRead` has Django compile its queryset once per connection, with marks where the request's values go,
+and runs that SQL again with the values in their place, its rows converted by the same compiler (a SQLite
+timestamp read as one).
 """
 
 from collections.abc import Callable
