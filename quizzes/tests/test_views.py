@@ -305,33 +305,27 @@ def test_a_missed_case_comes_back_for_review_as_an_unknown(client, resident):
     assert client.post(opener).status_code == 404, "no longer due"
 
 
-def test_a_click_question_never_serves_a_stage_shown_only_after_the_reveal(client, resident):
-    case = make_case()
-    series = make_series(case=case)
-    make_image(series=series)
-    question = make_click(case=case, series=series, key="click-after")
-    client.force_login(resident)
-    attempt = started(client, make_quiz(questions=[question]))
-    url = reverse("quizzes:question-images", args=[attempt.pk, question.pk])
-    assert client.get(url).status_code == 200
-    series.after_reveal = True
-    series.save()
-    assert client.get(url).status_code == 404, "a stage hidden until the reveal (annotated key images) stays hidden"
-
-
-def test_a_click_question_never_serves_a_stage_whose_label_is_no_longer_confirmed(client, resident):
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"after_reveal": True}, "a stage hidden until the reveal (annotated key images) stays hidden"),
+        ({"label_confirmed": False}, "an unchecked label may name the answer: hidden as on the case page"),
+    ],
+)
+def test_a_click_question_never_serves_a_stage_hidden_after_it_was_written(client, resident, change, why):
     case = make_case()
     series = make_series(case=case, sequence="STIR heterotopic ossification")  # as an import may name it
     make_image(series=series)
-    question = make_click(case=case, series=series, key="click-unconfirmed")
+    question = make_click(case=case, series=series, key=f"click-hidden-{'-'.join(change)}")
     client.force_login(resident)
     attempt = started(client, make_quiz(questions=[question]))
     url = reverse("quizzes:question-images", args=[attempt.pk, question.pk])
     assert client.get(url).status_code == 200
-    series.label_confirmed = False
+    for field, value in change.items():
+        setattr(series, field, value)
     series.save()
     response = client.get(url)
-    assert response.status_code == 404, "an unchecked label may name the answer: hidden as on the case page"
+    assert response.status_code == 404, why
     assert b"heterotopic" not in response.content
 
 
