@@ -29,8 +29,9 @@ more contender in the same rounds: before and after a change, measured alike.
 
 Prints each contender's median slices per second, its rounds, the CPU it used per slice (all its processes;
 Orthanc's own, its client's apart), the CPU other work on the machine used meanwhile (in cores, from
-``/proc/stat``: "busy" when others keep the cores, "quiet" when not), and the ratios of ours to dcmtk and to
-Orthanc. ``--memory-slices N`` then ingests an N-slice series with ours alone and prints its peak RSS.
+``/proc/stat``: "busy" when others keep the cores, "quiet" when not; ``--others N`` keeps N cores busy on
+purpose), and the ratios of ours to dcmtk and to Orthanc. ``--memory-slices N`` then ingests an N-slice series
+with ours alone and prints its peak RSS.
 ``--profile`` instead runs ``import_study`` in one process under cProfile and prints the CPU per slice of
 its costliest functions.  ``--junk`` runs ``bench/ingest_junk.py`` (junk and bomb inputs).
 
@@ -283,6 +284,19 @@ def measure_round(run) -> dict:
     return {"seconds": elapsed, "cpu": cpu, "client": client_cpu, "others": others, **(apart[0] if apart else {})}
 
 
+@contextlib.contextmanager
+def other_work(processes: int):
+    """Keep ``processes`` cores busy meanwhile (a Python loop each, at the contenders' priority): a busy
+    machine made on purpose, so that a busy run can be repeated."""
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(processes)]
+    try:
+        yield
+    finally:
+        for burner in burners:
+            burner.kill()
+            burner.wait()
+
+
 def contenders(folder: Path, template: Path, options) -> dict:
     runs = {}
     for name in options.contenders:
@@ -440,6 +454,9 @@ def main() -> None:
         metavar="CHECKOUT",
         help="also import with the code of another checkout (a worktree of main, say), a contender of its own",
     )
+    parser.add_argument(
+        "--others", type=int, default=0, metavar="N", help="keep N cores busy with other work during the rounds"
+    )
     parser.add_argument("--profile", action="store_true", help="profile import_study in one process instead")
     parser.add_argument("--junk", action="store_true", help="junk and bomb inputs: bench/ingest_junk.py")
     parser.add_argument("--only", default="", metavar="REGEX", help="with --junk: the inputs whose label matches")
@@ -475,9 +492,10 @@ def compare(options) -> None:
         )
         runs = contenders(folder, template, options)
         figures: dict[str, list[dict]] = {name: [] for name in runs}
-        for _ in range(options.rounds):
-            for name, run in runs.items():
-                figures[name].append(measure_round(run))
+        with other_work(options.others):
+            for _ in range(options.rounds):
+                for name, run in runs.items():
+                    figures[name].append(measure_round(run))
         report(figures, options.slices, options.rounds)
         if options.memory_slices:
             memory_run(options.memory_slices, template, (options.workers or [None])[0])

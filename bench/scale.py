@@ -13,6 +13,7 @@ Run: ``.venv/bin/python bench/scale.py [--sizes 10000,100000] [--rounds 30] [--e
 """
 
 import argparse
+import gc
 import os
 import statistics
 import sys
@@ -129,13 +130,15 @@ class QueryClock:
                 self.slowest = (spent, sql, params)
 
 
-def measure(client, urls: list[tuple[str, str]], rounds: int, reader_id: int) -> dict:
+def measure(client, urls: list[tuple[str, str]], rounds: int, reader_id: int) -> tuple[dict, tuple[int, float]]:
     """Visit every page once per round; return per page the wall times and query times (ms), the queries per
     request and the slowest query (ms, SQL) seen, and the wall times of the same page served again.
 
     Each measured request renders its page: the reader's kept pages (``cases.reader_pages``) are made stale
     first, as their next reveal would, so that every round measures the page and its queries, not the copy kept
-    from the round before (the kept copy is what the second request of each round measures).
+    from the round before (the kept copy is what the second request of each round measures). After the warm-up
+    the process's objects are frozen, as ``teachingfile/wsgi.py`` freezes a server's; the garbage collections
+    during the measured rounds are returned too: (how many, the longest in ms).
     """
     from django.db import connection
 
@@ -144,7 +147,11 @@ def measure(client, urls: list[tuple[str, str]], rounds: int, reader_id: int) ->
     figures = {
         label: {"wall": [], "sql": [], "kept": [], "queries": set(), "slowest": (0.0, "", None)} for label, _ in urls
     }
+    pauses = CollectorPauses()
     for round_number in range(rounds + 1):  # round 0 warms up
+        if round_number == 1:
+            gc.freeze()
+            gc.callbacks.append(pauses)
         for label, url in urls:
             reader_changed(reader_id)
             clock = QueryClock()
@@ -164,7 +171,23 @@ def measure(client, urls: list[tuple[str, str]], rounds: int, reader_id: int) ->
             page["sql"].append(clock.seconds * 1000)
             page["queries"].add(clock.count)
             page["slowest"] = max(page["slowest"], clock.slowest, key=lambda slowest: slowest[0])
-    return figures
+    gc.callbacks.remove(pauses)
+    gc.unfreeze()
+    return figures, (len(pauses.seconds), max(pauses.seconds, default=0.0) * 1000)
+
+
+class CollectorPauses:
+    """A ``gc.callbacks`` entry that records how long each garbage collection took (s)."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+        self.started = 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self.started = time.perf_counter()
+        else:
+            self.seconds.append(time.perf_counter() - self.started)
 
 
 def server_time(queries: list) -> float:
@@ -252,13 +275,13 @@ def run(arguments) -> None:
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
         print(f"{size:,} cases loaded and analysed in {time.perf_counter() - started:.0f} s")  # noqa: T201
-        results[size] = measure(client, pages(topic), arguments.rounds, resident.pk)
-        report(size, results[size], explain_slowest=arguments.explain)
+        results[size], collector = measure(client, pages(topic), arguments.rounds, resident.pk)
+        report(size, results[size], collector, explain_slowest=arguments.explain)
     if len(results) > 1:
         growth(results)
 
 
-def report(size: int, figures: dict, *, explain_slowest: bool) -> None:
+def report(size: int, figures: dict, collector: tuple[int, float], *, explain_slowest: bool) -> None:
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"\n{size:,} cases, per request (ms), in-process test client; load average {load}")  # noqa: T201
     header = (
@@ -275,6 +298,8 @@ def report(size: int, figures: dict, *, explain_slowest: bool) -> None:
         )
         if explain_slowest:
             print(explain(*page["slowest"][1:]))  # noqa: T201
+    collections, longest = collector
+    print(f"garbage collections during the measured rounds: {collections}, the longest {longest:.1f} ms")  # noqa: T201
 
 
 def p95(values: list[float]) -> float:

@@ -102,8 +102,10 @@ def _search_page(cases: QuerySet, ordering: tuple, *, reveals: QuerySet, positio
     start = (number - 1) * size
     count = capped_count(cases)
     newest_first = count > COUNT_CAP
-    shown = cases.with_reveal_state(reveals).for_list().order_by(*(NEWEST if newest_first else ordering))
-    rows = list(shown[start : start + size + 1]) if count else []  # the count is exact below the cap
+    rows = []
+    if count:  # exact below the cap: nothing to fetch, nor a card query to build (a misspelling's first search)
+        shown = cases.with_reveal_state(reveals).for_list().order_by(*(NEWEST if newest_first else ordering))
+        rows = list(shown[start : start + size + 1])
     has_more = len(rows) > size
     return CasePage(
         rows[:size],
