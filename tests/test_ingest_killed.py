@@ -1,4 +1,5 @@
-"""Imports whose process is killed (SIGKILL) in their middle, run as a site runs them (issue 13 §1).
+"""Imports whose process is killed (SIGKILL) or stopped (SIGTERM) in their middle, run as a site runs them
+(issue 13 §1).
 
 Real processes on a database of their own (a SQLite file, or a PostgreSQL database when the tests use one):
 ``manage.py import_study``, and ``runserver`` with ``db_worker`` as ``make run`` starts them. The long series
@@ -82,7 +83,13 @@ def lease() -> int:
 
 
 @pytest.fixture
-def site(database_url, tmp_path, lease):
+def ingest_workers() -> int:
+    """The import processes of each command or task worker (a test may parametrize it)."""
+    return 1
+
+
+@pytest.fixture
+def site(database_url, tmp_path, lease, ingest_workers):
     """The environment of the site's processes on its migrated database, a draft case tf101 made."""
     env = {
         **os.environ,
@@ -90,7 +97,7 @@ def site(database_url, tmp_path, lease):
         "DJANGO_SETTINGS_MODULE": "teachingfile.settings.processes",
         "TEACHINGFILE_MEDIA_ROOT": str(tmp_path / "media"),
         "TEACHINGFILE_UPLOAD_SPOOL": str(tmp_path / "spool"),
-        "TEACHINGFILE_INGEST_WORKERS": "1",
+        "TEACHINGFILE_INGEST_WORKERS": str(ingest_workers),
         "TEACHINGFILE_INGEST_LEASE_SECONDS": str(lease),
         "PYTHONUNBUFFERED": "1",
     }
@@ -307,3 +314,24 @@ def test_a_worker_paused_past_its_lease_wakes_up_after_the_retry_and_changes_not
     assert state["tasks"] == [["FAILED", "ingest.lease.LeaseLost"], ["SUCCESSFUL", ""]]
     assert_clean(state)
     assert "a run that lost its claim" in (site["logs"] / "paused.log").read_text()
+
+
+@pytest.mark.parametrize("ingest_workers", [2])
+def test_a_worker_stopped_as_systemd_stops_it_finishes_the_import_in_hand_then_exits(site, short_series):
+    """``systemctl stop`` sends SIGTERM to every process of the unit, the import's own processes included
+    (deploy/teachingfile-worker.service): the worker ends the job it holds, then exits of itself."""
+    upload_series(site, short_series)
+    worker = site["start"]("worker", "db_worker", "--no-reload")
+    wait_for(
+        lambda: (job := latest_job(site["url"])) and job["phase"] == "deidentify" and job["processed"] >= STOPPED_AT,
+        "the run to be in the middle",
+    )
+    os.killpg(worker.pid, signal.SIGTERM)
+    assert worker.wait(timeout=120) == 0
+    state = site["state"]()
+    [job] = state["jobs"]
+    assert (job["status"], job["attempts"]) == ("done", 0)
+    assert [outcome for _, outcome, _ in job["report"]["files"]] == ["imported"] * SHORT
+    assert state["images"] == SHORT
+    assert state["tasks"] == [["SUCCESSFUL", ""]]
+    assert_clean(state)
