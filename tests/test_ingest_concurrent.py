@@ -19,7 +19,7 @@ import pytest
 from bench.concurrency import Browser, Report, form_fields
 from imaging.tests.corpus.lifecycle import make_long_ct_series
 from tests.test_concurrency import _free_port, _wait_for
-from tests.test_ingest_killed import assert_clean, site  # noqa: F401 - site: a fixture
+from tests.test_ingest_killed import assert_clean, ingest_workers, site  # noqa: F401 - fixtures
 
 AUTHORS = 3
 SLICES = 40  # per study: small, so the test stays short; enough that the imports overlap

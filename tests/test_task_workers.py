@@ -14,7 +14,7 @@ import dj_database_url
 import psycopg
 
 from tests.processes import wait_for
-from tests.test_ingest_killed import lease, site  # noqa: F401 - fixtures
+from tests.test_ingest_killed import ingest_workers, lease, site  # noqa: F401 - fixtures
 
 JOBS = 16
 TASK = "tests.worker_tasks.note_worker"
