@@ -5,7 +5,8 @@ where the previous one ended: ``after`` (or ``before``) names the last (first) c
 time and id, and the next page is one range of an index ending in that order — no OFFSET walk. A search is in
 order of rank, which no index holds: its pages are numbered, and only the first ``SEARCH_PAGES``.
 Counts stop at ``COUNT_CAP`` ("more than 1,000 cases"): exact for a short list, one short index range for a
-long one, never a count of every row.
+long one, never a count of every row; and a count is kept until the cases change, so a list every resident
+opens (a filter, a search) is counted once, not once a request.
 """
 
 import re
@@ -16,6 +17,7 @@ from django.db.models import DateTimeField, F, Func, QuerySet, Value
 from django.db.models.lookups import GreaterThan, LessThan
 from django.http import QueryDict
 
+from . import page_cache
 from .search import case_search, case_search_similar
 
 COUNT_CAP = 1000
@@ -43,8 +45,9 @@ class CasePage:
 
 
 def capped_count(cases: QuerySet) -> int:
-    """Count the cases up to ``COUNT_CAP`` + 1: exact for a short list, "more than" for a long one."""
-    return cases.order_by()[: COUNT_CAP + 1].count()
+    """Count the cases up to ``COUNT_CAP`` + 1: exact for a short list, "more than" for a long one; kept until the
+    cases change (``page_cache.kept_count``)."""
+    return page_cache.kept_count(cases.order_by()[: COUNT_CAP + 1])
 
 
 def count_text(count: int) -> str:

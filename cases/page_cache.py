@@ -23,6 +23,7 @@ from django.conf import settings
 from django.contrib.messages import get_messages
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.core.signals import request_finished, request_started
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
@@ -208,6 +209,30 @@ def case_cards(cases, *, hide_diagnosis: bool = False) -> list[SafeString]:
             cache_reads.keep_many(rendered, PART_SECONDS)
         found.update(rendered)
     return [mark_safe(found[keys[pk]]) for pk, _ in rows if keys[pk] in found]
+
+
+def kept_count(counted: QuerySet) -> int:
+    """Return ``counted.count()``, kept under the content version: the same query is counted again only once the
+    cases change.
+
+    The key is the query's own SQL and parameters, which hold everything else its answer depends on: the reader's
+    access (their id, where they may see private cases of their own), the filters, the words searched and, for a
+    search, the revealed cases it may match by their answer.
+    """
+    version = content_version()
+    if version is None:
+        return counted.count()
+    try:
+        sql, params = counted.query.get_compiler(counted.db).as_sql()
+    except EmptyResultSet:  # a filter that can match nothing (a search with no word left): no query to run
+        return 0
+    digest = hashlib.blake2b(repr((sql, params)).encode(), digest_size=16).hexdigest()
+    key = f"pages:{version}:count:{digest}"
+    count = cache_reads.cached(key)
+    if count is None:
+        count = counted.count()
+        cache_reads.keep(key, count, PART_SECONDS)
+    return count
 
 
 def part_key(*parts, version: str | None = None) -> str | None:

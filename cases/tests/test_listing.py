@@ -1,15 +1,18 @@
-"""Keyset pages of the case lists, capped counts, and a search's bounded pages."""
+"""Keyset pages of the case lists, capped counts kept until the cases change, and a search's bounded pages."""
 
 from datetime import timedelta
+from unittest.mock import ANY
 
 import pytest
+from django.db import connection
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from cases import listing
-from cases.models import Case, Reveal
-from cases.tests.factories import make_case, make_topic
+from cases.models import Case, Region, Reveal
+from cases.tests.factories import make_case, make_topic, make_user
 
 
 @pytest.fixture
@@ -97,3 +100,51 @@ def test_a_search_with_more_matches_than_the_cap_shows_the_newest_first(seven, m
     page = listing.case_list_page(among, reveals=Reveal.objects.none(), text="pain", position=QueryDict(), size=3)
     assert page.newest_first and page.count_text == "more than 5 cases, newest first"
     assert [case.pk for case in page.cases] == [case.pk for case in seven[:3]]
+
+
+def list_count(client, query: str) -> tuple[str, list[str]]:
+    """The count a list page shows ("3 cases"), and the counting queries its request ran."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("cases:case-list") + query)
+    assert response.status_code == 200
+    counted = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("SELECT COUNT(*) FROM (")]
+    return response.context["page"].count_text, counted
+
+
+def test_a_list_is_counted_once_until_its_cases_change(client, db):
+    for _ in range(3):
+        make_case(region=Region.CHEST)
+    make_case(region=Region.SPINE)
+    first, second = make_user("reader-one", "resident"), make_user("reader-two", "resident")
+    client.force_login(first)
+    assert list_count(client, "?region=chest") == ("3 cases", [ANY])
+    client.force_login(second)
+    assert list_count(client, "?region=chest") == ("3 cases", []), "the same list, counted for another reader"
+    assert list_count(client, "?region=spine") == ("1 case", [ANY]), "another list"
+
+    make_case(region=Region.CHEST)
+    client.force_login(first)
+    assert list_count(client, "?region=chest") == ("4 cases", [ANY]), "a new case is counted"
+    Case.objects.filter(region=Region.CHEST).first().save()  # any change to the cases: their counts again
+    client.force_login(second)
+    assert list_count(client, "?region=chest")[1] == [ANY]
+
+
+@pytest.mark.parametrize("first_reader", ["resident", "faculty"])
+def test_a_count_kept_for_one_reader_never_shows_another_their_private_cases(client, resident, faculty, first_reader):
+    make_case(region=Region.CHEST)
+    make_case(region=Region.CHEST, access=Case.Access.PRIVATE, authors=[faculty])
+    readers = {"resident": (resident, "1 case"), "faculty": (faculty, "2 cases")}
+    order = [first_reader, *(name for name in readers if name != first_reader)]
+    for name in order:
+        reader, shown = readers[name]
+        client.force_login(reader)
+        assert list_count(client, "?region=chest")[0] == shown, name
+
+
+def test_a_search_counts_the_case_its_reader_just_revealed_by_its_answer(client, resident):
+    case = make_case(diagnosis="Myositis ossificans")
+    client.force_login(resident)
+    assert list_count(client, "?q=ossificans")[0] == "0 cases"
+    Reveal.objects.create(case=case, user=resident, committed_answer="a guess")
+    assert list_count(client, "?q=ossificans")[0] == "1 case"
