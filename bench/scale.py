@@ -6,9 +6,9 @@ runs of several people stay apart), migrates it, fills it with published cases i
 (``INSERT … SELECT`` over ``generate_series``: one presented stage and one image each, every tenth case with a
 second stage shown after the reveal), then for each size measures every page with Django's in-process test client
 as a logged-in resident who revealed 200 cases: the pages are visited in rounds (a, b, c, … then again), each
-rendered anew (the reader's kept pages made stale first) and then fetched again (the kept copy), and the
-per-request p50 and p95, the queries per request and the kept copy's p50 and p95 are printed, with the slowest
-query's plan under ``--explain``.
+three times (cold, after a change to the cases; anew, the reader's kept pages made stale; kept: ``measure``), and
+the per-request p50 and p95 of each, the queries per request and the database's own time are printed, with the
+slowest query's plan under ``--explain``.
 Run: ``.venv/bin/python bench/scale.py [--sizes 10000,100000] [--rounds 30] [--explain]``.
 """
 
@@ -18,6 +18,7 @@ import os
 import statistics
 import sys
 import time
+from importlib import import_module
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -131,48 +132,67 @@ class QueryClock:
 
 
 def measure(client, urls: list[tuple[str, str]], rounds: int, reader_id: int) -> tuple[dict, tuple[int, float]]:
-    """Visit every page once per round; return per page the wall times and query times (ms), the queries per
-    request and the slowest query (ms, SQL) seen, and the wall times of the same page served again.
+    """Visit every page three times per round; return per page the wall times and query times (ms), the queries
+    per request and the slowest query (ms, SQL) seen, for each of the three.
 
-    Each measured request renders its page: the reader's kept pages (``cases.reader_pages``) are made stale
-    first, as their next reveal would, so that every round measures the page and its queries, not the copy kept
-    from the round before (the kept copy is what the second request of each round measures). After the warm-up
-    the process's objects are frozen, as ``teachingfile/wsgi.py`` freezes a server's; the garbage collections
-    during the measured rounds are returned too: (how many, the longest in ms).
+    - cold: after a change to the cases (``page_cache.content_changed``, as any author's save makes it), so the
+      page computes everything: its counts, the cards, its queries (what the first reader after an edit pays);
+    - anew: the reader's kept pages (``cases.reader_pages``) made stale, as their next reveal makes them, so the
+      page renders with its queries, the counts and cards kept since the cases last changed (the usual request);
+    - kept: the same page again, the reader's kept copy.
+
+    The garbage collections during the measured rounds are returned too: (how many, the longest in ms).
     """
     from django.db import connection
 
+    from cases.page_cache import content_changed
     from cases.reader_pages import reader_changed
 
+    def fetch(url: str) -> tuple[float, QueryClock]:
+        clock = QueryClock()
+        start = time.perf_counter()
+        with connection.execute_wrapper(clock):
+            assert client.get(url).status_code == 200, url
+        return (time.perf_counter() - start) * 1000, clock
+
     figures = {
-        label: {"wall": [], "sql": [], "kept": [], "queries": set(), "slowest": (0.0, "", None)} for label, _ in urls
+        label: {
+            "wall": [],
+            "sql": [],
+            "cold": [],
+            "kept": [],
+            "queries": set(),
+            "cold queries": set(),
+            "slowest": (0.0, "", None),
+        }
+        for label, _ in urls
     }
     pauses = CollectorPauses()
-    for round_number in range(rounds + 1):  # round 0 warms up
-        if round_number == 1:
-            gc.freeze()
-            gc.callbacks.append(pauses)
-        for label, url in urls:
-            reader_changed(reader_id)
-            clock = QueryClock()
-            start = time.perf_counter()
-            with connection.execute_wrapper(clock):
-                assert client.get(url).status_code == 200, url
-            wall = time.perf_counter() - start
-            start = time.perf_counter()
-            assert client.get(url).status_code == 200, url
-            kept = time.perf_counter() - start
-            if round_number == 0:
-                figures[label]["server"] = server_time(clock.queries)
-                continue
-            page = figures[label]
-            page["wall"].append(wall * 1000)
-            page["kept"].append(kept * 1000)
-            page["sql"].append(clock.seconds * 1000)
-            page["queries"].add(clock.count)
-            page["slowest"] = max(page["slowest"], clock.slowest, key=lambda slowest: slowest[0])
-    gc.callbacks.remove(pauses)
-    gc.unfreeze()
+    try:
+        for round_number in range(rounds + 1):  # round 0 warms up
+            if round_number == 1:
+                gc.callbacks.append(pauses)
+            for label, url in urls:
+                content_changed()
+                reader_changed(reader_id)
+                cold, cold_clock = fetch(url)
+                reader_changed(reader_id)
+                wall, clock = fetch(url)
+                kept, _ = fetch(url)
+                page = figures[label]
+                if round_number == 0:
+                    page["server"] = server_time(cold_clock.queries)
+                    continue
+                page["wall"].append(wall)
+                page["cold"].append(cold)
+                page["kept"].append(kept)
+                page["sql"].append(clock.seconds * 1000)
+                page["queries"].add(clock.count)
+                page["cold queries"].add(cold_clock.count)
+                page["slowest"] = max(page["slowest"], cold_clock.slowest, key=lambda slowest: slowest[0])
+    finally:
+        if pauses in gc.callbacks:
+            gc.callbacks.remove(pauses)
     return figures, (len(pauses.seconds), max(pauses.seconds, default=0.0) * 1000)
 
 
@@ -245,6 +265,7 @@ def run(arguments) -> None:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
     from django.core.signals import request_finished, request_started
     from django.db import close_old_connections, connection
@@ -252,12 +273,17 @@ def run(arguments) -> None:
     from django.test.utils import setup_test_environment
 
     from cases.models import Case, Reveal, Topic
+    from cases.page_cache import content_changed
     from cases.tests.factories import make_user
 
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     setup_test_environment()
     call_command("migrate", verbosity=0)
+    # Frozen once, as teachingfile/wsgi.py freezes a server's process after loading the URLs: what the requests
+    # leave behind from then on stays for the collector to walk, as it does in a server that has run a while.
+    import_module(settings.ROOT_URLCONF)
+    gc.freeze()
     topic = Topic.objects.create(name="Bench topic", slug="bench-topic", summary="Five hundred cases.")
     resident = make_user("bench-resident", "resident")
     client = Client()
@@ -267,6 +293,7 @@ def run(arguments) -> None:
         started = time.perf_counter()
         with connection.cursor() as cursor:
             add_cases(cursor, done + 1, size + 1, topic.pk)
+        content_changed()  # written in SQL, past the signals that make kept counts and cards stale
         done = size
         Reveal.objects.bulk_create(
             Reveal(case=case, user=resident)
@@ -285,21 +312,26 @@ def report(size: int, figures: dict, collector: tuple[int, float], *, explain_sl
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"\n{size:,} cases, per request (ms), in-process test client; load average {load}")  # noqa: T201
     header = (
-        f"{'page':<28} {'p50':>6} {'p95':>6} {'SQL p50':>8} {'SQL p95':>8} {'queries':>8} {'DB own':>7} "
-        f"{'kept p50':>9} {'kept p95':>9}"
+        f"{'page':<28} {'p50':>6} {'p95':>6} {'SQL p50':>8} {'queries':>8} {'cold p50':>9} {'cold p95':>9} "
+        f"{'queries':>8} {'DB own':>7} {'kept p50':>9} {'kept p95':>9}"
     )
     print(header)  # noqa: T201
     for label, page in figures.items():
-        wall, sql, kept = page["wall"], page["sql"], page["kept"]
-        queries = "/".join(str(count) for count in sorted(page["queries"]))
+        wall, sql, cold, kept = page["wall"], page["sql"], page["cold"], page["kept"]
+        queries, cold_queries = (counts(page[name]) for name in ("queries", "cold queries"))
         print(  # noqa: T201
             f"{label:<28} {statistics.median(wall):>6.1f} {p95(wall):>6.1f} {statistics.median(sql):>8.1f} "
-            f"{p95(sql):>8.1f} {queries:>8} {page['server']:>7.2f} {statistics.median(kept):>9.1f} {p95(kept):>9.1f}"
+            f"{queries:>8} {statistics.median(cold):>9.1f} {p95(cold):>9.1f} {cold_queries:>8} "
+            f"{page['server']:>7.2f} {statistics.median(kept):>9.1f} {p95(kept):>9.1f}"
         )
         if explain_slowest:
             print(explain(*page["slowest"][1:]))  # noqa: T201
     collections, longest = collector
     print(f"garbage collections during the measured rounds: {collections}, the longest {longest:.1f} ms")  # noqa: T201
+
+
+def counts(seen: set[int]) -> str:
+    return "/".join(str(count) for count in sorted(seen))
 
 
 def p95(values: list[float]) -> float:
