@@ -29,6 +29,17 @@ def browser():
         chromium.close()
 
 
+@pytest.fixture(autouse=True)
+def _pages_closed(request):
+    """Close what a test left open in the browser. An open page keeps its connections to the live server alive,
+    and with them the server's request threads and their database connections, which then keep the test
+    database from being dropped at the end of the run (PostgreSQL)."""
+    yield
+    if "browser" in request.fixturenames:
+        for context in request.getfixturevalue("browser").contexts:
+            context.close()
+
+
 @pytest.fixture
 def demo_site(live_server, demo_snapshot):
     """The live server with the demo content and accounts (the database is emptied between browser tests)."""
