@@ -142,15 +142,15 @@ def latest_job(url: str) -> dict | None:
     return dict(zip(names, row, strict=True)) if row else None
 
 
-def in_the_middle(url: str, *, phase: str, attempts: int | None = None):
-    """A check that the newest job's run (its first, or the retry ``attempts``) has processed MIDDLE files.
+def in_the_middle(url: str, *, phase: str, attempts: int | None = None, files: int = MIDDLE):
+    """A check that the newest job's run (its first, or the retry ``attempts``) has processed ``files`` files.
 
     Without ``attempts`` it is the command's job, which has no task row.
     """
 
     def check():
         job = latest_job(url)
-        if not job or job["phase"] != phase or job["processed"] < MIDDLE:
+        if not job or job["phase"] != phase or job["processed"] < files:
             return None
         if attempts is None or (job["attempts"] == attempts and job["tasks_running"] == 1):
             return job
@@ -296,7 +296,7 @@ def test_a_worker_paused_past_its_lease_wakes_up_after_the_retry_and_changes_not
     upload_series(site, short_series)
     paused = site["start"]("paused", "db_worker", "--no-reload")
     wait_for(
-        lambda: (job := latest_job(site["url"])) and job["phase"] == "deidentify" and job["processed"] >= STOPPED_AT,
+        in_the_middle(site["url"], phase="deidentify", attempts=0, files=STOPPED_AT),
         "the first run to be in the middle",
     )
     os.killpg(paused.pid, signal.SIGSTOP)
@@ -323,8 +323,7 @@ def test_a_worker_stopped_as_systemd_stops_it_finishes_the_import_in_hand_then_e
     upload_series(site, short_series)
     worker = site["start"]("worker", "db_worker", "--no-reload")
     wait_for(
-        lambda: (job := latest_job(site["url"])) and job["phase"] == "deidentify" and job["processed"] >= STOPPED_AT,
-        "the run to be in the middle",
+        in_the_middle(site["url"], phase="deidentify", attempts=0, files=STOPPED_AT), "the run to be in the middle"
     )
     os.killpg(worker.pid, signal.SIGTERM)
     assert worker.wait(timeout=120) == 0
